@@ -1,0 +1,42 @@
+# Two commands: `make run` serves the portal with its worker and scheduler; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test bench lint vendor system-packages services
+
+$(STAMP): pyproject.toml
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@rm -f $(VENV)/.installed-*; touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m supportdesk.devserver
+
+# Debian packages the tests drive: Chromium for the browser tests, docker-compose to validate the stack.
+system-packages:
+	@command -v chromium >/dev/null && command -v docker-compose >/dev/null || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium docker-compose >/dev/null; }
+
+services:
+	@scripts/ensure-services
+
+test: $(STAMP) system-packages services
+	$(PY) -m pytest
+
+bench: $(STAMP) services
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null; }
+	$(PY) -m bench $(BENCH_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# Refresh static/vendor/ from the npm registry (the versions in package.json); the result is committed.
+vendor:
+	npm install --no-save --no-audit --no-fund
+	scripts/vendor-static

@@ -1,0 +1,60 @@
+"""The four roles, as Django groups with permissions. Admins assign them in the Django admin."""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import models, transaction
+
+
+class Role(models.TextChoices):
+    REQUESTER = "requester", "Requester"
+    AGENT = "agent", "Agent"
+    MANAGER = "manager", "Manager"
+    ADMIN = "admin", "Admin"
+
+
+# app_label.codename; the admin role gets every permission there is.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.REQUESTER: [],
+    Role.AGENT: ["tickets.work_ticket", "tickets.view_internal_notes"],
+    Role.MANAGER: ["tickets.view_all_tickets", "tickets.view_internal_notes", "tickets.view_dashboards"],
+}
+
+
+def roles_sync_after_migrate(sender, **kwargs) -> None:
+    # Each app's permissions appear in its own post_migrate, so the groups follow every one.
+    roles_sync()
+
+
+@transaction.atomic
+def roles_sync() -> None:
+    """Create or repair the role groups; safe to run any number of times."""
+    for role in Role:
+        group, _ = Group.objects.get_or_create(name=role.value)
+        if role == Role.ADMIN:
+            group.permissions.set(Permission.objects.all())
+            continue
+        wanted = Permission.objects.none()
+        for dotted in ROLE_PERMISSIONS[role]:
+            app_label, codename = dotted.split(".")
+            wanted |= Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+        group.permissions.set(wanted)
+
+
+@transaction.atomic
+def user_set_role(*, user, role: Role) -> None:
+    """One role per person; admins also reach the Django admin."""
+    user.groups.set([Group.objects.get(name=role.value)])
+    user.is_staff = role == Role.ADMIN
+    user.save(update_fields=["is_staff"])
+
+
+def user_role(user) -> str:
+    """The role a page is laid out for, read from permissions (cached per request, no extra query)."""
+    if not user.is_authenticated:
+        return ""
+    if user.is_superuser or user.is_staff:
+        return Role.ADMIN
+    if user.has_perm("tickets.view_all_tickets"):
+        return Role.MANAGER
+    if user.has_perm("tickets.work_ticket"):
+        return Role.AGENT
+    return Role.REQUESTER

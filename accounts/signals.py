@@ -1,0 +1,21 @@
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
+
+from .access_cache import access_changed
+from .roles import Role
+
+User = get_user_model()
+for _through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
+    m2m_changed.connect(access_changed, sender=_through, dispatch_uid=f"accounts.access_changed.{_through.__name__}")
+post_delete.connect(access_changed, sender=Group, dispatch_uid="accounts.access_changed.group_deleted")
+
+
+@receiver(post_save, sender=User, dispatch_uid="accounts.new_user_is_requester")
+def new_user_is_requester(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
+    """Everyone who can sign in can at least file a request."""
+    if created and not raw and not instance.is_superuser:
+        group = Group.objects.filter(name=Role.REQUESTER).first()
+        if group is not None:
+            instance.groups.add(group)

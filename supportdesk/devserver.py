@@ -1,0 +1,81 @@
+"""`make run`: the portal, a Celery worker and beat, side by side; Ctrl-C stops all three.
+
+Embedded defaults (SQLite, the filesystem broker) unless DATABASE_URL or CELERY_BROKER_URL are set.
+"""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR = BASE_DIR / "var"
+
+
+def _environment() -> dict[str, str]:
+    VAR.mkdir(exist_ok=True)
+    for folder in ("broker/out", "broker/processed", "media"):
+        (VAR / folder).mkdir(parents=True, exist_ok=True)
+    secret_file = VAR / "dev-secret-key"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_urlsafe(50))
+        secret_file.chmod(0o600)
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "supportdesk.settings.base")
+    env.setdefault("DJANGO_DEBUG", "true")
+    env.setdefault("DJANGO_HTTPS", "false")
+    env.setdefault("DJANGO_SECRET_KEY", secret_file.read_text().strip())
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
+
+
+def main() -> int:
+    env = _environment()
+    port = env.get("PORT", "8000")
+    _manage(env, "migrate", "--noinput", "-v", "0")
+    _manage(env, "seed_demo")
+    celery = [sys.executable, "-m", "celery", "-A", "supportdesk"]
+    commands = {
+        "web": [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        "worker": [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"],
+        "beat": [*celery, "beat", "--loglevel", "INFO", "--schedule", str(VAR / "celerybeat-schedule")],
+    }
+    processes = {name: subprocess.Popen(cmd, cwd=BASE_DIR, env=env) for name, cmd in commands.items()}
+    print(f"\n  Supportdesk is at http://127.0.0.1:{port}/  (Ctrl-C stops the web server, worker and beat)\n", flush=True)
+    stopping = False
+
+    def stop(*_) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    print(f"{name} exited with {process.returncode}; stopping the rest.", flush=True)
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+from allauth.account.decorators import secure_admin_login
+from django.conf import settings
+from django.contrib import admin
+from django.http import HttpResponse
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+admin.site.login = secure_admin_login(admin.site.login)  # one sign-in page, with MFA, for the admin too
+admin.site.site_header = "Supportdesk administration"
+admin.site.site_title = "Supportdesk admin"
+
+urlpatterns = [
+    path("healthz", lambda request: HttpResponse("ok", content_type="text/plain"), name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/", include("supportdesk.api_urls")),
+    path("", include("accounts.urls")),
+    path("", include("tickets.urls")),
+]
+
+if settings.BENCH_VIEWS:  # pragma: no cover
+    urlpatterns.append(path("_bench/", include("supportdesk.bench_views")))

@@ -1,0 +1,1 @@
+"""The core: tickets, severities, queues, comments, attachments and the append-only timeline."""

@@ -1,0 +1,156 @@
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from tickets import reference
+from tickets.models import Comment, Queue, Severity, Ticket, TicketEvent
+
+User = get_user_model()
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="display_name")
+    email = serializers.EmailField()
+
+
+class SeveritySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Severity
+        fields = ["name", "label", "rank", "colour", "response_target", "resolution_target", "description"]
+
+
+class QueueSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Queue
+        fields = ["slug", "name", "description", "oncall_contact", "is_default"]
+
+
+class TicketListSerializer(serializers.Serializer):
+    """Built by hand, not a ModelSerializer: the list is the hottest endpoint."""
+
+    reference = serializers.CharField()
+    title = serializers.CharField()
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    severity = serializers.CharField(source="severity.name")
+    queue = serializers.CharField(source="queue.slug")
+    assignee = PersonSerializer(allow_null=True)
+    environment = serializers.CharField()
+    aws_account_id = serializers.CharField()
+    escalation_level = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    response_due_at = serializers.DateTimeField()
+    resolution_due_at = serializers.DateTimeField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, ticket: Ticket) -> str:
+        request = self.context.get("request")
+        path = f"/api/tickets/{ticket.reference}/"
+        return request.build_absolute_uri(path) if request else path
+
+
+class TicketDetailSerializer(TicketListSerializer):
+    description = serializers.CharField()
+    requester = PersonSerializer()
+    tags = serializers.SerializerMethodField()
+    watchers = PersonSerializer(many=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    is_breaching = serializers.BooleanField()
+
+    def get_tags(self, ticket: Ticket) -> list[str]:
+        return [t.name for t in ticket.tags.all()]
+
+
+class _SeverityByName(serializers.SlugRelatedField):
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="name", queryset=Severity.objects.all(), **kwargs)
+
+    def to_internal_value(self, data):
+        match = next((s for s in reference.severities() if s.name == data), None)
+        if match is None:
+            names = ", ".join(s.name for s in reference.severities())
+            raise serializers.ValidationError(f"Unknown severity “{data}”; use one of {names}.")
+        return match
+
+
+class _QueueBySlug(serializers.SlugRelatedField):
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="slug", queryset=Queue.objects.all(), **kwargs)
+
+    def to_internal_value(self, data):
+        match = next((q for q in reference.queues() if q.slug == data), None)
+        if match is None:
+            raise serializers.ValidationError(f"Unknown queue “{data}”; GET /api/queues/ lists them.")
+        return match
+
+
+_account = serializers.RegexField(
+    r"^\d{12}$", required=False, allow_blank=True, error_messages={"invalid": "An AWS account id is exactly 12 digits."}
+)
+_tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=20)
+
+
+class TicketCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, min_length=4)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=50000)
+    kind = serializers.ChoiceField(choices=Ticket.Kind.choices, default=Ticket.Kind.INCIDENT)
+    severity = _SeverityByName()
+    queue = _QueueBySlug(required=False, allow_null=True)
+    environment = serializers.ChoiceField(choices=Ticket.Environment.choices, required=False, allow_blank=True)
+    aws_account_id = _account
+    tags = _tags
+
+    def validate_kind(self, kind: str) -> str:
+        user = self.context["request"].user
+        if kind not in Ticket.FILEABLE_KINDS and not user.has_perm("tickets.work_ticket"):
+            raise serializers.ValidationError("Only agents may file tickets of this kind.")
+        return kind
+
+
+class TicketUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, min_length=4, required=False)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=50000)
+    kind = serializers.ChoiceField(choices=Ticket.Kind.choices, required=False)
+    severity = _SeverityByName(required=False)
+    queue = _QueueBySlug(required=False)
+    environment = serializers.ChoiceField(choices=Ticket.Environment.choices, required=False, allow_blank=True)
+    aws_account_id = _account
+    tags = _tags
+
+
+class TransitionSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class AssignSerializer(serializers.Serializer):
+    assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), allow_null=True)
+
+
+class EscalateSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True, default=None
+    )
+    queue = _QueueBySlug(required=False, allow_null=True, default=None)
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = PersonSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Comment
+        fields = ["id", "author", "body", "is_internal", "created_at"]
+        read_only_fields = ["id", "author", "created_at"]
+        extra_kwargs = {"body": {"max_length": 50000}}
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = PersonSerializer(read_only=True, allow_null=True)
+    comment = CommentSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = TicketEvent
+        fields = ["id", "kind", "actor", "data", "comment", "is_internal", "created_at"]

@@ -1,0 +1,175 @@
+"""Thin DRF views: the same selectors (access rule, filters) and services as the HTML pages."""
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from supportdesk.errors import DomainError
+from tickets import policies, reference, selectors, services
+from tickets.exceptions import NotAllowed
+from tickets.filters import TicketFilterForm
+from tickets.models import Comment, Ticket
+from tickets.workflow import Action
+
+from . import serializers as s
+
+ACTION_PATTERN = "|".join(a.value for a in Action)
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("q", str, description="Text in the title or description, or a reference such as SD-1042."),
+    OpenApiParameter("status", str, description="open (default), all, or one status."),
+    OpenApiParameter("severity", str, description="Severity name, e.g. SEV1."),
+    OpenApiParameter("queue", str, description="Queue slug."),
+    OpenApiParameter("assignee", str, description="me, none, or a user id."),
+    OpenApiParameter("requester", str, description="me."),
+    OpenApiParameter("kind", str, enum=Ticket.Kind.values),
+    OpenApiParameter("environment", str, enum=Ticket.Environment.values),
+    OpenApiParameter("account", str, description="12-digit AWS account id."),
+    OpenApiParameter("breaching", bool, description="Only tickets past an SLA due time."),
+    OpenApiParameter("sort", str, enum=["newest", "oldest", "updated", "severity", "due"]),
+]
+
+
+def _refusal(exc: DomainError) -> Exception:
+    return PermissionDenied(str(exc)) if isinstance(exc, NotAllowed) else ValidationError({"detail": str(exc)})
+
+
+@extend_schema_view(list=extend_schema(parameters=FILTER_PARAMETERS))
+class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    lookup_field = "reference"
+    lookup_value_regex = r"[A-Za-z]+-\d+"
+    serializer_class = s.TicketListSerializer
+
+    def get_filter_form(self) -> TicketFilterForm:
+        if not hasattr(self, "_filter_form"):
+            self._filter_form = TicketFilterForm(self.request.query_params)
+            if not self._filter_form.is_valid():
+                raise ValidationError(self._filter_form.errors)
+        return self._filter_form
+
+    def keyset_ordering(self) -> list[str]:
+        return self.get_filter_form().ordering
+
+    def get_queryset(self) -> QuerySet[Ticket]:
+        return selectors.ticket_list(user=self.request.user, form=self.get_filter_form())
+
+    def get_object(self) -> Ticket:
+        return selectors.ticket_detail(user=self.request.user, reference=self.kwargs["reference"])  # 404 if hidden
+
+    def get_serializer_class(self):
+        return s.TicketListSerializer if self.action == "list" else s.TicketDetailSerializer
+
+    def _detail(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
+        ticket = selectors.ticket_detail(user=self.request.user, reference=ticket.reference)
+        return Response(s.TicketDetailSerializer(ticket, context={"request": self.request}).data, status=code)
+
+    @extend_schema(request=s.TicketCreateSerializer, responses={201: s.TicketDetailSerializer})
+    def create(self, request: Request) -> Response:
+        data = s.TicketCreateSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        try:
+            ticket = services.ticket_create(requester=request.user, **data.validated_data)
+        except DomainError as exc:
+            raise _refusal(exc) from exc
+        return self._detail(ticket, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.TicketUpdateSerializer, responses=s.TicketDetailSerializer)
+    def partial_update(self, request: Request, reference: str) -> Response:
+        ticket = self.get_object()
+        data = s.TicketUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        try:
+            ticket = services.ticket_update(ticket=ticket, actor=request.user, **data.validated_data)
+        except DomainError as exc:
+            raise _refusal(exc) from exc
+        return self._detail(ticket)
+
+    @extend_schema(
+        request=s.TransitionSerializer,
+        responses=s.TicketDetailSerializer,
+        parameters=[OpenApiParameter("transition", str, OpenApiParameter.PATH, enum=Action.values)],
+        description="Move the ticket along the workflow. resolve and reopen need a note.",
+    )
+    @action(detail=True, methods=["post"], url_path=rf"(?P<transition>{ACTION_PATTERN})")
+    def transition(self, request: Request, reference: str, transition: str) -> Response:
+        ticket = self.get_object()
+        data = s.TransitionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            ticket = services.ticket_transition(
+                ticket=ticket, actor=request.user, action=transition, **data.validated_data
+            )
+        except DomainError as exc:
+            raise _refusal(exc) from exc
+        return self._detail(ticket)
+
+    @extend_schema(request=s.AssignSerializer, responses=s.TicketDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, reference: str) -> Response:
+        ticket = self.get_object()
+        data = s.AssignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            ticket = services.ticket_assign(ticket=ticket, actor=request.user, **data.validated_data)
+        except DomainError as exc:
+            raise _refusal(exc) from exc
+        return self._detail(ticket)
+
+    @extend_schema(request=s.EscalateSerializer, responses=s.TicketDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def escalate(self, request: Request, reference: str) -> Response:
+        ticket = self.get_object()
+        data = s.EscalateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            ticket = services.ticket_escalate(ticket=ticket, actor=request.user, **data.validated_data)
+        except DomainError as exc:
+            raise _refusal(exc) from exc
+        return self._detail(ticket)
+
+    @extend_schema(methods=["get"], responses=s.CommentSerializer(many=True))
+    @extend_schema(methods=["post"], request=s.CommentSerializer, responses={201: s.CommentSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def comments(self, request: Request, reference: str) -> Response:
+        ticket = self.get_object()
+        if request.method == "POST":
+            data = s.CommentSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            try:
+                comment = services.comment_add(ticket=ticket, author=request.user, **data.validated_data)
+            except DomainError as exc:
+                raise _refusal(exc) from exc
+            return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+        comments = Comment.objects.filter(ticket=ticket).select_related("author")
+        if not policies.may_read_internal(request.user):
+            comments = comments.filter(is_internal=False)
+        page = self.paginate_queryset(comments)
+        return self.get_paginated_response(s.CommentSerializer(page, many=True).data)
+
+    @extend_schema(responses=s.EventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def timeline(self, request: Request, reference: str) -> Response:
+        ticket = self.get_object()
+        events, _ = selectors.ticket_timeline(ticket=ticket, user=request.user)
+        return Response(s.EventSerializer(events, many=True).data)
+
+    def paginate_queryset(self, queryset):
+        if self.action == "comments":
+            self.keyset_ordering = lambda: ["id"]  # comments read oldest first
+        return super().paginate_queryset(queryset)
+
+
+class SeverityViewSet(viewsets.ViewSet):
+    @extend_schema(responses=s.SeveritySerializer(many=True))
+    def list(self, request: Request) -> Response:
+        return Response(s.SeveritySerializer(reference.severities(), many=True).data)
+
+
+class QueueViewSet(viewsets.ViewSet):
+    @extend_schema(responses=s.QueueSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        return Response(s.QueueSerializer(reference.queues(), many=True).data)

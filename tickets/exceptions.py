@@ -1,0 +1,13 @@
+from supportdesk.errors import DomainError
+
+
+class IllegalTransition(DomainError):
+    """A status change the workflow does not allow from where the ticket is."""
+
+
+class NotAllowed(DomainError):
+    """The person may see the ticket but may not do this to it."""
+
+
+class InvalidAttachment(DomainError):
+    """A file too large, or of a type we do not store."""

@@ -1,0 +1,104 @@
+"""The ticket list's filters and sort orders, shared by the HTML list, the API and CSV export."""
+
+import re
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from . import reference
+from .models import Ticket
+
+REFERENCE_RE = re.compile(r"^\s*(?:[A-Za-z]+-)?(\d{1,12})\s*$")
+
+SORTS = {
+    "newest": ("Newest first", ["-id"]),
+    "oldest": ("Oldest first", ["id"]),
+    "updated": ("Recently updated", ["-updated_at", "-id"]),
+    "severity": ("Most severe first", ["severity__rank", "-id"]),
+    "due": ("Due soonest", ["resolution_due_at", "id"]),
+}
+
+STATUS_CHOICES = [("open", "Open (any)"), ("all", "All statuses"), *Ticket.Status.choices]
+
+
+class TicketFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    status = forms.ChoiceField(required=False, choices=STATUS_CHOICES)
+    severity = forms.ChoiceField(required=False)
+    queue = forms.ChoiceField(required=False)
+    assignee = forms.CharField(required=False, max_length=20)
+    requester = forms.ChoiceField(required=False, choices=[("", "Anyone"), ("me", "Me")])
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *Ticket.Kind.choices])
+    environment = forms.ChoiceField(required=False, choices=[("", "Any environment"), *Ticket.Environment.choices])
+    account = forms.RegexField(
+        required=False, regex=r"^\d{12}$", error_messages={"invalid": "An AWS account id is exactly 12 digits."}
+    )
+    breaching = forms.BooleanField(required=False, label="Breaching SLA")
+    sort = forms.ChoiceField(required=False, choices=[(k, label) for k, (label, _) in SORTS.items()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["severity"].choices = [("", "Any severity")] + [(s.name, str(s)) for s in reference.severities()]
+        self.fields["queue"].choices = [("", "Any queue")] + [(q.slug, q.name) for q in reference.queues()]
+
+    def clean_assignee(self) -> str:
+        value = self.cleaned_data["assignee"]
+        if value not in ("", "me", "none") and not value.isdigit():
+            raise forms.ValidationError("Use “me”, “none” or a person's id.")
+        return value
+
+    @property
+    def ordering(self) -> list[str]:
+        key = (self.cleaned_data.get("sort") if self.is_valid() else "") or "newest"
+        return SORTS[key][1]
+
+    def apply(self, queryset: QuerySet[Ticket], *, user) -> QuerySet[Ticket]:
+        """Narrow a queryset that is already limited to what the user may see."""
+        data = self.cleaned_data
+        status = data.get("status") or "open"
+        if status == "open":
+            queryset = queryset.filter(status__in=Ticket.OPEN_STATUSES)
+        elif status != "all":
+            queryset = queryset.filter(status=status)
+        if data.get("severity"):
+            queryset = queryset.filter(severity_id=_id_by(reference.severities(), "name", data["severity"]))
+        if data.get("queue"):
+            queryset = queryset.filter(queue_id=_id_by(reference.queues(), "slug", data["queue"]))
+        assignee = data.get("assignee")
+        if assignee == "me":
+            queryset = queryset.filter(assignee=user)
+        elif assignee == "none":
+            queryset = queryset.filter(assignee__isnull=True)
+        elif assignee:
+            queryset = queryset.filter(assignee_id=int(assignee))
+        if data.get("requester") == "me":
+            queryset = queryset.filter(requester=user)
+        for field in ("kind", "environment"):
+            if data.get(field):
+                queryset = queryset.filter(**{field: data[field]})
+        if data.get("account"):
+            queryset = queryset.filter(aws_account_id=data["account"])
+        if data.get("breaching"):
+            queryset = queryset.filter(breaching_q())
+        if data.get("q"):
+            queryset = queryset.filter(search_q(data["q"]))
+        return queryset
+
+
+def _id_by(rows: list, attribute: str, value: str) -> int | None:
+    return next((row.pk for row in rows if getattr(row, attribute) == value), None)
+
+
+def breaching_q(now=None) -> Q:
+    now = now or timezone.now()
+    return Q(status__in=Ticket.OPEN_STATUSES) & (
+        Q(resolution_due_at__lt=now) | Q(acknowledged_at__isnull=True, response_due_at__lt=now)
+    )
+
+
+def search_q(text: str) -> Q:
+    match = REFERENCE_RE.match(text)
+    if match:
+        return Q(pk=int(match.group(1)))
+    return Q(title__icontains=text) | Q(description__icontains=text)

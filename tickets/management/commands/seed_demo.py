@@ -1,0 +1,102 @@
+"""Demo people, queues and tickets for `make run`. Safe to run again: it adds nothing twice."""
+
+import random
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.roles import Role, user_set_role
+from tickets import services
+from tickets.models import Queue, QueueMember, Severity, Ticket
+from tickets.workflow import Action
+
+DEMO_PASSWORD = "supportdesk-demo"
+PEOPLE = [
+    ("requester@example.com", "Riya", "Shah", Role.REQUESTER),
+    ("sam@example.com", "Sam", "Okafor", Role.REQUESTER),
+    ("agent@example.com", "Alex", "Moreno", Role.AGENT),
+    ("jo@example.com", "Jo", "Lindqvist", Role.AGENT),
+    ("manager@example.com", "Morgan", "Lee", Role.MANAGER),
+    ("admin@example.com", "Ada", "Kowalski", Role.ADMIN),
+]
+QUEUES = [
+    ("Service desk", "service-desk", ["agent@example.com", "jo@example.com"]),
+    ("Platform", "platform", ["agent@example.com"]),
+    ("Cloud security", "cloud-security", ["jo@example.com"]),
+    ("Central IT", "central-it", ["jo@example.com"]),
+]
+TICKETS = [
+    ("Checkout API returns 502 for EU customers", Ticket.Kind.INCIDENT, "SEV1", "platform", "production"),
+    ("VPN drops every 10 minutes on macOS", Ticket.Kind.IT_REQUEST, "SEV3", "central-it", ""),
+    ("New laptop for starter on Monday", Ticket.Kind.SERVICE_REQUEST, "SEV4", "central-it", ""),
+    ("RDS storage at 92% on orders-db", Ticket.Kind.INCIDENT, "SEV2", "platform", "production"),
+    ("S3 bucket with public read ACL", Ticket.Kind.INCIDENT, "SEV2", "cloud-security", "production"),
+    ("Access to the analytics account", Ticket.Kind.SERVICE_REQUEST, "SEV4", "service-desk", ""),
+    ("Staging deploys time out", Ticket.Kind.INCIDENT, "SEV3", "platform", "staging"),
+    ("Idle load balancers in dev", Ticket.Kind.SERVICE_REQUEST, "SEV5", "platform", "development"),
+    ("Password reset for shared mailbox", Ticket.Kind.IT_REQUEST, "SEV4", "central-it", ""),
+    ("Latency spike on search", Ticket.Kind.INCIDENT, "SEV2", "platform", "production"),
+    ("IAM user without MFA", Ticket.Kind.INCIDENT, "SEV3", "cloud-security", "production"),
+    ("Printer on floor 3 offline", Ticket.Kind.IT_REQUEST, "SEV5", "central-it", ""),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo users for each role, queues and tickets (idempotent)."
+
+    def handle(self, *args, **options) -> None:
+        with transaction.atomic():
+            people = self._people()
+            self._queues(people)
+        if not Ticket.objects.exists():
+            self._tickets(people)
+        self.stdout.write(self.style.SUCCESS(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):"))
+        for email, *_, role in PEOPLE:
+            self.stdout.write(f"  {role.label:<10} {email}")
+
+    def _people(self) -> dict:
+        User = get_user_model()
+        people = {}
+        for email, first, last, role in PEOPLE:
+            user, created = User.objects.get_or_create(email=email, defaults={"first_name": first, "last_name": last})
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.is_superuser = role == Role.ADMIN
+                user.save()
+                user_set_role(user=user, role=role)
+            people[email] = user
+        return people
+
+    def _queues(self, people: dict) -> None:
+        for name, slug, members in QUEUES:
+            queue, _ = Queue.objects.get_or_create(slug=slug, defaults={"name": name})
+            for email in members:
+                QueueMember.objects.get_or_create(queue=queue, user=people[email])
+
+    def _tickets(self, people: dict) -> None:
+        rng = random.Random(7)
+        severities = {s.name: s for s in Severity.objects.all()}
+        queues = {q.slug: q for q in Queue.objects.all()}
+        requesters = [people["requester@example.com"], people["sam@example.com"]]
+        now = timezone.now()
+        for i, (title, kind, sev, queue, env) in enumerate(TICKETS):
+            created = now - timedelta(hours=rng.randint(1, 96))
+            ticket = services.ticket_create(
+                requester=requesters[i % 2], title=title, kind=kind, severity=severities[sev], queue=queues[queue],
+                environment=env, description=f"{title}. Reported from the demo seed.", now=created,
+                aws_account_id="111122223333" if env == "production" else "",
+            )  # fmt: skip
+            agent = next((u for u in queues[queue].members.all()), None)
+            if i % 3 == 0 and agent:
+                services.ticket_transition(ticket=ticket, actor=agent, action=Action.ACKNOWLEDGE)
+                services.comment_add(ticket=ticket, author=agent, body="Looking into it now.")
+            if i % 4 == 1 and agent:
+                services.ticket_transition(ticket=ticket, actor=agent, action=Action.START)
+                services.comment_add(ticket=ticket, author=agent, body="Checked the logs; see note.", is_internal=True)
+            if i % 5 == 2 and agent:
+                services.ticket_transition(
+                    ticket=ticket, actor=agent, action=Action.RESOLVE, note="Fixed and verified."
+                )

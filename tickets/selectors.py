@@ -1,0 +1,134 @@
+"""Reads. Every list, page, endpoint and export starts from tickets_visible_to, so they cannot disagree."""
+
+from collections import defaultdict
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from supportdesk.keyset import Page, keyset_page
+
+from . import policies
+from .filters import REFERENCE_RE, TicketFilterForm, breaching_q
+from .models import Attachment, Ticket, TicketEvent, Watch
+
+# What a list row shows; the description and the rest stay in the database.
+LIST_FIELDS = (
+    "id", "title", "kind", "status", "environment", "aws_account_id", "escalation_level",
+    "created_at", "updated_at", "acknowledged_at", "response_due_at", "resolution_due_at",
+    "severity__id", "severity__name", "severity__label", "severity__rank", "severity__colour",
+    "queue__id", "queue__name", "queue__slug",
+    "assignee__id", "assignee__email", "assignee__first_name", "assignee__last_name",
+    "requester_id", "assignee_id", "queue_id", "severity_id",
+)  # fmt: skip
+
+
+def tickets_visible_to(user) -> QuerySet[Ticket]:
+    if user.is_superuser or user.has_perm("tickets.view_all_tickets"):
+        return Ticket.objects.all()
+    rule = (
+        Q(requester=user)
+        | Q(assignee=user)
+        # Exists, not a join: no duplicate rows, no DISTINCT over a million tickets
+        | Exists(Watch.objects.filter(ticket=OuterRef("pk"), user=user))
+    )
+    queue_ids = policies.queue_ids_of(user)
+    if queue_ids and user.has_perm("tickets.work_ticket"):
+        rule |= Q(queue_id__in=sorted(queue_ids))
+    return Ticket.objects.filter(rule)
+
+
+def ticket_list(*, user, form: TicketFilterForm | None = None) -> QuerySet[Ticket]:
+    queryset = tickets_visible_to(user).select_related("severity", "queue", "assignee").only(*LIST_FIELDS)
+    if form is not None:
+        queryset = form.apply(queryset, user=user)
+    return queryset
+
+
+def ticket_page(*, user, form: TicketFilterForm, cursor: str | None, size: int = 25) -> Page:
+    """One page of the list; raises keyset.InvalidCursor for a forged or stale cursor."""
+    return keyset_page(ticket_list(user=user, form=form), ordering=form.ordering, cursor=cursor, size=size)
+
+
+def ticket_pk(reference: str) -> int:
+    match = REFERENCE_RE.match(reference)
+    if not match or not reference.upper().startswith(f"{settings.TICKET_REFERENCE_PREFIX}-"):
+        raise Http404("No such ticket.")
+    return int(match.group(1))
+
+
+def ticket_detail(*, user, reference: str) -> Ticket:
+    # 404, not 403: a ticket you may not see does not exist for you
+    queryset = tickets_visible_to(user).select_related("severity", "queue", "assignee", "requester")
+    ticket = queryset.filter(pk=ticket_pk(reference)).prefetch_related("tags", "watchers").first()
+    if ticket is None:
+        raise Http404("No such ticket.")
+    return ticket
+
+
+def ticket_timeline(*, ticket: Ticket, user) -> tuple[list[TicketEvent], list[Attachment]]:
+    """The timeline as this person may read it (internal notes only for agents and managers),
+    each comment event carrying its files, and the files filed with the ticket itself."""
+    events = ticket.events.select_related("actor", "comment").order_by("id")
+    if not policies.may_read_internal(user):
+        events = events.filter(is_internal=False)
+    files_by_comment: dict[int | None, list[Attachment]] = defaultdict(list)
+    for attachment in Attachment.objects.filter(ticket=ticket).order_by("pk"):
+        files_by_comment[attachment.comment_id].append(attachment)
+    events = list(events)
+    for event in events:
+        event.files = files_by_comment.get(event.comment_id, []) if event.comment_id else []
+    return events, files_by_comment.get(None, [])
+
+
+def ticket_attachment(*, user, reference: str, attachment_id: int) -> Attachment:
+    ticket = ticket_detail(user=user, reference=reference)
+    attachment = Attachment.objects.filter(ticket=ticket, pk=attachment_id).select_related("comment").first()
+    if attachment is None or (
+        attachment.comment is not None and attachment.comment.is_internal and not policies.may_read_internal(user)
+    ):
+        raise Http404("No such attachment.")
+    return attachment
+
+
+def home_sections(*, user, role: str, limit: int = 8) -> list[tuple[str, str, list[Ticket]]]:
+    """The home page: (title, link to the full list, first rows) per section, by role."""
+    base = ticket_list(user=user).filter(status__in=Ticket.OPEN_STATUSES)
+    if role == "requester":
+        sections = [
+            ("My open requests", "?requester=me", base.filter(requester=user)),
+            (
+                "Recently resolved",
+                "?requester=me&status=resolved",
+                ticket_list(user=user).filter(requester=user, status=Ticket.Status.RESOLVED),
+            ),
+        ]
+    elif role == "agent":
+        sections = [
+            ("Assigned to me", "?assignee=me", base.filter(assignee=user)),
+            ("Unassigned in my queues", "?assignee=none", base.filter(assignee__isnull=True)),
+            ("Breaching SLA", "?breaching=on", base.filter(breaching_q())),
+        ]
+    else:
+        sections = [
+            ("Breaching SLA", "?breaching=on&sort=due", base.filter(breaching_q())),
+            ("Unassigned", "?assignee=none", base.filter(assignee__isnull=True)),
+            ("Assigned to me", "?assignee=me", base.filter(assignee=user)),
+        ]
+    order = {"Breaching SLA": ["resolution_due_at"]}
+    return [(title, link, list(qs.order_by(*order.get(title, ["-id"]))[:limit])) for title, link, qs in sections]
+
+
+def assignable_users(*, queue_id: int | None = None) -> QuerySet:
+    """People who may work tickets: agents (of the queue, when given) and admins."""
+    agents = Q(groups__name="agent")
+    if queue_id is not None:
+        agents &= Q(queuemember__queue_id=queue_id)
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(agents | Q(groups__name="admin") | Q(is_superuser=True))
+        .distinct()
+        .order_by("first_name", "last_name", "email")
+    )

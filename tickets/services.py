@@ -1,0 +1,317 @@
+"""Every change to a ticket goes through here: one transaction each, one timeline event per change.
+
+HTML views, the API, the admin and (later) AWS ingestion call these; none saves a ticket itself.
+`actor=None` is the system.
+"""
+
+import os
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from . import policies, timeline
+from .exceptions import IllegalTransition, InvalidAttachment, NotAllowed
+from .models import Attachment, Comment, Queue, Severity, Tag, Ticket, Watch
+from .workflow import NOTE_REQUIRED, TRANSITIONS, Action, transition_for
+
+S = Ticket.Status
+TEXT_FIELDS = frozenset({"title", "description"})
+WORK_FIELDS = frozenset({"severity", "queue", "environment", "aws_account_id", "kind", "tags"})
+
+
+def _locked(ticket: Ticket) -> Ticket:
+    # Two people clicking at once change the ticket one after the other, each seeing the other's change.
+    return (
+        Ticket.objects.select_for_update(of=("self",)).select_related("severity", "queue", "assignee").get(pk=ticket.pk)
+    )
+
+
+def _name(user) -> str:
+    return user.display_name if user is not None else "nobody"
+
+
+def _apply_due_times(ticket: Ticket) -> None:
+    ticket.response_due_at = ticket.created_at + ticket.severity.response_target
+    ticket.resolution_due_at = ticket.created_at + ticket.severity.resolution_target
+
+
+def _tags_from_names(names: Iterable[str]) -> list[Tag]:
+    cleaned = sorted({n.strip().lower() for n in names if n.strip()})
+    existing = {t.name: t for t in Tag.objects.filter(name__in=cleaned)}
+    for name in cleaned:
+        if name not in existing:
+            existing[name], _ = Tag.objects.get_or_create(name=name)
+    return [existing[name] for name in cleaned]
+
+
+def attachment_validate(upload: UploadedFile) -> None:
+    extension = os.path.splitext(upload.name)[1].lower().lstrip(".")
+    if extension not in settings.ATTACHMENT_ALLOWED_EXTENSIONS:
+        allowed = ", ".join(settings.ATTACHMENT_ALLOWED_EXTENSIONS)
+        raise InvalidAttachment(f"{upload.name}: files of type .{extension or '?'} are not accepted (use {allowed}).")
+    if upload.size > settings.ATTACHMENT_MAX_BYTES:
+        limit = settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
+        raise InvalidAttachment(f"{upload.name} is larger than the {limit} MB limit.")
+
+
+def _attach(*, ticket: Ticket, comment: Comment | None, uploads: Sequence[UploadedFile], user) -> None:
+    for upload in uploads:
+        attachment_validate(upload)
+        Attachment.objects.create(
+            ticket=ticket,
+            comment=comment,
+            file=upload,
+            filename=os.path.basename(upload.name)[:200],
+            size=upload.size,
+            content_type=(upload.content_type or "application/octet-stream")[:100],
+            uploaded_by=user,
+        )
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    requester,
+    title: str,
+    severity: Severity,
+    kind: str = Ticket.Kind.INCIDENT,
+    description: str = "",
+    queue: Queue | None = None,
+    environment: str = "",
+    aws_account_id: str = "",
+    tags: Iterable[str] = (),
+    attachments: Sequence[UploadedFile] = (),
+    actor=None,
+    now: datetime | None = None,
+) -> Ticket:
+    """File a ticket; it lands in the chosen queue, or the default one, with its due times set."""
+    queue = queue or Queue.objects.filter(is_default=True).first() or Queue.objects.order_by("pk").first()
+    if queue is None:
+        raise NotAllowed("No queue exists yet: an admin must create one before tickets can be filed.")
+    ticket = Ticket(
+        title=title.strip(),
+        description=description.strip(),
+        kind=kind,
+        severity=severity,
+        queue=queue,
+        assignee=queue.default_assignee,
+        requester=requester,
+        environment=environment,
+        aws_account_id=aws_account_id,
+        created_at=now or timezone.now(),
+    )
+    _apply_due_times(ticket)
+    ticket.full_clean(exclude=["watchers", "tags"])
+    ticket.save()
+    if tags:
+        ticket.tags.set(_tags_from_names(tags))
+    Watch.objects.create(ticket=ticket, user=requester)  # the requester hears about every public change
+    timeline.ticket_created(ticket=ticket, actor=actor or requester)
+    _attach(ticket=ticket, comment=None, uploads=attachments, user=requester)
+    return ticket
+
+
+@transaction.atomic
+def ticket_update(*, ticket: Ticket, actor, **changes) -> Ticket:
+    """Change fields; each change is a timeline event with the value before and after."""
+    ticket = _locked(ticket)
+    unknown = changes.keys() - TEXT_FIELDS - WORK_FIELDS
+    if unknown:
+        raise TypeError(f"ticket_update cannot change {', '.join(sorted(unknown))}")
+    if actor is not None and changes.keys() - TEXT_FIELDS and not policies.may_work(actor, ticket):
+        raise NotAllowed("Only agents of this ticket's queue may change its severity, queue or details.")
+    if actor is not None and not policies.may_edit_text(actor, ticket):
+        raise NotAllowed("You may not edit this ticket.")
+    changed: list[str] = []
+    for field, value in changes.items():
+        if field == "tags":
+            before = sorted(t.name for t in ticket.tags.all())
+            new_tags = _tags_from_names(value)
+            if [t.name for t in new_tags] != before:
+                ticket.tags.set(new_tags)
+                timeline.field_changed(
+                    ticket=ticket, actor=actor, field="tags", label="Tags",
+                    before=", ".join(before), after=", ".join(t.name for t in new_tags),
+                )  # fmt: skip
+            continue
+        old = getattr(ticket, field)
+        if isinstance(value, str):
+            value = value.strip()
+        if old == value:
+            continue
+        before_text = _display(ticket, field)
+        setattr(ticket, field, value)
+        changed.append(field)
+        timeline.field_changed(
+            ticket=ticket, actor=actor, field=field, label=Ticket._meta.get_field(field).verbose_name.capitalize(),
+            before=before_text, after=_display(ticket, field),
+        )  # fmt: skip
+    if "severity" in changed:
+        _apply_due_times(ticket)
+        changed += ["response_due_at", "resolution_due_at"]
+    if changed:
+        ticket.full_clean(exclude=["watchers", "tags"])
+        ticket.save(update_fields=[*changed, "updated_at"])
+    return ticket
+
+
+def _display(ticket: Ticket, field: str) -> str:
+    value = getattr(ticket, field)
+    if field in {"kind", "status", "environment"}:
+        return str(getattr(ticket, f"get_{field}_display")()) or "—"
+    if field == "description":
+        return (value[:200] + "…") if len(value) > 200 else value
+    return str(value) if value not in (None, "") else "—"
+
+
+@transaction.atomic
+def ticket_transition(*, ticket: Ticket, actor, action: str, note: str = "", now: datetime | None = None) -> Ticket:
+    """Move a ticket along the workflow; an illegal move is refused with the reason."""
+    ticket = _locked(ticket)
+    if action not in TRANSITIONS:
+        raise IllegalTransition(f"“{action}” is not a ticket action.")
+    label = Action(action).label
+    transition = transition_for(action, ticket.status)
+    if transition is None:
+        raise IllegalTransition(f"A ticket that is {ticket.get_status_display().lower()} cannot be “{label.lower()}”.")
+    if actor is not None and not policies.may_transition(actor, ticket, action):
+        raise NotAllowed(f"You may not {label.lower()} this ticket.")
+    note = note.strip()
+    if action in NOTE_REQUIRED and not note:
+        raise IllegalTransition(f"Say why: “{label}” needs a note.")
+    now = now or timezone.now()
+    before = ticket.get_status_display()
+    ticket.status = transition.target
+    fields = ["status", "updated_at"]
+    if action == Action.REOPEN:
+        ticket.resolved_at = ticket.closed_at = None
+        fields += ["resolved_at", "closed_at"]
+    if ticket.acknowledged_at is None and action != Action.REOPEN and policies.may_work(actor, ticket):
+        ticket.acknowledged_at = now  # the first agent response, whatever it was, stops the response clock
+        fields.append("acknowledged_at")
+    if transition.target == S.RESOLVED:
+        ticket.resolved_at = now
+        fields.append("resolved_at")
+    if transition.target == S.CLOSED:
+        ticket.closed_at = now
+        ticket.resolved_at = ticket.resolved_at or now
+        fields += ["closed_at", "resolved_at"]
+    ticket.save(update_fields=list(dict.fromkeys(fields)))
+    timeline.status_changed(ticket=ticket, actor=actor, before=before, after=ticket.get_status_display(), note=note)
+    if action == Action.ACKNOWLEDGE and ticket.assignee_id is None and actor is not None:
+        _assign(ticket, actor, actor)  # acknowledging takes ownership, as on-call tools do
+    return ticket
+
+
+def _assign(ticket: Ticket, actor, assignee) -> None:
+    before = _name(ticket.assignee)
+    ticket.assignee = assignee
+    ticket.save(update_fields=["assignee", "updated_at"])
+    timeline.assigned(ticket=ticket, actor=actor, before=before, after=_name(assignee))
+    if assignee is not None:
+        Watch.objects.get_or_create(ticket=ticket, user=assignee)
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, actor, assignee) -> Ticket:
+    """Give the ticket to an agent of its queue (or to nobody)."""
+    ticket = _locked(ticket)
+    if not policies.may_work(actor, ticket):
+        raise NotAllowed("Only agents of this ticket's queue may assign it.")
+    if assignee is not None and not policies.may_work(assignee, ticket):
+        raise NotAllowed(f"{_name(assignee)} does not work the {ticket.queue.name} queue.")
+    if ticket.assignee_id != (assignee.pk if assignee else None):
+        _assign(ticket, actor, assignee)
+    return ticket
+
+
+@transaction.atomic
+def ticket_escalate(*, ticket: Ticket, actor, reason: str, assignee=None, queue: Queue | None = None) -> Ticket:
+    """One step up: to a colleague, another queue, or simply a louder level."""
+    ticket = _locked(ticket)
+    if not policies.may_work(actor, ticket):
+        raise NotAllowed("Only agents of this ticket's queue may escalate it.")
+    if not ticket.is_open:
+        raise IllegalTransition(f"{ticket.reference} is {ticket.get_status_display().lower()}; reopen it first.")
+    if not reason.strip():
+        raise IllegalTransition("Say why the ticket is escalated.")
+    ticket.escalation_level += 1
+    fields = ["escalation_level", "updated_at"]
+    targets = []
+    if queue is not None and queue.pk != ticket.queue_id:
+        timeline.field_changed(
+            ticket=ticket, actor=actor, field="queue", label="Queue", before=ticket.queue.name, after=queue.name
+        )
+        ticket.queue = queue
+        fields.append("queue")
+        targets.append(queue.name)
+    ticket.save(update_fields=fields)
+    if assignee is not None:
+        if not policies.may_work(assignee, ticket):
+            raise NotAllowed(f"{_name(assignee)} does not work the {ticket.queue.name} queue.")
+        if assignee.pk != ticket.assignee_id:
+            _assign(ticket, actor, assignee)
+        targets.append(_name(assignee))
+    timeline.escalated(
+        ticket=ticket, actor=actor, level=ticket.escalation_level, reason=reason.strip(), to=", ".join(targets)
+    )
+    return ticket
+
+
+@transaction.atomic
+def comment_add(
+    *, ticket: Ticket, author, body: str, is_internal: bool = False, attachments: Sequence[UploadedFile] = ()
+) -> Comment:
+    """A public reply or an internal note; a requester's reply brings a waiting ticket back to the agents."""
+    ticket = _locked(ticket)
+    body = body.strip()
+    if not body:
+        raise IllegalTransition("A comment needs some text.")
+    if is_internal and not policies.may_read_internal(author):
+        raise NotAllowed("Only agents may add internal notes.")
+    if ticket.status == S.CLOSED and not policies.may_work(author, ticket):
+        raise IllegalTransition(f"{ticket.reference} is closed; reopen it to add to it.")
+    comment = Comment.objects.create(ticket=ticket, author=author, body=body, is_internal=is_internal)
+    _attach(ticket=ticket, comment=comment, uploads=attachments, user=author)
+    timeline.commented(ticket=ticket, comment=comment)
+    if ticket.status == S.WAITING_REQUESTER and author is not None and author.pk == ticket.requester_id:
+        ticket.status = S.IN_PROGRESS
+        ticket.save(update_fields=["status", "updated_at"])
+        timeline.status_changed(
+            ticket=ticket, actor=author, before=S.WAITING_REQUESTER.label, after=S.IN_PROGRESS.label,
+            note="The requester replied.",
+        )  # fmt: skip
+    else:
+        ticket.save(update_fields=["updated_at"])
+    return comment
+
+
+@transaction.atomic
+def watcher_set(*, ticket: Ticket, actor, user, watching: bool) -> None:
+    """Follow or unfollow a ticket; agents may add others, anyone may add or remove themselves."""
+    if user.pk != getattr(actor, "pk", None) and not policies.may_work(actor, ticket):
+        raise NotAllowed("Only agents of this ticket's queue may add other watchers.")
+    if watching:
+        _, created = Watch.objects.get_or_create(ticket=ticket, user=user)
+        if created:
+            timeline.watcher_added(ticket=ticket, actor=actor, watcher=_name(user))
+    elif Watch.objects.filter(ticket=ticket, user=user).delete()[0]:
+        timeline.watcher_removed(ticket=ticket, actor=actor, watcher=_name(user))
+
+
+def tickets_auto_close(*, now: datetime | None = None) -> int:
+    """Close tickets resolved more than TICKET_AUTO_CLOSE_AFTER_DAYS ago; each in its own transaction."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.TICKET_AUTO_CLOSE_AFTER_DAYS)
+    closed = 0
+    stale = Ticket.objects.filter(status=S.RESOLVED, resolved_at__lt=cutoff).only("pk").order_by("pk")
+    for ticket in stale.iterator():
+        try:
+            ticket_transition(ticket=ticket, actor=None, action=Action.CLOSE, now=now)
+        except IllegalTransition:
+            continue  # reopened since the query ran
+        closed += 1
+    return closed

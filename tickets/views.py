@@ -1,0 +1,229 @@
+"""Thin HTML views: parse, call a selector or a service, render. htmx requests get partials."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.roles import user_role
+from supportdesk.errors import DomainError
+from supportdesk.keyset import InvalidCursor
+
+from . import policies, reference, selectors, services
+from .filters import TicketFilterForm
+from .forms import AssignForm, CommentForm, EscalateForm, TicketCreateForm, TicketEditForm, TransitionForm
+from .models import Ticket
+from .workflow import NOTE_REQUIRED
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    role = user_role(request.user)
+    sections = selectors.home_sections(user=request.user, role=role)
+    return render(request, "tickets/home.html", {"sections": sections, "severities": reference.severities()})
+
+
+@login_required
+@require_GET
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    form = TicketFilterForm(request.GET)
+    page = None
+    if form.is_valid():
+        try:
+            page = selectors.ticket_page(user=request.user, form=form, cursor=request.GET.get("cursor"))
+        except InvalidCursor as exc:
+            messages.warning(request, str(exc))
+            return redirect(f"{request.path}?{_without(request.GET, 'cursor')}")
+    context = {
+        "form": form,
+        "page": page,
+        "query": _without(request.GET, "cursor"),
+        "filtered": any(v for k, v in request.GET.items() if k not in {"cursor", "sort", "status"}),
+    }
+    template = "tickets/_results.html" if _is_htmx(request) else "tickets/list.html"
+    return render(request, template, context)
+
+
+def _without(params, *names: str) -> str:
+    kept = params.copy()
+    for name in names:
+        kept.pop(name, None)
+    return kept.urlencode()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ticket_create(request: HttpRequest) -> HttpResponse:
+    form = TicketCreateForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket = services.ticket_create(requester=request.user, **data)
+        except (DomainError, ValidationError) as exc:
+            form.add_error(None, _message(exc))
+        else:
+            messages.success(request, f"{ticket.reference} filed. We'll keep you posted here.")
+            return redirect(ticket)
+    return render(request, "tickets/create.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)
+
+
+def _detail_context(request: HttpRequest, ticket: Ticket, comment_form: CommentForm | None = None) -> dict:
+    user = request.user
+    events, attachments = selectors.ticket_timeline(ticket=ticket, user=user)
+    return {
+        "ticket": ticket,
+        "events": events,
+        "attachments": attachments,
+        "can_work": policies.may_work(user, ticket),
+        "can_read_internal": policies.may_read_internal(user),
+        "actions": policies.allowed_actions(user, ticket),
+        "note_required": [a.value for a in NOTE_REQUIRED],
+        "is_watching": any(w.pk == user.pk for w in ticket.watchers.all()),
+        "comment_form": comment_form or CommentForm(),
+        "breaching": ticket.is_breaching(),
+    }
+
+
+@login_required
+@require_GET
+def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = selectors.ticket_detail(user=request.user, reference=reference)
+    return render(request, "tickets/detail.html", _detail_context(request, ticket))
+
+
+def _done(request: HttpRequest, ticket: Ticket, message: str) -> HttpResponse:
+    messages.success(request, message)
+    return redirect(ticket)
+
+
+def _refused(request: HttpRequest, ticket: Ticket, exc: Exception) -> HttpResponse:
+    messages.error(request, _message(exc))
+    return redirect(ticket)
+
+
+@login_required
+@require_POST
+def ticket_comment(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = selectors.ticket_detail(user=request.user, reference=reference)
+    form = CommentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.comment_add(ticket=ticket, author=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return _done(request, ticket, "Note added." if form.cleaned_data["is_internal"] else "Comment added.")
+    return render(request, "tickets/detail.html", _detail_context(request, ticket, form), status=400)
+
+
+@login_required
+@require_POST
+def ticket_transition(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = selectors.ticket_detail(user=request.user, reference=reference)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, ticket, ValidationError("That is not a ticket action."))
+    try:
+        ticket = services.ticket_transition(ticket=ticket, actor=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        return _refused(request, ticket, exc)
+    return _done(request, ticket, f"{ticket.reference} is now {ticket.get_status_display().lower()}.")
+
+
+def _work_form(request, reference: str, form_class, labels: tuple[str, str], apply, form_kwargs) -> HttpResponse:
+    """GET shows the form (a partial for htmx); POST applies it through a service."""
+    ticket = selectors.ticket_detail(user=request.user, reference=reference)
+    if not policies.may_work(request.user, ticket):
+        return _refused(request, ticket, DomainError("Only agents of this ticket's queue may do that."))
+    form = form_class(request.POST or None, **form_kwargs(ticket))
+    if request.method == "POST" and form.is_valid():
+        try:
+            message = apply(ticket, form.cleaned_data)
+        except (DomainError, ValidationError) as exc:
+            form.add_error(None, _message(exc))
+        else:
+            return _done(request, ticket, message)
+    context = {"ticket": ticket, "form": form, "form_title": labels[0], "submit_label": labels[1]}
+    page = "tickets/_work_form.html" if _is_htmx(request) else "tickets/work_form_page.html"
+    return render(request, page, context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ticket_edit(request: HttpRequest, reference: str) -> HttpResponse:
+    def initial(ticket: Ticket) -> dict:
+        tags = ", ".join(t.name for t in ticket.tags.all())
+        fields = ("severity", "queue", "kind", "environment", "aws_account_id")
+        return {"initial": {**{f: getattr(ticket, f) for f in fields}, "tags": tags}}
+
+    def apply(ticket: Ticket, data: dict) -> str:
+        services.ticket_update(ticket=ticket, actor=request.user, **data)
+        return "Details saved."
+
+    return _work_form(request, reference, TicketEditForm, ("Edit details", "Save"), apply, form_kwargs=initial)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ticket_assign(request: HttpRequest, reference: str) -> HttpResponse:
+    def apply(ticket: Ticket, data: dict) -> str:
+        ticket = services.ticket_assign(ticket=ticket, actor=request.user, assignee=data["assignee"])
+        return f"Assigned to {ticket.assignee.display_name}." if ticket.assignee else "Unassigned."
+
+    return _work_form(
+        request, reference, AssignForm, ("Assign", "Assign"), apply,
+        form_kwargs=lambda t: {"ticket": t, "initial": {"assignee": t.assignee_id}},
+    )  # fmt: skip
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ticket_escalate(request: HttpRequest, reference: str) -> HttpResponse:
+    def apply(ticket: Ticket, data: dict) -> str:
+        ticket = services.ticket_escalate(ticket=ticket, actor=request.user, **data)
+        return f"Escalated to level {ticket.escalation_level}."
+
+    return _work_form(
+        request, reference, EscalateForm, ("Escalate", "Escalate"), apply, form_kwargs=lambda t: {"ticket": t}
+    )
+
+
+@login_required
+@require_POST
+def ticket_take(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = selectors.ticket_detail(user=request.user, reference=reference)
+    try:
+        services.ticket_assign(ticket=ticket, actor=request.user, assignee=request.user)
+    except DomainError as exc:
+        return _refused(request, ticket, exc)
+    return _done(request, ticket, "It's yours.")
+
+
+@login_required
+@require_POST
+def ticket_watch(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = selectors.ticket_detail(user=request.user, reference=reference)
+    watching = request.POST.get("watching") == "on"
+    services.watcher_set(ticket=ticket, actor=request.user, user=request.user, watching=watching)
+    return _done(request, ticket, "You'll follow this ticket." if watching else "You no longer follow this ticket.")
+
+
+@login_required
+@require_GET
+def attachment_download(request: HttpRequest, reference: str, attachment_id: int) -> FileResponse:
+    attachment = selectors.ticket_attachment(user=request.user, reference=reference, attachment_id=attachment_id)
+    # Always a download, never rendered inline: an uploaded HTML or SVG must not run in our origin.
+    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename)
