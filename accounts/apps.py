@@ -4,6 +4,7 @@ from django.db.models.signals import post_migrate
 
 class AccountsConfig(AppConfig):
     name = "accounts"
+    verbose_name = "People and roles"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -17,7 +17,7 @@ VAR = BASE_DIR / "var"
 
 def _environment() -> dict[str, str]:
     VAR.mkdir(exist_ok=True)
-    for folder in ("broker/out", "broker/processed", "media"):
+    for folder in ("broker/out", "broker/processed", "broker/control", "media"):
         (VAR / folder).mkdir(parents=True, exist_ok=True)
     secret_file = VAR / "dev-secret-key"
     if not secret_file.exists():
@@ -25,7 +25,7 @@ def _environment() -> dict[str, str]:
         secret_file.chmod(0o600)
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "supportdesk.settings.base")
-    env.setdefault("DJANGO_DEBUG", "true")
+    env.setdefault("DJANGO_DEBUG", "false")  # the real product path; set DJANGO_DEBUG=true for debug pages
     env.setdefault("DJANGO_HTTPS", "false")
     env.setdefault("DJANGO_SECRET_KEY", secret_file.read_text().strip())
     env["PYTHONUNBUFFERED"] = "1"
@@ -40,15 +40,17 @@ def main() -> int:
     env = _environment()
     port = env.get("PORT", "8000")
     _manage(env, "migrate", "--noinput", "-v", "0")
+    _manage(env, "collectstatic", "--noinput", "-v", "0")  # whitenoise serves them, as in production
     _manage(env, "seed_demo")
     celery = [sys.executable, "-m", "celery", "-A", "supportdesk"]
+    gunicorn = [sys.executable, "-m", "gunicorn", "supportdesk.wsgi:application", "--workers", "2"]
     commands = {
-        "web": [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        "web": [*gunicorn, "--bind", f"127.0.0.1:{port}", "--access-logfile", "-"],
         "worker": [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"],
         "beat": [*celery, "beat", "--loglevel", "INFO", "--schedule", str(VAR / "celerybeat-schedule")],
     }
     processes = {name: subprocess.Popen(cmd, cwd=BASE_DIR, env=env) for name, cmd in commands.items()}
-    print(f"\n  Supportdesk is at http://127.0.0.1:{port}/  (Ctrl-C stops the web server, worker and beat)\n", flush=True)
+    print(f"\n  Supportdesk is at http://127.0.0.1:{port}/  (Ctrl-C stops web, worker and beat)\n", flush=True)
     stopping = False
 
     def stop(*_) -> None:

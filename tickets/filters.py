@@ -23,7 +23,12 @@ STATUS_CHOICES = [("open", "Open (any)"), ("all", "All statuses"), *Ticket.Statu
 
 
 class TicketFilterForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200, label="Search")
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Search",
+        widget=forms.TextInput(attrs={"placeholder": "Search titles and descriptions, or SD-123", "type": "search"}),
+    )
     status = forms.ChoiceField(required=False, choices=STATUS_CHOICES)
     severity = forms.ChoiceField(required=False)
     queue = forms.ChoiceField(required=False)

@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from . import reference, selectors
@@ -18,6 +19,11 @@ class MultipleFileField(forms.FileField):
     def clean(self, data, initial=None):
         files = data if isinstance(data, list | tuple) else [data] if data else []
         return [super(MultipleFileField, self).clean(f, initial) for f in files]
+
+
+def attachment_hint() -> str:
+    types = ", ".join(settings.ATTACHMENT_ALLOWED_EXTENSIONS)
+    return f"Up to {settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)} MB a file: {types}."
 
 
 def _tags(value: str) -> list[str]:
@@ -62,6 +68,7 @@ class TicketCreateForm(forms.Form):
         self.fields["severity"].queryset = Severity.objects.order_by("rank")
         self.fields["severity"].initial = next((s for s in reference.severities() if s.name == "SEV4"), None)
         self.fields["queue"].queryset = Queue.objects.order_by("name")
+        self.fields["attachments"].help_text = attachment_hint()
 
     def clean_title(self) -> str:
         title = self.cleaned_data["title"].strip()
@@ -96,6 +103,10 @@ class CommentForm(forms.Form):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Comment")
     is_internal = forms.BooleanField(required=False, label="Internal note (hidden from the requester)")
     attachments = MultipleFileField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attachments"].help_text = attachment_hint()
 
 
 class TransitionForm(forms.Form):

@@ -67,16 +67,20 @@ def ticket_detail(*, user, reference: str) -> Ticket:
     return ticket
 
 
-def ticket_timeline(*, ticket: Ticket, user) -> tuple[list[TicketEvent], list[Attachment]]:
-    """The timeline as this person may read it (internal notes only for agents and managers),
-    each comment event carrying its files, and the files filed with the ticket itself."""
+def ticket_events(*, ticket: Ticket, user) -> QuerySet[TicketEvent]:
+    """The timeline as this person may read it: internal notes only for agents and managers."""
     events = ticket.events.select_related("actor", "comment").order_by("id")
     if not policies.may_read_internal(user):
         events = events.filter(is_internal=False)
+    return events
+
+
+def ticket_timeline(*, ticket: Ticket, user) -> tuple[list[TicketEvent], list[Attachment]]:
+    """The page's timeline: each comment event carrying its files, and the files filed with the ticket."""
+    events = list(ticket_events(ticket=ticket, user=user))
     files_by_comment: dict[int | None, list[Attachment]] = defaultdict(list)
     for attachment in Attachment.objects.filter(ticket=ticket).order_by("pk"):
         files_by_comment[attachment.comment_id].append(attachment)
-    events = list(events)
     for event in events:
         event.files = files_by_comment.get(event.comment_id, []) if event.comment_id else []
     return events, files_by_comment.get(None, [])

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import user_role
@@ -83,7 +84,9 @@ def _message(exc: Exception) -> str:
 def _detail_context(request: HttpRequest, ticket: Ticket, comment_form: CommentForm | None = None) -> dict:
     user = request.user
     events, attachments = selectors.ticket_timeline(ticket=ticket, user=user)
+    now = timezone.now()
     return {
+        "now": now,
         "ticket": ticket,
         "events": events,
         "attachments": attachments,
@@ -93,7 +96,7 @@ def _detail_context(request: HttpRequest, ticket: Ticket, comment_form: CommentF
         "note_required": [a.value for a in NOTE_REQUIRED],
         "is_watching": any(w.pk == user.pk for w in ticket.watchers.all()),
         "comment_form": comment_form or CommentForm(),
-        "breaching": ticket.is_breaching(),
+        "breaching": ticket.is_breaching(now),
     }
 
 

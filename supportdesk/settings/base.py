@@ -174,6 +174,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",  # vendored from npm: no CDN
     "SWAGGER_UI_FAVICON_HREF": "/static/img/favicon.svg",
+    "ENUM_NAME_OVERRIDES": {
+        "TicketKindEnum": "tickets.models.Ticket.Kind",
+        "TicketStatusEnum": "tickets.models.Ticket.Status",
+        "EventKindEnum": "tickets.models.TicketEvent.Kind",
+    },
 }
 
 # Celery: the embedded filesystem broker for `make run`, Redis in production and tests.
@@ -184,6 +189,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_queue_dir / "out"),
         "data_folder_out": str(_queue_dir / "out"),
         "processed_folder": str(_queue_dir / "processed"),
+        "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
     }
 CELERY_TASK_ACKS_LATE = True  # redelivered if a worker dies, so tasks are idempotent

@@ -116,7 +116,9 @@ def test_escalate_to_a_colleague_in_another_queue(queue, agent, other_queue):
     colleague = UserFactory(role="agent")
     other_queue.members.add(colleague)
     ticket = TicketFactory(queue=queue)
-    ticket = services.ticket_escalate(ticket=ticket, actor=agent, reason="Needs DBA", queue=other_queue, assignee=colleague)
+    ticket = services.ticket_escalate(
+        ticket=ticket, actor=agent, reason="Needs DBA", queue=other_queue, assignee=colleague
+    )
     assert (ticket.escalation_level, ticket.queue, ticket.assignee) == (1, other_queue, colleague)
     event = ticket.events.get(kind="escalated")
     assert event.data["reason"] == "Needs DBA"

@@ -93,6 +93,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         responses=s.TicketDetailSerializer,
         parameters=[OpenApiParameter("transition", str, OpenApiParameter.PATH, enum=Action.values)],
         description="Move the ticket along the workflow. resolve and reopen need a note.",
+        operation_id="tickets_transition",
     )
     @action(detail=True, methods=["post"], url_path=rf"(?P<transition>{ACTION_PATTERN})")
     def transition(self, request: Request, reference: str, transition: str) -> Response:
@@ -154,12 +155,12 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     @action(detail=True, methods=["get"])
     def timeline(self, request: Request, reference: str) -> Response:
         ticket = self.get_object()
-        events, _ = selectors.ticket_timeline(ticket=ticket, user=request.user)
-        return Response(s.EventSerializer(events, many=True).data)
+        page = self.paginate_queryset(selectors.ticket_events(ticket=ticket, user=request.user))
+        return self.get_paginated_response(s.EventSerializer(page, many=True).data)
 
     def paginate_queryset(self, queryset):
-        if self.action == "comments":
-            self.keyset_ordering = lambda: ["id"]  # comments read oldest first
+        if self.action in {"comments", "timeline"}:
+            self.keyset_ordering = lambda: ["id"]  # read oldest first, like a conversation
         return super().paginate_queryset(queryset)
 
 

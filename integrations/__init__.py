@@ -1,0 +1,1 @@
+"""AWS accounts, findings and the AWS gateway (issue 4)."""
