@@ -22,7 +22,11 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create and value:
             self.groups.set([Group.objects.get(name=Role(value).value)])
             self.is_staff = value == Role.ADMIN
-            self.save()
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        if create:
+            instance.save()  # keeps the password and staff flag set above
 
 
 class QueueFactory(factory.django.DjangoModelFactory):

@@ -156,8 +156,8 @@ TICKET_AUTO_CLOSE_AFTER_DAYS = env.int("TICKET_AUTO_CLOSE_AFTER_DAYS", default=7
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",  # first, so a missing login is a 401
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "supportdesk.pagination.KeysetPagination",

@@ -1,0 +1,112 @@
+import pytest
+from allauth.mfa.models import Authenticator
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from accounts.roles import Role, user_role, user_set_role
+
+from ..factories import QueueFactory, TicketFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_new_people_are_requesters():
+    user = get_user_model().objects.create_user("new@example.com", "pass-word-123")
+    assert user_role(user) == Role.REQUESTER
+
+
+def test_sign_in_with_email_and_password(client):
+    UserFactory(email="riya@example.com")
+    response = client.post("/accounts/login/", {"login": "riya@example.com", "password": "pass-word-123"})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_wrong_password_says_so_and_stays_signed_out(client):
+    UserFactory(email="riya@example.com")
+    response = client.post("/accounts/login/", {"login": "riya@example.com", "password": "nope"})
+    assert response.status_code == 200
+    assert b"not correct" in response.content
+    assert client.get("/").status_code == 302
+
+
+def test_signup_is_closed_by_default(client):
+    response = client.get("/accounts/signup/")
+    assert b"closed" in response.content.lower()
+
+
+def test_losing_a_role_takes_effect_on_the_next_request(client):
+    # given: an agent who sees their queue's tickets (and has the access cached)
+    agent = UserFactory(role=Role.AGENT)
+    ticket = TicketFactory(queue=QueueFactory(members=[agent]))
+    client.force_login(agent)
+    assert client.get(ticket.get_absolute_url()).status_code == 200
+    # when: an admin makes them a requester
+    user_set_role(user=agent, role=Role.REQUESTER)
+    # then: the ticket is gone for them at once
+    assert client.get(ticket.get_absolute_url()).status_code == 404
+
+
+def test_leaving_a_queue_takes_effect_on_the_next_request(client):
+    agent = UserFactory(role=Role.AGENT)
+    queue = QueueFactory(members=[agent])
+    ticket = TicketFactory(queue=queue)
+    client.force_login(agent)
+    assert client.get(ticket.get_absolute_url()).status_code == 200
+    queue.members.remove(agent)
+    assert client.get(ticket.get_absolute_url()).status_code == 404
+
+
+def test_new_api_token_replaces_the_old_one(client):
+    user = UserFactory()
+    client.force_login(user)
+    client.post("/profile/")
+    first = client.session.get("fresh_api_token") or _shown_token(client)
+    client.post("/profile/")
+    second = _shown_token(client)
+    assert first != second
+    api = APIClient()
+    assert api.get("/api/tickets/", HTTP_AUTHORIZATION=f"Token {first}").status_code == 401
+    assert api.get("/api/tickets/", HTTP_AUTHORIZATION=f"Token {second}").status_code == 200
+
+
+def _shown_token(client) -> str:
+    page = client.get("/profile/").content.decode()
+    return page.split('<code id="api-token">')[1].split("</code>")[0]
+
+
+@pytest.mark.parametrize("path", ["/", "/tickets/", "/admin/"])
+def test_admin_without_mfa_must_enrol_first_when_required(client, settings, path):
+    settings.REQUIRE_ADMIN_MFA = True
+    client.force_login(UserFactory(role=Role.ADMIN))
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/2fa/totp/activate")
+
+
+def test_admin_with_an_authenticator_app_goes_through(client, settings):
+    settings.REQUIRE_ADMIN_MFA = True
+    admin = UserFactory(role=Role.ADMIN)
+    Authenticator.objects.create(user=admin, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    client.force_login(admin)
+    assert client.get("/").status_code == 200
+
+
+def test_mfa_requirement_leaves_other_roles_alone(client, settings):
+    settings.REQUIRE_ADMIN_MFA = True
+    client.force_login(UserFactory(role=Role.AGENT))
+    assert client.get("/").status_code == 200
+
+
+def test_mfa_not_required_unless_configured(client, settings):
+    settings.REQUIRE_ADMIN_MFA = False
+    client.force_login(UserFactory(role=Role.ADMIN))
+    assert client.get("/").status_code == 200
+
+
+def test_admin_role_reaches_configuration_and_others_do_not(client):
+    admin, manager = UserFactory(role=Role.ADMIN), UserFactory(role=Role.MANAGER)
+    client.force_login(admin)
+    assert client.get("/admin/tickets/severity/").status_code == 200
+    client.force_login(manager)
+    assert client.get("/admin/tickets/severity/").status_code == 302  # to the sign-in page: not staff
