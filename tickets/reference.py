@@ -24,5 +24,11 @@ def queues() -> list[Queue]:
     return rows
 
 
+def default_queue() -> Queue | None:
+    """Where a ticket goes when nobody chose a queue: the default one, else the oldest."""
+    rows = queues()
+    return next((q for q in rows if q.is_default), None) or min(rows, key=lambda q: q.pk, default=None)
+
+
 def reference_forget() -> None:
     cache.delete_many([_SEVERITIES_KEY, _QUEUES_KEY])

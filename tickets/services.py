@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from . import policies, timeline
+from . import policies, reference, timeline
 from .exceptions import IllegalTransition, InvalidAttachment, NotAllowed
 from .models import Attachment, Comment, Queue, Severity, Tag, Ticket, Watch
 from .workflow import NOTE_REQUIRED, TRANSITIONS, Action, transition_for
@@ -89,7 +89,7 @@ def ticket_create(
     now: datetime | None = None,
 ) -> Ticket:
     """File a ticket; it lands in the chosen queue, or the default one, with its due times set."""
-    queue = queue or Queue.objects.filter(is_default=True).first() or Queue.objects.order_by("pk").first()
+    queue = queue or reference.default_queue()
     if queue is None:
         raise NotAllowed("No queue exists yet: an admin must create one before tickets can be filed.")
     ticket = Ticket(
@@ -98,7 +98,7 @@ def ticket_create(
         kind=kind,
         severity=severity,
         queue=queue,
-        assignee=queue.default_assignee,
+        assignee_id=queue.default_assignee_id,
         requester=requester,
         environment=environment,
         aws_account_id=aws_account_id,
@@ -109,7 +109,9 @@ def ticket_create(
     ticket.save()
     if tags:
         ticket.tags.set(_tags_from_names(tags))
-    Watch.objects.create(ticket=ticket, user=requester)  # the requester hears about every public change
+    # The requester hears about every public change; a default assignee follows their ticket too.
+    watcher_ids = dict.fromkeys([requester.pk, ticket.assignee_id] if ticket.assignee_id else [requester.pk])
+    Watch.objects.bulk_create([Watch(ticket=ticket, user_id=pk) for pk in watcher_ids])
     timeline.ticket_created(ticket=ticket, actor=actor or requester)
     _attach(ticket=ticket, comment=None, uploads=attachments, user=requester)
     return ticket

@@ -165,3 +165,11 @@ def test_auto_close_closes_only_old_resolved_tickets(queue, agent, settings):
     assert services.tickets_auto_close() == 0  # a re-run changes nothing
     old.refresh_from_db(), recent.refresh_from_db()
     assert (old.status, recent.status) == (S.CLOSED, S.RESOLVED)
+
+
+def test_queue_default_assignee_gets_and_follows_new_tickets(requester, agent, queue):
+    queue.default_assignee = agent
+    queue.save()
+    ticket = TicketFactory(requester=requester, queue=queue)
+    assert ticket.assignee == agent
+    assert set(ticket.watchers.all()) == {requester, agent}
