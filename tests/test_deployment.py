@@ -52,7 +52,8 @@ def test_check_deploy_passes_with_production_settings():
         "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/supportdesk"),
         "CACHE_URL": "redis://127.0.0.1:6379/1",
     }
-    env.pop("DJANGO_HTTPS", None)
+    for test_only in ("DJANGO_HTTPS", "DJANGO_ALLOW_ASYNC_UNSAFE"):  # set for other tests in this process
+        env.pop(test_only, None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, env=env, capture_output=True, text=True,
