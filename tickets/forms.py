@@ -84,8 +84,10 @@ class TicketCreateForm(forms.Form):
 
 
 class TicketEditForm(forms.Form):
-    """What an agent may change in place; only the fields sent are changed."""
+    """Agents change every detail; the requester only the title and description of their open ticket."""
 
+    title = forms.CharField(max_length=200, min_length=4)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)
     severity = SeverityChoiceField(queryset=Severity.objects.order_by("rank"), empty_label=None)
     queue = forms.ModelChoiceField(queryset=Queue.objects.order_by("name"), empty_label=None)
     kind = forms.ChoiceField(choices=Ticket.Kind.choices)
@@ -94,6 +96,13 @@ class TicketEditForm(forms.Form):
     )
     aws_account_id = TicketCreateForm.base_fields["aws_account_id"]
     tags = forms.CharField(required=False, help_text="Comma-separated.")
+
+    def __init__(self, *args, text_only: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if text_only:
+            for name in list(self.fields):
+                if name not in {"title", "description"}:
+                    del self.fields[name]
 
     def clean_tags(self) -> list[str]:
         return _tags(self.cleaned_data["tags"])

@@ -91,6 +91,7 @@ def _detail_context(request: HttpRequest, ticket: Ticket, comment_form: CommentF
         "events": events,
         "attachments": attachments,
         "can_work": policies.may_work(user, ticket),
+        "can_edit_text": policies.may_edit_text(user, ticket),
         "can_read_internal": policies.may_read_internal(user),
         "actions": policies.allowed_actions(user, ticket),
         "note_required": [a.value for a in NOTE_REQUIRED],
@@ -146,10 +147,12 @@ def ticket_transition(request: HttpRequest, reference: str) -> HttpResponse:
     return _done(request, ticket, f"{ticket.reference} is now {ticket.get_status_display().lower()}.")
 
 
-def _work_form(request, reference: str, form_class, labels: tuple[str, str], apply, form_kwargs) -> HttpResponse:
+def _work_form(
+    request, reference: str, form_class, labels: tuple[str, str], apply, form_kwargs, may=policies.may_work
+) -> HttpResponse:
     """GET shows the form (a partial for htmx); POST applies it through a service."""
     ticket = selectors.ticket_detail(user=request.user, reference=reference)
-    if not policies.may_work(request.user, ticket):
+    if not may(request.user, ticket):
         return _refused(request, ticket, DomainError("Only agents of this ticket's queue may do that."))
     form = form_class(request.POST or None, **form_kwargs(ticket))
     if request.method == "POST" and form.is_valid():
@@ -167,16 +170,18 @@ def _work_form(request, reference: str, form_class, labels: tuple[str, str], app
 @login_required
 @require_http_methods(["GET", "POST"])
 def ticket_edit(request: HttpRequest, reference: str) -> HttpResponse:
-    def initial(ticket: Ticket) -> dict:
-        tags = ", ".join(t.name for t in ticket.tags.all())
-        fields = ("severity", "queue", "kind", "environment", "aws_account_id")
-        return {"initial": {**{f: getattr(ticket, f) for f in fields}, "tags": tags}}
+    def form_kwargs(ticket: Ticket) -> dict:
+        fields = ("title", "description", "severity", "queue", "kind", "environment", "aws_account_id")
+        initial = {f: getattr(ticket, f) for f in fields} | {"tags": ", ".join(t.name for t in ticket.tags.all())}
+        return {"initial": initial, "text_only": not policies.may_work(request.user, ticket)}
 
     def apply(ticket: Ticket, data: dict) -> str:
         services.ticket_update(ticket=ticket, actor=request.user, **data)
         return "Details saved."
 
-    return _work_form(request, reference, TicketEditForm, ("Edit details", "Save"), apply, form_kwargs=initial)
+    return _work_form(
+        request, reference, TicketEditForm, ("Edit details", "Save"), apply, form_kwargs, may=policies.may_edit_text
+    )
 
 
 @login_required
