@@ -9,10 +9,10 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model, Q, QuerySet
 
 
@@ -45,8 +45,15 @@ def _model_field(model: type[Model], path: str):
     return model._meta.get_field(name)
 
 
+def _json_value(value: Any) -> Any:
+    # Full precision: DjangoJSONEncoder keeps milliseconds only, and rows within one would be skipped.
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot go in a cursor")
+
+
 def _encode(values: list, backwards: bool) -> str:
-    raw = json.dumps({"v": values, "b": backwards}, cls=DjangoJSONEncoder, separators=(",", ":"))
+    raw = json.dumps({"v": values, "b": backwards}, default=_json_value, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -57,7 +64,7 @@ def _decode(model: type[Model], ordering: Sequence[str], cursor: str) -> tuple[l
         if not isinstance(raw_values, list) or len(raw_values) != len(ordering):
             raise InvalidCursor("This page link is out of date; start again from the first page.")
         values = [_model_field(model, _field_path(k)).to_python(v) for k, v in zip(ordering, raw_values, strict=True)]
-    except (ValueError, TypeError, KeyError, binascii.Error, ValidationError, FieldDoesNotExist) as exc:
+    except (ValueError, TypeError, KeyError, OverflowError, binascii.Error, ValidationError, FieldDoesNotExist) as exc:
         raise InvalidCursor("This page link is out of date; start again from the first page.") from exc
     if any(v is None for v in values):
         raise InvalidCursor("This page link is out of date; start again from the first page.")

@@ -6,12 +6,20 @@ from accounts.roles import Role
 from .factories import QueueFactory, UserFactory
 
 
+def _forget_cached_keys() -> None:
+    # Only this process's keys: cache.clear() would flush the Redis database under other test runs.
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # Redis outlives each test's rolled-back transaction; cached rows must not.
-    cache.clear()
+    _forget_cached_keys()
     yield
-    cache.clear()
+    _forget_cached_keys()
 
 
 @pytest.fixture

@@ -11,3 +11,7 @@ class NotAllowed(DomainError):
 
 class InvalidAttachment(DomainError):
     """A file too large, or of a type we do not store."""
+
+
+class InvalidChoice(DomainError):
+    """A value that exists but does not fit, such as an assignee outside the ticket's queue."""

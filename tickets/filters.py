@@ -3,13 +3,14 @@
 import re
 
 from django import forms
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import reference
 from .models import Ticket
 
-REFERENCE_RE = re.compile(r"^\s*(?:[A-Za-z]+-)?(\d{1,12})\s*$")
+REFERENCE_RE = re.compile(r"^\s*(?:(?P<prefix>[A-Za-z]+)-)?(?P<number>\d{1,12})\s*$")
 
 SORTS = {
     "newest": ("Newest first", ["-id"]),
@@ -102,8 +103,19 @@ def breaching_q(now=None) -> Q:
     )
 
 
-def search_q(text: str) -> Q:
+def reference_number(text: str) -> int | None:
+    """12 or SD-12 is ticket 12; CVE-2024 is not a reference, just text."""
     match = REFERENCE_RE.match(text)
-    if match:
-        return Q(pk=int(match.group(1)))
+    if match is None:
+        return None
+    prefix = match.group("prefix")
+    if prefix is not None and prefix.upper() != settings.TICKET_REFERENCE_PREFIX.upper():
+        return None
+    return int(match.group("number"))
+
+
+def search_q(text: str) -> Q:
+    number = reference_number(text)
+    if number is not None:
+        return Q(pk=number)
     return Q(title__icontains=text) | Q(description__icontains=text)

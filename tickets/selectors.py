@@ -2,7 +2,6 @@
 
 from collections import defaultdict
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -10,7 +9,7 @@ from django.http import Http404
 from supportdesk.keyset import Page, keyset_page
 
 from . import policies
-from .filters import REFERENCE_RE, TicketFilterForm, breaching_q
+from .filters import TicketFilterForm, breaching_q, reference_number
 from .models import Attachment, Ticket, TicketEvent, Watch
 
 # What a list row shows; the description and the rest stay in the database.
@@ -52,10 +51,14 @@ def ticket_page(*, user, form: TicketFilterForm, cursor: str | None, size: int =
 
 
 def ticket_pk(reference: str) -> int:
-    match = REFERENCE_RE.match(reference)
-    if not match or not reference.upper().startswith(f"{settings.TICKET_REFERENCE_PREFIX}-"):
+    number = reference_number(reference) if "-" in reference else None
+    if number is None:
         raise Http404("No such ticket.")
-    return int(match.group(1))
+    return number
+
+
+def ticket_is_visible(*, user, ticket: Ticket) -> bool:
+    return tickets_visible_to(user).filter(pk=ticket.pk).exists()
 
 
 def ticket_detail(*, user, reference: str) -> Ticket:
@@ -69,7 +72,7 @@ def ticket_detail(*, user, reference: str) -> Ticket:
 
 def ticket_events(*, ticket: Ticket, user) -> QuerySet[TicketEvent]:
     """The timeline as this person may read it: internal notes only for agents and managers."""
-    events = ticket.events.select_related("actor", "comment").order_by("id")
+    events = ticket.events.select_related("actor", "comment__author").order_by("id")
     if not policies.may_read_internal(user):
         events = events.filter(is_internal=False)
     return events

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import policies, reference, timeline
-from .exceptions import IllegalTransition, InvalidAttachment, NotAllowed
+from .exceptions import IllegalTransition, InvalidAttachment, InvalidChoice, NotAllowed
 from .models import Attachment, Comment, Queue, Severity, Tag, Ticket, Watch
 from .workflow import NOTE_REQUIRED, TRANSITIONS, Action, transition_for
 
@@ -225,7 +225,7 @@ def ticket_assign(*, ticket: Ticket, actor, assignee) -> Ticket:
     if not policies.may_work(actor, ticket):
         raise NotAllowed("Only agents of this ticket's queue may assign it.")
     if assignee is not None and not policies.may_work(assignee, ticket):
-        raise NotAllowed(f"{_name(assignee)} does not work the {ticket.queue.name} queue.")
+        raise InvalidChoice(f"{_name(assignee)} does not work the {ticket.queue.name} queue.")
     if ticket.assignee_id != (assignee.pk if assignee else None):
         _assign(ticket, actor, assignee)
     return ticket
@@ -254,7 +254,7 @@ def ticket_escalate(*, ticket: Ticket, actor, reason: str, assignee=None, queue:
     ticket.save(update_fields=fields)
     if assignee is not None:
         if not policies.may_work(assignee, ticket):
-            raise NotAllowed(f"{_name(assignee)} does not work the {ticket.queue.name} queue.")
+            raise InvalidChoice(f"{_name(assignee)} does not work the {ticket.queue.name} queue.")
         if assignee.pk != ticket.assignee_id:
             _assign(ticket, actor, assignee)
         targets.append(_name(assignee))

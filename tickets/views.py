@@ -110,6 +110,10 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 def _done(request: HttpRequest, ticket: Ticket, message: str) -> HttpResponse:
     messages.success(request, message)
+    if not selectors.ticket_is_visible(user=request.user, ticket=ticket):
+        # their own change (a move to another team's queue) took it out of their sight
+        messages.info(request, f"{ticket.reference} now belongs to {ticket.queue.name} and has left your view.")
+        return redirect("ticket-list")
     return redirect(ticket)
 
 

@@ -93,7 +93,23 @@ _account = serializers.RegexField(
 _tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=20)
 
 
-class TicketCreateSerializer(serializers.Serializer):
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not know, so a typo or a read-only field is not silently ignored."""
+
+    hints: dict[str, str] = {}
+
+    def validate(self, attrs: dict) -> dict:
+        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
+        if unknown:
+            raise serializers.ValidationError({f: self.hints.get(f, "Not a field you can set here.") for f in unknown})
+        return attrs
+
+
+_STATUS_HINT = "Change the status with POST /api/tickets/<reference>/<transition>/ (acknowledge, resolve, …)."
+_ASSIGNEE_HINT = "Assign with POST /api/tickets/<reference>/assign/."
+
+
+class TicketCreateSerializer(StrictSerializer):
     title = serializers.CharField(max_length=200, min_length=4)
     description = serializers.CharField(required=False, allow_blank=True, max_length=50000)
     kind = serializers.ChoiceField(choices=Ticket.Kind.choices, default=Ticket.Kind.INCIDENT)
@@ -103,6 +119,8 @@ class TicketCreateSerializer(serializers.Serializer):
     aws_account_id = _account
     tags = _tags
 
+    hints = {"status": _STATUS_HINT, "assignee": _ASSIGNEE_HINT}
+
     def validate_kind(self, kind: str) -> str:
         user = self.context["request"].user
         if kind not in Ticket.FILEABLE_KINDS and not user.has_perm("tickets.work_ticket"):
@@ -110,7 +128,8 @@ class TicketCreateSerializer(serializers.Serializer):
         return kind
 
 
-class TicketUpdateSerializer(serializers.Serializer):
+class TicketUpdateSerializer(StrictSerializer):
+    hints = {"status": _STATUS_HINT, "assignee": _ASSIGNEE_HINT}
     title = serializers.CharField(max_length=200, min_length=4, required=False)
     description = serializers.CharField(required=False, allow_blank=True, max_length=50000)
     kind = serializers.ChoiceField(choices=Ticket.Kind.choices, required=False)
