@@ -1,7 +1,8 @@
 """Per-person access facts (permissions, queue memberships) cached between requests.
 
-Every page needs them; reading them costs three queries. Any change to groups, permissions or
-queue membership bumps one version number, so no one keeps an access they just lost.
+Every page needs them and reading them costs three queries, so each person's facts live in one
+cache entry, read with the global access version in a single round trip. Any change to groups,
+permissions or queue membership bumps that version, so no one keeps an access they just lost.
 """
 
 from collections.abc import Callable
@@ -14,24 +15,29 @@ _VERSION_KEY = "access:version"
 _TIMEOUT = 300
 
 
-def _version() -> int:
-    version = cache.get(_VERSION_KEY)
-    if version is None:
-        cache.add(_VERSION_KEY, 1, timeout=None)
-        version = cache.get(_VERSION_KEY, 1)
-    return version
+def _bundle_key(user) -> str:
+    return f"access:user:{user.pk}"
+
+
+def _bundle(user) -> dict:
+    """This request's copy of the person's entry; stale versions start empty."""
+    if not hasattr(user, "_access_bundle"):
+        found = cache.get_many([_VERSION_KEY, _bundle_key(user)])
+        version = found.get(_VERSION_KEY)
+        if version is None:
+            cache.add(_VERSION_KEY, 1, timeout=None)
+            version = cache.get(_VERSION_KEY, 1)
+        bundle = found.get(_bundle_key(user))
+        user._access_bundle = bundle if bundle and bundle.get("version") == version else {"version": version}
+    return user._access_bundle
 
 
 def access_cached(user, name: str, compute: Callable[[], T]) -> T:
-    version = getattr(user, "_access_version", None)
-    if version is None:
-        version = user._access_version = _version()
-    key = f"access:{version}:{user.pk}:{name}"
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, timeout=_TIMEOUT)
-    return value
+    bundle = _bundle(user)
+    if name not in bundle:
+        bundle[name] = compute()
+        cache.set(_bundle_key(user), bundle, timeout=_TIMEOUT)
+    return bundle[name]
 
 
 def access_changed(**kwargs) -> None:

@@ -1,27 +1,27 @@
-"""Severities and queues: small, read on every page, changed rarely. Cached; signals clear the cache."""
+"""Severities and queues: small, read on every page, changed rarely. Cached as one entry;
+signals clear it when an admin changes either."""
 
 from django.core.cache import cache
 
 from .models import Queue, Severity
 
-_SEVERITIES_KEY = "tickets:severities:v1"
-_QUEUES_KEY = "tickets:queues:v1"
+_KEY = "tickets:reference:v1"
+
+
+def _rows() -> tuple[list[Severity], list[Queue]]:
+    rows = cache.get(_KEY)
+    if rows is None:
+        rows = (list(Severity.objects.order_by("rank")), list(Queue.objects.order_by("name")))
+        cache.set(_KEY, rows, timeout=3600)
+    return rows
 
 
 def severities() -> list[Severity]:
-    rows = cache.get(_SEVERITIES_KEY)
-    if rows is None:
-        rows = list(Severity.objects.order_by("rank"))
-        cache.set(_SEVERITIES_KEY, rows, timeout=3600)
-    return rows
+    return _rows()[0]
 
 
 def queues() -> list[Queue]:
-    rows = cache.get(_QUEUES_KEY)
-    if rows is None:
-        rows = list(Queue.objects.order_by("name"))
-        cache.set(_QUEUES_KEY, rows, timeout=3600)
-    return rows
+    return _rows()[1]
 
 
 def default_queue() -> Queue | None:
@@ -31,4 +31,4 @@ def default_queue() -> Queue | None:
 
 
 def reference_forget() -> None:
-    cache.delete_many([_SEVERITIES_KEY, _QUEUES_KEY])
+    cache.delete(_KEY)

@@ -34,6 +34,14 @@ def _name(user) -> str:
     return user.display_name if user is not None else "nobody"
 
 
+def _validate(ticket: Ticket) -> None:
+    """Field rules (lengths, choices, the account id) without a query per foreign key."""
+    ticket.full_clean(exclude=_RELATIONS, validate_unique=False, validate_constraints=False)
+
+
+_RELATIONS = ["severity", "queue", "assignee", "requester", "watchers", "tags"]
+
+
 def _apply_due_times(ticket: Ticket) -> None:
     ticket.response_due_at = ticket.created_at + ticket.severity.response_target
     ticket.resolution_due_at = ticket.created_at + ticket.severity.resolution_target
@@ -105,7 +113,7 @@ def ticket_create(
         created_at=now or timezone.now(),
     )
     _apply_due_times(ticket)
-    ticket.full_clean(exclude=["watchers", "tags"])
+    _validate(ticket)
     ticket.save()
     if tags:
         ticket.tags.set(_tags_from_names(tags))
@@ -156,7 +164,7 @@ def ticket_update(*, ticket: Ticket, actor, **changes) -> Ticket:
         _apply_due_times(ticket)
         changed += ["response_due_at", "resolution_due_at"]
     if changed:
-        ticket.full_clean(exclude=["watchers", "tags"])
+        _validate(ticket)
         ticket.save(update_fields=[*changed, "updated_at"])
     return ticket
 

@@ -28,7 +28,8 @@ def _is_htmx(request: HttpRequest) -> bool:
 def home(request: HttpRequest) -> HttpResponse:
     role = user_role(request.user)
     sections = selectors.home_sections(user=request.user, role=role)
-    return render(request, "tickets/home.html", {"sections": sections, "severities": reference.severities()})
+    context = {"sections": sections, "severities": reference.severities(), "now": timezone.now()}
+    return render(request, "tickets/home.html", context)
 
 
 @login_required
@@ -45,6 +46,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "page": page,
+        "now": timezone.now(),
         "query": _without(request.GET, "cursor"),
         "filtered": any(v for k, v in request.GET.items() if k not in {"cursor", "sort", "status"}),
     }

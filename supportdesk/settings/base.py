@@ -73,6 +73,13 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Hot loops only (see supportdesk/jinja2.py); pages stay Django templates.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "supportdesk.jinja2.environment"},
+    },
 ]
 
 # Database: SQLite for `make run`, PostgreSQL (DATABASE_URL) everywhere else.
