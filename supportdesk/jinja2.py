@@ -1,7 +1,8 @@
 """The Jinja2 environment for the few templates on hot paths (ticket rows, the timeline).
 
-Pages are Django templates; a loop that runs for every row of every list is Jinja2, which
-renders it several times faster. Django templates include them with {% jinja "name" key=value %}.
+Pages are Django templates; the parts that run for every row of every list, and the body of the
+ticket page, are Jinja2, which renders them several times faster. Django templates include them
+with {% jinja "name" key=value %}; they see the including template's context.
 """
 
 from django.template.defaultfilters import filesizeformat

@@ -23,6 +23,14 @@ LIST_FIELDS = (
 )  # fmt: skip
 
 
+# Columns of the assignee and requester that a ticket page never shows
+_PERSON_EXTRAS = [
+    f"{person}__{field}"
+    for person in ("assignee", "requester")
+    for field in ("password", "last_login", "is_superuser", "is_staff", "is_active", "date_joined")
+]
+
+
 def tickets_visible_to(user) -> QuerySet[Ticket]:
     if user.is_superuser or user.has_perm("tickets.view_all_tickets"):
         return Ticket.objects.all()
@@ -63,11 +71,13 @@ def ticket_is_visible(*, user, ticket: Ticket) -> bool:
 
 def ticket_detail(*, user, reference: str) -> Ticket:
     # 404, not 403: a ticket you may not see does not exist for you
-    queryset = tickets_visible_to(user).select_related("severity", "queue", "assignee", "requester")
-    ticket = queryset.filter(pk=ticket_pk(reference)).prefetch_related("tags", "watchers").first()
-    if ticket is None:
+    queryset = (
+        tickets_visible_to(user).select_related("severity", "queue", "assignee", "requester").defer(*_PERSON_EXTRAS)
+    )
+    found = list(queryset.filter(pk=ticket_pk(reference)).prefetch_related("tags", "watchers")[:1])
+    if not found:
         raise Http404("No such ticket.")
-    return ticket
+    return found[0]
 
 
 def ticket_events(*, ticket: Ticket, user) -> QuerySet[TicketEvent]:
