@@ -97,7 +97,7 @@ def _detail_context(request: HttpRequest, ticket: Ticket, comment_form: CommentF
         "can_read_internal": policies.may_read_internal(user),
         "actions": policies.allowed_actions(user, ticket),
         "note_required": [a.value for a in NOTE_REQUIRED],
-        "is_watching": any(w.pk == user.pk for w in ticket.watchers.all()),
+        "is_watching": any(w.pk == user.pk for w in ticket.watcher_people),
         "comment_form": comment_form or CommentForm(),
         "breaching": ticket.is_breaching(now),
     }
@@ -178,7 +178,7 @@ def _work_form(
 def ticket_edit(request: HttpRequest, reference: str) -> HttpResponse:
     def form_kwargs(ticket: Ticket) -> dict:
         fields = ("title", "description", "severity", "queue", "kind", "environment", "aws_account_id")
-        initial = {f: getattr(ticket, f) for f in fields} | {"tags": ", ".join(t.name for t in ticket.tags.all())}
+        initial = {f: getattr(ticket, f) for f in fields} | {"tags": ", ".join(ticket.tag_names)}
         return {"initial": initial, "text_only": not policies.may_work(request.user, ticket)}
 
     def apply(ticket: Ticket, data: dict) -> str:

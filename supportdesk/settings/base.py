@@ -90,6 +90,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        # Planning costs more than running our indexed queries: a connection plans each one once.
+        # Turn off behind a pooler that cannot keep prepared statements (PgBouncer before 1.21).
+        DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 2}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: Redis when CACHE_URL is set; sessions then live there, the fastest shared store.

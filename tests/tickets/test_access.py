@@ -19,6 +19,7 @@ from rest_framework.authtoken.models import Token
 from accounts.roles import Role
 from tickets import services
 from tickets.models import Attachment, Comment, Ticket
+from tickets.policies import sight_of
 
 from ..factories import QueueFactory, TicketFactory, UserFactory, severity
 from .helpers import LOGIN_PATH, api_client, comment, flashes, html_refs, upload
@@ -574,3 +575,19 @@ def test_requester_may_not_edit_a_closed_ticket(client, cast):
     assert (response.status_code, response.url) == (302, cast.ticket.get_absolute_url())
     assert [level for level, _ in flashes(response)] == ["error"]
     assert world(cast) == before
+
+
+def test_the_access_rule_reads_the_same_in_sql_and_in_python(agent, queue, other_queue):
+    """policies.Sight answers 'may this person see it' twice: as SQL for lists, in Python for one ticket."""
+    requester, manager, stranger = UserFactory(role=Role.REQUESTER), UserFactory(role=Role.MANAGER), UserFactory()
+    tickets = [
+        TicketFactory(queue=queue),
+        TicketFactory(queue=other_queue, requester=requester),
+        TicketFactory(queue=other_queue),
+    ]
+    services.watcher_set(ticket=tickets[2], actor=None, user=stranger, watching=True)
+    for person in (agent, requester, manager, stranger):
+        sight = sight_of(person)
+        by_sql = set(Ticket.objects.filter(sight.q()).values_list("pk", flat=True))
+        by_python = {t.pk for t in tickets if sight.sees(t, set(t.watchers.values_list("pk", flat=True)))}
+        assert by_sql == by_python, person

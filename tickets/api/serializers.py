@@ -54,14 +54,11 @@ class TicketListSerializer(serializers.Serializer):
 class TicketDetailSerializer(TicketListSerializer):
     description = serializers.CharField()
     requester = PersonSerializer()
-    tags = serializers.SerializerMethodField()
-    watchers = PersonSerializer(many=True)
+    tags = serializers.ListField(child=serializers.CharField(), source="tag_names")
+    watchers = PersonSerializer(many=True, source="watcher_people")
     resolved_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
     is_breaching = serializers.BooleanField()
-
-    def get_tags(self, ticket: Ticket) -> list[str]:
-        return [t.name for t in ticket.tags.all()]
 
 
 class _SeverityByName(serializers.SlugRelatedField):

@@ -1,7 +1,5 @@
 """Thin DRF views: the same selectors (access rule, filters) and services as the HTML pages."""
 
-from contextlib import suppress
-
 from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -67,9 +65,10 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         return s.TicketListSerializer if self.action == "list" else s.TicketDetailSerializer
 
     def _detail(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
-        # The caller's own change may have moved it out of their sight; they still get what they did.
-        with suppress(Http404):
+        try:
             ticket = selectors.ticket_detail(user=self.request.user, reference=ticket.reference)
+        except Http404:  # their own change moved it out of their sight; they still get what they did
+            ticket = selectors.ticket_with_people_and_tags(ticket)
         return Response(s.TicketDetailSerializer(ticket, context={"request": self.request}).data, status=code)
 
     @extend_schema(request=s.TicketCreateSerializer, responses={201: s.TicketDetailSerializer})
