@@ -1,10 +1,13 @@
-"""Per-person access facts (permissions, queue memberships) cached between requests.
+"""Each signed-in person's row and access facts (permissions, queue memberships), cached between requests.
 
-Every page needs them and reading them costs three queries, so each person's facts live in one
-cache entry, read with the global access version in a single round trip. Any change to groups,
-permissions or queue membership bumps that version, so no one keeps an access they just lost.
+Every request needs them, and reading them costs four queries. They live in one cache entry per
+person, read together with the global access version in a single round trip. Any change to groups,
+permissions or queue membership bumps that version, and any save of the person drops their entry,
+so no one keeps an access they just lost. (The entry holds the password hash, which the session
+check needs; it sits in the same Redis as the sessions themselves.)
 """
 
+import copy
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -15,29 +18,42 @@ _VERSION_KEY = "access:version"
 _TIMEOUT = 300
 
 
-def _bundle_key(user) -> str:
-    return f"access:user:{user.pk}"
+def _key(user_id) -> str:
+    return f"access:user:{user_id}"
 
 
-def _bundle(user) -> dict:
-    """This request's copy of the person's entry; stale versions start empty."""
-    if not hasattr(user, "_access_bundle"):
-        found = cache.get_many([_VERSION_KEY, _bundle_key(user)])
-        version = found.get(_VERSION_KEY)
-        if version is None:
-            cache.add(_VERSION_KEY, 1, timeout=None)
-            version = cache.get(_VERSION_KEY, 1)
-        bundle = found.get(_bundle_key(user))
-        user._access_bundle = bundle if bundle and bundle.get("version") == version else {"version": version}
-    return user._access_bundle
+def _entry(user_id) -> dict:
+    found = cache.get_many([_VERSION_KEY, _key(user_id)])
+    version = found.get(_VERSION_KEY)
+    if version is None:
+        cache.add(_VERSION_KEY, 1, timeout=None)
+        version = cache.get(_VERSION_KEY, 1)
+    entry = found.get(_key(user_id))
+    return entry if entry and entry.get("version") == version else {"version": version}
+
+
+def person_cached(user_id, load: Callable[[], T | None]) -> T | None:
+    """The person's row, from the cache or `load()`; their access facts come along in the same read."""
+    entry = _entry(user_id)
+    if "user" not in entry:
+        loaded = load()
+        if loaded is None:
+            return None
+        entry["user"] = loaded
+        cache.set(_key(user_id), entry, timeout=_TIMEOUT)
+    user = copy.copy(entry["user"])  # the request's copy gathers attributes the cached one must not
+    user._access_entry = entry
+    return user
 
 
 def access_cached(user, name: str, compute: Callable[[], T]) -> T:
-    bundle = _bundle(user)
-    if name not in bundle:
-        bundle[name] = compute()
-        cache.set(_bundle_key(user), bundle, timeout=_TIMEOUT)
-    return bundle[name]
+    if not hasattr(user, "_access_entry"):
+        user._access_entry = _entry(user.pk)
+    entry = user._access_entry
+    if name not in entry:
+        entry[name] = compute()
+        cache.set(_key(user.pk), entry, timeout=_TIMEOUT)
+    return entry[name]
 
 
 def access_changed(**kwargs) -> None:
@@ -45,3 +61,7 @@ def access_changed(**kwargs) -> None:
         cache.incr(_VERSION_KEY)
     except ValueError:
         cache.set(_VERSION_KEY, 1, timeout=None)
+
+
+def person_changed(sender, instance, **kwargs) -> None:
+    cache.delete(_key(instance.pk))

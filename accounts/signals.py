@@ -1,15 +1,25 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
+from rest_framework.authtoken.models import Token
 
-from .access_cache import access_changed
+from .access_cache import access_changed, person_changed
+from .backends import TOKEN_KEY
 from .roles import Role
 
 User = get_user_model()
 for _through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
     m2m_changed.connect(access_changed, sender=_through, dispatch_uid=f"accounts.access_changed.{_through.__name__}")
 post_delete.connect(access_changed, sender=Group, dispatch_uid="accounts.access_changed.group_deleted")
+post_save.connect(person_changed, sender=User, dispatch_uid="accounts.person_saved")
+post_delete.connect(person_changed, sender=User, dispatch_uid="accounts.person_deleted")
+
+
+@receiver(post_delete, sender=Token, dispatch_uid="accounts.token_deleted")
+def token_deleted(sender, instance, **kwargs) -> None:
+    cache.delete(TOKEN_KEY.format(instance.key))  # a revoked token stops working at once
 
 
 @receiver(post_save, sender=User, dispatch_uid="accounts.new_user_is_requester")

@@ -1,6 +1,7 @@
 import pytest
 from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.roles import Role, user_role, user_set_role
@@ -110,3 +111,30 @@ def test_admin_role_reaches_configuration_and_others_do_not(client):
     assert client.get("/admin/tickets/severity/").status_code == 200
     client.force_login(manager)
     assert client.get("/admin/tickets/severity/").status_code == 302  # to the sign-in page: not staff
+
+
+def test_deactivating_someone_signs_them_out_at_once(client):
+    person = UserFactory()
+    client.force_login(person)
+    assert client.get("/").status_code == 200
+    person.is_active = False
+    person.save()
+    assert client.get("/").status_code == 302  # to the sign-in page
+
+
+def test_a_password_change_elsewhere_ends_this_session(client):
+    person = UserFactory()
+    client.force_login(person)
+    assert client.get("/").status_code == 200
+    person.set_password("a-whole-new-password-42")
+    person.save()
+    assert client.get("/").status_code == 302
+
+
+def test_a_deleted_token_stops_working_at_once():
+    person = UserFactory()
+    token = Token.objects.create(user=person)
+    api = APIClient(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert api.get("/api/tickets/").status_code == 200
+    token.delete()
+    assert api.get("/api/tickets/").status_code == 401
