@@ -5,15 +5,14 @@ ticket page, are Jinja2, which renders them several times faster. Django templat
 with {% jinja "name" key=value %}; they see the including template's context.
 """
 
-from django.template.defaultfilters import filesizeformat
+from django.template.defaultfilters import filesizeformat, linebreaks_filter
 from django.templatetags.static import static
-from django.utils.html import linebreaks
 from jinja2 import Environment, StrictUndefined
 
 
 def environment(**options) -> Environment:
     env = Environment(**{**options, "undefined": StrictUndefined, "trim_blocks": True, "lstrip_blocks": True})
     env.globals["static"] = static
-    env.filters["linebreaks"] = lambda text: linebreaks(text, autoescape=True)
+    env.filters["linebreaks"] = lambda text: linebreaks_filter(text, autoescape=True)  # escapes, then marks safe
     env.filters["filesizeformat"] = filesizeformat
     return env

@@ -245,3 +245,22 @@ def test_moving_a_ticket_out_of_your_queues_lands_on_the_list_with_a_note(client
     )
     assert response.status_code == 302 and response["Location"] == "/tickets/"
     assert any("has left your view" in text for _, text in flashes(client.get("/tickets/")))
+
+
+def test_comments_keep_their_paragraphs_and_never_run_as_html(client, agent, queue):
+    ticket = TicketFactory(queue=queue, description="First line\nsecond line")
+    services.comment_add(ticket=ticket, author=agent, body='Try this:\n\n<script>alert("x")</script>')
+    client.force_login(agent)
+    page = client.get(ticket.get_absolute_url()).content.decode()
+    assert "<p>First line<br>second line</p>" in page
+    assert "<p>Try this:</p>" in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert '<script>alert("x")</script>' not in page
+
+
+def test_titles_are_escaped_in_lists(client, agent, queue):
+    TicketFactory(queue=queue, title='<img src=x onerror="alert(1)"> broken')
+    client.force_login(agent)
+    page = client.get("/tickets/").content.decode()
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; broken" in page or "&lt;img src=x" in page
+    assert "<img src=x" not in page
