@@ -262,5 +262,5 @@ def test_titles_are_escaped_in_lists(client, agent, queue):
     TicketFactory(queue=queue, title='<img src=x onerror="alert(1)"> broken')
     client.force_login(agent)
     page = client.get("/tickets/").content.decode()
-    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; broken" in page or "&lt;img src=x" in page
+    assert "&lt;img src=x" in page
     assert "<img src=x" not in page
