@@ -8,7 +8,7 @@ from django.http import Http404
 
 from supportdesk.keyset import Page, keyset_page
 
-from . import policies
+from . import policies, reference
 from .filters import TicketFilterForm, breaching_q, reference_number
 from .models import Attachment, Tag, Ticket, TicketEvent
 
@@ -106,6 +106,11 @@ def ticket_attachment(*, user, reference: str, attachment_id: int) -> Attachment
     return attachment
 
 
+def _most_severe_ids() -> list[int]:
+    """The two highest severities (SEV1 and SEV2 as seeded)."""
+    return [s.pk for s in reference.severities()[:2]]
+
+
 def home_sections(*, user, role: str, limit: int = 8) -> list[tuple[str, str, list[Ticket]]]:
     """The home page: (title, link to the full list, first rows) per section, by role."""
     base = ticket_list(user=user).filter(status__in=Ticket.OPEN_STATUSES)
@@ -128,9 +133,9 @@ def home_sections(*, user, role: str, limit: int = 8) -> list[tuple[str, str, li
         sections = [
             ("Breaching SLA", "?breaching=on&sort=due", base.filter(breaching_q())),
             ("Unassigned", "?assignee=none", base.filter(assignee__isnull=True)),
-            ("Assigned to me", "?assignee=me", base.filter(assignee=user)),
+            ("Most severe open", "?sort=severity", base.filter(severity_id__in=_most_severe_ids())),
         ]
-    order = {"Breaching SLA": ["resolution_due_at"]}
+    order = {"Breaching SLA": ["resolution_due_at"], "Most severe open": ["severity__rank", "-id"]}
     return [(title, link, list(qs.order_by(*order.get(title, ["-id"]))[:limit])) for title, link, qs in sections]
 
 
