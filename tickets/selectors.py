@@ -78,8 +78,9 @@ def ticket_with_people_and_tags(ticket: Ticket) -> Ticket:
 
 def ticket_events(*, ticket: Ticket, user) -> QuerySet[TicketEvent]:
     """The timeline as this person may read it: internal notes only for agents and managers."""
-    extras = [f"{person}__{field}" for person in ("actor", "comment__author") for field in _USER_EXTRAS]
-    events = ticket.events.select_related("actor", "comment__author").defer(*extras).order_by("id")
+    # A comment event's actor is the comment's author, so the author is not joined again.
+    extras = [f"actor__{field}" for field in _USER_EXTRAS]
+    events = ticket.events.select_related("actor", "comment").defer(*extras).order_by("id")
     if not policies.may_read_internal(user):
         events = events.filter(is_internal=False)
     return events

@@ -163,9 +163,17 @@ class CommentSerializer(serializers.ModelSerializer):
         extra_kwargs = {"body": {"max_length": 50000}}
 
 
+class EventCommentSerializer(serializers.ModelSerializer):
+    """A comment inside its timeline event: the event's actor is its author."""
+
+    class Meta:
+        model = Comment
+        fields = ["id", "body", "is_internal", "created_at"]
+
+
 class EventSerializer(serializers.ModelSerializer):
     actor = PersonSerializer(read_only=True, allow_null=True)
-    comment = CommentSerializer(read_only=True, allow_null=True)
+    comment = EventCommentSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = TicketEvent
