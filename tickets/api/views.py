@@ -1,5 +1,7 @@
 """Thin DRF views: the same selectors (access rule, filters) and services as the HTML pages."""
 
+from functools import partial
+
 from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -71,6 +73,17 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
             ticket = selectors.ticket_with_people_and_tags(ticket)
         return Response(s.TicketDetailSerializer(ticket, context={"request": self.request}).data, status=code)
 
+    def _change(self, input_class, service) -> Response:
+        """Validate the body, apply one service to the ticket as the caller, answer with the ticket."""
+        ticket = self.get_object()
+        data = input_class(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            ticket = service(ticket=ticket, actor=self.request.user, **data.validated_data)
+        except DomainError as exc:
+            raise _refusal(exc) from exc
+        return self._detail(ticket)
+
     @extend_schema(request=s.TicketCreateSerializer, responses={201: s.TicketDetailSerializer})
     def create(self, request: Request) -> Response:
         data = s.TicketCreateSerializer(data=request.data, context={"request": request})
@@ -83,14 +96,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
 
     @extend_schema(request=s.TicketUpdateSerializer, responses=s.TicketDetailSerializer)
     def partial_update(self, request: Request, reference: str) -> Response:
-        ticket = self.get_object()
-        data = s.TicketUpdateSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        try:
-            ticket = services.ticket_update(ticket=ticket, actor=request.user, **data.validated_data)
-        except DomainError as exc:
-            raise _refusal(exc) from exc
-        return self._detail(ticket)
+        return self._change(s.TicketUpdateSerializer, services.ticket_update)  # every field is optional
 
     @extend_schema(
         request=s.TransitionSerializer,
@@ -101,40 +107,17 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     )
     @action(detail=True, methods=["post"], url_path=rf"(?P<transition>{ACTION_PATTERN})")
     def transition(self, request: Request, reference: str, transition: str) -> Response:
-        ticket = self.get_object()
-        data = s.TransitionSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            ticket = services.ticket_transition(
-                ticket=ticket, actor=request.user, action=transition, **data.validated_data
-            )
-        except DomainError as exc:
-            raise _refusal(exc) from exc
-        return self._detail(ticket)
+        return self._change(s.TransitionSerializer, partial(services.ticket_transition, action=transition))
 
     @extend_schema(request=s.AssignSerializer, responses=s.TicketDetailSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, reference: str) -> Response:
-        ticket = self.get_object()
-        data = s.AssignSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            ticket = services.ticket_assign(ticket=ticket, actor=request.user, **data.validated_data)
-        except DomainError as exc:
-            raise _refusal(exc) from exc
-        return self._detail(ticket)
+        return self._change(s.AssignSerializer, services.ticket_assign)
 
     @extend_schema(request=s.EscalateSerializer, responses=s.TicketDetailSerializer)
     @action(detail=True, methods=["post"])
     def escalate(self, request: Request, reference: str) -> Response:
-        ticket = self.get_object()
-        data = s.EscalateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            ticket = services.ticket_escalate(ticket=ticket, actor=request.user, **data.validated_data)
-        except DomainError as exc:
-            raise _refusal(exc) from exc
-        return self._detail(ticket)
+        return self._change(s.EscalateSerializer, services.ticket_escalate)
 
     @extend_schema(methods=["get"], responses=s.CommentSerializer(many=True))
     @extend_schema(methods=["post"], request=s.CommentSerializer, responses={201: s.CommentSerializer})
