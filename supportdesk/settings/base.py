@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     "accounts",
     "tickets",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -230,6 +231,9 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_BEHIND_PROXY", default=False) else None
 )
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# AWS: credentials come from the default chain (environment, instance role); the sandbox or moto when set.
+AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default=None)
 
 BENCH_VIEWS = env.bool("SUPPORTDESK_BENCH_VIEWS", default=False)  # `make bench` yardsticks only
 
