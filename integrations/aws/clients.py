@@ -1,0 +1,118 @@
+"""Builds every botocore client: regions, endpoint, retries, timeouts and per-account AssumeRole."""
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from django.conf import settings
+from django.utils import timezone
+
+from .errors import translated_errors
+
+# Support and Trusted Advisor are global but documented for us-east-1 only; Organizations always answers there.
+# Health is active-passive us-east-1/us-east-2 behind global.health.amazonaws.com: failover means resolving that
+# name and building the client in the active region (AWS.md §4.6). botocore 1.44.8 turns us-east-1 into
+# global.health.amazonaws.com (meta.region_name "aws-global", signed us-east-1), which follows the active region.
+# STS is regional; we call it in us-east-1 by default.
+_REGIONS = {
+    "support": "us-east-1",
+    "trustedadvisor": "us-east-1",
+    "health": "us-east-1",
+    "organizations": "us-east-1",
+    "sts": "us-east-1",
+}
+_DEFAULT_REGION = "us-east-1"
+# A custom endpoint (sandbox, moto server) is signed for region_name: one region everywhere keeps fakes consistent.
+_ENDPOINT_REGION = "us-east-1"
+
+# Explicit: the default retry mode differs between botocore versions (AWS.md §0.4).
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
+
+_SESSION_NAME = "supportdesk"
+_REFRESH_MARGIN = timedelta(minutes=5)  # re-assume before expiry so in-flight calls never carry stale credentials
+
+
+@dataclass(frozen=True)
+class AccountAccess:
+    account_id: str
+    role_arn: str = ""
+    external_id: str = ""
+
+
+@dataclass(frozen=True)
+class _TempCredentials:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    expiration: datetime
+
+
+_credentials: dict[tuple[str, str], _TempCredentials] = {}
+_credentials_lock = threading.Lock()
+
+
+def _endpoint_url() -> str | None:
+    return getattr(settings, "AWS_ENDPOINT_URL", None) or None
+
+
+def _region_for(service: str, region: str | None) -> str:
+    if _endpoint_url():
+        return _ENDPOINT_REGION
+    return region or _REGIONS.get(service, _DEFAULT_REGION)
+
+
+def _make_client(session: boto3.Session, service: str, region: str | None = None) -> Any:
+    return session.client(
+        service, region_name=_region_for(service, region), endpoint_url=_endpoint_url(), config=_CONFIG
+    )
+
+
+def _assume_role(role_arn: str, external_id: str) -> _TempCredentials:
+    sts = _make_client(boto3.Session(), "sts")
+    params = {"RoleArn": role_arn, "RoleSessionName": _SESSION_NAME}
+    if external_id:
+        params["ExternalId"] = external_id
+    with translated_errors():
+        creds = sts.assume_role(**params)["Credentials"]
+    return _TempCredentials(
+        access_key_id=creds["AccessKeyId"],
+        secret_access_key=creds["SecretAccessKey"],
+        session_token=creds["SessionToken"],
+        expiration=creds["Expiration"],
+    )
+
+
+def _credentials_for(role_arn: str, external_id: str) -> _TempCredentials:
+    key = (role_arn, external_id)
+    # One lock for all roles: assuming is rare, and it stops two threads assuming the same role at once.
+    with _credentials_lock:
+        cached = _credentials.get(key)
+        if cached is None or timezone.now() >= cached.expiration - _REFRESH_MARGIN:
+            cached = _credentials[key] = _assume_role(role_arn, external_id)
+        return cached
+
+
+def forget_credentials() -> None:
+    """Drop cached role credentials (tests, or after a role's trust policy changed)."""
+    with _credentials_lock:
+        _credentials.clear()
+
+
+def _session_for(access: AccountAccess) -> boto3.Session:
+    # A new Session per call: Sessions are not thread-safe, clients are.
+    if not access.role_arn:
+        return boto3.Session()  # the default chain: environment, instance role
+    creds = _credentials_for(access.role_arn, access.external_id)
+    return boto3.Session(
+        aws_access_key_id=creds.access_key_id,
+        aws_secret_access_key=creds.secret_access_key,
+        aws_session_token=creds.session_token,
+    )
+
+
+def client_for(access: AccountAccess, service: str, *, region: str | None = None) -> Any:
+    """A botocore client for ``service`` acting as ``access``'s account."""
+    return _make_client(_session_for(access), service, region)

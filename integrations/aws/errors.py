@@ -1,0 +1,71 @@
+"""Project exceptions for AWS failures, and the one place botocore errors are translated."""
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+
+
+class AwsError(Exception):
+    """Base class; ``str()`` is a sentence a person can read."""
+
+
+class AwsThrottled(AwsError):
+    pass
+
+
+class AwsUnavailable(AwsError):
+    """Connection or endpoint failure, or an AWS-side 5xx."""
+
+
+class AwsPlanTooLow(AwsError):
+    """The account's support plan does not include API access."""
+
+
+class AwsAccessDenied(AwsError):
+    pass
+
+
+class AwsNotFound(AwsError):
+    pass
+
+
+# Worth retrying with backoff; everything else is a permanent answer for this request.
+RETRYABLE: tuple[type[AwsError], ...] = (AwsThrottled, AwsUnavailable)
+
+# Codes, not botocore classes: SubscriptionRequiredException and AccessDenied are not modeled.
+_THROTTLE_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"})
+_NOT_FOUND_CODES = frozenset({"CaseIdNotFound", "ResourceNotFoundException", "NotFoundException"})
+_DENIED_ACTION = re.compile(r"perform: (\S+)")
+
+
+def _translate(exc: ClientError) -> AwsError:
+    err = exc.response.get("Error", {})
+    code = err.get("Code", "Unknown")
+    message = err.get("Message", "")
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    if code in _THROTTLE_CODES:
+        return AwsThrottled("AWS is throttling requests; will retry.")
+    if code == "SubscriptionRequiredException":
+        return AwsPlanTooLow("This API needs a Business-level support plan or higher.")
+    if code.startswith("AccessDenied"):
+        # The trustedadvisor API also says AccessDeniedException for a missing plan: we cannot tell the two apart.
+        action = _DENIED_ACTION.search(message)
+        what = f" to {action.group(1)}" if action else ""
+        return AwsAccessDenied(f"AWS denied access{what}; check the account's role and support plan.")
+    if code in _NOT_FOUND_CODES:
+        return AwsNotFound(f"AWS could not find it: {message or code}")
+    if status >= 500:
+        return AwsUnavailable(f"AWS had an internal error ({code}); will retry.")
+    return AwsError(f"AWS refused: {code} {message}".rstrip())
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    try:
+        yield
+    except ClientError as exc:
+        raise _translate(exc) from exc
+    except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError) as exc:
+        raise AwsUnavailable("AWS is unreachable; will retry.") from exc

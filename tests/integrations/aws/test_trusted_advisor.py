@@ -1,0 +1,149 @@
+from decimal import Decimal
+
+import pytest
+from moto import mock_aws
+
+from integrations.aws import trusted_advisor
+from integrations.aws.errors import AwsError, AwsThrottled
+from integrations.aws.trusted_advisor import TaCheck, parse_money
+
+from .helpers import stubbed
+
+IDLE_LB = TaCheck(
+    id="hjLMh88uM8",
+    name="Idle Load Balancers",
+    category="cost_optimizing",
+    description="Checks for idle load balancers.",
+    headings=("Region", "Load Balancer Name", "Reason", "Estimated Monthly Savings"),
+)
+
+
+@mock_aws
+def test_checks_from_moto(access):
+    found = trusted_advisor.checks(access)
+    assert len(found) > 50
+    assert {c.category for c in found} <= {
+        "cost_optimizing",
+        "security",
+        "fault_tolerance",
+        "performance",
+        "service_limits",
+    }
+    assert all(c.id and c.name for c in found)
+    assert any(c.headings for c in found)
+    assert all(isinstance(c.headings, tuple) for c in found)
+
+
+def _result(**overrides):
+    result = {
+        "checkId": IDLE_LB.id,
+        "timestamp": "2026-11-27T08:00:00Z",
+        "status": "warning",
+        "resourcesSummary": {
+            "resourcesProcessed": 4,
+            "resourcesFlagged": 2,
+            "resourcesIgnored": 0,
+            "resourcesSuppressed": 1,
+        },
+        "categorySpecificSummary": {
+            "costOptimizing": {"estimatedMonthlySavings": 1254.5, "estimatedPercentMonthlySavings": 3.5}
+        },
+        "flaggedResources": [
+            {
+                "status": "warning",
+                "region": "eu-west-1",
+                "resourceId": "r-abc",
+                "isSuppressed": False,
+                "metadata": ["eu-west-1", "web-lb", "No active back-end instances", "$1,234.50"],
+            },
+            {
+                "status": "warning",
+                "resourceId": "r-def",
+                "isSuppressed": True,
+                "metadata": ["us-east-1", "old-lb", "Low request count", "n/a"],
+            },
+        ],
+    }
+    result.update(overrides)
+    return {"result": result}
+
+
+def test_check_result_zips_metadata_with_headings_and_parses_savings(monkeypatch, access):
+    with stubbed(monkeypatch, access, "support") as stub:
+        stub.add_response("describe_trusted_advisor_check_result", _result(), {"checkId": IDLE_LB.id, "language": "en"})
+        result = trusted_advisor.check_result(access, IDLE_LB)
+
+    assert (result.check_id, result.status, result.resources_flagged) == (IDLE_LB.id, "warning", 2)
+    assert result.timestamp.isoformat() == "2026-11-27T08:00:00+00:00"
+    assert result.estimated_monthly_savings == Decimal("1254.5")
+    first, second = result.flagged
+    assert first.details == {
+        "Region": "eu-west-1",
+        "Load Balancer Name": "web-lb",
+        "Reason": "No active back-end instances",
+        "Estimated Monthly Savings": "$1,234.50",
+    }
+    assert first.estimated_monthly_savings == Decimal("1234.50")
+    assert (first.resource_id, first.region, first.is_suppressed) == ("r-abc", "eu-west-1", False)
+    assert second.estimated_monthly_savings is None  # "n/a" is not money
+    assert (second.region, second.is_suppressed) == ("", True)
+
+
+def test_non_cost_check_has_no_savings(monkeypatch, access):
+    check = TaCheck("Pfx0RwqBli", "S3 Bucket Permissions", "security", "", ("Region", "Bucket Name"))
+    with stubbed(monkeypatch, access, "support") as stub:
+        stub.add_response(
+            "describe_trusted_advisor_check_result",
+            _result(
+                checkId=check.id,
+                status="ok",
+                categorySpecificSummary={},
+                flaggedResources=[{"status": "ok", "resourceId": "r-1", "metadata": ["us-east-1", "logs"]}],
+            ),
+        )
+        result = trusted_advisor.check_result(access, check)
+    assert result.estimated_monthly_savings is None
+    assert result.flagged[0].details == {"Region": "us-east-1", "Bucket Name": "logs"}
+    assert result.flagged[0].estimated_monthly_savings is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("$1,234.50", Decimal("1234.50")),
+        (" 12 ", Decimal("12")),
+        (0.1, Decimal("0.1")),
+        ("", None),
+        (None, None),
+        ("n/a", None),
+        ("NaN", None),
+    ],
+)
+def test_parse_money(raw, expected):
+    assert parse_money(raw) == expected
+
+
+def test_refresh_returns_millis(monkeypatch, access):
+    with stubbed(monkeypatch, access, "support") as stub:
+        stub.add_response(
+            "refresh_trusted_advisor_check",
+            {"status": {"checkId": IDLE_LB.id, "status": "enqueued", "millisUntilNextRefreshable": 300000}},
+            {"checkId": IDLE_LB.id},
+        )
+        assert trusted_advisor.refresh(access, IDLE_LB.id) == 300000
+
+
+def test_refresh_of_auto_refreshed_check_returns_none(monkeypatch, access):
+    with stubbed(monkeypatch, access, "support") as stub:
+        stub.add_client_error("refresh_trusted_advisor_check", service_error_code="InvalidParameterValue")
+        assert trusted_advisor.refresh(access, IDLE_LB.id) is None
+
+
+def test_refresh_other_errors_are_translated(monkeypatch, access):
+    with stubbed(monkeypatch, access, "support") as stub:
+        stub.add_client_error("refresh_trusted_advisor_check", service_error_code="ThrottlingException")
+        stub.add_client_error("refresh_trusted_advisor_check", service_error_code="InternalServerError")
+        with pytest.raises(AwsThrottled):
+            trusted_advisor.refresh(access, IDLE_LB.id)
+        with pytest.raises(AwsError):
+            trusted_advisor.refresh(access, IDLE_LB.id)
