@@ -49,3 +49,10 @@ def _capability_save(account: AwsAccount, state: str, codes: list[str], note: st
     account.capability_note, account.capability_checked_at = note[:500], timezone.now()
     account.save(update_fields=["support_api", "case_severities", "capability_note", "capability_checked_at"])
     return account
+
+
+def account_capability_check_queue(*, account: AwsAccount) -> None:
+    """Ask the worker to re-check an account once the caller's transaction commits."""
+    from .tasks import account_capability_refresh_task  # tasks import services: import here, not at the top
+
+    transaction.on_commit(lambda: account_capability_refresh_task.delay(account.pk), robust=True)

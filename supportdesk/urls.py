@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("supportdesk.api_urls")),
     path("", include("accounts.urls")),
+    path("", include("integrations.urls")),
     path("", include("tickets.urls")),
 ]
 

@@ -1,6 +1,6 @@
 import pytest
 
-from integrations import services
+from integrations import services, tasks
 from integrations.aws import clients
 from integrations.aws.errors import AwsThrottled
 from integrations.models import ApiState, AwsAccount
@@ -73,3 +73,11 @@ def test_the_task_skips_disabled_accounts_without_calling_aws(account):
     account.enabled = False
     account.save()
     assert account_capability_refresh_task.run(account.pk) == "skipped"  # no stub: any AWS call would fail
+
+
+def test_the_daily_check_fans_out_to_enabled_accounts_only(account, monkeypatch):
+    AwsAccount.objects.create(account_id="210987654321", name="Old", owner_queue=account.owner_queue, enabled=False)
+    queued = []
+    monkeypatch.setattr(tasks.account_capability_refresh_task, "delay", queued.append)
+    assert tasks.accounts_capability_refresh_all_task.run() == 1
+    assert queued == [account.pk]

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("aws/accounts/", views.account_list, name="aws-account-list"),
+    path("aws/accounts/<int:account_id>/", views.account_detail, name="aws-account-detail"),
+    path("aws/accounts/<int:account_id>/check/", views.account_check, name="aws-account-check"),
+]

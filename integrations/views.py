@@ -1,0 +1,32 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from . import selectors, services
+
+
+@login_required
+@permission_required("integrations.view_awsaccount", raise_exception=True)
+@require_GET
+def account_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "integrations/account_list.html", {"accounts": selectors.aws_account_list()})
+
+
+@login_required
+@permission_required("integrations.view_awsaccount", raise_exception=True)
+@require_GET
+def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = selectors.aws_account_detail(account_id=account_id)
+    return render(request, "integrations/account_detail.html", {"account": account})
+
+
+@login_required
+@permission_required("integrations.change_awsaccount", raise_exception=True)
+@require_POST
+def account_check(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = selectors.aws_account_detail(account_id=account_id)
+    services.account_capability_check_queue(account=account)
+    messages.success(request, f"Checking {account.name} with AWS; refresh in a moment.")
+    return redirect("aws-account-detail", account_id=account.pk)
