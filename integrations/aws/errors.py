@@ -4,7 +4,13 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import (
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
 
 
 class AwsError(Exception):
@@ -69,3 +75,8 @@ def translated_errors() -> Iterator[None]:
         raise _translate(exc) from exc
     except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError) as exc:
         raise AwsUnavailable("AWS is unreachable; will retry.") from exc
+    except NoCredentialsError as exc:
+        raise AwsAccessDenied(
+            "Supportdesk has no AWS credentials: give the server an instance role or AWS_* variables, "
+            "or set an IAM role ARN on the account."
+        ) from exc

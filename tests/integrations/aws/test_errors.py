@@ -1,5 +1,11 @@
 import pytest
-from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import (
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
 
 from integrations.aws import support
 from integrations.aws.errors import (
@@ -111,3 +117,8 @@ def test_connection_failures_are_unavailable(exc):
 def test_unrelated_exceptions_pass_through():
     with pytest.raises(KeyError), translated_errors():
         raise KeyError("x")
+
+
+def test_missing_credentials_say_what_to_set():
+    with pytest.raises(AwsAccessDenied, match="no AWS credentials"), translated_errors():
+        raise NoCredentialsError()
