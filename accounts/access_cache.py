@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.core.cache import cache
+from django.db import transaction
 
 T = TypeVar("T")
 _VERSION_KEY = "access:version"
@@ -56,12 +57,24 @@ def access_cached(user, name: str, compute: Callable[[], T]) -> T:
     return entry[name]
 
 
-def access_changed(**kwargs) -> None:
+def forget_now_and_after_commit(forget: Callable[[], object]) -> None:
+    """Drop cached state now, and again once the change commits: a request in between could have
+    cached the rows as they were before the change."""
+    forget()
+    transaction.on_commit(forget)
+
+
+def _version_bump() -> None:
     try:
         cache.incr(_VERSION_KEY)
     except ValueError:
         cache.set(_VERSION_KEY, 1, timeout=None)
 
 
+def access_changed(**kwargs) -> None:
+    forget_now_and_after_commit(_version_bump)
+
+
 def person_changed(sender, instance, **kwargs) -> None:
-    cache.delete(_key(instance.pk))
+    key = _key(instance.pk)
+    forget_now_and_after_commit(lambda: cache.delete(key))

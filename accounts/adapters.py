@@ -10,4 +10,8 @@ class AccountAdapter(DefaultAccountAdapter):
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def is_open_for_signup(self, request, sociallogin) -> bool:
-        return True  # the identity provider already decided who is staff
+        """SSO makes accounts only for the organisation's own email domains: a multi-tenant identity
+        provider (Google, a shared Entra app) would otherwise let any outsider in."""
+        email = (sociallogin.user.email or "").lower()
+        domain = email.rpartition("@")[2]
+        return (bool(email) and domain in settings.SSO_SIGNUP_DOMAINS) or settings.ACCOUNT_ALLOW_SIGNUP

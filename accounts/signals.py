@@ -5,7 +5,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from rest_framework.authtoken.models import Token
 
-from .access_cache import access_changed, person_changed
+from .access_cache import access_changed, forget_now_and_after_commit, person_changed
 from .backends import TOKEN_KEY
 from .roles import Role
 
@@ -19,7 +19,8 @@ post_delete.connect(person_changed, sender=User, dispatch_uid="accounts.person_d
 
 @receiver(post_delete, sender=Token, dispatch_uid="accounts.token_deleted")
 def token_deleted(sender, instance, **kwargs) -> None:
-    cache.delete(TOKEN_KEY.format(instance.key))  # a revoked token stops working at once
+    key = TOKEN_KEY.format(instance.key)
+    forget_now_and_after_commit(lambda: cache.delete(key))  # a revoked token stops working at once
 
 
 @receiver(post_save, sender=User, dispatch_uid="accounts.new_user_is_requester")

@@ -5,7 +5,7 @@ from django.db import models
 from tickets.models import Queue, Ticket, aws_account_id
 
 role_arn_format = RegexValidator(
-    r"^arn:aws(-[a-z]+)*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$",
+    r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$",
     "Use an IAM role ARN such as arn:aws:iam::123456789012:role/SupportdeskRead.",
 )
 external_id_format = RegexValidator(r"^[\w+=,.@:/-]*$", "Letters, digits and +=,.@:/- only.")

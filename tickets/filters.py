@@ -55,7 +55,7 @@ class TicketFilterForm(forms.Form):
         required=False, choices=[("", "Any environment"), *Ticket.Environment.choices], widget=QuickSelect
     )
     account = forms.RegexField(
-        required=False, regex=r"^\d{12}$", error_messages={"invalid": "An AWS account id is exactly 12 digits."}
+        required=False, regex=r"^[0-9]{12}$", error_messages={"invalid": "An AWS account id is exactly 12 digits."}
     )
     breaching = forms.BooleanField(required=False, label="Breaching SLA")
     sort = forms.ChoiceField(
@@ -69,7 +69,7 @@ class TicketFilterForm(forms.Form):
 
     def clean_assignee(self) -> str:
         value = self.cleaned_data["assignee"]
-        if value not in ("", "me", "none") and not value.isdigit():
+        if value not in ("", "me", "none") and not re.fullmatch(r"[0-9]{1,18}", value):
             raise forms.ValidationError("Use “me”, “none” or a person's id.")
         return value
 

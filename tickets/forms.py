@@ -2,7 +2,9 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from . import reference, selectors
+from supportdesk.errors import DomainError
+
+from . import reference, selectors, services
 from .models import Queue, Severity, Ticket
 from .workflow import Action
 
@@ -27,7 +29,10 @@ def attachment_hint() -> str:
 
 
 def _tags(value: str) -> list[str]:
-    return [t.strip() for t in value.split(",") if t.strip()]
+    try:
+        return services.tag_names_clean(value.split(","))
+    except DomainError as exc:
+        raise forms.ValidationError(str(exc)) from exc
 
 
 class SeverityChoiceField(forms.ModelChoiceField):
@@ -54,7 +59,7 @@ class TicketCreateForm(forms.Form):
         choices=[("", "Not environment specific"), *Ticket.Environment.choices], required=False
     )
     aws_account_id = forms.RegexField(
-        regex=r"^\d{12}$",
+        regex=r"^[0-9]{12}$",
         required=False,
         label="AWS account",
         error_messages={"invalid": "An AWS account id is exactly 12 digits."},
@@ -77,10 +82,7 @@ class TicketCreateForm(forms.Form):
         return title
 
     def clean_tags(self) -> list[str]:
-        tags = _tags(self.cleaned_data["tags"])
-        if any(len(t) > 50 for t in tags):
-            raise forms.ValidationError("Each tag must be 50 characters or fewer.")
-        return tags
+        return _tags(self.cleaned_data["tags"])
 
 
 class TicketEditForm(forms.Form):

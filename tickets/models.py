@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a hex colour such as #d92d20.")
-aws_account_id = RegexValidator(r"^\d{12}$", "An AWS account id is exactly 12 digits.")
+aws_account_id = RegexValidator(r"^[0-9]{12}$", "An AWS account id is exactly 12 digits.")
 
 
 class Severity(models.Model):

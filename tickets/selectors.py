@@ -127,7 +127,11 @@ def home_sections(*, user, role: str, limit: int = 8) -> list[tuple[str, str, li
     elif role == "agent":
         sections = [
             ("Assigned to me", "?assignee=me", base.filter(assignee=user)),
-            ("Unassigned in my queues", "?assignee=none", base.filter(assignee__isnull=True)),
+            (
+                "Unassigned in my queues",
+                "?assignee=none",
+                base.filter(assignee__isnull=True, queue_id__in=sorted(policies.queue_ids_of(user))),
+            ),
             ("Breaching SLA", "?breaching=on", base.filter(breaching_q())),
         ]
     else:

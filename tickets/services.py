@@ -47,8 +47,22 @@ def _apply_due_times(ticket: Ticket) -> None:
     ticket.resolution_due_at = ticket.created_at + ticket.severity.resolution_target
 
 
-def _tags_from_names(names: Iterable[str]) -> list[Tag]:
+MAX_TAGS = 20
+
+
+def tag_names_clean(names: Iterable[str]) -> list[str]:
+    """Tags as stored: trimmed, lower case, unique, sorted; at most 20 of at most 50 characters."""
     cleaned = sorted({n.strip().lower() for n in names if n.strip()})
+    if len(cleaned) > MAX_TAGS:
+        raise InvalidChoice(f"At most {MAX_TAGS} tags, please.")
+    too_long = [n for n in cleaned if len(n) > Tag._meta.get_field("name").max_length]
+    if too_long:
+        raise InvalidChoice(f"Tags must be 50 characters or fewer: {too_long[0][:20]}… is too long.")
+    return cleaned
+
+
+def _tags_from_names(names: Iterable[str]) -> list[Tag]:
+    cleaned = tag_names_clean(names)
     existing = {t.name: t for t in Tag.objects.filter(name__in=cleaned)}
     for name in cleaned:
         if name not in existing:
@@ -67,8 +81,9 @@ def attachment_validate(upload: UploadedFile) -> None:
 
 
 def _attach(*, ticket: Ticket, comment: Comment | None, uploads: Sequence[UploadedFile], user) -> None:
-    for upload in uploads:
+    for upload in uploads:  # all checked before any is written: a refused file leaves nothing on disk
         attachment_validate(upload)
+    for upload in uploads:
         Attachment.objects.create(
             ticket=ticket,
             comment=comment,
@@ -143,6 +158,7 @@ def ticket_update(*, ticket: Ticket, actor, **changes) -> Ticket:
             new_tags = _tags_from_names(value)
             if [t.name for t in new_tags] != before:
                 ticket.tags.set(new_tags)
+                changed.append("tags")
                 timeline.field_changed(
                     ticket=ticket, actor=actor, field="tags", label="Tags",
                     before=", ".join(before), after=", ".join(t.name for t in new_tags),
@@ -165,7 +181,7 @@ def ticket_update(*, ticket: Ticket, actor, **changes) -> Ticket:
         changed += ["response_due_at", "resolution_due_at"]
     if changed:
         _validate(ticket)
-        ticket.save(update_fields=[*changed, "updated_at"])
+        ticket.save(update_fields=[*(f for f in changed if f != "tags"), "updated_at"])
     return ticket
 
 
@@ -200,9 +216,8 @@ def ticket_transition(*, ticket: Ticket, actor, action: str, note: str = "", now
     if action == Action.REOPEN:
         ticket.resolved_at = ticket.closed_at = None
         fields += ["resolved_at", "closed_at"]
-    if ticket.acknowledged_at is None and action != Action.REOPEN and policies.may_work(actor, ticket):
-        ticket.acknowledged_at = now  # the first agent response, whatever it was, stops the response clock
-        fields.append("acknowledged_at")
+    if action != Action.REOPEN:
+        fields += _acknowledge_if_first(ticket, actor, now)
     if transition.target == S.RESOLVED:
         ticket.resolved_at = now
         fields.append("resolved_at")
@@ -215,6 +230,15 @@ def ticket_transition(*, ticket: Ticket, actor, action: str, note: str = "", now
     if action == Action.ACKNOWLEDGE and ticket.assignee_id is None and actor is not None:
         _assign(ticket, actor, actor)  # acknowledging takes ownership, as on-call tools do
     return ticket
+
+
+def _acknowledge_if_first(ticket: Ticket, actor, now: datetime) -> list[str]:
+    """The first response by a person who works the ticket, whatever it is, stops the response clock.
+    Returns the fields to save. The system (actor None) never acknowledges on anyone's behalf."""
+    if ticket.acknowledged_at is not None or actor is None or not policies.may_work(actor, ticket):
+        return []
+    ticket.acknowledged_at = now
+    return ["acknowledged_at"]
 
 
 def _assign(ticket: Ticket, actor, assignee) -> None:
@@ -236,6 +260,9 @@ def ticket_assign(*, ticket: Ticket, actor, assignee) -> Ticket:
         raise InvalidChoice(f"{_name(assignee)} does not work the {ticket.queue.name} queue.")
     if ticket.assignee_id != (assignee.pk if assignee else None):
         _assign(ticket, actor, assignee)
+    acknowledged = _acknowledge_if_first(ticket, actor, timezone.now())
+    if acknowledged:
+        ticket.save(update_fields=acknowledged)
     return ticket
 
 
@@ -250,7 +277,7 @@ def ticket_escalate(*, ticket: Ticket, actor, reason: str, assignee=None, queue:
     if not reason.strip():
         raise IllegalTransition("Say why the ticket is escalated.")
     ticket.escalation_level += 1
-    fields = ["escalation_level", "updated_at"]
+    fields = ["escalation_level", "updated_at", *_acknowledge_if_first(ticket, actor, timezone.now())]
     targets = []
     if queue is not None and queue.pk != ticket.queue_id:
         timeline.field_changed(
@@ -296,7 +323,8 @@ def comment_add(
             note="The requester replied.",
         )  # fmt: skip
     else:
-        ticket.save(update_fields=["updated_at"])
+        acknowledged = [] if is_internal else _acknowledge_if_first(ticket, author, comment.created_at)
+        ticket.save(update_fields=["updated_at", *acknowledged])
     return comment
 
 

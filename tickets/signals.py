@@ -1,8 +1,7 @@
-from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from accounts.access_cache import access_changed
+from accounts.access_cache import access_changed, forget_now_and_after_commit
 
 from .models import Queue, QueueMember, Severity
 from .reference import reference_forget
@@ -11,9 +10,7 @@ from .reference import reference_forget
 @receiver([post_save, post_delete], sender=Severity, dispatch_uid="tickets.severity_changed")
 @receiver([post_save, post_delete], sender=Queue, dispatch_uid="tickets.queue_changed")
 def reference_changed(sender, **kwargs) -> None:
-    # After commit, or another request could cache the old rows again before this one commits.
-    transaction.on_commit(reference_forget)
-    reference_forget()
+    forget_now_and_after_commit(reference_forget)
 
 
 post_save.connect(access_changed, sender=QueueMember, dispatch_uid="tickets.membership_saved")

@@ -132,6 +132,8 @@ SOCIALACCOUNT_ONLY = False
 # OIDC_PROVIDERS: a JSON list of allauth openid_connect apps, for example
 # [{"provider_id": "okta", "name": "Okta", "client_id": "...", "secret": "...",
 #   "settings": {"server_url": "https://example.okta.com"}}]
+# People who sign in through SSO for the first time get an account only from these email domains.
+SSO_SIGNUP_DOMAINS = [d.lower() for d in env.list("SSO_SIGNUP_DOMAINS", default=[])]
 SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": json.loads(env.str("OIDC_PROVIDERS", default="[]"))}}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Supportdesk"
@@ -176,7 +178,6 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 25,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "supportdesk.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/min"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Supportdesk API",

@@ -138,3 +138,21 @@ def test_a_deleted_token_stops_working_at_once():
     assert api.get("/api/tickets/").status_code == 200
     token.delete()
     assert api.get("/api/tickets/").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("email", "domains", "allowed"),
+    [
+        ("ana@example.com", ["example.com"], True),
+        ("eve@gmail.com", ["example.com"], False),
+        ("ana@example.com", [], False),
+    ],
+)
+def test_sso_makes_accounts_only_for_the_organisations_domains(settings, email, domains, allowed):
+    from types import SimpleNamespace
+
+    from accounts.adapters import SocialAccountAdapter
+
+    settings.SSO_SIGNUP_DOMAINS, settings.ACCOUNT_ALLOW_SIGNUP = domains, False
+    login = SimpleNamespace(user=SimpleNamespace(email=email))
+    assert SocialAccountAdapter().is_open_for_signup(None, login) is allowed

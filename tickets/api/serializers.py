@@ -1,7 +1,8 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from tickets import reference
+from supportdesk.errors import DomainError
+from tickets import reference, services
 from tickets.models import Comment, Queue, Severity, Ticket, TicketEvent
 
 User = get_user_model()
@@ -85,7 +86,10 @@ class _QueueBySlug(serializers.SlugRelatedField):
 
 
 _account = serializers.RegexField(
-    r"^\d{12}$", required=False, allow_blank=True, error_messages={"invalid": "An AWS account id is exactly 12 digits."}
+    r"^[0-9]{12}$",
+    required=False,
+    allow_blank=True,
+    error_messages={"invalid": "An AWS account id is exactly 12 digits."},
 )
 _tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=20)
 
@@ -94,6 +98,12 @@ class StrictSerializer(serializers.Serializer):
     """Refuses fields it does not know, so a typo or a read-only field is not silently ignored."""
 
     hints: dict[str, str] = {}
+
+    def validate_tags(self, tags: list[str]) -> list[str]:
+        try:
+            return services.tag_names_clean(tags)
+        except DomainError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
 
     def validate(self, attrs: dict) -> dict:
         unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
