@@ -142,3 +142,12 @@ def test_home_page(client, agent, busy_queue, role, queries, rows, django_assert
     # then: the first section is full
     assert response.status_code == 200
     assert len(html_refs(response)) >= min(rows, 8)
+
+
+def test_ticket_page_without_files_or_tags_skips_their_queries(client, agent, queue, django_assert_max_num_queries):
+    ticket = TicketFactory(queue=queue)
+    client.force_login(agent)
+    client.get(ticket.get_absolute_url())
+    with django_assert_max_num_queries(3):  # the ticket, its watchers, its timeline
+        response = client.get(ticket.get_absolute_url())
+    assert response.status_code == 200
