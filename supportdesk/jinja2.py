@@ -6,13 +6,11 @@ with {% jinja "name" key=value %}; they see the including template's context.
 """
 
 from django.template.defaultfilters import filesizeformat, linebreaks_filter
-from django.templatetags.static import static
 from jinja2 import Environment, StrictUndefined
 
 
 def environment(**options) -> Environment:
     env = Environment(**{**options, "undefined": StrictUndefined, "trim_blocks": True, "lstrip_blocks": True})
-    env.globals["static"] = static
     env.filters["linebreaks"] = lambda text: linebreaks_filter(text, autoescape=True)  # escapes, then marks safe
     env.filters["filesizeformat"] = filesizeformat
     return env
