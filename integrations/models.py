@@ -66,6 +66,19 @@ class AwsAccount(models.Model):
     case_severities = models.JSONField(default=list, blank=True, help_text="Severity codes AWS offers, lowest first.")
     capability_note = models.CharField(max_length=500, blank=True)
     capability_checked_at = models.DateTimeField(null=True, blank=True)
+    # Organisation mode: members found through AWS Organizations are reached through this role in each of them
+    member_role_name = models.CharField(
+        max_length=64,
+        blank=True,
+        default="SupportdeskRead",
+        validators=[RegexValidator(r"^[\w+=,.@-]*$", "An IAM role name, such as SupportdeskRead.")],
+        help_text="For an organisation manager: the role Supportdesk assumes in each discovered member account.",
+    )
+    discovered_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="members", editable=False
+    )
+    # Health is read incrementally: events updated since this time (less an overlap) on the next poll
+    health_cursor = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -80,3 +93,245 @@ class AwsAccount(models.Model):
             raise ValidationError({"regions": 'A list of region names, such as ["eu-west-1", "us-east-1"].'})
         if self.external_id and not self.role_arn:
             raise ValidationError({"external_id": "An external id goes with an IAM role ARN."})
+
+
+class Source(models.TextChoices):
+    TRUSTED_ADVISOR = "trusted_advisor", "Trusted Advisor"
+    HEALTH = "health", "AWS Health"
+    ORGANIZATIONS = "organizations", "AWS Organizations"
+
+
+class TrustedAdvisorCategory(models.Model):
+    """How findings of a category are ticketed; seeded with AWS's categories, which are an open set."""
+
+    code = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=60)
+    ticket_per_resource = models.BooleanField(
+        default=False,
+        help_text="One ticket per flagged resource instead of one per account and check (for example: security).",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "Trusted Advisor categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TrustedAdvisorCheck(models.Model):
+    """A check as AWS describes it. Findings key on the check id: names change, and push events carry only the name."""
+
+    class Ticketing(models.TextChoices):
+        CATEGORY = "category", "As its category says"
+        GROUPED = "grouped", "One ticket per account and check"
+        PER_RESOURCE = "per_resource", "One ticket per resource"
+
+    check_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=255, db_index=True)
+    category = models.CharField(max_length=40)
+    description = models.TextField(blank=True)
+    headings = models.JSONField(default=list, blank=True, help_text="The columns of a flagged resource, in order.")
+    identity_headings = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The columns that say which resource it is (not how it is doing). Polled and pushed findings "
+        "with the same values here are the same finding. Filled from the headings; change only with care.",
+    )
+    ticketing = models.CharField(
+        max_length=20,
+        choices=Ticketing.choices,
+        default=Ticketing.CATEGORY,
+        help_text="Applies to resources flagged from now on; open tickets keep their findings.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FindingGroup(models.Model):
+    """The one ticket for a set of findings: an (account, check), or a single resource when ticketed one by one."""
+
+    account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="finding_groups")
+    ta_check = models.ForeignKey(TrustedAdvisorCheck, on_delete=models.PROTECT, related_name="+", verbose_name="check")
+    resource_key = models.CharField(max_length=64, blank=True, help_text="Empty: the whole check for the account.")
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="finding_group")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "ta_check", "resource_key"], name="finding_group_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ta_check_id} in {self.account_id}" + (f" ({self.resource_key[:8]})" if self.resource_key else "")
+
+
+class Finding(models.Model):
+    """One flagged resource of one Trusted Advisor check in one account, whether polled or pushed."""
+
+    class Status(models.TextChoices):
+        WARNING = "warning", "Warning"
+        ERROR = "error", "Error"
+        OK = "ok", "OK"
+
+    account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="findings")
+    ta_check = models.ForeignKey(
+        TrustedAdvisorCheck, on_delete=models.PROTECT, related_name="findings", verbose_name="check"
+    )
+    resource_key = models.CharField(max_length=64, help_text="Hash of the check's identifying columns.")
+    group = models.ForeignKey(FindingGroup, on_delete=models.PROTECT, related_name="findings")
+    resource_id = models.CharField(max_length=255, blank=True, help_text="Trusted Advisor's own (opaque) id.")
+    resource_arn = models.CharField(max_length=1600, blank=True)
+    region = models.CharField(max_length=30, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    details = models.JSONField(default=dict)
+    estimated_monthly_savings = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    is_open = models.BooleanField(default=True)
+    fingerprint = models.CharField(max_length=64, help_text="Hash of what AWS said last; equal means unchanged.")
+    first_seen_at = models.DateTimeField()
+    changed_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "ta_check", "resource_key"], name="finding_unique")]
+        indexes = [models.Index(fields=["group", "is_open"], name="finding_group_open")]
+
+    def __str__(self) -> str:
+        return f"{self.ta_check_id}: {self.resource_id or self.resource_key}"
+
+
+class HealthEvent(models.Model):
+    """An AWS Health event as one account sees it (the same ARN can reach several accounts)."""
+
+    account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="health_events")
+    arn = models.CharField("event ARN", max_length=1600)
+    service = models.CharField(max_length=60)
+    event_type_code = models.CharField(max_length=100)
+    category = models.CharField(max_length=40)  # issue|accountNotification|scheduledChange|investigation, open set
+    region = models.CharField(max_length=30, blank=True)
+    status = models.CharField(max_length=20)  # open|closed|upcoming
+    scope = models.CharField(max_length=20, blank=True)
+    start_time = models.DateTimeField(null=True, blank=True)
+    end_time = models.DateTimeField(null=True, blank=True)
+    last_updated_at = models.DateTimeField(help_text="AWS's lastUpdatedTime; an event changes only when it grows.")
+    description = models.TextField(blank=True)
+    entities = models.JSONField(default=list, blank=True, help_text="Affected resources: value, status, tags.")
+    entity_count = models.PositiveIntegerField(default=0)
+    ticket = models.OneToOneField(Ticket, null=True, on_delete=models.SET_NULL, related_name="health_event")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "arn"], name="health_event_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type_code} ({self.account_id})"
+
+
+class MaintenanceWindow(models.Model):
+    """Planned work: an AWS Health scheduled change, or entered by hand."""
+
+    account = models.ForeignKey(AwsAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    health_event = models.OneToOneField(
+        HealthEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="maintenance_window"
+    )
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    service = models.CharField(max_length=60, blank=True)
+    region = models.CharField(max_length=30, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    resources = models.JSONField(default=list, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["starts_at"], name="maintenance_starts")]
+
+    def __str__(self) -> str:
+        return f"{self.service or 'Maintenance'} from {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class TagRoute(models.Model):
+    """Sends findings whose affected resources carry a tag to a queue; untagged ones go to the owner queue."""
+
+    tag_key = models.CharField(max_length=128)
+    tag_value = models.CharField(max_length=256)
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Lower wins when several tags match.")
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [models.UniqueConstraint(fields=["tag_key", "tag_value"], name="tag_route_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.tag_key}={self.tag_value} → {self.queue}"
+
+
+class PollRun(models.Model):
+    """One poll of one source for one account, and what it did: for the account page and KPIs."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        OK = "ok", "OK"
+        PARTIAL = "partial", "Partly failed"
+        FAILED = "failed", "Failed"
+        INTERRUPTED = "interrupted", "Interrupted"
+
+    account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="poll_runs")
+    source = models.CharField(max_length=20, choices=Source.choices)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.RUNNING)
+    opened = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["account", "source", "-started_at"], name="poll_run_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} poll of {self.account_id} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class SnsTopic(models.Model):
+    """A topic allowed to push to Supportdesk. Anyone can point a genuine SNS topic at a public URL."""
+
+    topic_arn = models.CharField(
+        "topic ARN",
+        max_length=256,
+        unique=True,
+        validators=[RegexValidator(r"^arn:aws(-[a-z]+)*:sns:[a-z0-9-]+:[0-9]{12}:[\w-]{1,256}(\.fifo)?$",
+                                   "Use an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:health.")],
+    )  # fmt: skip
+    description = models.CharField(max_length=200, blank=True)
+    enabled = models.BooleanField(default=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_message_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["topic_arn"]
+        verbose_name = "SNS topic"
+
+    def __str__(self) -> str:
+        return self.topic_arn
+
+
+class SnsMessage(models.Model):
+    """A message id already taken: SNS redelivers, and a redelivered message must change nothing."""
+
+    message_id = models.CharField(max_length=100, unique=True)
+    topic = models.ForeignKey(SnsTopic, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=40)
+    received_at = models.DateTimeField()
+    outcome = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = "SNS message"
+
+    def __str__(self) -> str:
+        return self.message_id
