@@ -1,0 +1,99 @@
+"""A locally made SNS signer (AWS.md §7): an RSA key, a self-signed certificate, and messages signed as SNS signs."""
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
+from django.utils import timezone
+
+CERT_URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem"
+TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:supportdesk-events"
+SUBSCRIBE_URL = (
+    "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription"
+    f"&TopicArn={TOPIC_ARN}&Token=2336412f37fb687f5d51e6e2425c464d"
+)
+_SIGNED = {
+    "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
+    "SubscriptionConfirmation": ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"),
+    "UnsubscribeConfirmation": ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"),
+}
+_HASH = {"1": hashes.SHA1, "2": hashes.SHA256}
+
+
+@dataclass(frozen=True)
+class Signer:
+    key: rsa.RSAPrivateKey
+    pem: bytes
+
+    def sign(self, fields: dict, *, version: str = "2", cert_url: str = CERT_URL) -> dict:
+        """``fields`` plus a signature over the keys SNS signs, in its order, as ``key\\nvalue\\n``."""
+        text = "".join(f"{key}\n{fields[key]}\n" for key in _SIGNED[fields["Type"]] if fields.get(key) is not None)
+        signature = self.key.sign(text.encode(), padding.PKCS1v15(), _HASH[version]())
+        return {
+            **fields,
+            "SignatureVersion": version,
+            "Signature": base64.b64encode(signature).decode(),
+            "SigningCertURL": cert_url,
+        }
+
+
+@cache
+def signer() -> Signer:
+    """One key per process: generating RSA keys is the slow part."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
+    now = timezone.now()
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .sign(key, hashes.SHA256())  # cryptography refuses SHA1 for certificates, not for messages
+    )
+    return Signer(key=key, pem=certificate.public_bytes(serialization.Encoding.PEM))
+
+
+@cache
+def forger() -> Signer:
+    """Another key: what someone without SNS's key signs with (the certificate URL still names SNS's)."""
+    return Signer(key=rsa.generate_private_key(public_exponent=65537, key_size=2048), pem=b"")
+
+
+def timestamp(when: datetime | None = None) -> str:
+    return (when or timezone.now()).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def notification(message: dict | str, *, topic_arn: str = TOPIC_ARN, when: datetime | None = None, **extra) -> dict:
+    return {
+        "Type": "Notification",
+        "MessageId": str(uuid.uuid4()),
+        "TopicArn": topic_arn,
+        "Message": message if isinstance(message, str) else json.dumps(message),
+        "Timestamp": timestamp(when),
+        "UnsubscribeURL": f"https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={topic_arn}:1",
+        **extra,
+    }
+
+
+def confirmation(
+    *, kind: str = "SubscriptionConfirmation", topic_arn: str = TOPIC_ARN, subscribe_url: str = SUBSCRIBE_URL
+) -> dict:
+    return {
+        "Type": kind,
+        "MessageId": str(uuid.uuid4()),
+        "Token": "2336412f37fb687f5d51e6e2425c464d",
+        "TopicArn": topic_arn,
+        "Message": f"You have chosen to subscribe to the topic {topic_arn}.\nTo confirm, visit the SubscribeURL.",
+        "SubscribeURL": subscribe_url,
+        "Timestamp": timestamp(),
+    }
