@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import views
+from . import push_views, views
 
 urlpatterns = [
     path("aws/accounts/", views.account_list, name="aws-account-list"),
     path("aws/accounts/<int:account_id>/", views.account_detail, name="aws-account-detail"),
     path("aws/accounts/<int:account_id>/check/", views.account_check, name="aws-account-check"),
+    path("aws/sns/", push_views.sns_push, name="aws-sns-push"),
 ]
