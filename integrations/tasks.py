@@ -1,14 +1,44 @@
+"""Thin Celery wrappers around the services. Each is safe to run twice (acks_late: a killed worker's task runs
+again) and retries only when AWS throttles or is unreachable."""
+
+from collections.abc import Callable
+
 from celery import shared_task
+from django.core.cache import cache
 
 from . import services
 from .aws.errors import RETRYABLE
 from .models import AwsAccount
 
+_RETRY = {"acks_late": True, "autoretry_for": RETRYABLE, "retry_backoff": True, "retry_backoff_max": 600,
+          "max_retries": 8}  # fmt: skip
+_POLL_LOCK_SECONDS = 15 * 60  # longer than any poll; a killed worker's lock lapses by itself
 
-@shared_task(acks_late=True, autoretry_for=RETRYABLE, retry_backoff=True, retry_backoff_max=600, max_retries=8)
+
+def _enabled(account_id: int) -> AwsAccount | None:
+    return AwsAccount.objects.filter(pk=account_id, enabled=True).select_related("owner_queue").first()
+
+
+def _poll_once(name: str, account_id: int, poll: Callable[[AwsAccount], None]) -> str:
+    """Skip a poll already running for the account: beat may queue the next before a slow one ends.
+    Overlap would be safe (the services lock and dedupe), only wasteful."""
+    account = _enabled(account_id)
+    if account is None:
+        return "skipped: disabled or gone"
+    key = f"integrations:poll:{name}:{account_id}"
+    if not cache.add(key, 1, timeout=_POLL_LOCK_SECONDS):
+        return "skipped: already running"
+    try:
+        poll(account)
+    finally:
+        cache.delete(key)
+    return "done"
+
+
+@shared_task(**_RETRY)
 def account_capability_refresh_task(account_id: int) -> str:
     """Re-check what AWS allows for one account; running it twice only checks twice."""
-    account = AwsAccount.objects.filter(pk=account_id, enabled=True).first()
+    account = _enabled(account_id)
     if account is None:
         return "skipped"
     return services.account_capability_refresh(account=account).support_api
@@ -17,7 +47,45 @@ def account_capability_refresh_task(account_id: int) -> str:
 @shared_task(acks_late=True)
 def accounts_capability_refresh_all_task() -> int:
     """Daily (admin-editable in Periodic tasks): one check per enabled account, each retried on its own."""
-    ids = list(AwsAccount.objects.filter(enabled=True).values_list("pk", flat=True))
+    return _fan_out(account_capability_refresh_task, AwsAccount.objects.filter(enabled=True))
+
+
+@shared_task(**_RETRY)
+def trusted_advisor_poll_task(account_id: int) -> str:
+    return _poll_once("trusted_advisor", account_id, lambda a: services.trusted_advisor_poll(account=a))
+
+
+@shared_task(**_RETRY)
+def health_poll_task(account_id: int) -> str:
+    return _poll_once("health", account_id, lambda a: services.health_poll(account=a))
+
+
+@shared_task(**_RETRY)
+def organization_discover_task(account_id: int) -> str:
+    return _poll_once("organizations", account_id, lambda a: services.organization_discover(manager=a))
+
+
+def _fan_out(task, accounts) -> int:
+    ids = list(accounts.values_list("pk", flat=True))
     for account_id in ids:
-        account_capability_refresh_task.delay(account_id)
+        task.delay(account_id)
     return len(ids)
+
+
+@shared_task(acks_late=True)
+def trusted_advisor_poll_all_task() -> int:
+    return _fan_out(trusted_advisor_poll_task, AwsAccount.objects.filter(enabled=True))
+
+
+@shared_task(acks_late=True)
+def health_poll_all_task() -> int:
+    # Members of an organisation whose manager reads Health for all of them are not polled one by one
+    managed = AwsAccount.objects.filter(
+        enabled=True, discovered_by__enabled=True, discovered_by__is_organization_manager=True
+    )
+    return _fan_out(health_poll_task, AwsAccount.objects.filter(enabled=True).exclude(pk__in=managed))
+
+
+@shared_task(acks_late=True)
+def organization_discover_all_task() -> int:
+    return _fan_out(organization_discover_task, AwsAccount.objects.filter(enabled=True, is_organization_manager=True))

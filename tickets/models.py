@@ -237,6 +237,7 @@ class TicketEvent(models.Model):
         ESCALATED = "escalated", "Escalated"
         WATCHER_ADDED = "watcher_added", "Watcher added"
         WATCHER_REMOVED = "watcher_removed", "Watcher removed"
+        AWS_UPDATED = "aws_updated", "Updated from AWS"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", db_index=False)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

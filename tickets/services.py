@@ -20,6 +20,7 @@ from .workflow import NOTE_REQUIRED, TRANSITIONS, Action, transition_for
 
 S = Ticket.Status
 TEXT_FIELDS = frozenset({"title", "description"})
+AWS_UPDATE_LINES = 25  # a timeline entry names this many resources; the finding list shows them all
 WORK_FIELDS = frozenset({"severity", "queue", "environment", "aws_account_id", "kind", "tags"})
 
 
@@ -182,6 +183,15 @@ def ticket_update(*, ticket: Ticket, actor, **changes) -> Ticket:
     if changed:
         _validate(ticket)
         ticket.save(update_fields=[*(f for f in changed if f != "tags"), "updated_at"])
+    return ticket
+
+
+@transaction.atomic
+def ticket_aws_update(*, ticket: Ticket, source: str, summary: str, lines: Sequence[str] = ()) -> Ticket:
+    """What AWS changed about the finding or event behind a ticket: one timeline entry per poll or push."""
+    ticket = _locked(ticket)
+    timeline.aws_updated(ticket=ticket, source=source, summary=summary, lines=list(lines[:AWS_UPDATE_LINES]))
+    ticket.save(update_fields=["updated_at"])
     return ticket
 
 

@@ -48,3 +48,7 @@ def watcher_added(*, ticket: Ticket, actor, watcher: str) -> TicketEvent:
 
 def watcher_removed(*, ticket: Ticket, actor, watcher: str) -> TicketEvent:
     return _add(ticket, actor, E.WATCHER_REMOVED, {"watcher": watcher})
+
+
+def aws_updated(*, ticket: Ticket, source: str, summary: str, lines: list[str]) -> TicketEvent:
+    return _add(ticket, None, E.AWS_UPDATED, {"source": source, "summary": summary, "lines": lines})

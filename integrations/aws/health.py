@@ -1,4 +1,4 @@
-"""AWS Health, account view (us-east-1; see clients.py for the failover note)."""
+"""AWS Health: the account view and the organisational view (us-east-1; see clients.py for the failover note)."""
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -9,7 +9,8 @@ from . import clients
 from .clients import AccountAccess
 from .errors import translated_errors
 
-_BATCH = 10  # eventArns per details/entities call (API limit)
+_BATCH = 10  # events per details/entities call (API limit)
+_CURRENT = ["open", "upcoming"]
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class HealthEvent:
     event_type_code: str
     category: str  # issue|accountNotification|scheduledChange|investigation; an open set
     region: str
-    status: str
+    status: str  # open|closed|upcoming
     start_time: datetime | None
     end_time: datetime | None
     last_updated: datetime | None
@@ -35,10 +36,10 @@ class Entity:
     tags: dict[str, str]
 
 
-def _batches(arns: Iterable[str]) -> Iterator[list[str]]:
-    arns = list(dict.fromkeys(arns))  # drop duplicates, keep order
-    for start in range(0, len(arns), _BATCH):
-        yield arns[start : start + _BATCH]
+def _batches(items: Iterable[Any]) -> Iterator[list[Any]]:
+    items = list(dict.fromkeys(items))  # drop duplicates, keep order
+    for start in range(0, len(items), _BATCH):
+        yield items[start : start + _BATCH]
 
 
 def _event(e: dict[str, Any]) -> HealthEvent:
@@ -56,14 +57,32 @@ def _event(e: dict[str, Any]) -> HealthEvent:
     )
 
 
-def events_since(access: AccountAccess, since: datetime) -> Iterator[HealthEvent]:
-    """Events updated at or after ``since``; pages stream one at a time so memory stays flat."""
+def _entity(e: dict[str, Any]) -> Entity:
+    return Entity(
+        event_arn=e.get("eventArn", ""),
+        value=e.get("entityValue", ""),
+        account_id=e.get("awsAccountId", ""),
+        status=e.get("statusCode", ""),
+        tags=dict(e.get("resourceTags", {})),  # the old `tags` member is gone (AWS.md §0.3)
+    )
+
+
+def _paged_events(access: AccountAccess, operation: str, event_filter: dict) -> Iterator[HealthEvent]:
     with translated_errors():
-        paginator = clients.client_for(access, "health").get_paginator("describe_events")
-        # Account view takes a list of ranges; the organization view takes a single one (AWS.md §0.7).
-        for page in paginator.paginate(filter={"lastUpdatedTimes": [{"from": since}]}):
+        paginator = clients.client_for(access, "health").get_paginator(operation)
+        for page in paginator.paginate(filter=event_filter):  # pages stream one at a time: memory stays flat
             for e in page.get("events", []):
                 yield _event(e)
+
+
+# Account view
+
+
+def events_since(access: AccountAccess, since: datetime | None) -> Iterator[HealthEvent]:
+    """Events updated at or after ``since``; with no ``since`` (a first poll), the open and upcoming ones."""
+    # The account view takes a list of time ranges; the organisational view a single one (AWS.md §0.7).
+    event_filter = {"lastUpdatedTimes": [{"from": since}]} if since else {"eventStatusCodes": _CURRENT}
+    return _paged_events(access, "describe_events", event_filter)
 
 
 def event_details(access: AccountAccess, arns: Iterable[str]) -> dict[str, str]:
@@ -78,21 +97,53 @@ def event_details(access: AccountAccess, arns: Iterable[str]) -> dict[str, str]:
     return descriptions
 
 
-def affected_entities(access: AccountAccess, arns: Iterable[str]) -> list[Entity]:
-    client = clients.client_for(access, "health")
-    paginator = client.get_paginator("describe_affected_entities")
-    entities: list[Entity] = []
+def affected_entities(access: AccountAccess, arns: Iterable[str]) -> Iterator[Entity]:
+    paginator = clients.client_for(access, "health").get_paginator("describe_affected_entities")
     for batch in _batches(arns):
         with translated_errors():
             for page in paginator.paginate(filter={"eventArns": batch}):
-                entities.extend(
-                    Entity(
-                        event_arn=e.get("eventArn", ""),
-                        value=e.get("entityValue", ""),
-                        account_id=e.get("awsAccountId", ""),
-                        status=e.get("statusCode", ""),
-                        tags=dict(e.get("resourceTags", {})),  # the old `tags` member is gone (AWS.md §0.3)
-                    )
-                    for e in page.get("entities", [])
-                )
-    return entities
+                yield from (_entity(e) for e in page.get("entities", []))
+
+
+# Organisational view (management or delegated administrator account). Events are keyed by (ARN, account).
+
+
+def organization_events_since(access: AccountAccess, since: datetime | None) -> Iterator[HealthEvent]:
+    event_filter = {"lastUpdatedTime": {"from": since}} if since else {"eventStatusCodes": _CURRENT}
+    return _paged_events(access, "describe_events_for_organization", event_filter)
+
+
+def affected_accounts(access: AccountAccess, arn: str) -> list[str]:
+    """Member accounts an event touches; empty for public events."""
+    paginator = clients.client_for(access, "health").get_paginator("describe_affected_accounts_for_organization")
+    with translated_errors():
+        return [a for page in paginator.paginate(eventArn=arn) for a in page.get("affectedAccounts", [])]
+
+
+def _org_filter(arn: str, account_id: str) -> dict[str, str]:
+    # Public events take no account; account-specific ones require it (AWS.md §4.3)
+    return {"eventArn": arn, "awsAccountId": account_id} if account_id else {"eventArn": arn}
+
+
+def organization_event_details(access: AccountAccess, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Latest description per (event ARN, account id); pass an empty account id for public events."""
+    client = clients.client_for(access, "health")
+    descriptions: dict[tuple[str, str], str] = {}
+    for batch in _batches(keys):
+        with translated_errors():
+            response = client.describe_event_details_for_organization(
+                organizationEventDetailFilters=[_org_filter(arn, account) for arn, account in batch]
+            )
+        for item in response.get("successfulSet", []):
+            key = (item["event"]["arn"], item.get("awsAccountId", ""))
+            descriptions[key] = item.get("eventDescription", {}).get("latestDescription", "")
+    return descriptions
+
+
+def organization_affected_entities(access: AccountAccess, keys: Iterable[tuple[str, str]]) -> Iterator[Entity]:
+    paginator = clients.client_for(access, "health").get_paginator("describe_affected_entities_for_organization")
+    for batch in _batches(keys):
+        with translated_errors():
+            filters = [_org_filter(arn, account) for arn, account in batch]
+            for page in paginator.paginate(organizationEntityFilters=filters):
+                yield from (_entity(e) for e in page.get("entities", []))

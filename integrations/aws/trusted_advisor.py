@@ -11,7 +11,7 @@ from . import clients
 from .clients import AccountAccess
 from .errors import translated_errors
 
-_SAVINGS_HEADING = "Estimated Monthly Savings"
+SAVINGS_HEADING = "Estimated Monthly Savings"
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def _flagged(check: TaCheck, raw: dict[str, Any]) -> TaFlaggedResource:
         region=raw.get("region", ""),
         is_suppressed=raw.get("isSuppressed", False),
         details=details,
-        estimated_monthly_savings=parse_money(details.get(_SAVINGS_HEADING)),
+        estimated_monthly_savings=parse_money(details.get(SAVINGS_HEADING)),
     )
 
 

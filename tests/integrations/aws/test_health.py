@@ -116,7 +116,7 @@ def test_affected_entities_read_resource_tags(monkeypatch, access):
             {"entities": [{"eventArn": _arn(1), "entityValue": "i-0def", "statusCode": "RESOLVED"}]},
             {"filter": {"eventArns": [_arn(1)]}, "nextToken": "more"},
         )
-        entities = health.affected_entities(access, [_arn(1)])
+        entities = list(health.affected_entities(access, [_arn(1)]))
 
     assert entities == [
         Entity(_arn(1), "i-0abc", "123456789012", "IMPAIRED", {"team": "web", "env": "prod"}),
@@ -128,3 +128,54 @@ def test_stubber_rejects_the_retired_tags_member(monkeypatch, access):
     # Guards our fixtures: a response using the pre-1.36 `tags` key no longer matches the model.
     with stubbed(monkeypatch, access, "health") as stub, pytest.raises(ParamValidationError, match="tags"):
         stub.add_response("describe_affected_entities", {"entities": [{"entityValue": "i-1", "tags": {"a": "b"}}]})
+
+
+def test_first_poll_asks_for_open_and_upcoming_events_whatever_their_age(monkeypatch, access):
+    with stubbed(monkeypatch, access, "health") as stub:
+        stub.add_response(
+            "describe_events", {"events": [_event(1)]}, {"filter": {"eventStatusCodes": ["open", "upcoming"]}}
+        )
+        assert [e.arn for e in health.events_since(access, None)] == [_arn(1)]
+
+
+def test_organization_view_uses_a_single_time_range_and_keys_by_account(monkeypatch, access):
+    org_event = {k: v for k, v in _event(1).items()}
+    with stubbed(monkeypatch, access, "health") as stub:
+        stub.add_response(
+            "describe_events_for_organization",
+            {"events": [org_event]},
+            {"filter": {"lastUpdatedTime": {"from": SINCE}}},
+        )
+        stub.add_response(
+            "describe_affected_accounts_for_organization",
+            {"affectedAccounts": ["111111111111", "222222222222"]},
+            {"eventArn": _arn(1)},
+        )
+        stub.add_response(
+            "describe_event_details_for_organization",
+            {
+                "successfulSet": [
+                    {"awsAccountId": "111111111111", "event": {"arn": _arn(1)},
+                     "eventDescription": {"latestDescription": "for one"}},
+                ],
+                "failedSet": [],
+            },
+            {"organizationEventDetailFilters": [
+                {"eventArn": _arn(1), "awsAccountId": "111111111111"}, {"eventArn": _arn(1)},
+            ]},
+        )  # fmt: skip
+        stub.add_response(
+            "describe_affected_entities_for_organization",
+            {"entities": [{"eventArn": _arn(1), "entityValue": "i-1", "awsAccountId": "111111111111",
+                           "resourceTags": {"team": "payments"}}]},
+            {"organizationEntityFilters": [{"eventArn": _arn(1), "awsAccountId": "111111111111"}]},
+        )  # fmt: skip
+        events = list(health.organization_events_since(access, SINCE))
+        accounts = health.affected_accounts(access, _arn(1))
+        details = health.organization_event_details(access, [(_arn(1), "111111111111"), (_arn(1), "")])
+        entities = list(health.organization_affected_entities(access, [(_arn(1), "111111111111")]))
+
+    assert [e.arn for e in events] == [_arn(1)]
+    assert accounts == ["111111111111", "222222222222"]
+    assert details == {(_arn(1), "111111111111"): "for one"}
+    assert entities == [Entity(_arn(1), "i-1", "111111111111", "", {"team": "payments"})]

@@ -1,0 +1,26 @@
+"""Writes for AWS accounts, findings and events. Each service is one transaction; AWS is called before it opens."""
+
+from .accounts import (
+    account_access,
+    account_capability_check_queue,
+    account_capability_refresh,
+    organization_discover,
+)
+from .advice import PLAN_TOO_LOW_NOTE
+from .health import health_event_record, health_poll
+from .push import EventRefused, eventbridge_event_ingest
+from .trusted_advisor import findings_apply, trusted_advisor_poll
+
+__all__ = [
+    "PLAN_TOO_LOW_NOTE",
+    "EventRefused",
+    "account_access",
+    "account_capability_check_queue",
+    "account_capability_refresh",
+    "eventbridge_event_ingest",
+    "findings_apply",
+    "health_event_record",
+    "health_poll",
+    "organization_discover",
+    "trusted_advisor_poll",
+]

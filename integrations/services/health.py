@@ -1,0 +1,266 @@
+"""AWS Health events: one row and one ticket per (event, account); scheduled changes become maintenance windows.
+
+Polls read events incrementally by last update time; pushes arrive one at a time. Both end in
+``health_event_record``, which writes only when AWS's lastUpdatedTime grew (or a pushed page adds entities).
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import islice
+
+from django.db import transaction
+from django.utils import timezone
+
+from tickets.models import Ticket
+
+from ..aws import health
+from ..aws.health import Entity
+from ..models import AwsAccount, HealthEvent, MaintenanceWindow, Source
+from . import ticketing
+from .accounts import account_access
+from .polls import PollCounts, poll_recorded
+
+SOURCE = "AWS Health"
+CURSOR_OVERLAP = timedelta(minutes=15)  # AWS may stamp an update a little before it becomes visible
+ENTITIES_KEPT = 200  # per event; the count keeps the total
+_CHUNK = 10  # events per details/entities round trip (the API's limit)
+_CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class EventView:
+    """An event as one account sees it, with what the details and entities calls added."""
+
+    account: AwsAccount
+    event: health.HealthEvent
+    description: str
+    entities: list[Entity]
+    entity_count: int
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _entity_json(entities: Iterable[Entity]) -> list[dict]:
+    return [{"value": e.value, "status": e.status, "tags": e.tags} for e in entities]
+
+
+def _rank(event: health.HealthEvent, account: AwsAccount) -> int:
+    if event.category == "issue":
+        production = account.environment == Ticket.Environment.PRODUCTION
+        return ticketing.RANK_PRODUCTION_OUTAGE if production else ticketing.RANK_ISSUE
+    if event.category == "investigation":
+        return ticketing.RANK_ISSUE
+    return ticketing.RANK_ADVICE  # scheduled changes and account notifications
+
+
+def _readable(code: str) -> str:
+    # AWS_EC2_OPERATIONAL_ISSUE → EC2 operational issue
+    words = code.removeprefix("AWS_").split("_")
+    return " ".join(w if w.isupper() and len(w) <= 4 and i == 0 else w.lower() for i, w in enumerate(words))
+
+
+def _description(view: EventView) -> str:
+    e = view.event
+    where = e.region or "all regions"
+    lines = [
+        view.description.strip() or f"AWS Health reports {_readable(e.event_type_code)}.",
+        "",
+        f"Service: {e.service} · Region: {where} · Category: {e.category} · Status: {e.status}",
+    ]
+    if e.start_time:
+        lines.append(
+            f"Starts: {e.start_time:%Y-%m-%d %H:%M %Z}"
+            + (f" · Ends: {e.end_time:%Y-%m-%d %H:%M %Z}" if e.end_time else "")
+        )
+    if view.entities:
+        lines += ["", f"Affected resources ({view.entity_count}):"]
+        lines += [f"- {x.value}" + (f" ({x.status})" if x.status else "") for x in view.entities[:50]]
+    lines += ["", f"Event: {e.arn}"]
+    return "\n".join(lines)
+
+
+def _ticket_open(view: EventView) -> Ticket:
+    e, account = view.event, view.account
+    return ticketing.ticket_open(
+        account=account,
+        kind=Ticket.Kind.AWS_HEALTH,
+        title=f"AWS Health: {_readable(e.event_type_code)} in {e.region or 'all regions'} ({account.name})",
+        description=_description(view),
+        rank=_rank(e, account),
+        queue=ticketing.queue_for(account, (x.tags for x in view.entities)),
+        tags=["aws-health", e.service.lower() or "aws", e.category.lower() or "event"],
+    )
+
+
+def _window_sync(row: HealthEvent) -> None:
+    if row.category != "scheduledChange" or row.start_time is None:
+        return
+    MaintenanceWindow.objects.update_or_create(
+        health_event=row,
+        defaults={
+            "account": row.account, "ticket": row.ticket, "service": row.service, "region": row.region,
+            "starts_at": row.start_time, "ends_at": row.end_time,
+            "resources": [x["value"] for x in row.entities], "notes": row.description[:2000],
+        },
+    )  # fmt: skip
+
+
+def _changes(row: HealthEvent, view: EventView) -> list[str]:
+    e = view.event
+    changes = []
+    if row.status != e.status:
+        changes.append(f"Status: {row.status} → {e.status}")
+    if row.end_time != e.end_time and e.end_time:
+        changes.append(f"Ends: {e.end_time:%Y-%m-%d %H:%M %Z}")
+    if view.description and row.description != view.description:
+        changes.append(f"AWS wrote: {view.description.strip()[:500]}")
+    if view.entity_count != row.entity_count:
+        changes.append(f"Affected resources: {row.entity_count} → {view.entity_count}")
+    return changes
+
+
+@transaction.atomic
+def health_event_record(*, view: EventView, counts: PollCounts, merge_entities: bool = False) -> None:
+    """Record one event for one account and keep its ticket in step; a re-delivered or unchanged event writes
+    nothing. ``merge_entities``: a push split into pages carries a share of the entities in each page."""
+    e, account = view.event, view.account
+    row, created = HealthEvent.objects.select_for_update().get_or_create(
+        account=account, arn=e.arn, defaults={"last_updated_at": e.last_updated or timezone.now()}
+    )
+    if merge_entities and not created:
+        view = _merged(row, view)
+        if view is None:
+            return
+    elif not created and e.last_updated and e.last_updated <= row.last_updated_at:
+        return
+    changes = [] if created else _changes(row, view)
+    row.service, row.event_type_code, row.category = e.service, e.event_type_code, e.category
+    row.region, row.status, row.scope = e.region, e.status, e.scope
+    row.start_time, row.end_time = e.start_time, e.end_time
+    row.last_updated_at = e.last_updated or row.last_updated_at
+    row.description = view.description or row.description
+    row.entities, row.entity_count = _entity_json(view.entities[:ENTITIES_KEPT]), view.entity_count
+    is_open = e.status != _CLOSED
+    if row.ticket is None and is_open:
+        row.ticket = _ticket_open(view)  # new, or first seen closed and now back
+        counts.opened += 1
+    elif row.ticket is not None:
+        if changes:
+            ticketing.ticket_services.ticket_aws_update(
+                ticket=row.ticket, source=SOURCE, summary="AWS updated the event.", lines=changes
+            )
+        note = "AWS Health closed the event." if not is_open else "AWS Health reopened the event."
+        followed = ticketing.ticket_follow(ticket=row.ticket, still_open=is_open, note=note)
+        if followed == "resolved":
+            counts.resolved += 1
+        elif changes or followed:
+            counts.updated += 1
+    row.save()
+    _window_sync(row)
+
+
+def _merged(row: HealthEvent, view: EventView) -> EventView | None:
+    """A pushed page's entities added to those already recorded; None when the page adds nothing new."""
+    if view.event.last_updated and view.event.last_updated < row.last_updated_at:
+        return None  # a late page of an older update
+    pushed = {x.value for x in view.entities}
+    kept = [Entity(row.arn, x["value"], row.account.account_id, x["status"], x["tags"]) for x in row.entities
+            if x["value"] not in pushed]  # fmt: skip
+    if view.event.last_updated == row.last_updated_at and pushed <= {x["value"] for x in row.entities}:
+        return None
+    merged = [*view.entities, *kept]
+    return EventView(view.account, view.event, view.description or row.description, merged, len(merged))
+
+
+def _changed_only(account_ids: dict[str, AwsAccount], events: list[health.HealthEvent]) -> list[health.HealthEvent]:
+    """Drop events whose lastUpdatedTime has not grown since we recorded them: a re-run reads, never writes."""
+    seen: dict[str, datetime] = {}
+    for arn, updated in HealthEvent.objects.filter(
+        account__in=account_ids.values(), arn__in=[e.arn for e in events]
+    ).values_list("arn", "last_updated_at"):
+        seen[arn] = min(updated, seen.get(arn, updated))
+    return [e for e in events if e.arn not in seen or (e.last_updated and e.last_updated > seen[e.arn])]
+
+
+def health_poll(*, account: AwsAccount) -> None:
+    """Read what changed since the last poll (all open and upcoming events on the first one) and record it.
+
+    The cursor moves only after every page is recorded: a worker killed midway re-reads from the old cursor
+    and the next run finishes the job, skipping what it already has.
+    """
+    with poll_recorded(account, Source.HEALTH) as counts:
+        since = account.health_cursor - CURSOR_OVERLAP if account.health_cursor else None
+        access = account_access(account)
+        if account.is_organization_manager:
+            newest = _organization_poll(account, access, since, counts)
+        else:
+            newest = _account_poll(account, access, since, counts)
+        if newest and newest != account.health_cursor:
+            AwsAccount.objects.filter(pk=account.pk).update(health_cursor=newest)
+
+
+def _newest(current: datetime | None, events: list[health.HealthEvent]) -> datetime | None:
+    stamps = [e.last_updated for e in events if e.last_updated] + ([current] if current else [])
+    return max(stamps, default=None)
+
+
+def _account_poll(account, access, since, counts: PollCounts) -> datetime | None:
+    newest = account.health_cursor
+    for chunk in _chunks(health.events_since(access, since), _CHUNK):
+        newest = _newest(newest, chunk)
+        changed = _changed_only({account.account_id: account}, chunk)
+        if not changed:
+            continue
+        arns = [e.arn for e in changed]
+        descriptions = health.event_details(access, arns)
+        entities = _grouped(health.affected_entities(access, arns), lambda x: x.event_arn)
+        for e in changed:
+            found = entities.get(e.arn, ([], 0))
+            view = EventView(account, e, descriptions.get(e.arn, ""), found[0], found[1])
+            health_event_record(view=view, counts=counts)
+    return newest
+
+
+def _grouped(entities: Iterable[Entity], key) -> dict:
+    """Entities per key, keeping at most ENTITIES_KEPT of each and counting them all: memory stays bounded."""
+    kept: dict = defaultdict(lambda: ([], [0]))
+    for entity in entities:
+        values, total = kept[key(entity)]
+        total[0] += 1
+        if len(values) < ENTITIES_KEPT:
+            values.append(entity)
+    return {k: (values, total[0]) for k, (values, total) in kept.items()}
+
+
+def _organization_poll(manager, access, since, counts: PollCounts) -> datetime | None:
+    """The organisational view: one poll for every member; each (event, member) is recorded on the member."""
+    members = {a.account_id: a for a in AwsAccount.objects.filter(enabled=True).select_related("owner_queue")}
+    members.setdefault(manager.account_id, manager)
+    newest = manager.health_cursor
+    for chunk in _chunks(health.organization_events_since(access, since), _CHUNK):
+        newest = _newest(newest, chunk)
+        changed = _changed_only(members, chunk)
+        keys: list[tuple[str, str]] = []
+        events = {e.arn: e for e in changed}
+        for e in changed:
+            affected = health.affected_accounts(access, e.arn)
+            # Public events touch no account in particular: the manager's record stands for the organisation
+            keys += [(e.arn, a) for a in affected if a in members] if affected else [(e.arn, "")]
+        if not keys:
+            continue
+        descriptions = health.organization_event_details(access, keys)
+        entities = _grouped(health.organization_affected_entities(access, keys), lambda x: (x.event_arn, x.account_id))
+        for arn, account_id in keys:
+            found = entities.get((arn, account_id), ([], 0))
+            view = EventView(
+                members[account_id or manager.account_id], events[arn], descriptions.get((arn, account_id), ""),
+                found[0], found[1],
+            )  # fmt: skip
+            health_event_record(view=view, counts=counts)
+    return newest

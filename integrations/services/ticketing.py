@@ -1,0 +1,73 @@
+"""The tickets AWS findings and events stand for: who files them, how severe, which queue, and following AWS."""
+
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+
+from tickets import reference
+from tickets import services as ticket_services
+from tickets.models import Queue, Severity, Ticket
+from tickets.workflow import Action
+
+from ..models import AwsAccount, TagRoute
+
+AWS_REQUESTER_EMAIL = "aws@supportdesk.invalid"
+
+# Default severities by rank (1 = most severe) until an admin's rules decide otherwise
+RANK_PRODUCTION_OUTAGE = 2
+RANK_ISSUE = 3
+RANK_ADVICE = 4
+
+
+def aws_requester():
+    """The requester of tickets AWS raises: a user who cannot sign in, named so the timeline reads well."""
+    user, created = get_user_model().objects.get_or_create(
+        email=AWS_REQUESTER_EMAIL, defaults={"first_name": "AWS", "is_active": False}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def severity_near(rank: int) -> Severity:
+    """The configured severity closest to ``rank``: admins may have more or fewer than five levels."""
+    levels = reference.severities()
+    return min(levels, key=lambda s: (abs(s.rank - rank), s.rank))
+
+
+def queue_for(account: AwsAccount, tag_sets: Iterable[dict[str, str]]) -> Queue:
+    """The queue a tag route names for any affected resource's tags, else the account's owner queue."""
+    tags = {(k, v) for tag_set in tag_sets for k, v in tag_set.items()}
+    if tags:
+        for route in TagRoute.objects.select_related("queue").order_by("position", "pk"):
+            if (route.tag_key, route.tag_value) in tags:
+                return route.queue
+    return account.owner_queue
+
+
+def ticket_open(
+    *, account: AwsAccount, kind: str, title: str, description: str, rank: int, queue: Queue, tags: list[str]
+) -> Ticket:
+    return ticket_services.ticket_create(
+        requester=aws_requester(),
+        title=title[:200],
+        description=description,
+        severity=severity_near(rank),
+        kind=kind,
+        queue=queue,
+        environment=account.environment,
+        aws_account_id=account.account_id,
+        tags=tags,
+    )
+
+
+def ticket_follow(*, ticket: Ticket, still_open: bool, note: str) -> str | None:
+    """Resolve a ticket when AWS says it is over, reopen it when it comes back; "resolved", "reopened" or None."""
+    if not still_open and ticket.status in Ticket.OPEN_STATUSES:
+        ticket_services.ticket_transition(ticket=ticket, actor=None, action=Action.RESOLVE, note=note)
+        return "resolved"
+    if still_open and ticket.status not in Ticket.OPEN_STATUSES:
+        ticket_services.ticket_transition(ticket=ticket, actor=None, action=Action.REOPEN, note=note)
+        return "reopened"
+    return None

@@ -1,0 +1,160 @@
+"""A fake of the AWS gateway's functions, for service tests. The gateway itself is tested against botocore's
+Stubber and moto; above it, services only see these dataclasses, so faking here fakes nothing of ours."""
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from integrations.aws import health, trusted_advisor
+from integrations.aws.errors import AwsError
+from integrations.aws.health import Entity, HealthEvent
+from integrations.aws.trusted_advisor import TaCheck, TaCheckResult, TaFlaggedResource
+
+LOW_UTILISATION = TaCheck(
+    id="Qch7DwouX1",
+    name="Low Utilization Amazon EC2 Instances",
+    category="cost_optimizing",
+    description="Checks for <b>idle</b> instances.",
+    headings=("Region/AZ", "Instance ID", "Instance Name", "Instance Type", "Estimated Monthly Savings",
+              "Day 1", "14-Day Average CPU Utilization", "Number of Days Low Utilization"),
+)  # fmt: skip
+OPEN_PORTS = TaCheck(
+    id="HCP4007jGY",
+    name="Security Groups - Specific Ports Unrestricted",
+    category="security",
+    description="Checks security groups.",
+    headings=("Region", "Security Group Name", "Security Group ID", "Protocol", "Port", "Status"),
+)
+
+
+def idle_instance(instance_id: str, savings: str = "$12.50", cpu: str = "1.2%", status: str = "warning"):
+    return TaFlaggedResource(
+        check_id=LOW_UTILISATION.id,
+        resource_id=f"opaque-{instance_id}",
+        status=status,
+        region="eu-west-1",
+        is_suppressed=False,
+        details=dict(
+            zip(
+                LOW_UTILISATION.headings,
+                ["eu-west-1a", instance_id, "web", "m5.large", savings, "1%", cpu, "14"],
+                strict=True,
+            )
+        ),
+        estimated_monthly_savings=trusted_advisor.parse_money(savings),
+    )
+
+
+def open_port(group_id: str, port: str = "22", status: str = "error"):
+    return TaFlaggedResource(
+        check_id=OPEN_PORTS.id,
+        resource_id=f"opaque-{group_id}-{port}",
+        status=status,
+        region="eu-west-1",
+        is_suppressed=False,
+        details=dict(zip(OPEN_PORTS.headings, ["eu-west-1", "default", group_id, "tcp", port, "Red"], strict=True)),
+        estimated_monthly_savings=None,
+    )
+
+
+T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+
+def health_event(n: int, *, status: str = "open", category: str = "issue", updated: int = 0, **extra) -> HealthEvent:
+    return HealthEvent(
+        arn=f"arn:aws:health:eu-west-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/AWS_EC2_OPERATIONAL_ISSUE_{n:04d}",
+        service="EC2",
+        event_type_code="AWS_EC2_OPERATIONAL_ISSUE"
+        if category == "issue"
+        else "AWS_EC2_PERSISTENT_INSTANCE_RETIREMENT_SCHEDULED",
+        category=category,
+        region="eu-west-1",
+        status=status,
+        start_time=T0,
+        end_time=extra.get("end_time"),
+        last_updated=T0 + timedelta(minutes=updated),
+        scope="ACCOUNT_SPECIFIC",
+    )
+
+
+@dataclass
+class FakeAws:
+    checks: list[TaCheck] = field(default_factory=lambda: [LOW_UTILISATION, OPEN_PORTS])
+    flagged: dict[tuple[str, str], list[TaFlaggedResource]] = field(default_factory=dict)  # (account, check id)
+    check_errors: dict[str, AwsError] = field(default_factory=dict)
+    fail_with: AwsError | None = None
+    events: dict[str, list[HealthEvent]] = field(default_factory=dict)  # by account id (org view: manager's)
+    descriptions: dict[str, str] = field(default_factory=dict)
+    entities: dict[tuple[str, str], list[Entity]] = field(default_factory=dict)  # (arn, account id)
+    affected: dict[str, list[str]] = field(default_factory=dict)  # org view: arn → member account ids
+    calls: list[str] = field(default_factory=list)
+
+    def flag(self, account_id: str, check: TaCheck, *resources: TaFlaggedResource) -> None:
+        self.flagged[(account_id, check.id)] = list(resources)
+
+    def publish(self, account_id: str, *events: HealthEvent) -> None:
+        self.events[account_id] = list(events)
+
+    # The gateway's functions, as the services call them
+
+    def _raise(self) -> None:
+        if self.fail_with:
+            raise self.fail_with
+
+    def ta_checks(self, access):
+        self._raise()
+        return list(self.checks)
+
+    def ta_check_result(self, access, check):
+        self.calls.append(f"result {check.id}")
+        if check.id in self.check_errors:
+            raise self.check_errors[check.id]
+        flagged = tuple(self.flagged.get((access.account_id, check.id), []))
+        return TaCheckResult(check.id, "warning" if flagged else "ok", T0, len(flagged), None, flagged)
+
+    def ta_refresh(self, access, check_id):
+        return 0
+
+    def events_since(self, access, since):
+        self._raise()
+        self.calls.append(f"events since {since}")
+        return iter([e for e in self.events.get(access.account_id, []) if since is None or e.last_updated >= since])
+
+    def event_details(self, access, arns):
+        return {arn: self.descriptions[arn] for arn in arns if arn in self.descriptions}
+
+    def affected_entities(self, access, arns):
+        return iter([e for arn in arns for e in self.entities.get((arn, access.account_id), [])])
+
+    def affected_accounts(self, access, arn):
+        return list(self.affected.get(arn, []))
+
+    def organization_event_details(self, access, keys):
+        return {key: self.descriptions[key[0]] for key in keys if key[0] in self.descriptions}
+
+    def organization_affected_entities(self, access, keys):
+        return iter([e for key in keys for e in self.entities.get(key, [])])
+
+    def install(self, monkeypatch) -> "FakeAws":
+        for module, name, fake in [
+            (trusted_advisor, "checks", self.ta_checks),
+            (trusted_advisor, "check_result", self.ta_check_result),
+            (trusted_advisor, "refresh", self.ta_refresh),
+            (health, "events_since", self.events_since),
+            (health, "organization_events_since", self.events_since),
+            (health, "event_details", self.event_details),
+            (health, "affected_entities", self.affected_entities),
+            (health, "affected_accounts", self.affected_accounts),
+            (health, "organization_event_details", self.organization_event_details),
+            (health, "organization_affected_entities", self.organization_affected_entities),
+        ]:
+            monkeypatch.setattr(module, name, fake)
+        return self
+
+
+def updated(event: HealthEvent, minutes: int, **changes) -> HealthEvent:
+    return replace(event, last_updated=event.last_updated + timedelta(minutes=minutes), **changes)
+
+
+def money(text: str) -> Decimal:
+    return Decimal(text)

@@ -1,0 +1,91 @@
+"""Pushed and polled views of one Trusted Advisor resource, and runs racing each other, meet on one ticket."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from integrations import services
+from integrations.models import Finding, FindingGroup, PollRun
+from tickets.models import Ticket
+
+from .fake_aws import LOW_UTILISATION, idle_instance
+
+pytestmark = pytest.mark.django_db
+
+
+def _pushed(account_id: str, instance_id: str, status: str = "WARN", savings: str = "$12.50") -> dict:
+    values = ["eu-west-1a", instance_id, "web", "m5.large", savings, "1%", "1.2%", "14"]
+    return {
+        "version": "0",
+        "id": "1d9f7c4a-0c5e-4a44-9a4c-2f1b1a0e3b1f",
+        "detail-type": "Trusted Advisor Check Item Refresh Notification",
+        "source": "aws.trustedadvisor",
+        "account": account_id,
+        "time": "2026-11-27T09:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {
+            "check-name": LOW_UTILISATION.name,
+            "check-item-detail": dict(zip(LOW_UTILISATION.headings, values, strict=True)),
+            "status": status,
+            "resource_id": f"arn:aws:ec2:eu-west-1:{account_id}:instance/{instance_id}",
+            "uuid": "aa12345f-55c7-498e-b7ac-123456789012",
+        },
+    }
+
+
+def test_a_pushed_then_polled_resource_is_one_finding_on_one_ticket(fake_aws, prod_account):
+    fake_aws.flag(prod_account.account_id, LOW_UTILISATION)
+    services.trusted_advisor_poll(account=prod_account)  # learns the checks: pushes carry only their names
+
+    assert services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-1")) == "opened"
+    fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-1"))
+    services.trusted_advisor_poll(account=prod_account)
+
+    finding = Finding.objects.get()
+    assert finding.resource_arn.endswith("instance/i-1") and finding.resource_id == "opaque-i-1"
+    assert Ticket.objects.filter(kind="aws_finding").count() == 1
+
+
+def test_a_pushed_ok_clears_the_polled_finding(fake_aws, prod_account):
+    fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-1"))
+    services.trusted_advisor_poll(account=prod_account)
+
+    outcome = services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-1", status="OK"))
+
+    assert outcome == "resolved"
+    assert Finding.objects.get().is_open is False
+    assert Ticket.objects.get(kind="aws_finding").status == "resolved"
+
+
+def test_a_push_for_a_check_not_learned_yet_is_ignored_with_the_reason(prod_account):
+    outcome = services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-1"))
+    assert outcome.startswith("ignored: unknown check “Low Utilization Amazon EC2 Instances”")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_polls_racing_open_one_ticket(fake_aws, prod_account):
+    fake_aws.flag(prod_account.account_id, LOW_UTILISATION, *(idle_instance(f"i-{n}") for n in range(20)))
+    start = threading.Barrier(2)
+    errors = []
+
+    def poll():
+        try:
+            start.wait()
+            services.trusted_advisor_poll(account=prod_account)
+        except Exception as exc:  # surfaced below: a thread's exception would otherwise vanish
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=poll) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    assert Ticket.objects.filter(kind="aws_finding").count() == 1
+    assert FindingGroup.objects.count() == 1 and Finding.objects.count() == 20
+    assert sorted(PollRun.objects.values_list("opened", flat=True)) == [0, 1]
