@@ -48,8 +48,7 @@ MAX_AGE = timedelta(hours=1)
 CLOCK_SKEW = timedelta(minutes=5)
 
 _TIMEOUT = (3.05, 5)  # connect, read: SNS waits about 15 s for our answer
-_MAX_CERTIFICATE_BYTES = 64 * 1024
-_MAX_CONFIRM_BYTES = 64 * 1024
+_MAX_ANSWER_BYTES = 64 * 1024  # a certificate is about 2 KB, a confirmation's answer less
 _CERTIFICATE_CACHE_SECONDS = 24 * 3600  # AWS rotates certificates under new URLs; a day bounds a bad entry
 
 Fetch = Callable[[str], bytes]
@@ -188,12 +187,12 @@ def sns_message_verify(*, message: SnsEnvelope, now: datetime, fetch: Fetch | No
 def sns_subscription_confirm(*, message: SnsEnvelope) -> None:
     """Visit a verified confirmation's SubscribeURL, which must be ConfirmSubscription on an SNS host."""
     _require_sns_url(message.subscribe_url, "SubscribeURL", action="ConfirmSubscription")
-    _https_get(message.subscribe_url, "confirming the subscription", limit=_MAX_CONFIRM_BYTES)
+    _https_get(message.subscribe_url, "confirming the subscription")
 
 
 def sns_certificate_fetch(url: str) -> bytes:
     """A signing certificate's PEM, over HTTPS with the usual certificate checks (certifi's roots)."""
-    return _https_get(url, "fetching the signing certificate", limit=_MAX_CERTIFICATE_BYTES)
+    return _https_get(url, "fetching the signing certificate")
 
 
 def _require_sns_url(url: str, name: str, *, path_suffix: str = "", action: str = "") -> None:
@@ -233,7 +232,7 @@ def _certificate(url: str, now: datetime, fetch: Fetch) -> x509.Certificate:
     return certificate
 
 
-def _https_get(url: str, doing: str, *, limit: int) -> bytes:
+def _https_get(url: str, doing: str) -> bytes:
     try:
         # No redirects: the host was checked, where it might send us was not.
         with requests.get(url, timeout=_TIMEOUT, allow_redirects=False, stream=True, verify=True) as response:
@@ -244,8 +243,8 @@ def _https_get(url: str, doing: str, *, limit: int) -> bytes:
             body = b""
             for chunk in response.iter_content(chunk_size=8192):
                 body += chunk
-                if len(body) > limit:
-                    raise SnsFetchRefused(f"SNS answered more than {limit} bytes {doing}.")
+                if len(body) > _MAX_ANSWER_BYTES:
+                    raise SnsFetchRefused(f"SNS answered more than {_MAX_ANSWER_BYTES} bytes {doing}.")
             return body
     except requests.RequestException as exc:
         raise AwsUnavailable(f"SNS could not be reached {doing}; SNS will retry.") from exc
