@@ -12,6 +12,7 @@ from moto.sns import models as moto_sns_models
 
 from integrations.models import SnsMessage, SnsTopic
 from integrations.push_views import MAX_BODY_BYTES
+from tickets.models import Ticket, TicketEvent
 
 from .sns_fakes import CERT_URL, SUBSCRIBE_URL, TOPIC_ARN, confirmation, forger, notification, signer
 
@@ -246,3 +247,53 @@ def test_admins_register_topics_on_a_page_that_names_the_endpoint(client, admin_
     response = client.post("/admin/integrations/snstopic/add/", {"topic_arn": TOPIC_ARN, "enabled": "on"})
     assert response.status_code == 302
     assert SnsTopic.objects.get().enabled
+
+
+def _health_event(account_id: str, **detail) -> dict:
+    """An EventBridge Health event as SNS carries it (AWS.md §5)."""
+    return {
+        "version": "0",
+        "id": "7bf73129-1428-4cd3-a780-95db273d1602",
+        "detail-type": "AWS Health Event",
+        "source": "aws.health",
+        "account": account_id,
+        "time": "2026-11-27T09:00:00Z",
+        "region": "eu-west-1",
+        "resources": ["i-0abc"],
+        "detail": {
+            "eventArn": "arn:aws:health:eu-west-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/AWS_EC2_OPERATIONAL_ISSUE_1",
+            "service": "EC2",
+            "eventTypeCode": "AWS_EC2_OPERATIONAL_ISSUE",
+            "eventTypeCategory": "issue",
+            "eventScopeCode": "ACCOUNT_SPECIFIC",
+            "communicationId": "abc-1",
+            "startTime": "Fri, 27 Nov 2026 09:00:00 GMT",
+            "lastUpdatedTime": "Fri, 27 Nov 2026 09:00:00 GMT",
+            "statusCode": "open",
+            "eventRegion": "eu-west-1",
+            "eventDescription": [{"language": "en_US", "latestDescription": "Instances may be impaired."}],
+            "affectedEntities": [{"entityValue": "i-0abc", "status": "IMPAIRED"}],
+            "affectedAccount": account_id,
+            **detail,
+        },
+    }
+
+
+def test_a_pushed_health_event_opens_a_ticket_and_pushing_it_again_changes_nothing(client, topic, aws, prod_account):
+    event = _health_event(prod_account.account_id)
+    first = signer().sign(notification(event))
+    assert _post(client, first).status_code == 200
+    assert _post(client, first).status_code == 200  # SNS redelivers: the same message id
+    assert _post(client, signer().sign(notification(event))).status_code == 200  # EventBridge repeats: a new id
+
+    assert list(SnsMessage.objects.order_by("received_at").values_list("outcome", flat=True)) == ["opened", "unchanged"]
+    ticket = Ticket.objects.get(kind=Ticket.Kind.AWS_HEALTH)
+    assert "Instances may be impaired." in ticket.description
+    assert TicketEvent.objects.filter(ticket=ticket).count() == 1
+
+
+def test_a_genuine_event_ingestion_cannot_use_is_taken_with_the_reason(client, topic, aws, prod_account):
+    fields = signer().sign(notification(_health_event(prod_account.account_id, eventArn="")))
+    assert _post(client, fields).status_code == 200  # a retry would not help
+    assert SnsMessage.objects.get().outcome == "refused: The Health event has no eventArn."
+    assert not Ticket.objects.exists()
