@@ -1,0 +1,57 @@
+"""``python -m sandbox [--port 4566] [--accounts 50 --resources 10000 --events 1000]``."""
+
+import argparse
+import os
+from datetime import UTC, datetime
+
+from .scale import scale
+from .scenario import Clock, demo
+from .server import Sandbox, serve
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description="A local AWS for Supportdesk.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=4566)
+    parser.add_argument(
+        "--step-seconds",
+        type=int,
+        default=int(os.environ.get("SANDBOX_STEP_SECONDS", "30")),
+        help="how often the demo story moves on (default: SANDBOX_STEP_SECONDS or 30)",
+    )
+    parser.add_argument(
+        "--epoch", type=_moment, help="when step 0 starts (default: now); pin it for identical data across restarts"
+    )
+    scale_mode = parser.add_argument_group("scale mode (for benchmarks): static data in place of the demo story")
+    scale_mode.add_argument("--accounts", type=int, help="accounts (default 50 once any of these is given)")
+    scale_mode.add_argument("--resources", type=int, help="flagged resources over all accounts (default 10000)")
+    scale_mode.add_argument("--events", type=int, help="Health events over all accounts (default 1000)")
+    parser.add_argument("--throttle-every", type=int, default=0, help="answer every Nth request with throttling")
+    parser.add_argument("--verbose", action="store_true", help="print each operation and its status")
+    args = parser.parse_args(argv)
+
+    clock = Clock(epoch=args.epoch or datetime.now(UTC).replace(microsecond=0), step_seconds=args.step_seconds)
+    if args.accounts or args.resources or args.events:
+        accounts, resources, events = args.accounts or 50, args.resources or 10_000, args.events or 1000
+        world = scale(clock, accounts=accounts, resources=resources, events=events)
+        story = f"scale mode: {accounts} accounts, {resources} flagged resources, {events} Health events"
+    else:
+        world, story = demo(clock), f"demo story, one step every {args.step_seconds} s"
+    sandbox = Sandbox(world, throttle_every=args.throttle_every)
+    server = serve(sandbox, host=args.host, port=args.port, verbose=args.verbose)
+    print(f"AWS sandbox at http://{args.host}:{args.port} ({story})", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass  # Ctrl-C reaches the whole process group; `make run` says what stopped
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

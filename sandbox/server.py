@@ -1,0 +1,156 @@
+"""The HTTP face of the sandbox: it tells the three wire protocols apart and answers each in kind.
+
+- JSON 1.1: a POST with ``X-Amz-Target: <prefix>.<Operation>`` (Support, Health, Organizations);
+- RPC v2 CBOR: a POST to ``/service/<prefix>/operation/<Operation>`` (Health's first declared protocol);
+- query: a form-encoded POST with ``Action=`` (STS), answered in XML.
+"""
+
+import json
+import re
+import sys
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+import cbor2
+
+from . import sts
+from .api import AwsError, Call
+from .health import Health
+from .organizations import Organizations
+from .scenario import PAID_PLANS, World
+from .support import Support
+
+_CBOR_PATH = re.compile(r"^/service/([\w.]+)/operation/(\w+)$")
+_SUBSCRIPTION_REQUIRED = "AWS Premium Support Subscription is required to use this service."
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Sandbox:
+    """The world, the services that answer for it, and the knobs tests turn (the clock, throttling)."""
+
+    def __init__(self, world: World, *, now: Callable[[], datetime] = _utc_now, throttle_every: int = 0) -> None:
+        self.world = world
+        self.now = now
+        self.throttle_every = throttle_every  # every Nth request is throttled; 0 never
+        self.sts = sts.Sts()
+        self.services = {
+            "AWSSupport_20130415": Support(),
+            "AWSHealth_20160804": Health(),
+            "AWSOrganizationsV20161128": Organizations(),
+        }
+        self._requests = 0
+        self._lock = threading.Lock()
+
+    def answer(self, service: Any, operation: str, params: dict[str, Any], headers: Any) -> dict[str, Any]:
+        """The operation's result; raises ``AwsError`` for the answers AWS gives as errors."""
+        if service is None or operation not in service.operations():
+            code = "InvalidAction" if service is self.sts else "UnknownOperationException"
+            raise AwsError(code, f"Could not find operation {operation}")
+        if self._throttled():
+            raise AwsError(service.throttle_code, "Rate exceeded")
+        account = sts.caller(self.world, headers.get("Authorization"))
+        if service.paid_plans_only and account.plan not in PAID_PLANS:
+            raise AwsError("SubscriptionRequiredException", _SUBSCRIPTION_REQUIRED)
+        call = Call(self.world, account, self.now(), headers.get("X-Amz-Security-Token", ""))
+        return service.operations()[operation](call, params)
+
+    def _throttled(self) -> bool:
+        if not self.throttle_every:
+            return False
+        with self._lock:
+            self._requests += 1
+            return self._requests % self.throttle_every == 0
+
+
+def _epoch_seconds(value: Any) -> float:
+    if isinstance(value, datetime):
+        return value.timestamp()  # JSON 1.1 timestamps are epoch seconds
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: botocore reuses its connections
+    server: "_Server"
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        target, cbor_path = self.headers.get("X-Amz-Target"), _CBOR_PATH.match(self.path)
+        if target:
+            prefix, _, operation = target.partition(".")
+            self._rpc(prefix, operation, body, json.loads, self._send_json)
+        elif cbor_path:
+            self._rpc(cbor_path[1], cbor_path[2], body, cbor2.loads, self._send_cbor)
+        else:
+            self._query(body)
+
+    def _rpc(self, prefix: str, operation: str, body: bytes, decode: Callable, send: Callable) -> None:
+        sandbox = self.server.sandbox
+        try:
+            params = decode(body) if body else {}
+            status, payload = 200, sandbox.answer(sandbox.services.get(prefix), operation, params, self.headers)
+        except (ValueError, cbor2.CBORDecodeError):  # JSONDecodeError is a ValueError
+            status, payload = 400, {"__type": "SerializationException", "message": "The request body is malformed."}
+        except AwsError as error:
+            status, payload = error.status, {"__type": error.code, "message": error.message}
+        self._log(f"{prefix}.{operation}", status)
+        send(status, payload)
+
+    def _query(self, body: bytes) -> None:
+        sandbox = self.server.sandbox
+        form = {name: values[0] for name, values in parse_qs(body.decode()).items()}
+        operation = form.pop("Action", "")
+        request_id = str(uuid.uuid4())
+        try:
+            result = sandbox.answer(sandbox.sts, operation, form, self.headers)
+            status, payload = 200, sts.xml_response(operation, result, request_id)
+        except AwsError as error:
+            status, payload = error.status, sts.xml_error(error, request_id)
+        self._log(f"STS.{operation}", status)
+        self._send(status, "text/xml", payload, {"x-amzn-RequestId": request_id})
+
+    def _send_json(self, status: int, payload: dict[str, Any]) -> None:
+        body = json.dumps(payload, default=_epoch_seconds).encode()
+        self._send(status, "application/x-amz-json-1.1", body, {"x-amzn-RequestId": str(uuid.uuid4())})
+
+    def _send_cbor(self, status: int, payload: dict[str, Any]) -> None:
+        body = cbor2.dumps(payload, datetime_as_timestamp=True)  # tag 1, the only tag botocore reads
+        headers = {"x-amzn-RequestId": str(uuid.uuid4()), "smithy-protocol": "rpc-v2-cbor"}
+        self._send(status, "application/cbor", body, headers)
+
+    def _send(self, status: int, content_type: str, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _log(self, operation: str, status: int) -> None:
+        if self.server.verbose:
+            print(f"sandbox: {operation} {status}", file=sys.stderr, flush=True)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the request line says nothing for RPC protocols; _log says the operation
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # benchmarks poll many accounts at once
+    sandbox: Sandbox
+    verbose: bool
+
+
+def serve(sandbox: Sandbox, *, host: str = "127.0.0.1", port: int = 4566, verbose: bool = False) -> ThreadingHTTPServer:
+    """A bound server; call ``serve_forever()`` on it (in a thread, for tests) and ``shutdown()`` to stop."""
+    server = _Server((host, port), _Handler)
+    server.sandbox, server.verbose = sandbox, verbose
+    return server
