@@ -2,7 +2,28 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from .models import AwsAccount, SnsMessage, SnsTopic
+from .models import (
+    AwsAccount,
+    Finding,
+    HealthEvent,
+    MaintenanceWindow,
+    PollRun,
+    SnsMessage,
+    SnsTopic,
+    TagRoute,
+    TrustedAdvisorCategory,
+    TrustedAdvisorCheck,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """What AWS told us: admins read it here; only polls and pushes write it."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(AwsAccount)
@@ -13,7 +34,8 @@ class AwsAccountAdmin(admin.ModelAdmin):
     readonly_fields = ["support_api", "case_severities", "capability_note", "capability_checked_at"]
     fieldsets = [
         (None, {"fields": ["name", "account_id", "environment", "owner_queue", "enabled"]}),
-        ("Reaching the account", {"fields": ["role_arn", "external_id", "regions", "is_organization_manager"]}),
+        ("Reaching the account", {"fields": ["role_arn", "external_id", "regions", "is_organization_manager",
+                                             "member_role_name"]}),
         ("Support plan", {"fields": ["support_plan", "support_api", "case_severities", "capability_note",
                                      "capability_checked_at"]}),
     ]  # fmt: skip
@@ -38,7 +60,7 @@ class SnsTopicAdmin(admin.ModelAdmin):
 
 
 @admin.register(SnsMessage)
-class SnsMessageAdmin(admin.ModelAdmin):
+class SnsMessageAdmin(ReadOnlyAdmin):
     """What each pushed message did; read only: a row is what makes a redelivery change nothing."""
 
     list_display = ["message_id", "topic", "kind", "received_at", "outcome"]
@@ -46,8 +68,62 @@ class SnsMessageAdmin(admin.ModelAdmin):
     search_fields = ["message_id", "outcome"]
     list_select_related = ["topic"]
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+@admin.register(TrustedAdvisorCategory)
+class TrustedAdvisorCategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "ticket_per_resource"]
+    list_editable = ["ticket_per_resource"]
+    readonly_fields = ["code"]
+
+
+@admin.register(TrustedAdvisorCheck)
+class TrustedAdvisorCheckAdmin(admin.ModelAdmin):
+    list_display = ["name", "category", "ticketing", "check_id"]
+    list_filter = ["category", "ticketing"]
+    list_editable = ["ticketing"]
+    search_fields = ["name", "check_id"]
+    readonly_fields = ["check_id", "name", "category", "description", "headings"]
+
+    def has_add_permission(self, request):
+        return False  # checks are learned from AWS
+
+
+@admin.register(TagRoute)
+class TagRouteAdmin(admin.ModelAdmin):
+    list_display = ["tag_key", "tag_value", "queue", "position"]
+    list_editable = ["position"]
+    list_select_related = ["queue"]
+
+
+@admin.register(MaintenanceWindow)
+class MaintenanceWindowAdmin(admin.ModelAdmin):
+    list_display = ["service", "region", "account", "starts_at", "ends_at", "ticket"]
+    list_filter = ["service", "region"]
+    list_select_related = ["account", "ticket"]
+    readonly_fields = ["health_event"]
+    raw_id_fields = ["ticket"]
+    date_hierarchy = "starts_at"
+
+
+@admin.register(PollRun)
+class PollRunAdmin(ReadOnlyAdmin):
+    list_display = ["account", "source", "started_at", "outcome", "opened", "updated", "resolved", "errors"]
+    list_filter = ["source", "outcome"]
+    list_select_related = ["account"]
+    date_hierarchy = "started_at"
+
+
+@admin.register(Finding)
+class FindingAdmin(ReadOnlyAdmin):
+    list_display = ["ta_check", "account", "resource_id", "region", "status", "estimated_monthly_savings", "is_open"]
+    list_filter = ["is_open", "status", "ta_check__category"]
+    list_select_related = ["ta_check", "account"]
+    search_fields = ["resource_id", "resource_arn"]
+
+
+@admin.register(HealthEvent)
+class HealthEventAdmin(ReadOnlyAdmin):
+    list_display = ["event_type_code", "account", "service", "region", "category", "status", "last_updated_at"]
+    list_filter = ["category", "status", "service"]
+    list_select_related = ["account"]
+    search_fields = ["arn", "event_type_code"]

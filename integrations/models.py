@@ -269,20 +269,20 @@ class TagRoute(models.Model):
 
 
 class PollRun(models.Model):
-    """One poll of one source for one account, and what it did: for the account page and KPIs."""
+    """One poll of one source for one account, and what it did: for the account page and KPIs.
+
+    Written once, when the poll ends; a worker killed mid-poll leaves no row, and the retry writes the one."""
 
     class Outcome(models.TextChoices):
-        RUNNING = "running", "Running"
         OK = "ok", "OK"
         PARTIAL = "partial", "Partly failed"
         FAILED = "failed", "Failed"
-        INTERRUPTED = "interrupted", "Interrupted"
 
     account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="poll_runs")
     source = models.CharField(max_length=20, choices=Source.choices)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.RUNNING)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
     opened = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     resolved = models.PositiveIntegerField(default=0)

@@ -1,12 +1,69 @@
-from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
 
-from .models import AwsAccount
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from .models import AwsAccount, Finding, MaintenanceWindow, PollRun, Source
+
+RECENT_RUNS = 10
+UPCOMING_WINDOWS = 5
+
+
+def _latest(source: str, field: str) -> Subquery:
+    runs = PollRun.objects.filter(account=OuterRef("pk"), source=source).order_by("-started_at")
+    return Subquery(runs.values(field)[:1])
 
 
 def aws_account_list() -> QuerySet[AwsAccount]:
-    return AwsAccount.objects.select_related("owner_queue").order_by("name")
+    """Accounts with their latest Trusted Advisor and Health poll, in one query."""
+    return (
+        AwsAccount.objects.select_related("owner_queue")
+        .annotate(
+            ta_outcome=_latest(Source.TRUSTED_ADVISOR, "outcome"),
+            ta_polled_at=_latest(Source.TRUSTED_ADVISOR, "started_at"),
+            health_outcome=_latest(Source.HEALTH, "outcome"),
+            health_polled_at=_latest(Source.HEALTH, "started_at"),
+        )
+        .order_by("name")
+    )
 
 
 def aws_account_detail(*, account_id: int) -> AwsAccount:
-    return get_object_or_404(aws_account_list(), pk=account_id)
+    return get_object_or_404(AwsAccount.objects.select_related("owner_queue", "discovered_by"), pk=account_id)
+
+
+@dataclass(frozen=True)
+class AccountActivity:
+    latest: list[tuple[str, PollRun | None]]  # (source label, its latest poll)
+    recent: list[PollRun]
+    open_findings: int
+    open_savings: Decimal
+    windows: list[MaintenanceWindow]
+    members: int
+
+
+def account_activity(*, account: AwsAccount) -> AccountActivity:
+    """What the account page shows below its settings: a fixed number of queries, however busy the account."""
+    sources = [s for s in Source if s != Source.ORGANIZATIONS or account.is_organization_manager]
+    latest_of_each = Q()
+    for source in sources:
+        latest_of_each |= Q(pk__in=PollRun.objects.filter(account=account, source=source).order_by("-started_at")
+                            .values("pk")[:1])  # fmt: skip
+    latest = {run.source: run for run in PollRun.objects.filter(latest_of_each)}
+    findings = Finding.objects.filter(account=account, is_open=True).aggregate(
+        count=Count("pk"), savings=Sum("estimated_monthly_savings")
+    )
+    now = timezone.now()
+    current_or_next = Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=now - timedelta(days=1))
+    windows = MaintenanceWindow.objects.filter(current_or_next, account=account).select_related("ticket")
+    return AccountActivity(
+        latest=[(source.label, latest.get(source)) for source in sources],
+        recent=list(PollRun.objects.filter(account=account).order_by("-started_at")[:RECENT_RUNS]),
+        open_findings=findings["count"],
+        open_savings=findings["savings"] or Decimal(0),
+        windows=list(windows.order_by("starts_at")[:UPCOMING_WINDOWS]),
+        members=AwsAccount.objects.filter(discovered_by=account).count() if account.is_organization_manager else 0,
+    )

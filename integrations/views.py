@@ -19,7 +19,8 @@ def account_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
     account = selectors.aws_account_detail(account_id=account_id)
-    return render(request, "integrations/account_detail.html", {"account": account})
+    activity = selectors.account_activity(account=account)
+    return render(request, "integrations/account_detail.html", {"account": account, "activity": activity})
 
 
 @login_required
@@ -27,6 +28,6 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
 @require_POST
 def account_check(request: HttpRequest, account_id: int) -> HttpResponse:
     account = selectors.aws_account_detail(account_id=account_id)
-    services.account_capability_check_queue(account=account)
-    messages.success(request, f"Checking {account.name} with AWS; refresh in a moment.")
+    services.account_check_queue(account=account)
+    messages.success(request, f"Checking and polling {account.name}; refresh in a moment.")
     return redirect("aws-account-detail", account_id=account.pk)

@@ -128,7 +128,7 @@ class Migration(migrations.Migration):
                 ('source', models.CharField(choices=[('trusted_advisor', 'Trusted Advisor'), ('health', 'AWS Health'), ('organizations', 'AWS Organizations')], max_length=20)),
                 ('started_at', models.DateTimeField()),
                 ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('outcome', models.CharField(choices=[('running', 'Running'), ('ok', 'OK'), ('partial', 'Partly failed'), ('failed', 'Failed'), ('interrupted', 'Interrupted')], default='running', max_length=20)),
+                ('outcome', models.CharField(choices=[('ok', 'OK'), ('partial', 'Partly failed'), ('failed', 'Failed')], max_length=20)),
                 ('opened', models.PositiveIntegerField(default=0)),
                 ('updated', models.PositiveIntegerField(default=0)),
                 ('resolved', models.PositiveIntegerField(default=0)),

@@ -2,8 +2,8 @@
 
 from .accounts import (
     account_access,
-    account_capability_check_queue,
     account_capability_refresh,
+    account_check_queue,
     organization_discover,
 )
 from .advice import PLAN_TOO_LOW_NOTE
@@ -15,8 +15,8 @@ __all__ = [
     "PLAN_TOO_LOW_NOTE",
     "EventRefused",
     "account_access",
-    "account_capability_check_queue",
     "account_capability_refresh",
+    "account_check_queue",
     "eventbridge_event_ingest",
     "findings_apply",
     "health_event_record",

@@ -1,5 +1,7 @@
 """Writes for AWS accounts: what AWS allows each one, and the members an organisation manager discovers."""
 
+from functools import partial
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -46,11 +48,15 @@ def _capability_save(account: AwsAccount, state: str, codes: list[str], note: st
     return account
 
 
-def account_capability_check_queue(*, account: AwsAccount) -> None:
-    """Ask the worker to re-check an account once the caller's transaction commits."""
-    from ..tasks import account_capability_refresh_task  # tasks import services: import here, not at the top
+def account_check_queue(*, account: AwsAccount) -> None:
+    """Ask the worker to re-check an account and poll it now, once the caller's transaction commits."""
+    from .. import tasks  # tasks import services: import here, not at the top
 
-    transaction.on_commit(lambda: account_capability_refresh_task.delay(account.pk), robust=True)
+    queued = [tasks.account_capability_refresh_task, tasks.trusted_advisor_poll_task, tasks.health_poll_task]
+    if account.is_organization_manager:
+        queued.append(tasks.organization_discover_task)
+    for task in queued:
+        transaction.on_commit(partial(task.delay, account.pk), robust=True)
 
 
 def organization_discover(*, manager: AwsAccount) -> None:

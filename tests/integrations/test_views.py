@@ -1,6 +1,7 @@
 import pytest
 
 from accounts.roles import Role
+from integrations.aws.errors import AwsAccessDenied
 from integrations.models import AwsAccount
 
 from ..factories import QueueFactory, UserFactory
@@ -29,21 +30,60 @@ def test_the_account_page_says_what_works_and_why_not(client, account):
     page = client.get(f"/aws/accounts/{account.pk}/").content.decode()
     assert "Needs a Business-level plan" in page
     assert "Support and Health APIs need a Business-level plan" in page
-    assert "Check with AWS now" not in page  # agents read; admins act
+    assert "Check and poll now" not in page  # agents read; admins act
 
 
 def test_admins_queue_a_check_and_others_may_not(client, account, django_capture_on_commit_callbacks, monkeypatch):
     queued = []
-    monkeypatch.setattr("integrations.tasks.account_capability_refresh_task.delay", queued.append)
+    for task in ("account_capability_refresh_task", "trusted_advisor_poll_task", "health_poll_task"):
+        monkeypatch.setattr(f"integrations.tasks.{task}.delay", lambda pk, task=task: queued.append((task, pk)))
     client.force_login(UserFactory(role=Role.MANAGER))
     assert client.post(f"/aws/accounts/{account.pk}/check/").status_code == 403
     client.force_login(UserFactory(role=Role.ADMIN))
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/aws/accounts/{account.pk}/check/")
     assert response.status_code == 302
-    assert queued == [account.pk]
+    assert queued == [("account_capability_refresh_task", account.pk), ("trusted_advisor_poll_task", account.pk),
+                      ("health_poll_task", account.pk)]  # fmt: skip
 
 
 def test_an_empty_registry_says_how_to_start(client):
     client.force_login(UserFactory(role=Role.MANAGER))
     assert "No AWS accounts yet" in client.get("/aws/accounts/").content.decode()
+
+
+def test_the_account_page_shows_each_sources_last_poll_findings_and_windows(
+    client, account, fake_aws, django_assert_max_num_queries
+):
+    from integrations import services
+    from integrations.aws.health import Entity
+
+    from .fake_aws import LOW_UTILISATION, T0, health_event, idle_instance
+
+    fake_aws.flag(account.account_id, LOW_UTILISATION, idle_instance("i-1", "$10.00"), idle_instance("i-2", "$2.50"))
+    future = health_event(1, status="upcoming", category="scheduledChange")
+    future = future.__class__(**{**future.__dict__, "start_time": T0.replace(year=2099), "end_time": None})
+    fake_aws.publish(account.account_id, future)
+    fake_aws.entities[(future.arn, account.account_id)] = [Entity(future.arn, "i-9", "", "PENDING", {})]
+    services.trusted_advisor_poll(account=account)
+    services.health_poll(account=account)
+    fake_aws.fail_with = AwsAccessDenied("AWS denied access to health:DescribeEvents; check the role.")
+    services.health_poll(account=account)
+    client.force_login(UserFactory(role=Role.AGENT))
+
+    with django_assert_max_num_queries(12):
+        page = client.get(f"/aws/accounts/{account.pk}/").content.decode()
+
+    assert "2 open findings" in page and "$12.50" in page
+    assert "outcome-ok" in page and "outcome-failed" in page
+    assert "AWS denied access to health:DescribeEvents" in page and "Grant the role" in page  # the latest, in words
+    assert "EC2" in page and "1 resource" in page  # the upcoming maintenance window
+
+
+def test_the_account_list_shows_the_last_polls(client, account, fake_aws):
+    from integrations import services
+
+    services.trusted_advisor_poll(account=account)
+    client.force_login(UserFactory(role=Role.MANAGER))
+    page = client.get("/aws/accounts/").content.decode()
+    assert "TA ok" in page and "Health —" in page

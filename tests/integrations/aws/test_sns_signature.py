@@ -57,19 +57,16 @@ def test_a_signature_from_another_key_is_forged():
         _verify(forger().sign(notification(EVENT)))
 
 
-@pytest.mark.parametrize(
-    ("key", "value"),
-    [
-        ("Message", json.dumps({**EVENT, "source": "aws.ec2"})),
-        ("TopicArn", "arn:aws:sns:us-east-1:210987654321:x"),
-        ("Subject", "added after signing"),
-        ("Timestamp", timestamp(timezone.now() - timedelta(minutes=1))),
-        ("Token", "another"),
-    ],
-)
-def test_a_signed_value_changed_afterwards_fails(key, value):
+@pytest.mark.parametrize("key", ["Message", "TopicArn", "Subject", "Timestamp", "Token"])
+def test_a_signed_value_changed_afterwards_fails(key):
     fields = signer().sign(confirmation() if key == "Token" else notification(EVENT))
-    fields[key] = value
+    fields[key] = {
+        "Message": json.dumps({**EVENT, "source": "aws.ec2"}),
+        "TopicArn": "arn:aws:sns:us-east-1:210987654321:x",
+        "Subject": "added after signing",
+        "Timestamp": timestamp(timezone.now() - timedelta(minutes=1)),
+        "Token": "another",
+    }[key]
     with pytest.raises(sns.SnsSignatureInvalid):
         _verify(fields)
 
