@@ -92,7 +92,8 @@ class Case:
     resolved: bool = False
 
     def shown(self, now: datetime) -> list[Communication]:
-        return sorted((c for c in self.communications if c.at <= now), key=lambda c: c.at, reverse=True)
+        # Newest first; of two at the same moment, the one written later (sorted() keeps ties in order)
+        return sorted((c for c in reversed(self.communications) if c.at <= now), key=lambda c: c.at, reverse=True)
 
     def status(self, now: datetime) -> str:
         if self.resolved:
@@ -260,7 +261,7 @@ class Support:
                 raise AwsError("CaseIdNotFound", f"Invalid case ID: {sorted(unknown)[0]}")
             chosen = [
                 c
-                for c in sorted(cases, key=lambda c: c.created, reverse=True)
+                for c in sorted(reversed(cases), key=lambda c: c.created, reverse=True)  # newest first, as shown()
                 if (not wanted or c.id in wanted)
                 and params.get("displayId", c.display_id) == c.display_id
                 and (after is None or c.created >= after)

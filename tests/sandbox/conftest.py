@@ -9,8 +9,7 @@ from .helpers import EPOCH, Live
 def live():
     server = Live(demo(Clock(EPOCH, 30)))
     yield server
-    server.server.shutdown()
-    server.server.server_close()
+    server.close()
 
 
 @pytest.fixture

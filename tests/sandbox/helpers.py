@@ -15,6 +15,7 @@ from sandbox.server import Sandbox, serve
 EPOCH = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 # One attempt: a test sees each answer as the sandbox gave it, throttling included
 _CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 1})
+_SESSION = boto3.Session()  # one session: its model cache makes each new client cheap
 
 
 class Live:
@@ -26,24 +27,34 @@ class Live:
         self.sandbox = Sandbox(world, now=lambda: self.now)
         self.server = serve(self.sandbox, port=0)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self._clients: dict[tuple[str, str | None], Any] = {}
         threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
     def at_step(self, step: int) -> None:
         self.now = self.world.clock.time(step) + timedelta(seconds=1)
 
     def client(self, service: str, account_id: str | None = None) -> Any:
         """A boto3 client signed with default-chain keys, or with the keys STS hands out for the account's role."""
-        session = boto3.Session(aws_access_key_id="AKIAEXAMPLEDEFAULT00", aws_secret_access_key="testing")
-        if account_id:
-            credentials = self.client("sts").assume_role(
-                RoleArn=f"arn:aws:iam::{account_id}:role/SupportdeskRead", RoleSessionName="tests"
-            )["Credentials"]
-            session = boto3.Session(
-                aws_access_key_id=credentials["AccessKeyId"],
-                aws_secret_access_key=credentials["SecretAccessKey"],
-                aws_session_token=credentials["SessionToken"],
+        key = (service, account_id)
+        if key not in self._clients:
+            keys = {"aws_access_key_id": "AKIAEXAMPLEDEFAULT00", "aws_secret_access_key": "testing"}
+            if account_id:
+                credentials = self.client("sts").assume_role(
+                    RoleArn=f"arn:aws:iam::{account_id}:role/SupportdeskRead", RoleSessionName="tests"
+                )["Credentials"]
+                keys = {
+                    "aws_access_key_id": credentials["AccessKeyId"],
+                    "aws_secret_access_key": credentials["SecretAccessKey"],
+                    "aws_session_token": credentials["SessionToken"],
+                }
+            self._clients[key] = _SESSION.client(
+                service, region_name="us-east-1", endpoint_url=self.url, config=_CONFIG, **keys
             )
-        return session.client(service, region_name="us-east-1", endpoint_url=self.url, config=_CONFIG)
+        return self._clients[key]
 
 
 def _strict(value: Any, shape: Any, path: str) -> list[str]:

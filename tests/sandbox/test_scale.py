@@ -1,0 +1,48 @@
+"""Scale mode: as many findings and events as asked, the same every time, unchanging while it runs."""
+
+from sandbox.scale import scale
+from sandbox.scenario import Clock
+from sandbox.support import resource_id
+
+from .helpers import EPOCH, Live
+
+
+def _benchmark_world():
+    return scale(Clock(EPOCH, 30), accounts=50, resources=10_000, events=1000)
+
+
+def test_benchmark_world_has_the_asked_numbers_spread_over_every_account():
+    world = _benchmark_world()
+    assert len(world.accounts) == 50
+    assert sum(len(f) for f in world.findings.values()) == 10_000
+    assert sum(len(e) for e in world.events.values()) == 1000
+    assert {len(f) for f in world.findings.values()} == {200}
+    assert {len(e) for e in world.events.values()} == {20}
+    resource_ids = {resource_id(a, f) for a, findings in world.findings.items() for f in findings}
+    arns = {e.arn for events in world.events.values() for e in events}
+    assert (len(resource_ids), len(arns)) == (10_000, 1000)  # no two alike
+
+
+def test_same_arguments_build_the_same_world():
+    assert _benchmark_world() == _benchmark_world()
+
+
+def test_a_re_poll_reads_exactly_what_the_first_poll_read():
+    live = Live(scale(Clock(EPOCH, 30), accounts=3, resources=60, events=30))
+    try:
+        account = next(iter(live.world.accounts))
+        support, health = live.client("support", account), live.client("health", account)
+        checks = [c["id"] for c in support.describe_trusted_advisor_checks(language="en")["checks"]]
+
+        def poll() -> tuple[list, list]:
+            results = [support.describe_trusted_advisor_check_result(checkId=c)["result"] for c in checks]
+            pages = health.get_paginator("describe_events_for_organization").paginate()
+            return results, [e for page in pages for e in page["events"]]
+
+        first = poll()
+        live.at_step(1000)
+        assert poll() == first
+        assert sum(r["resourcesSummary"]["resourcesFlagged"] for r in first[0]) == 20
+        assert len(first[1]) == 30
+    finally:
+        live.close()
