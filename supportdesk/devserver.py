@@ -1,6 +1,8 @@
-"""`make run`: the portal, a Celery worker and beat, side by side; Ctrl-C stops all three.
+"""`make run`: the portal, a Celery worker and beat, side by side; Ctrl-C stops them all.
 
-Embedded defaults (SQLite, the filesystem broker) unless DATABASE_URL or CELERY_BROKER_URL are set.
+Embedded defaults (SQLite, the filesystem broker) unless DATABASE_URL or CELERY_BROKER_URL are set. With no
+AWS configured (no AWS_ENDPOINT_URL, no credentials), the local AWS sandbox (`python -m sandbox`) runs too and
+the portal talks to it.
 """
 
 import os
@@ -32,6 +34,28 @@ def _environment() -> dict[str, str]:
     return env
 
 
+def _real_aws_configured(env: dict[str, str]) -> bool:
+    credentials = env.get("AWS_SHARED_CREDENTIALS_FILE") or Path.home() / ".aws" / "credentials"
+    return bool(env.get("AWS_ACCESS_KEY_ID") or env.get("AWS_PROFILE")) or Path(credentials).exists()
+
+
+def sandbox_wanted(env: dict[str, str]) -> bool:
+    """The sandbox stands in for AWS unless an endpoint or real credentials say where AWS is."""
+    return not env.get("AWS_ENDPOINT_URL") and not _real_aws_configured(env)
+
+
+def _use_sandbox(env: dict[str, str], port: str) -> None:
+    # Dummy keys: the sandbox reads only which account signed, and these map to its default account
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+            "AWS_ACCESS_KEY_ID": "AKIASANDBOXDEFAULT00",
+            "AWS_SECRET_ACCESS_KEY": "sandbox",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+    )
+
+
 def _manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
 
@@ -39,9 +63,13 @@ def _manage(env: dict[str, str], *args: str) -> None:
 def main() -> int:
     env = _environment()
     port = env.get("PORT", "8000")
+    sandbox_port = env.get("SANDBOX_PORT", "4566")
+    sandbox = sandbox_wanted(env)
+    if sandbox:
+        _use_sandbox(env, sandbox_port)
     _manage(env, "migrate", "--noinput", "-v", "0")
     _manage(env, "collectstatic", "--noinput", "-v", "0")  # whitenoise serves them, as in production
-    _manage(env, "seed_demo")
+    _manage(env, "seed_demo", *(["--sandbox"] if sandbox else []))
     celery = [sys.executable, "-m", "celery", "-A", "supportdesk"]
     gunicorn = [sys.executable, "-m", "gunicorn", "supportdesk.wsgi:application", "--workers", "2"]
     commands = {
@@ -49,8 +77,19 @@ def main() -> int:
         "worker": [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"],
         "beat": [*celery, "beat", "--loglevel", "INFO", "--schedule", str(VAR / "celerybeat-schedule")],
     }
+    if sandbox:  # first, so it listens before the worker's first call
+        commands = {"sandbox": [sys.executable, "-m", "sandbox", "--port", sandbox_port], **commands}
     processes = {name: subprocess.Popen(cmd, cwd=BASE_DIR, env=env) for name, cmd in commands.items()}
-    print(f"\n  Supportdesk is at http://127.0.0.1:{port}/  (Ctrl-C stops web, worker and beat)\n", flush=True)
+    names = ", ".join(processes)
+    print(f"\n  Supportdesk is at http://127.0.0.1:{port}/  (Ctrl-C stops {names})", flush=True)
+    if sandbox:
+        print(
+            f"  No AWS configured: using the local AWS sandbox at {env['AWS_ENDPOINT_URL']} (three demo accounts;"
+            " tickets from Trusted Advisor and Health within a minute). Set AWS_ENDPOINT_URL or AWS credentials"
+            " to use another.",
+            flush=True,
+        )
+    print(flush=True)
     stopping = False
 
     def stop(*_) -> None:

@@ -1,14 +1,21 @@
-"""Demo people, queues and tickets for `make run`. Safe to run again: it adds nothing twice."""
+"""Demo people, queues and tickets for `make run`, and with --sandbox the AWS sandbox's accounts.
+
+Safe to run again: it adds nothing twice.
+"""
 
 import random
 from datetime import timedelta
+from functools import partial
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from accounts.roles import Role, user_set_role
+from supportdesk.celery import app as celery_app
 from tickets import services
 from tickets.models import Queue, QueueMember, Severity, Ticket
 from tickets.workflow import Action
@@ -42,10 +49,26 @@ TICKETS = [
     ("IAM user without MFA", Ticket.Kind.INCIDENT, "SEV3", "cloud-security", "production"),
     ("Printer on floor 3 offline", Ticket.Kind.IT_REQUEST, "SEV5", "central-it", ""),
 ]
+# The accounts the sandbox plays (sandbox/scenario.py); their roles exist only there
+SANDBOX_ACCOUNTS = [  # account id, name, environment, support plan, owner queue
+    ("111122223333", "Payments production", "production", "enterprise", "platform"),
+    ("444455556666", "Platform development", "development", "business", "platform"),
+    ("777788889999", "Marketing website", "production", "basic", "service-desk"),
+]
+SANDBOX_POLL_TASKS = ["integrations.tasks.trusted_advisor_poll_all_task", "integrations.tasks.health_poll_all_task"]
+SANDBOX_POLL_SECONDS = 30  # the sandbox's story moves every 30 s: a newcomer sees tickets within a minute
 
 
 class Command(BaseCommand):
     help = "Create demo users for each role, queues and tickets (idempotent)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--sandbox",
+            action="store_true",
+            help="Also add the AWS sandbox's demo accounts and poll them every 30 seconds (make run does this when "
+            "it starts the sandbox).",
+        )
 
     def handle(self, *args, **options) -> None:
         with transaction.atomic():
@@ -53,6 +76,9 @@ class Command(BaseCommand):
             self._queues(people)
         if not Ticket.objects.exists():
             self._tickets(people)
+        if options["sandbox"]:
+            self._sandbox_accounts()
+            self._sandbox_poll_every_30_seconds()
         self.stdout.write(self.style.SUCCESS(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):"))
         for email, *_, role in PEOPLE:
             self.stdout.write(f"  {role.label:<10} {email}")
@@ -100,3 +126,32 @@ class Command(BaseCommand):
                 services.ticket_transition(
                     ticket=ticket, actor=agent, action=Action.RESOLVE, note="Fixed and verified."
                 )
+
+    @transaction.atomic
+    def _sandbox_accounts(self) -> None:
+        # By name, not import: `tickets` imports no other domain app, even in its demo seed
+        AwsAccount = apps.get_model("integrations", "AwsAccount")
+        queues = {q.slug: q for q in Queue.objects.all()}
+        for account_id, name, environment, plan, queue in SANDBOX_ACCOUNTS:
+            account, _ = AwsAccount.objects.get_or_create(
+                account_id=account_id,
+                defaults={
+                    "name": name,
+                    "environment": environment,
+                    "support_plan": plan,
+                    "owner_queue": queues[queue],
+                    "role_arn": f"arn:aws:iam::{account_id}:role/SupportdeskRead",
+                    "regions": ["us-east-1", "eu-west-1"],
+                },
+            )
+            # What AWS allows (the basic plan: nothing) shows on the account page at once, not at the daily check
+            check = partial(celery_app.send_task, "integrations.tasks.account_capability_refresh_task", [account.pk])
+            transaction.on_commit(check, robust=True)
+
+    @transaction.atomic
+    def _sandbox_poll_every_30_seconds(self) -> None:
+        """Trusted Advisor and Health polls every 30 s, for the sandbox only; no rows yet, nothing to do."""
+        every, _ = IntervalSchedule.objects.get_or_create(every=SANDBOX_POLL_SECONDS, period=IntervalSchedule.SECONDS)
+        for task in PeriodicTask.objects.filter(task__in=SANDBOX_POLL_TASKS):
+            task.interval, task.crontab, task.solar, task.clocked = every, None, None, None
+            task.save()  # save(), not update(): beat notices changed schedules through its change signal

@@ -1,0 +1,62 @@
+"""How `make run` brings the sandbox in: when it starts it, and what the demo seed adds for it."""
+
+from functools import partial
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django_celery_beat.models import PeriodicTask
+
+from integrations.models import AwsAccount
+from supportdesk.celery import app as celery_app
+from supportdesk.devserver import sandbox_wanted
+from tickets.management.commands.seed_demo import SANDBOX_POLL_TASKS
+
+
+@pytest.mark.parametrize(
+    ("env", "credentials_file", "wanted"),
+    [
+        ({}, False, True),
+        ({"AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}, False, False),
+        ({"AWS_ACCESS_KEY_ID": "AKIAREALKEY000000000"}, False, False),
+        ({"AWS_PROFILE": "work"}, False, False),
+        ({}, True, False),
+    ],
+)
+def test_sandbox_runs_only_when_no_aws_is_configured(tmp_path, monkeypatch, env, credentials_file, wanted):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    if credentials_file:
+        (tmp_path / ".aws").mkdir()
+        (tmp_path / ".aws" / "credentials").write_text("[default]\naws_access_key_id = AKIAREALKEY000000000\n")
+    assert sandbox_wanted(env) is wanted
+
+
+@pytest.mark.django_db
+def test_seed_with_sandbox_adds_its_accounts_once_checks_them_and_polls_every_30_seconds(
+    django_capture_on_commit_callbacks,
+):
+    # given: the poll schedules the integrations migration made (every 30 and 5 minutes)
+    assert PeriodicTask.objects.filter(task__in=SANDBOX_POLL_TASKS).count() == 2
+    # when: `make run` seeds twice
+    with django_capture_on_commit_callbacks() as checks:
+        call_command("seed_demo", "--sandbox", stdout=StringIO())
+    call_command("seed_demo", "--sandbox", stdout=StringIO())
+    # then: three accounts, once, each with a capability check queued
+    accounts = {a.account_id: (a.support_plan, a.role_arn) for a in AwsAccount.objects.all()}
+    assert accounts == {
+        "111122223333": ("enterprise", "arn:aws:iam::111122223333:role/SupportdeskRead"),
+        "444455556666": ("business", "arn:aws:iam::444455556666:role/SupportdeskRead"),
+        "777788889999": ("basic", "arn:aws:iam::777788889999:role/SupportdeskRead"),
+    }
+    queued = [c.args for c in checks if isinstance(c, partial) and c.func == celery_app.send_task]
+    check = "integrations.tasks.account_capability_refresh_task"
+    assert sorted(queued) == sorted((check, [pk]) for pk in AwsAccount.objects.values_list("pk", flat=True))
+    polls = PeriodicTask.objects.filter(task__in=SANDBOX_POLL_TASKS).select_related("interval")
+    assert {(p.interval.every, p.interval.period, p.crontab_id) for p in polls} == {(30, "seconds", None)}
+
+
+@pytest.mark.django_db
+def test_seed_without_sandbox_adds_no_aws_accounts():
+    call_command("seed_demo", stdout=StringIO())
+    assert not AwsAccount.objects.exists()
+    assert {p.interval.every for p in PeriodicTask.objects.filter(task__in=SANDBOX_POLL_TASKS)} == {30, 5}
