@@ -39,8 +39,13 @@ class PushedTrustedAdvisorItem:
     estimated_monthly_savings: Decimal | None
 
 
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
+def _text(value: Any, limit: int = 10_000) -> str:
+    """A string member, or "" when absent; longer than any AWS value of its kind means a forged event."""
+    if not isinstance(value, str):
+        return ""
+    if len(value) > limit:
+        raise MalformedEvent(f"A value of {len(value)} characters is longer than AWS ever sends ({limit}).")
+    return value
 
 
 def _time(value: Any) -> datetime | None:
@@ -86,36 +91,36 @@ def _health_entity(arn: str, account_id: str, raw: Any) -> Entity | None:
 
 def health_event(event: dict[str, Any]) -> PushedHealthEvent:
     detail = _detail(event)
-    arn = _text(detail.get("eventArn"))
+    arn = _text(detail.get("eventArn"), 1600)
     if not arn:
         raise MalformedEvent("The Health event has no eventArn.")
     account_id = _account(event, detail)
     descriptions = detail.get("eventDescription") or []
     english = [d for d in descriptions if isinstance(d, dict) and d.get("language", "en_US").startswith("en")]
-    region = _text(detail.get("eventRegion"))
+    region = _text(detail.get("eventRegion"), 30)
     entities = (_health_entity(arn, account_id, e) for e in detail.get("affectedEntities") or [])
     return PushedHealthEvent(
         account_id=account_id,
         event=HealthEvent(
             arn=arn,
-            service=_text(detail.get("service")),
-            event_type_code=_text(detail.get("eventTypeCode")),
-            category=_text(detail.get("eventTypeCategory")),
+            service=_text(detail.get("service"), 60),
+            event_type_code=_text(detail.get("eventTypeCode"), 100),
+            category=_text(detail.get("eventTypeCategory"), 40),
             region="" if region == "global" else region,
-            status=_text(detail.get("statusCode")),
+            status=_text(detail.get("statusCode"), 20),
             start_time=_time(detail.get("startTime")),
             end_time=_time(detail.get("endTime")),
             last_updated=_time(detail.get("lastUpdatedTime")) or _time(event.get("time")),
-            scope=_text(detail.get("eventScopeCode")),
+            scope=_text(detail.get("eventScopeCode"), 20),
         ),
-        description=_text(english[0].get("latestDescription")) if english else "",
+        description=_text(english[0].get("latestDescription"), 262_144) if english else "",
         entities=tuple(e for e in entities if e is not None),
     )
 
 
 def trusted_advisor_item(event: dict[str, Any]) -> PushedTrustedAdvisorItem:
     detail = _detail(event)
-    check_name = _text(detail.get("check-name"))
+    check_name = _text(detail.get("check-name"), 255)
     status = _TA_STATUSES.get(_text(detail.get("status")).upper())
     raw_details = detail.get("check-item-detail")
     if not check_name or status is None or not isinstance(raw_details, dict):
@@ -126,7 +131,7 @@ def trusted_advisor_item(event: dict[str, Any]) -> PushedTrustedAdvisorItem:
         check_name=check_name,
         status=status,
         details=details,
-        resource_arn=_text(detail.get("resource_id")),  # an ARN, or empty; never the API's opaque resourceId
-        region=details.get("Region", ""),
+        resource_arn=_text(detail.get("resource_id"), 1600),  # an ARN, or empty; never the API's opaque resourceId
+        region=_text(details.get("Region", ""), 30),
         estimated_monthly_savings=parse_money(details.get(SAVINGS_HEADING)),
     )

@@ -1,5 +1,7 @@
-"""Trusted Advisor through the Support API (us-east-1); keyed on check id because names change."""
+"""Trusted Advisor through the Support API or the newer trustedadvisor API (both us-east-1); keyed on check id
+because names change."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -125,3 +127,74 @@ def refresh(access: AccountAccess, check_id: str) -> int | None:
                 return None  # auto-refreshed checks reject manual refreshes
             raise
     return response["status"]["millisUntilNextRefreshable"]
+
+
+# The newer `trustedadvisor` API (AWS.md §3.2): the same checks, resources streamed in pages of up to 5,000,
+# metadata as maps. Used where the account can call it; otherwise the Support API above answers.
+
+_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class TaRecommendation:
+    arn: str
+    check_id: str
+    status: str  # ok|warning|error
+
+
+def _ordered_headings(metadata: dict[str, str]) -> tuple[str, ...]:
+    # Column headings come as a map keyed "0", "1", …: the positions of the Support API's list
+    keys = sorted(metadata, key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k))
+    return tuple(metadata[k] or "" for k in keys)
+
+
+def recommendation_checks(access: AccountAccess) -> list[TaCheck]:
+    """Trusted Advisor's checks as the newer API lists them."""
+    paginator = clients.client_for(access, "trustedadvisor").get_paginator("list_checks")
+    found = []
+    with translated_errors():
+        for page in paginator.paginate(source="ta_check", language="en"):
+            for c in page.get("checkSummaries", []):
+                found.append(
+                    TaCheck(
+                        id=c["id"],
+                        name=c["name"],
+                        category=(c.get("pillars") or [""])[0],  # pillars carry the Support API category names
+                        description=c.get("description", ""),
+                        headings=_ordered_headings(c.get("metadata", {})),
+                    )
+                )
+    return found
+
+
+def recommendations(access: AccountAccess) -> list[TaRecommendation]:
+    """One recommendation per check that has a result; its ARN reads the check's resources."""
+    paginator = clients.client_for(access, "trustedadvisor").get_paginator("list_recommendations")
+    with translated_errors():
+        return [
+            TaRecommendation(arn=r["arn"], check_id=r.get("checkArn", "").rsplit("/", 1)[-1], status=r["status"])
+            for page in paginator.paginate(type="standard", source="ta_check")
+            for r in page.get("recommendationSummaries", [])
+        ]
+
+
+def recommendation_resources(
+    access: AccountAccess, check: TaCheck, recommendation_arn: str
+) -> Iterator[TaFlaggedResource]:
+    """The check's resources, page by page: an account with 100,000 resources never holds them all at once."""
+    paginator = clients.client_for(access, "trustedadvisor").get_paginator("list_recommendation_resources")
+    positions = {str(i): heading for i, heading in enumerate(check.headings)}
+    with translated_errors():
+        pages = paginator.paginate(recommendationIdentifier=recommendation_arn, PaginationConfig={"PageSize": _PAGE})
+        for page in pages:
+            for r in page.get("recommendationResourceSummaries", []):
+                details = {positions.get(k, k): "" if v is None else str(v) for k, v in r.get("metadata", {}).items()}
+                yield TaFlaggedResource(
+                    check_id=check.id,
+                    resource_id=r.get("awsResourceId", ""),
+                    status=r["status"],
+                    region=r.get("regionCode", ""),
+                    is_suppressed=r.get("exclusionStatus") == "excluded",
+                    details=details,
+                    estimated_monthly_savings=parse_money(details.get(SAVINGS_HEADING)),
+                )

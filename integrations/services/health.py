@@ -5,10 +5,9 @@ Polls read events incrementally by last update time; pushes arrive one at a time
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import islice
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,7 +19,7 @@ from ..aws.health import Entity
 from ..models import AwsAccount, HealthEvent, MaintenanceWindow, Source
 from . import ticketing
 from .accounts import account_access
-from .polls import PollCounts, poll_recorded
+from .polls import PollCounts, chunks, poll_recorded
 
 SOURCE = "AWS Health"
 CURSOR_OVERLAP = timedelta(minutes=15)  # AWS may stamp an update a little before it becomes visible
@@ -38,12 +37,6 @@ class EventView:
     description: str
     entities: list[Entity]
     entity_count: int
-
-
-def _chunks(items: Iterable, size: int) -> Iterator[list]:
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 def _entity_json(entities: Iterable[Entity]) -> list[dict]:
@@ -212,7 +205,7 @@ def _newest(current: datetime | None, events: list[health.HealthEvent]) -> datet
 
 def _account_poll(account, access, since, counts: PollCounts) -> datetime | None:
     newest = account.health_cursor
-    for chunk in _chunks(health.events_since(access, since), _CHUNK):
+    for chunk in chunks(health.events_since(access, since), _CHUNK):
         newest = _newest(newest, chunk)
         changed = _changed_only({account.account_id: account}, chunk)
         if not changed:
@@ -243,7 +236,7 @@ def _organization_poll(manager, access, since, counts: PollCounts) -> datetime |
     members = {a.account_id: a for a in AwsAccount.objects.filter(enabled=True).select_related("owner_queue")}
     members.setdefault(manager.account_id, manager)
     newest = manager.health_cursor
-    for chunk in _chunks(health.organization_events_since(access, since), _CHUNK):
+    for chunk in chunks(health.organization_events_since(access, since), _CHUNK):
         newest = _newest(newest, chunk)
         changed = _changed_only(members, chunk)
         keys: list[tuple[str, str]] = []

@@ -1,15 +1,23 @@
 """Every poll leaves one PollRun: what it opened, updated and resolved, and what went wrong, in words."""
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 
 from django.utils import timezone
 
 from ..aws.errors import RETRYABLE, AwsError
 from ..models import AwsAccount, PollRun
 from .advice import aws_error_advice
+
+
+def chunks(items: Iterable, size: int) -> Iterator[list]:
+    """Consecutive lists of ``size`` items, read lazily: a stream of AWS pages never sits in memory whole."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 @dataclass
@@ -19,6 +27,7 @@ class PollCounts:
     resolved: int = 0
     errors: int = 0
     problems: list[str] = field(default_factory=list)
+    opened_tickets: set[int] = field(default_factory=set)  # later pages of the same poll add to these quietly
 
     def problem(self, text: str) -> None:
         self.errors += 1

@@ -52,7 +52,7 @@ def eventbridge_event_ingest(*, event: dict[str, Any]) -> str:
                 return f"ignored: unknown check “{item.check_name}” (the next poll learns AWS's checks)"
             flagged = flagged_from_push(check, item)
             findings_apply(
-                account=account, check=check, flagged=[flagged], cleared_keys=[flagged.key], complete=False,
+                account=account, check=check, flagged=[flagged], cleared_keys=[flagged.key],
                 counts=counts,
             )  # fmt: skip
         else:

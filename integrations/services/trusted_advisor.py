@@ -7,12 +7,14 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from tickets.models import Ticket
@@ -24,10 +26,11 @@ from ..aws.trusted_advisor import TaCheck, TaFlaggedResource
 from ..models import AwsAccount, Finding, FindingGroup, Source, TrustedAdvisorCategory, TrustedAdvisorCheck
 from . import ticketing
 from .accounts import account_access
-from .polls import PollCounts, poll_recorded
+from .polls import PollCounts, chunks, poll_recorded
 
 SOURCE = "Trusted Advisor"
 FLAGGED = frozenset({Finding.Status.WARNING, Finding.Status.ERROR})
+PAGE = 1000  # resources per transaction when the newer API streams them
 DESCRIPTION_RESOURCES = 50  # a new ticket's description lists this many; the ticket page lists them all
 
 # Columns that say how a resource is doing, not which one it is: never part of its identity.
@@ -202,32 +205,37 @@ def findings_apply(
     account: AwsAccount,
     check: TrustedAdvisorCheck,
     flagged: Iterable[FlaggedItem],
-    cleared_keys: Iterable[str] = (),
-    complete: bool,
     counts: PollCounts,
-) -> None:
-    """Record what AWS says about one check in one account, and keep the tickets in step.
+    cleared_keys: Iterable[str] = (),
+    seen_before: set[str] | None = None,
+) -> set[str]:
+    """Record what AWS says about some resources of one check in one account, and keep the tickets in step.
 
-    ``complete`` means ``flagged`` is everything the check flags now (a poll): any open finding not in it is
-    cleared. A push reports single resources, so only ``cleared_keys`` clear. Unchanged findings write nothing.
+    A poll applies the check's resources page by page; on its last page it passes ``seen_before`` (the keys of
+    the earlier pages), and every open finding seen on no page is cleared. A push reports single resources and
+    clears only ``cleared_keys``. Unchanged findings write nothing. Returns the keys seen in ``flagged``.
     """
     AwsAccount.objects.select_for_update().filter(pk=account.pk).first()  # one writer per account: no twin tickets
     now = timezone.now()
-    existing = {f.resource_key: f for f in Finding.objects.filter(account=account, ta_check=check)}
-    groups = {
-        g.resource_key: g for g in FindingGroup.objects.filter(account=account, ta_check=check).select_related("ticket")
-    }
-    groups_by_id = {g.pk: g for g in groups.values()}
-    per_resource = _per_resource(check)
+    items: dict[str, FlaggedItem] = {}
+    for item in flagged:
+        if item.status in FLAGGED:
+            items.setdefault(item.key, item)
+    mine = Finding.objects.filter(account=account, ta_check=check)
+    if seen_before is None:
+        clearing = [k for k in dict.fromkeys(cleared_keys) if k not in items]
+    else:
+        seen = seen_before | items.keys()
+        clearing = [
+            k for k in mine.filter(is_open=True).values_list("resource_key", flat=True).iterator() if k not in seen
+        ]
+    existing = {f.resource_key: f for f in mine.filter(resource_key__in=[*items, *clearing])}
     changes: dict[int, _GroupChange] = defaultdict(_GroupChange)
     new_items: dict[str, list[FlaggedItem]] = defaultdict(list)  # by group key
+    per_resource = _per_resource(check)
     to_update: list[Finding] = []
-    seen: set[str] = set()
 
-    for item in flagged:
-        if item.key in seen or item.status not in FLAGGED:
-            continue
-        seen.add(item.key)
+    for item in items.values():
         finding = existing.get(item.key)
         if finding is None:
             new_items[item.key if per_resource else ""].append(item)
@@ -237,20 +245,18 @@ def findings_apply(
             changes[finding.group_id].back.append(label)
         elif finding.fingerprint != item.fingerprint:
             changes[finding.group_id].changed.append(label)
-        elif (item.resource_id and not finding.resource_id) or (item.resource_arn and not finding.resource_arn):
-            pass  # the other path filled in an id it could not know: store it quietly
-        else:
+        elif not ((item.resource_id and not finding.resource_id) or (item.resource_arn and not finding.resource_arn)):
             continue
+        # else: the other path filled in an id it could not know, stored quietly
+        if not finding.is_open or finding.fingerprint != item.fingerprint:
+            finding.changed_at = now
         finding.status, finding.details, finding.region = item.status, item.details, item.region
         finding.estimated_monthly_savings, finding.fingerprint = item.savings, item.fingerprint
         finding.resource_id = item.resource_id or finding.resource_id
         finding.resource_arn = item.resource_arn or finding.resource_arn
-        if not finding.is_open or finding.fingerprint != item.fingerprint:
-            finding.changed_at = now
         finding.is_open, finding.resolved_at = True, None
         to_update.append(finding)
 
-    clearing = set(existing) - seen if complete else set(cleared_keys) - seen
     for key in clearing:
         finding = existing.get(key)
         if finding is None or not finding.is_open:
@@ -259,34 +265,42 @@ def findings_apply(
         changes[finding.group_id].cleared.append(_label(finding, check))
         to_update.append(finding)
 
+    groups = {g.pk: g for g in FindingGroup.objects.filter(pk__in=changes.keys()).select_related("ticket")}
     created: list[Finding] = []
-    for group_key, items in new_items.items():
-        group = groups.get(group_key)
-        if group is None:
-            group = groups[group_key] = _group_open(account, check, group_key, items)
-            groups_by_id[group.pk] = group
-            counts.opened += 1
-        else:
-            changes[group.pk].new.extend(_label(i, check) + _savings_text(i.savings) for i in items)
-        created += [
-            Finding(
-                account=account, ta_check=check, resource_key=i.key, group=group, resource_id=i.resource_id,
-                resource_arn=i.resource_arn, region=i.region, status=i.status, details=i.details,
-                estimated_monthly_savings=i.savings, fingerprint=i.fingerprint, first_seen_at=now, changed_at=now,
-            )
-            for i in items
-        ]  # fmt: skip
+    if new_items:
+        by_key = {g.resource_key: g for g in FindingGroup.objects.filter(
+            account=account, ta_check=check, resource_key__in=new_items).select_related("ticket")}  # fmt: skip
+        for group_key, new in new_items.items():
+            group = by_key.get(group_key)
+            if group is None:
+                group = _group_open(account, check, group_key, new)
+                counts.opened += 1
+                counts.opened_tickets.add(group.ticket_id)
+            elif group.ticket_id not in counts.opened_tickets:
+                groups[group.pk] = group
+                changes[group.pk].new.extend(_label(i, check) + _savings_text(i.savings) for i in new)
+            created += [
+                Finding(
+                    account=account, ta_check=check, resource_key=i.key, group=group, resource_id=i.resource_id,
+                    resource_arn=i.resource_arn, region=i.region, status=i.status, details=i.details,
+                    estimated_monthly_savings=i.savings, fingerprint=i.fingerprint, first_seen_at=now, changed_at=now,
+                )
+                for i in new
+            ]  # fmt: skip
     Finding.objects.bulk_create(created)
     Finding.objects.bulk_update(
         to_update,
         ["status", "details", "region", "estimated_monthly_savings", "fingerprint", "resource_id", "resource_arn",
          "is_open", "resolved_at", "changed_at"],
+        batch_size=500,
     )  # fmt: skip
-    open_by_group: dict[int, int] = defaultdict(int)
-    for finding in [*existing.values(), *created]:
-        open_by_group[finding.group_id] += finding.is_open
+    still_open = dict(
+        Finding.objects.filter(group_id__in=changes.keys(), is_open=True)
+        .values("group_id").annotate(n=Count("pk")).values_list("group_id", "n")
+    )  # fmt: skip
     for group_id, change in changes.items():
-        _ticket_follow(groups_by_id[group_id], change, open_by_group[group_id], counts)
+        _ticket_follow(groups[group_id], change, still_open.get(group_id, 0), counts)
+    return set(items)
 
 
 def _ticket_follow(group: FindingGroup, change: _GroupChange, still_open: int, counts: PollCounts) -> None:
@@ -308,29 +322,74 @@ def _ticket_follow(group: FindingGroup, change: _GroupChange, still_open: int, c
 
 
 def trusted_advisor_poll(*, account: AwsAccount) -> None:
-    """Read every check's result for the account and apply it, one transaction per check.
+    """Read every check's flagged resources for the account and apply them, one transaction per check.
 
-    A worker killed midway leaves whole checks done and the rest untouched; the next poll recomputes all of it
-    from AWS, so nothing is half-done. Each check's result is handled and dropped before the next is read.
+    The newer Trusted Advisor API streams resources page by page where the account may call it; otherwise the
+    Support API answers with one result per check. A worker killed midway leaves whole checks done and the rest
+    untouched; the next poll recomputes all of it from AWS, so nothing is half-done.
     """
     with poll_recorded(account, Source.TRUSTED_ADVISOR) as counts:
         access = account_access(account)
-        checks = trusted_advisor.checks(access)
+        try:
+            recommendations = trusted_advisor.recommendations(access)
+            checks = trusted_advisor.recommendation_checks(access)
+        except RETRYABLE:
+            raise
+        except AwsError:  # not available to this account (or not in this partition): the Support API it is
+            _poll_through_support_api(account, access, counts)
+            return
         rows = checks_sync(checks)
-        for check in checks:
-            try:
-                result = trusted_advisor.check_result(access, check)
-            except RETRYABLE:
-                raise
-            except AwsError as exc:
-                counts.problem(f"{check.name}: {exc}")
+        by_check = {c.id: c for c in checks}
+        for recommendation in recommendations:
+            check = by_check.get(recommendation.check_id)
+            if check is None:
                 continue
-            _refresh_quietly(access, check.id)  # for the next poll: a refresh takes minutes
-            if result.status == "not_available":
-                continue  # the check cannot run here (a service not in use): says nothing about findings
-            row = rows[check.id]
-            flagged = [flagged_from_poll(row, r) for r in result.flagged if not r.is_suppressed]
-            findings_apply(account=account, check=row, flagged=flagged, complete=True, counts=counts)
+            resources = trusted_advisor.recommendation_resources(access, check, recommendation.arn)
+            _apply_check(account, rows[check.id], chunks(resources, PAGE), counts, name=check.name)
+
+
+def _poll_through_support_api(account: AwsAccount, access, counts: PollCounts) -> None:
+    checks = trusted_advisor.checks(access)
+    rows = checks_sync(checks)
+    for check in checks:
+        try:
+            result = trusted_advisor.check_result(access, check)
+        except RETRYABLE:
+            raise
+        except AwsError as exc:
+            counts.problem(f"{check.name}: {exc}")
+            continue
+        _refresh_quietly(access, check.id)  # for the next poll: a refresh takes minutes
+        if result.status == "not_available":
+            continue  # the check cannot run here (a service not in use): says nothing about findings
+        _apply_check(account, rows[check.id], [result.flagged], counts, name=check.name)
+
+
+def _apply_check(account, check: TrustedAdvisorCheck, pages: Iterable[Iterable[TaFlaggedResource]], counts: PollCounts,
+                 *, name: str) -> None:  # fmt: skip
+    """Apply a check's resources one page per transaction; the last page clears what no page flagged."""
+    seen: set[str] = set()
+    try:
+        for page, is_last in _with_last(pages):
+            flagged = (flagged_from_poll(check, r) for r in page if not r.is_suppressed)
+            seen_before = seen if is_last else None
+            seen |= findings_apply(
+                account=account, check=check, flagged=flagged, counts=counts, seen_before=seen_before
+            )
+    except RETRYABLE:
+        raise
+    except AwsError as exc:  # a page failed: pages done stay done, nothing is cleared, the other checks go on
+        counts.problem(f"{name}: {exc}")
+
+
+def _with_last(pages: Iterable) -> Iterator[tuple[Any, bool]]:
+    """Each page with whether it is the last; an empty stream is one empty last page (so all clears)."""
+    iterator = iter(pages)
+    current = next(iterator, [])
+    for following in iterator:
+        yield current, False
+        current = following
+    yield current, True
 
 
 def _refresh_quietly(access, check_id: str) -> None:

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from integrations.aws import health, trusted_advisor
-from integrations.aws.errors import AwsError
+from integrations.aws.errors import AwsAccessDenied, AwsError
 from integrations.aws.health import Entity, HealthEvent
-from integrations.aws.trusted_advisor import TaCheck, TaCheckResult, TaFlaggedResource
+from integrations.aws.trusted_advisor import TaCheck, TaCheckResult, TaFlaggedResource, TaRecommendation
 
 LOW_UTILISATION = TaCheck(
     id="Qch7DwouX1",
@@ -88,6 +88,7 @@ class FakeAws:
     entities: dict[tuple[str, str], list[Entity]] = field(default_factory=dict)  # (arn, account id)
     affected: dict[str, list[str]] = field(default_factory=dict)  # org view: arn → member account ids
     calls: list[str] = field(default_factory=list)
+    newer_ta_api: bool = False  # whether the account may call the trustedadvisor API
 
     def flag(self, account_id: str, check: TaCheck, *resources: TaFlaggedResource) -> None:
         self.flagged[(account_id, check.id)] = list(resources)
@@ -115,6 +116,19 @@ class FakeAws:
     def ta_refresh(self, access, check_id):
         return 0
 
+    def ta_recommendations(self, access):
+        if not self.newer_ta_api:
+            raise AwsAccessDenied("AWS denied access to trustedadvisor:ListRecommendations.")
+        self._raise()
+        return [TaRecommendation(f"arn:rec/{c.id}", c.id, "warning") for c in self.checks]
+
+    def ta_recommendation_checks(self, access):
+        return list(self.checks)
+
+    def ta_recommendation_resources(self, access, check, arn):
+        self.calls.append(f"resources {check.id}")
+        yield from self.flagged.get((access.account_id, check.id), [])
+
     def events_since(self, access, since):
         self._raise()
         self.calls.append(f"events since {since}")
@@ -140,6 +154,9 @@ class FakeAws:
             (trusted_advisor, "checks", self.ta_checks),
             (trusted_advisor, "check_result", self.ta_check_result),
             (trusted_advisor, "refresh", self.ta_refresh),
+            (trusted_advisor, "recommendations", self.ta_recommendations),
+            (trusted_advisor, "recommendation_checks", self.ta_recommendation_checks),
+            (trusted_advisor, "recommendation_resources", self.ta_recommendation_resources),
             (health, "events_since", self.events_since),
             (health, "organization_events_since", self.events_since),
             (health, "event_details", self.event_details),

@@ -178,3 +178,29 @@ def test_checks_are_learned_with_identity_columns_that_leave_out_volatile_ones(f
     ports = TrustedAdvisorCheck.objects.get(check_id=OPEN_PORTS.id)
     assert low.identity_headings == ["Region/AZ", "Instance ID", "Instance Type"]
     assert ports.identity_headings == ["Region", "Security Group ID", "Protocol", "Port"]
+
+
+def test_the_newer_api_streams_pages_and_clears_only_what_no_page_flagged(fake_aws, prod_account, monkeypatch):
+    monkeypatch.setattr("integrations.services.trusted_advisor.PAGE", 2)
+    fake_aws.newer_ta_api = True
+    fake_aws.flag(prod_account.account_id, LOW_UTILISATION, *(idle_instance(f"i-{n}") for n in range(5)))
+    _poll(prod_account)
+    assert Finding.objects.filter(is_open=True).count() == 5
+    assert "result Qch7DwouX1" not in fake_aws.calls  # the Support API was not needed
+    assert not TicketEvent.objects.filter(kind="aws_updated").exists()  # later pages join the new ticket quietly
+
+    # i-0 (first page) and i-4 (last page) clear; the rest span three pages and stay open
+    fake_aws.flag(prod_account.account_id, LOW_UTILISATION, *(idle_instance(f"i-{n}") for n in range(1, 4)))
+    run = _poll(prod_account)
+
+    open_ids = sorted(f.details["Instance ID"] for f in Finding.objects.filter(is_open=True))
+    assert open_ids == ["i-1", "i-2", "i-3"]
+    event = TicketEvent.objects.get(kind="aws_updated")
+    assert event.data["summary"] == "2 resources cleared"
+    assert (run.updated, run.resolved) == (1, 0)
+
+
+def test_without_the_newer_api_the_support_api_answers(fake_aws, prod_account):
+    fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-1"))
+    _poll(prod_account)
+    assert "result Qch7DwouX1" in fake_aws.calls and Finding.objects.count() == 1

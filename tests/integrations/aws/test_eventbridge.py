@@ -58,3 +58,9 @@ def test_unknown_trusted_advisor_statuses_are_malformed(status):
         eventbridge.trusted_advisor_item(
             {"account": "123456789012", "detail": {"check-name": "x", "status": status, "check-item-detail": {}}}
         )
+
+
+@pytest.mark.parametrize("member", ["eventArn", "service", "eventTypeCode", "statusCode", "eventRegion"])
+def test_values_longer_than_aws_sends_are_malformed(member):
+    with pytest.raises(eventbridge.MalformedEvent, match="longer than AWS ever sends"):
+        eventbridge.health_event(_health(**{member: "x" * 2000}))
