@@ -2,11 +2,22 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from .models import AwsAccount, Finding, MaintenanceWindow, PollRun, Source
+from tickets.selectors import ticket_pk, tickets_visible_to
+
+from .models import (
+    AwsAccount,
+    Finding,
+    FindingGroup,
+    HealthEvent,
+    MaintenanceWindow,
+    PollRun,
+    Source,
+    TrustedAdvisorCategory,
+)
 
 RECENT_RUNS = 10
 UPCOMING_WINDOWS = 5
@@ -67,3 +78,48 @@ def account_activity(*, account: AwsAccount) -> AccountActivity:
         windows=list(windows.order_by("starts_at")[:UPCOMING_WINDOWS]),
         members=AwsAccount.objects.filter(discovered_by=account).count() if account.is_organization_manager else 0,
     )
+
+
+FINDINGS_SHOWN = 100
+
+
+@dataclass(frozen=True)
+class TicketAws:
+    """What AWS says behind a ticket, for the panel on its page."""
+
+    account: AwsAccount | None
+    group: FindingGroup | None
+    category_name: str
+    open_findings: list[tuple[list[str], Finding]]  # the check's identifying columns, and the finding
+    open_count: int
+    cleared_count: int
+    open_savings: Decimal
+    health_event: HealthEvent | None
+    window: MaintenanceWindow | None
+
+
+def ticket_aws(*, user, reference: str) -> TicketAws:
+    """The AWS side of a ticket the user may see (404 otherwise), in a fixed number of queries."""
+    ticket = get_object_or_404(tickets_visible_to(user), pk=ticket_pk(reference))
+    account = AwsAccount.objects.filter(account_id=ticket.aws_account_id).first() if ticket.aws_account_id else None
+    group = FindingGroup.objects.select_related("ta_check").filter(ticket=ticket).first()
+    open_findings, counts, category_name = [], {"open": 0, "cleared": 0, "savings": None}, ""
+    if group is not None:
+        findings = Finding.objects.filter(group=group)
+        counts = findings.aggregate(
+            open=Count("pk", filter=Q(is_open=True)),
+            cleared=Count("pk", filter=Q(is_open=False)),
+            savings=Sum("estimated_monthly_savings", filter=Q(is_open=True)),
+        )
+        shown = findings.filter(is_open=True).order_by(F("estimated_monthly_savings").desc(nulls_last=True), "pk")
+        headings = group.ta_check.identity_headings
+        open_findings = [([f.details.get(h, "") for h in headings], f) for f in shown[:FINDINGS_SHOWN]]
+        category = TrustedAdvisorCategory.objects.filter(code=group.ta_check.category).first()
+        category_name = category.name if category else group.ta_check.category
+    event = HealthEvent.objects.filter(ticket=ticket).first()
+    window = MaintenanceWindow.objects.filter(health_event=event).first() if event else None
+    return TicketAws(
+        account=account, group=group, category_name=category_name, open_findings=open_findings,
+        open_count=counts["open"], cleared_count=counts["cleared"], open_savings=counts["savings"] or Decimal(0),
+        health_event=event, window=window,
+    )  # fmt: skip

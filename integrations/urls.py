@@ -6,5 +6,6 @@ urlpatterns = [
     path("aws/accounts/", views.account_list, name="aws-account-list"),
     path("aws/accounts/<int:account_id>/", views.account_detail, name="aws-account-detail"),
     path("aws/accounts/<int:account_id>/check/", views.account_check, name="aws-account-check"),
+    path("aws/tickets/<str:reference>/", views.ticket_aws_panel, name="aws-ticket-panel"),
     path("aws/sns/", push_views.sns_push, name="aws-sns-push"),
 ]

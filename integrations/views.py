@@ -31,3 +31,12 @@ def account_check(request: HttpRequest, account_id: int) -> HttpResponse:
     services.account_check_queue(account=account)
     messages.success(request, f"Checking and polling {account.name}; refresh in a moment.")
     return redirect("aws-account-detail", account_id=account.pk)
+
+
+@login_required
+@require_GET
+def ticket_aws_panel(request: HttpRequest, reference: str) -> HttpResponse:
+    """The AWS side of a ticket, loaded into its page by htmx: findings, or the Health event and its window."""
+    return render(
+        request, "integrations/_ticket_aws.html", {"aws": selectors.ticket_aws(user=request.user, reference=reference)}
+    )

@@ -74,6 +74,7 @@ def test_the_account_page_shows_each_sources_last_poll_findings_and_windows(
     with django_assert_max_num_queries(12):
         page = client.get(f"/aws/accounts/{account.pk}/").content.decode()
 
+    assert "<title>Payments prod ·" in page
     assert "2 open findings" in page and "$12.50" in page
     assert "outcome-ok" in page and "outcome-failed" in page
     assert "AWS denied access to health:DescribeEvents" in page and "Grant the role" in page  # the latest, in words
@@ -87,3 +88,63 @@ def test_the_account_list_shows_the_last_polls(client, account, fake_aws):
     client.force_login(UserFactory(role=Role.MANAGER))
     page = client.get("/aws/accounts/").content.decode()
     assert "TA ok" in page and "Health —" in page
+
+
+@pytest.mark.parametrize("resources", [3, 30])
+def test_a_finding_tickets_aws_panel_lists_its_resources_in_constant_queries(
+    client, prod_account, fake_aws, resources, django_assert_max_num_queries
+):
+    from integrations import services
+    from tickets.models import Ticket
+
+    from .fake_aws import LOW_UTILISATION, idle_instance
+
+    fake_aws.flag(
+        prod_account.account_id, LOW_UTILISATION, *(idle_instance(f"i-{n}", f"${n}.00") for n in range(resources))
+    )
+    services.trusted_advisor_poll(account=prod_account)
+    ticket = Ticket.objects.get(kind="aws_finding")
+    client.force_login(UserFactory(role=Role.MANAGER))
+
+    with django_assert_max_num_queries(10):
+        page = client.get(f"/aws/tickets/{ticket.reference}/").content.decode()
+
+    assert "Low Utilization Amazon EC2 Instances" in page and f"{resources} flagged now" in page
+    assert f"i-{resources - 1}" in page and "Instance ID" in page
+
+
+def test_the_aws_panel_is_a_404_for_tickets_you_may_not_see(client, prod_account, fake_aws):
+    from integrations import services
+    from tickets.models import Ticket
+
+    from .fake_aws import LOW_UTILISATION, idle_instance
+
+    fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-1"))
+    services.trusted_advisor_poll(account=prod_account)
+    ticket = Ticket.objects.get(kind="aws_finding")
+    client.force_login(UserFactory(role=Role.REQUESTER))
+    assert client.get(f"/aws/tickets/{ticket.reference}/").status_code == 404
+    assert client.get("/aws/tickets/SD-999999/").status_code == 404
+    assert client.get("/aws/tickets/nonsense/").status_code == 404
+
+
+def test_a_health_tickets_aws_panel_shows_the_event_and_its_window(client, prod_account, fake_aws):
+    from integrations import services
+    from integrations.aws.health import Entity
+    from tickets.models import Ticket
+
+    from .fake_aws import health_event
+
+    event = health_event(1, status="upcoming", category="scheduledChange")
+    fake_aws.publish(prod_account.account_id, event)
+    fake_aws.entities[(event.arn, prod_account.account_id)] = [
+        Entity(event.arn, "i-0abc", "", "PENDING", {"team": "payments"})
+    ]
+    services.health_poll(account=prod_account)
+    ticket = Ticket.objects.get(kind="aws_health")
+    client.force_login(UserFactory(role=Role.MANAGER))
+
+    page = client.get(f"/aws/tickets/{ticket.reference}/").content.decode()
+
+    assert "AWS_EC2_PERSISTENT_INSTANCE_RETIREMENT_SCHEDULED" in page and "Maintenance window" in page
+    assert "i-0abc" in page and "team=payments" in page
