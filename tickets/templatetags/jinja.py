@@ -1,5 +1,6 @@
 from django import template
 from django.template import engines
+from django.template.backends.utils import csrf_input
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -7,7 +8,11 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def jinja(context, name: str, **extra) -> SafeString:
-    """Render a Jinja2 partial (see supportdesk/jinja2.py) with this template's context and the
-    request (for csrf_input); it escapes its own output."""
+    """Render a Jinja2 partial (see supportdesk/jinja2.py) with this template's context, which holds
+    the request; it escapes its own output."""
+    page = context.flatten()
     request = context.get("request")
-    return mark_safe(engines["jinja2"].get_template(name).render({**context.flatten(), **extra}, request))
+    if request is not None:
+        # Once per partial: the Jinja2 backend's own csrf_input is lazy and masks the token anew for every form.
+        page["csrf_input"] = csrf_input(request)
+    return mark_safe(engines["jinja2"].get_template(name).render({**page, **extra}))
