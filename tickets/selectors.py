@@ -26,7 +26,32 @@ LIST_FIELDS = (
 _PERSON_FIELDS = ("id", "email", "first_name", "last_name")
 # Columns of a person that pages never show: not loading them saves time on every ticket page
 _USER_EXTRAS = ("password", "last_login", "is_superuser", "is_staff", "is_active", "date_joined")
-_PERSON_EXTRAS = [f"{person}__{field}" for person in ("assignee", "requester") for field in _USER_EXTRAS]
+# Likewise for what a ticket points at (the API shows these too, so they cover both)
+_TICKET_RELATED_EXTRAS = {
+    "severity": ("rank", "response_target", "resolution_target", "description"),
+    "queue": ("description", "oncall_contact", "default_assignee", "is_default"),
+    "assignee": _USER_EXTRAS,
+    "requester": _USER_EXTRAS,
+}
+
+# The ticket page's querysets, shaped once: a request only copies one, filters it and compiles it.
+_TICKET_DETAIL = (
+    Ticket.objects.select_related(*_TICKET_RELATED_EXTRAS)
+    .defer(*(f"{related}__{field}" for related, fields in _TICKET_RELATED_EXTRAS.items() for field in fields))
+    # Most tickets have no files and many no tags: knowing it here saves a query for each.
+    .annotate(
+        has_files=Exists(Attachment.objects.filter(ticket_id=OuterRef("pk"))),
+        has_tags=Exists(Ticket.tags.through.objects.filter(ticket_id=OuterRef("pk"))),
+    )
+)
+_WATCHERS = get_user_model().objects.only(*_PERSON_FIELDS).order_by("first_name", "last_name", "email")
+_TAG_NAMES = Tag.objects.order_by("name").values_list("name", flat=True)
+# A comment event's actor is the comment's author, so the author is not joined again.
+_EVENTS = (
+    TicketEvent.objects.select_related("actor", "comment")
+    .defer(*(f"actor__{field}" for field in _USER_EXTRAS))
+    .order_by("id")
+)
 
 
 def tickets_visible_to(user) -> QuerySet[Ticket]:
@@ -58,16 +83,7 @@ def ticket_is_visible(*, user, ticket: Ticket) -> bool:
 
 def ticket_detail(*, user, reference: str) -> Ticket:
     """The ticket with its tags and watchers, or a 404: a ticket you may not see does not exist for you."""
-    queryset = (
-        Ticket.objects.select_related("severity", "queue", "assignee", "requester")
-        .defer(*_PERSON_EXTRAS)
-        # Most tickets have no files and many no tags: knowing it here saves a query for each.
-        .annotate(
-            has_files=Exists(Attachment.objects.filter(ticket_id=OuterRef("pk"))),
-            has_tags=Exists(Ticket.tags.through.objects.filter(ticket_id=OuterRef("pk"))),
-        )
-    )
-    found = list(queryset.filter(pk=ticket_pk(reference))[:1])
+    found = list(_TICKET_DETAIL.filter(pk=ticket_pk(reference))[:1])
     if not found:
         raise Http404("No such ticket.")
     ticket = ticket_with_people_and_tags(found[0])
@@ -78,18 +94,14 @@ def ticket_detail(*, user, reference: str) -> Ticket:
 
 def ticket_with_people_and_tags(ticket: Ticket) -> Ticket:
     """Watchers and tag names as plain lists: two small queries, no prefetch machinery."""
-    people = get_user_model().objects.filter(watch__ticket_id=ticket.pk).only(*_PERSON_FIELDS)
-    ticket.watcher_people = list(people.order_by("first_name", "last_name", "email"))
-    tags = Tag.objects.filter(tickets__id=ticket.pk).order_by("name").values_list("name", flat=True)
-    ticket.tag_names = list(tags) if getattr(ticket, "has_tags", True) else []
+    ticket.watcher_people = list(_WATCHERS.filter(watch__ticket_id=ticket.pk))
+    ticket.tag_names = list(_TAG_NAMES.filter(tickets__id=ticket.pk)) if getattr(ticket, "has_tags", True) else []
     return ticket
 
 
 def ticket_events(*, ticket: Ticket, user) -> QuerySet[TicketEvent]:
     """The timeline as this person may read it: internal notes only for agents and managers."""
-    # A comment event's actor is the comment's author, so the author is not joined again.
-    extras = [f"actor__{field}" for field in _USER_EXTRAS]
-    events = ticket.events.select_related("actor", "comment").defer(*extras).order_by("id")
+    events = _EVENTS.filter(ticket_id=ticket.pk)
     if not policies.may_read_internal(user):
         events = events.filter(is_internal=False)
     return events
