@@ -4,7 +4,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from .scenario import Account, World
@@ -30,6 +30,19 @@ class AwsError(Exception):
     def __init__(self, code: str, message: str = "", status: int = 400) -> None:
         super().__init__(message)
         self.code, self.message, self.status = code, message, status
+
+
+# AwsError arguments: each service says how it refuses a plan without API access, and how it throttles
+SUBSCRIPTION_REQUIRED = (
+    "SubscriptionRequiredException",
+    "AWS Premium Support Subscription is required to use this service.",
+)
+THROTTLED = ("ThrottlingException", "Rate exceeded", 400)
+
+
+def stamp(moment: datetime) -> str:
+    """ISO 8601 with milliseconds and Z, as the Support and trustedadvisor APIs write times."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def too_long(name: str, items: Sequence[Any], limit: int) -> None:

@@ -9,7 +9,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from .api import AwsError, Call, out_of_range, page, too_long
+from .api import SUBSCRIPTION_REQUIRED, THROTTLED, AwsError, Call, out_of_range, page, too_long
 from .scenario import Entity, Event, EventState
 
 _PAGE = 10  # results per page when the caller does not say
@@ -134,8 +134,8 @@ def _size(params: dict[str, Any], low: int = 1) -> int:
 
 
 class Health:
-    throttle_code = "ThrottlingException"
-    paid_plans_only = True
+    throttling = THROTTLED
+    plan_refusal = SUBSCRIPTION_REQUIRED
 
     def operations(self) -> dict:
         return {

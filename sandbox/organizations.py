@@ -6,8 +6,8 @@ from .api import AwsError, Call, out_of_range, page
 
 
 class Organizations:
-    throttle_code = "TooManyRequestsException"
-    paid_plans_only = False
+    throttling = ("TooManyRequestsException", "Rate exceeded", 400)
+    plan_refusal = None
 
     def operations(self) -> dict:
         return {"ListAccounts": self.list_accounts}

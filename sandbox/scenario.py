@@ -165,7 +165,7 @@ def _findings() -> dict[str, tuple[Finding, ...]]:
                 "Region/AZ": "us-east-1b", "DB Instance": "orders-db", "VPC ID": "vpc-0a12b34c56d78e90f",
                 "Multi-AZ": "false", "Status": "Yellow",
             }),
-            Finding("DqdJqYeRm5", "ci-deployer/AKIAQX7EXAMPLECIDEP1", "global", "warning", {
+            Finding("DqdJqYeRm5", "ci-deployer/AKIAQX7EXAMPLECIDEP1", "us-east-1", "warning", {
                 "Status": "Yellow", "IAM User": "ci-deployer", "Access Key": "AKIAQX7EXAMPLECIDEP1",
                 "Key Last Rotated": "2026-02-03T08:14:55.000Z", "Reason": "Key has not been rotated in 90 days",
             }),

@@ -1,8 +1,9 @@
-"""The HTTP face of the sandbox: it tells the three wire protocols apart and answers each in kind.
+"""The HTTP face of the sandbox: it tells the four wire protocols apart and answers each in kind.
 
 - JSON 1.1: a POST with ``X-Amz-Target: <prefix>.<Operation>`` (Support, Health, Organizations);
 - RPC v2 CBOR: a POST to ``/service/<prefix>/operation/<Operation>`` (Health's first declared protocol);
-- query: a form-encoded POST with ``Action=`` (STS), answered in XML.
+- query: a form-encoded POST with ``Action=`` (STS), answered in XML;
+- REST-JSON: a GET to ``/v1/...`` (the newer trustedadvisor API).
 """
 
 import json
@@ -14,11 +15,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import cbor2
 
-from . import sts
+from . import sts, trustedadvisor
 from .api import AwsError, Call
 from .health import Health
 from .organizations import Organizations
@@ -26,7 +27,6 @@ from .scenario import PAID_PLANS, World
 from .support import Support
 
 _CBOR_PATH = re.compile(r"^/service/([\w.]+)/operation/(\w+)$")
-_SUBSCRIPTION_REQUIRED = "AWS Premium Support Subscription is required to use this service."
 
 
 def _utc_now() -> datetime:
@@ -41,6 +41,7 @@ class Sandbox:
         self.now = now
         self.throttle_every = throttle_every  # every Nth request is throttled; 0 never
         self.sts = sts.Sts()
+        self.trusted_advisor = trustedadvisor.TrustedAdvisor()
         self.services = {
             "AWSSupport_20130415": Support(),
             "AWSHealth_20160804": Health(),
@@ -55,10 +56,10 @@ class Sandbox:
             code = "InvalidAction" if service is self.sts else "UnknownOperationException"
             raise AwsError(code, f"Could not find operation {operation}")
         if self._throttled():
-            raise AwsError(service.throttle_code, "Rate exceeded")
+            raise AwsError(*service.throttling)
         account = sts.caller(self.world, headers.get("Authorization"))
-        if service.paid_plans_only and account.plan not in PAID_PLANS:
-            raise AwsError("SubscriptionRequiredException", _SUBSCRIPTION_REQUIRED)
+        if service.plan_refusal and account.plan not in PAID_PLANS:
+            raise AwsError(*service.plan_refusal)
         call = Call(self.world, account, self.now(), headers.get("X-Amz-Security-Token", ""))
         return service.operations()[operation](call, params)
 
@@ -76,6 +77,13 @@ def _epoch_seconds(value: Any) -> float:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+def _decoded(decode: Callable[[], dict]) -> dict:
+    try:
+        return decode()
+    except (ValueError, cbor2.CBORDecodeError):  # JSONDecodeError is a ValueError
+        raise AwsError("SerializationException", "The request body is malformed.") from None
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: botocore reuses its connections
     disable_nagle_algorithm = True  # headers and body go out as two writes; Nagle would hold the body ~40 ms
@@ -86,22 +94,29 @@ class _Handler(BaseHTTPRequestHandler):
         target, cbor_path = self.headers.get("X-Amz-Target"), _CBOR_PATH.match(self.path)
         if target:
             prefix, _, operation = target.partition(".")
-            self._rpc(prefix, operation, body, json.loads, self._send_json)
+            decode, send = json.loads, self._send_json
         elif cbor_path:
-            self._rpc(cbor_path[1], cbor_path[2], body, cbor2.loads, self._send_cbor)
+            prefix, operation = cbor_path[1], cbor_path[2]
+            decode, send = cbor2.loads, self._send_cbor
         else:
             self._query(body)
+            return
+        service = self.server.sandbox.services.get(prefix)
+        self._rpc(service, f"{prefix}.{operation}", lambda: decode(body) if body else {}, send)
 
-    def _rpc(self, prefix: str, operation: str, body: bytes, decode: Callable, send: Callable) -> None:
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        operation, params = trustedadvisor.route(url.path, dict(parse_qsl(url.query)))
+        self._rpc(self.server.sandbox.trusted_advisor, f"trustedadvisor.{operation}", lambda: params, self._send_json)
+
+    def _rpc(self, service: Any, target: str, decode: Callable[[], dict], send: Callable) -> None:
         sandbox = self.server.sandbox
         try:
-            params = decode(body) if body else {}
-            status, payload = 200, sandbox.answer(sandbox.services.get(prefix), operation, params, self.headers)
-        except (ValueError, cbor2.CBORDecodeError):  # JSONDecodeError is a ValueError
-            status, payload = 400, {"__type": "SerializationException", "message": "The request body is malformed."}
+            params = _decoded(decode)
+            status, payload = 200, sandbox.answer(service, target.rpartition(".")[2], params, self.headers)
         except AwsError as error:
             status, payload = error.status, {"__type": error.code, "message": error.message}
-        self._log(f"{prefix}.{operation}", status)
+        self._log(target, status)
         send(status, payload)
 
     def _query(self, body: bytes) -> None:

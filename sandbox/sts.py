@@ -47,8 +47,8 @@ def _role_id(account_id: str, session: str) -> str:
 
 
 class Sts:
-    throttle_code = "Throttling"
-    paid_plans_only = False
+    throttling = ("Throttling", "Rate exceeded", 400)
+    plan_refusal = None
 
     def operations(self) -> dict:
         return {"AssumeRole": self.assume_role, "GetCallerIdentity": self.get_caller_identity}

@@ -5,27 +5,18 @@ memory, keep their status until something happens to them (moto rotates it on ev
 replies to each customer message two steps after it.
 """
 
-import base64
 import hashlib
-import json
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from importlib import resources
 from typing import Any
 
-from .api import AwsError, Call, out_of_range, page, too_long
+from .api import SUBSCRIPTION_REQUIRED, THROTTLED, AwsError, Call, out_of_range, page, stamp, too_long
+from .checks import AUTO_REFRESHED, CHECKS, check_state, resource_id
 from .scenario import Finding
 
-# The real checks (ids, names, descriptions, headings), as AWS lists them, for a subset across all categories
-CHECKS: dict[str, dict[str, Any]] = {
-    c["id"]: c for c in json.loads(resources.files(__package__).joinpath("checks.json").read_text())
-}
-AUTO_REFRESHED = frozenset({"12Fnkpl8Y5"})  # Exposed Access Keys: AWS refreshes it itself and refuses requests
 _REFRESH_EVERY = timedelta(minutes=5)
-_MONTHLY_BILL = Decimal(48_000)  # what the savings percentage is of
 
 SEVERITY_LEVELS = [("low", "Low"), ("normal", "Normal"), ("high", "High"), ("urgent", "Urgent"),
                    ("critical", "Critical")]  # fmt: skip
@@ -47,11 +38,6 @@ SERVICES = [
 AWS = "Amazon Web Services"
 
 
-def _stamp(moment: datetime) -> str:
-    # The Support API's own string format: ISO 8601, milliseconds, Z
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
 def _moment(params: dict[str, Any], name: str) -> datetime | None:
     value = params.get(name)
     if not value:
@@ -61,11 +47,6 @@ def _moment(params: dict[str, Any], name: str) -> datetime | None:
     except (TypeError, ValueError):
         raise AwsError("InvalidParameterValueException", f"Invalid {name}: {value}") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _savings(finding: Finding) -> Decimal:
-    amounts = (v for h, v in finding.metadata.items() if h.startswith("Estimated Monthly Savings") and v)
-    return sum((Decimal(v.lstrip("$").replace(",", "")) for v in amounts), Decimal(0))
 
 
 @dataclass
@@ -105,8 +86,8 @@ class Case:
 
 
 class Support:
-    throttle_code = "ThrottlingException"
-    paid_plans_only = True
+    throttling = THROTTLED
+    plan_refusal = SUBSCRIPTION_REQUIRED
 
     def __init__(self) -> None:
         self._lock = threading.Lock()  # cases and refreshes are written by concurrent requests
@@ -185,32 +166,25 @@ class Support:
         return {"checkId": check_id, "status": status, "millisUntilNextRefreshable": wait // timedelta(milliseconds=1)}
 
     def _result(self, call: Call, check: dict[str, Any]) -> dict[str, Any]:
-        step = call.step
-        ever = [f for f in call.world.findings.get(call.account.id, ()) if f.check_id == check["id"]]
-        flagged = [f for f in ever if f.shown_at(step)]
-        # The result's time is its last change, so an unchanged result reads the same on every poll
-        changes = [s for f in ever for s in (f.appears, f.clears) if s is not None and s <= step]
-        statuses = {f.status for f in flagged}
+        state = check_state(call, check)
         summary: dict[str, Any] = {}
-        if check["category"] == "cost_optimizing":
-            savings = sum((_savings(f) for f in flagged), Decimal(0))
-            percent = round(savings * 100 / _MONTHLY_BILL, 2)
+        if state.savings is not None:
             summary["costOptimizing"] = {
-                "estimatedMonthlySavings": float(savings),
-                "estimatedPercentMonthlySavings": float(percent),
+                "estimatedMonthlySavings": float(state.savings),
+                "estimatedPercentMonthlySavings": float(state.savings_percent),
             }
         return {
             "checkId": check["id"],
-            "timestamp": call.world.clock.time(max(changes, default=0)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "status": "error" if "error" in statuses else "warning" if statuses else "ok",
+            "timestamp": call.world.clock.time(state.changed_step).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "status": state.status,
             "resourcesSummary": {
-                "resourcesProcessed": len(flagged) + sum(map(ord, check["id"])) % 40 + 5,
-                "resourcesFlagged": len(flagged),
+                "resourcesProcessed": len(state.flagged) + state.ok_count,
+                "resourcesFlagged": len(state.flagged),
                 "resourcesIgnored": 0,
                 "resourcesSuppressed": 0,
             },
             "categorySpecificSummary": summary,
-            "flaggedResources": [_flagged(call.account.id, check, f) for f in flagged],
+            "flaggedResources": [_flagged(call.account.id, check, f) for f in state.flagged],
         }
 
     # Cases
@@ -326,12 +300,6 @@ def _bad_token() -> AwsError:
     return AwsError("InvalidParameterValueException", "Invalid pagination token")
 
 
-def resource_id(account_id: str, finding: Finding) -> str:
-    # Trusted Advisor shows resources by an opaque, stable hash rather than by their AWS id
-    digest = hashlib.sha256(f"{account_id}/{finding.check_id}/{finding.key}".encode()).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-
 def _flagged(account_id: str, check: dict[str, Any], finding: Finding) -> dict[str, Any]:
     return {
         "status": finding.status,
@@ -355,7 +323,7 @@ def _communication(case: Case, communication: Communication) -> dict[str, Any]:
         "caseId": case.id,
         "body": communication.body,
         "submittedBy": communication.submitted_by,
-        "timeCreated": _stamp(communication.at),
+        "timeCreated": stamp(communication.at),
         "attachmentSet": [],
     }
 
@@ -370,7 +338,7 @@ def _case(case: Case, now: datetime, with_communications: bool) -> dict[str, Any
         "categoryCode": case.category_code,
         "severityCode": case.severity_code,
         "submittedBy": case.submitted_by,
-        "timeCreated": _stamp(case.created),
+        "timeCreated": stamp(case.created),
         "ccEmailAddresses": case.cc,
         "language": case.language,
     }

@@ -45,3 +45,12 @@ def test_gateway_reads_plan_trusted_advisor_and_health_through_assumed_roles(liv
 def test_gateway_says_the_basic_plan_is_too_low(gateway):
     with pytest.raises(AwsPlanTooLow):
         support.severity_levels(gateway(BASIC))
+
+
+def test_gateway_streams_recommendation_resources_from_the_newer_api(live, gateway):
+    production = gateway(PRODUCTION)
+    checks = {c.id: c for c in trusted_advisor.recommendation_checks(production)}
+    by_check = {r.check_id: r for r in trusted_advisor.recommendations(production)}
+    assert by_check["HCP4007jGY"].status == "error"
+    [resource] = trusted_advisor.recommendation_resources(production, checks["HCP4007jGY"], by_check["HCP4007jGY"].arn)
+    assert resource.details["Security Group Name"] == "legacy-bastion-ssh"

@@ -1,8 +1,8 @@
 """Scale mode: as many findings and events as asked, the same every time, unchanging while it runs."""
 
+from sandbox.checks import resource_id
 from sandbox.scale import scale
 from sandbox.scenario import Clock
-from sandbox.support import resource_id
 
 from .helpers import EPOCH, Live
 
@@ -31,18 +31,27 @@ def test_a_re_poll_reads_exactly_what_the_first_poll_read():
     live = Live(scale(Clock(EPOCH, 30), accounts=3, resources=60, events=30))
     try:
         account = next(iter(live.world.accounts))
-        support, health = live.client("support", account), live.client("health", account)
+        support, advisor = live.client("support", account), live.client("trustedadvisor", account)
+        health = live.client("health", account)
         checks = [c["id"] for c in support.describe_trusted_advisor_checks(language="en")["checks"]]
 
-        def poll() -> tuple[list, list]:
+        def poll() -> tuple[list, list, list]:
             results = [support.describe_trusted_advisor_check_result(checkId=c)["result"] for c in checks]
+            recommendations = advisor.list_recommendations()["recommendationSummaries"]
+            resources = [
+                r
+                for recommendation in recommendations
+                for r in advisor.list_recommendation_resources(recommendationIdentifier=recommendation["arn"])[
+                    "recommendationResourceSummaries"
+                ]
+            ]
             pages = health.get_paginator("describe_events_for_organization").paginate()
-            return results, [e for page in pages for e in page["events"]]
+            return results, resources, [e for page in pages for e in page["events"]]
 
         first = poll()
         live.at_step(1000)
         assert poll() == first
-        assert sum(r["resourcesSummary"]["resourcesFlagged"] for r in first[0]) == 20
-        assert len(first[1]) == 30
+        assert sum(r["resourcesSummary"]["resourcesFlagged"] for r in first[0]) == len(first[1]) == 20
+        assert len(first[2]) == 30
     finally:
         live.close()

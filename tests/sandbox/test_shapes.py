@@ -104,3 +104,16 @@ def test_health_answers_in_its_shapes_over_json_and_cbor(live, production, healt
 def test_organizations_answers_in_its_shape(live):
     organizations = live.client("organizations")  # the default chain: the management account
     assert_valid(organizations, "ListAccounts", organizations.list_accounts())
+
+
+def test_trustedadvisor_answers_in_its_shapes(live, production):
+    live.at_step(5)
+    advisor = production("trustedadvisor")
+    assert_valid(advisor, "ListChecks", advisor.list_checks(language="en"))
+    recommendations = advisor.list_recommendations()
+    assert_valid(advisor, "ListRecommendations", recommendations)
+    for recommendation in recommendations["recommendationSummaries"]:
+        arn = recommendation["arn"]
+        assert_valid(advisor, "GetRecommendation", advisor.get_recommendation(recommendationIdentifier=arn))
+        resources = advisor.list_recommendation_resources(recommendationIdentifier=arn)
+        assert_valid(advisor, "ListRecommendationResources", resources)
