@@ -39,13 +39,14 @@ def _finding(template: Finding, n: int) -> Finding:
 
 
 def _event(template: Event, n: int, step: int, clock: Clock) -> Event:
-    final = replace(template.updates[-1], step=step)
+    # The first word on each: every event open or upcoming, so a first poll (which asks for those) reads all
+    first = replace(template.updates[0], step=step)
     posted = timedelta(seconds=step * clock.step_seconds)
     suffix = hashlib.sha256(f"{template.arn}/{n}".encode()).hexdigest()[:10].upper()
     return replace(
         template,
         arn=event_arn(template.region, template.service, template.type_code, suffix),
-        updates=(final,),
+        updates=(first,),
         # Unscheduled events began a while before their last word; scheduled ones keep their planned start
         starts=template.starts if template.lasts else posted - timedelta(minutes=30),
         entities=tuple(Entity(_unique(e.value, n), e.tags) for e in template.entities),

@@ -21,6 +21,8 @@ def test_benchmark_world_has_the_asked_numbers_spread_over_every_account():
     resource_ids = {resource_id(a, f) for a, findings in world.findings.items() for f in findings}
     arns = {e.arn for events in world.events.values() for e in events}
     assert (len(resource_ids), len(arns)) == (10_000, 1000)  # no two alike
+    states = {e.state(world.clock, 0).status for events in world.events.values() for e in events}
+    assert states == {"open", "upcoming"}  # what a first poll asks for: it reads all 1,000
 
 
 def test_same_arguments_build_the_same_world():
