@@ -4,14 +4,10 @@ import argparse
 import os
 from datetime import UTC, datetime
 
+from .api import moment
 from .scale import scale
 from .scenario import Clock, demo
 from .server import Sandbox, serve
-
-
-def _moment(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -25,7 +21,7 @@ def main(argv: list[str] | None = None) -> None:
         help="how often the demo story moves on (default: SANDBOX_STEP_SECONDS or 30)",
     )
     parser.add_argument(
-        "--epoch", type=_moment, help="when step 0 starts (default: now); pin it for identical data across restarts"
+        "--epoch", type=moment, help="when step 0 starts (default: now); pin it for identical data across restarts"
     )
     scale_mode = parser.add_argument_group("scale mode (for benchmarks): static data in place of the demo story")
     scale_mode.add_argument("--accounts", type=int, help="accounts (default 50 once any of these is given)")

@@ -40,9 +40,25 @@ SUBSCRIPTION_REQUIRED = (
 THROTTLED = ("ThrottlingException", "Rate exceeded", 400)
 
 
-def stamp(moment: datetime) -> str:
+def moment(text: str) -> datetime:
+    """An ISO 8601 time, in UTC when it names no zone; ValueError when it is not one."""
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def time_parameter(params: dict[str, Any], name: str, invalid: str) -> datetime | None:
+    """The named ISO 8601 parameter, if given; a bad one is refused with the service's ``invalid`` code."""
+    if not params.get(name):
+        return None
+    try:
+        return moment(params[name])
+    except (TypeError, ValueError):
+        raise AwsError(invalid, f"Invalid {name}: {params[name]}") from None
+
+
+def stamp(when: datetime) -> str:
     """ISO 8601 with milliseconds and Z, as the Support and trustedadvisor APIs write times."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
 def too_long(name: str, items: Sequence[Any], limit: int) -> None:

@@ -9,10 +9,10 @@ import hashlib
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from .api import SUBSCRIPTION_REQUIRED, THROTTLED, AwsError, Call, out_of_range, page, stamp, too_long
+from .api import SUBSCRIPTION_REQUIRED, THROTTLED, AwsError, Call, out_of_range, page, stamp, time_parameter, too_long
 from .checks import AUTO_REFRESHED, CHECKS, check_state, resource_id
 from .scenario import Finding
 
@@ -38,15 +38,8 @@ SERVICES = [
 AWS = "Amazon Web Services"
 
 
-def _moment(params: dict[str, Any], name: str) -> datetime | None:
-    value = params.get(name)
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise AwsError("InvalidParameterValueException", f"Invalid {name}: {value}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def _time(params: dict[str, Any], name: str) -> datetime | None:
+    return time_parameter(params, name, "InvalidParameterValueException")
 
 
 @dataclass
@@ -60,7 +53,6 @@ class Communication:
 class Case:
     id: str
     display_id: str
-    account_id: str
     subject: str
     service_code: str
     category_code: str
@@ -208,7 +200,6 @@ class Support:
             case = Case(
                 id=f"case-{call.account.id}-{call.now.year}-{digest}",
                 display_id=str(17_000_000_000 + number),
-                account_id=call.account.id,
                 subject=params["subject"],
                 service_code=service_code,
                 category_code=category_code,
@@ -227,7 +218,7 @@ class Support:
         too_long("caseIdList", wanted, 100)
         size = params.get("maxResults", 100)
         out_of_range("maxResults", size, 10, 100)
-        after, before = _moment(params, "afterTime"), _moment(params, "beforeTime")
+        after, before = _time(params, "afterTime"), _time(params, "beforeTime")
         with self._lock:
             cases = list(self._cases[call.account.id])
             unknown = set(wanted) - {c.id for c in cases}
@@ -249,7 +240,7 @@ class Support:
     def describe_communications(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         size = params.get("maxResults", 100)
         out_of_range("maxResults", size, 10, 100)
-        after, before = _moment(params, "afterTime"), _moment(params, "beforeTime")
+        after, before = _time(params, "afterTime"), _time(params, "beforeTime")
         with self._lock:
             case = self._case(call, params.get("caseId"))
             chosen = [

@@ -8,11 +8,10 @@ import hashlib
 import re
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
-from .api import AwsError, Call, out_of_range, page, stamp
+from .api import AwsError, Call, out_of_range, page, stamp, time_parameter
 from .checks import CHECKS, CheckState, check_state, resource_id
 
 _ROUTES = [
@@ -39,14 +38,6 @@ def _size(params: dict[str, Any], largest: int) -> int:
         raise AwsError("ValidationException", "maxResults must be a number.") from None
     out_of_range("maxResults", size, 1, largest)
     return size
-
-
-def _moment(params: dict[str, Any], name: str) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(params[name]) if name in params else None
-    except ValueError:
-        raise AwsError("ValidationException", f"{name} is not a valid timestamp.") from None
-    return moment.replace(tzinfo=moment.tzinfo or UTC) if moment else None
 
 
 def _bad_token() -> AwsError:
@@ -135,7 +126,8 @@ class TrustedAdvisor:
         return {"checkSummaries": [_check(c) for c in shown], **token}
 
     def list_recommendations(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        after, before = _moment(params, "afterLastUpdatedAt"), _moment(params, "beforeLastUpdatedAt")
+        after = time_parameter(params, "afterLastUpdatedAt", "ValidationException")
+        before = time_parameter(params, "beforeLastUpdatedAt", "ValidationException")
         chosen = []
         for check in CHECKS.values():
             state = check_state(call, check)
