@@ -32,10 +32,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     clock = Clock(epoch=args.epoch or datetime.now(UTC).replace(microsecond=0), step_seconds=args.step_seconds)
-    if args.accounts or args.resources or args.events:
-        accounts, resources, events = args.accounts or 50, args.resources or 10_000, args.events or 1000
-        world = scale(clock, accounts=accounts, resources=resources, events=events)
-        story = f"scale mode: {accounts} accounts, {resources} flagged resources, {events} Health events"
+    sizes = {"accounts": 50, "resources": 10_000, "events": 1000}
+    given = {name: getattr(args, name) for name in sizes if getattr(args, name) is not None}
+    if given:
+        sizes |= given
+        world = scale(clock, **sizes)
+        story = "scale mode: {accounts} accounts, {resources} flagged resources, {events} Health events".format(**sizes)
     else:
         world, story = demo(clock), f"demo story, one step every {args.step_seconds} s"
     sandbox = Sandbox(world, throttle_every=args.throttle_every)
