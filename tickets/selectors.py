@@ -3,7 +3,7 @@
 from collections import defaultdict
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from supportdesk.keyset import Page, keyset_page
@@ -44,6 +44,13 @@ _TICKET_DETAIL = (
         has_tags=Exists(Ticket.tags.through.objects.filter(ticket_id=OuterRef("pk"))),
     )
 )
+# Every change to a ticket adds an event and none is ever removed, so their number versions the history
+# the page shows (and caches). A count, not the last id: ids are taken at insert, a later one can commit first.
+_TICKET_PAGE = _TICKET_DETAIL.annotate(
+    event_count=Subquery(
+        TicketEvent.objects.filter(ticket_id=OuterRef("pk")).values("ticket_id").annotate(n=Count("*")).values("n")
+    )
+)
 _WATCHERS = get_user_model().objects.only(*_PERSON_FIELDS).order_by("first_name", "last_name", "email")
 _TAG_NAMES = Tag.objects.order_by("name").values_list("name", flat=True)
 # A comment event's actor is the comment's author, so the author is not joined again.
@@ -81,9 +88,11 @@ def ticket_is_visible(*, user, ticket: Ticket) -> bool:
     return tickets_visible_to(user).filter(pk=ticket.pk).exists()
 
 
-def ticket_detail(*, user, reference: str) -> Ticket:
-    """The ticket with its tags and watchers, or a 404: a ticket you may not see does not exist for you."""
-    found = list(_TICKET_DETAIL.filter(pk=ticket_pk(reference))[:1])
+def ticket_detail(*, user, reference: str, for_page: bool = False) -> Ticket:
+    """The ticket with its tags and watchers, or a 404: a ticket you may not see does not exist for you.
+
+    For its page, the ticket also carries its event_count."""
+    found = list((_TICKET_PAGE if for_page else _TICKET_DETAIL).filter(pk=ticket_pk(reference))[:1])
     if not found:
         raise Http404("No such ticket.")
     ticket = ticket_with_people_and_tags(found[0])

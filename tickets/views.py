@@ -2,14 +2,17 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import user_role
 from supportdesk.errors import DomainError
+from supportdesk.jinja2 import partial_digest, partial_render
 from supportdesk.keyset import InvalidCursor
 
 from . import policies, reference, selectors, services
@@ -83,18 +86,32 @@ def _message(exc: Exception) -> str:
     return str(exc)
 
 
+STORY = "tickets/_story.jinja"
+STORY_TIMEOUT = 600  # also how long someone renamed keeps their old name in the stories that show it
+
+
+def _story(ticket: Ticket, user, can_read_internal: bool) -> SafeString:
+    """The description and timeline, rendered once per event for each audience (with internal notes or without)."""
+    key = f"tickets:story:{partial_digest(STORY)}:{ticket.pk}:{ticket.event_count}:{int(can_read_internal)}"
+    story = cache.get(key)
+    if story is None:
+        events, attachments = selectors.ticket_timeline(ticket=ticket, user=user)
+        story = partial_render(STORY, {"ticket": ticket, "events": events, "attachments": attachments})
+        cache.set(key, story, timeout=STORY_TIMEOUT)
+    return story
+
+
 def _detail_context(request: HttpRequest, ticket: Ticket, comment_form: CommentForm | None = None) -> dict:
     user = request.user
-    events, attachments = selectors.ticket_timeline(ticket=ticket, user=user)
     now = timezone.now()
+    can_read_internal = policies.may_read_internal(user)
     return {
         "now": now,
         "ticket": ticket,
-        "events": events,
-        "attachments": attachments,
+        "story": _story(ticket, user, can_read_internal),
         "can_work": policies.may_work(user, ticket),
         "can_edit_text": policies.may_edit_text(user, ticket),
-        "can_read_internal": policies.may_read_internal(user),
+        "can_read_internal": can_read_internal,
         "actions": policies.allowed_actions(user, ticket),
         "note_required": [a.value for a in NOTE_REQUIRED],
         "is_watching": any(w.pk == user.pk for w in ticket.watcher_people),
@@ -106,7 +123,7 @@ def _detail_context(request: HttpRequest, ticket: Ticket, comment_form: CommentF
 @login_required
 @require_GET
 def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = selectors.ticket_detail(user=request.user, reference=reference)
+    ticket = selectors.ticket_detail(user=request.user, reference=reference, for_page=True)
     return render(request, "tickets/detail.html", _detail_context(request, ticket))
 
 
@@ -127,7 +144,7 @@ def _refused(request: HttpRequest, ticket: Ticket, exc: Exception) -> HttpRespon
 @login_required
 @require_POST
 def ticket_comment(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = selectors.ticket_detail(user=request.user, reference=reference)
+    ticket = selectors.ticket_detail(user=request.user, reference=reference, for_page=True)  # shown again on errors
     form = CommentForm(request.POST, request.FILES)
     if form.is_valid():
         try:

@@ -93,12 +93,15 @@ def conversation(agent, requester, queue):
 def test_ticket_page(client, request, conversation, role, rows, django_assert_max_num_queries):
     ticket = conversation(rows)
     client.force_login(request.getfixturevalue(role))
-    client.get(ticket.get_absolute_url())
+    client.get(conversation(0).get_absolute_url())  # another ticket: the person's access is cached, not this story
     with django_assert_max_num_queries(5):  # ticket, watchers, tags, timeline, files
-        response = client.get(ticket.get_absolute_url())
-    page = response.content.decode()
-    assert f"Message number {rows - 2}" in page  # the last public reply
-    assert "step-1.log" in page
+        first = client.get(ticket.get_absolute_url())
+    with django_assert_max_num_queries(3):  # ticket, watchers, tags; the story is cached
+        again = client.get(ticket.get_absolute_url())
+    for response in (first, again):
+        page = response.content.decode()
+        assert f"Message number {rows - 2}" in page  # the last public reply
+        assert "step-1.log" in page
 
 
 @ROWS
@@ -147,7 +150,9 @@ def test_home_page(client, agent, busy_queue, role, queries, rows, django_assert
 def test_ticket_page_without_files_or_tags_skips_their_queries(client, agent, queue, django_assert_max_num_queries):
     ticket = TicketFactory(queue=queue)
     client.force_login(agent)
-    client.get(ticket.get_absolute_url())
+    client.get(TicketFactory(queue=queue).get_absolute_url())
     with django_assert_max_num_queries(3):  # the ticket, its watchers, its timeline
-        response = client.get(ticket.get_absolute_url())
-    assert response.status_code == 200
+        first = client.get(ticket.get_absolute_url())
+    with django_assert_max_num_queries(2):  # the ticket, its watchers
+        again = client.get(ticket.get_absolute_url())
+    assert first.status_code == again.status_code == 200

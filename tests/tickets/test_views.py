@@ -264,3 +264,67 @@ def test_titles_are_escaped_in_lists(client, agent, queue):
     page = client.get("/tickets/").content.decode()
     assert "&lt;img src=x" in page
     assert "<img src=x" not in page
+
+
+# The ticket page's story (description and timeline) is cached per event count and audience -----------
+
+
+def change_comment(ticket, agent, requester):
+    services.comment_add(ticket=ticket, author=requester, body="Still broken after the reboot.")
+    return "Still broken after the reboot."
+
+
+def change_description(ticket, agent, requester):
+    services.ticket_update(ticket=ticket, actor=requester, description="It fails on the guest Wi-Fi too.")
+    return "It fails on the guest Wi-Fi too."
+
+
+def change_watcher(ticket, agent, requester):
+    services.watcher_set(ticket=ticket, actor=agent, user=agent, watching=True)  # leaves updated_at alone
+    return f"added {agent.display_name} as a watcher"
+
+
+def change_status_note(ticket, agent, requester):
+    services.ticket_transition(ticket=ticket, actor=agent, action=Action.RESOLVE, note="Replaced the access point.")
+    return "Replaced the access point."
+
+
+@pytest.mark.parametrize("change", [change_comment, change_description, change_watcher, change_status_note])
+@pytest.mark.parametrize("viewer", ["agent", "requester"])
+def test_a_change_after_a_view_shows_on_the_next_view(client, request, agent, requester, queue, change, viewer):
+    # given: the page seen once, so its story is cached
+    ticket = TicketFactory(queue=queue, requester=requester, description="The VPN drops.")
+    client.force_login(request.getfixturevalue(viewer))
+    client.get(ticket.get_absolute_url())
+    # when
+    shown = change(ticket, agent, requester)
+    # then
+    assert shown in page_text(client.get(ticket.get_absolute_url()))
+
+
+def test_a_requester_never_sees_an_internal_note_from_a_story_an_agent_cached(client, agent, requester, queue):
+    ticket = TicketFactory(queue=queue, requester=requester)
+    services.comment_add(ticket=ticket, author=agent, body="Customer is on the legacy plan.", is_internal=True)
+    client.force_login(agent)
+    assert "Customer is on the legacy plan." in page_text(client.get(ticket.get_absolute_url()))
+    client.force_login(requester)
+    page = page_text(client.get(ticket.get_absolute_url()))
+    assert "Customer is on the legacy plan." not in page
+    assert "internal note" not in page
+
+
+def test_an_agent_sees_an_internal_note_after_a_requester_cached_the_story(client, agent, requester, queue):
+    ticket = TicketFactory(queue=queue, requester=requester)
+    services.comment_add(ticket=ticket, author=agent, body="Customer is on the legacy plan.", is_internal=True)
+    client.force_login(requester)
+    assert "Customer is on the legacy plan." not in page_text(client.get(ticket.get_absolute_url()))
+    client.force_login(agent)
+    assert "Customer is on the legacy plan." in page_text(client.get(ticket.get_absolute_url()))
+
+
+def test_a_new_internal_note_shows_to_agents_at_once(client, agent, requester, queue):
+    ticket = TicketFactory(queue=queue, requester=requester)
+    client.force_login(agent)
+    client.get(ticket.get_absolute_url())
+    services.comment_add(ticket=ticket, author=agent, body="Escalating to the network team.", is_internal=True)
+    assert "Escalating to the network team." in page_text(client.get(ticket.get_absolute_url()))

@@ -1,7 +1,8 @@
 from django import template
-from django.template import engines
 from django.template.backends.utils import csrf_input
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
+
+from supportdesk.jinja2 import partial_render
 
 register = template.Library()
 
@@ -15,4 +16,4 @@ def jinja(context, name: str, **extra) -> SafeString:
     if request is not None:
         # Once per partial: the Jinja2 backend's own csrf_input is lazy and masks the token anew for every form.
         page["csrf_input"] = csrf_input(request)
-    return mark_safe(engines["jinja2"].get_template(name).render({**page, **extra}))
+    return partial_render(name, {**page, **extra})
