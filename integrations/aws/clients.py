@@ -64,14 +64,10 @@ def _region_for(service: str, region: str | None) -> str:
     return region or _REGIONS.get(service, _DEFAULT_REGION)
 
 
-def _make_client(session: boto3.Session, service: str, region: str | None = None) -> Any:
-    return session.client(
-        service, region_name=_region_for(service, region), endpoint_url=_endpoint_url(), config=_CONFIG
-    )
-
-
 def _assume_role(role_arn: str, external_id: str) -> _TempCredentials:
-    sts = _make_client(boto3.Session(), "sts")
+    sts = boto3.Session().client(
+        "sts", region_name=_region_for("sts", None), endpoint_url=_endpoint_url(), config=_CONFIG
+    )
     params = {"RoleArn": role_arn, "RoleSessionName": _SESSION_NAME}
     if external_id:
         params["ExternalId"] = external_id
@@ -96,23 +92,37 @@ def _credentials_for(role_arn: str, external_id: str) -> _TempCredentials:
 
 
 def forget_credentials() -> None:
-    """Drop cached role credentials (tests, or after a role's trust policy changed)."""
+    """Drop cached role credentials and clients (tests, or after a role's trust policy changed)."""
     with _credentials_lock:
         _credentials.clear()
+    with _clients_lock:
+        _clients.clear()
 
 
-def _session_for(access: AccountAccess) -> boto3.Session:
-    # A new Session per call: Sessions are not thread-safe, clients are.
-    if not access.role_arn:
-        return boto3.Session()  # the default chain: environment, instance role
-    creds = _credentials_for(access.role_arn, access.external_id)
-    return boto3.Session(
-        aws_access_key_id=creds.access_key_id,
-        aws_secret_access_key=creds.secret_access_key,
-        aws_session_token=creds.session_token,
-    )
+# Building a client loads the service model (tens of milliseconds): one client per account, service and region
+# is kept and reused (clients are thread-safe), and rebuilt when the role's credentials are renewed. One shared
+# Session builds them, under a lock, because Sessions are not thread-safe.
+_clients: dict[tuple, tuple[str, Any]] = {}
+_clients_lock = threading.Lock()
+_shared: list[boto3.Session] = []
 
 
 def client_for(access: AccountAccess, service: str, *, region: str | None = None) -> Any:
     """A botocore client for ``service`` acting as ``access``'s account."""
-    return _make_client(_session_for(access), service, region)
+    creds = _credentials_for(access.role_arn, access.external_id) if access.role_arn else None
+    key = (access.role_arn, access.external_id, service, _region_for(service, region), _endpoint_url())
+    generation = creds.access_key_id if creds else ""
+    with _clients_lock:
+        cached = _clients.get(key)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        if not _shared:
+            _shared.append(boto3.Session())
+        secrets = {} if creds is None else {  # None: the default chain (environment, instance role)
+            "aws_access_key_id": creds.access_key_id,
+            "aws_secret_access_key": creds.secret_access_key,
+            "aws_session_token": creds.session_token,
+        }  # fmt: skip
+        client = _shared[0].client(service, region_name=key[3], endpoint_url=key[4], config=_CONFIG, **secrets)
+        _clients[key] = (generation, client)
+        return client

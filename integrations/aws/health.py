@@ -78,11 +78,15 @@ def _paged_events(access: AccountAccess, operation: str, event_filter: dict) -> 
 # Account view
 
 
-def events_since(access: AccountAccess, since: datetime | None) -> Iterator[HealthEvent]:
-    """Events updated at or after ``since``; with no ``since`` (a first poll), the open and upcoming ones."""
+def events_since(access: AccountAccess, since: datetime) -> Iterator[HealthEvent]:
+    """Events updated at or after ``since``, whatever their status."""
     # The account view takes a list of time ranges; the organisational view a single one (AWS.md §0.7).
-    event_filter = {"lastUpdatedTimes": [{"from": since}]} if since else {"eventStatusCodes": _CURRENT}
-    return _paged_events(access, "describe_events", event_filter)
+    return _paged_events(access, "describe_events", {"lastUpdatedTimes": [{"from": since}]})
+
+
+def events_current(access: AccountAccess) -> Iterator[HealthEvent]:
+    """Open and upcoming events, however long ago they last changed (what a first poll must not miss)."""
+    return _paged_events(access, "describe_events", {"eventStatusCodes": _CURRENT})
 
 
 def event_details(access: AccountAccess, arns: Iterable[str]) -> dict[str, str]:
@@ -108,9 +112,12 @@ def affected_entities(access: AccountAccess, arns: Iterable[str]) -> Iterator[En
 # Organisational view (management or delegated administrator account). Events are keyed by (ARN, account).
 
 
-def organization_events_since(access: AccountAccess, since: datetime | None) -> Iterator[HealthEvent]:
-    event_filter = {"lastUpdatedTime": {"from": since}} if since else {"eventStatusCodes": _CURRENT}
-    return _paged_events(access, "describe_events_for_organization", event_filter)
+def organization_events_since(access: AccountAccess, since: datetime) -> Iterator[HealthEvent]:
+    return _paged_events(access, "describe_events_for_organization", {"lastUpdatedTime": {"from": since}})
+
+
+def organization_events_current(access: AccountAccess) -> Iterator[HealthEvent]:
+    return _paged_events(access, "describe_events_for_organization", {"eventStatusCodes": _CURRENT})
 
 
 def affected_accounts(access: AccountAccess, arn: str) -> list[str]:

@@ -14,6 +14,7 @@ from .clients import AccountAccess
 from .errors import translated_errors
 
 SAVINGS_HEADING = "Estimated Monthly Savings"
+_NOT_REFRESHABLE = frozenset({"InvalidParameterValueException", "InvalidParameterValue"})  # AWS's code, and moto's
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def refresh(access: AccountAccess, check_id: str) -> int | None:
         try:
             response = client.refresh_trusted_advisor_check(checkId=check_id)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "InvalidParameterValue":
+            if exc.response.get("Error", {}).get("Code") in _NOT_REFRESHABLE:
                 return None  # auto-refreshed checks reject manual refreshes
             raise
     return response["status"]["millisUntilNextRefreshable"]

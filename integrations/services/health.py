@@ -5,9 +5,10 @@ Polls read events incrementally by last update time; pushes arrive one at a time
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import chain
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,6 +24,7 @@ from .polls import PollCounts, chunks, poll_recorded
 
 SOURCE = "AWS Health"
 CURSOR_OVERLAP = timedelta(minutes=15)  # AWS may stamp an update a little before it becomes visible
+FIRST_POLL_LOOKBACK = timedelta(days=7)  # closed events this recent still belong on a first poll
 ENTITIES_KEPT = 200  # per event; the count keeps the total
 _CHUNK = 10  # events per details/entities round trip (the API's limit)
 _CLOSED = "closed"
@@ -123,20 +125,20 @@ def health_event_record(*, view: EventView, counts: PollCounts, merge_entities: 
     """Record one event for one account and keep its ticket in step; a re-delivered or unchanged event writes
     nothing. ``merge_entities``: a push split into pages carries a share of the entities in each page."""
     e, account = view.event, view.account
-    row, created = HealthEvent.objects.select_for_update().get_or_create(
-        account=account, arn=e.arn, defaults={"last_updated_at": e.last_updated or timezone.now()}
-    )
-    if merge_entities and not created:
+    AwsAccount.objects.select_for_update().filter(pk=account.pk).first()  # one writer per account: no twin tickets
+    row = HealthEvent.objects.filter(account=account, arn=e.arn).select_related("ticket").first()
+    if row is not None and merge_entities:
         view = _merged(row, view)
         if view is None:
             return
-    elif not created and e.last_updated and e.last_updated <= row.last_updated_at:
+    elif row is not None and e.last_updated and e.last_updated <= row.last_updated_at:
         return
-    changes = [] if created else _changes(row, view)
+    changes = _changes(row, view) if row is not None else []
+    row = row or HealthEvent(account=account, arn=e.arn)
     row.service, row.event_type_code, row.category = e.service, e.event_type_code, e.category
     row.region, row.status, row.scope = e.region, e.status, e.scope
     row.start_time, row.end_time = e.start_time, e.end_time
-    row.last_updated_at = e.last_updated or row.last_updated_at
+    row.last_updated_at = e.last_updated or row.last_updated_at or timezone.now()
     row.description = view.description or row.description
     row.entities, row.entity_count = _entity_json(view.entities[:ENTITIES_KEPT]), view.entity_count
     is_open = e.status != _CLOSED
@@ -181,8 +183,26 @@ def _changed_only(account_ids: dict[str, AwsAccount], events: list[health.Health
     return [e for e in events if e.arn not in seen or (e.last_updated and e.last_updated > seen[e.arn])]
 
 
+def _events(access, since: datetime | None, *, organization: bool) -> Iterator[health.HealthEvent]:
+    """What changed since the cursor; on a first poll, every open or upcoming event and what closed lately."""
+    current, updated = (
+        (health.organization_events_current, health.organization_events_since)
+        if organization
+        else (health.events_current, health.events_since)
+    )
+    if since is not None:
+        yield from updated(access, since)
+        return
+    seen: set[str] = set()
+    for event in chain(current(access), updated(access, timezone.now() - FIRST_POLL_LOOKBACK)):
+        if event.arn not in seen:
+            seen.add(event.arn)
+            yield event
+
+
 def health_poll(*, account: AwsAccount) -> None:
-    """Read what changed since the last poll (all open and upcoming events on the first one) and record it.
+    """Read what changed since the last poll (on the first one: all open and upcoming events, and what closed in
+    the last week) and record it.
 
     The cursor moves only after every page is recorded: a worker killed midway re-reads from the old cursor
     and the next run finishes the job, skipping what it already has.
@@ -205,7 +225,7 @@ def _newest(current: datetime | None, events: list[health.HealthEvent]) -> datet
 
 def _account_poll(account, access, since, counts: PollCounts) -> datetime | None:
     newest = account.health_cursor
-    for chunk in chunks(health.events_since(access, since), _CHUNK):
+    for chunk in chunks(_events(access, since, organization=False), _CHUNK):
         newest = _newest(newest, chunk)
         changed = _changed_only({account.account_id: account}, chunk)
         if not changed:
@@ -236,7 +256,7 @@ def _organization_poll(manager, access, since, counts: PollCounts) -> datetime |
     members = {a.account_id: a for a in AwsAccount.objects.filter(enabled=True).select_related("owner_queue")}
     members.setdefault(manager.account_id, manager)
     newest = manager.health_cursor
-    for chunk in chunks(health.organization_events_since(access, since), _CHUNK):
+    for chunk in chunks(_events(access, since, organization=True), _CHUNK):
         newest = _newest(newest, chunk)
         changed = _changed_only(members, chunk)
         keys: list[tuple[str, str]] = []

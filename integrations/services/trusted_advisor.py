@@ -333,9 +333,7 @@ def trusted_advisor_poll(*, account: AwsAccount) -> None:
         try:
             recommendations = trusted_advisor.recommendations(access)
             checks = trusted_advisor.recommendation_checks(access)
-        except RETRYABLE:
-            raise
-        except AwsError:  # not available to this account (or not in this partition): the Support API it is
+        except AwsError:  # not available to this account, or failing: the Support API answers instead
             _poll_through_support_api(account, access, counts)
             return
         rows = checks_sync(checks)

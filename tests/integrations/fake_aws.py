@@ -132,7 +132,12 @@ class FakeAws:
     def events_since(self, access, since):
         self._raise()
         self.calls.append(f"events since {since}")
-        return iter([e for e in self.events.get(access.account_id, []) if since is None or e.last_updated >= since])
+        return iter([e for e in self.events.get(access.account_id, []) if e.last_updated >= since])
+
+    def events_current(self, access):
+        self._raise()
+        self.calls.append("events current")
+        return iter([e for e in self.events.get(access.account_id, []) if e.status != "closed"])
 
     def event_details(self, access, arns):
         return {arn: self.descriptions[arn] for arn in arns if arn in self.descriptions}
@@ -159,6 +164,8 @@ class FakeAws:
             (trusted_advisor, "recommendation_resources", self.ta_recommendation_resources),
             (health, "events_since", self.events_since),
             (health, "organization_events_since", self.events_since),
+            (health, "events_current", self.events_current),
+            (health, "organization_events_current", self.events_current),
             (health, "event_details", self.event_details),
             (health, "affected_entities", self.affected_entities),
             (health, "affected_accounts", self.affected_accounts),

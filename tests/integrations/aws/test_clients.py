@@ -100,3 +100,18 @@ def test_endpoint_url_setting_goes_to_every_client_in_one_region(access, setting
 
 def test_region_can_be_chosen_without_a_custom_endpoint(access):
     assert client_for(access, "sns", region="eu-west-1").meta.region_name == "eu-west-1"
+
+
+@mock_aws
+def test_clients_are_reused_per_account_and_service_until_the_role_is_renewed():
+    access = AccountAccess(account_id="210987654321", role_arn=ROLE)
+    other = AccountAccess(account_id="310987654321", role_arn="arn:aws:iam::310987654321:role/supportdesk")
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        first = client_for(access, "support")
+        assert client_for(access, "support") is first  # building a client costs tens of milliseconds
+        assert client_for(access, "health") is not first
+        assert client_for(other, "support") is not first
+
+        clock.shift(timedelta(minutes=56))  # inside the renewal margin: new credentials, new client
+        renewed = client_for(access, "support")
+        assert renewed is not first and _access_key(renewed) != _access_key(first)

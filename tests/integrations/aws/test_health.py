@@ -135,7 +135,7 @@ def test_first_poll_asks_for_open_and_upcoming_events_whatever_their_age(monkeyp
         stub.add_response(
             "describe_events", {"events": [_event(1)]}, {"filter": {"eventStatusCodes": ["open", "upcoming"]}}
         )
-        assert [e.arn for e in health.events_since(access, None)] == [_arn(1)]
+        assert [e.arn for e in health.events_current(access)] == [_arn(1)]
 
 
 def test_organization_view_uses_a_single_time_range_and_keys_by_account(monkeypatch, access):

@@ -134,9 +134,10 @@ def test_refresh_returns_millis(monkeypatch, access):
         assert trusted_advisor.refresh(access, IDLE_LB.id) == 300000
 
 
-def test_refresh_of_auto_refreshed_check_returns_none(monkeypatch, access):
+@pytest.mark.parametrize("code", ["InvalidParameterValueException", "InvalidParameterValue"])  # AWS's, moto's
+def test_refresh_of_auto_refreshed_check_returns_none(monkeypatch, access, code):
     with stubbed(monkeypatch, access, "support") as stub:
-        stub.add_client_error("refresh_trusted_advisor_check", service_error_code="InvalidParameterValue")
+        stub.add_client_error("refresh_trusted_advisor_check", service_error_code=code)
         assert trusted_advisor.refresh(access, IDLE_LB.id) is None
 
 
