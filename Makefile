@@ -31,6 +31,7 @@ test: $(STAMP) system-packages services
 bench: $(STAMP) services
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null; }
 	$(PY) -m bench $(BENCH_ARGS)
+	$(PY) -m bench.ingest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
