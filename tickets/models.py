@@ -238,6 +238,11 @@ class TicketEvent(models.Model):
         WATCHER_ADDED = "watcher_added", "Watcher added"
         WATCHER_REMOVED = "watcher_removed", "Watcher removed"
         AWS_UPDATED = "aws_updated", "Updated from AWS"
+        NOTIFIED = "notified", "Notification"
+        RULE_APPLIED = "rule_applied", "Rule applied"
+        SLA_WARNED = "sla_warned", "SLA breach approaching"
+        SLA_BREACHED = "sla_breached", "SLA breached"
+        AWS_CASE = "aws_case", "AWS Support case"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", db_index=False)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

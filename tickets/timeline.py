@@ -52,3 +52,26 @@ def watcher_removed(*, ticket: Ticket, actor, watcher: str) -> TicketEvent:
 
 def aws_updated(*, ticket: Ticket, source: str, summary: str, lines: list[str]) -> TicketEvent:
     return _add(ticket, None, E.AWS_UPDATED, {"source": source, "summary": summary, "lines": lines})
+
+
+def notified(*, ticket: Ticket, channel: str, outcome: str, detail: str = "") -> TicketEvent:
+    """A delivery attempt: channel says where (an SNS topic, an email address, a webhook), outcome how it went."""
+    return _add(ticket, None, E.NOTIFIED, {"channel": channel, "outcome": outcome, "detail": detail})
+
+
+def rule_applied(*, ticket: Ticket, rule: str, actions: list[str]) -> TicketEvent:
+    return _add(ticket, None, E.RULE_APPLIED, {"rule": rule, "actions": actions})
+
+
+def sla_warned(*, ticket: Ticket, target: str, due_at: str) -> TicketEvent:
+    """target: "response" or "resolution"."""
+    return _add(ticket, None, E.SLA_WARNED, {"target": target, "due_at": due_at})
+
+
+def sla_breached(*, ticket: Ticket, target: str, due_at: str) -> TicketEvent:
+    return _add(ticket, None, E.SLA_BREACHED, {"target": target, "due_at": due_at})
+
+
+def aws_case(*, ticket: Ticket, actor, summary: str, case_id: str = "", lines: list[str] | None = None) -> TicketEvent:
+    """An AWS Support case opened, refused, updated by AWS, or resolved; lines carry AWS's words."""
+    return _add(ticket, actor, E.AWS_CASE, {"summary": summary, "case_id": case_id, "lines": lines or []})

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "accounts",
     "tickets",
     "integrations",
+    "notifications",
+    "escalation",
 ]
 
 MIDDLEWARE = [
