@@ -166,6 +166,8 @@ ATTACHMENT_ALLOWED_EXTENSIONS = env.list(
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# Links in notifications (SNS, email, webhooks) point here: the address people reach the portal at
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 TICKET_REFERENCE_PREFIX = env.str("TICKET_REFERENCE_PREFIX", default="SD")
 TICKET_AUTO_CLOSE_AFTER_DAYS = env.int("TICKET_AUTO_CLOSE_AFTER_DAYS", default=7)
 
