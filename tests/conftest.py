@@ -2,8 +2,10 @@ import pytest
 from django.core.cache import cache
 
 from accounts.roles import Role
+from integrations.models import AwsAccount
 
 from .factories import QueueFactory, UserFactory
+from .integrations.fake_aws import FakeAws
 
 
 def _forget_cached_keys() -> None:
@@ -50,3 +52,17 @@ def manager(db):
 @pytest.fixture
 def admin_user(db):
     return UserFactory(role=Role.ADMIN)
+
+
+@pytest.fixture
+def fake_aws(monkeypatch) -> FakeAws:
+    """The AWS gateway's functions answering from memory (tests/integrations/fake_aws.py)."""
+    return FakeAws().install(monkeypatch)
+
+
+@pytest.fixture
+def prod_account(db) -> AwsAccount:
+    return AwsAccount.objects.create(
+        account_id="111122223333", name="Payments prod", environment="production", owner_queue=QueueFactory(),
+        role_arn="arn:aws:iam::111122223333:role/SupportdeskRead",
+    )  # fmt: skip

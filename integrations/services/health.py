@@ -142,7 +142,8 @@ def health_event_record(*, view: EventView, counts: PollCounts, merge_entities: 
     row.description = view.description or row.description
     row.entities, row.entity_count = _entity_json(view.entities[:ENTITIES_KEPT]), view.entity_count
     is_open = e.status != _CLOSED
-    if row.ticket is None and is_open:
+    opened = row.ticket is None and is_open
+    if opened:
         row.ticket = _ticket_open(view)  # new, or first seen closed and now back
         counts.opened += 1
     elif row.ticket is not None:
@@ -158,6 +159,8 @@ def health_event_record(*, view: EventView, counts: PollCounts, merge_entities: 
             counts.updated += 1
     row.save()
     _window_sync(row)
+    if opened:
+        ticketing.ticket_linked(row.ticket)
 
 
 def _merged(row: HealthEvent, view: EventView) -> EventView | None:

@@ -4,6 +4,8 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 
+from rules.models import Rule
+from rules.services import rules_apply
 from tickets import reference
 from tickets import services as ticket_services
 from tickets.models import Queue, Severity, Ticket
@@ -60,6 +62,11 @@ def ticket_open(
         aws_account_id=account.account_id,
         tags=tags,
     )
+
+
+def ticket_linked(ticket: Ticket) -> None:
+    """Once a new ticket is linked to its finding or event, the rules can see where it came from: apply them."""
+    rules_apply(ticket=ticket, trigger=Rule.Trigger.CREATED)
 
 
 def ticket_follow(*, ticket: Ticket, still_open: bool, note: str) -> str | None:

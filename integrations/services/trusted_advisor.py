@@ -196,7 +196,9 @@ def _group_open(account: AwsAccount, check: TrustedAdvisorCheck, key: str, items
         queue=account.owner_queue,
         tags=["trusted-advisor", check.category.replace("_", "-")],
     )
-    return FindingGroup.objects.create(account=account, ta_check=check, resource_key=key, ticket=ticket)
+    group = FindingGroup.objects.create(account=account, ta_check=check, resource_key=key, ticket=ticket)
+    ticketing.ticket_linked(ticket)
+    return group
 
 
 @transaction.atomic

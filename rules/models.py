@@ -1,0 +1,76 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from tickets.models import Queue, Severity, Ticket
+
+CASE_SEVERITIES = [
+    ("", "Do not open a case"),
+    ("low", "General guidance"),
+    ("normal", "System impaired"),
+    ("high", "Production system impaired"),
+    ("urgent", "Production system down"),
+    ("critical", "Business-critical system down"),
+]
+
+
+class Rule(models.Model):
+    """When a ticket matches every condition given (an empty condition matches anything), the actions apply.
+
+    Rules run in order of position; a rule may stop the ones after it. Conditions see the ticket as it was
+    when the change happened, before any rule acted.
+    """
+
+    class Trigger(models.TextChoices):
+        CREATED = "created", "When a ticket is created"
+        CHANGED = "changed", "When a ticket is created or changes"
+
+    name = models.CharField(max_length=120)
+    position = models.PositiveIntegerField(default=100, help_text="Lower runs first.")
+    enabled = models.BooleanField(default=True)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.CREATED)
+    stop_after = models.BooleanField("stop here", default=False, help_text="When it matches, skip the rules after it.")
+
+    # Conditions
+    kinds = models.JSONField(default=list, blank=True, help_text="Any of these kinds.")
+    environments = models.JSONField(default=list, blank=True, help_text="Any of these environments.")
+    account_ids = models.JSONField("AWS accounts", default=list, blank=True, help_text="Any of these account ids.")
+    tags = models.JSONField(default=list, blank=True, help_text="Carries any of these tags.")
+    text = models.CharField(max_length=200, blank=True, help_text="Title or description contains this (any case).")
+    min_severity = models.ForeignKey(
+        Severity, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name="severity at least", help_text="This severity or a more severe one.",
+    )  # fmt: skip
+    ta_checks = models.JSONField("Trusted Advisor checks", default=list, blank=True, help_text="Check ids.")
+    ta_categories = models.JSONField("Trusted Advisor categories", default=list, blank=True)
+    health_services = models.JSONField("Health services", default=list, blank=True, help_text="e.g. EC2, RDS.")
+    health_categories = models.JSONField(
+        "Health event categories", default=list, blank=True, help_text="issue, scheduledChange, accountNotification."
+    )
+
+    # Actions
+    set_severity = models.ForeignKey(Severity, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    set_queue = models.ForeignKey(
+        Queue, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="route to queue"
+    )
+    add_watchers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    aws_case_severity = models.CharField(
+        "open an AWS Support case at", max_length=10, choices=CASE_SEVERITIES, blank=True,
+        help_text="Opened at the highest severity the account's plan allows up to this; never on Basic.",
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        kinds = {k for k, _ in Ticket.Kind.choices}
+        environments = {e for e, _ in Ticket.Environment.choices}
+        if not set(self.kinds) <= kinds:
+            raise ValidationError({"kinds": f"Choose from: {', '.join(sorted(kinds))}."})
+        if not set(self.environments) <= environments:
+            raise ValidationError({"environments": f"Choose from: {', '.join(sorted(environments))}."})
+        if any(not (isinstance(a, str) and len(a) == 12 and a.isdigit()) for a in self.account_ids):
+            raise ValidationError({"account_ids": "AWS account ids are 12 digits."})

@@ -1,0 +1,105 @@
+"""Applying rules: one query tests every rule against the ticket, then the matching ones act, in order."""
+
+from contextvars import ContextVar
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper, Value
+
+from tickets import services as ticket_services
+from tickets import timeline
+from tickets.models import Ticket, Watch
+
+from .conditions import rule_q
+from .models import Rule
+
+_CACHE_KEY = "rules:enabled:v1"
+# Rules act through the ticket services, whose changes would trigger the rules again: they do not nest.
+_applying: ContextVar[bool] = ContextVar("rules_applying", default=False)
+
+
+def rules_enabled() -> list[Rule]:
+    """Every enabled rule in order, with what its actions need; cached until an admin changes a rule."""
+    rules = cache.get(_CACHE_KEY)
+    if rules is None:
+        rules = list(
+            Rule.objects.filter(enabled=True)
+            .select_related("min_severity", "set_severity", "set_queue")
+            .prefetch_related("add_watchers")
+        )
+        cache.set(_CACHE_KEY, rules, timeout=3600)
+    return rules
+
+
+def rules_forget() -> None:
+    cache.delete(_CACHE_KEY)
+
+
+def _flag(rule: Rule):
+    condition = rule_q(rule)
+    return ExpressionWrapper(condition if condition else Value(True), output_field=BooleanField())
+
+
+def rules_matching(tickets, rules: list[Rule]) -> dict[int, list[Rule]]:
+    """For each ticket of a queryset, the rules it matches, in order: one query however many rules."""
+    if not rules:
+        return {}
+    flags = {f"rule_{i}": _flag(rule) for i, rule in enumerate(rules)}
+    rows = tickets.order_by().annotate(**flags).values_list("pk", *flags)
+    return {pk: [rule for rule, hit in zip(rules, hits, strict=True) if hit] for pk, *hits in rows}
+
+
+def rule_match_count(rule: Rule) -> tuple[int, int]:
+    """How many tickets, and how many open ones, the rule's conditions match now (the admin's test)."""
+    matched = Ticket.objects.filter(rule_q(rule))
+    return matched.count(), matched.filter(status__in=Ticket.OPEN_STATUSES).count()
+
+
+@transaction.atomic
+def rules_apply(*, ticket: Ticket, trigger: str) -> list[str]:
+    """Apply the rules for ``trigger`` ("created" or "changed") to the ticket; returns what they did."""
+    if _applying.get():
+        return []
+    rules = [r for r in rules_enabled() if trigger == Rule.Trigger.CREATED or r.trigger == Rule.Trigger.CHANGED]
+    matched = rules_matching(Ticket.objects.filter(pk=ticket.pk), rules).get(ticket.pk, [])
+    if not matched:
+        return []
+    token = _applying.set(True)
+    done: list[str] = []
+    try:
+        for rule in matched:
+            actions = _act(rule, Ticket.objects.select_related("severity", "queue").get(pk=ticket.pk))
+            if actions:
+                timeline.rule_applied(ticket=ticket, rule=rule.name, actions=actions)
+                done += actions
+            if rule.stop_after:
+                break
+    finally:
+        _applying.reset(token)
+    return done
+
+
+def _act(rule: Rule, ticket: Ticket) -> list[str]:
+    """The rule's actions that change something; setting what is already so does nothing and says nothing."""
+    actions = []
+    changes = {}
+    if rule.set_severity_id and rule.set_severity_id != ticket.severity_id:
+        changes["severity"] = rule.set_severity
+        actions.append(f"Severity set to {rule.set_severity.name}")
+    if rule.set_queue_id and rule.set_queue_id != ticket.queue_id:
+        changes["queue"] = rule.set_queue
+        actions.append(f"Routed to {rule.set_queue.name}")
+    if changes:
+        ticket_services.ticket_update(ticket=ticket, actor=None, **changes)
+    watching = set(Watch.objects.filter(ticket=ticket).values_list("user_id", flat=True))
+    for user in rule.add_watchers.all():
+        if user.pk not in watching:
+            ticket_services.watcher_set(ticket=ticket, actor=None, user=user, watching=True)
+            actions.append(f"{user.display_name} added as a watcher")
+    if rule.aws_case_severity:
+        from .tasks import rule_case_open_task  # tasks import this module
+
+        args = [ticket.pk, rule.aws_case_severity, rule.name]
+        transaction.on_commit(lambda: rule_case_open_task.delay(*args), robust=True)  # AWS is called outside
+        actions.append(f"AWS Support case requested (up to {rule.get_aws_case_severity_display().lower()})")
+    return actions
