@@ -1,5 +1,8 @@
+from functools import partial
+
 from django import template
 from django.template.backends.utils import csrf_input
+from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import SafeString
 
 from supportdesk.jinja2 import partial_render
@@ -14,6 +17,6 @@ def jinja(context, name: str, **extra) -> SafeString:
     page = context.flatten()
     request = context.get("request")
     if request is not None:
-        # Once per partial: the Jinja2 backend's own csrf_input is lazy and masks the token anew for every form.
-        page["csrf_input"] = csrf_input(request)
+        # Made once, if at all: the Jinja2 backend's own csrf_input masks the token anew for every form.
+        page["csrf_input"] = SimpleLazyObject(partial(csrf_input, request))
     return partial_render(name, {**page, **extra})
