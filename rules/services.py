@@ -55,15 +55,17 @@ def rule_match_count(rule: Rule) -> tuple[int, int]:
     return matched.count(), matched.filter(status__in=Ticket.OPEN_STATUSES).count()
 
 
-@transaction.atomic
 def rules_apply(*, ticket: Ticket, trigger: str) -> list[str]:
     """Apply the rules for ``trigger`` ("created" or "changed") to the ticket; returns what they did."""
     if _applying.get():
         return []
     rules = [r for r in rules_enabled() if trigger == Rule.Trigger.CREATED or r.trigger == Rule.Trigger.CHANGED]
     matched = rules_matching(Ticket.objects.filter(pk=ticket.pk), rules).get(ticket.pk, [])
-    if not matched:
-        return []
+    return _rules_act(ticket, matched) if matched else []
+
+
+@transaction.atomic
+def _rules_act(ticket: Ticket, matched: list[Rule]) -> list[str]:
     token = _applying.set(True)
     done: list[str] = []
     try:

@@ -131,8 +131,10 @@ def ticket_create(
     _apply_due_times(ticket)
     _validate(ticket)
     ticket.save()
-    if tags:
-        ticket.tags.set(_tags_from_names(tags))
+    if tags:  # a new ticket has no tags yet: insert the links without reading them first
+        Ticket.tags.through.objects.bulk_create(
+            Ticket.tags.through(ticket=ticket, tag=t) for t in _tags_from_names(tags)
+        )
     # The requester hears about every public change; a default assignee follows their ticket too.
     watcher_ids = dict.fromkeys([requester.pk, ticket.assignee_id] if ticket.assignee_id else [requester.pk])
     Watch.objects.bulk_create([Watch(ticket=ticket, user_id=pk) for pk in watcher_ids])

@@ -7,7 +7,7 @@ from .accounts import (
     organization_discover,
 )
 from .advice import PLAN_TOO_LOW_NOTE
-from .health import health_event_record, health_poll
+from .health import health_events_record, health_poll
 from .push import EventRefused, eventbridge_event_ingest
 from .trusted_advisor import findings_apply, trusted_advisor_poll
 
@@ -19,7 +19,7 @@ __all__ = [
     "account_check_queue",
     "eventbridge_event_ingest",
     "findings_apply",
-    "health_event_record",
+    "health_events_record",
     "health_poll",
     "organization_discover",
     "trusted_advisor_poll",

@@ -1,7 +1,7 @@
 """AWS Health events: one row and one ticket per (event, account); scheduled changes become maintenance windows.
 
 Polls read events incrementally by last update time; pushes arrive one at a time. Both end in
-``health_event_record``, which writes only when AWS's lastUpdatedTime grew (or a pushed page adds entities).
+``health_events_record``, which writes only when AWS's lastUpdatedTime grew (or a pushed page adds entities).
 """
 
 from collections import defaultdict
@@ -121,12 +121,21 @@ def _changes(row: HealthEvent, view: EventView) -> list[str]:
 
 
 @transaction.atomic
-def health_event_record(*, view: EventView, counts: PollCounts, merge_entities: bool = False) -> None:
-    """Record one event for one account and keep its ticket in step; a re-delivered or unchanged event writes
+def health_events_record(*, views: list[EventView], counts: PollCounts, merge_entities: bool = False) -> None:
+    """Record events, each for its account, and keep their tickets in step, in one transaction per batch (a
+    killed worker loses the batch; the next poll records it again). A re-delivered or unchanged event writes
     nothing. ``merge_entities``: a push split into pages carries a share of the entities in each page."""
+    account_ids = sorted({v.account.pk for v in views})
+    # One writer per account (no twin tickets); locked in a fixed order, so two batches cannot deadlock
+    list(AwsAccount.objects.select_for_update().filter(pk__in=account_ids).order_by("pk").values_list("pk"))
+    rows = HealthEvent.objects.filter(account__in=account_ids, arn__in={v.event.arn for v in views})
+    known = {(r.account_id, r.arn): r for r in rows.select_related("ticket")}
+    for view in views:
+        _record(view, known.get((view.account.pk, view.event.arn)), counts, merge_entities)
+
+
+def _record(view: EventView, row: HealthEvent | None, counts: PollCounts, merge_entities: bool) -> None:
     e, account = view.event, view.account
-    AwsAccount.objects.select_for_update().filter(pk=account.pk).first()  # one writer per account: no twin tickets
-    row = HealthEvent.objects.filter(account=account, arn=e.arn).select_related("ticket").first()
     if row is not None and merge_entities:
         view = _merged(row, view)
         if view is None:
@@ -236,10 +245,8 @@ def _account_poll(account, access, since, counts: PollCounts) -> datetime | None
         arns = [e.arn for e in changed]
         descriptions = health.event_details(access, arns)
         entities = _grouped(health.affected_entities(access, arns), lambda x: x.event_arn)
-        for e in changed:
-            found = entities.get(e.arn, ([], 0))
-            view = EventView(account, e, descriptions.get(e.arn, ""), found[0], found[1])
-            health_event_record(view=view, counts=counts)
+        views = [EventView(account, e, descriptions.get(e.arn, ""), *entities.get(e.arn, ([], 0))) for e in changed]
+        health_events_record(views=views, counts=counts)
     return newest
 
 
@@ -272,11 +279,10 @@ def _organization_poll(manager, access, since, counts: PollCounts) -> datetime |
             continue
         descriptions = health.organization_event_details(access, keys)
         entities = _grouped(health.organization_affected_entities(access, keys), lambda x: (x.event_arn, x.account_id))
-        for arn, account_id in keys:
-            found = entities.get((arn, account_id), ([], 0))
-            view = EventView(
-                members[account_id or manager.account_id], events[arn], descriptions.get((arn, account_id), ""),
-                found[0], found[1],
-            )  # fmt: skip
-            health_event_record(view=view, counts=counts)
+        views = [
+            EventView(members[account_id or manager.account_id], events[arn], descriptions.get((arn, account_id), ""),
+                      *entities.get((arn, account_id), ([], 0)))
+            for arn, account_id in keys
+        ]  # fmt: skip
+        health_events_record(views=views, counts=counts)
     return newest

@@ -7,7 +7,7 @@ from supportdesk.errors import DomainError
 
 from ..aws import eventbridge
 from ..models import AwsAccount, TrustedAdvisorCheck
-from .health import EventView, health_event_record
+from .health import EventView, health_events_record
 from .polls import PollCounts
 from .trusted_advisor import findings_apply, flagged_from_push
 
@@ -40,7 +40,7 @@ def eventbridge_event_ingest(*, event: dict[str, Any]) -> str:
             if account is None:
                 return f"ignored: account {pushed.account_id} is not registered or is disabled"
             view = EventView(account, pushed.event, pushed.description, list(pushed.entities), len(pushed.entities))
-            health_event_record(view=view, counts=counts, merge_entities=True)
+            health_events_record(views=[view], counts=counts, merge_entities=True)
         elif source == "aws.trustedadvisor":
             item = eventbridge.trusted_advisor_item(event)
             account = _account(item.account_id)
