@@ -56,20 +56,21 @@ def aws_updated(*, ticket: Ticket, source: str, summary: str, lines: list[str]) 
 
 def notified(*, ticket: Ticket, channel: str, outcome: str, detail: str = "") -> TicketEvent:
     """A delivery attempt: channel says where (an SNS topic, an email address, a webhook), outcome how it went."""
-    return _add(ticket, None, E.NOTIFIED, {"channel": channel, "outcome": outcome, "detail": detail})
+    # Internal: where notices go (topics, addresses) is the support team's business, not the requester's
+    return _add(ticket, None, E.NOTIFIED, {"channel": channel, "outcome": outcome, "detail": detail}, is_internal=True)
 
 
 def rule_applied(*, ticket: Ticket, rule: str, actions: list[str]) -> TicketEvent:
-    return _add(ticket, None, E.RULE_APPLIED, {"rule": rule, "actions": actions})
+    return _add(ticket, None, E.RULE_APPLIED, {"rule": rule, "actions": actions}, is_internal=True)
 
 
 def sla_warned(*, ticket: Ticket, target: str, due_at: str) -> TicketEvent:
     """target: "response" or "resolution"."""
-    return _add(ticket, None, E.SLA_WARNED, {"target": target, "due_at": due_at})
+    return _add(ticket, None, E.SLA_WARNED, {"target": target, "due_at": due_at}, is_internal=True)
 
 
 def sla_breached(*, ticket: Ticket, target: str, due_at: str) -> TicketEvent:
-    return _add(ticket, None, E.SLA_BREACHED, {"target": target, "due_at": due_at})
+    return _add(ticket, None, E.SLA_BREACHED, {"target": target, "due_at": due_at}, is_internal=True)
 
 
 def aws_case(*, ticket: Ticket, actor, summary: str, case_id: str = "", lines: list[str] | None = None) -> TicketEvent:

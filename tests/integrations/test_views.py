@@ -148,3 +148,23 @@ def test_a_health_tickets_aws_panel_shows_the_event_and_its_window(client, prod_
 
     assert "AWS_EC2_PERSISTENT_INSTANCE_RETIREMENT_SCHEDULED" in page and "Maintenance window" in page
     assert "i-0abc" in page and "team=payments" in page
+
+
+def test_a_finding_tickets_page_tells_aws_updates_and_loads_the_aws_panel(client, prod_account, fake_aws):
+    from integrations import services
+    from tickets.models import Ticket
+
+    from .fake_aws import LOW_UTILISATION, idle_instance
+
+    fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-1"), idle_instance("i-2"))
+    services.trusted_advisor_poll(account=prod_account)
+    fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-2"))
+    services.trusted_advisor_poll(account=prod_account)
+    ticket = Ticket.objects.get(kind="aws_finding")
+    client.force_login(UserFactory(role=Role.MANAGER))
+
+    page = client.get(f"/tickets/{ticket.reference}/").content.decode()
+
+    assert "Trusted Advisor</span>: 1 resource cleared" in page
+    assert "Cleared: eu-west-1a · i-1 · m5.large" in page
+    assert f'hx-get="/aws/tickets/{ticket.reference}/"' in page

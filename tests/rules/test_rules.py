@@ -194,3 +194,18 @@ def test_the_admin_tests_a_rule_against_existing_tickets_without_saving(client):
 def test_rules_are_for_admins_only(client):
     client.force_login(UserFactory(role=Role.MANAGER))
     assert client.get("/admin/rules/rule/").status_code in (302, 403)
+
+
+def test_the_timeline_says_which_rule_did_what_to_the_team_but_not_to_the_requester(client):
+    requester = UserFactory(role=Role.REQUESTER)
+    manager = UserFactory(role=Role.MANAGER)
+    _rule(name="Production outages", environments=["production"], set_severity=severity("SEV1"))
+    ticket = TicketFactory(requester=requester, environment="production")
+
+    client.force_login(manager)
+    assert (
+        "applied the rule <em>Production outages</em>: Severity set to SEV1"
+        in client.get(f"/tickets/{ticket.reference}/").content.decode()
+    )
+    client.force_login(requester)
+    assert "Production outages" not in client.get(f"/tickets/{ticket.reference}/").content.decode()
