@@ -26,7 +26,7 @@ LIST_FIELDS = (
 _PERSON_FIELDS = ("id", "email", "first_name", "last_name")
 # Columns of a person that pages never show: not loading them saves time on every ticket page
 _USER_EXTRAS = ("password", "last_login", "is_superuser", "is_staff", "is_active", "date_joined")
-# Likewise for what a ticket points at (the API shows these too, so they cover both)
+# Likewise for what a ticket points at: neither its page nor the API shows these
 _TICKET_RELATED_EXTRAS = {
     "severity": ("rank", "response_target", "resolution_target", "description"),
     "queue": ("description", "oncall_contact", "default_assignee", "is_default"),
@@ -34,7 +34,7 @@ _TICKET_RELATED_EXTRAS = {
     "requester": _USER_EXTRAS,
 }
 
-# The ticket page's querysets, shaped once: a request only copies one, filters it and compiles it.
+# A ticket's querysets (its page, the API), shaped once: a request only copies one, filters it and compiles it.
 _TICKET_DETAIL = (
     Ticket.objects.select_related(*_TICKET_RELATED_EXTRAS)
     .defer(*(f"{related}__{field}" for related, fields in _TICKET_RELATED_EXTRAS.items() for field in fields))
