@@ -8,7 +8,7 @@ from django.core.cache import cache
 
 from . import services
 from .aws.errors import RETRYABLE
-from .models import AwsAccount
+from .models import ApiState, AwsAccount
 
 _RETRY = {"acks_late": True, "autoretry_for": RETRYABLE, "retry_backoff": True, "retry_backoff_max": 600,
           "max_retries": 8}  # fmt: skip
@@ -72,9 +72,14 @@ def _fan_out(task, accounts) -> int:
     return len(ids)
 
 
+def _pollable():
+    # A plan without API access is known (the daily capability check says when that changes): no failing polls
+    return AwsAccount.objects.filter(enabled=True).exclude(support_api=ApiState.PLAN_TOO_LOW)
+
+
 @shared_task(acks_late=True)
 def trusted_advisor_poll_all_task() -> int:
-    return _fan_out(trusted_advisor_poll_task, AwsAccount.objects.filter(enabled=True))
+    return _fan_out(trusted_advisor_poll_task, _pollable())
 
 
 @shared_task(acks_late=True)
@@ -83,7 +88,7 @@ def health_poll_all_task() -> int:
     managed = AwsAccount.objects.filter(
         enabled=True, discovered_by__enabled=True, discovered_by__is_organization_manager=True
     )
-    return _fan_out(health_poll_task, AwsAccount.objects.filter(enabled=True).exclude(pk__in=managed))
+    return _fan_out(health_poll_task, _pollable().exclude(pk__in=managed))
 
 
 @shared_task(acks_late=True)

@@ -186,11 +186,11 @@ def _rank(check: TrustedAdvisorCheck, account: AwsAccount, items: list[FlaggedIt
 
 
 def _group_open(account: AwsAccount, check: TrustedAdvisorCheck, key: str, items: list[FlaggedItem]) -> FindingGroup:
-    title_what = _label(items[0], check) if key else f"{len(items)} resource(s)"
+    about = f"{check.name}: {_label(items[0], check)}" if key else check.name
     ticket = ticketing.ticket_open(
         account=account,
         kind=Ticket.Kind.AWS_FINDING,
-        title=f"Trusted Advisor: {check.name}: {title_what} in {account.name}",
+        title=f"Trusted Advisor: {about} ({account.name})",
         description=_ticket_description(account, check, items),
         rank=_rank(check, account, items),
         queue=account.owner_queue,

@@ -56,3 +56,16 @@ def test_disabled_accounts_are_not_polled(fake_aws, prod_account, monkeypatch):
 
     assert tasks.trusted_advisor_poll_all_task() == 0
     assert tasks.trusted_advisor_poll_task.apply(args=[prod_account.pk]).get() == "skipped: disabled or gone"
+
+
+def test_accounts_known_to_lack_api_access_are_not_polled_until_their_plan_changes(prod_account, monkeypatch):
+    prod_account.support_api = "plan_too_low"
+    prod_account.save()
+    queued = []
+    monkeypatch.setattr(tasks.trusted_advisor_poll_task, "delay", queued.append)
+    monkeypatch.setattr(tasks.health_poll_task, "delay", queued.append)
+
+    assert tasks.trusted_advisor_poll_all_task() == tasks.health_poll_all_task() == 0
+    prod_account.support_api = "available"  # the daily capability check saw an upgrade
+    prod_account.save()
+    assert tasks.trusted_advisor_poll_all_task() == tasks.health_poll_all_task() == 1

@@ -34,7 +34,10 @@ QUEUES = [
     ("Platform", "platform", ["agent@example.com"]),
     ("Cloud security", "cloud-security", ["jo@example.com"]),
     ("Central IT", "central-it", ["jo@example.com"]),
+    ("Payments", "payments", ["agent@example.com"]),
 ]
+# Health events whose resources carry these tags go to these queues (the sandbox tags some team=payments)
+SANDBOX_TAG_ROUTES = [("team", "payments", "payments")]
 TICKETS = [
     ("Checkout API returns 502 for EU customers", Ticket.Kind.INCIDENT, "SEV1", "platform", "production"),
     ("VPN drops every 10 minutes on macOS", Ticket.Kind.IT_REQUEST, "SEV3", "central-it", ""),
@@ -131,7 +134,10 @@ class Command(BaseCommand):
     def _sandbox_accounts(self) -> None:
         # By name, not import: `tickets` imports no other domain app, even in its demo seed
         AwsAccount = apps.get_model("integrations", "AwsAccount")
+        TagRoute = apps.get_model("integrations", "TagRoute")
         queues = {q.slug: q for q in Queue.objects.all()}
+        for key, value, queue in SANDBOX_TAG_ROUTES:
+            TagRoute.objects.get_or_create(tag_key=key, tag_value=value, defaults={"queue": queues[queue]})
         for account_id, name, environment, plan, queue in SANDBOX_ACCOUNTS:
             account, _ = AwsAccount.objects.get_or_create(
                 account_id=account_id,
