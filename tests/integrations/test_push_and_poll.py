@@ -64,7 +64,7 @@ def test_a_push_for_a_check_not_learned_yet_is_ignored_with_the_reason(prod_acco
     assert outcome.startswith("ignored: unknown check “Low Utilization Amazon EC2 Instances”")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the seeded severities
 def test_two_polls_racing_open_one_ticket(fake_aws, prod_account):
     fake_aws.flag(prod_account.account_id, LOW_UTILISATION, *(idle_instance(f"i-{n}") for n in range(20)))
     start = threading.Barrier(2)
