@@ -1,6 +1,10 @@
-"""Support API reference data: severities and services (per account, as they depend on the plan)."""
+"""The Support API: reference data (severities and services, per account, as they depend on the plan) and cases."""
 
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.core.cache import cache
 
 from . import clients
 from .clients import AccountAccess
@@ -27,14 +31,134 @@ def severity_levels(access: AccountAccess) -> list[SeverityLevel]:
     return [SeverityLevel(code=s["code"], name=s["name"]) for s in response.get("severityLevels", [])]
 
 
+SERVICES_CACHE_SECONDS = 24 * 3600  # AWS adds services rarely; the form must not wait on AWS every time
+
+
 def support_services(access: AccountAccess) -> list[SupportService]:
+    """The services and categories a case may name, cached per account for a day."""
+    key = f"integrations:support-services:{access.account_id}"
+    services = cache.get(key)
+    if services is None:
+        with translated_errors():
+            response = clients.client_for(access, "support").describe_services(language="en")
+        services = [
+            SupportService(
+                code=s["code"],
+                name=s["name"],
+                categories=tuple((c["code"], c["name"]) for c in s.get("categories", [])),
+            )
+            for s in response.get("services", [])
+        ]
+        cache.set(key, services, timeout=SERVICES_CACHE_SECONDS)
+    return services
+
+
+# Cases (AWS.md §2)
+
+BODY_LIMIT = 8000
+CC_LIMIT = 10
+_IDS_PER_CALL = 100
+
+
+@dataclass(frozen=True)
+class CaseDetails:
+    case_id: str
+    display_id: str
+    subject: str
+    status: str
+    severity_code: str
+    time_created: datetime | None
+
+
+@dataclass(frozen=True)
+class Communication:
+    body: str
+    submitted_by: str
+    time_created: datetime | None
+
+
+def _time(text: str | None) -> datetime | None:
+    # Support writes times as ISO 8601 strings; moto leaves off the zone, which is UTC
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _details(case: dict) -> CaseDetails:
+    return CaseDetails(
+        case_id=case["caseId"],
+        display_id=case.get("displayId", ""),
+        subject=case.get("subject", ""),
+        status=case.get("status", ""),
+        severity_code=case.get("severityCode", ""),
+        time_created=_time(case.get("timeCreated")),
+    )
+
+
+def create_case(
+    access: AccountAccess,
+    *,
+    subject: str,
+    body: str,
+    service_code: str,
+    category_code: str,
+    severity_code: str,
+    cc_emails: Sequence[str] = (),
+) -> str:
+    """Open a technical case; returns AWS's (opaque) case id. CaseCreationLimitExceeded is a permanent AwsError.
+
+    AWS takes a body of at most BODY_LIMIT characters and CC_LIMIT cc addresses: callers check before."""
     with translated_errors():
-        response = clients.client_for(access, "support").describe_services(language="en")
-    return [
-        SupportService(
-            code=s["code"],
-            name=s["name"],
-            categories=tuple((c["code"], c["name"]) for c in s.get("categories", [])),
-        )
-        for s in response.get("services", [])
-    ]
+        response = clients.client_for(access, "support").create_case(
+            subject=subject, communicationBody=body, serviceCode=service_code, categoryCode=category_code,
+            severityCode=severity_code, issueType="technical", language="en", ccEmailAddresses=list(cc_emails),
+        )  # fmt: skip
+    return response["caseId"]
+
+
+def cases(access: AccountAccess, case_ids: Iterable[str]) -> Iterator[CaseDetails]:
+    """The named cases, resolved ones included, without their messages; at most 100 ids per call."""
+    ids = list(case_ids)
+    with translated_errors():
+        paginator = clients.client_for(access, "support").get_paginator("describe_cases")
+        for start in range(0, len(ids), _IDS_PER_CALL):
+            chunk = ids[start : start + _IDS_PER_CALL]
+            for page in paginator.paginate(caseIdList=chunk, includeResolvedCases=True, includeCommunications=False):
+                yield from (_details(case) for case in page.get("cases", []))
+
+
+def cases_since(access: AccountAccess, after: datetime) -> Iterator[CaseDetails]:
+    """Every case opened since ``after``, resolved ones included: how a case whose id was lost is found again."""
+    with translated_errors():
+        paginator = clients.client_for(access, "support").get_paginator("describe_cases")
+        pages = paginator.paginate(afterTime=_stamp(after), includeResolvedCases=True, includeCommunications=False)
+        for page in pages:
+            yield from (_details(case) for case in page.get("cases", []))
+
+
+def communications(access: AccountAccess, case_id: str, *, since: datetime | None) -> Iterator[Communication]:
+    """A case's messages (newest first, as AWS lists them) created at or after ``since``."""
+    params = {"caseId": case_id, **({"afterTime": _stamp(since)} if since else {})}
+    with translated_errors():
+        paginator = clients.client_for(access, "support").get_paginator("describe_communications")
+        for page in paginator.paginate(**params):
+            for c in page.get("communications", []):
+                when = _time(c.get("timeCreated"))
+                yield Communication(body=c.get("body", ""), submitted_by=c.get("submittedBy", ""), time_created=when)
+
+
+def add_communication(access: AccountAccess, case_id: str, body: str) -> None:
+    with translated_errors():
+        clients.client_for(access, "support").add_communication_to_case(caseId=case_id, communicationBody=body)
+
+
+def resolve_case(access: AccountAccess, case_id: str) -> str:
+    """Resolve the case at AWS; returns the status it had before."""
+    with translated_errors():
+        response = clients.client_for(access, "support").resolve_case(caseId=case_id)
+    return response.get("initialCaseStatus", "")
