@@ -8,7 +8,7 @@ from django.core.cache import cache
 
 from . import services
 from .aws.errors import RETRYABLE
-from .models import ApiState, AwsAccount
+from .models import ApiState, AwsAccount, SupportCase
 
 _RETRY = {"acks_late": True, "autoretry_for": RETRYABLE, "retry_backoff": True, "retry_backoff_max": 600,
           "max_retries": 8}  # fmt: skip
@@ -94,3 +94,15 @@ def health_poll_all_task() -> int:
 @shared_task(acks_late=True)
 def organization_discover_all_task() -> int:
     return _fan_out(organization_discover_task, AwsAccount.objects.filter(enabled=True, is_organization_manager=True))
+
+
+@shared_task(**_RETRY)
+def support_cases_sync_task(account_id: int) -> str:
+    return _poll_once("support_cases", account_id, lambda a: services.support_cases_sync(account=a))
+
+
+@shared_task(acks_late=True)
+def support_cases_sync_all_task() -> int:
+    """Every 5 minutes (admin-editable in Periodic tasks): each account with a case opening or open, on its own."""
+    live = SupportCase.objects.filter(state__in=[SupportCase.State.OPENING, SupportCase.State.OPEN])
+    return _fan_out(support_cases_sync_task, AwsAccount.objects.filter(enabled=True, pk__in=live.values("account_id")))

@@ -7,12 +7,23 @@ from .accounts import (
     organization_discover,
 )
 from .advice import PLAN_TOO_LOW_NOTE
+from .case_sync import support_cases_sync
+from .cases import (
+    CaseAlreadyOpen,
+    CaseFieldInvalid,
+    CaseRefused,
+    support_case_open,
+    support_case_open_automatically,
+)
 from .health import health_events_record, health_poll
 from .push import EventRefused, eventbridge_event_ingest
 from .trusted_advisor import findings_apply, trusted_advisor_poll
 
 __all__ = [
     "PLAN_TOO_LOW_NOTE",
+    "CaseAlreadyOpen",
+    "CaseFieldInvalid",
+    "CaseRefused",
     "EventRefused",
     "account_access",
     "account_capability_refresh",
@@ -22,5 +33,8 @@ __all__ = [
     "health_events_record",
     "health_poll",
     "organization_discover",
+    "support_case_open",
+    "support_case_open_automatically",
+    "support_cases_sync",
     "trusted_advisor_poll",
 ]
