@@ -4,8 +4,10 @@ from decimal import Decimal
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 
+from tickets import policies
 from tickets.selectors import ticket_pk, tickets_visible_to
 
 from .models import (
@@ -16,8 +18,10 @@ from .models import (
     MaintenanceWindow,
     PollRun,
     Source,
+    SupportCase,
     TrustedAdvisorCategory,
 )
+from .services.cases import case_refusal
 
 RECENT_RUNS = 10
 UPCOMING_WINDOWS = 5
@@ -96,11 +100,14 @@ class TicketAws:
     open_savings: Decimal
     health_event: HealthEvent | None
     window: MaintenanceWindow | None
+    case: SupportCase | None
+    escalate_url: str  # the "Escalate to AWS" form, for those who may open a case now; else empty
 
 
 def ticket_aws(*, user, reference: str) -> TicketAws:
     """The AWS side of a ticket the user may see (404 otherwise), in a fixed number of queries."""
-    ticket = get_object_or_404(tickets_visible_to(user), pk=ticket_pk(reference))
+    # The case comes with the ticket (a one-to-one join): no query of its own
+    ticket = get_object_or_404(tickets_visible_to(user).select_related("aws_case"), pk=ticket_pk(reference))
     account = AwsAccount.objects.filter(account_id=ticket.aws_account_id).first() if ticket.aws_account_id else None
     group = FindingGroup.objects.select_related("ta_check").filter(ticket=ticket).first()
     open_findings, counts, category_name = [], {"open": 0, "cleared": 0, "savings": None}, ""
@@ -118,8 +125,11 @@ def ticket_aws(*, user, reference: str) -> TicketAws:
         category_name = category.name if category else group.ta_check.category
     event = HealthEvent.objects.filter(ticket=ticket).first()
     window = MaintenanceWindow.objects.filter(health_event=event).first() if event else None
+    case = getattr(ticket, "aws_case", None)
+    may_escalate = policies.may_work(user, ticket) and not case_refusal(ticket=ticket, account=account, case=case)
     return TicketAws(
         account=account, group=group, category_name=category_name, open_findings=open_findings,
         open_count=counts["open"], cleared_count=counts["cleared"], open_savings=counts["savings"] or Decimal(0),
-        health_event=event, window=window,
+        health_event=event, window=window, case=case,
+        escalate_url=reverse("aws-ticket-case", args=[ticket.reference]) if may_escalate else "",
     )  # fmt: skip

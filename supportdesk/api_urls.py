@@ -1,7 +1,10 @@
 from django.urls import include, path
 
+from integrations.api import TicketAwsCaseView
+
 app_name = "api"
 
 urlpatterns = [
     path("", include("tickets.api.urls")),
+    path("tickets/<str:reference>/aws-case/", TicketAwsCaseView.as_view(), name="ticket-aws-case"),
 ]
