@@ -175,7 +175,7 @@ def _resolution(case: SupportCase, details: CaseDetails, access: AccountAccess, 
         if details.status != "resolved":
             support.resolve_case(access, case.case_id)
         status = ticket.get_status_display().lower()
-        summary = f"Resolved AWS Support case {case} at AWS, as {ticket.reference} is {status}."
+        summary = f"Resolved case {case} at AWS, as {ticket.reference} is {status}."
         _case_resolved(case, now, summary=summary, resolve_ticket=False)
     elif details.status == "resolved":
         _case_resolved(case, now, summary=f"AWS resolved case {case}.", resolve_ticket=True)

@@ -221,7 +221,7 @@ def _automatic_topic(account: AwsAccount) -> tuple[str, str]:
 
 @transaction.atomic
 def _refused_automatically(ticket: Ticket, reason: str, refusal: str) -> None:
-    timeline.aws_case(ticket=ticket, actor=None, summary=f"No AWS Support case was opened for “{reason}”: {refusal}")
+    timeline.aws_case(ticket=ticket, actor=None, summary=f"No case was opened for “{reason}”: {refusal}")
 
 
 def _open(*, ticket, actor, service_code, category_code, severity_code, subject, body, cc_emails=(), note="",
@@ -233,7 +233,7 @@ def _open(*, ticket, actor, service_code, category_code, severity_code, subject,
     fields = _checked(account, ticket, service_code, category_code, severity_code, subject, body, cc_emails)
     case = _claim(ticket=ticket, account=account, actor=actor, note=note, **fields)
     severity = severity_name(case.severity_code)
-    return _create_at_aws(case, actor=actor, summary=lambda c: f"Opened AWS Support case {c} as “{severity}”{why}.")
+    return _create_at_aws(case, actor=actor, summary=lambda c: f"Opened case {c} as “{severity}”{why}.")
 
 
 def _checked(account, ticket, service_code, category_code, severity_code, subject, body, cc_emails) -> dict:
@@ -327,7 +327,7 @@ def _details(access: AccountAccess, case_id: str) -> CaseDetails | None:
 def _failed(case: SupportCase, actor, exc: AwsError) -> None:
     SupportCase.objects.filter(pk=case.pk).update(state=State.FAILED, error=str(exc)[:500], last_synced_at=None)
     case.refresh_from_db()
-    timeline.aws_case(ticket=case.ticket, actor=actor, summary=f"AWS did not open the AWS Support case: {exc}")
+    timeline.aws_case(ticket=case.ticket, actor=actor, summary=f"AWS did not open the case: {exc}")
 
 
 @transaction.atomic
@@ -380,8 +380,8 @@ def support_case_recover(*, case: SupportCase, now: datetime) -> None:
             case_id=found.case_id,
             details=found,
             actor=None,
-            summary=lambda c: f"Found AWS Support case {c}, opened before Supportdesk could record it.",
+            summary=lambda c: f"Found case {c} at AWS, opened before Supportdesk could record it.",
         )
         return
     with suppress(CaseRefused):  # AWS said no: the case and the timeline say why
-        _create_at_aws(case, actor=None, summary=lambda c: f"Opened AWS Support case {c}, which AWS never received.")
+        _create_at_aws(case, actor=None, summary=lambda c: f"Opened case {c}, which AWS had never received.")

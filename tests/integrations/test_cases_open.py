@@ -38,6 +38,13 @@ def _open(ticket, actor, **changes):
     return services.support_case_open(ticket=ticket, actor=actor, **values)
 
 
+def _raising(exc: Exception):
+    def create_case(*args, **kwargs):
+        raise exc
+
+    return create_case
+
+
 def _case_events(ticket) -> list[dict]:
     return [e.data for e in TicketEvent.objects.filter(ticket=ticket, kind="aws_case").order_by("pk")]
 
@@ -60,7 +67,7 @@ def test_an_agent_opens_a_case_and_the_ticket_waits_on_aws(aws, agent, queue):
     assert ticket.status == Ticket.Status.WAITING_AWS and ticket.acknowledged_at is not None
     [event] = _case_events(ticket)
     assert event["case_id"] == case.case_id
-    assert event["summary"] == "Opened AWS Support case foo_display_id as “Production system down”."
+    assert event["summary"] == "Opened case foo_display_id as “Production system down”."
     assert CaseCommunication.objects.get(case=case).body == "Every checkout fails."  # AWS's echo is not news
 
 
@@ -115,23 +122,23 @@ def test_people_who_do_not_work_the_queue_may_not_open_a_case(aws, queue):
 def test_a_case_aws_refused_can_be_tried_again(aws, agent, queue, monkeypatch):
     ticket = production_ticket(case_account(), queue)
     real = support.create_case
-    monkeypatch.setattr(support, "create_case", lambda *a, **k: (_ for _ in ()).throw(AwsError("AWS refused: Limit")))
+    monkeypatch.setattr(support, "create_case", _raising(AwsError("AWS refused: Limit")))
     with pytest.raises(services.CaseRefused, match="AWS did not open the case: AWS refused: Limit"):
         _open(ticket, agent)
     assert SupportCase.objects.get().state == State.FAILED
     monkeypatch.setattr(support, "create_case", real)
     case = _open(ticket, agent)
     assert case.state == State.OPEN and len(aws.cases) == 1
-    assert [e["summary"][:30] for e in _case_events(ticket)] == [
-        "AWS did not open the AWS Suppo",
-        "Opened AWS Support case foo_di",
+    assert [e["summary"] for e in _case_events(ticket)] == [
+        "AWS did not open the case: AWS refused: Limit",
+        "Opened case foo_display_id as “Production system down”.",
     ]
 
 
 @pytest.mark.django_db
 def test_throttling_fails_the_attempt_and_is_raised_for_a_task_to_retry(aws, agent, queue, monkeypatch):
     ticket = production_ticket(case_account(), queue)
-    monkeypatch.setattr(support, "create_case", lambda *a, **k: (_ for _ in ()).throw(AwsThrottled("Throttled.")))
+    monkeypatch.setattr(support, "create_case", _raising(AwsThrottled("Throttled.")))
     with pytest.raises(AwsThrottled):
         _open(ticket, agent)
     assert SupportCase.objects.get().state == State.FAILED  # AWS opened nothing: the retry may ask again
@@ -159,7 +166,7 @@ def test_a_case_whose_id_was_lost_is_found_not_opened_twice(aws, agent, queue, m
     case.refresh_from_db()
     [at_aws] = aws.cases.values()
     assert (case.state, case.case_id) == (State.OPEN, at_aws.case_id)
-    assert _case_events(ticket)[-1]["summary"].startswith("Found AWS Support case foo_display_id")
+    assert _case_events(ticket)[-1]["summary"].startswith("Found case foo_display_id at AWS")
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.WAITING_AWS
 
@@ -168,13 +175,13 @@ def test_a_case_whose_id_was_lost_is_found_not_opened_twice(aws, agent, queue, m
 def test_an_opening_aws_never_received_is_opened_by_the_sync(aws, agent, queue, monkeypatch):
     ticket = production_ticket(case_account(), queue)
     real = support.create_case
-    monkeypatch.setattr(support, "create_case", lambda *a, **k: (_ for _ in ()).throw(AwsUnavailable("Unreachable.")))
+    monkeypatch.setattr(support, "create_case", _raising(AwsUnavailable("Unreachable.")))
     case = _open(ticket, agent)
     monkeypatch.setattr(support, "create_case", real)
     support_case_recover(case=case, now=case.opened_at)
     case.refresh_from_db()
     assert case.state == State.OPEN and len(aws.cases) == 1
-    assert _case_events(ticket)[-1]["summary"].endswith("which AWS never received.")
+    assert _case_events(ticket)[-1]["summary"].endswith("which AWS had never received.")
 
 
 # Rules
@@ -193,7 +200,7 @@ def test_a_rule_wanting_critical_on_a_business_plan_gets_urgent_and_the_ticket_s
         "production's support plan (Business) does not offer “Business-critical system down”."
     )
     [event] = _case_events(ticket)
-    assert event["summary"] == "Opened AWS Support case foo_display_id as “Production system down” for “Prod down”."
+    assert event["summary"] == "Opened case foo_display_id as “Production system down” for “Prod down”."
     assert case.note in event["lines"]
 
 
@@ -202,7 +209,7 @@ def test_a_rule_on_a_basic_plan_opens_nothing_and_the_ticket_says_why(aws, queue
     ticket = production_ticket(case_account(severities=[], support_plan="basic"), queue)
     assert services.support_case_open_automatically(ticket=ticket, wanted_severity="urgent", reason="Prod down") is None
     [event] = _case_events(ticket)
-    assert event["summary"].startswith("No AWS Support case was opened for “Prod down”: Payments production's support")
+    assert event["summary"].startswith("No case was opened for “Prod down”: Payments production's support plan")
     assert "Basic and Developer plans have no Support API" in event["summary"]
     assert not aws.cases and not SupportCase.objects.exists()
 

@@ -55,7 +55,7 @@ def test_an_aws_reply_reaches_the_timeline_once(live, account, ticket, agent):
     # given: an open case; AWS has only our message so far
     case = _open(ticket, agent)
     services.support_cases_sync(account=account)
-    assert _summaries(ticket) == ["Opened AWS Support case 17000000001 as “Business-critical system down”."]
+    assert _summaries(ticket) == ["Opened case 17000000001 as “Business-critical system down”."]
     # when: AWS replies, and the sync runs twice
     live.at_step(2)
     services.support_cases_sync(account=account)
@@ -121,7 +121,7 @@ def test_a_ticket_resolved_or_closed_in_the_portal_resolves_the_case_at_aws(live
     assert _at_aws(live, case)["status"] == "resolved"
     assert case.state == State.RESOLVED
     status = "resolved" if action == "resolve" else "closed"
-    assert _summaries(ticket)[-1] == f"Resolved AWS Support case 17000000001 at AWS, as {ticket.reference} is {status}."
+    assert _summaries(ticket)[-1] == f"Resolved case 17000000001 at AWS, as {ticket.reference} is {status}."
 
 
 def test_the_sync_adopts_a_case_whose_opening_died_and_waits_while_it_may_be_running(live, account, ticket, agent,
