@@ -106,3 +106,9 @@ def support_cases_sync_all_task() -> int:
     """Every 5 minutes (admin-editable in Periodic tasks): each account with a case opening or open, on its own."""
     live = SupportCase.objects.filter(state__in=[SupportCase.State.OPENING, SupportCase.State.OPEN])
     return _fan_out(support_cases_sync_task, AwsAccount.objects.filter(enabled=True, pk__in=live.values("account_id")))
+
+
+@shared_task(acks_late=True)
+def poll_runs_prune_task() -> int:
+    """Daily: poll records older than 90 days go (every poll of every account leaves one)."""
+    return services.poll_runs_prune()

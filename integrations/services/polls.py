@@ -3,7 +3,7 @@
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 
 from django.utils import timezone
@@ -11,6 +11,8 @@ from django.utils import timezone
 from ..aws.errors import RETRYABLE, AwsError
 from ..models import AwsAccount, PollRun
 from .advice import aws_error_advice
+
+POLL_RUNS_KEPT = timedelta(days=90)
 
 
 def chunks(items: Iterable, size: int) -> Iterator[list]:
@@ -61,3 +63,8 @@ def _record(account: AwsAccount, source: str, started_at: datetime, counts: Poll
         opened=counts.opened, updated=counts.updated, resolved=counts.resolved, errors=counts.errors,
         message=message[:4000],
     )  # fmt: skip
+
+
+def poll_runs_prune(*, keep: timedelta = POLL_RUNS_KEPT) -> int:
+    """Forget poll records older than ``keep``: the account page shows recent ones, KPIs keep daily snapshots."""
+    return PollRun.objects.filter(started_at__lt=timezone.now() - keep).delete()[0]

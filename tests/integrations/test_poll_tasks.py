@@ -69,3 +69,18 @@ def test_accounts_known_to_lack_api_access_are_not_polled_until_their_plan_chang
     prod_account.support_api = "available"  # the daily capability check saw an upgrade
     prod_account.save()
     assert tasks.trusted_advisor_poll_all_task() == tasks.health_poll_all_task() == 1
+
+
+def test_poll_records_older_than_ninety_days_are_forgotten(prod_account):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    def run(days_ago):
+        started = timezone.now() - timedelta(days=days_ago)
+        return PollRun.objects.create(account=prod_account, source="health", started_at=started, outcome="ok")
+
+    old, recent = run(91), run(89)
+
+    assert tasks.poll_runs_prune_task.apply().get() == 1
+    assert list(PollRun.objects.all()) == [recent] and old.pk not in PollRun.objects.values_list("pk", flat=True)
