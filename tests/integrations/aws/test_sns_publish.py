@@ -3,9 +3,16 @@ import hashlib
 import pytest
 from moto import mock_aws
 
-from integrations.aws import sns
+from integrations.aws import clients, sns
 from integrations.aws.errors import AwsError
 from tests.notifications.moto_sns import received, topic_with_queue
+
+
+@pytest.fixture(autouse=True)
+def _own_boto3_session(monkeypatch):
+    # the shared session keeps the credentials it first resolved, and under mock_aws those are moto's fake ones
+    monkeypatch.setattr(clients, "_shared", [])
+
 
 ATTRIBUTES = {"severity": "SEV1", "environment": "production", "account": "", "kind": "incident"}
 

@@ -1,0 +1,72 @@
+"""What a notification says. Built once, when it is enqueued, from the ticket as it is then: a retry an hour
+later tells the same story."""
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+
+from tickets.models import Ticket
+
+from .models import Notification
+
+NOTICE = "notice"  # raised by a rule, an escalation step or a timer through notify(); the reason says which
+SUBJECT_MAX = Notification._meta.get_field("subject").max_length
+TICKET_FIELDS = ("reference", "title", "status", "severity", "queue", "environment", "account", "kind")
+
+
+def link_for(path: str) -> str:
+    return f"{getattr(settings, 'SITE_URL', '')}{path}"
+
+
+def ticket_attributes(ticket: Ticket, *, event: str) -> dict[str, str]:
+    """The facts subscribers filter on (sent as SNS message attributes) and webhooks receive."""
+    return {
+        "event": event,
+        "reference": ticket.reference,
+        "title": ticket.title,
+        "status": ticket.status,
+        "severity": ticket.severity.name,
+        "queue": ticket.queue.name,
+        "environment": ticket.environment,
+        "account": ticket.aws_account_id,
+        "kind": ticket.kind,
+    }
+
+
+def one_line(text: str, limit: int = SUBJECT_MAX) -> str:
+    line = " ".join(text.split())  # mail headers and SNS subjects take no line breaks
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def ticket_subject(ticket: Ticket, reason: str) -> str:
+    return one_line(f"[{ticket.reference} {ticket.severity.name}] {reason}: {ticket.title}")
+
+
+def ticket_body(ticket: Ticket, *, reason: str, link: str, details: str = "") -> str:
+    """Plain text for mail and SNS; the link comes early, so a body SNS has to cut keeps it."""
+    facts = [f"Severity: {ticket.severity}", f"Queue: {ticket.queue.name}", f"Status: {ticket.get_status_display()}"]
+    if ticket.environment:
+        facts.append(f"Environment: {ticket.get_environment_display()}")
+    if ticket.aws_account_id:
+        facts.append(f"AWS account: {ticket.aws_account_id}")
+    lines = [reason, "", f"{ticket.reference} · {ticket.title}", link, "", " · ".join(facts)]
+    if details:
+        lines += ["", details]
+    return "\n".join(lines)
+
+
+def webhook_payload(notification: Notification, *, sent_at: datetime) -> dict[str, Any]:
+    """The JSON a webhook receives (documented in README.md, “Notifications”)."""
+    ticket = None
+    if notification.ticket_id:
+        ticket = {f: notification.attributes.get(f, "") for f in TICKET_FIELDS} | {"link": notification.link}
+    return {
+        "event": notification.event,
+        "reason": notification.reason,
+        "subject": notification.subject,
+        "text": notification.body,
+        "ticket": ticket,
+        "sent_at": sent_at.isoformat(),
+        "notification_id": notification.pk,
+    }

@@ -1,0 +1,146 @@
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator, validate_email
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from integrations.aws.sns import TOPIC_ARN, topic_is_fifo
+from tickets.models import Queue, Severity, Ticket
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})  # plain http only here: local receivers and tests
+SECRET_MIN_LENGTH = 16
+
+
+class Channel(models.Model):
+    """Somewhere notifications go: an SNS topic, a list of email addresses, or a signed webhook."""
+
+    class Kind(models.TextChoices):
+        SNS = "sns", "Amazon SNS topic"
+        EMAIL = "email", "Email"
+        WEBHOOK = "webhook", "Webhook"
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    topic_arn = models.CharField(
+        "SNS topic ARN",
+        max_length=300,
+        blank=True,
+        validators=[RegexValidator(TOPIC_ARN, "Use an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:ops.")],
+        help_text="A FIFO topic (its name ends in .fifo) keeps each ticket's messages in order and drops repeats.",
+    )
+    email_addresses = models.TextField(blank=True, help_text="One or more addresses, separated by commas or lines.")
+    webhook_url = models.URLField("webhook URL", max_length=500, blank=True, help_text="https:// only.")
+    webhook_secret = models.CharField(
+        max_length=200, blank=True, help_text="Signs each delivery (HMAC-SHA256); the receiver checks it."
+    )
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_fifo(self) -> bool:
+        return self.kind == self.Kind.SNS and topic_is_fifo(self.topic_arn)
+
+    @property
+    def addresses(self) -> list[str]:
+        return [a.strip() for a in self.email_addresses.replace("\n", ",").split(",") if a.strip()]
+
+    @property
+    def label(self) -> str:
+        """Where it goes, in words, for the ticket timeline."""
+        return f"{self.get_kind_display()} “{self.name}”"
+
+    def clean(self) -> None:
+        required = {self.Kind.SNS: ["topic_arn"], self.Kind.EMAIL: ["email_addresses"],
+                    self.Kind.WEBHOOK: ["webhook_url", "webhook_secret"]}.get(self.kind, [])  # fmt: skip
+        errors = {field: f"A {self.get_kind_display().lower()} channel needs this." for field in required
+                  if not getattr(self, field)}  # fmt: skip
+        if self.kind == self.Kind.EMAIL:
+            for address in self.addresses:
+                try:
+                    validate_email(address)
+                except ValidationError:
+                    errors.setdefault("email_addresses", f"{address} is not an email address.")
+        if self.kind == self.Kind.WEBHOOK and self.webhook_url:
+            url = urlsplit(self.webhook_url)
+            if url.scheme != "https" and not (url.scheme == "http" and url.hostname in LOOPBACK_HOSTS):
+                errors.setdefault("webhook_url", "Webhooks go over https:// (plain http only to this machine).")
+        if self.kind == self.Kind.WEBHOOK and self.webhook_secret and len(self.webhook_secret) < SECRET_MIN_LENGTH:
+            errors.setdefault("webhook_secret", f"Use at least {SECRET_MIN_LENGTH} characters.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class QueueChannel(models.Model):
+    """A channel hears about a queue's tickets: their creation, escalations, SLA breaches and AWS cases."""
+
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="queue_links")
+    min_severity = models.ForeignKey(
+        Severity,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="from severity",
+        help_text="Only tickets of this severity or more severe; empty for all.",
+    )
+
+    class Meta:
+        verbose_name = "queue channel"
+        constraints = [models.UniqueConstraint(fields=["queue", "channel"], name="queue_channel_once")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} hears {self.queue}"
+
+
+class Notification(models.Model):
+    """The outbox: written in the transaction of the change it tells about, delivered after, retried until sent."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    key = models.CharField(max_length=300, unique=True, help_text="The cause and target: one notification each.")
+    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    email = models.EmailField(blank=True, help_text="A person's address, for mail to them rather than to a channel.")
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(max_length=30, help_text="What happened: a timeline event kind, or “notice”.")
+    reason = models.CharField(max_length=300)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    link = models.CharField(max_length=500, blank=True)
+    attributes = models.JSONField(default=dict, blank=True, help_text="The ticket as it was; SNS attributes.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="When the sweep re-sends it if pending.")
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(channel__isnull=False, email="") | Q(channel__isnull=True) & ~Q(email=""),
+                name="notification_one_target",
+            )
+        ]
+        indexes = [
+            # the sweep's query, over pending rows only: sent ones pile up, pending ones stay few
+            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="notification_due"),
+            models.Index(fields=["status", "-id"], name="notification_status_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.target_label}"
+
+    @property
+    def target_label(self) -> str:
+        return self.channel.label if self.channel_id else f"Email to {self.email}"

@@ -1,0 +1,86 @@
+"""What people hear without configuring anything. Every ticket change is one TicketEvent, created inside the
+change's transaction, so the notifications it causes commit with it.
+
+This runs inside every ticket change: kinds nobody hears about (``notified`` among them, so a delivery attempt
+never causes another) return before any query, and the others cost a constant few."""
+
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from tickets.models import Ticket, TicketEvent
+
+from . import selectors
+from .services import ticket_notify
+
+E = TicketEvent.Kind
+FOLLOWERS_HEAR = frozenset({Ticket.Status.RESOLVED, Ticket.Status.WAITING_REQUESTER})
+
+
+def _by(event: TicketEvent) -> str:
+    return f" by {event.actor.display_name}" if event.actor_id else ""
+
+
+def _tell(event: TicketEvent, reason: str, *, channels=(), users=(), details: str = "") -> None:
+    ticket_notify(ticket=event.ticket, event=event.kind, reason=reason, key=f"event:{event.pk}", channels=channels,
+                  users=users, details=details)  # fmt: skip
+
+
+def _assignee_unless_actor(event: TicketEvent) -> list:
+    ticket = event.ticket
+    return [ticket.assignee] if ticket.assignee_id and ticket.assignee_id != event.actor_id else []
+
+
+def _created(event: TicketEvent) -> None:
+    ticket = event.ticket
+    _tell(event, "New ticket", channels=None, users=_assignee_unless_actor(event), details=ticket.description)
+
+
+def _assigned(event: TicketEvent) -> None:
+    if assignee := _assignee_unless_actor(event):
+        _tell(event, f"Assigned to you{_by(event)}", users=assignee)
+
+
+def _commented(event: TicketEvent) -> None:
+    if event.is_internal:
+        return  # internal notes stay on the timeline: requesters must never get them
+    followers = selectors.ticket_followers(event.ticket, actor_id=event.actor_id)
+    _tell(event, f"New comment{_by(event)}", users=followers, details=event.comment.body)
+
+
+def _status_changed(event: TicketEvent) -> None:
+    if event.ticket.status in FOLLOWERS_HEAR:  # the ticket as this change left it
+        followers = selectors.ticket_followers(event.ticket, actor_id=event.actor_id)
+        _tell(event, f"{event.data['after']}{_by(event)}", users=followers, details=event.data.get("note", ""))
+
+
+def _escalated(event: TicketEvent) -> None:
+    to = f" to {event.data['to']}" if event.data.get("to") else ""
+    _tell(event, f"Escalated{to} (level {event.data['level']})", channels=None, details=event.data.get("reason", ""))
+
+
+def _sla_breached(event: TicketEvent) -> None:
+    _tell(event, f"SLA breached: {event.data['target']} was due {event.data['due_at']}", channels=None)
+
+
+def _aws_case(event: TicketEvent) -> None:
+    case = f" {event.data['case_id']}" if event.data.get("case_id") else ""
+    _tell(event, f"AWS Support case{case}: {event.data['summary']}", channels=None,
+          details="\n".join(event.data.get("lines", [])))  # fmt: skip
+
+
+BASELINE = {
+    E.CREATED: _created,
+    E.ASSIGNED: _assigned,
+    E.COMMENTED: _commented,
+    E.STATUS_CHANGED: _status_changed,
+    E.ESCALATED: _escalated,
+    E.SLA_BREACHED: _sla_breached,
+    E.AWS_CASE: _aws_case,
+}
+
+
+@receiver(post_save, sender=TicketEvent, dispatch_uid="notifications.ticket_event")
+def ticket_event_notify(sender, instance: TicketEvent, created: bool, raw: bool = False, **kwargs) -> None:
+    tell = BASELINE.get(instance.kind)
+    if tell is not None and created and not raw:
+        tell(instance)

@@ -1,0 +1,15 @@
+"""How often and how long a notification is tried: shared by the task (Celery's backoff) and the sweep."""
+
+from datetime import timedelta
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE_SECONDS = 5  # 5, 10, 20 … between attempts: about 20 minutes before a notification fails
+BACKOFF_MAX_SECONDS = 600
+# A pending row untouched this long after it was due is re-queued by the sweep: longer than a busy queue makes
+# a task wait, far shorter than the hour the broker takes to redeliver a dead worker's task.
+SWEEP_AFTER = timedelta(minutes=5)
+
+
+def backoff(attempts: int) -> timedelta:
+    """The longest the task waits before attempt ``attempts + 1`` (Celery's full-jitter exponential backoff)."""
+    return timedelta(seconds=min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempts - 1)))

@@ -1,0 +1,102 @@
+"""One sender per channel kind. Each returns what the far end said, or raises a DeliveryError that says whether
+trying again could help."""
+
+import hashlib
+import hmac
+import json
+import smtplib
+from datetime import datetime
+
+import requests
+from django.core.mail import send_mail
+
+from integrations.aws.errors import RETRYABLE, AwsError
+from integrations.aws.sns import sns_publish
+
+from .messages import webhook_payload
+from .models import Channel, Notification
+
+WEBHOOK_TIMEOUT = (5, 15)  # seconds to connect, to answer: a slow receiver holds a worker and the row's lock
+ERROR_BODY_BYTES = 300  # of a refusing receiver's answer, kept with the error
+FIFO_GROUP_WITHOUT_TICKET = "supportdesk"
+
+
+class DeliveryError(Exception):
+    """str() is a sentence for the ticket timeline and the admin list."""
+
+
+class RetryableDeliveryError(DeliveryError):
+    """The far end is down, slow or throttling: trying later may work."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """The far end refused this message: sending it again would be refused again."""
+
+
+def send(notification: Notification, *, now: datetime) -> str:
+    channel = notification.channel
+    if channel is None:
+        return _mail(notification, [notification.email])
+    if not channel.enabled:
+        raise PermanentDeliveryError("The channel was disabled before this was sent.")
+    if channel.kind == Channel.Kind.SNS:
+        return _sns(notification, channel)
+    if channel.kind == Channel.Kind.EMAIL:
+        return _mail(notification, channel.addresses)
+    return _webhook(notification, channel, now=now)
+
+
+def _sns(notification: Notification, channel: Channel) -> str:
+    try:
+        message_id = sns_publish(
+            topic_arn=channel.topic_arn,
+            subject=notification.subject,
+            message=notification.body,
+            attributes=notification.attributes,
+            group_id=notification.attributes.get("reference") or FIFO_GROUP_WITHOUT_TICKET,
+            dedup_id=notification.key,
+        )
+    except RETRYABLE as exc:
+        raise RetryableDeliveryError(str(exc)) from exc
+    except AwsError as exc:
+        raise PermanentDeliveryError(str(exc)) from exc
+    return f"SNS message {message_id}"
+
+
+def _mail(notification: Notification, recipients: list[str]) -> str:
+    try:
+        send_mail(notification.subject, notification.body, None, recipients)
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise PermanentDeliveryError(f"The mail server refused {', '.join(exc.recipients)}.") from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise RetryableDeliveryError(f"The mail server could not take it: {exc}") from exc
+    return f"Mail to {', '.join(recipients)} handed to the mail server"
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The X-Supportdesk-Signature header: an HMAC-SHA256 of the raw body, in hex."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _webhook(notification: Notification, channel: Channel, *, now: datetime) -> str:
+    body = json.dumps(webhook_payload(notification, sent_at=now), separators=(",", ":")).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Supportdesk",
+        "X-Supportdesk-Signature": signature(channel.webhook_secret, body),
+        "X-Supportdesk-Delivery": notification.key,  # the same on every retry: receivers drop repeats by it
+    }
+    try:
+        # no redirects: a redirect would carry the signed body somewhere nobody configured
+        with requests.post(channel.webhook_url, data=body, headers=headers, timeout=WEBHOOK_TIMEOUT,
+                           allow_redirects=False, stream=True) as response:  # fmt: skip
+            status = response.status_code
+            answer = b"" if 200 <= status < 300 else response.raw.read(ERROR_BODY_BYTES, decode_content=True)
+    except requests.RequestException as exc:  # refused, timed out, cut off: the URL itself was checked when saved
+        raise RetryableDeliveryError(f"The webhook could not be reached: {exc.__class__.__name__}.") from exc
+    if 200 <= status < 300:
+        return f"HTTP {status}"
+    said = f"HTTP {status}: {answer.decode(errors='replace').strip()}".rstrip(": ")
+    if status in (408, 429) or status >= 500:
+        raise RetryableDeliveryError(f"The webhook answered {said}.")
+    raise PermanentDeliveryError(f"The webhook refused it with {said}.")

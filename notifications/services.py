@@ -1,0 +1,192 @@
+"""Writes: enqueue notifications with the change that causes them, deliver each once, re-send what was left.
+
+notify() and notify_people() join the caller's transaction; delivery, the sweep and retries are one transaction each.
+"""
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from tickets import timeline
+from tickets.models import Ticket
+
+from . import selectors, senders, tasks
+from .messages import NOTICE, link_for, one_line, ticket_attributes, ticket_body, ticket_subject
+from .models import Channel, Notification
+from .retries import MAX_ATTEMPTS, SWEEP_AFTER, backoff
+from .senders import DeliveryError, RetryableDeliveryError
+
+log = logging.getLogger(__name__)
+
+SWEEP_BATCH = 1000
+KEY_MAX = Notification._meta.get_field("key").max_length - 40  # room for ":channel:<id>" or ":user:<id>"
+S = Notification.Status
+
+
+def notify(
+    *,
+    ticket: Ticket,
+    reason: str,
+    key: str,
+    channels: Iterable[Channel] | None = None,
+    users: Iterable = (),
+    link_path: str | None = None,
+) -> int:
+    """Tell the ticket's queue channels (or the channels given) and these people; returns how many were enqueued.
+
+    Call inside the transaction of the change: the notifications commit with it or not at all. ``key`` names
+    the cause (say ``f"rule:{rule.pk}:ticket:{ticket.pk}"``): calling again with the same key enqueues nothing.
+    """
+    return ticket_notify(ticket=ticket, event=NOTICE, reason=reason, key=key, channels=channels, users=users,
+                         link_path=link_path)  # fmt: skip
+
+
+def ticket_notify(
+    *,
+    ticket: Ticket,
+    event: str,
+    reason: str,
+    key: str,
+    channels: Iterable[Channel] | None,
+    users: Iterable,
+    link_path: str | None = None,
+    details: str = "",
+) -> int:
+    """notify(), naming the event (a timeline kind) and adding details (a comment, a note) to the body."""
+    if channels is None:
+        channels = selectors.queue_channels(ticket)
+    link = link_for(link_path or ticket.get_absolute_url())
+    message = {
+        "ticket": ticket,
+        "event": event,
+        "reason": one_line(reason, limit=Notification._meta.get_field("reason").max_length),
+        "subject": ticket_subject(ticket, reason),
+        "body": ticket_body(ticket, reason=reason, link=link, details=details),
+        "link": link,
+        "attributes": ticket_attributes(ticket, event=event),
+    }
+    return _enqueue(key=key, channels=channels, users=users, message=message)
+
+
+def notify_people(*, users: Iterable, subject: str, body: str, key: str) -> int:
+    """Mail not about one ticket (a KPI target missed, say); like notify(), inside the caller's transaction."""
+    message = {"event": NOTICE, "reason": one_line(subject), "subject": one_line(subject), "body": body,
+               "attributes": {"event": NOTICE}}  # fmt: skip
+    return _enqueue(key=key, channels=(), users=users, message=message)
+
+
+def _enqueue(*, key: str, channels: Iterable[Channel], users: Iterable, message: dict) -> int:
+    if len(key) > KEY_MAX:
+        raise ValueError(f"Notification keys are at most {KEY_MAX} characters: {key[:40]}…")
+    now = timezone.now()
+    targets = {f"channel:{c.pk}": {"channel": c} for c in channels if c.enabled}
+    targets |= {f"user:{u.pk}": {"email": u.email} for u in users if u.is_active and u.email}
+    rows = [
+        Notification(key=f"{key}:{target}", **to, **message, created_at=now, next_attempt_at=now + SWEEP_AFTER)
+        for target, to in targets.items()
+    ]
+    ids = _insert_new(rows) if rows else []
+    if ids:
+        _deliver_after_commit(ids)
+    return len(ids)
+
+
+def _insert_new(rows: list[Notification]) -> list[int]:
+    """One INSERT … ON CONFLICT (key) DO NOTHING RETURNING id: the ids of the rows new here. A key already
+    written, even by a concurrent transaction (which this waits for), is skipped rather than an IntegrityError
+    that would abort the caller's transaction. Django's bulk_create returns no ids when it ignores conflicts."""
+    fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(rows))
+    sql = (
+        f"INSERT INTO {quote(Notification._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES {values} ON CONFLICT ({quote('key')}) DO NOTHING RETURNING {quote('id')}"
+    )
+    params = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for row in rows for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def _deliver_after_commit(ids: list[int]) -> None:
+    # robust: a broker outage must not undo the change; the sweep sends these later. A lambda, not a partial:
+    # Django logs a failed robust callback by its __qualname__, which a partial lacks (an AttributeError instead).
+    transaction.on_commit(lambda: _deliver_soon(ids), robust=True)
+
+
+def _deliver_soon(ids: list[int]) -> None:
+    for pk in ids:
+        # no publish retries: with the broker down the change must not hang; the sweep re-queues
+        tasks.notification_deliver_task.apply_async((pk,), retry=False)
+
+
+def notification_deliver(*, notification_id: int) -> str:
+    """Send one pending notification and record the attempt; returns sent, retrying, failed or skipped.
+
+    The row stays locked while it goes, so a second worker skips it, and only a pending row is sent: a re-run
+    sends nothing twice. A crash after sending and before commit leaves it pending, and the sweep sends it again;
+    FIFO topics drop that repeat by its dedup id (the key), webhooks get the same X-Supportdesk-Delivery.
+    Raises RetryableDeliveryError after recording such a failure, so the task retries with backoff."""
+    with transaction.atomic():
+        pending = Notification.objects.filter(pk=notification_id, status=S.PENDING)
+        row = pending.select_for_update(skip_locked=True, of=("self",)).select_related("channel", "ticket").first()
+        if row is None:
+            return "skipped"  # sent, failed, gone, or being sent by another worker right now
+        now = timezone.now()
+        detail, error = "", None
+        try:
+            detail = senders.send(row, now=now)
+        except DeliveryError as exc:
+            error = exc
+        except Exception as exc:  # a bug in one channel counts as an attempt, or the sweep would resend it forever
+            log.exception("Notification %s to %s failed unexpectedly", row.pk, row.target_label)
+            error = RetryableDeliveryError(f"Unexpected error: {exc!r}")
+        outcome = _attempt_record(row, detail=detail, error=error, now=now)
+    if outcome == "retrying":
+        raise error
+    return outcome
+
+
+def _attempt_record(row: Notification, *, detail: str, error: DeliveryError | None, now: datetime) -> str:
+    row.attempts += 1
+    if error is None:
+        row.status, row.sent_at, row.next_attempt_at, row.last_error = S.SENT, now, None, ""
+        outcome = "sent"
+    elif isinstance(error, RetryableDeliveryError) and row.attempts < MAX_ATTEMPTS:
+        row.next_attempt_at, row.last_error = now + backoff(row.attempts) + SWEEP_AFTER, str(error)
+        outcome, detail = "retrying", f"{error} Attempt {row.attempts} of {MAX_ATTEMPTS}; trying again."
+    else:
+        row.status, row.next_attempt_at, row.last_error = S.FAILED, None, str(error)
+        outcome, detail = "failed", f"{error} Attempt {row.attempts} of {MAX_ATTEMPTS}; given up."
+    row.save(update_fields=["attempts", "status", "sent_at", "next_attempt_at", "last_error"])
+    if row.ticket_id:
+        timeline.notified(ticket=row.ticket, channel=row.target_label, outcome=outcome, detail=detail)
+    return outcome
+
+
+def notifications_sweep(*, now: datetime | None = None) -> int:
+    """Re-queue pending notifications past due: a worker died holding them, or the broker was down when they were
+    written. Each is pushed SWEEP_AFTER ahead so the next sweep leaves it to the task queued now."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = Notification.objects.filter(status=S.PENDING, next_attempt_at__lte=now).order_by("next_attempt_at")
+        # skip_locked: a row being delivered right now is not due
+        ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:SWEEP_BATCH])
+        Notification.objects.filter(pk__in=ids).update(next_attempt_at=now + SWEEP_AFTER)
+    _deliver_soon(ids)
+    return len(ids)
+
+
+@transaction.atomic
+def notifications_retry(*, ids: Iterable[int]) -> int:
+    """Another full set of attempts for failed notifications (the admin's Retry); returns how many."""
+    now = timezone.now()
+    failed = Notification.objects.filter(pk__in=list(ids), status=S.FAILED).select_for_update()
+    retried = [row.pk for row in failed.only("pk")]
+    Notification.objects.filter(pk__in=retried).update(status=S.PENDING, attempts=0, next_attempt_at=now + SWEEP_AFTER)
+    if retried:
+        _deliver_after_commit(retried)
+    return len(retried)
