@@ -1,0 +1,106 @@
+"""Channels and which queues they hear are configured here; notifications are read here and retried when failed."""
+
+from functools import partial
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from tickets.filters import reference_number
+
+from . import services
+from .models import Channel, Notification, QueueChannel
+
+SECRET_SHOWN = 4  # trailing characters of a webhook secret the admin shows, to tell secrets apart
+
+
+class ChannelForm(forms.ModelForm):
+    # never rendered back (render_value=False); left empty, the stored secret stays
+    webhook_secret = forms.CharField(
+        required=False, strip=False, widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"})
+    )
+
+    class Meta:
+        model = Channel
+        fields = ["name", "kind", "topic_arn", "email_addresses", "webhook_url", "webhook_secret", "enabled"]
+        field_classes = {"webhook_url": partial(forms.URLField, assume_scheme="https")}  # webhooks go over https
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        stored = self.instance.webhook_secret
+        kept = f"A secret ending in …{stored[-SECRET_SHOWN:]} is stored; leave empty to keep it. " if stored else ""
+        self.fields["webhook_secret"].help_text = kept + Channel._meta.get_field("webhook_secret").help_text
+
+    def clean_webhook_secret(self) -> str:
+        return self.cleaned_data["webhook_secret"] or self.instance.webhook_secret
+
+
+class QueueChannelInline(admin.TabularInline):
+    model = QueueChannel
+    extra = 1
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    form = ChannelForm
+    list_display = ["name", "kind", "destination", "enabled"]
+    list_filter = ["kind", "enabled"]
+    search_fields = ["name", "topic_arn", "email_addresses", "webhook_url"]
+    inlines = [QueueChannelInline]
+
+    @admin.display(description="goes to")
+    def destination(self, channel: Channel) -> str:
+        return channel.topic_arn or channel.email_addresses or channel.webhook_url
+
+
+@admin.register(QueueChannel)
+class QueueChannelAdmin(admin.ModelAdmin):
+    list_display = ["queue", "channel", "min_severity"]
+    list_filter = ["queue", "channel"]
+    list_select_related = ["queue", "channel", "min_severity"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """The outbox, read-only: each attempt is also on the ticket's timeline."""
+
+    list_display = ["id", "created_at", "ticket_reference", "target", "subject", "status", "attempts",
+                    "next_attempt_at", "sent_at", "last_error"]  # fmt: skip
+    list_filter = ["status", "channel", "event"]
+    list_select_related = ["channel"]
+    search_fields = ["key", "subject"]
+    search_help_text = "A ticket reference (SD-42), or words from the subject or key."
+    actions = ["retry"]
+    show_full_result_count = False
+    ordering = ["-id"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="ticket", ordering="ticket_id")
+    def ticket_reference(self, row: Notification) -> str:
+        return row.attributes.get("reference", "—")  # as it was sent, without reading the ticket
+
+    @admin.display(description="to")
+    def target(self, row: Notification) -> str:
+        return row.target_label
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        number = reference_number(search_term.strip())
+        if number is not None:  # the ticket's index, not a scan of every subject
+            return queryset.filter(ticket_id=number), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.action(description="Retry the selected failed notifications", permissions=["retry"])
+    def retry(self, request: HttpRequest, queryset: QuerySet) -> None:
+        retried = services.notifications_retry(ids=queryset.values_list("pk", flat=True))
+        skipped = queryset.count() - retried
+        note = f"; {skipped} selected were not failed and were left alone" if skipped else ""
+        self.message_user(request, f"{retried} failed notification(s) queued for another try{note}.", messages.SUCCESS)
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("notifications.change_notification")
