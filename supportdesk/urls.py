@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/", include("supportdesk.api_urls")),
     path("", include("accounts.urls")),
     path("", include("integrations.urls")),
+    path("", include("escalation.urls")),
     path("", include("tickets.urls")),
 ]
 

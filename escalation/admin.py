@@ -1,0 +1,126 @@
+"""Configuration in the Django admin: calendars, SLA policies, escalation policies, on-call rotations."""
+
+from datetime import time
+from itertools import pairwise
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from .calendars import MIDNIGHT
+from .models import (
+    BusinessCalendar,
+    EscalationPolicy,
+    EscalationStep,
+    Holiday,
+    OnCallMember,
+    OnCallOverride,
+    OnCallRotation,
+    SlaPolicy,
+    TicketEscalation,
+    Weekday,
+    WorkingHours,
+)
+from .selectors import rotations_with_shifts
+
+
+class WorkingHoursFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        spans = sorted(
+            (d["weekday"], d["opens"], time.max if d["closes"] == MIDNIGHT else d["closes"])
+            for d in (form.cleaned_data for form in self.forms)
+            if d and not d.get("DELETE") and {"weekday", "opens", "closes"} <= d.keys()
+        )
+        for (day, _, closes), (next_day, opens, _) in pairwise(spans):
+            if day == next_day and opens < closes:
+                raise ValidationError(f"{Weekday(day).label}: working hours overlap; make them one span or two apart.")
+
+
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    formset = WorkingHoursFormSet
+    extra = 0
+    min_num = 1  # a calendar with no hours would never reach a due time
+    validate_min = True
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ["name", "time_zone"]
+    search_fields = ["name"]
+    inlines = [WorkingHoursInline, HolidayInline]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "calendar", "acknowledge_within", "resolve_within", "warn_at", "escalation_policy"]
+    list_filter = ["severity", "queue"]
+    list_select_related = ["severity", "queue", "calendar", "escalation_policy"]
+    autocomplete_fields = ["calendar", "escalation_policy"]
+
+
+class EscalationStepInline(admin.TabularInline):
+    model = EscalationStep
+    extra = 0
+    min_num = 1
+    ordering = ["position"]
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(admin.ModelAdmin):
+    list_display = ["name", "description"]
+    search_fields = ["name"]
+    inlines = [EscalationStepInline]
+
+
+@admin.register(TicketEscalation)
+class TicketEscalationAdmin(admin.ModelAdmin):
+    """Read-only: escalations start and stop through the services (a breach, a rule, an acknowledgement)."""
+
+    list_display = ["ticket", "policy", "next_step", "next_at", "started_at", "stopped_at", "stop_reason"]
+    list_select_related = ["ticket", "policy"]
+    list_filter = ["policy"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class OnCallMemberInline(admin.TabularInline):
+    model = OnCallMember
+    extra = 0
+    ordering = ["position"]
+    autocomplete_fields = ["user"]
+
+
+class OnCallOverrideInline(admin.TabularInline):
+    model = OnCallOverride
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(OnCallRotation)
+class OnCallRotationAdmin(admin.ModelAdmin):
+    list_display = ["queue", "time_zone", "handoff_weekday", "handoff_time", "on_call_now"]
+    list_select_related = ["queue"]
+    inlines = [OnCallMemberInline, OnCallOverrideInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OnCallRotation]:
+        return rotations_with_shifts(super().get_queryset(request), now=timezone.now())
+
+    @admin.display(description="On call now")
+    def on_call_now(self, rotation: OnCallRotation) -> str:
+        person = rotation.on_call_at(timezone.now())
+        return person.display_name if person else "—"

@@ -1,0 +1,403 @@
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
+from uuid import uuid4
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from notifications.models import Channel
+from rules.models import CASE_SEVERITIES
+from tickets.models import Queue, Severity
+
+from .calendars import MIDNIGHT, WorkingWeek, instant
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+at_least_a_minute = MinValueValidator(timedelta(minutes=1), "Use at least one minute.")
+not_negative = MinValueValidator(timedelta(0), "A delay cannot be negative.")
+
+
+def validate_time_zone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"“{name}” is not a time zone; use an IANA name such as Europe/London.") from exc
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class BusinessCalendar(models.Model):
+    """When a team works: hours per weekday in one time zone, minus holidays. SLA clocks run only then."""
+
+    name = models.CharField(max_length=80, unique=True)
+    time_zone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_time_zone], help_text="An IANA name, e.g. Europe/London."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.time_zone})"
+
+    def working_week(self) -> WorkingWeek:
+        """Reads hours and holidays through prefetches when the caller made them."""
+        hours: dict[int, list] = {}
+        for row in sorted(self.hours.all(), key=lambda r: (r.weekday, r.opens)):
+            hours.setdefault(row.weekday, []).append((row.opens, row.closes))
+        return WorkingWeek(
+            zone=ZoneInfo(self.time_zone),
+            hours={day: tuple(spans) for day, spans in hours.items()},
+            holidays=frozenset(h.date for h in self.holidays.all()),
+        )
+
+
+class WorkingHours(models.Model):
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens = models.TimeField()
+    closes = models.TimeField(help_text="00:00 means midnight at the end of the day.")
+
+    class Meta:
+        ordering = ["weekday", "opens"]
+        verbose_name_plural = "working hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes__gt=F("opens")) | Q(closes=MIDNIGHT),
+                name="working_hours_close_after_open",
+                violation_error_message="Working hours must end after they start (00:00 for midnight).",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M} to {self.closes:%H:%M}"
+
+
+class Holiday(models.Model):
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=80, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["calendar", "date"],
+                name="holiday_once_per_calendar",
+                violation_error_message="This date is already a holiday in this calendar.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}".strip()
+
+
+class EscalationPolicy(models.Model):
+    """Who hears about a ticket, and when, until someone acknowledges it."""
+
+    name = models.CharField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "escalation policies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EscalationStep(models.Model):
+    class Action(models.TextChoices):
+        NOTIFY_ASSIGNEE = "notify_assignee", "Notify the assignee"
+        NOTIFY_ONCALL = "notify_oncall", "Notify the queue's on-call"
+        NOTIFY_MANAGERS = "notify_managers", "Notify the queue's managers"
+        NOTIFY_CHANNEL = "notify_channel", "Notify a channel"
+        OPEN_AWS_CASE = "open_aws_case", "Open an AWS Support case"
+
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    delay = models.DurationField(
+        default=timedelta(0), validators=[not_negative], help_text="After the previous step (or the start)."
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    channel = models.ForeignKey(
+        Channel, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="For a channel step."
+    )
+    aws_severity = models.CharField(
+        "AWS severity", max_length=10, choices=CASE_SEVERITIES, blank=True,
+        help_text="The most an AWS Support case step asks for; opened at the highest the account's plan allows.",
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["policy", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "position"],
+                name="escalation_step_position_once",
+                violation_error_message="Two steps of a policy cannot share a position.",
+            ),
+            models.CheckConstraint(
+                condition=Q(delay__gte=timedelta(0)),
+                name="escalation_step_delay_not_negative",
+                violation_error_message="A delay cannot be negative.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.get_action_display()} after {self.delay}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.action == self.Action.OPEN_AWS_CASE and not self.aws_severity:
+            errors["aws_severity"] = "Choose the severity to ask AWS for."
+        if self.action != self.Action.OPEN_AWS_CASE and self.aws_severity:
+            errors["aws_severity"] = "Only an AWS Support case step has a severity."
+        if self.action == self.Action.NOTIFY_CHANNEL and not self.channel_id:
+            errors["channel"] = "Choose the channel to notify."
+        if self.action != self.Action.NOTIFY_CHANNEL and self.channel_id:
+            errors["channel"] = "Only a channel step has a channel."
+        if errors:
+            raise ValidationError(errors)
+
+
+class SlaPolicy(models.Model):
+    """Targets for a severity, in one queue or in any; the queue's own policy wins over the general one."""
+
+    severity = models.ForeignKey(Severity, on_delete=models.CASCADE, related_name="+")
+    queue = models.ForeignKey(
+        Queue, null=True, blank=True, on_delete=models.CASCADE, related_name="+", help_text="Empty: any queue."
+    )
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sla_policies",
+        help_text="Empty: the clock runs 24x7.",
+    )
+    acknowledge_within = models.DurationField(validators=[at_least_a_minute], help_text="e.g. 00:30:00")
+    resolve_within = models.DurationField(validators=[at_least_a_minute], help_text="e.g. 2 days, 00:00:00")
+    warn_at = models.PositiveSmallIntegerField(
+        default=80,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text="Warn when this percent of the time has passed.",
+    )
+    escalation_policy = models.ForeignKey(
+        EscalationPolicy,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sla_policies",
+        help_text="Started when a target is breached.",
+    )
+
+    class Meta:
+        verbose_name = "SLA policy"
+        verbose_name_plural = "SLA policies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["severity", "queue"],
+                condition=Q(queue__isnull=False),
+                name="sla_policy_once_per_severity_queue",
+                violation_error_message="This queue already has a policy for this severity.",
+            ),
+            models.UniqueConstraint(
+                fields=["severity"],
+                condition=Q(queue__isnull=True),
+                name="sla_policy_once_per_severity",
+                violation_error_message="There is already a policy for this severity in any queue.",
+            ),
+            models.CheckConstraint(
+                condition=Q(warn_at__gte=1, warn_at__lte=99),
+                name="sla_policy_warn_at_percent",
+                violation_error_message="Warn at a percent between 1 and 99.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.severity.name} in {self.queue.name if self.queue_id else 'any queue'}"
+
+
+class Target(models.TextChoices):
+    RESPONSE = "response", "Response"
+    RESOLUTION = "resolution", "Resolution"
+
+
+class TicketSlaState(models.Model):
+    """The SLA clock's bookkeeping for one ticket: when to warn, what was recorded, when to look next.
+
+    Due times stay on the ticket, where pages and filters read them. `next_check_at` is the earliest warning or
+    breach still to record, so the sweep reads only the tickets that have something due.
+    """
+
+    ticket = models.OneToOneField("tickets.Ticket", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    policy = models.ForeignKey(SlaPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    response_warn_at = models.DateTimeField(null=True, blank=True)
+    resolution_warn_at = models.DateTimeField(null=True, blank=True)
+    response_warned_at = models.DateTimeField(null=True, blank=True)
+    response_breached_at = models.DateTimeField(null=True, blank=True)
+    resolution_warned_at = models.DateTimeField(null=True, blank=True)
+    resolution_breached_at = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "ticket SLA state"
+        indexes = [
+            models.Index(fields=["next_check_at"], condition=Q(next_check_at__isnull=False), name="sla_state_next")
+        ]
+
+    def __str__(self) -> str:
+        return f"SLA of ticket {self.ticket_id}"
+
+
+class TicketEscalation(models.Model):
+    """A ticket's run through an escalation policy. The token changes at every step, so a step queued twice (a
+    redelivered task, the sweep and the timer at once) finds it stale and exits."""
+
+    ticket = models.OneToOneField("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=200)
+    next_step = models.PositiveSmallIntegerField(default=0, help_text="How many steps have run.")
+    token = models.UUIDField(default=uuid4)
+    next_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    stop_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["next_at"], name="escalation_next_at", condition=Q(stopped_at__isnull=True))]
+
+    def __str__(self) -> str:
+        return f"{self.policy} for ticket {self.ticket_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.stopped_at is None
+
+
+class OnCallRotation(models.Model):
+    """A queue's on-call: its members in turn, one week each, handing over at a set weekday and time."""
+
+    queue = models.OneToOneField(Queue, on_delete=models.CASCADE, related_name="oncall_rotation")
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    handoff_weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, default=Weekday.MONDAY)
+    handoff_time = models.TimeField(default=time(9))
+    start_date = models.DateField(help_text="The first handoff, to the first member; on the handoff weekday.")
+
+    class Meta:
+        ordering = ["queue__name"]
+        verbose_name = "on-call rotation"
+
+    def __str__(self) -> str:
+        return f"On-call for {self.queue}"
+
+    def clean(self) -> None:
+        if self.start_date and self.start_date.weekday() != self.handoff_weekday:
+            day = Weekday(self.handoff_weekday).label
+            raise ValidationError({"start_date": f"The first handoff must be on a {day}, the handoff weekday."})
+
+    # The methods below read members and overrides through prefetches when the caller made them.
+
+    def _handoff_before(self, at: datetime) -> datetime:
+        zone = ZoneInfo(self.time_zone)
+        day = at.astimezone(zone).date()
+        day -= timedelta(days=(day.weekday() - self.handoff_weekday) % 7)
+        handoff = instant(day, self.handoff_time, zone)
+        # Whole local weeks, not 168 hours: the handoff stays at its wall-clock time across a change of clocks.
+        return handoff if handoff <= at else instant(day - timedelta(days=7), self.handoff_time, zone)
+
+    def _next_handoff(self, at: datetime) -> datetime:
+        zone = ZoneInfo(self.time_zone)
+        day = self._handoff_before(at).astimezone(zone).date() + timedelta(days=7)
+        return instant(day, self.handoff_time, zone)
+
+    def _scheduled(self, at: datetime) -> "User | None":
+        members = list(self.members.all())
+        weeks = (self._handoff_before(at).astimezone(ZoneInfo(self.time_zone)).date() - self.start_date).days // 7
+        if not members or weeks < 0:
+            return None
+        return members[weeks % len(members)].user
+
+    def on_call_at(self, at: datetime) -> "User | None":
+        """The person on call at a moment: an override covering it (the latest to start), else the rotation's."""
+        covering = [o for o in self.overrides.all() if o.starts_at <= at < o.ends_at]
+        if covering:
+            return max(covering, key=lambda o: o.starts_at).user
+        return self._scheduled(at)
+
+    def _next_change(self, at: datetime) -> datetime:
+        """The next moment someone else may take over: a handoff, or an override starting or ending."""
+        edges = [self._next_handoff(at)]
+        edges += [edge for o in self.overrides.all() for edge in (o.starts_at, o.ends_at) if edge > at]
+        return min(edges)
+
+    def handover_after(self, at: datetime) -> "tuple[User | None, datetime] | None":
+        """Who takes over from the person on call at `at`, and when; None when nobody else is due."""
+        current = self.on_call_at(at)
+        moment = at
+        # Each change is a handoff or an override's edge; past them all, the whole rotation has come round.
+        for _ in range(len(self.members.all()) + 2 * len(self.overrides.all()) + 1):
+            moment = self._next_change(moment)
+            person = self.on_call_at(moment)
+            if person != current:
+                return person, moment
+        return None
+
+
+class OnCallMember(models.Model):
+    rotation = models.ForeignKey(OnCallRotation, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name = "rotation member"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rotation", "position"],
+                name="oncall_member_position_once",
+                violation_error_message="Two members cannot share a position.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.user}"
+
+
+class OnCallOverride(models.Model):
+    """Someone covering a stretch of the rotation: a swap, a holiday, a sick day."""
+
+    rotation = models.ForeignKey(OnCallRotation, on_delete=models.CASCADE, related_name="overrides")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        verbose_name = "on-call override"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="oncall_override_ends_after_start",
+                violation_error_message="An override must end after it starts.",
+            )
+        ]
+        indexes = [models.Index(fields=["rotation", "ends_at"], name="oncall_override_rotation_end")]
+
+    def __str__(self) -> str:
+        return f"{self.user} from {self.starts_at:%Y-%m-%d %H:%M}"
