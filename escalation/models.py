@@ -10,8 +10,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from integrations.models import CaseSeverity
 from notifications.models import Channel
-from rules.models import CASE_SEVERITIES
 from tickets.models import Queue, Severity
 
 from .calendars import MIDNIGHT, WorkingWeek, instant
@@ -138,7 +138,7 @@ class EscalationStep(models.Model):
         Channel, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="For a channel step."
     )
     aws_severity = models.CharField(
-        "AWS severity", max_length=10, choices=CASE_SEVERITIES, blank=True,
+        "AWS severity", max_length=10, choices=CaseSeverity.choices, blank=True,
         help_text="The most an AWS Support case step asks for; opened at the highest the account's plan allows.",
     )  # fmt: skip
 
