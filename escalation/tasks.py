@@ -3,10 +3,6 @@ the sweeps record and run only what is still due."""
 
 from celery import shared_task
 
-from integrations.aws.errors import RETRYABLE
-from integrations.services import support_case_open_automatically
-from tickets.models import Ticket
-
 from . import services
 
 
@@ -25,13 +21,3 @@ def escalation_step_task(ticket_escalation_id: int, token: str) -> str:
 def escalations_sweep_task() -> int:
     """Every minute (admin-editable in Periodic tasks): run the escalation steps whose task was lost."""
     return services.escalations_sweep()
-
-
-@shared_task(acks_late=True, autoretry_for=RETRYABLE, retry_backoff=True, max_retries=8)
-def escalation_case_open_task(ticket_id: int, severity: str, reason: str) -> str:
-    """Open the AWS case an escalation step asked for; the cases service refuses a second case for the ticket."""
-    ticket = Ticket.objects.filter(pk=ticket_id).first()
-    if ticket is None:
-        return "skipped: ticket gone"
-    case = support_case_open_automatically(ticket=ticket, wanted_severity=severity, reason=reason)
-    return (case.case_id or "opening") if case else "not opened"

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from celery import shared_task
 from django.core.cache import cache
 
+from tickets.models import Ticket
+
 from . import services
 from .aws.errors import RETRYABLE
 from .models import ApiState, AwsAccount, SupportCase
@@ -112,3 +114,14 @@ def support_cases_sync_all_task() -> int:
 def poll_runs_prune_task() -> int:
     """Daily: poll records older than 90 days go (every poll of every account leaves one)."""
     return services.poll_runs_prune()
+
+
+@shared_task(**_RETRY)
+def support_case_open_automatically_task(ticket_id: int, severity: str, reason: str) -> str:
+    """Open the AWS case a rule or an escalation step asked for, after the change that asked committed; the cases
+    service refuses a second case for the ticket, so a re-run opens nothing more."""
+    ticket = Ticket.objects.filter(pk=ticket_id).first()
+    if ticket is None:
+        return "skipped: ticket gone"
+    case = services.support_case_open_automatically(ticket=ticket, wanted_severity=severity, reason=reason)
+    return (case.case_id or "opening") if case else "not opened"

@@ -10,7 +10,7 @@ from .services import rule_match_count
 SETTINGS = ["name", "position", "enabled", "trigger", "stop_after"]
 CONDITIONS = ["kinds", "environments", "account_ids", "tags", "text", "min_severity", "ta_checks", "ta_categories",
               "health_services", "health_categories"]  # fmt: skip
-ACTIONS = ["set_severity", "set_queue", "add_watchers", "aws_case_severity"]
+ACTIONS = ["set_severity", "set_queue", "add_watchers", "notify_channels", "start_escalation", "aws_case_severity"]
 
 
 def _listed(text: str) -> list[str]:
@@ -52,7 +52,7 @@ class RuleAdmin(admin.ModelAdmin):
     list_display = ["name", "position", "enabled", "trigger", "set_severity", "set_queue", "aws_case_severity"]
     list_editable = ["position", "enabled"]
     list_select_related = ["set_severity", "set_queue"]
-    filter_horizontal = ["add_watchers"]
+    filter_horizontal = ["add_watchers", "notify_channels"]
     change_form_template = "admin/rules/rule/change_form.html"
     fieldsets = [
         (None, {"fields": SETTINGS}),

@@ -2,16 +2,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from escalation.models import EscalationPolicy
+from integrations.models import CaseSeverity
+from notifications.models import Channel
 from tickets.models import Queue, Severity, Ticket
-
-CASE_SEVERITIES = [
-    ("", "Do not open a case"),
-    ("low", "General guidance"),
-    ("normal", "System impaired"),
-    ("high", "Production system impaired"),
-    ("urgent", "Production system down"),
-    ("critical", "Business-critical system down"),
-]
 
 
 class Rule(models.Model):
@@ -54,8 +48,15 @@ class Rule(models.Model):
         Queue, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="route to queue"
     )
     add_watchers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    notify_channels = models.ManyToManyField(
+        Channel, blank=True, related_name="+", help_text="Told once per ticket when the rule matches it."
+    )
+    start_escalation = models.ForeignKey(
+        EscalationPolicy, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name="start escalation policy", help_text="Its steps run until someone acknowledges the ticket.",
+    )  # fmt: skip
     aws_case_severity = models.CharField(
-        "open an AWS Support case at", max_length=10, choices=CASE_SEVERITIES, blank=True,
+        "open an AWS Support case at", max_length=10, choices=CaseSeverity.choices, blank=True,
         help_text="Opened at the highest severity the account's plan allows up to this; never on Basic.",
     )  # fmt: skip
 

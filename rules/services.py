@@ -5,7 +5,10 @@ from contextvars import ContextVar
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Value
+from django.utils import timezone
 
+from escalation.services import escalation_start
+from notifications.services import notify
 from tickets import services as ticket_services
 from tickets import timeline
 from tickets.models import Ticket, Watch
@@ -24,8 +27,8 @@ def rules_enabled() -> list[Rule]:
     if rules is None:
         rules = list(
             Rule.objects.filter(enabled=True)
-            .select_related("min_severity", "set_severity", "set_queue")
-            .prefetch_related("add_watchers")
+            .select_related("min_severity", "set_severity", "set_queue", "start_escalation")
+            .prefetch_related("add_watchers", "notify_channels", "start_escalation__steps")
         )
         cache.set(_CACHE_KEY, rules, timeout=3600)
     return rules
@@ -98,10 +101,19 @@ def _act(rule: Rule, ticket: Ticket) -> list[str]:
         if user.pk not in watching:
             ticket_services.watcher_set(ticket=ticket, actor=None, user=user, watching=True)
             actions.append(f"{user.display_name} added as a watcher")
+    channels = list(rule.notify_channels.all())
+    key = f"rule:{rule.pk}:ticket:{ticket.pk}"
+    if channels and notify(ticket=ticket, reason=f"Rule “{rule.name}” matched", key=key, channels=channels):
+        actions.append(f"Notified {', '.join(c.name for c in channels)}")
+    if rule.start_escalation_id:
+        now = timezone.now()
+        run = escalation_start(ticket=ticket, policy=rule.start_escalation, reason=f"Rule “{rule.name}”", now=now)
+        if run is not None and run.started_at == now:  # not one already running
+            actions.append(f"Escalation policy “{rule.start_escalation.name}” started")
     if rule.aws_case_severity:
-        from .tasks import rule_case_open_task  # tasks import this module
+        from integrations.tasks import support_case_open_automatically_task  # integrations imports this module
 
-        args = [ticket.pk, rule.aws_case_severity, rule.name]
-        transaction.on_commit(lambda: rule_case_open_task.delay(*args), robust=True)  # AWS is called outside
+        args = [ticket.pk, rule.aws_case_severity, f"Rule “{rule.name}”"]
+        transaction.on_commit(lambda: support_case_open_automatically_task.delay(*args), robust=True)  # AWS after
         actions.append(f"AWS Support case requested (up to {rule.get_aws_case_severity_display().lower()})")
     return actions

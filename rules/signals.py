@@ -26,5 +26,6 @@ def ticket_event_recorded(sender, instance: TicketEvent, created: bool, **kwargs
 
 @receiver([post_save, post_delete], sender=Rule, dispatch_uid="rules.rule_changed")
 @receiver(m2m_changed, sender=Rule.add_watchers.through, dispatch_uid="rules.rule_watchers_changed")
+@receiver(m2m_changed, sender=Rule.notify_channels.through, dispatch_uid="rules.rule_channels_changed")
 def rule_changed(sender, **kwargs) -> None:
     forget_now_and_after_commit(rules_forget)

@@ -93,10 +93,12 @@ def _audience(step: EscalationStep, ticket: Ticket, now: datetime) -> tuple[str,
 
 def _run(run: TicketEscalation, step: EscalationStep, number: int, of: int, ticket: Ticket, now: datetime) -> None:
     if step.action == A.OPEN_AWS_CASE:
-        from ..tasks import escalation_case_open_task  # tasks import this module
+        from integrations.tasks import support_case_open_automatically_task  # integrations' tasks import services
 
         args = [ticket.pk, step.aws_severity, f"Escalation policy {run.policy.name}"]
-        transaction.on_commit(partial(escalation_case_open_task.delay, *args), robust=True)  # AWS is called after
+        transaction.on_commit(
+            partial(support_case_open_automatically_task.delay, *args), robust=True
+        )  # AWS is called after
         target, people, channels = f"AWS Support, a case up to {step.get_aws_severity_display().lower()}", [], []
     else:
         target, people, channels = _audience(step, ticket, now)

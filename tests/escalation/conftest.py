@@ -7,6 +7,7 @@ from django.db import connection
 
 from escalation import tasks
 from escalation.models import BusinessCalendar, EscalationPolicy, EscalationStep, WorkingHours
+from integrations import tasks as aws_tasks
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday morning, in London and in UTC
 
@@ -30,7 +31,7 @@ def queued_steps() -> list[tuple[int, str, float]]:
 
 def queued_cases() -> list[tuple]:
     """AWS cases the changes so far would ask for: (ticket id, severity, reason)."""
-    return [cb.args for cb in _waiting(tasks.escalation_case_open_task.delay)]
+    return [cb.args for cb in _waiting(aws_tasks.support_case_open_automatically_task.delay)]
 
 
 def calendar(name: str = "London office", zone: str = "Europe/London") -> BusinessCalendar:

@@ -6,9 +6,9 @@ from datetime import date, timedelta
 import pytest
 
 from accounts.roles import Role
-from escalation import tasks
 from escalation.models import OnCallMember, OnCallRotation, TicketEscalation
 from escalation.services import escalation_start, escalation_step, escalations_sweep
+from integrations import tasks as aws_tasks
 from integrations.models import SupportCase
 from notifications.models import Channel, Notification
 from tickets import services as ticket_services
@@ -175,7 +175,7 @@ def test_an_aws_step_opens_a_case_within_the_plan_after_the_commit(clock, settin
         escalation_step(ticket_escalation_id=run.pk, token=run.token)
         [args] = queued_cases()
         assert args == (ticket.pk, "critical", "Escalation policy Page")
-        opened = tasks.escalation_case_open_task(*args)
+        opened = aws_tasks.support_case_open_automatically_task(*args)
     case = SupportCase.objects.get(ticket=ticket)
     assert opened == case.case_id
     assert (case.severity_code, case.opened_by) == ("urgent", None)  # the most a Business plan offers

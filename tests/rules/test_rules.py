@@ -163,13 +163,15 @@ def test_trusted_advisor_and_health_sources_match_once_the_ticket_is_linked(fake
 
 def test_an_aws_case_action_is_queued_after_commit(django_capture_on_commit_callbacks, monkeypatch):
     queued = []
-    monkeypatch.setattr("rules.tasks.rule_case_open_task.delay", lambda *args: queued.append(args))
+    monkeypatch.setattr(
+        "integrations.tasks.support_case_open_automatically_task.delay", lambda *args: queued.append(args)
+    )
     _rule(name="Prod down", environments=["production"], min_severity=severity("SEV1"), aws_case_severity="urgent")
 
     with django_capture_on_commit_callbacks(execute=True):
         ticket = TicketFactory(environment="production", severity=severity("SEV1"))
 
-    assert queued == [(ticket.pk, "urgent", "Prod down")]
+    assert queued == [(ticket.pk, "urgent", "Rule “Prod down”")]
     assert _applied(ticket)[0]["actions"] == ["AWS Support case requested (up to production system down)"]
 
 
@@ -209,3 +211,24 @@ def test_the_timeline_says_which_rule_did_what_to_the_team_but_not_to_the_reques
     )
     client.force_login(requester)
     assert "Production outages" not in client.get(f"/tickets/{ticket.reference}/").content.decode()
+
+
+def test_a_rule_notifies_its_channels_once_per_ticket_and_starts_an_escalation_policy():
+    from datetime import timedelta
+
+    from escalation.models import EscalationPolicy, EscalationStep, TicketEscalation
+    from notifications.models import Channel, Notification
+
+    ops = Channel.objects.create(name="Ops mail", kind="email", email_addresses="ops@example.com")
+    policy = EscalationPolicy.objects.create(name="Page the on-call")
+    EscalationStep.objects.create(policy=policy, position=1, delay=timedelta(minutes=5), action="notify_assignee")
+    rule = _rule(name="Sev1 production", trigger="changed", environments=["production"], start_escalation=policy)
+    rule.notify_channels.set([ops])
+    ticket = TicketFactory(environment="production")
+
+    ticket_services.ticket_update(ticket=ticket, actor=UserFactory(role=Role.ADMIN), title="Still down")
+
+    assert Notification.objects.filter(ticket=ticket, channel=ops).count() == 1  # told once, not on every change
+    assert TicketEscalation.objects.get(ticket=ticket).policy == policy
+    assert _applied(ticket)[0]["actions"] == ["Notified Ops mail", "Escalation policy “Page the on-call” started"]
+    assert len(_applied(ticket)) == 1  # the change found nothing new to do
