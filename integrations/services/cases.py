@@ -19,6 +19,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from escalation.selectors import queue_managers
+from notifications.services import notify
 from supportdesk.errors import DomainError
 from tickets import policies, timeline
 from tickets import services as ticket_services
@@ -222,6 +224,14 @@ def _automatic_topic(account: AwsAccount) -> tuple[str, str]:
 @transaction.atomic
 def _refused_automatically(ticket: Ticket, reason: str, refusal: str) -> None:
     timeline.aws_case(ticket=ticket, actor=None, summary=f"No case was opened for “{reason}”: {refusal}")
+    _managers_told(
+        ticket, f"No AWS Support case was opened for “{reason}”: {refusal}", key=f"aws-case:none:{ticket.pk}"
+    )
+
+
+def _managers_told(ticket: Ticket, reason: str, *, key: str) -> None:
+    # The queue's channels hear of every case entry on the timeline; its managers hear when a rule got less
+    notify(ticket=ticket, reason=reason, key=key, channels=(), users=queue_managers(queue=ticket.queue))
 
 
 def _open(*, ticket, actor, service_code, category_code, severity_code, subject, body, cc_emails=(), note="",
@@ -356,6 +366,10 @@ def _opened(case: SupportCase, *, case_id: str, details: CaseDetails | None, act
         ticket=ticket, actor=actor, summary=summary(case), case_id=case_id,
         lines=[*lines, *([case.note] if case.note else [])],
     )  # fmt: skip
+    if case.note:  # only a rule's case has one: it got a lower severity than it asked for
+        _managers_told(
+            ticket, f"AWS Support case {case} opened lower than asked. {case.note}", key=f"aws-case:{case.pk}"
+        )
     return case
 
 

@@ -13,6 +13,7 @@ from integrations.aws import support
 from integrations.aws.errors import AwsError, AwsThrottled, AwsUnavailable
 from integrations.models import CaseCommunication, SupportCase
 from integrations.services.cases import support_case_recover
+from notifications.models import Notification
 from sandbox.scenario import PRODUCTION
 from tickets.exceptions import NotAllowed
 from tickets.models import Ticket, TicketEvent
@@ -43,6 +44,10 @@ def _raising(exc: Exception):
         raise exc
 
     return create_case
+
+
+def _told(person) -> list[Notification]:
+    return list(Notification.objects.filter(email=person.email))
 
 
 def _case_events(ticket) -> list[dict]:
@@ -188,9 +193,10 @@ def test_an_opening_aws_never_received_is_opened_by_the_sync(aws, agent, queue, 
 
 
 @pytest.mark.django_db
-def test_a_rule_wanting_critical_on_a_business_plan_gets_urgent_and_the_ticket_says_so(aws, queue):
+def test_a_rule_wanting_critical_on_a_business_plan_gets_urgent_and_the_ticket_says_so(aws, queue, manager):
     ticket = production_ticket(case_account(severities=BUSINESS_SEVERITIES, support_plan="business"), queue)
     case = services.support_case_open_automatically(ticket=ticket, wanted_severity="critical", reason="Prod down")
+    services.support_case_open_automatically(ticket=ticket, wanted_severity="critical", reason="Prod down")  # re-run
     [at_aws] = aws.cases.values()
     assert (case.severity_code, case.opened_by) == ("urgent", None)
     assert (at_aws.service_code, at_aws.category_code) == ("general-info", "using-aws")
@@ -202,16 +208,24 @@ def test_a_rule_wanting_critical_on_a_business_plan_gets_urgent_and_the_ticket_s
     [event] = _case_events(ticket)
     assert event["summary"] == "Opened case foo_display_id as “Production system down” for “Prod down”."
     assert case.note in event["lines"]
+    [told] = _told(manager)  # once, however often the rule runs
+    assert told.reason == f"AWS Support case foo_display_id opened lower than asked. {case.note}"[:300]
 
 
 @pytest.mark.django_db
-def test_a_rule_on_a_basic_plan_opens_nothing_and_the_ticket_says_why(aws, queue):
+def test_a_rule_on_a_basic_plan_opens_nothing_and_the_ticket_says_why(aws, queue, manager):
+    queue_manager = UserFactory(role=Role.MANAGER)
+    queue.members.add(queue_manager)
     ticket = production_ticket(case_account(severities=[], support_plan="basic"), queue)
     assert services.support_case_open_automatically(ticket=ticket, wanted_severity="urgent", reason="Prod down") is None
     [event] = _case_events(ticket)
     assert event["summary"].startswith("No case was opened for “Prod down”: Payments production's support plan")
     assert "Basic and Developer plans have no Support API" in event["summary"]
     assert not aws.cases and not SupportCase.objects.exists()
+    # the queue's own manager hears it, not every manager
+    assert _told(manager) == []
+    [told] = _told(queue_manager)
+    assert told.reason.startswith("No AWS Support case was opened for “Prod down”: Payments production's support")
 
 
 @pytest.mark.django_db
