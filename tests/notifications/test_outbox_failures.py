@@ -37,7 +37,7 @@ def fifo(moto, queue) -> tuple[Channel, str]:
     return hears(Channel.objects.create(name="Ops", kind=Channel.Kind.SNS, topic_arn=topic), queue), queue_url
 
 
-def flaky_publish(monkeypatch, *, failures: int, code: str = "Throttling", http: int = 400) -> list[str]:
+def flaky_publish(monkeypatch, *, failures: int, code: str = "InternalError", http: int = 500) -> list[str]:
     """SNS answering `code` to the first `failures` publishes, then publishing for real; returns what it said."""
     client = sns.client_for(sns.AccountAccess("123456789012"), "sns", region="us-east-1")
     real, said = client.publish, []
@@ -45,7 +45,7 @@ def flaky_publish(monkeypatch, *, failures: int, code: str = "Throttling", http:
     def publish(**params):
         if len(said) < failures:
             said.append(code)
-            error = {"Error": {"Code": code, "Message": "Rate exceeded"}, "ResponseMetadata": {"HTTPStatusCode": http}}
+            error = {"Error": {"Code": code, "Message": "Try again"}, "ResponseMetadata": {"HTTPStatusCode": http}}
             raise ClientError(error, "Publish")
         said.append("published")
         return real(**params)
@@ -54,7 +54,7 @@ def flaky_publish(monkeypatch, *, failures: int, code: str = "Throttling", http:
     return said
 
 
-def test_sns_throttling_for_a_while_then_delivers_once(ticket, sns_channel, ops_topic, broker, monkeypatch,
+def test_sns_failing_for_a_while_then_delivers_once(ticket, sns_channel, ops_topic, broker, monkeypatch,
                                                        django_capture_on_commit_callbacks):  # fmt: skip
     said = flaky_publish(monkeypatch, failures=3)
     with django_capture_on_commit_callbacks(execute=True):
@@ -62,7 +62,7 @@ def test_sns_throttling_for_a_while_then_delivers_once(ticket, sns_channel, ops_
 
     assert broker.work() == ["sent"]  # Celery retried it three times
 
-    assert said == ["Throttling"] * 3 + ["published"]
+    assert said == ["InternalError"] * 3 + ["published"]
     assert len(received(ops_topic[1])) == 1
     row = Notification.objects.get()
     assert (row.status, row.attempts, row.last_error) == ("sent", 4, "")
@@ -72,7 +72,7 @@ def test_sns_throttling_for_a_while_then_delivers_once(ticket, sns_channel, ops_
 
 def test_sns_failing_past_the_last_attempt_fails_with_the_reason(ticket, sns_channel, broker, monkeypatch,
                                                                  django_capture_on_commit_callbacks):  # fmt: skip
-    flaky_publish(monkeypatch, failures=100, code="InternalError", http=500)
+    flaky_publish(monkeypatch, failures=100)
     with django_capture_on_commit_callbacks(execute=True):
         services.notify(ticket=ticket, reason="r", key="k", channels=[sns_channel])
 
@@ -132,7 +132,7 @@ def test_the_broker_down_when_the_ticket_is_saved_delays_but_loses_nothing(
 
 def test_every_notification_arrives_once_through_all_of_it(fifo, requester, broker, monkeypatch,
                                                            django_capture_on_commit_callbacks):  # fmt: skip
-    # given: five tickets, the broker down for two of them, SNS throttling three publishes
+    # given: five tickets, the broker down for two of them, SNS failing three publishes
     channel, queue_url = fifo
     queue = channel.queue_links.get().queue
     flaky_publish(monkeypatch, failures=3)
