@@ -197,6 +197,19 @@ def ticket_aws_update(*, ticket: Ticket, source: str, summary: str, lines: Seque
     return ticket
 
 
+@transaction.atomic
+def ticket_aws_case_note(
+    *, ticket: Ticket, actor, summary: str, case_id: str = "", lines: Sequence[str] = (), aws_replied: bool = False
+) -> Ticket:
+    """What happened to the ticket's AWS Support case; a reply from AWS brings a ticket waiting on AWS back to work."""
+    ticket = _locked(ticket)
+    timeline.aws_case(ticket=ticket, actor=actor, summary=summary, case_id=case_id, lines=list(lines))
+    ticket.save(update_fields=["updated_at"])
+    if aws_replied and ticket.status == S.WAITING_AWS:
+        ticket = ticket_transition(ticket=ticket, actor=None, action=Action.START, note="AWS replied on the case.")
+    return ticket
+
+
 def _display(ticket: Ticket, field: str) -> str:
     value = getattr(ticket, field)
     if field in {"kind", "status", "environment"}:

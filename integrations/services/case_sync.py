@@ -14,7 +14,6 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from tickets import services as ticket_services
-from tickets import timeline
 from tickets.models import Comment, Ticket
 from tickets.workflow import Action, transition_for
 
@@ -122,9 +121,9 @@ def _messages_record(case: SupportCase, items: Iterable[support.Communication]) 
             time_created=item.time_created, aws_key=key,
         )  # fmt: skip
         who = "AWS replied" if item.submitted_by == AWS_SENDER else f"{item.submitted_by} wrote at AWS"
-        timeline.aws_case(
+        ticket_services.ticket_aws_case_note(
             ticket=case.ticket, actor=None, summary=f"{who} on case {case}.", case_id=case.case_id,
-            lines=item.body.splitlines()[:TIMELINE_LINES],
+            lines=item.body.splitlines()[:TIMELINE_LINES], aws_replied=True,
         )  # fmt: skip
 
 
@@ -193,4 +192,4 @@ def _case_resolved(case: SupportCase, now: datetime, *, summary: str, resolve_ti
     ticket = case.ticket
     if resolve_ticket and transition_for(Action.RESOLVE, ticket.status):
         ticket = ticket_services.ticket_transition(ticket=ticket, actor=None, action=Action.RESOLVE, note=summary)
-    timeline.aws_case(ticket=ticket, actor=None, summary=summary, case_id=case.case_id)
+    ticket_services.ticket_aws_case_note(ticket=ticket, actor=None, summary=summary, case_id=case.case_id)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from escalation.selectors import queue_managers
 from notifications.services import notify
 from supportdesk.errors import DomainError
-from tickets import policies, timeline
+from tickets import policies
 from tickets import services as ticket_services
 from tickets.exceptions import NotAllowed
 from tickets.models import Ticket
@@ -223,7 +223,9 @@ def _automatic_topic(account: AwsAccount) -> tuple[str, str]:
 
 @transaction.atomic
 def _refused_automatically(ticket: Ticket, reason: str, refusal: str) -> None:
-    timeline.aws_case(ticket=ticket, actor=None, summary=f"No case was opened for “{reason}”: {refusal}")
+    ticket_services.ticket_aws_case_note(
+        ticket=ticket, actor=None, summary=f"No case was opened for “{reason}”: {refusal}"
+    )
     _managers_told(
         ticket, f"No AWS Support case was opened for “{reason}”: {refusal}", key=f"aws-case:none:{ticket.pk}"
     )
@@ -337,7 +339,7 @@ def _details(access: AccountAccess, case_id: str) -> CaseDetails | None:
 def _failed(case: SupportCase, actor, exc: AwsError) -> None:
     SupportCase.objects.filter(pk=case.pk).update(state=State.FAILED, error=str(exc)[:500], last_synced_at=None)
     case.refresh_from_db()
-    timeline.aws_case(ticket=case.ticket, actor=actor, summary=f"AWS did not open the case: {exc}")
+    ticket_services.ticket_aws_case_note(ticket=case.ticket, actor=actor, summary=f"AWS did not open the case: {exc}")
 
 
 @transaction.atomic
@@ -362,7 +364,7 @@ def _opened(case: SupportCase, *, case_id: str, details: CaseDetails | None, act
     if transition_for(Action.WAIT_ON_AWS, ticket.status):
         ticket = ticket_services.ticket_transition(ticket=ticket, actor=actor, action=Action.WAIT_ON_AWS)
     lines = [f"Subject: {case.subject}", f"Service: {case.service_code} / {case.category_code}"]
-    timeline.aws_case(
+    ticket_services.ticket_aws_case_note(
         ticket=ticket, actor=actor, summary=summary(case), case_id=case_id,
         lines=[*lines, *([case.note] if case.note else [])],
     )  # fmt: skip

@@ -70,6 +70,21 @@ def test_an_aws_reply_reaches_the_timeline_once(live, account, ticket, agent):
     assert case.last_synced_at is not None
 
 
+def test_an_aws_reply_brings_a_ticket_waiting_on_aws_back_to_work(live, account, ticket, agent):
+    _open(ticket, agent)
+    ticket.refresh_from_db()
+    assert ticket.status == "waiting_aws"
+    before = ticket.updated_at
+    live.at_step(2)
+
+    services.support_cases_sync(account=account)
+
+    ticket.refresh_from_db()
+    assert ticket.status == "in_progress" and ticket.updated_at > before
+    note = TicketEvent.objects.filter(ticket=ticket, kind="status_changed").last().data["note"]
+    assert note == "AWS replied on the case."
+
+
 def test_public_comments_go_to_aws_once_and_internal_notes_stay(live, account, ticket, agent):
     case = _open(ticket, agent)
     ticket_services.comment_add(ticket=ticket, author=agent, body="Rolled back the deploy; still failing.")

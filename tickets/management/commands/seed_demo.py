@@ -58,7 +58,11 @@ SANDBOX_ACCOUNTS = [  # account id, name, environment, support plan, owner queue
     ("444455556666", "Platform development", "development", "business", "platform"),
     ("777788889999", "Marketing website", "production", "basic", "service-desk"),
 ]
-SANDBOX_POLL_TASKS = ["integrations.tasks.trusted_advisor_poll_all_task", "integrations.tasks.health_poll_all_task"]
+SANDBOX_POLL_TASKS = [
+    "integrations.tasks.trusted_advisor_poll_all_task",
+    "integrations.tasks.health_poll_all_task",
+    "integrations.tasks.support_cases_sync_all_task",  # the sandbox replies a minute after each message
+]
 SANDBOX_POLL_SECONDS = 30  # the sandbox's story moves every 30 s: a newcomer sees tickets within a minute
 
 
