@@ -32,6 +32,7 @@ bench: $(STAMP) services
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null; }
 	$(PY) -m bench $(BENCH_ARGS)
 	$(PY) -m bench.ingest
+	$(PY) -m bench.rules
 	$(PY) -m bench.notify
 
 lint: $(STAMP)
