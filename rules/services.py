@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from escalation.services import escalation_start
 from notifications.services import notify
+from supportdesk.commit import after_commit_robust
 from tickets import services as ticket_services
 from tickets import timeline
 from tickets.models import Ticket, Watch
@@ -106,7 +107,8 @@ def _act(rule: Rule, ticket: Ticket) -> list[str]:
     if rule.aws_case_severity:
         from integrations.tasks import support_case_open_automatically_task  # integrations imports this module
 
-        args = [ticket.pk, rule.aws_case_severity, f"Rule “{rule.name}”"]
-        transaction.on_commit(lambda: support_case_open_automatically_task.delay(*args), robust=True)  # AWS after
+        after_commit_robust(
+            support_case_open_automatically_task.delay, ticket.pk, rule.aws_case_severity, f"Rule “{rule.name}”"
+        )  # AWS is called after the commit; fmt: skip
         actions.append(f"AWS Support case requested (up to {rule.get_aws_case_severity_display().lower()})")
     return actions

@@ -1,3 +1,5 @@
+import importlib
+
 import pytest
 from django.core.cache import cache
 
@@ -14,6 +16,28 @@ def _forget_cached_keys() -> None:
     keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
     if keys:
         client.delete(*keys)
+
+
+def _seeds_ensure() -> None:
+    """Put back what migrations seed (roles, severities, the default queue, Trusted Advisor categories): in the
+    full suite a transactional test's flush left the next ones without them despite serialized_rollback."""
+    from django.apps import apps
+
+    from accounts.roles import roles_sync
+
+    roles_sync()
+    for migration in ("tickets.migrations.0002_seed_severities_and_default_queue",
+                      "integrations.migrations.0005_categories_and_poll_schedules"):  # fmt: skip
+        importlib.import_module(migration).seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _seeded_after_flush(request):
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        _seeds_ensure()
+    yield
 
 
 @pytest.fixture(autouse=True)

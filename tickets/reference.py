@@ -12,7 +12,8 @@ def _rows() -> tuple[list[Severity], list[Queue]]:
     rows = cache.get(_KEY)
     if rows is None:
         rows = (list(Severity.objects.order_by("rank")), list(Queue.objects.order_by("name")))
-        cache.set(_KEY, rows, timeout=3600)
+        if rows[0]:  # none yet means a database being set up (or flushed): do not remember that
+            cache.set(_KEY, rows, timeout=3600)
     return rows
 
 

@@ -5,7 +5,6 @@ Locks are taken in one order everywhere: the ticket, then its SLA state, then it
 
 import logging
 from datetime import datetime, timedelta
-from functools import partial
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
@@ -14,6 +13,7 @@ from django.utils import timezone
 
 from notifications.models import Channel
 from notifications.services import notify
+from supportdesk.commit import after_commit_robust
 from tickets import services as ticket_services
 from tickets.models import Ticket
 
@@ -32,8 +32,10 @@ A = EscalationStep.Action
 def _schedule(run: TicketEscalation, delay: timedelta) -> None:
     from ..tasks import escalation_step_task  # tasks import this module
 
-    send = partial(escalation_step_task.apply_async, args=[run.pk, str(run.token)], countdown=delay.total_seconds())
-    transaction.on_commit(send, robust=True)  # a broker outage must not undo the change; the sweep runs the step
+    # A broker outage must not undo the change: the sweep runs the step
+    after_commit_robust(
+        escalation_step_task.apply_async, args=[run.pk, str(run.token)], countdown=delay.total_seconds()
+    )
 
 
 def _locked_ticket(ticket_id: int) -> Ticket:
@@ -96,9 +98,7 @@ def _run(run: TicketEscalation, step: EscalationStep, number: int, of: int, tick
         from integrations.tasks import support_case_open_automatically_task  # integrations' tasks import services
 
         args = [ticket.pk, step.aws_severity, f"Escalation policy {run.policy.name}"]
-        transaction.on_commit(
-            partial(support_case_open_automatically_task.delay, *args), robust=True
-        )  # AWS is called after
+        after_commit_robust(support_case_open_automatically_task.delay, *args)  # AWS is called after
         target, people, channels = f"AWS Support, a case up to {step.get_aws_severity_display().lower()}", [], []
     else:
         target, people, channels = _audience(step, ticket, now)

@@ -97,6 +97,7 @@ def forget_credentials() -> None:
         _credentials.clear()
     with _clients_lock:
         _clients.clear()
+        _shared.clear()  # the shared Session keeps the first credentials it resolved
 
 
 # Building a client loads the service model (tens of milliseconds): one client per account, service and region

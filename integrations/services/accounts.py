@@ -1,9 +1,9 @@
 """Writes for AWS accounts: what AWS allows each one, and the members an organisation manager discovers."""
 
-from functools import partial
-
 from django.db import transaction
 from django.utils import timezone
+
+from supportdesk.commit import after_commit_robust
 
 from ..aws import organizations, support
 from ..aws.clients import AccountAccess
@@ -56,7 +56,7 @@ def account_check_queue(*, account: AwsAccount) -> None:
     if account.is_organization_manager:
         queued.append(tasks.organization_discover_task)
     for task in queued:
-        transaction.on_commit(partial(task.delay, account.pk), robust=True)
+        after_commit_robust(task.delay, account.pk)
 
 
 def organization_discover(*, manager: AwsAccount) -> None:

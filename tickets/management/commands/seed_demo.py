@@ -5,7 +5,6 @@ Safe to run again: it adds nothing twice.
 
 import random
 from datetime import timedelta
-from functools import partial
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -16,6 +15,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from accounts.roles import Role, user_set_role
 from supportdesk.celery import app as celery_app
+from supportdesk.commit import after_commit_robust
 from tickets import services
 from tickets.models import Queue, QueueMember, Severity, Ticket
 from tickets.workflow import Action
@@ -155,8 +155,9 @@ class Command(BaseCommand):
                 },
             )
             # What AWS allows (the basic plan: nothing) shows on the account page at once, not at the daily check
-            check = partial(celery_app.send_task, "integrations.tasks.account_capability_refresh_task", [account.pk])
-            transaction.on_commit(check, robust=True)
+            after_commit_robust(
+                celery_app.send_task, "integrations.tasks.account_capability_refresh_task", [account.pk]
+            )
 
     @transaction.atomic
     def _sandbox_poll_every_30_seconds(self) -> None:
