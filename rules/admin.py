@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 
 from tickets.models import Ticket
 
@@ -62,6 +63,10 @@ class RuleAdmin(admin.ModelAdmin):
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if request.method == "POST" and "_test" in request.POST:
+            original = self.get_object(request, object_id) if object_id else None
+            allowed = self.has_change_permission(request, original) if original else self.has_add_permission(request)
+            if not allowed:
+                raise PermissionDenied
             return self._test(request, object_id, extra_context)
         return super().changeform_view(request, object_id, form_url, extra_context)
 

@@ -67,6 +67,7 @@ class Rule(models.Model):
         return self.name
 
     def clean(self) -> None:
+        self.tags = sorted({t.strip().lower() for t in self.tags if t.strip()})  # tickets' tags are lower case
         kinds = {k for k, _ in Ticket.Kind.choices}
         environments = {e for e, _ in Ticket.Environment.choices}
         if not set(self.kinds) <= kinds:

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from escalation.models import TicketEscalation
 from escalation.services import escalation_start
 from notifications.services import notify
 from supportdesk.commit import after_commit_robust
@@ -99,7 +100,9 @@ def _act(rule: Rule, ticket: Ticket) -> list[str]:
     key = f"rule:{rule.pk}:ticket:{ticket.pk}"
     if channels and notify(ticket=ticket, reason=f"Rule “{rule.name}” matched", key=key, channels=channels):
         actions.append(f"Notified {', '.join(c.name for c in channels)}")
-    if rule.start_escalation_id:
+    # A rule starts a policy once per ticket: re-running it on each change would restart a chain that an
+    # acknowledgement stopped, and nobody could stop it again
+    if rule.start_escalation_id and not TicketEscalation.objects.filter(ticket=ticket).exists():
         now = timezone.now()
         run = escalation_start(ticket=ticket, policy=rule.start_escalation, reason=f"Rule “{rule.name}”", now=now)
         if run is not None and run.started_at == now:  # not one already running

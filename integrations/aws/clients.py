@@ -30,6 +30,9 @@ _ENDPOINT_REGION = "us-east-1"
 
 # Explicit: the default retry mode differs between botocore versions (AWS.md §0.4).
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
+# Calls AWS does not deduplicate (CreateCase, AddCommunicationToCase, Publish) are sent once: a timeout or a 5xx
+# retried inside botocore would open a second case; our own retry paths know how to look before trying again.
+_ONCE = Config(retries={"mode": "standard", "max_attempts": 0}, connect_timeout=5, read_timeout=30)  # no retry
 
 _SESSION_NAME = "supportdesk"
 _REFRESH_MARGIN = timedelta(minutes=5)  # re-assume before expiry so in-flight calls never carry stale credentials
@@ -108,10 +111,11 @@ _clients_lock = threading.Lock()
 _shared: list[boto3.Session] = []
 
 
-def client_for(access: AccountAccess, service: str, *, region: str | None = None) -> Any:
-    """A botocore client for ``service`` acting as ``access``'s account."""
+def client_for(access: AccountAccess, service: str, *, region: str | None = None, once: bool = False) -> Any:
+    """A botocore client for ``service`` acting as ``access``'s account; ``once``: no retries inside botocore, for
+    calls AWS would carry out twice."""
     creds = _credentials_for(access.role_arn, access.external_id) if access.role_arn else None
-    key = (access.role_arn, access.external_id, service, _region_for(service, region), _endpoint_url())
+    key = (access.role_arn, access.external_id, service, _region_for(service, region), _endpoint_url(), once)
     generation = creds.access_key_id if creds else ""
     with _clients_lock:
         cached = _clients.get(key)
@@ -124,6 +128,7 @@ def client_for(access: AccountAccess, service: str, *, region: str | None = None
             "aws_secret_access_key": creds.secret_access_key,
             "aws_session_token": creds.session_token,
         }  # fmt: skip
-        client = _shared[0].client(service, region_name=key[3], endpoint_url=key[4], config=_CONFIG, **secrets)
+        config = _ONCE if once else _CONFIG
+        client = _shared[0].client(service, region_name=key[3], endpoint_url=key[4], config=config, **secrets)
         _clients[key] = (generation, client)
         return client

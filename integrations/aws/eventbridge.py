@@ -11,7 +11,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from .health import Entity, HealthEvent
-from .trusted_advisor import SAVINGS_HEADING, parse_money
+from .trusted_advisor import savings_in
 
 _TA_STATUSES = {"WARN": "warning", "ERROR": "error", "OK": "ok"}
 
@@ -53,13 +53,21 @@ def _time(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        return parsedate_to_datetime(value)
+        moment = parsedate_to_datetime(value)
     except (TypeError, ValueError):
-        pass
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return moment if moment.tzinfo else None  # AWS always says the zone; a time without one is not AWS's
+
+
+def _list(value: Any) -> list:
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list):
+        raise MalformedEvent("A member AWS sends as a list is not one.")
+    return value
 
 
 def _detail(event: Any) -> dict[str, Any]:
@@ -95,10 +103,10 @@ def health_event(event: dict[str, Any]) -> PushedHealthEvent:
     if not arn:
         raise MalformedEvent("The Health event has no eventArn.")
     account_id = _account(event, detail)
-    descriptions = detail.get("eventDescription") or []
-    english = [d for d in descriptions if isinstance(d, dict) and d.get("language", "en_US").startswith("en")]
+    descriptions = _list(detail.get("eventDescription"))
+    english = [d for d in descriptions if isinstance(d, dict) and _text(d.get("language", "en_US")).startswith("en")]
     region = _text(detail.get("eventRegion"), 30)
-    entities = (_health_entity(arn, account_id, e) for e in detail.get("affectedEntities") or [])
+    entities = (_health_entity(arn, account_id, e) for e in _list(detail.get("affectedEntities")))
     return PushedHealthEvent(
         account_id=account_id,
         event=HealthEvent(
@@ -133,5 +141,5 @@ def trusted_advisor_item(event: dict[str, Any]) -> PushedTrustedAdvisorItem:
         details=details,
         resource_arn=_text(detail.get("resource_id"), 1600),  # an ARN, or empty; never the API's opaque resourceId
         region=_text(details.get("Region", ""), 30),
-        estimated_monthly_savings=parse_money(details.get(SAVINGS_HEADING)),
+        estimated_monthly_savings=savings_in(details),
     )

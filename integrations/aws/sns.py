@@ -64,6 +64,6 @@ def sns_publish(
         params["Subject"] = line
     if topic_is_fifo(topic_arn):
         params |= {"MessageGroupId": fifo_id(group_id), "MessageDeduplicationId": fifo_id(dedup_id)}
-    client = client_for(AccountAccess(account_id=arn["account"]), "sns", region=arn["region"])
+    client = client_for(AccountAccess(account_id=arn["account"]), "sns", region=arn["region"], once=True)
     with translated_errors():
         return client.publish(**params)["MessageId"]

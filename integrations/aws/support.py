@@ -114,7 +114,7 @@ def create_case(
 
     AWS takes a body of at most BODY_LIMIT characters and CC_LIMIT cc addresses: callers check before."""
     with translated_errors():
-        response = clients.client_for(access, "support").create_case(
+        response = clients.client_for(access, "support", once=True).create_case(
             subject=subject, communicationBody=body, serviceCode=service_code, categoryCode=category_code,
             severityCode=severity_code, issueType="technical", language="en", ccEmailAddresses=list(cc_emails),
         )  # fmt: skip
@@ -154,7 +154,9 @@ def communications(access: AccountAccess, case_id: str, *, since: datetime | Non
 
 def add_communication(access: AccountAccess, case_id: str, body: str) -> None:
     with translated_errors():
-        clients.client_for(access, "support").add_communication_to_case(caseId=case_id, communicationBody=body)
+        clients.client_for(access, "support", once=True).add_communication_to_case(
+            caseId=case_id, communicationBody=body
+        )
 
 
 def resolve_case(access: AccountAccess, case_id: str) -> str:

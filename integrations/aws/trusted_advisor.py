@@ -13,7 +13,7 @@ from . import clients
 from .clients import AccountAccess
 from .errors import translated_errors
 
-SAVINGS_HEADING = "Estimated Monthly Savings"
+_SAVINGS_HEADING = "Estimated Monthly Savings"  # some checks add a qualifier: "… (On Demand)"
 _NOT_REFRESHABLE = frozenset({"InvalidParameterValueException", "InvalidParameterValue"})  # AWS's code, and moto's
 
 
@@ -61,6 +61,12 @@ def parse_money(value: Any) -> Decimal | None:
     return amount if amount.is_finite() else None
 
 
+def savings_in(details: dict[str, str]) -> Decimal | None:
+    """The resource's estimated monthly savings, from the first column that names them."""
+    heading = next((h for h in details if h.startswith(_SAVINGS_HEADING)), None)
+    return parse_money(details[heading]) if heading else None
+
+
 def _parse_timestamp(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -96,7 +102,7 @@ def _flagged(check: TaCheck, raw: dict[str, Any]) -> TaFlaggedResource:
         region=raw.get("region", ""),
         is_suppressed=raw.get("isSuppressed", False),
         details=details,
-        estimated_monthly_savings=parse_money(details.get(SAVINGS_HEADING)),
+        estimated_monthly_savings=savings_in(details),
     )
 
 
@@ -197,5 +203,5 @@ def recommendation_resources(
                     region=r.get("regionCode", ""),
                     is_suppressed=r.get("exclusionStatus") == "excluded",
                     details=details,
-                    estimated_monthly_savings=parse_money(details.get(SAVINGS_HEADING)),
+                    estimated_monthly_savings=savings_in(details),
                 )

@@ -72,7 +72,9 @@ def organization_discover(*, manager: AwsAccount) -> None:
 
 @transaction.atomic
 def _members_apply(manager: AwsAccount, members: dict, counts) -> None:
-    known = {a.account_id: a for a in AwsAccount.objects.select_for_update().filter(account_id__in=members)}
+    # Locked in pk order, as Health locks accounts: two tasks never wait on each other in a circle
+    locked = AwsAccount.objects.select_for_update().filter(account_id__in=members).order_by("pk")
+    known = {a.account_id: a for a in locked}
     partition = manager.role_arn.split(":")[1] if manager.role_arn else "aws"
     role = manager.member_role_name  # empty: members are reached with the default credential chain
     for account_id, member in members.items():

@@ -53,6 +53,9 @@ def poll_recorded(account: AwsAccount, source: str) -> Iterator[PollCounts]:
     except AwsError as exc:
         _record(account, source, started_at, counts, PollRun.Outcome.FAILED, aws_error_advice(exc))
         return
+    except Exception as exc:  # a bug or a database error: on the account page too, and the task fails loudly
+        _record(account, source, started_at, counts, PollRun.Outcome.FAILED, f"Supportdesk failed: {exc!r}")
+        raise
     outcome = PollRun.Outcome.PARTIAL if counts.errors else PollRun.Outcome.OK
     _record(account, source, started_at, counts, outcome, "\n".join(counts.problems))
 

@@ -71,6 +71,8 @@ def ticket_linked(ticket: Ticket) -> None:
 
 def ticket_follow(*, ticket: Ticket, still_open: bool, note: str) -> str | None:
     """Resolve a ticket when AWS says it is over, reopen it when it comes back; "resolved", "reopened" or None."""
+    # Read under the lock: a person may have resolved or reopened it since this poll read it
+    ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
     if not still_open and ticket.status in Ticket.OPEN_STATUSES:
         ticket_services.ticket_transition(ticket=ticket, actor=None, action=Action.RESOLVE, note=note)
         return "resolved"

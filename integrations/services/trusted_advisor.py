@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -72,7 +73,7 @@ class FlaggedItem:
 
     @property
     def fingerprint(self) -> str:
-        seen = [self.status, self.region, self.details, str(self.savings)]
+        seen = [self.status, self.details, str(self.savings)]  # not region: pushes do not always carry it
         return hashlib.sha256(json.dumps(seen, sort_keys=True).encode()).hexdigest()
 
 
@@ -210,6 +211,7 @@ def findings_apply(
     counts: PollCounts,
     cleared_keys: Iterable[str] = (),
     seen_before: set[str] | None = None,
+    poll_started_at: datetime | None = None,
 ) -> set[str]:
     """Record what AWS says about some resources of one check in one account, and keep the tickets in step.
 
@@ -228,9 +230,9 @@ def findings_apply(
         clearing = [k for k in dict.fromkeys(cleared_keys) if k not in items]
     else:
         seen = seen_before | items.keys()
-        clearing = [
-            k for k in mine.filter(is_open=True).values_list("resource_key", flat=True).iterator() if k not in seen
-        ]
+        # What changed since the poll began (a push between its pages) is newer than the poll's listing: kept
+        unchanged = mine.filter(is_open=True, changed_at__lt=poll_started_at or timezone.now())
+        clearing = [k for k in unchanged.values_list("resource_key", flat=True).iterator() if k not in seen]
     existing = {f.resource_key: f for f in mine.filter(resource_key__in=[*items, *clearing])}
     changes: dict[int, _GroupChange] = defaultdict(_GroupChange)
     new_items: dict[str, list[FlaggedItem]] = defaultdict(list)  # by group key
@@ -252,7 +254,7 @@ def findings_apply(
         # else: the other path filled in an id it could not know, stored quietly
         if not finding.is_open or finding.fingerprint != item.fingerprint:
             finding.changed_at = now
-        finding.status, finding.details, finding.region = item.status, item.details, item.region
+        finding.status, finding.details, finding.region = item.status, item.details, item.region or finding.region
         finding.estimated_monthly_savings, finding.fingerprint = item.savings, item.fingerprint
         finding.resource_id = item.resource_id or finding.resource_id
         finding.resource_arn = item.resource_arn or finding.resource_arn
@@ -369,13 +371,15 @@ def _apply_check(account, check: TrustedAdvisorCheck, pages: Iterable[Iterable[T
                  *, name: str) -> None:  # fmt: skip
     """Apply a check's resources one page per transaction; the last page clears what no page flagged."""
     seen: set[str] = set()
+    started = timezone.now()
     try:
         for page, is_last in _with_last(pages):
             flagged = (flagged_from_poll(check, r) for r in page if not r.is_suppressed)
             seen_before = seen if is_last else None
             seen |= findings_apply(
-                account=account, check=check, flagged=flagged, counts=counts, seen_before=seen_before
-            )
+                account=account, check=check, flagged=flagged, counts=counts, seen_before=seen_before,
+                poll_started_at=started,
+            )  # fmt: skip
     except RETRYABLE:
         raise
     except AwsError as exc:  # a page failed: pages done stay done, nothing is cleared, the other checks go on

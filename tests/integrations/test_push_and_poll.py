@@ -89,3 +89,24 @@ def test_two_polls_racing_open_one_ticket(fake_aws, prod_account):
     assert Ticket.objects.filter(kind="aws_finding").count() == 1
     assert FindingGroup.objects.count() == 1 and Finding.objects.count() == 20
     assert sorted(PollRun.objects.values_list("opened", flat=True)) == [0, 1]
+
+
+def test_a_push_that_lands_while_a_poll_runs_is_not_cleared_by_that_poll(fake_aws, prod_account):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.models import TrustedAdvisorCheck
+    from integrations.services.polls import PollCounts
+    from integrations.services.trusted_advisor import findings_apply
+
+    fake_aws.flag(prod_account.account_id, LOW_UTILISATION)
+    services.trusted_advisor_poll(account=prod_account)  # learns the checks
+    poll_started = timezone.now() - timedelta(seconds=5)  # the poll read AWS, then the push came
+    services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-new"))
+
+    check = TrustedAdvisorCheck.objects.get(check_id=LOW_UTILISATION.id)
+    findings_apply(account=prod_account, check=check, flagged=[], counts=PollCounts(), seen_before=set(),
+                   poll_started_at=poll_started)  # fmt: skip
+
+    assert Finding.objects.get().is_open  # the next poll decides, from a listing newer than the push

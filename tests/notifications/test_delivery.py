@@ -71,7 +71,7 @@ def test_a_fifo_topic_groups_by_ticket_and_dedups_by_notification(ticket, moto):
 
 
 def test_sns_refusing_the_message_fails_it_at_once(ticket, sns_channel, monkeypatch):
-    client = sns.client_for(sns.AccountAccess("123456789012"), "sns", region="us-east-1")
+    client = sns.client_for(sns.AccountAccess("123456789012"), "sns", region="us-east-1", once=True)
     refusal = {"Error": {"Code": "InvalidParameter", "Message": "Invalid parameter: Subject"}}
     monkeypatch.setattr(client, "publish", lambda **params: (_ for _ in ()).throw(ClientError(refusal, "Publish")))
 

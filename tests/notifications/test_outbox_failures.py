@@ -39,7 +39,7 @@ def fifo(moto, queue) -> tuple[Channel, str]:
 
 def flaky_publish(monkeypatch, *, failures: int, code: str = "InternalError", http: int = 500) -> list[str]:
     """SNS answering `code` to the first `failures` publishes, then publishing for real; returns what it said."""
-    client = sns.client_for(sns.AccountAccess("123456789012"), "sns", region="us-east-1")
+    client = sns.client_for(sns.AccountAccess("123456789012"), "sns", region="us-east-1", once=True)
     real, said = client.publish, []
 
     def publish(**params):

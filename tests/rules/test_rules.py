@@ -238,3 +238,26 @@ def test_a_rule_notifies_its_channels_once_per_ticket_and_starts_an_escalation_p
     assert TicketEscalation.objects.get(ticket=ticket).policy == policy
     assert _applied(ticket)[0]["actions"] == ["Notified Ops mail", "Escalation policy “Page the on-call” started"]
     assert len(_applied(ticket)) == 1  # the change found nothing new to do
+
+
+def test_a_change_rule_does_not_restart_a_chain_an_acknowledgement_stopped():
+    from datetime import timedelta
+
+    from escalation.models import EscalationPolicy, EscalationStep, TicketEscalation
+
+    policy = EscalationPolicy.objects.create(name="Page")
+    EscalationStep.objects.create(policy=policy, position=1, delay=timedelta(minutes=5), action="notify_assignee")
+    _rule(name="Prod", trigger="changed", environments=["production"], start_escalation=policy)
+    agent = UserFactory(role=Role.AGENT)
+    ticket = TicketFactory(environment="production", queue=QueueFactory(members=[agent]))
+    ticket_services.ticket_transition(ticket=ticket, actor=agent, action="acknowledge")
+
+    ticket_services.ticket_update(ticket=ticket, actor=agent, title="Still down after the restart")
+
+    assert TicketEscalation.objects.get(ticket=ticket).stopped_at is not None
+
+
+def test_rule_tags_match_whatever_their_case():
+    rule = Rule(name="Mixed", tags=[" Security ", "DB"])
+    rule.full_clean()
+    assert rule.tags == ["db", "security"]

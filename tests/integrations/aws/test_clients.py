@@ -115,3 +115,8 @@ def test_clients_are_reused_per_account_and_service_until_the_role_is_renewed():
         clock.shift(timedelta(minutes=56))  # inside the renewal margin: new credentials, new client
         renewed = client_for(access, "support")
         assert renewed is not first and _access_key(renewed) != _access_key(first)
+
+
+def test_calls_aws_would_carry_out_twice_are_not_retried_by_botocore(access):
+    assert client_for(access, "support").meta.config.retries["total_max_attempts"] == 6
+    assert client_for(access, "support", once=True).meta.config.retries["total_max_attempts"] == 1

@@ -64,3 +64,20 @@ def test_unknown_trusted_advisor_statuses_are_malformed(status):
 def test_values_longer_than_aws_sends_are_malformed(member):
     with pytest.raises(eventbridge.MalformedEvent, match="longer than AWS ever sends"):
         eventbridge.health_event(_health(**{member: "x" * 2000}))
+
+
+@pytest.mark.parametrize(
+    "odd", [{"eventDescription": 5}, {"affectedEntities": 7}, {"eventDescription": [{"language": None}]}]
+)
+def test_odd_shapes_are_malformed_or_ignored_never_a_crash(odd):
+    try:
+        pushed = eventbridge.health_event(_health(**odd))
+    except eventbridge.MalformedEvent:
+        return
+    assert pushed.description == ""
+
+
+def test_times_without_a_zone_are_not_aws_times():
+    pushed = eventbridge.health_event(_health(lastUpdatedTime="2026-11-27T09:00:00", startTime="2026-11-27 09:00"))
+    assert pushed.event.start_time is None
+    assert pushed.event.last_updated.tzinfo is not None  # the envelope's time, which has a zone

@@ -232,3 +232,8 @@ def test_newer_api_refusal_is_translated(monkeypatch, access):
         stub.add_client_error("list_recommendations", service_error_code="AccessDeniedException", http_status_code=403)
         with pytest.raises(AwsError):
             trusted_advisor.recommendations(access)
+
+
+def test_savings_are_read_from_qualified_headings_too():
+    assert trusted_advisor.savings_in({"Estimated Monthly Savings (On Demand)": "$1,204.00"}) == Decimal("1204.00")
+    assert trusted_advisor.savings_in({"Region": "eu-west-1"}) is None
