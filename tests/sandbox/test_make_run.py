@@ -5,6 +5,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from integrations.models import AwsAccount
@@ -60,3 +61,19 @@ def test_seed_without_sandbox_adds_no_aws_accounts():
     call_command("seed_demo", stdout=StringIO())
     assert not AwsAccount.objects.exists()
     assert {p.interval.every for p in PeriodicTask.objects.filter(task__in=SANDBOX_POLL_TASKS)} == {30, 5}
+
+
+@pytest.mark.django_db
+def test_the_demo_has_on_call_rotations_an_escalation_policy_and_a_rule_once():
+    from escalation.models import EscalationPolicy, OnCallRotation, SlaPolicy
+    from escalation.selectors import oncall_for
+    from rules.models import Rule
+    from tickets.models import Queue
+
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
+
+    assert OnCallRotation.objects.count() == 2 and EscalationPolicy.objects.get().steps.count() == 3
+    assert SlaPolicy.objects.get().escalation_policy.name == "Page the on-call"
+    assert Rule.objects.get().start_escalation.name == "Page the on-call"
+    assert oncall_for(queue=Queue.objects.get(slug="payments"), at=timezone.now()).email == "agent@example.com"

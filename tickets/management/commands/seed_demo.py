@@ -36,6 +36,8 @@ QUEUES = [
     ("Central IT", "central-it", ["jo@example.com"]),
     ("Payments", "payments", ["agent@example.com"]),
 ]
+ONCALL = {"service-desk": ["agent@example.com", "jo@example.com"], "payments": ["agent@example.com"]}
+ESCALATION_STEPS = [(0, "notify_assignee"), (15, "notify_oncall"), (30, "notify_managers")]  # minutes after the last
 # Health events whose resources carry these tags go to these queues (the sandbox tags some team=payments)
 SANDBOX_TAG_ROUTES = [("team", "payments", "payments")]
 TICKETS = [
@@ -81,6 +83,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             people = self._people()
             self._queues(people)
+            self._oncall_and_escalation(people)
         if not Ticket.objects.exists():
             self._tickets(people)
         if options["sandbox"]:
@@ -108,6 +111,42 @@ class Command(BaseCommand):
             queue, _ = Queue.objects.get_or_create(slug=slug, defaults={"name": name})
             for email in members:
                 QueueMember.objects.get_or_create(queue=queue, user=people[email])
+
+    def _oncall_and_escalation(self, people: dict) -> None:
+        """Weekly on-call for two queues, a page-the-on-call policy that SEV1 SLAs and a production rule start."""
+        # By name, not import: `tickets` imports no other domain app, even in its demo seed
+        model = apps.get_model
+        queues = {q.slug: q for q in Queue.objects.all()}
+        monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
+        for slug, emails in ONCALL.items():
+            rotation, created = model("escalation", "OnCallRotation").objects.get_or_create(
+                queue=queues[slug], defaults={"start_date": monday}
+            )
+            if created:
+                for position, email in enumerate(emails):
+                    model("escalation", "OnCallMember").objects.create(
+                        rotation=rotation, user=people[email], position=position
+                    )
+        policy, created = model("escalation", "EscalationPolicy").objects.get_or_create(
+            name="Page the on-call", defaults={"description": "Assignee, then the queue's on-call, then its managers."}
+        )
+        if created:
+            for position, (minutes, action) in enumerate(ESCALATION_STEPS, start=1):
+                model("escalation", "EscalationStep").objects.create(
+                    policy=policy, position=position, delay=timedelta(minutes=minutes), action=action
+                )
+        sev1 = Severity.objects.get(rank=1)
+        model("escalation", "SlaPolicy").objects.get_or_create(
+            severity=sev1, queue=None, defaults={"acknowledge_within": timedelta(minutes=15),
+                                                 "resolve_within": timedelta(hours=4), "escalation_policy": policy},
+        )  # fmt: skip
+        model("rules", "Rule").objects.get_or_create(
+            name="AWS issues in production", defaults={
+                "kinds": [Ticket.Kind.AWS_HEALTH], "environments": [Ticket.Environment.PRODUCTION],
+                "health_categories": ["issue"], "set_severity": Severity.objects.get(rank=2),
+                "start_escalation": policy, "position": 10,
+            },
+        )  # fmt: skip
 
     def _tickets(self, people: dict) -> None:
         rng = random.Random(7)
