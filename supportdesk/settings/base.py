@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "notifications",
     "escalation",
     "rules",
+    "kpis",
 ]
 
 MIDDLEWARE = [
