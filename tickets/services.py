@@ -6,11 +6,14 @@ HTML views, the API, the admin and (later) AWS ingestion call these; none saves 
 
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from . import policies, reference, timeline
@@ -62,13 +65,19 @@ def tag_names_clean(names: Iterable[str]) -> list[str]:
     return cleaned
 
 
+def _tags_by_name(names: Iterable[str]) -> dict[str, Tag]:
+    """Tag rows for already cleaned names, created where missing (two writers may race: get_or_create)."""
+    names = set(names)
+    existing = {t.name: t for t in Tag.objects.filter(name__in=names)} if names else {}
+    for name in names - existing.keys():
+        existing[name], _ = Tag.objects.get_or_create(name=name)
+    return existing
+
+
 def _tags_from_names(names: Iterable[str]) -> list[Tag]:
     cleaned = tag_names_clean(names)
-    existing = {t.name: t for t in Tag.objects.filter(name__in=cleaned)}
-    for name in cleaned:
-        if name not in existing:
-            existing[name], _ = Tag.objects.get_or_create(name=name)
-    return [existing[name] for name in cleaned]
+    by_name = _tags_by_name(cleaned)
+    return [by_name[name] for name in cleaned]
 
 
 def attachment_validate(upload: UploadedFile) -> None:
@@ -96,6 +105,21 @@ def _attach(*, ticket: Ticket, comment: Comment | None, uploads: Sequence[Upload
         )
 
 
+@dataclass(frozen=True)
+class NewTicket:
+    """What a ticket is filed with; ``tickets_create`` files any number of them at once."""
+
+    requester: Any
+    title: str
+    severity: Severity
+    kind: str = Ticket.Kind.INCIDENT
+    description: str = ""
+    queue: Queue | None = None
+    environment: str = ""
+    aws_account_id: str = ""
+    tags: Iterable[str] = ()
+
+
 @transaction.atomic
 def ticket_create(
     *,
@@ -113,34 +137,59 @@ def ticket_create(
     now: datetime | None = None,
 ) -> Ticket:
     """File a ticket; it lands in the chosen queue, or the default one, with its due times set."""
-    queue = queue or reference.default_queue()
-    if queue is None:
-        raise NotAllowed("No queue exists yet: an admin must create one before tickets can be filed.")
-    ticket = Ticket(
-        title=title.strip(),
-        description=description.strip(),
-        kind=kind,
-        severity=severity,
-        queue=queue,
-        assignee_id=queue.default_assignee_id,
-        requester=requester,
-        environment=environment,
-        aws_account_id=aws_account_id,
-        created_at=now or timezone.now(),
-    )
-    _apply_due_times(ticket)
-    _validate(ticket)
-    ticket.save()
-    if tags:  # a new ticket has no tags yet: insert the links without reading them first
-        Ticket.tags.through.objects.bulk_create(
-            Ticket.tags.through(ticket=ticket, tag=t) for t in _tags_from_names(tags)
-        )
-    # The requester hears about every public change; a default assignee follows their ticket too.
-    watcher_ids = dict.fromkeys([requester.pk, ticket.assignee_id] if ticket.assignee_id else [requester.pk])
-    Watch.objects.bulk_create([Watch(ticket=ticket, user_id=pk) for pk in watcher_ids])
-    timeline.ticket_created(ticket=ticket, actor=actor or requester)
+    new = NewTicket(requester=requester, title=title, severity=severity, kind=kind, description=description,
+                    queue=queue, environment=environment, aws_account_id=aws_account_id, tags=tags)  # fmt: skip
+    [ticket] = tickets_create(new=[new], actor=actor, now=now)
     _attach(ticket=ticket, comment=None, uploads=attachments, user=requester)
     return ticket
+
+
+@transaction.atomic
+def tickets_create(*, new: Sequence[NewTicket], actor=None, now: datetime | None = None) -> list[Ticket]:
+    """File tickets in a handful of INSERTs whatever their number (AWS ingestion files them by the batch).
+
+    Each ticket gets what a single filing gives it: due times, tags, watchers, its "created" timeline event, and
+    the post_save signals that start its SLA clocks, rules and notifications, as ``Model.save()`` would send them.
+    """
+    now = now or timezone.now()
+    tickets, tag_names = [], []
+    for spec in new:
+        queue = spec.queue or reference.default_queue()
+        if queue is None:
+            raise NotAllowed("No queue exists yet: an admin must create one before tickets can be filed.")
+        ticket = Ticket(
+            title=spec.title.strip(),
+            description=spec.description.strip(),
+            kind=spec.kind,
+            severity=spec.severity,
+            queue=queue,
+            assignee_id=queue.default_assignee_id,
+            requester=spec.requester,
+            environment=spec.environment,
+            aws_account_id=spec.aws_account_id,
+            created_at=now,
+        )
+        _apply_due_times(ticket)
+        _validate(ticket)
+        tickets.append(ticket)
+        tag_names.append(tag_names_clean(spec.tags))
+    Ticket.objects.bulk_create(tickets)
+    tags = _tags_by_name(name for names in tag_names for name in names)
+    links = Ticket.tags.through
+    links.objects.bulk_create(
+        links(ticket=ticket, tag=tags[name]) for ticket, names in zip(tickets, tag_names, strict=True) for name in names
+    )
+    # The requester hears about every public change; a default assignee follows their ticket too.
+    Watch.objects.bulk_create(
+        Watch(ticket=ticket, user_id=pk)
+        for ticket in tickets
+        for pk in dict.fromkeys(filter(None, [ticket.requester_id, ticket.assignee_id]))
+    )
+    for ticket in tickets:
+        post_save.send(sender=Ticket, instance=ticket, created=True, update_fields=None, raw=False,
+                       using=ticket._state.db)  # fmt: skip
+    timeline.tickets_created(tickets=tickets, actor=actor)
+    return tickets
 
 
 @transaction.atomic

@@ -14,10 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from tickets.models import Ticket
+from tickets.services import NewTicket
 
 from ..aws import health
 from ..aws.health import Entity
-from ..models import AwsAccount, HealthEvent, MaintenanceWindow, Source
+from ..models import AwsAccount, HealthEvent, MaintenanceWindow, Source, TagRoute
 from . import ticketing
 from .accounts import account_access
 from .polls import PollCounts, chunks, poll_recorded
@@ -26,7 +27,7 @@ SOURCE = "AWS Health"
 CURSOR_OVERLAP = timedelta(minutes=15)  # AWS may stamp an update a little before it becomes visible
 FIRST_POLL_LOOKBACK = timedelta(days=7)  # closed events this recent still belong on a first poll
 ENTITIES_KEPT = 200  # per event; the count keeps the total
-_CHUNK = 10  # events per details/entities round trip (the API's limit)
+_CHUNK = 50  # events per transaction (the gateway asks AWS about them ten at a time)
 _CLOSED = "closed"
 
 
@@ -80,30 +81,36 @@ def _description(view: EventView) -> str:
     return "\n".join(lines)
 
 
-def _ticket_open(view: EventView) -> Ticket:
+def _new_ticket(view: EventView, requester, routes: list[TagRoute]) -> NewTicket:
     e, account = view.event, view.account
-    return ticketing.ticket_open(
+    return ticketing.new_ticket(
         account=account,
         kind=Ticket.Kind.AWS_HEALTH,
         title=f"AWS Health: {_readable(e.event_type_code)} in {e.region or 'all regions'} ({account.name})",
         description=_description(view),
         rank=_rank(e, account),
-        queue=ticketing.queue_for(account, (x.tags for x in view.entities)),
+        queue=ticketing.queue_for(account, (x.tags for x in view.entities), routes),
         tags=["aws-health", e.service.lower() or "aws", e.category.lower() or "event"],
+        requester=requester,
     )
 
 
-def _window_sync(row: HealthEvent) -> None:
-    if row.category != "scheduledChange" or row.start_time is None:
-        return
-    MaintenanceWindow.objects.update_or_create(
-        health_event=row,
-        defaults={
-            "account": row.account, "ticket": row.ticket, "service": row.service, "region": row.region,
-            "starts_at": row.start_time, "ends_at": row.end_time,
-            "resources": [x["value"] for x in row.entities], "notes": row.description[:2000],
-        },
-    )  # fmt: skip
+def _windows_sync(rows: list[HealthEvent]) -> None:
+    """Scheduled changes are maintenance windows: one per event, kept in step with it."""
+    scheduled = [r for r in rows if r.category == "scheduledChange" and r.start_time is not None]
+    windows = {w.health_event_id: w for w in MaintenanceWindow.objects.filter(health_event__in=scheduled)}
+    for row in scheduled:
+        window = windows.setdefault(row.pk, MaintenanceWindow(health_event=row))
+        window.account, window.ticket, window.service, window.region = row.account, row.ticket, row.service, row.region
+        window.starts_at, window.ends_at, window.notes = row.start_time, row.end_time, row.description[:2000]
+        window.resources = [x["value"] for x in row.entities]
+    MaintenanceWindow.objects.bulk_create([w for w in windows.values() if w.pk is None])
+    MaintenanceWindow.objects.bulk_update([w for w in windows.values() if w.pk is not None], _WINDOW_FIELDS)
+
+
+_WINDOW_FIELDS = ["account", "ticket", "service", "region", "starts_at", "ends_at", "notes", "resources"]
+_EVENT_FIELDS = ["service", "event_type_code", "category", "region", "status", "scope", "start_time", "end_time",
+                 "last_updated_at", "description", "entities", "entity_count", "ticket"]  # fmt: skip
 
 
 def _changes(row: HealthEvent, view: EventView) -> list[str]:
@@ -130,18 +137,34 @@ def health_events_record(*, views: list[EventView], counts: PollCounts, merge_en
     list(AwsAccount.objects.select_for_update().filter(pk__in=account_ids).order_by("pk").values_list("pk"))
     rows = HealthEvent.objects.filter(account__in=account_ids, arn__in={v.event.arn for v in views})
     known = {(r.account_id, r.arn): r for r in rows.select_related("ticket")}
-    for view in views:
-        _record(view, known.get((view.account.pk, view.event.arn)), counts, merge_entities)
+    recorded = [r for v in views if (r := _recorded(v, known.get((v.account.pk, v.event.arn)), counts, merge_entities))]
+    # Tickets for what is new, filed together: a few INSERTs for the batch, not a dozen queries per event
+    opening = [(row, view) for row, view in recorded if row.ticket is None and view.event.status != _CLOSED]
+    if opening:
+        requester, routes = ticketing.aws_requester(), ticketing.tag_routes()
+        new = [_new_ticket(view, requester, routes) for _, view in opening]
+        for (row, _), ticket in zip(opening, ticketing.ticket_services.tickets_create(new=new), strict=True):
+            row.ticket = ticket  # new, or first seen closed and now back
+        counts.opened += len(opening)
+    changed = [row for row, _ in recorded]
+    HealthEvent.objects.bulk_create([row for row in changed if row.pk is None])
+    HealthEvent.objects.bulk_update([row for row in changed if row.pk is not None], _EVENT_FIELDS)
+    _windows_sync(changed)
+    for row, _ in opening:
+        ticketing.ticket_linked(row.ticket)
 
 
-def _record(view: EventView, row: HealthEvent | None, counts: PollCounts, merge_entities: bool) -> None:
+def _recorded(
+    view: EventView, row: HealthEvent | None, counts: PollCounts, merge_entities: bool
+) -> tuple[HealthEvent, EventView] | None:
+    """The event's row brought up to date (not yet saved), its existing ticket following it; None if unchanged."""
     e, account = view.event, view.account
     if row is not None and merge_entities:
         view = _merged(row, view)
         if view is None:
-            return
+            return None
     elif row is not None and e.last_updated and e.last_updated <= row.last_updated_at:
-        return
+        return None
     changes = _changes(row, view) if row is not None else []
     row = row or HealthEvent(account=account, arn=e.arn)
     row.service, row.event_type_code, row.category = e.service, e.event_type_code, e.category
@@ -150,12 +173,8 @@ def _record(view: EventView, row: HealthEvent | None, counts: PollCounts, merge_
     row.last_updated_at = e.last_updated or row.last_updated_at or timezone.now()
     row.description = view.description or row.description
     row.entities, row.entity_count = _entity_json(view.entities[:ENTITIES_KEPT]), view.entity_count
-    is_open = e.status != _CLOSED
-    opened = row.ticket is None and is_open
-    if opened:
-        row.ticket = _ticket_open(view)  # new, or first seen closed and now back
-        counts.opened += 1
-    elif row.ticket is not None:
+    if row.ticket is not None:
+        is_open = e.status != _CLOSED
         if changes:
             ticketing.ticket_services.ticket_aws_update(
                 ticket=row.ticket, source=SOURCE, summary="AWS updated the event.", lines=changes
@@ -166,10 +185,7 @@ def _record(view: EventView, row: HealthEvent | None, counts: PollCounts, merge_
             counts.resolved += 1
         elif changes or followed:
             counts.updated += 1
-    row.save()
-    _window_sync(row)
-    if opened:
-        ticketing.ticket_linked(row.ticket)
+    return row, view
 
 
 def _merged(row: HealthEvent, view: EventView) -> EventView | None:

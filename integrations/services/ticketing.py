@@ -38,21 +38,27 @@ def severity_near(rank: int) -> Severity:
     return min(levels, key=lambda s: (abs(s.rank - rank), s.rank))
 
 
-def queue_for(account: AwsAccount, tag_sets: Iterable[dict[str, str]]) -> Queue:
+def tag_routes() -> list[TagRoute]:
+    """Every tag route, first match first: read once per batch of findings."""
+    return list(TagRoute.objects.select_related("queue").order_by("position", "pk"))
+
+
+def queue_for(account: AwsAccount, tag_sets: Iterable[dict[str, str]], routes: list[TagRoute]) -> Queue:
     """The queue a tag route names for any affected resource's tags, else the account's owner queue."""
     tags = {(k, v) for tag_set in tag_sets for k, v in tag_set.items()}
-    if tags:
-        for route in TagRoute.objects.select_related("queue").order_by("position", "pk"):
-            if (route.tag_key, route.tag_value) in tags:
-                return route.queue
+    for route in routes if tags else ():
+        if (route.tag_key, route.tag_value) in tags:
+            return route.queue
     return account.owner_queue
 
 
-def ticket_open(
-    *, account: AwsAccount, kind: str, title: str, description: str, rank: int, queue: Queue, tags: list[str]
-) -> Ticket:
-    return ticket_services.ticket_create(
-        requester=aws_requester(),
+def new_ticket(
+    *, account: AwsAccount, kind: str, title: str, description: str, rank: int, queue: Queue, tags: list[str],
+    requester,
+) -> ticket_services.NewTicket:  # fmt: skip
+    """A ticket for a finding or event, filed by ``aws_requester()`` in the account's environment."""
+    return ticket_services.NewTicket(
+        requester=requester,
         title=title[:200],
         description=description,
         severity=severity_near(rank),

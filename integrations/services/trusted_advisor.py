@@ -126,10 +126,10 @@ def checks_sync(checks: list[TaCheck]) -> dict[str, TrustedAdvisorCheck]:
     return rows
 
 
-def _per_resource(check: TrustedAdvisorCheck) -> bool:
+def _per_resource(check: TrustedAdvisorCheck, categories_per_resource: set[str]) -> bool:
     if check.ticketing != TrustedAdvisorCheck.Ticketing.CATEGORY:
         return check.ticketing == TrustedAdvisorCheck.Ticketing.PER_RESOURCE
-    return TrustedAdvisorCategory.objects.filter(code=check.category, ticket_per_resource=True).exists()
+    return check.category in categories_per_resource
 
 
 def _label(finding: Finding | FlaggedItem, check: TrustedAdvisorCheck) -> str:
@@ -186,9 +186,10 @@ def _rank(check: TrustedAdvisorCheck, account: AwsAccount, items: list[FlaggedIt
     return ticketing.RANK_ADVICE
 
 
-def _group_open(account: AwsAccount, check: TrustedAdvisorCheck, key: str, items: list[FlaggedItem]) -> FindingGroup:
+def _new_ticket(account: AwsAccount, check: TrustedAdvisorCheck, key: str, items: list[FlaggedItem],
+                requester) -> ticketing.ticket_services.NewTicket:  # fmt: skip
     about = f"{check.name}: {_label(items[0], check)}" if key else check.name
-    ticket = ticketing.ticket_open(
+    return ticketing.new_ticket(
         account=account,
         kind=Ticket.Kind.AWS_FINDING,
         title=f"Trusted Advisor: {about} ({account.name})",
@@ -196,13 +197,38 @@ def _group_open(account: AwsAccount, check: TrustedAdvisorCheck, key: str, items
         rank=_rank(check, account, items),
         queue=account.owner_queue,
         tags=["trusted-advisor", check.category.replace("_", "-")],
+        requester=requester,
     )
-    group = FindingGroup.objects.create(account=account, ta_check=check, resource_key=key, ticket=ticket)
-    ticketing.ticket_linked(ticket)
-    return group
 
 
-@transaction.atomic
+@dataclass
+class CheckPage:
+    """Some of one check's flagged resources, as a poll page or a push delivers them.
+
+    A poll's last page for a check carries ``seen_before`` (the keys its earlier pages held): every open finding
+    seen on no page is then cleared, unless it changed after ``listed_at`` (a push newer than the listing). A
+    push clears only ``cleared_keys``.
+    """
+
+    check: TrustedAdvisorCheck
+    flagged: Iterable[FlaggedItem]
+    cleared_keys: Iterable[str] = ()
+    seen_before: set[str] | None = None
+    listed_at: datetime | None = None
+    size: int = 0  # resources on the page, for batching
+
+
+@dataclass
+class _CheckPlan:
+    page: CheckPage
+    items: dict[str, FlaggedItem]
+    clearing: list[str] = field(default_factory=list)
+    changes: dict[int, _GroupChange] = field(default_factory=lambda: defaultdict(_GroupChange))
+    new_items: dict[str, list[FlaggedItem]] = field(default_factory=lambda: defaultdict(list))  # by group key
+    to_update: list[Finding] = field(default_factory=list)
+    existing_groups: dict[str, FindingGroup] = field(default_factory=dict)
+
+
 def findings_apply(
     *,
     account: AwsAccount,
@@ -213,76 +239,42 @@ def findings_apply(
     seen_before: set[str] | None = None,
     poll_started_at: datetime | None = None,
 ) -> set[str]:
-    """Record what AWS says about some resources of one check in one account, and keep the tickets in step.
+    """Record what AWS says about some resources of one check (see ``CheckPage``); returns the keys flagged."""
+    page = CheckPage(check, flagged, cleared_keys, seen_before, poll_started_at)
+    return check_pages_apply(account=account, pages=[page], counts=counts)[0]
 
-    A poll applies the check's resources page by page; on its last page it passes ``seen_before`` (the keys of
-    the earlier pages), and every open finding seen on no page is cleared. A push reports single resources and
-    clears only ``cleared_keys``. Unchanged findings write nothing. Returns the keys seen in ``flagged``.
+
+@transaction.atomic
+def check_pages_apply(*, account: AwsAccount, pages: list[CheckPage], counts: PollCounts) -> list[set[str]]:
+    """Record pages of several checks of one account and keep their tickets in step, in one transaction.
+
+    Unchanged findings write nothing; the tickets new findings need are filed together. At most one page per
+    check. Returns the keys each page flagged.
     """
     AwsAccount.objects.select_for_update().filter(pk=account.pk).first()  # one writer per account: no twin tickets
     now = timezone.now()
-    items: dict[str, FlaggedItem] = {}
-    for item in flagged:
-        if item.status in FLAGGED:
-            items.setdefault(item.key, item)
-    mine = Finding.objects.filter(account=account, ta_check=check)
-    if seen_before is None:
-        clearing = [k for k in dict.fromkeys(cleared_keys) if k not in items]
-    else:
-        seen = seen_before | items.keys()
-        # What changed since the poll began (a push between its pages) is newer than the poll's listing: kept
-        unchanged = mine.filter(is_open=True, changed_at__lt=poll_started_at or timezone.now())
-        clearing = [k for k in unchanged.values_list("resource_key", flat=True).iterator() if k not in seen]
-    existing = {f.resource_key: f for f in mine.filter(resource_key__in=[*items, *clearing])}
-    changes: dict[int, _GroupChange] = defaultdict(_GroupChange)
-    new_items: dict[str, list[FlaggedItem]] = defaultdict(list)  # by group key
-    per_resource = _per_resource(check)
-    to_update: list[Finding] = []
-
-    for item in items.values():
-        finding = existing.get(item.key)
-        if finding is None:
-            new_items[item.key if per_resource else ""].append(item)
-            continue
-        label = _label(item, check) + _savings_text(item.savings)
-        if not finding.is_open:
-            changes[finding.group_id].back.append(label)
-        elif finding.fingerprint != item.fingerprint:
-            changes[finding.group_id].changed.append(label)
-        elif not ((item.resource_id and not finding.resource_id) or (item.resource_arn and not finding.resource_arn)):
-            continue
-        # else: the other path filled in an id it could not know, stored quietly
-        if not finding.is_open or finding.fingerprint != item.fingerprint:
-            finding.changed_at = now
-        finding.status, finding.details, finding.region = item.status, item.details, item.region or finding.region
-        finding.estimated_monthly_savings, finding.fingerprint = item.savings, item.fingerprint
-        finding.resource_id = item.resource_id or finding.resource_id
-        finding.resource_arn = item.resource_arn or finding.resource_arn
-        finding.is_open, finding.resolved_at = True, None
-        to_update.append(finding)
-
-    for key in clearing:
-        finding = existing.get(key)
-        if finding is None or not finding.is_open:
-            continue
-        finding.is_open, finding.resolved_at, finding.changed_at = False, now, now
-        changes[finding.group_id].cleared.append(_label(finding, check))
-        to_update.append(finding)
-
-    groups = {g.pk: g for g in FindingGroup.objects.filter(pk__in=changes.keys()).select_related("ticket")}
+    plans = _plans(account, pages, now)
+    opening = [(plan, key, new) for plan in plans for key, new in plan.new_items.items()
+               if key not in plan.existing_groups]  # fmt: skip
+    if opening:
+        requester = ticketing.aws_requester()
+        new_tickets = [_new_ticket(account, plan.page.check, key, new, requester) for plan, key, new in opening]
+        tickets = ticketing.ticket_services.tickets_create(new=new_tickets)
+        groups = FindingGroup.objects.bulk_create(
+            FindingGroup(account=account, ta_check=plan.page.check, resource_key=key, ticket=ticket)
+            for (plan, key, _), ticket in zip(opening, tickets, strict=True)
+        )
+        for (plan, key, _), group in zip(opening, groups, strict=True):
+            plan.existing_groups[key] = group
+        counts.opened += len(groups)
+        counts.opened_tickets.update(g.ticket_id for g in groups)
     created: list[Finding] = []
-    if new_items:
-        by_key = {g.resource_key: g for g in FindingGroup.objects.filter(
-            account=account, ta_check=check, resource_key__in=new_items).select_related("ticket")}  # fmt: skip
-        for group_key, new in new_items.items():
-            group = by_key.get(group_key)
-            if group is None:
-                group = _group_open(account, check, group_key, new)
-                counts.opened += 1
-                counts.opened_tickets.add(group.ticket_id)
-            elif group.ticket_id not in counts.opened_tickets:
-                groups[group.pk] = group
-                changes[group.pk].new.extend(_label(i, check) + _savings_text(i.savings) for i in new)
+    for plan in plans:
+        check = plan.page.check
+        for group_key, new in plan.new_items.items():
+            group = plan.existing_groups[group_key]
+            if group.ticket_id not in counts.opened_tickets:
+                plan.changes[group.pk].new.extend(_label(i, check) + _savings_text(i.savings) for i in new)
             created += [
                 Finding(
                     account=account, ta_check=check, resource_key=i.key, group=group, resource_id=i.resource_id,
@@ -293,18 +285,99 @@ def findings_apply(
             ]  # fmt: skip
     Finding.objects.bulk_create(created)
     Finding.objects.bulk_update(
-        to_update,
+        [f for plan in plans for f in plan.to_update],
         ["status", "details", "region", "estimated_monthly_savings", "fingerprint", "resource_id", "resource_arn",
          "is_open", "resolved_at", "changed_at"],
         batch_size=500,
     )  # fmt: skip
-    still_open = dict(
-        Finding.objects.filter(group_id__in=changes.keys(), is_open=True)
-        .values("group_id").annotate(n=Count("pk")).values_list("group_id", "n")
-    )  # fmt: skip
-    for group_id, change in changes.items():
-        _ticket_follow(groups[group_id], change, still_open.get(group_id, 0), counts)
-    return set(items)
+    changes = {group_id: change for plan in plans for group_id, change in plan.changes.items()}
+    if changes:
+        groups_changed = FindingGroup.objects.filter(pk__in=changes.keys()).select_related("ticket")
+        still_open = dict(
+            Finding.objects.filter(group_id__in=changes.keys(), is_open=True)
+            .values("group_id").annotate(n=Count("pk")).values_list("group_id", "n")
+        )  # fmt: skip
+        for group in groups_changed:
+            _ticket_follow(group, changes[group.pk], still_open.get(group.pk, 0), counts)
+    return [set(plan.items) for plan in plans]
+
+
+def _plans(account: AwsAccount, pages: list[CheckPage], now: datetime) -> list[_CheckPlan]:
+    """What each page changes: findings to update or clear now, new ones to file. Four queries for the batch."""
+    plans = []
+    for page in pages:
+        items: dict[str, FlaggedItem] = {}
+        for item in page.flagged:
+            if item.status in FLAGGED:
+                items.setdefault(item.key, item)
+        plans.append(_CheckPlan(page, items))
+    mine = Finding.objects.filter(account=account, ta_check__in=[p.check for p in pages])
+    listing = [p.page for p in plans if p.page.seen_before is not None]
+    open_now: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
+    if listing:
+        rows = mine.filter(ta_check__in=[p.check for p in listing], is_open=True)
+        for check_id, key, changed_at in rows.values_list("ta_check_id", "resource_key", "changed_at").iterator():
+            open_now[check_id].append((key, changed_at))
+    for plan in plans:
+        page = plan.page
+        if page.seen_before is None:
+            plan.clearing = [k for k in dict.fromkeys(page.cleared_keys) if k not in plan.items]
+        else:
+            seen = page.seen_before | plan.items.keys()
+            # What changed since the listing began (a push between its pages) is newer than the listing: kept
+            listed_at = page.listed_at or now
+            plan.clearing = [k for k, changed in open_now[page.check.pk] if k not in seen and changed < listed_at]
+    wanted = [k for plan in plans for k in (*plan.items, *plan.clearing)]
+    existing = {f.resource_key: f for f in mine.filter(resource_key__in=wanted)} if wanted else {}
+    categories = set()
+    if any(k not in existing for plan in plans for k in plan.items):
+        categories = set(TrustedAdvisorCategory.objects.filter(ticket_per_resource=True).values_list("code", flat=True))
+    for plan in plans:
+        _plan_fill(plan, existing, categories, now)
+    group_keys = [(p.page.check.pk, key) for p in plans for key in p.new_items]
+    if group_keys:
+        groups = FindingGroup.objects.filter(
+            account=account, ta_check__in={c for c, _ in group_keys}, resource_key__in={k for _, k in group_keys}
+        )
+        by_key = {(g.ta_check_id, g.resource_key): g for g in groups}
+        for plan in plans:
+            plan.existing_groups = {k: by_key[plan.page.check.pk, k] for k in plan.new_items
+                                    if (plan.page.check.pk, k) in by_key}  # fmt: skip
+    return plans
+
+
+def _plan_fill(plan: _CheckPlan, existing: dict[str, Finding], categories: set[str], now: datetime) -> None:
+    check = plan.page.check
+    per_resource = bool(plan.items.keys() - existing.keys()) and _per_resource(check, categories)
+    for item in plan.items.values():
+        finding = existing.get(item.key)
+        if finding is None:
+            plan.new_items[item.key if per_resource else ""].append(item)
+            continue
+        label = _label(item, check) + _savings_text(item.savings)
+        if not finding.is_open:
+            plan.changes[finding.group_id].back.append(label)
+        elif finding.fingerprint != item.fingerprint:
+            plan.changes[finding.group_id].changed.append(label)
+        elif not ((item.resource_id and not finding.resource_id) or (item.resource_arn and not finding.resource_arn)):
+            continue
+        # else: the other path filled in an id it could not know, stored quietly
+        if not finding.is_open or finding.fingerprint != item.fingerprint:
+            finding.changed_at = now
+        finding.status, finding.details, finding.region = item.status, item.details, item.region or finding.region
+        finding.estimated_monthly_savings, finding.fingerprint = item.savings, item.fingerprint
+        finding.resource_id = item.resource_id or finding.resource_id
+        finding.resource_arn = item.resource_arn or finding.resource_arn
+        finding.is_open, finding.resolved_at = True, None
+        plan.to_update.append(finding)
+
+    for key in plan.clearing:
+        finding = existing.get(key)
+        if finding is None or not finding.is_open:
+            continue
+        finding.is_open, finding.resolved_at, finding.changed_at = False, now, now
+        plan.changes[finding.group_id].cleared.append(_label(finding, check))
+        plan.to_update.append(finding)
 
 
 def _ticket_follow(group: FindingGroup, change: _GroupChange, still_open: int, counts: PollCounts) -> None:
@@ -326,11 +399,11 @@ def _ticket_follow(group: FindingGroup, change: _GroupChange, still_open: int, c
 
 
 def trusted_advisor_poll(*, account: AwsAccount) -> None:
-    """Read every check's flagged resources for the account and apply them, one transaction per check.
+    """Read every check's flagged resources for the account and apply them, a batch of pages per transaction.
 
     The newer Trusted Advisor API streams resources page by page where the account may call it; otherwise the
-    Support API answers with one result per check. A worker killed midway leaves whole checks done and the rest
-    untouched; the next poll recomputes all of it from AWS, so nothing is half-done.
+    Support API answers with one result per check. A worker killed midway leaves whole pages done and the rest
+    untouched (a check is cleared only with its last page); the next poll recomputes all of it from AWS.
     """
     with poll_recorded(account, Source.TRUSTED_ADVISOR) as counts:
         access = account_access(account)
@@ -338,19 +411,23 @@ def trusted_advisor_poll(*, account: AwsAccount) -> None:
             recommendations = trusted_advisor.recommendations(access)
             checks = trusted_advisor.recommendation_checks(access)
         except AwsError:  # not available to this account, or failing: the Support API answers instead
-            _poll_through_support_api(account, access, counts)
-            return
-        rows = checks_sync(checks)
-        by_check = {c.id: c for c in checks}
-        for recommendation in recommendations:
-            check = by_check.get(recommendation.check_id)
-            if check is None:
-                continue
+            pages = _support_api_pages(account, access, counts)
+        else:
+            pages = _recommendation_pages(access, checks, recommendations, counts)
+        _pages_apply(account, pages, counts)
+
+
+def _recommendation_pages(access, checks: list[TaCheck], recommendations, counts: PollCounts) -> Iterator[CheckPage]:
+    rows = checks_sync(checks)
+    by_check = {c.id: c for c in checks}
+    for recommendation in recommendations:
+        check = by_check.get(recommendation.check_id)
+        if check is not None:
             resources = trusted_advisor.recommendation_resources(access, check, recommendation.arn)
-            _apply_check(account, rows[check.id], chunks(resources, PAGE), counts, name=check.name)
+            yield from _check_pages(rows[check.id], chunks(resources, PAGE), counts, name=check.name)
 
 
-def _poll_through_support_api(account: AwsAccount, access, counts: PollCounts) -> None:
+def _support_api_pages(account: AwsAccount, access, counts: PollCounts) -> Iterator[CheckPage]:
     checks = trusted_advisor.checks(access)
     rows = checks_sync(checks)
     for check in checks:
@@ -364,26 +441,49 @@ def _poll_through_support_api(account: AwsAccount, access, counts: PollCounts) -
         _refresh_quietly(access, check.id)  # for the next poll: a refresh takes minutes
         if result.status == "not_available":
             continue  # the check cannot run here (a service not in use): says nothing about findings
-        _apply_check(account, rows[check.id], [result.flagged], counts, name=check.name)
+        yield from _check_pages(rows[check.id], [result.flagged], counts, name=check.name)
 
 
-def _apply_check(account, check: TrustedAdvisorCheck, pages: Iterable[Iterable[TaFlaggedResource]], counts: PollCounts,
-                 *, name: str) -> None:  # fmt: skip
-    """Apply a check's resources one page per transaction; the last page clears what no page flagged."""
-    seen: set[str] = set()
-    started = timezone.now()
+def _check_pages(check: TrustedAdvisorCheck, pages: Iterable[Iterable[TaFlaggedResource]], counts: PollCounts,
+                 *, name: str) -> Iterator[CheckPage]:  # fmt: skip
+    """A check's resources as pages; the last one says what the earlier ones held (filled in when applied)."""
+    listed_at = timezone.now()
     try:
         for page, is_last in _with_last(pages):
-            flagged = (flagged_from_poll(check, r) for r in page if not r.is_suppressed)
-            seen_before = seen if is_last else None
-            seen |= findings_apply(
-                account=account, check=check, flagged=flagged, counts=counts, seen_before=seen_before,
-                poll_started_at=started,
-            )  # fmt: skip
+            flagged = [flagged_from_poll(check, r) for r in page if not r.is_suppressed]
+            yield CheckPage(check, flagged, seen_before=set() if is_last else None, listed_at=listed_at,
+                            size=len(flagged))  # fmt: skip
     except RETRYABLE:
         raise
     except AwsError as exc:  # a page failed: pages done stay done, nothing is cleared, the other checks go on
         counts.problem(f"{name}: {exc}")
+
+
+def _pages_apply(account: AwsAccount, pages: Iterable[CheckPage], counts: PollCounts) -> None:
+    """Apply pages in batches of about PAGE resources, at most one page per check in a batch.
+
+    A check's last page learns the keys its earlier pages flagged, which were applied in earlier batches.
+    """
+    seen: dict[int, set[str]] = defaultdict(set)
+    batch: list[CheckPage] = []
+
+    def flush() -> None:
+        for page in batch:
+            if page.seen_before is not None:
+                page.seen_before = seen.pop(page.check.pk, set())
+        for page, keys in zip(batch, check_pages_apply(account=account, pages=batch, counts=counts), strict=True):
+            if page.seen_before is None:
+                seen[page.check.pk] |= keys
+        batch.clear()
+
+    for page in pages:
+        if any(p.check.pk == page.check.pk for p in batch):
+            flush()
+        batch.append(page)
+        if sum(p.size for p in batch) >= PAGE:
+            flush()
+    if batch:
+        flush()
 
 
 def _with_last(pages: Iterable) -> Iterator[tuple[Any, bool]]:

@@ -187,3 +187,17 @@ def test_the_organisation_view_records_each_member_on_its_own_account(fake_aws, 
     assert [r.account for r in rows] == [prod_account, member]
     assert {r.ticket.queue for r in rows} == {prod_account.owner_queue, member_queue}
     assert run.opened == 2
+
+
+def test_a_batch_of_new_events_is_filed_in_a_few_queries_per_event(fake_aws, prod_account):
+    fake_aws.publish(prod_account.account_id, health_event(1))
+    with CaptureQueriesContext(connection) as one:
+        _poll(prod_account)
+    events = [health_event(n) for n in range(2, 32)]
+    fake_aws.publish(prod_account.account_id, *events)
+    with CaptureQueriesContext(connection) as many:
+        run = _poll(prod_account)
+
+    assert run.opened == 30 and _health_tickets().count() == 31
+    # Each new event adds its SLA clock and its queue's channels; the tickets themselves are filed together
+    assert len(many) - len(one) <= 3 * 29, "\n".join(q["sql"][:100] for q in many)

@@ -204,3 +204,36 @@ def test_without_the_newer_api_the_support_api_answers(fake_aws, prod_account):
     fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-1"))
     _poll(prod_account)
     assert "result Qch7DwouX1" in fake_aws.calls and Finding.objects.count() == 1
+
+
+def test_pages_of_several_checks_share_a_batch_and_each_check_clears_only_its_own(fake_aws, prod_account, monkeypatch):
+    monkeypatch.setattr("integrations.services.trusted_advisor.PAGE", 3)
+    fake_aws.newer_ta_api = True
+    fake_aws.flag(prod_account.account_id, LOW_UTILISATION, *(idle_instance(f"i-{n}") for n in range(5)))
+    fake_aws.flag(prod_account.account_id, OPEN_PORTS, open_port("sg-1"), open_port("sg-2"))
+    run = _poll(prod_account)
+    assert (run.opened, _finding_tickets(prod_account).count(), Finding.objects.count()) == (2, 2, 7)
+
+    # The big check loses i-0 (its first page) and the small one sg-2, in batches that mix the two checks
+    fake_aws.flag(prod_account.account_id, LOW_UTILISATION, *(idle_instance(f"i-{n}") for n in range(1, 5)))
+    fake_aws.flag(prod_account.account_id, OPEN_PORTS, open_port("sg-1"))
+    run = _poll(prod_account)
+
+    cleared = Finding.objects.filter(is_open=False)
+    assert sorted(f.details.get("Instance ID") or f.details["Security Group ID"] for f in cleared) == ["i-0", "sg-2"]
+    assert (run.opened, run.updated, run.resolved) == (0, 2, 0)
+    assert all(t.status == "new" for t in _finding_tickets(prod_account))
+
+
+def test_tickets_filed_by_one_poll_cost_a_few_queries_each(fake_aws, prod_account):
+    TrustedAdvisorCategory.objects.filter(code=LOW_UTILISATION.category).update(ticket_per_resource=True)
+    fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-0"))
+    with CaptureQueriesContext(connection) as one:
+        _poll(prod_account)
+    fake_aws.flag(prod_account.account_id, LOW_UTILISATION, *(idle_instance(f"i-{n}") for n in range(21)))
+    with CaptureQueriesContext(connection) as many:
+        run = _poll(prod_account)
+
+    assert run.opened == 20 and _finding_tickets(prod_account).count() == 21
+    # Each new ticket adds its SLA clock and its queue's channels; the tickets themselves are filed together
+    assert len(many) - len(one) <= 3 * 20, "\n".join(q["sql"][:100] for q in many)
