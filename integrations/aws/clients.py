@@ -68,9 +68,7 @@ def _region_for(service: str, region: str | None) -> str:
 
 
 def _assume_role(role_arn: str, external_id: str) -> _TempCredentials:
-    sts = boto3.Session().client(
-        "sts", region_name=_region_for("sts", None), endpoint_url=_endpoint_url(), config=_CONFIG
-    )
+    sts = client_for(AccountAccess(account_id=""), "sts")  # our own identity, from the default chain
     params = {"RoleArn": role_arn, "RoleSessionName": _SESSION_NAME}
     if external_id:
         params["ExternalId"] = external_id

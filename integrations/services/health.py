@@ -104,8 +104,9 @@ def _windows_sync(rows: list[HealthEvent]) -> None:
         window.account, window.ticket, window.service, window.region = row.account, row.ticket, row.service, row.region
         window.starts_at, window.ends_at, window.notes = row.start_time, row.end_time, row.description[:2000]
         window.resources = [x["value"] for x in row.entities]
+    known = [w for w in windows.values() if w.pk is not None]  # before the new ones get their keys
     MaintenanceWindow.objects.bulk_create([w for w in windows.values() if w.pk is None])
-    MaintenanceWindow.objects.bulk_update([w for w in windows.values() if w.pk is not None], _WINDOW_FIELDS)
+    MaintenanceWindow.objects.bulk_update(known, _WINDOW_FIELDS)
 
 
 _WINDOW_FIELDS = ["account", "ticket", "service", "region", "starts_at", "ends_at", "notes", "resources"]
@@ -147,8 +148,9 @@ def health_events_record(*, views: list[EventView], counts: PollCounts, merge_en
             row.ticket = ticket  # new, or first seen closed and now back
         counts.opened += len(opening)
     changed = [row for row, _ in recorded]
+    known_changed = [row for row in changed if row.pk is not None]  # before the new rows get their keys
     HealthEvent.objects.bulk_create([row for row in changed if row.pk is None])
-    HealthEvent.objects.bulk_update([row for row in changed if row.pk is not None], _EVENT_FIELDS)
+    HealthEvent.objects.bulk_update(known_changed, _EVENT_FIELDS)
     _windows_sync(changed)
     for row, _ in opening:
         ticketing.ticket_linked(row.ticket)

@@ -102,6 +102,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: Redis when CACHE_URL is set; sessions then live there, the fastest shared store.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "supportdesk.cache.ReusedClientRedisCache"
 SESSION_ENGINE = (
     "django.contrib.sessions.backends.cache"
     if "redis" in CACHES["default"]["BACKEND"].lower()
