@@ -10,6 +10,7 @@ from django.dispatch import receiver
 
 from accounts.access_cache import forget_now_and_after_commit
 from tickets.models import Ticket
+from tickets.signals import tickets_filed
 
 from . import selectors, services
 from .models import BusinessCalendar, Holiday, SlaPolicy, WorkingHours
@@ -30,6 +31,11 @@ def ticket_saved(sender, instance: Ticket, created: bool, update_fields: frozens
         services.escalation_stop(ticket=instance, reason=f"{instance.get_status_display()}.")
     elif "acknowledged_at" in changed and instance.acknowledged_at is not None:
         services.escalation_stop(ticket=instance, reason="Acknowledged.")
+
+
+@receiver(tickets_filed, dispatch_uid="escalation.tickets_filed")
+def tickets_started(sender, tickets: list[Ticket], **kwargs) -> None:
+    services.sla_start(tickets=tickets)
 
 
 @receiver([post_save, post_delete], sender=SlaPolicy, dispatch_uid="escalation.sla_policy_changed")

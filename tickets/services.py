@@ -13,12 +13,12 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models.signals import post_save
 from django.utils import timezone
 
 from . import policies, reference, timeline
 from .exceptions import IllegalTransition, InvalidAttachment, InvalidChoice, NotAllowed
 from .models import Attachment, Comment, Queue, Severity, Tag, Ticket, Watch
+from .signals import tickets_filed
 from .workflow import NOTE_REQUIRED, TRANSITIONS, Action, transition_for
 
 S = Ticket.Status
@@ -148,8 +148,8 @@ def ticket_create(
 def tickets_create(*, new: Sequence[NewTicket], actor=None, now: datetime | None = None) -> list[Ticket]:
     """File tickets in a handful of INSERTs whatever their number (AWS ingestion files them by the batch).
 
-    Each ticket gets what a single filing gives it: due times, tags, watchers, its "created" timeline event, and
-    the post_save signals that start its SLA clocks, rules and notifications, as ``Model.save()`` would send them.
+    Each ticket gets what a single filing gives it: due times, tags, watchers and its "created" timeline event.
+    ``tickets_filed`` (the SLA clocks) and each event's post_save (rules, notifications) carry it on.
     """
     now = now or timezone.now()
     tickets, tag_names = [], []
@@ -185,9 +185,7 @@ def tickets_create(*, new: Sequence[NewTicket], actor=None, now: datetime | None
         for ticket in tickets
         for pk in dict.fromkeys(filter(None, [ticket.requester_id, ticket.assignee_id]))
     )
-    for ticket in tickets:
-        post_save.send(sender=Ticket, instance=ticket, created=True, update_fields=None, raw=False,
-                       using=ticket._state.db)  # fmt: skip
+    tickets_filed.send(sender=Ticket, tickets=tickets)  # SLA clocks start here
     timeline.tickets_created(tickets=tickets, actor=actor)
     return tickets
 

@@ -1,7 +1,7 @@
 """Writes for SLA clocks and escalation chains; other apps call these names."""
 
 from .chains import escalation_start, escalation_step, escalation_stop, escalations_sweep
-from .sla import sla_apply, sla_rearm, sla_sweep
+from .sla import sla_apply, sla_rearm, sla_start, sla_sweep
 
 __all__ = [
     "escalation_start",
@@ -10,5 +10,6 @@ __all__ = [
     "escalations_sweep",
     "sla_apply",
     "sla_rearm",
+    "sla_start",
     "sla_sweep",
 ]

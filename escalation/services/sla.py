@@ -48,6 +48,27 @@ def sla_apply(*, ticket: Ticket, created: bool) -> None:
     """Set the ticket's due times from the SLA policy for its severity and queue (else the severity's 24x7 targets),
     and arm its SLA clock. Runs inside the transaction of the change: a ticket created, or its severity or queue
     changed."""
+    state, due_moved = _clock(ticket, None if created else TicketSlaState.objects.get_or_create(ticket=ticket)[0])
+    if due_moved:
+        # Due times are derived from the SLA policy, which the tickets app knows nothing of: written beside the
+        # service's own save, in its transaction, with no timeline event (the change that moved them has one).
+        Ticket.objects.filter(pk=ticket.pk).update(
+            response_due_at=ticket.response_due_at, resolution_due_at=ticket.resolution_due_at
+        )
+    state.save(force_insert=created)
+
+
+def sla_start(*, tickets: list[Ticket]) -> None:
+    """``sla_apply`` for tickets just filed together: two statements for them all."""
+    clocks = [_clock(ticket, None) for ticket in tickets]
+    moved = [ticket for ticket, (_, due_moved) in zip(tickets, clocks, strict=True) if due_moved]
+    Ticket.objects.bulk_update(moved, ["response_due_at", "resolution_due_at"])
+    TicketSlaState.objects.bulk_create(state for state, _ in clocks)
+
+
+def _clock(ticket: Ticket, state: TicketSlaState | None) -> tuple[TicketSlaState, bool]:
+    """The ticket's due times (set on it) and its SLA state (a new one when None), not saved; and whether the due
+    times moved."""
     policy = selectors.sla_policy_for(severity_id=ticket.severity_id, queue_id=ticket.queue_id)
     if policy is None:
         acknowledge, resolve, calendar = ticket.severity.response_target, ticket.severity.resolution_target, None
@@ -56,16 +77,13 @@ def sla_apply(*, ticket: Ticket, created: bool) -> None:
         calendar = policy.calendar.working_week() if policy.calendar_id else None
     start = ticket.created_at
     response_due, resolution_due = due_at(start, acknowledge, calendar), due_at(start, resolve, calendar)
-    if (response_due, resolution_due) != (ticket.response_due_at, ticket.resolution_due_at):
-        # Due times are derived from the SLA policy, which the tickets app knows nothing of: written beside the
-        # service's own save, in its transaction, with no timeline event (the change that moved them has one).
-        Ticket.objects.filter(pk=ticket.pk).update(response_due_at=response_due, resolution_due_at=resolution_due)
-        ticket.response_due_at, ticket.resolution_due_at = response_due, resolution_due
+    due_moved = (response_due, resolution_due) != (ticket.response_due_at, ticket.resolution_due_at)
+    ticket.response_due_at, ticket.resolution_due_at = response_due, resolution_due
 
     def warn_at(within: timedelta) -> datetime | None:
         return due_at(start, within * policy.warn_at / 100, calendar) if policy else None
 
-    state = TicketSlaState(ticket_id=ticket.pk) if created else TicketSlaState.objects.get_or_create(ticket=ticket)[0]
+    state = state or TicketSlaState(ticket_id=ticket.pk)
     state.policy = policy
     state.response_warn_at, state.resolution_warn_at = warn_at(acknowledge), warn_at(resolve)
     now = timezone.now()
@@ -77,7 +95,7 @@ def sla_apply(*, ticket: Ticket, created: bool) -> None:
         if _due(ticket, target) > now:
             setattr(state, f"{target}_breached_at", None)
     state.next_check_at = _next_check(ticket, state)
-    state.save(force_insert=created)
+    return state, due_moved
 
 
 def sla_rearm(*, ticket: Ticket) -> None:
