@@ -10,8 +10,9 @@ from .services import rule_match_count
 
 SETTINGS = ["name", "position", "enabled", "trigger", "stop_after"]
 CONDITIONS = ["kinds", "environments", "account_ids", "tags", "text", "min_severity", "ta_checks", "ta_categories",
-              "health_services", "health_categories"]  # fmt: skip
-ACTIONS = ["set_severity", "set_queue", "add_watchers", "notify_channels", "start_escalation", "aws_case_severity"]
+              "health_services", "health_categories", "in_maintenance"]  # fmt: skip
+ACTIONS = ["set_severity", "set_queue", "add_watchers", "notify_channels", "start_escalation", "aws_case_severity",
+           "hold_notifications"]  # fmt: skip
 
 
 def _listed(text: str) -> list[str]:
