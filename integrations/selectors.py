@@ -74,7 +74,8 @@ def account_activity(*, account: AwsAccount) -> AccountActivity:
     )
     now = timezone.now()
     current_or_next = Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=now - timedelta(days=1))
-    windows = MaintenanceWindow.objects.filter(current_or_next, account=account).select_related("ticket")
+    for_account = Q(account=account) | Q(account__isnull=True)  # a window for all accounts is this one's too
+    windows = MaintenanceWindow.objects.filter(current_or_next, for_account).select_related("ticket")
     return AccountActivity(
         latest=[(source.label, latest.get(source)) for source in sources],
         recent=list(PollRun.objects.filter(account=account).order_by("-started_at")[:RECENT_RUNS]),

@@ -201,3 +201,13 @@ def test_a_ticket_the_user_may_not_see_shows_no_panel(client, prod_account):
     ticket = _health_ticket(prod_account)
     client.force_login(UserFactory(role=Role.AGENT))  # not a member of the account's queue
     assert client.get(f"/aws/tickets/{ticket.reference}/").status_code == 404
+
+
+def test_the_account_page_lists_windows_for_all_accounts_too(client, agent, prod_account):
+    window(title="Org-wide network change", ends_at=timezone.now() + timedelta(days=1))
+    client.force_login(agent)
+
+    page = client.get(f"/aws/accounts/{prod_account.pk}/").content.decode()
+
+    assert "Org-wide network change" in page
+    assert f'href="/maintenance/?account={prod_account.account_id}"' in page
