@@ -39,8 +39,11 @@ def covering_q(*, at, account_id, service="", region="", ticket_id=None) -> Q:
 
     Values or expressions (OuterRef for the SQL twin): the same SQL decides the ticket page and the rules."""
     at, account_id, service, region = map(_expression, (at, account_id, service, region))
+    # Bounded by the longest window (computed once per query), so the index on starts_at reads only the windows
+    # that began recently enough to be in progress, not all those in history: the rules admin counts 1M tickets
+    longest = MaintenanceWindow.objects.annotate(length=_effective_end() - F("starts_at")).order_by("-length")
     q = (
-        Q(starts_at__lte=at)
+        Q(starts_at__lte=at, starts_at__gte=at - Subquery(longest.values("length")[:1]))
         & (Q(ends_at__gt=at) | Q(ends_at__isnull=True, starts_at__gt=at - Value(OPEN_ENDED)))
         & ~Q(Exact(account_id, Value("")))
         & (Q(account__isnull=True) | Q(account__account_id=account_id))

@@ -209,3 +209,16 @@ def test_an_all_accounts_window_quiets_any_account_but_not_tickets_without_one(p
     assert NotificationHold.objects.filter(ticket=ticket).exists()
     assert Notification.objects.filter(ticket=plain, channel=ops).exists()
     assert not NotificationHold.objects.filter(ticket=plain).exists()
+
+
+def test_an_admin_sees_and_releases_a_hold(window, prod_account, ops, client):
+    quiet_rule(hold_notifications=True)
+    ticket = _ticket(prod_account)
+    hold = NotificationHold.objects.get(ticket=ticket)
+    client.force_login(UserFactory(role=Role.ADMIN, is_superuser=True))
+
+    assert ticket.reference in client.get("/admin/rules/notificationhold/").content.decode()
+    client.post(f"/admin/rules/notificationhold/{hold.pk}/delete/", {"post": "yes"})
+    ticket_services.ticket_escalate(ticket=ticket, actor=None, reason="Worse")
+
+    assert Notification.objects.filter(ticket=ticket, event="escalated", channel=ops).exists()
