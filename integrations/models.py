@@ -13,6 +13,7 @@ role_arn_format = RegexValidator(
 )
 external_id_format = RegexValidator(r"^[\w+=,.@:/-]*$", "Letters, digits and +=,.@:/- only.")
 region_format = RegexValidator(r"^[a-z]{2}(-[a-z]+)+-\d$", "Use region names such as eu-west-1.")
+MAINTENANCE_RESOURCES = 200  # like the entities kept for a Health event
 LONGEST_MAINTENANCE = timedelta(days=31)  # a window entered by hand; longer is a change freeze, not maintenance
 
 
@@ -273,6 +274,8 @@ class MaintenanceWindow(models.Model):
             raise ValidationError({"region": "Use a region name such as eu-west-1."})
         if not isinstance(self.resources, list) or not all(isinstance(r, str) for r in self.resources):
             raise ValidationError({"resources": "A list of resource ids or ARNs."})
+        if len(self.resources) > MAINTENANCE_RESOURCES or any(len(r) > 1600 for r in self.resources):
+            raise ValidationError({"resources": f"At most {MAINTENANCE_RESOURCES} resources, each an id or ARN."})
 
     @property
     def is_from_health(self) -> bool:

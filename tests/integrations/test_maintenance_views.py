@@ -211,3 +211,18 @@ def test_the_account_page_lists_windows_for_all_accounts_too(client, agent, prod
 
     assert "Org-wide network change" in page
     assert f'href="/maintenance/?account={prod_account.account_id}"' in page
+
+
+@pytest.mark.parametrize("forged", [
+    {"starts_at": "2026-02-30T10:00"}, {"starts_at": "9999999-01-01T00:00"}, {"ends_at": "\x00"},
+    {"account": "1 OR 1=1"}, {"account": "-1"}, {"title": "x" * 500}, {"resources": "a" * 100_000},
+    {"resources": "\n".join(f"i-{n}" for n in range(201))}, {"service": "EC2" * 40}, {"region": "eu-west-1; drop"},
+])  # fmt: skip
+def test_forged_posts_are_refused_with_a_message_not_a_500(client, manager, prod_account, forged):
+    client.force_login(manager)
+
+    response = client.post("/maintenance/new/", _post(prod_account, **forged))
+
+    assert response.status_code == 400
+    assert "Please fix the fields marked below." in response.content.decode()
+    assert not MaintenanceWindow.objects.exists()
