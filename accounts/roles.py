@@ -14,12 +14,21 @@ class Role(models.TextChoices):
 # app_label.codename; the admin role gets every permission there is.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.REQUESTER: [],
-    Role.AGENT: ["tickets.work_ticket", "tickets.view_internal_notes", "integrations.view_awsaccount"],
+    Role.AGENT: [
+        "tickets.work_ticket",
+        "tickets.view_internal_notes",
+        "integrations.view_awsaccount",
+        "integrations.view_maintenancewindow",
+    ],
     Role.MANAGER: [
         "tickets.view_all_tickets",
         "tickets.view_internal_notes",
         "tickets.view_dashboards",
         "integrations.view_awsaccount",
+        "integrations.view_maintenancewindow",
+        "integrations.add_maintenancewindow",
+        "integrations.change_maintenancewindow",
+        "integrations.delete_maintenancewindow",
     ],
 }
 

@@ -97,10 +97,10 @@ class TagRouteAdmin(admin.ModelAdmin):
 
 @admin.register(MaintenanceWindow)
 class MaintenanceWindowAdmin(admin.ModelAdmin):
-    list_display = ["service", "region", "account", "starts_at", "ends_at", "ticket"]
+    list_display = ["label", "service", "region", "account", "starts_at", "ends_at", "ticket", "created_by"]
     list_filter = ["service", "region"]
-    list_select_related = ["account", "ticket"]
-    readonly_fields = ["health_event"]
+    list_select_related = ["account", "ticket", "created_by"]
+    readonly_fields = ["health_event", "created_by"]
     raw_id_fields = ["ticket"]
     date_hierarchy = "starts_at"
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from tickets import policies
 from tickets.selectors import ticket_pk, tickets_visible_to
 
+from . import maintenance
 from .models import (
     AwsAccount,
     Finding,
@@ -73,7 +74,8 @@ def account_activity(*, account: AwsAccount) -> AccountActivity:
     )
     now = timezone.now()
     current_or_next = Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=now - timedelta(days=1))
-    windows = MaintenanceWindow.objects.filter(current_or_next, account=account).select_related("ticket")
+    for_account = Q(account=account) | Q(account__isnull=True)  # a window for all accounts is this one's too
+    windows = MaintenanceWindow.objects.filter(current_or_next, for_account).select_related("ticket")
     return AccountActivity(
         latest=[(source.label, latest.get(source)) for source in sources],
         recent=list(PollRun.objects.filter(account=account).order_by("-started_at")[:RECENT_RUNS]),
@@ -99,7 +101,8 @@ class TicketAws:
     cleared_count: int
     open_savings: Decimal
     health_event: HealthEvent | None
-    window: MaintenanceWindow | None
+    window: MaintenanceWindow | None  # the one its Health event announces
+    raised_during: MaintenanceWindow | None  # the one in progress when it was raised
     case: SupportCase | None
     escalate_url: str  # the "Escalate to AWS" form, for those who may open a case now; else empty
 
@@ -125,11 +128,12 @@ def ticket_aws(*, user, reference: str) -> TicketAws:
         category_name = category.name if category else group.ta_check.category
     event = HealthEvent.objects.filter(ticket=ticket).first()
     window = MaintenanceWindow.objects.filter(health_event=event).first() if event else None
+    raised_during = maintenance.ticket_window(ticket=ticket, event=event)
     case = getattr(ticket, "aws_case", None)
     may_escalate = policies.may_work(user, ticket) and not case_refusal(ticket=ticket, account=account, case=case)
     return TicketAws(
         account=account, group=group, category_name=category_name, open_findings=open_findings,
         open_count=counts["open"], cleared_count=counts["cleared"], open_savings=counts["savings"] or Decimal(0),
-        health_event=event, window=window, case=case,
+        health_event=event, window=window, raised_during=raised_during, case=case,
         escalate_url=reverse("aws-ticket-case", args=[ticket.reference]) if may_escalate else "",
     )  # fmt: skip

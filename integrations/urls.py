@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import case_views, push_views, views
+from . import case_views, maintenance_views, push_views, views
 
 urlpatterns = [
     path("aws/accounts/", views.account_list, name="aws-account-list"),
@@ -9,4 +9,9 @@ urlpatterns = [
     path("aws/tickets/<str:reference>/", views.ticket_aws_panel, name="aws-ticket-panel"),
     path("aws/tickets/<str:reference>/case/", case_views.support_case_form, name="aws-ticket-case"),
     path("aws/sns/", push_views.sns_push, name="aws-sns-push"),
+    path("maintenance/", maintenance_views.window_list, name="maintenance-list"),
+    path("maintenance/upcoming/", maintenance_views.window_upcoming, name="maintenance-upcoming"),
+    path("maintenance/new/", maintenance_views.window_create, name="maintenance-create"),
+    path("maintenance/<int:window_id>/edit/", maintenance_views.window_edit, name="maintenance-edit"),
+    path("maintenance/<int:window_id>/delete/", maintenance_views.window_delete, name="maintenance-delete"),
 ]

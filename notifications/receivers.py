@@ -10,7 +10,7 @@ from django.dispatch import receiver
 from tickets.models import Ticket, TicketEvent
 
 from . import selectors
-from .services import ticket_notify
+from .services import notifications_withdraw, ticket_notify
 
 E = TicketEvent.Kind
 FOLLOWERS_HEAR = frozenset({Ticket.Status.RESOLVED, Ticket.Status.WAITING_REQUESTER})
@@ -66,6 +66,15 @@ def _aws_case(event: TicketEvent) -> None:
     case = f" {event.data['case_id']}" if event.data.get("case_id") else ""
     _tell(event, f"AWS Support case{case}: {event.data['summary']}", channels=None,
           details="\n".join(event.data.get("lines", [])))  # fmt: skip
+
+
+def ticket_created_retell(*, ticket: Ticket) -> None:
+    """Rules changed a new ticket (severity, queue, a hold on its notices) after its creation notice was written:
+    told again as the rules left it, unless it went out already. Inside the creating transaction nothing has."""
+    event = TicketEvent.objects.filter(ticket_id=ticket.pk, kind=E.CREATED).select_related("actor").first()
+    if event is not None and notifications_withdraw(key_prefix=f"event:{event.pk}:"):
+        event.ticket = ticket
+        _created(event)
 
 
 BASELINE = {

@@ -4,7 +4,7 @@ notify() and notify_people() join the caller's transaction; delivery, the sweep 
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from django.db import connection, transaction
@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 SWEEP_BATCH = 1000
 KEY_MAX = Notification._meta.get_field("key").max_length - 40  # room for ":channel:<id>" or ":user:<id>"
 S = Notification.Status
+# Who may hold a ticket's notices (the rules, for tickets raised during maintenance), registered at start-up: rules
+# import this module, not the other way round. Each answers (ticket=, key=) with None (not held), the reason to note
+# on the timeline, or "" (held, and noted already).
+NOTICE_HOLDS: list[Callable[..., str | None]] = []
 
 
 def notify(
@@ -58,6 +62,13 @@ def ticket_notify(
     """notify(), naming the event (a timeline kind) and adding details (a comment, a note) to the body."""
     if channels is None:
         channels = selectors.queue_channels(ticket)
+    targets = _targets(channels, users)
+    if targets and (why := _held_why(ticket, key)) is not None:
+        if why:  # said once per notice, however often its cause comes round
+            labels = ", ".join(to["channel"].label if "channel" in to else f"Email to {to['email']}"
+                               for to in targets.values())  # fmt: skip
+            timeline.notified(ticket=ticket, channel=labels, outcome="held", detail=f"{one_line(reason)}. {why}")
+        return 0
     link = link_for(link_path or ticket.get_absolute_url())
     message = {
         "ticket": ticket,
@@ -68,22 +79,32 @@ def ticket_notify(
         "link": link,
         "attributes": ticket_attributes(ticket, event=event),
     }
-    return _enqueue(key=key, channels=channels, users=users, message=message)
+    return _enqueue(key=key, targets=targets, message=message)
+
+
+def _held_why(ticket: Ticket, key: str) -> str | None:
+    for hold in NOTICE_HOLDS:
+        if (why := hold(ticket=ticket, key=key)) is not None:
+            return why
+    return None
 
 
 def notify_people(*, users: Iterable, subject: str, body: str, key: str) -> int:
     """Mail not about one ticket (a KPI target missed, say); like notify(), inside the caller's transaction."""
     message = {"event": NOTICE, "reason": one_line(subject), "subject": one_line(subject), "body": body,
                "attributes": {"event": NOTICE}}  # fmt: skip
-    return _enqueue(key=key, channels=(), users=users, message=message)
+    return _enqueue(key=key, targets=_targets((), users), message=message)
 
 
-def _enqueue(*, key: str, channels: Iterable[Channel], users: Iterable, message: dict) -> int:
+def _targets(channels: Iterable[Channel], users: Iterable) -> dict[str, dict]:
+    targets = {f"channel:{c.pk}": {"channel": c} for c in channels if c.enabled}
+    return targets | {f"user:{u.pk}": {"email": u.email} for u in users if u.is_active and u.email}
+
+
+def _enqueue(*, key: str, targets: dict[str, dict], message: dict) -> int:
     if len(key) > KEY_MAX:
         raise ValueError(f"Notification keys are at most {KEY_MAX} characters: {key[:40]}…")
     now = timezone.now()
-    targets = {f"channel:{c.pk}": {"channel": c} for c in channels if c.enabled}
-    targets |= {f"user:{u.pk}": {"email": u.email} for u in users if u.is_active and u.email}
     rows = [
         Notification(key=f"{key}:{target}", **to, **message, created_at=now, next_attempt_at=now + SWEEP_AFTER)
         for target, to in targets.items()
@@ -178,6 +199,15 @@ def notifications_sweep(*, now: datetime | None = None) -> int:
         Notification.objects.filter(pk__in=ids).update(next_attempt_at=now + SWEEP_AFTER)
     _deliver_soon(ids)
     return len(ids)
+
+
+def notifications_withdraw(*, key_prefix: str) -> bool:
+    """Withdraw the pending, never-tried notices whose keys start so (written earlier in the caller's transaction,
+    to be told again differently); True when none of them had gone out or was going out already."""
+    rows = Notification.objects.filter(key__startswith=key_prefix)
+    unsent = rows.filter(status=S.PENDING, attempts=0).select_for_update(skip_locked=True)
+    Notification.objects.filter(pk__in=list(unsent.values_list("pk", flat=True))).delete()
+    return not rows.exists()  # their delivery tasks, queued after commit, find nothing and skip
 
 
 @transaction.atomic

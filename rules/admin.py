@@ -5,13 +5,14 @@ from django.core.exceptions import PermissionDenied
 
 from tickets.models import Ticket
 
-from .models import Rule
+from .models import NotificationHold, Rule
 from .services import rule_match_count
 
 SETTINGS = ["name", "position", "enabled", "trigger", "stop_after"]
 CONDITIONS = ["kinds", "environments", "account_ids", "tags", "text", "min_severity", "ta_checks", "ta_categories",
-              "health_services", "health_categories"]  # fmt: skip
-ACTIONS = ["set_severity", "set_queue", "add_watchers", "notify_channels", "start_escalation", "aws_case_severity"]
+              "health_services", "health_categories", "in_maintenance"]  # fmt: skip
+ACTIONS = ["set_severity", "set_queue", "add_watchers", "notify_channels", "start_escalation", "aws_case_severity",
+           "hold_notifications"]  # fmt: skip
 
 
 def _listed(text: str) -> list[str]:
@@ -89,3 +90,15 @@ class RuleAdmin(admin.ModelAdmin):
         }  # fmt: skip
         return self.render_change_form(request, context, add=original is None, change=original is not None,
                                        obj=original)  # fmt: skip
+
+
+@admin.register(NotificationHold)
+class NotificationHoldAdmin(admin.ModelAdmin):
+    """Tickets whose notices a quiet rule holds; deleting one lets its next notices go out."""
+
+    list_display = ["ticket", "window", "rule", "until"]
+    list_select_related = ["ticket", "window", "rule"]
+    readonly_fields = ["ticket", "window", "rule", "until", "held_keys"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

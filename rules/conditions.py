@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from integrations.maintenance import ticket_in_maintenance
 from integrations.models import FindingGroup, HealthEvent
 from tickets.models import Ticket
 
@@ -27,13 +28,15 @@ class TicketFacts:
     ta_categories: frozenset[str] = field(default_factory=frozenset)
     health_services: frozenset[str] = field(default_factory=frozenset)
     health_categories: frozenset[str] = field(default_factory=frozenset)
+    in_maintenance: bool = False
 
 
 def ticket_facts(tickets: QuerySet[Ticket]) -> dict[int, TicketFacts]:
     """Facts for every ticket of the queryset: four queries, however many tickets and rules."""
     rows = list(
-        tickets.order_by().values_list("pk", "kind", "environment", "aws_account_id", "severity__rank", "title",
-                                       "description")
+        tickets.order_by().annotate(in_maintenance=ticket_in_maintenance())
+        .values_list("pk", "kind", "environment", "aws_account_id", "severity__rank", "title", "description",
+                     "in_maintenance")
     )  # fmt: skip
     pks = [row[0] for row in rows]
     tags, checks, categories, services, event_categories = (defaultdict(set) for _ in range(5))
@@ -53,9 +56,9 @@ def ticket_facts(tickets: QuerySet[Ticket]) -> dict[int, TicketFacts]:
             kind=kind, environment=environment, account_id=account_id, severity_rank=rank,
             text=f"{title}\n{description}".casefold(), tags=frozenset(tags[pk]), ta_checks=frozenset(checks[pk]),
             ta_categories=frozenset(categories[pk]), health_services=frozenset(services[pk]),
-            health_categories=frozenset(event_categories[pk]),
+            health_categories=frozenset(event_categories[pk]), in_maintenance=in_maintenance,
         )
-        for pk, kind, environment, account_id, rank, title, description in rows
+        for pk, kind, environment, account_id, rank, title, description, in_maintenance in rows
     }  # fmt: skip
 
 
@@ -72,6 +75,7 @@ def rule_matches(rule: Rule, facts: TicketFacts) -> bool:
         and (not rule.ta_categories or not facts.ta_categories.isdisjoint(rule.ta_categories))
         and (not rule.health_services or not facts.health_services.isdisjoint(rule.health_services))
         and (not rule.health_categories or not facts.health_categories.isdisjoint(rule.health_categories))
+        and (not rule.in_maintenance or facts.in_maintenance)
     )
 
 
@@ -100,4 +104,6 @@ def rule_q(rule: Rule) -> Q:
         q &= Q(Exists(events.filter(service__in=rule.health_services)))
     if rule.health_categories:
         q &= Q(Exists(events.filter(category__in=rule.health_categories)))
+    if rule.in_maintenance:
+        q &= Q(ticket_in_maintenance())
     return q

@@ -41,6 +41,11 @@ class Rule(models.Model):
     health_categories = models.JSONField(
         "Health event categories", default=list, blank=True, help_text="issue, scheduledChange, accountNotification."
     )
+    in_maintenance = models.BooleanField(
+        "raised during maintenance", default=False,
+        help_text="Raised while a declared maintenance window covered its account (and its service and region, "
+        "when both the window and the ticket name them).",
+    )  # fmt: skip
 
     # Actions
     set_severity = models.ForeignKey(Severity, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -59,6 +64,11 @@ class Rule(models.Model):
         "open an AWS Support case at", max_length=10, choices=CaseSeverity.choices, blank=True,
         help_text="Opened at the highest severity the account's plan allows up to this; never on Basic.",
     )  # fmt: skip
+    hold_notifications = models.BooleanField(
+        "hold notifications", default=False,
+        help_text="While the maintenance window lasts, the ticket's notices are held (noted on its timeline), not "
+        "sent. AWS Support cases still open; to stop them too, tick “stop here” and put this rule first.",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["position", "pk"]
@@ -76,3 +86,19 @@ class Rule(models.Model):
             raise ValidationError({"environments": f"Choose from: {', '.join(sorted(environments))}."})
         if any(not (isinstance(a, str) and len(a) == 12 and a.isdigit()) for a in self.account_ids):
             raise ValidationError({"account_ids": "AWS account ids are 12 digits."})
+        if self.hold_notifications and not self.in_maintenance:
+            raise ValidationError({"hold_notifications": "Notices are held while a window lasts: also tick “raised "
+                                   "during maintenance”."})  # fmt: skip
+
+
+class NotificationHold(models.Model):
+    """A quiet rule matched a ticket raised during maintenance: its notices are held until the window ends."""
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="+")
+    window = models.ForeignKey("integrations.MaintenanceWindow", on_delete=models.CASCADE, related_name="+")
+    rule = models.ForeignKey(Rule, null=True, on_delete=models.SET_NULL, related_name="+")
+    until = models.DateTimeField()
+    held_keys = models.JSONField(default=list, help_text="Notices held so far: each is noted on the timeline once.")
+
+    def __str__(self) -> str:
+        return f"Notices of ticket {self.ticket_id} held until {self.until:%Y-%m-%d %H:%M}"

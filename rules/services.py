@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from escalation.models import TicketEscalation
 from escalation.services import escalation_start
+from notifications.receivers import ticket_created_retell
 from notifications.services import notify
 from supportdesk.commit import after_commit_robust
 from tickets import services as ticket_services
@@ -17,6 +18,7 @@ from tickets.models import Ticket, Watch
 
 from .conditions import rule_matches, rule_q, ticket_facts
 from .models import Rule
+from .quiet import notices_hold
 
 _CACHE_KEY = "rules:enabled:v1"
 # Rules act through the ticket services, whose changes would trigger the rules again: they do not nest.
@@ -59,11 +61,11 @@ def rules_apply(*, ticket: Ticket, trigger: str) -> list[str]:
         return []
     rules = [r for r in rules_enabled() if trigger == Rule.Trigger.CREATED or r.trigger == Rule.Trigger.CHANGED]
     matched = rules_matching(Ticket.objects.filter(pk=ticket.pk), rules).get(ticket.pk, [])
-    return _rules_act(ticket, matched) if matched else []
+    return _rules_act(ticket, matched, trigger) if matched else []
 
 
 @transaction.atomic
-def _rules_act(ticket: Ticket, matched: list[Rule]) -> list[str]:
+def _rules_act(ticket: Ticket, matched: list[Rule], trigger: str) -> list[str]:
     token = _applying.set(True)
     done: list[str] = []
     try:
@@ -74,6 +76,11 @@ def _rules_act(ticket: Ticket, matched: list[Rule]) -> list[str]:
                 done += actions
             if rule.stop_after:
                 break
+        if done and trigger == Rule.Trigger.CREATED:
+            # The creation notice was written before the rules ran (by notifications' receiver, or before an AWS
+            # ticket was linked): told again with the severity, queue and hold they left
+            as_left = Ticket.objects.select_related("severity", "queue", "assignee").get(pk=ticket.pk)
+            ticket_created_retell(ticket=as_left)
     finally:
         _applying.reset(token)
     return done
@@ -82,6 +89,10 @@ def _rules_act(ticket: Ticket, matched: list[Rule]) -> list[str]:
 def _act(rule: Rule, ticket: Ticket) -> list[str]:
     """The rule's actions that change something; setting what is already so does nothing and says nothing."""
     actions = []
+    # First: what this rule's own actions tell (a channel, an escalation's people) is held too
+    if rule.hold_notifications and (hold := notices_hold(ticket=ticket, rule=rule)):
+        actions.append(f"Notifications held until {timezone.localtime(hold.until):%-d %b %H:%M} (maintenance "
+                       f"“{hold.window.label}”)")  # fmt: skip
     changes = {}
     if rule.set_severity_id and rule.set_severity_id != ticket.severity_id:
         changes["severity"] = rule.set_severity

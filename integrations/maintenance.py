@@ -1,0 +1,195 @@
+"""Maintenance windows: which window covers a ticket (one definition in SQL, for the ticket page, the rules and the
+rules admin's count), the list, calendar and dashboard reads, and the writes of windows entered by hand.
+
+Windows from AWS Health are written by services/health.py and are read-only here.
+"""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact
+from django.utils import timezone
+
+from supportdesk.errors import DomainError
+from tickets.models import Ticket
+
+from .models import HealthEvent, MaintenanceWindow
+
+OPEN_ENDED = timedelta(hours=24)  # AWS may announce a start without an end: the window counts as a day long
+UPCOMING_DAYS = 14
+UPCOMING_SHOWN = 10
+CALENDAR_SHOWN = 500  # windows drawn on one month; a month with more is not a plan anyone reads
+
+
+class HealthWindowReadOnly(DomainError):
+    pass
+
+
+def _expression(value):
+    return value if hasattr(value, "resolve_expression") else Value(value)
+
+
+def covering_q(*, at, account_id, service="", region="", ticket_id=None) -> Q:
+    """Windows in progress at ``at`` whose scope takes in the account (an all-accounts window takes in any, but a
+    ticket needs an account), and the service and region where both the window and the ticket name one.
+
+    Values or expressions (OuterRef for the SQL twin): the same SQL decides the ticket page and the rules."""
+    at, account_id, service, region = map(_expression, (at, account_id, service, region))
+    # Bounded by the longest window (computed once per query), so the index on starts_at reads only the windows
+    # that began recently enough to be in progress, not all those in history: the rules admin counts 1M tickets
+    longest = MaintenanceWindow.objects.annotate(length=_effective_end() - F("starts_at")).order_by("-length")
+    q = (
+        Q(starts_at__lte=at, starts_at__gte=at - Subquery(longest.values("length")[:1]))
+        & (Q(ends_at__gt=at) | Q(ends_at__isnull=True, starts_at__gt=at - Value(OPEN_ENDED)))
+        & ~Q(Exact(account_id, Value("")))
+        & (Q(account__isnull=True) | Q(account__account_id=account_id))
+        & (Q(service="") | Q(Exact(service, Value(""))) | Q(service__iexact=service))
+        & (Q(region="") | Q(Exact(region, Value(""))) | Q(region=region))
+    )
+    if ticket_id is not None:  # a Health window is not maintenance the ticket announcing it was raised during
+        q &= ~Q(ticket_id=ticket_id)
+    return q
+
+
+def ticket_in_maintenance() -> Exists:
+    """True for a ticket raised during a window that covers it, in Ticket querysets (the rules' SQL twin)."""
+    event = HealthEvent.objects.filter(ticket_id=OuterRef(OuterRef("pk")))
+    covering = covering_q(
+        at=OuterRef("created_at"),
+        account_id=OuterRef("aws_account_id"),
+        service=Coalesce(Subquery(event.values("service")[:1]), Value("")),
+        region=Coalesce(Subquery(event.values("region")[:1]), Value("")),
+        ticket_id=OuterRef("pk"),
+    )
+    return Exists(MaintenanceWindow.objects.filter(covering))
+
+
+def ticket_window(*, ticket: Ticket, event: HealthEvent | None) -> MaintenanceWindow | None:
+    """The window the ticket was raised during, if any (one query); its Health event gives service and region."""
+    if not ticket.aws_account_id:
+        return None
+    covering = covering_q(
+        at=ticket.created_at, account_id=ticket.aws_account_id, service=event.service if event else "",
+        region=event.region if event else "", ticket_id=ticket.pk,
+    )  # fmt: skip
+    windows = MaintenanceWindow.objects.filter(covering).select_related("account", "ticket")
+    return windows.order_by("starts_at", "pk").first()
+
+
+def _effective_end():
+    return Coalesce(F("ends_at"), F("starts_at") + Value(OPEN_ENDED))
+
+
+def window_list(*, account: str = "", environment: str = "", service: str = "") -> QuerySet[MaintenanceWindow]:
+    """Windows filtered by account id, environment and service (empty: any); an all-accounts window matches any
+    account and environment."""
+    windows = MaintenanceWindow.objects.select_related("account", "ticket", "created_by").annotate(
+        effective_end=_effective_end()
+    )
+    if account:
+        windows = windows.filter(Q(account__account_id=account) | Q(account__isnull=True))
+    if environment:
+        windows = windows.filter(Q(account__environment=environment) | Q(account__isnull=True))
+    if service:
+        windows = windows.filter(service__iexact=service)
+    return windows
+
+
+def window_list_current_first(*, now: datetime, **filters: str) -> QuerySet[MaintenanceWindow]:
+    """In progress and upcoming first, soonest first; then past ones, latest first."""
+    windows = window_list(**filters).annotate(
+        is_past=Case(When(effective_end__lte=now, then=True), default=False, output_field=BooleanField())
+    )
+    return windows.order_by("is_past", Case(When(is_past=False, then=F("starts_at"))).asc(), F("starts_at").desc(),
+                            "pk")  # fmt: skip
+
+
+def windows_upcoming(*, now: datetime, account: str = "", environment: str = "") -> list[MaintenanceWindow]:
+    """For the dashboard: those in progress, then those starting in the next UPCOMING_DAYS."""
+    windows = window_list(account=account, environment=environment).filter(
+        effective_end__gt=now, starts_at__lt=now + timedelta(days=UPCOMING_DAYS)
+    )
+    return list(windows.order_by("starts_at", "pk")[:UPCOMING_SHOWN])
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    in_month: bool
+    is_today: bool
+    windows: list[MaintenanceWindow]
+
+
+@dataclass(frozen=True)
+class MonthCalendar:
+    month: date  # its first day
+    weeks: list[list[CalendarDay]]
+    previous: date
+    next: date
+    truncated: bool
+
+
+def month_calendar(*, month: date, today: date, **filters: str) -> MonthCalendar:
+    """A month grid, Monday first, in the site's time zone: each day lists the windows that touch it (one query)."""
+    first = month.replace(day=1)
+    weeks = calendar.Calendar().monthdatescalendar(first.year, first.month)
+    grid_start, grid_end = weeks[0][0], weeks[-1][-1] + timedelta(days=1)
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(grid_start, time.min, tzinfo=zone)
+    end = datetime.combine(grid_end, time.min, tzinfo=zone)
+    windows = list(
+        window_list(**filters).filter(starts_at__lt=end, effective_end__gt=start)
+        .order_by("starts_at", "pk")[: CALENDAR_SHOWN + 1]
+    )  # fmt: skip
+    truncated = len(windows) > CALENDAR_SHOWN
+    by_day: dict[date, list[MaintenanceWindow]] = {}
+    for window in windows[:CALENDAR_SHOWN]:
+        day = max(timezone.localtime(window.starts_at, zone).date(), grid_start)
+        # a window ending at midnight does not touch the day after
+        last = timezone.localtime(window.effective_end - timedelta(microseconds=1), zone).date()
+        while day <= last and day < grid_end:
+            by_day.setdefault(day, []).append(window)
+            day += timedelta(days=1)
+    next_month = (first + timedelta(days=32)).replace(day=1)
+    return MonthCalendar(
+        month=first,
+        weeks=[[CalendarDay(d, d.month == first.month, d == today, by_day.get(d, [])) for d in week] for week in weeks],
+        previous=(first - timedelta(days=1)).replace(day=1),
+        next=next_month,
+        truncated=truncated,
+    )
+
+
+def _refuse_health(window: MaintenanceWindow) -> None:
+    if window.is_from_health:
+        raise HealthWindowReadOnly("This window comes from AWS Health: it changes only when AWS changes it.")
+
+
+@transaction.atomic
+def maintenance_window_create(*, actor, **fields) -> MaintenanceWindow:
+    """A window entered by hand; ``fields`` are the form's (title, account, service, region, …)."""
+    window = MaintenanceWindow(created_by=actor, **fields)
+    window.full_clean()
+    window.save()
+    return window
+
+
+@transaction.atomic
+def maintenance_window_update(*, window: MaintenanceWindow, **fields) -> MaintenanceWindow:
+    window = MaintenanceWindow.objects.select_for_update().get(pk=window.pk)
+    _refuse_health(window)
+    for name, value in fields.items():
+        setattr(window, name, value)
+    window.full_clean()
+    window.save()
+    return window
+
+
+@transaction.atomic
+def maintenance_window_delete(*, window: MaintenanceWindow) -> None:
+    _refuse_health(window)
+    MaintenanceWindow.objects.filter(pk=window.pk).delete()
