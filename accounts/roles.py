@@ -19,6 +19,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "tickets.view_all_tickets",
         "tickets.view_internal_notes",
         "tickets.view_dashboards",
+        "readiness.manage_review",
         "integrations.view_awsaccount",
     ],
 }
