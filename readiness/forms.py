@@ -7,6 +7,7 @@ from tickets.models import Severity
 from tickets.selectors import assignable_users
 
 from .models import Review, ReviewTemplate, Risk, Workload
+from .selectors import workloads_visible_to
 
 STATES = [
     ("", "Any state"),
@@ -22,10 +23,13 @@ class ReviewFilterForm(forms.Form):
 
     state = forms.ChoiceField(required=False, choices=STATES)
     origin = forms.ChoiceField(required=False, choices=ORIGINS)
-    workload = forms.ModelChoiceField(required=False, queryset=Workload.objects.only("id", "name"),
-                                      empty_label="Any workload")  # fmt: skip
+    workload = forms.ModelChoiceField(required=False, queryset=Workload.objects.none(), empty_label="Any workload")
     mine = forms.BooleanField(required=False)
     q = forms.CharField(required=False, max_length=200, strip=True)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["workload"].queryset = workloads_visible_to(user).only("id", "name")
 
     def filters(self) -> dict:
         data = self.cleaned_data if self.is_valid() else {}

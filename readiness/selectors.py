@@ -11,7 +11,7 @@ from tickets.models import Ticket
 from tickets.policies import queue_ids_of
 
 from . import policies
-from .models import Pillar, Review, ReviewAction, ReviewAnswer, Risk
+from .models import Pillar, Review, ReviewAction, ReviewAnswer, Risk, Workload
 
 UPCOMING = timedelta(days=30)  # the dashboard's "due soon"
 
@@ -22,6 +22,13 @@ def reviews_visible_to(user) -> QuerySet[Review]:
     if user.has_perm("tickets.work_ticket"):
         return Review.objects.filter(queue_id__in=sorted(queue_ids_of(user)))
     return Review.objects.none()
+
+
+def workloads_visible_to(user) -> QuerySet[Workload]:
+    """The workloads whose reviews the person sees: their names alone say what a team runs."""
+    if policies.may_manage(user):
+        return Workload.objects.all()
+    return Workload.objects.filter(owner_queue_id__in=sorted(queue_ids_of(user)))
 
 
 def overdue_q(today: date) -> Q:

@@ -25,7 +25,7 @@ def _message(exc: Exception) -> str:
 
 
 def _form_message(form) -> str:
-    return " ".join(f"{'' if field == '__all__' else form.fields[field].label + ': '}{error}"
+    return " ".join(f"{'' if field == '__all__' else form[field].label + ': '}{error}"
                     for field, errors in form.errors.items() for error in errors)  # fmt: skip
 
 
@@ -38,7 +38,7 @@ def _see_reviews(request: HttpRequest) -> None:
 @require_GET
 def review_list(request: HttpRequest) -> HttpResponse:
     _see_reviews(request)
-    form = ReviewFilterForm(request.GET)
+    form = ReviewFilterForm(request.GET, user=request.user)
     reviews = selectors.review_list(user=request.user, **form.filters())
     page = Paginator(reviews, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -54,7 +54,7 @@ def review_create(request: HttpRequest) -> HttpResponse:
     _see_reviews(request)
     if not policies.may_manage(request.user):
         raise PermissionDenied
-    form = ReviewCreateForm(request.POST or None)
+    form = ReviewCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             review = services.review_create(actor=request.user, **form.cleaned_data)
