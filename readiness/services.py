@@ -166,6 +166,7 @@ def answer_save(*, answer: ReviewAnswer, actor, answer_text: str, risk: str, not
     if review.status == Review.Status.DUE:
         review.status = Review.Status.IN_PROGRESS
         review.save(update_fields=["status"])
+    answer.review = review  # as this save left it
     return answer
 
 

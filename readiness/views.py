@@ -112,7 +112,7 @@ def answer_save(request: HttpRequest, review_id: int, answer_id: int) -> HttpRes
     if error:  # shown again as typed, unsaved, next to the reason
         answer.answer, answer.notes = request.POST.get("answer", "")[:5000], request.POST.get("notes", "")[:5000]
     can_fill = review.is_editable and policies.may_fill(request.user, review)
-    context = {"review": review, "a": answer, "risks": AnswerForm.base_fields["risk"].choices, "error": error,
+    context = {"review": answer.review, "a": answer, "risks": AnswerForm.base_fields["risk"].choices, "error": error,
                "saved": not error, "can_fill": can_fill}  # fmt: skip
     return render(request, "readiness/_answer.html", context, status=400 if error else 200)
 

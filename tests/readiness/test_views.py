@@ -90,6 +90,7 @@ def test_an_htmx_save_returns_the_question_alone(client, manager, review):
     body = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in body and 'class="risk risk-high"' in body
+    assert 'id="review-status" hx-swap-oob="true">In progress<' in body  # the page's header follows
     answer = review.answers.first()
     assert (answer.answer, answer.risk, answer.notes) == ("Runbook linked from alarms.", "high", "Owner: Sam")
 
