@@ -11,6 +11,8 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from notifications.messages import link_for
+from notifications.services import notify_people
 from supportdesk.errors import DomainError
 from tickets import services as ticket_services
 from tickets.exceptions import NotAllowed
@@ -53,7 +55,19 @@ def _review_open(*, template: ReviewTemplate, title: str, queue: Queue, due_on: 
         ReviewAnswer(review=review, position=n, pillar=q.pillar, question=q.text, guidance=q.guidance)
         for n, q in enumerate(template.questions.all(), start=1)
     )
+    _announce(review)
     return review
+
+
+def _announce(review: Review) -> None:
+    """Its owner hears that a review is open; a post-incident review without one goes to whoever held the incident."""
+    person = review.owner or (review.incident.assignee if review.incident_id else None)
+    if person is not None:
+        notify_people(
+            users=[person], subject=f"Review due {review.due_on:%-d %b %Y}: {review.title}",
+            body=f"Answer it and raise its action items here: {link_for(review.get_absolute_url())}",
+            key=f"readiness:opened:{review.pk}",
+        )  # fmt: skip
 
 
 def _workload_fields(workload: Workload) -> dict:
@@ -121,7 +135,10 @@ def post_incident_review_open(*, ticket_id: int, now: datetime | None = None) ->
     Runs after the resolution commits. The incident's lock orders it with the ticket's own changes and
     with another run: reopened meanwhile, it waits for the next resolution; reviewed already, nothing happens."""
     ticket = (
-        Ticket.objects.select_for_update(of=("self",)).select_related("severity", "queue").filter(pk=ticket_id).first()
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("severity", "queue", "assignee")
+        .filter(pk=ticket_id)
+        .first()
     )
     if ticket is None or not incident_needs_review(ticket) or Review.objects.filter(incident=ticket).exists():
         return None

@@ -3,6 +3,7 @@
 import pytest
 from django.db import transaction
 
+from notifications.models import Notification
 from readiness import services
 from readiness.models import Review, ReviewTemplate
 from tickets.models import Ticket
@@ -136,3 +137,13 @@ def test_without_a_post_incident_template_nothing_opens_and_nothing_fails(
     ReviewTemplate.objects.update(for_post_incident=False)
     resolve(incident(queue), agent, django_capture_on_commit_callbacks)
     assert not Review.objects.exists()
+
+
+def test_whoever_held_the_incident_hears_that_its_review_is_open(queue, agent, django_capture_on_commit_callbacks):
+    ticket = incident(queue)
+    act(ticket, "acknowledge", agent)  # takes it
+    resolve(ticket, agent, django_capture_on_commit_callbacks)
+    review = Review.objects.get()
+    mail = Notification.objects.get(key=f"readiness:opened:{review.pk}:user:{agent.pk}")
+    assert mail.email == agent.email
+    assert f"/reviews/{review.pk}/" in mail.body

@@ -4,6 +4,7 @@ import pytest
 import time_machine
 from django_celery_beat.models import PeriodicTask
 
+from notifications.models import Notification
 from readiness import services
 from readiness.models import Review
 from readiness.tasks import readiness_daily_task
@@ -87,3 +88,9 @@ def test_inactive_schedules_open_nothing(schedule):
     schedule.active = False
     schedule.save()
     assert services.reviews_open_due(today=TODAY) == 0
+
+
+def test_the_owner_hears_that_a_scheduled_review_is_open(schedule, manager):
+    services.reviews_open_due(today=TODAY)
+    review = Review.objects.get()
+    assert Notification.objects.filter(key=f"readiness:opened:{review.pk}:user:{manager.pk}").count() == 1
