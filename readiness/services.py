@@ -239,6 +239,14 @@ def review_submit(*, review: Review, actor, now: datetime | None = None) -> Revi
     return review
 
 
+def reviews_complete_sweep(*, now: datetime | None = None) -> int:
+    """Complete the reviews whose last open action went without a status change (its ticket deleted, say)."""
+    waiting = Review.objects.filter(status=Review.Status.AWAITING_ACTIONS).exclude(
+        actions__ticket__status__in=Ticket.OPEN_STATUSES
+    )
+    return sum(review_complete_if_done(review_id=pk, now=now) for pk in waiting.values_list("pk", flat=True))
+
+
 @transaction.atomic
 def review_complete_if_done(*, review_id: int, now: datetime | None = None) -> bool:
     """Called as an action ticket is resolved or closed; completing twice is impossible, so re-runs are no-ops."""

@@ -13,9 +13,10 @@ def post_incident_review_task(ticket_id: int) -> bool:
 
 @shared_task(acks_late=True)
 def readiness_daily_task() -> dict:
-    """Daily (admin-editable in Periodic tasks): open the scheduled reviews due soon, and any post-incident
-    review a lost message missed."""
+    """Daily (admin-editable in Periodic tasks): open the scheduled reviews due soon; then what events missed:
+    post-incident reviews whose message was lost, reviews whose last action ticket went without a status change."""
     return {
         "scheduled": services.reviews_open_due(),
         "post_incident": services.post_incident_reviews_sweep(),
+        "completed": services.reviews_complete_sweep(),
     }

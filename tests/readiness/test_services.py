@@ -4,6 +4,7 @@ import pytest
 
 from readiness import services
 from readiness.models import Review
+from tickets import services as ticket_services
 from tickets.exceptions import InvalidChoice, NotAllowed
 from tickets.models import Ticket
 
@@ -138,3 +139,27 @@ def test_other_tickets_closing_leave_reviews_alone(review, manager, agent, queue
     act(TicketFactory(queue=queue), "resolve", agent)
     review.refresh_from_db()
     assert review.status == Review.Status.AWAITING_ACTIONS
+
+
+def test_an_action_ticket_changed_to_another_kind_still_completes_its_review(review, manager, agent):
+    action = add_action(review, manager, agent)
+    rate_all(review, manager)
+    services.review_submit(review=review, actor=manager)
+    ticket_services.ticket_update(ticket=action.ticket, actor=agent, kind=Ticket.Kind.SERVICE_REQUEST)
+    act(action.ticket, "resolve", agent)
+    review.refresh_from_db()
+    assert review.status == Review.Status.COMPLETED
+
+
+def test_the_daily_sweep_completes_a_review_whose_last_action_ticket_was_deleted(review, manager, agent):
+    # given: awaiting one action, whose ticket is then deleted (retention, or by hand in the database)
+    action = add_action(review, manager, agent)
+    rate_all(review, manager)
+    services.review_submit(review=review, actor=manager)
+    Ticket.objects.filter(pk=action.ticket_id).delete()
+    # when
+    completed = services.reviews_complete_sweep()
+    # then
+    review.refresh_from_db()
+    assert (completed, review.status) == (1, Review.Status.COMPLETED)
+    assert services.reviews_complete_sweep() == 0
