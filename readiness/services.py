@@ -209,6 +209,19 @@ def action_add(
     return ReviewAction.objects.create(review=review, ticket=ticket, created_by=actor)
 
 
+@transaction.atomic
+def review_take(*, review: Review, actor) -> Review:
+    """A manager becomes the review's owner: the one who answers for it (post-incident reviews open unowned)."""
+    review = _locked(review.pk)
+    if not policies.may_manage(actor):
+        raise NotAllowed("Only managers and admins may own reviews.")
+    if review.status == Review.Status.COMPLETED:
+        raise ReviewRefused("This review is complete.")
+    review.owner = actor
+    review.save(update_fields=["owner"])
+    return review
+
+
 def _has_open_actions(review: Review) -> bool:
     return ReviewAction.objects.filter(review=review, ticket__status__in=Ticket.OPEN_STATUSES).exists()
 

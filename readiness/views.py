@@ -154,6 +154,19 @@ def review_submit(request: HttpRequest, review_id: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def review_take(request: HttpRequest, review_id: int) -> HttpResponse:
+    review = selectors.review_detail(user=request.user, review_id=review_id)
+    try:
+        review = services.review_take(review=review, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "You own this review now.")
+    return redirect(review)
+
+
+@login_required
 @require_GET
 def review_summary(request: HttpRequest, review_id: int) -> HttpResponse:
     """Readable and printable: risks by pillar, the risky answers, the open actions, then every answer."""

@@ -271,3 +271,20 @@ def test_the_panel_is_a_fragment_with_the_figures(client, manager, review):
     assert "<html" not in body
     assert 'data-kpi="overdue_reviews">1<' in body
     assert review.title in body
+
+
+def test_a_manager_takes_ownership_of_an_unowned_review(client, manager, review):
+    Review.objects.filter(pk=review.pk).update(owner=None)
+    client.force_login(manager)
+    assert "Take ownership" in client.get(f"/reviews/{review.pk}/").content.decode()
+    response = client.post(f"/reviews/{review.pk}/take/")
+    assert flashes(response) == ["You own this review now."]
+    assert Review.objects.get().owner == manager
+
+
+def test_an_agent_cannot_take_ownership(client, agent, review):
+    client.force_login(agent)
+    assert "Take ownership" not in client.get(f"/reviews/{review.pk}/").content.decode()
+    response = client.post(f"/reviews/{review.pk}/take/")
+    assert "Only managers" in flashes(response)[0]
+    assert Review.objects.get().owner != agent
