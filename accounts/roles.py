@@ -24,6 +24,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "tickets.view_all_tickets",
         "tickets.view_internal_notes",
         "tickets.view_dashboards",
+        "readiness.manage_review",
         "integrations.view_awsaccount",
         "integrations.view_maintenancewindow",
         "integrations.add_maintenancewindow",

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "escalation",
     "rules",
     "kpis",
+    "readiness",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class ReadinessConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "readiness"
+    verbose_name = "Readiness reviews"
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (connects the receivers)
