@@ -64,6 +64,16 @@ def rules_apply(*, ticket: Ticket, trigger: str) -> list[str]:
     return _rules_act(ticket, matched, trigger) if matched else []
 
 
+def rules_apply_created(*, tickets: list[Ticket]) -> None:
+    """``rules_apply(trigger="created")`` for tickets filed together: their facts in four queries for them all."""
+    if _applying.get() or not tickets:
+        return
+    by_pk = {ticket.pk: ticket for ticket in tickets}
+    for pk, matched in rules_matching(Ticket.objects.filter(pk__in=by_pk), rules_enabled()).items():
+        if matched:
+            _rules_act(by_pk[pk], matched, Rule.Trigger.CREATED)
+
+
 @transaction.atomic
 def _rules_act(ticket: Ticket, matched: list[Rule], trigger: str) -> list[str]:
     token = _applying.set(True)

@@ -102,6 +102,7 @@ def _windows_sync(rows: list[HealthEvent]) -> None:
     for row in scheduled:
         window = windows.setdefault(row.pk, MaintenanceWindow(health_event=row))
         window.account, window.ticket, window.service, window.region = row.account, row.ticket, row.service, row.region
+        window.title = _readable(row.event_type_code)[:120]
         window.starts_at, window.ends_at, window.notes = row.start_time, row.end_time, row.description[:2000]
         window.resources = [x["value"] for x in row.entities]
     known = [w for w in windows.values() if w.pk is not None]  # before the new ones get their keys
@@ -109,7 +110,7 @@ def _windows_sync(rows: list[HealthEvent]) -> None:
     MaintenanceWindow.objects.bulk_update(known, _WINDOW_FIELDS)
 
 
-_WINDOW_FIELDS = ["account", "ticket", "service", "region", "starts_at", "ends_at", "notes", "resources"]
+_WINDOW_FIELDS = ["title", "account", "ticket", "service", "region", "starts_at", "ends_at", "notes", "resources"]
 _EVENT_FIELDS = ["service", "event_type_code", "category", "region", "status", "scope", "start_time", "end_time",
                  "last_updated_at", "description", "entities", "entity_count", "ticket"]  # fmt: skip
 
@@ -152,8 +153,7 @@ def health_events_record(*, views: list[EventView], counts: PollCounts, merge_en
     HealthEvent.objects.bulk_create([row for row in changed if row.pk is None])
     HealthEvent.objects.bulk_update(known_changed, _EVENT_FIELDS)
     _windows_sync(changed)
-    for row, _ in opening:
-        ticketing.ticket_linked(row.ticket)
+    ticketing.tickets_linked([row.ticket for row, _ in opening])
 
 
 def _recorded(

@@ -4,8 +4,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 
-from rules.models import Rule
-from rules.services import rules_apply
+from rules.services import rules_apply_created
 from tickets import reference
 from tickets import services as ticket_services
 from tickets.models import Queue, Severity, Ticket
@@ -70,9 +69,10 @@ def new_ticket(
     )
 
 
-def ticket_linked(ticket: Ticket) -> None:
-    """Once a new ticket is linked to its finding or event, the rules can see where it came from: apply them."""
-    rules_apply(ticket=ticket, trigger=Rule.Trigger.CREATED)
+def tickets_linked(tickets: list[Ticket]) -> None:
+    """Once new tickets are linked to their findings or events, the rules can see where they came from: apply them
+    (in the filing transaction, so a quiet rule can still hold the creation notices)."""
+    rules_apply_created(tickets=tickets)
 
 
 def ticket_follow(*, ticket: Ticket, still_open: bool, note: str) -> str | None:

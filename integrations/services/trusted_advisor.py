@@ -268,6 +268,7 @@ def check_pages_apply(*, account: AwsAccount, pages: list[CheckPage], counts: Po
             plan.existing_groups[key] = group
         counts.opened += len(groups)
         counts.opened_tickets.update(g.ticket_id for g in groups)
+        ticketing.tickets_linked(tickets)
     created: list[Finding] = []
     for plan in plans:
         check = plan.page.check
