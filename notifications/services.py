@@ -73,9 +73,14 @@ def ticket_notify(
 
 def notify_people(*, users: Iterable, subject: str, body: str, key: str) -> int:
     """Mail not about one ticket (a KPI target missed, say); like notify(), inside the caller's transaction."""
+    return notify_audience(users=users, channels=(), subject=subject, body=body, key=key)
+
+
+def notify_audience(*, users: Iterable, channels: Iterable[Channel], subject: str, body: str, key: str) -> int:
+    """notify_people(), and these channels too."""
     message = {"event": NOTICE, "reason": one_line(subject), "subject": one_line(subject), "body": body,
                "attributes": {"event": NOTICE}}  # fmt: skip
-    return _enqueue(key=key, channels=(), users=users, message=message)
+    return _enqueue(key=key, channels=channels, users=users, message=message)
 
 
 def _enqueue(*, key: str, channels: Iterable[Channel], users: Iterable, message: dict) -> int:
