@@ -16,10 +16,22 @@ minutes = lambda n: timedelta(minutes=n)  # noqa: E731
 
 
 def _fact_rows() -> list[tuple]:
-    return list(TicketFact.objects.order_by("pk").values_list(
-        "ticket_id", "acknowledged_at", "first_resolved_at", "resolved_at", "reopen_count", "agent_replies",
-        "mtta_seconds", "mttr_seconds", "mtta_bucket", "mttr_bucket", "severity_id", "queue_id",
-    ))  # fmt: skip
+    return list(
+        TicketFact.objects.order_by("pk").values_list(
+            "ticket_id",
+            "acknowledged_at",
+            "first_resolved_at",
+            "resolved_at",
+            "reopen_count",
+            "agent_replies",
+            "mtta_seconds",
+            "mttr_seconds",
+            "mtta_bucket",
+            "mttr_bucket",
+            "severity_id",
+            "queue_id",
+        )
+    )
 
 
 def _cursor() -> int:
