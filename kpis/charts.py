@@ -159,7 +159,7 @@ def _times_chart(scope: KpiScope, dimension: str, title: str, labels: list[tuple
     def hours(key, measure: str, fraction: float) -> float | None:
         d = durations.get(key)
         seconds = d.seconds(measure, fraction) if d else None
-        return _round(seconds / 3600 if seconds is not None else None, 2)
+        return _round(seconds / 3600 if seconds is not None else None, 3)
 
     keys = [key for key, _ in labels]
     return Chart(

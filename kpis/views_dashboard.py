@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from supportdesk.keyset import InvalidCursor
 
 from . import charts, selectors
-from .filters import KpiFilterForm
+from .filters import DEFAULT_PERIOD, KpiFilterForm
 from .forms import DrillForm
 
 
@@ -21,7 +21,10 @@ def dashboard_view(view):
 
 
 def _filters(request: HttpRequest) -> tuple[KpiFilterForm, int]:
-    form = KpiFilterForm(request.GET)
+    data = request.GET.copy()
+    if not any(data.get(key) for key in ("period", "start", "end")):
+        data["period"] = DEFAULT_PERIOD  # so the form shows the period the figures are for
+    form = KpiFilterForm(data)
     return form, 400 if not form.is_valid() else 200
 
 

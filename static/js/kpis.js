@@ -66,6 +66,12 @@
     button.setAttribute("aria-expanded", String(!table.hidden));
     button.textContent = table.hidden ? "Table" : "Hide table";
   });
+  // Slots filled by other apps' endpoints keep their empty state when those answer with an error
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.detail.xhr.status >= 400 && event.detail.target.closest("[data-optional-panel]")) {
+      event.detail.shouldSwap = false;
+    }
+  });
   document.addEventListener("htmx:afterSettle", (event) => drawAll(event.target));
   drawAll(document);
 })();
