@@ -50,12 +50,67 @@ class TicketFact(models.Model):
             models.Index(fields=["created_day"], name="fact_created_day"),
             models.Index(fields=["resolved_day"], name="fact_resolved_day", condition=Q(resolved_day__isnull=False)),
             models.Index(fields=["account", "created_day"], name="fact_account_day", condition=~Q(account="")),
-            # The backlog: what is still open, by age
-            models.Index(fields=["created_day"], name="fact_open_day", condition=Q(resolved_at__isnull=True)),
+            models.Index(
+                fields=["account", "resolved_day"],
+                name="fact_account_resolved_day",
+                condition=~Q(account="") & Q(resolved_day__isnull=False),
+            ),
+            # What is still open (the backlog, SLAs not yet decided), read from the index alone
+            models.Index(
+                fields=["created_day"],
+                name="fact_open_day",
+                condition=Q(resolved_at__isnull=True),
+                include=[
+                    "severity",
+                    "queue",
+                    "environment",
+                    "created_at",
+                    "acknowledged_at",
+                    "first_resolved_at",
+                    "response_due_at",
+                    "resolution_due_at",
+                ],
+            ),
+            models.Index(
+                fields=["created_day"], name="fact_aws_case_day", condition=Q(aws_case_opened_at__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
         return f"KPI facts of ticket {self.ticket_id}"
+
+
+class DailyRollup(models.Model):
+    """Ticket counts per day and (severity, queue, environment), so long ranges sum a few rows per day.
+
+    Derived from the facts, whole days at a time (see services). Counts keyed by the day the ticket was created,
+    except `resolved` (the day of its last resolution). SLA counts hold decided tickets only: those still
+    waiting are judged at read time, against the clock.
+    """
+
+    day = models.DateField()
+    severity = models.ForeignKey(Severity, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    queue = models.ForeignKey(Queue, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    environment = models.CharField(max_length=20, blank=True)
+    created = models.IntegerField(default=0)
+    ever_resolved = models.IntegerField(default=0)
+    reopened = models.IntegerField(default=0)
+    response_met = models.IntegerField(default=0)
+    response_missed = models.IntegerField(default=0)
+    resolution_met = models.IntegerField(default=0)
+    resolution_missed = models.IntegerField(default=0)
+    fcr = models.IntegerField(default=0)
+    fcr_total = models.IntegerField(default=0)
+    aws_escalated = models.IntegerField(default=0)
+    resolved = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "severity", "queue", "environment"], name="daily_rollup_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"KPI counts of {self.day}"
 
 
 class FactCursor(models.Model):

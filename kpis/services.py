@@ -16,7 +16,7 @@ from tickets.models import Ticket, TicketEvent
 from . import registry
 from .filters import KpiScope
 from .models import FactCursor, KpiSnapshot, KpiTarget
-from .selectors import BUCKETS_PER_DOUBLING
+from .selectors import BUCKETS_PER_DOUBLING, FCR_APPLIES, FIRST_CONTACT, RESPONDED_AT
 
 S = Ticket.Status
 DONE = [str(S.RESOLVED.label), str(S.CLOSED.label)]  # status events carry labels
@@ -62,6 +62,39 @@ SELECT id, created_at, (created_at AT TIME ZONE %(tz)s)::date, severity_id, queu
 FROM d"""
 
 
+# Whole days of the rollup from the facts: tickets created that day, and those resolved (for the last time) that day
+_ROLLUP_COUNTS = [
+    "created",
+    "ever_resolved",
+    "reopened",
+    "response_met",
+    "response_missed",
+    "resolution_met",
+    "resolution_missed",
+    "fcr",
+    "fcr_total",
+    "aws_escalated",
+    "resolved",
+]
+_ROLLUP_INSERT = f"""
+INSERT INTO kpis_dailyrollup (day, severity_id, queue_id, environment, {", ".join(_ROLLUP_COUNTS)})
+SELECT day, severity_id, queue_id, environment, {", ".join(f"sum({c})" for c in _ROLLUP_COUNTS)} FROM (
+    SELECT f.created_day AS day, f.severity_id, f.queue_id, f.environment, 1 AS created,
+        (f.first_resolved_at IS NOT NULL)::int AS ever_resolved, (f.reopen_count > 0)::int AS reopened,
+        (({RESPONDED_AT} <= f.response_due_at) IS TRUE)::int AS response_met,
+        (({RESPONDED_AT} > f.response_due_at) IS TRUE)::int AS response_missed,
+        ((f.resolved_at <= f.resolution_due_at) IS TRUE)::int AS resolution_met,
+        ((f.resolved_at > f.resolution_due_at) IS TRUE)::int AS resolution_missed,
+        ({FCR_APPLIES} AND {FIRST_CONTACT})::int AS fcr,
+        ({FCR_APPLIES} AND f.resolved_at IS NOT NULL)::int AS fcr_total,
+        (f.aws_case_opened_at IS NOT NULL)::int AS aws_escalated, 0 AS resolved
+    FROM kpis_ticketfact f WHERE {{created}}
+    UNION ALL
+    SELECT f.resolved_day, f.severity_id, f.queue_id, f.environment, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1
+    FROM kpis_ticketfact f WHERE f.resolved_day IS NOT NULL AND {{resolved}}
+) counted GROUP BY 1, 2, 3, 4"""
+
+
 def _params(now: datetime, **extra) -> dict:
     return {"done": DONE, "tz": settings.TIME_ZONE, "now": now, **extra}
 
@@ -78,6 +111,8 @@ def facts_rebuild(*, now: datetime | None = None) -> int:
         select = _FACTS_SELECT.format(events_filter="", tickets_filter="")
         cursor.execute(f"INSERT INTO kpis_ticketfact ({_FACT_COLUMNS}) {select}", _params(now))
         rows = cursor.rowcount
+        cursor.execute("TRUNCATE kpis_dailyrollup")
+        cursor.execute(_ROLLUP_INSERT.format(created="true", resolved="true"))
     cursor_row.last_event_id = max(last_event_id or 0, 0)
     cursor_row.updated_at = now
     cursor_row.save(update_fields=["last_event_id", "updated_at"])
@@ -117,15 +152,29 @@ def _facts_refresh_batch(*, now: datetime, batch_size: int) -> tuple[int, bool]:
 
 
 def facts_refresh_tickets(*, ticket_ids: list[int], now: datetime) -> None:
-    """Recompute these tickets' facts; a deleted ticket's facts went with it (cascade)."""
+    """Recompute these tickets' facts, then the rollup of every day they were or are counted on.
+
+    A deleted ticket's facts went with it (cascade); its days are recounted when next touched, or by a rebuild.
+    """
     select = _FACTS_SELECT.format(
         events_filter="AND ev.ticket_id = ANY(%(ids)s)", tickets_filter="WHERE t.id = ANY(%(ids)s)"
     )
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _FACT_COLUMNS.split(", ")[1:])
+    days_of = "SELECT created_day, resolved_day FROM kpis_ticketfact WHERE ticket_id = ANY(%(ids)s)"
     with connection.cursor() as cursor:
+        cursor.execute(days_of, {"ids": ticket_ids})
+        before = cursor.fetchall()
         cursor.execute(
-            f"INSERT INTO kpis_ticketfact ({_FACT_COLUMNS}) {select} ON CONFLICT (ticket_id) DO UPDATE SET {updates}",
+            f"INSERT INTO kpis_ticketfact ({_FACT_COLUMNS}) {select} ON CONFLICT (ticket_id) DO UPDATE SET {updates} "
+            "RETURNING created_day, resolved_day",
             _params(now, ids=ticket_ids),
+        )
+        days = sorted({day for row in [*before, *cursor.fetchall()] for day in row if day is not None})
+        # Whole days recounted: simple to get right, and a day is a few thousand facts at most
+        cursor.execute("DELETE FROM kpis_dailyrollup WHERE day = ANY(%(days)s)", {"days": days})
+        cursor.execute(
+            _ROLLUP_INSERT.format(created="f.created_day = ANY(%(days)s)", resolved="f.resolved_day = ANY(%(days)s)"),
+            {"days": days},
         )
 
 

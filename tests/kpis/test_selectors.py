@@ -8,6 +8,7 @@ import pytest
 
 from escalation.models import SlaPolicy
 from kpis import charts, registry, selectors, services
+from kpis.models import DailyRollup
 from tickets.models import Ticket
 
 from ..escalation.conftest import calendar
@@ -129,3 +130,58 @@ def now_values():
         return registry.kpi_values(kpi_scope, now=T0 + timedelta(days=1))
 
     return _values
+
+
+ACCOUNT = "123456789012"
+
+
+def _mixed_history(timeline):
+    """Tickets of every fate, all in one account: met, missed, reopened, still open, resolved days later."""
+    tickets = []
+    for n, sev in enumerate(["SEV1", "SEV2", "SEV3", "SEV3", "SEV1", "SEV2"]):
+        ticket = timeline.ticket(at=minutes(n), sev=sev, aws_account_id=ACCOUNT, environment="production")
+        tickets.append(ticket)
+        if n % 3 != 2:
+            timeline.act(ticket, ACK, at=minutes(5 + 20 * n))
+        if n % 2:
+            timeline.act(ticket, RESOLVE, at=timedelta(hours=n, days=n % 3))
+    timeline.act(tickets[1], REOPEN, at=timedelta(days=2), note="Again.")
+    timeline.reply(tickets[3], at=timedelta(days=3))
+    timeline.settle(days=4)
+    return tickets
+
+
+def test_the_rollup_and_the_facts_give_the_same_figures(timeline):
+    # given: every ticket in one account, so the account filter (facts) and no filter (rollup) see the same tickets
+    _mixed_history(timeline)
+    everything = scope(DAY0 - timedelta(days=1), DAY0 + timedelta(days=4))
+    one_account = everything.__class__(**{**everything.__dict__, "account": ACCOUNT})
+    now = T0 + timedelta(days=5)
+    # then
+    assert selectors.ticket_measures(everything, now=now, with_previous=True) == selectors.ticket_measures(
+        one_account, now=now, with_previous=True
+    )
+    assert selectors.flow_by_day(everything) == selectors.flow_by_day(one_account)
+    assert selectors.sla_by_severity(everything, now=now) == selectors.sla_by_severity(one_account, now=now)
+
+
+def test_the_incremental_rollup_matches_a_rebuild(timeline):
+    _mixed_history(timeline)
+
+    def rows():
+        return sorted(
+            DailyRollup.objects.values_list(
+                "day",
+                "severity_id",
+                "environment",
+                "created",
+                "resolved",
+                "response_met",
+                "response_missed",
+                "reopened",
+            )
+        )
+
+    incremental = rows()
+    services.facts_rebuild()
+    assert rows() == incremental
