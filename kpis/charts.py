@@ -72,17 +72,19 @@ class Chart:
 # Links to the tickets behind a figure
 
 
-def ticket_list_link(scope: KpiScope, *, field: str = "created", start: date, end: date, **extra: str) -> str:
-    """The ticket list, with the scope's dimensions and a created (or resolved) date range."""
+def ticket_list_link(scope: KpiScope | dict, *, field: str = "created", start: date, end: date, **extra) -> str:
+    """The ticket list, with the scope's dimensions (or those already read from it) and a created (or resolved)
+    date range."""
+    dimensions = scope if isinstance(scope, dict) else scope.ticket_list_params()
     params = {"status": "all", f"{field}_from": start.isoformat(), f"{field}_to": end.isoformat()}
-    return "/tickets/?" + urlencode(params | scope.ticket_list_params() | extra)
+    return "/tickets/?" + urlencode(params | dimensions | extra)
 
 
-def drill_link(scope: KpiScope, name: str, **extra: str) -> str:
-    """The dashboard's own list, for sets the ticket list cannot filter (reopened, SLA missed, …)."""
-    return f"/dashboard/tickets/?{urlencode({'set': name, **{k: v for k, v in extra.items() if v}})}&" + (
-        scope.query_string()
-    )
+def drill_link(scope: KpiScope | str, name: str, **extra: str) -> str:
+    """The dashboard's own list, for sets the ticket list cannot filter (reopened, SLA missed, …); `scope` may be
+    its query string already."""
+    query = scope if isinstance(scope, str) else scope.query_string()
+    return f"/dashboard/tickets/?{urlencode({'set': name, **{k: v for k, v in extra.items() if v}})}&{query}"
 
 
 def _with_severity(scope: KpiScope, severity_id: int) -> KpiScope:
@@ -103,14 +105,15 @@ def _round(value: float | None, places: int = 1) -> float | None:
 def flow_chart(scope: KpiScope, *, now: datetime) -> Chart:
     flow = selectors.flow_by_day(scope)
     days = [scope.start + timedelta(days=n) for n in range(scope.days)]
+    dimensions = scope.ticket_list_params()  # once: a link per day and series
     return Chart(
         key="flow", title="Created and resolved per day", kind="line", label_heading="Day",
         labels=[d.isoformat() for d in days], unit="tickets",
         series=[
             Series("Created", [flow.get(d, (0, 0))[0] for d in days], BLUE,
-                   [ticket_list_link(scope, start=d, end=d) for d in days]),
+                   [ticket_list_link(dimensions, start=d, end=d) for d in days]),
             Series("Resolved", [flow.get(d, (0, 0))[1] for d in days], GREEN,
-                   [ticket_list_link(scope, field="resolved", start=d, end=d) for d in days]),
+                   [ticket_list_link(dimensions, field="resolved", start=d, end=d) for d in days]),
         ],
         note="Resolved: the day of the last resolution, whenever the ticket was filed.",
     )  # fmt: skip
@@ -124,8 +127,8 @@ def backlog_chart(scope: KpiScope, *, now: datetime) -> Chart:
         labels=[label for _, label, _, _ in bands], unit="tickets", stacked=True,
         series=[
             Series(s.name, [counts.get((s.pk, key), 0) for key, *_ in bands], s.colour,
-                   [drill_link(_with_severity(scope, s.pk), "open", band=key) for key, *_ in bands])
-            for s in _severities(scope)
+                   [drill_link(query, "open", band=key) for key, *_ in bands])
+            for s, query in ((s, _with_severity(scope, s.pk).query_string()) for s in _severities(scope))
         ],
         note="Filed by the end of the period and not resolved (for the last time) by then.",
     )  # fmt: skip

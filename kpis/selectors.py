@@ -45,7 +45,7 @@ RESOLUTION_MET = """CASE WHEN f.resolved_at IS NOT NULL THEN f.resolved_at <= f.
 FIRST_CONTACT = "(f.resolved_at IS NOT NULL AND f.reopen_count = 0 AND f.agent_replies <= 1)"
 FCR_APPLIES = f"f.kind IN ({', '.join(repr(k) for k in FILEABLE_KINDS)})"
 # Longer ranges read percentiles from one ticket in eight (a partial index holds them: migration 0003)
-SAMPLE_AFTER_DAYS, SAMPLE = 92, "f.ticket_id % 8 = 0"
+SAMPLE_AFTER_DAYS, SAMPLE = 92, "f.ticket_id %% 8 = 0"  # %% : a literal % among placeholders
 PERIOD = "({day} < %s)::int"  # 0: the scope's period, 1: the one before
 CASE_SECONDS = "extract(epoch FROM f.aws_case_resolved_at - f.aws_case_opened_at)"
 
@@ -141,23 +141,20 @@ def ticket_measures(scope: KpiScope, *, now: datetime, with_previous: bool = Fal
     """
     periods = [scope, scope.previous()] if with_previous else [scope]
     lo = periods[-1].start
-    counts = (_counts_from_facts if scope.account else _counts_from_rollup)(scope, lo, now)
+    if scope.account:
+        counts = _counts_from_facts(scope, lo, now)
+        for figures, backlog in zip(counts, backlog_counts(scope, ends=[p.end for p in periods]), strict=True):
+            figures["backlog"] = backlog
+    else:
+        counts = _counts_from_rollup(scope, periods, now)
     durations = _durations_by(scope, PERIOD.format(day="f.created_day"), (scope.start,), start=lo)
-    backlog = backlog_counts(scope, ends=[p.end for p in periods])
-    out = []
-    for p in range(len(periods)):
+    for p, figures in enumerate(counts):
         d = durations.get(p, Durations({}, {}))
-        out.append(
-            counts.get(p, dict(EMPTY_COUNTS))
-            | {
-                "mtta_p50": d.seconds("mtta", 0.5),
-                "mtta_p90": d.seconds("mtta", 0.9),
-                "mttr_p50": d.seconds("mttr", 0.5),
-                "mttr_p90": d.seconds("mttr", 0.9),
-                "backlog": backlog[p],
-            }
-        )
-    return out
+        figures |= {
+            "mtta_p50": d.seconds("mtta", 0.5), "mtta_p90": d.seconds("mtta", 0.9),
+            "mttr_p50": d.seconds("mttr", 0.5), "mttr_p90": d.seconds("mttr", 0.9),
+        }  # fmt: skip
+    return counts
 
 
 COUNTS = [
@@ -177,7 +174,7 @@ COUNTS = [
 EMPTY_COUNTS = dict.fromkeys(COUNTS, 0) | {"aws_case_seconds": None}
 
 
-def _counts_from_facts(scope: KpiScope, lo: date, now: datetime) -> dict[int, dict]:
+def _counts_from_facts(scope: KpiScope, lo: date, now: datetime) -> list[dict]:
     where, params = _where(scope, start=lo)
     rows = _fetch(
         f"""SELECT {PERIOD.format(day="f.created_day")} AS p, count(*),
@@ -202,7 +199,7 @@ def _counts_from_facts(scope: KpiScope, lo: date, now: datetime) -> dict[int, di
     )
     for p, count in resolved:
         out.setdefault(p, dict(EMPTY_COUNTS))["resolved"] = count
-    return out
+    return [out.get(p, dict(EMPTY_COUNTS)) for p in range(2 if lo < scope.start else 1)]
 
 
 def _rollup_where(scope: KpiScope, *, start: date | None = None) -> tuple[str, list]:
@@ -227,41 +224,59 @@ def _pending_misses(scope: KpiScope, group: str, group_params: list, lo: date, n
     return {g: (response, resolution) for g, response, resolution in rows}
 
 
-def _counts_from_rollup(scope: KpiScope, lo: date, now: datetime) -> dict[int, dict]:
-    where, params = _rollup_where(scope, start=lo)
+ROLLUP_SUMS = [
+    "created",
+    "ever_resolved",
+    "reopened",
+    "response_met",
+    "response_missed",
+    "resolution_met",
+    "resolution_missed",
+    "fcr",
+    "fcr_total",
+    "aws_escalated",
+    "resolved",
+]
+
+
+def _counts_from_rollup(scope: KpiScope, periods: list[KpiScope], now: datetime) -> list[dict]:
+    """One scan of the rollup up to the scope's end: each period's sums, and the backlog at each period's end
+    (filed by then less resolved by then)."""
+    # Each row is in one of the periods (0: the scope's, 1: the one before) or before them all; the backlog at a
+    # period's end sums filed less resolved over that period and everything earlier.
+    bucket = (
+        "CASE " + " ".join("WHEN r.day >= %s THEN " + str(p) for p in range(len(periods))) + f" ELSE {len(periods)} END"
+    )
+    where, where_params = _rollup_where(scope, start=date.min)
     rows = _fetch(
-        f"""SELECT {PERIOD.format(day="r.day")}, sum(created), sum(ever_resolved), sum(reopened), sum(response_met),
-            sum(response_missed), sum(resolution_met), sum(resolution_missed), sum(fcr), sum(fcr_total),
-            sum(aws_escalated), sum(resolved)
-        FROM kpis_dailyrollup r WHERE {where} GROUP BY 1""",
-        [scope.start, *params],
+        f"SELECT {bucket}, {', '.join(f'sum({c})' for c in ROLLUP_SUMS)} FROM kpis_dailyrollup r WHERE {where} "
+        "GROUP BY 1",
+        [period.start for period in periods] + where_params,
     )
+    by_bucket = {p: dict(zip(ROLLUP_SUMS, values, strict=True)) for p, *values in rows}
+    empty = dict.fromkeys(ROLLUP_SUMS, 0)
+    net = [by_bucket.get(p, empty)["created"] - by_bucket.get(p, empty)["resolved"] for p in range(len(periods) + 1)]
+    lo = periods[-1].start
     pending = _pending_misses(scope, PERIOD.format(day="f.created_day"), [scope.start], lo, now)
-    case_where, case_params = _where(scope, "f.aws_case_resolved_at IS NOT NULL", start=lo)
-    cases = dict(
-        _fetch(
-            f"""SELECT {PERIOD.format(day="f.created_day")}, percentile_cont(0.5) WITHIN GROUP (ORDER BY {CASE_SECONDS})
+    # opened_at too: the partial index on AWS cases is on it
+    case_where, case_params = _where(scope, "f.aws_case_opened_at IS NOT NULL", "f.aws_case_resolved_at IS NOT NULL",
+                                     start=lo)  # fmt: skip
+    cases = dict(_fetch(
+        f"""SELECT {PERIOD.format(day="f.created_day")}, percentile_cont(0.5) WITHIN GROUP (ORDER BY {CASE_SECONDS})
         FROM kpis_ticketfact f WHERE {case_where} GROUP BY 1""",
-            [scope.start, *case_params],
-        )
-    )
-    out = {}
-    for p, created, ever, reopened, r_met, r_missed, s_met, s_missed, fcr, fcr_total, aws, resolved in rows:
+        [scope.start, *case_params],
+    ))  # fmt: skip
+    out = []
+    for p in range(len(periods)):
+        sums = by_bucket.get(p, empty)
         late_response, late_resolution = pending.get(p, (0, 0))
-        out[p] = {
-            "created": created,
-            "ever_resolved": ever,
-            "reopened": reopened,
-            "response_met": r_met,
-            "response_total": r_met + r_missed + late_response,
-            "resolution_met": s_met,
-            "resolution_total": s_met + s_missed + late_resolution,
-            "fcr": fcr,
-            "fcr_total": fcr_total,
-            "aws_escalated": aws,
-            "aws_case_seconds": cases.get(p),
-            "resolved": resolved,
-        }
+        out.append({
+            **{k: sums[k] for k in ("created", "ever_resolved", "reopened", "response_met", "resolution_met", "fcr",
+                                    "fcr_total", "aws_escalated", "resolved")},
+            "response_total": sums["response_met"] + sums["response_missed"] + late_response,
+            "resolution_total": sums["resolution_met"] + sums["resolution_missed"] + late_resolution,
+            "aws_case_seconds": cases.get(p), "backlog": sum(net[p:]),
+        })  # fmt: skip
     return out
 
 
@@ -279,6 +294,7 @@ def _open_where(scope: KpiScope, earliest_end: date) -> tuple[str, list]:
 
 
 def backlog_counts(scope: KpiScope, *, ends: list[date]) -> list[int]:
+    """Open at the end of each of these days, from the facts (the rollup path counts it in _counts_from_rollup)."""
     filters, params = [], []
     for end in ends:
         sql, p = _open_at(end)
@@ -290,17 +306,23 @@ def backlog_counts(scope: KpiScope, *, ends: list[date]) -> list[int]:
 
 def backlog_by_severity_and_age(scope: KpiScope) -> dict[tuple[int, str], int]:
     """{(severity id, age band key): open tickets} at the end of the scope."""
-    open_sql, open_params = _open_at(scope.end)
-    where, params = _open_where(scope, scope.end)
+    cutoff = site_midnight(scope.end + timedelta(days=1))
+    dims, dim_params = _dimensions(scope)
+    where = " AND ".join(["f.created_day <= %s", "f.created_at < %s", *dims])
     band = (
         "CASE "
-        + " ".join(f"WHEN f.created_day > %s THEN '{key}'" for key, _, low, _high in AGE_BANDS[:-1])
+        + " ".join(f"WHEN day > %s THEN '{key}'" for key, _, low, _high in AGE_BANDS[:-1])
         + f" ELSE '{AGE_BANDS[-1][0]}' END"
     )
     band_params = [scope.end - timedelta(days=high) for _key, _, _low, high in AGE_BANDS[:-1]]
+    # Two index scans rather than one OR: the open tickets from their covering index, and those resolved since
     rows = _fetch(
-        f"SELECT f.severity_id, {band}, count(*) FROM kpis_ticketfact f WHERE {where} AND {open_sql} GROUP BY 1, 2",
-        band_params + params + open_params,
+        f"""SELECT severity_id, {band}, count(*) FROM (
+            SELECT f.severity_id, f.created_day AS day FROM kpis_ticketfact f WHERE f.resolved_at IS NULL AND {where}
+            UNION ALL SELECT f.severity_id, f.created_day FROM kpis_ticketfact f
+            WHERE f.resolved_day >= %s AND f.resolved_at >= %s AND {where}
+        ) open_then GROUP BY 1, 2""",
+        [*band_params, scope.end, cutoff, *dim_params, scope.end, cutoff, scope.end, cutoff, *dim_params],
     )
     return {(severity, band_key): count for severity, band_key, count in rows}
 

@@ -185,3 +185,14 @@ def test_the_incremental_rollup_matches_a_rebuild(timeline):
     incremental = rows()
     services.facts_rebuild()
     assert rows() == incremental
+
+
+def test_long_ranges_read_percentiles_from_one_ticket_in_eight(timeline, now_values):
+    for n in range(16):
+        ticket = timeline.ticket(at=minutes(n))
+        timeline.act(ticket, ACK, at=minutes(n + 10))
+    timeline.settle()
+    long_range = scope(DAY0 - timedelta(days=selectors.SAMPLE_AFTER_DAYS), DAY0)
+    assert float(now_values(long_range)["mtta_p50"]) == pytest.approx(10, rel=0.09)
+    sampled = selectors.durations_by(long_range, "severity")[severity("SEV3").pk]
+    assert sum(sampled.mtta.values()) == 2  # ids divisible by eight
