@@ -22,8 +22,8 @@ def dashboard_view(view):
 
 def _filters(request: HttpRequest) -> tuple[KpiFilterForm, int]:
     data = request.GET.copy()
-    if not any(data.get(key) for key in ("period", "start", "end")):
-        data["period"] = DEFAULT_PERIOD  # so the form shows the period the figures are for
+    if not data.get("period"):  # so the form shows what the figures are for
+        data["period"] = "custom" if data.get("start") or data.get("end") else DEFAULT_PERIOD
     form = KpiFilterForm(data)
     return form, 400 if not form.is_valid() else 200
 
