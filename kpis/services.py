@@ -26,7 +26,8 @@ REFRESH_BATCH = 5000  # timeline events per refresh transaction
 SETTLE = timedelta(minutes=5)
 SNAPSHOT_WINDOW = 1  # the global snapshot: each day on its own
 
-_BUCKET = f"floor({BUCKETS_PER_DOUBLING} * ln(greatest({{}}, 1)::float8) / ln(2))::smallint"
+# NULL (not yet acknowledged or resolved) stays NULL: greatest() would make it 1 second
+_BUCKET = f"floor({BUCKETS_PER_DOUBLING} * ln((CASE WHEN {{0}} < 1 THEN 1 ELSE {{0}} END)::float8) / ln(2))::smallint"
 _FACT_COLUMNS = (
     "ticket_id, created_at, created_day, severity_id, queue_id, kind, environment, account, acknowledged_at, "
     "first_resolved_at, resolved_at, resolved_day, response_due_at, resolution_due_at, reopen_count, "
