@@ -1,15 +1,17 @@
 """The dashboard, its panels, CSVs and drill-downs: who may see them, what they cost, and malformed input."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
 
-from kpis import charts
+from kpis import charts, services
+from kpis.models import KpiTarget
 from tickets.models import Ticket
 
 from ..factories import QueueFactory, TicketFactory, UserFactory
-from .conftest import ACK, RESOLVE
+from .conftest import ACK, DAY0, RESOLVE
 
 pytestmark = pytest.mark.django_db
 minutes = lambda n: timedelta(minutes=n)  # noqa: E731
@@ -182,3 +184,14 @@ def test_an_agent_with_only_the_permission_sees_the_dashboard_page(client):
     user.user_permissions.add(Permission.objects.get(codename="view_dashboards"))
     client.force_login(user)
     assert client.get("/dashboard/").status_code == 200
+
+
+def test_the_dashboard_shows_each_target_met_or_missed(client, manager, timeline):
+    _history(timeline, 3)  # all acknowledged within 5 minutes
+    KpiTarget.objects.create(kpi="mtta_p50", direction="at_most", value=Decimal(15), window_days=1)
+    KpiTarget.objects.create(kpi="created", direction="at_most", value=Decimal(1), window_days=1)
+    services.kpi_snapshots_take(day=DAY0)
+    client.force_login(manager)
+    page = client.get("/dashboard/").content.decode()
+    assert page.count("outcome-ok") == 1 and page.count("outcome-failed") == 1
+    assert "MTTA, median ≤ 15" in page
