@@ -98,13 +98,8 @@ class KpiFilterForm(forms.Form):
             scope = _period_scope(data.get("period") or DEFAULT_PERIOD, today)
         severity = next((s.pk for s in reference.severities() if s.name == data.get("severity")), None)
         queue = next((q.pk for q in reference.queues() if q.slug == data.get("queue")), None)
-        return replace(
-            scope,
-            queue_id=queue,
-            severity_id=severity,
-            environment=data.get("environment") or "",
-            account=data.get("account") or "",
-        )
+        return replace(scope, queue_id=queue, severity_id=severity, environment=data.get("environment") or "",
+                       account=data.get("account") or "")  # fmt: skip
 
 
 def _period_scope(period: str, today: date) -> KpiScope:
