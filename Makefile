@@ -34,6 +34,7 @@ bench: $(STAMP) services
 	$(PY) -m bench.ingest
 	$(PY) -m bench.rules
 	$(PY) -m bench.notify
+	$(PY) -m bench.kpis
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -91,9 +91,14 @@ def _held_why(ticket: Ticket, key: str) -> str | None:
 
 def notify_people(*, users: Iterable, subject: str, body: str, key: str) -> int:
     """Mail not about one ticket (a KPI target missed, say); like notify(), inside the caller's transaction."""
+    return notify_audience(users=users, channels=(), subject=subject, body=body, key=key)
+
+
+def notify_audience(*, users: Iterable, channels: Iterable[Channel], subject: str, body: str, key: str) -> int:
+    """notify_people(), and these channels too."""
     message = {"event": NOTICE, "reason": one_line(subject), "subject": one_line(subject), "body": body,
                "attributes": {"event": NOTICE}}  # fmt: skip
-    return _enqueue(key=key, targets=_targets((), users), message=message)
+    return _enqueue(key=key, targets=_targets(channels, users), message=message)
 
 
 def _targets(channels: Iterable[Channel], users: Iterable) -> dict[str, dict]:

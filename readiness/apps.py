@@ -8,3 +8,6 @@ class ReadinessConfig(AppConfig):
 
     def ready(self) -> None:
         from . import receivers  # noqa: F401  (connects the receivers)
+        from .kpis import readiness_kpis_register
+
+        readiness_kpis_register()  # overdue reviews and open actions are KPIs: targets, snapshots, the dashboard

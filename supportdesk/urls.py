@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("integrations.urls")),
     path("", include("escalation.urls")),
     path("", include("readiness.urls")),
+    path("", include("kpis.urls")),
     path("", include("tickets.urls")),
 ]
 

@@ -1,0 +1,253 @@
+"""Writes: the ticket facts (from the timeline), the daily snapshots and the target breach notices.
+
+Facts are derived: each refresh recomputes whole rows from the ticket and its timeline with one INSERT … SELECT …
+ON CONFLICT, so running it twice, or after a killed worker, ends in the same rows.
+"""
+
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from notifications.services import notify_audience
+from tickets.models import Ticket, TicketEvent
+
+from . import registry
+from .filters import KpiScope
+from .models import FactCursor, KpiSnapshot, KpiTarget
+from .selectors import BUCKETS_PER_DOUBLING, FCR_APPLIES, FIRST_CONTACT, RESPONDED_AT
+
+S = Ticket.Status
+DONE = [str(S.RESOLVED.label), str(S.CLOSED.label)]  # status events carry labels
+REFRESH_BATCH = 5000  # timeline events per refresh transaction
+# Events newer than this may still have neighbours with lower ids in transactions not yet committed; the cursor
+# stays behind them, so they are read again next time (refreshing a ticket twice is harmless).
+SETTLE = timedelta(minutes=5)
+SNAPSHOT_WINDOW = 1  # the global snapshot: each day on its own
+
+# NULL (not yet acknowledged or resolved) stays NULL: greatest() would make it 1 second
+_BUCKET = f"floor({BUCKETS_PER_DOUBLING} * ln((CASE WHEN {{0}} < 1 THEN 1 ELSE {{0}} END)::float8) / ln(2))::smallint"
+_FACT_COLUMNS = (
+    "ticket_id, created_at, created_day, severity_id, queue_id, kind, environment, account, acknowledged_at, "
+    "first_resolved_at, resolved_at, resolved_day, response_due_at, resolution_due_at, reopen_count, "
+    "agent_replies, mtta_seconds, mttr_seconds, mtta_bucket, mttr_bucket, aws_case_opened_at, "
+    "aws_case_resolved_at, refreshed_at"
+)
+_FACTS_SELECT = f"""
+WITH e AS (
+    SELECT ev.ticket_id,
+        min(ev.created_at) FILTER (WHERE ev.kind = 'status_changed' AND ev.data->>'after' = ANY(%(done)s)
+            AND NOT ev.data->>'before' = ANY(%(done)s)) AS first_resolved_at,
+        count(*) FILTER (WHERE ev.kind = 'status_changed' AND ev.data->>'before' = ANY(%(done)s)
+            AND NOT ev.data->>'after' = ANY(%(done)s)) AS reopens,
+        count(*) FILTER (WHERE ev.kind = 'commented' AND NOT ev.is_internal AND ev.actor_id <> tt.requester_id)
+            AS replies
+    FROM tickets_ticketevent ev JOIN tickets_ticket tt ON tt.id = ev.ticket_id
+    WHERE ev.kind IN ('status_changed', 'commented') {{events_filter}}
+    GROUP BY ev.ticket_id
+), d AS (
+    SELECT t.*, e.first_resolved_at, coalesce(e.reopens, 0) AS reopens, coalesce(e.replies, 0) AS replies,
+        extract(epoch FROM t.acknowledged_at - t.created_at)::int AS mtta,
+        extract(epoch FROM t.resolved_at - t.created_at)::int AS mttr,
+        c.opened_at AS case_opened_at, CASE WHEN c.state = 'resolved' THEN c.last_synced_at END AS case_resolved_at
+    FROM tickets_ticket t
+    LEFT JOIN e ON e.ticket_id = t.id
+    LEFT JOIN integrations_supportcase c ON c.ticket_id = t.id AND c.state IN ('open', 'resolved')
+    {{tickets_filter}}
+)
+SELECT id, created_at, (created_at AT TIME ZONE %(tz)s)::date, severity_id, queue_id, kind, environment,
+    aws_account_id, acknowledged_at, first_resolved_at, resolved_at, (resolved_at AT TIME ZONE %(tz)s)::date,
+    response_due_at, resolution_due_at, least(reopens, 32767), least(replies, 32767), mtta, mttr,
+    {_BUCKET.format("mtta")}, {_BUCKET.format("mttr")}, case_opened_at, case_resolved_at, %(now)s
+FROM d"""
+
+
+# Whole days of the rollup from the facts: tickets created that day, and those resolved (for the last time) that day
+_ROLLUP_COUNTS = [
+    "created",
+    "ever_resolved",
+    "reopened",
+    "response_met",
+    "response_missed",
+    "resolution_met",
+    "resolution_missed",
+    "fcr",
+    "fcr_total",
+    "aws_escalated",
+    "resolved",
+]
+_ROLLUP_INSERT = f"""
+INSERT INTO kpis_dailyrollup (day, severity_id, queue_id, environment, {", ".join(_ROLLUP_COUNTS)})
+SELECT day, severity_id, queue_id, environment, {", ".join(f"sum({c})" for c in _ROLLUP_COUNTS)} FROM (
+    SELECT f.created_day AS day, f.severity_id, f.queue_id, f.environment, 1 AS created,
+        (f.first_resolved_at IS NOT NULL)::int AS ever_resolved, (f.reopen_count > 0)::int AS reopened,
+        (({RESPONDED_AT} <= f.response_due_at) IS TRUE)::int AS response_met,
+        (({RESPONDED_AT} > f.response_due_at) IS TRUE)::int AS response_missed,
+        ((f.resolved_at <= f.resolution_due_at) IS TRUE)::int AS resolution_met,
+        ((f.resolved_at > f.resolution_due_at) IS TRUE)::int AS resolution_missed,
+        ({FCR_APPLIES} AND {FIRST_CONTACT})::int AS fcr,
+        ({FCR_APPLIES} AND f.resolved_at IS NOT NULL)::int AS fcr_total,
+        (f.aws_case_opened_at IS NOT NULL)::int AS aws_escalated, 0 AS resolved
+    FROM kpis_ticketfact f WHERE {{created}}
+    UNION ALL
+    SELECT f.resolved_day, f.severity_id, f.queue_id, f.environment, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1
+    FROM kpis_ticketfact f WHERE f.resolved_day IS NOT NULL AND {{resolved}}
+) counted GROUP BY 1, 2, 3, 4"""
+
+
+def _params(now: datetime, **extra) -> dict:
+    return {"done": DONE, "tz": settings.TIME_ZONE, "now": now, **extra}
+
+
+@transaction.atomic
+def facts_rebuild(*, now: datetime | None = None) -> int:
+    """Every ticket's facts from scratch, set-based: for a new install, a changed definition, or to reconcile."""
+    now = now or timezone.now()
+    cursor_row = _cursor_locked()
+    last_event_id = _settled_event_id(now, after=0)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses while deferred FK checks are pending
+        cursor.execute("TRUNCATE kpis_ticketfact")
+        select = _FACTS_SELECT.format(events_filter="", tickets_filter="")
+        cursor.execute(f"INSERT INTO kpis_ticketfact ({_FACT_COLUMNS}) {select}", _params(now))
+        rows = cursor.rowcount
+        cursor.execute("TRUNCATE kpis_dailyrollup")
+        cursor.execute(_ROLLUP_INSERT.format(created="true", resolved="true"))
+    cursor_row.last_event_id = max(last_event_id or 0, 0)
+    cursor_row.updated_at = now
+    cursor_row.save(update_fields=["last_event_id", "updated_at"])
+    return rows
+
+
+def facts_refresh(*, now: datetime | None = None, batch_size: int = REFRESH_BATCH) -> int:
+    """Bring the facts up to date with the timeline, a batch of events per transaction; returns tickets refreshed."""
+    refreshed = 0
+    while True:
+        tickets, more = _facts_refresh_batch(now=now or timezone.now(), batch_size=batch_size)
+        refreshed += tickets
+        if not more:
+            return refreshed
+
+
+@transaction.atomic
+def _facts_refresh_batch(*, now: datetime, batch_size: int) -> tuple[int, bool]:
+    cursor_row = _cursor_locked()  # concurrent refreshes wait here, then start from where this one ends
+    events = list(
+        TicketEvent.objects.filter(id__gt=cursor_row.last_event_id)
+        .order_by("id")
+        .values_list("id", "ticket_id", "created_at")[:batch_size]
+    )
+    if not events:
+        return 0, False
+    ticket_ids = sorted({ticket_id for _, ticket_id, _ in events})
+    facts_refresh_tickets(ticket_ids=ticket_ids, now=now)
+    settled = [event_id for event_id, _, created_at in events if created_at < now - SETTLE]
+    # Only past a settled prefix: an unsettled event before a settled one holds the cursor back
+    prefix = next((i for i, (_, _, created_at) in enumerate(events) if created_at >= now - SETTLE), len(events))
+    if prefix:
+        cursor_row.last_event_id = events[prefix - 1][0]
+        cursor_row.updated_at = now
+        cursor_row.save(update_fields=["last_event_id", "updated_at"])
+    return len(ticket_ids), len(events) == batch_size and bool(settled)
+
+
+def facts_refresh_tickets(*, ticket_ids: list[int], now: datetime) -> None:
+    """Recompute these tickets' facts, then the rollup of every day they were or are counted on.
+
+    A deleted ticket's facts went with it (cascade); its days are recounted when next touched, or by a rebuild.
+    """
+    select = _FACTS_SELECT.format(
+        events_filter="AND ev.ticket_id = ANY(%(ids)s)", tickets_filter="WHERE t.id = ANY(%(ids)s)"
+    )
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _FACT_COLUMNS.split(", ")[1:])
+    days_of = "SELECT created_day, resolved_day FROM kpis_ticketfact WHERE ticket_id = ANY(%(ids)s)"
+    with connection.cursor() as cursor:
+        cursor.execute(days_of, {"ids": ticket_ids})
+        before = cursor.fetchall()
+        cursor.execute(
+            f"INSERT INTO kpis_ticketfact ({_FACT_COLUMNS}) {select} ON CONFLICT (ticket_id) DO UPDATE SET {updates} "
+            "RETURNING created_day, resolved_day",
+            _params(now, ids=ticket_ids),
+        )
+        days = sorted({day for row in [*before, *cursor.fetchall()] for day in row if day is not None})
+        # Whole days recounted: simple to get right, and a day is a few thousand facts at most
+        cursor.execute("DELETE FROM kpis_dailyrollup WHERE day = ANY(%(days)s)", {"days": days})
+        cursor.execute(
+            _ROLLUP_INSERT.format(created="f.created_day = ANY(%(days)s)", resolved="f.resolved_day = ANY(%(days)s)"),
+            {"days": days},
+        )
+
+
+def _cursor_locked() -> FactCursor:
+    FactCursor.objects.get_or_create(pk=1)
+    return FactCursor.objects.select_for_update().get(pk=1)
+
+
+def _settled_event_id(now: datetime, *, after: int) -> int | None:
+    settled = TicketEvent.objects.filter(id__gt=after, created_at__lt=now - SETTLE).order_by("-id")
+    return settled.values_list("id", flat=True).first()
+
+
+# Snapshots and targets
+
+
+def _snapshots_store(*, day: date, scope_key: str, window_days: int, values: dict, now: datetime) -> None:
+    rows = [
+        KpiSnapshot(day=day, kpi=key, scope_key=scope_key, window_days=window_days, value=value, taken_at=now)
+        for key, value in values.items()
+    ]
+    KpiSnapshot.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["day", "kpi", "scope_key", "window_days"],
+        update_fields=["value", "taken_at"],
+    )
+
+
+def kpi_snapshots_take(*, day: date, now: datetime | None = None) -> int:
+    """Snapshot every KPI for `day` (globally, and in each target's scope and window), then tell stakeholders of
+    targets missed. Each scope is one transaction; re-running the day rewrites the same rows and sends nothing new."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        values = registry.kpi_values(KpiScope(start=day, end=day), now=now)
+        _snapshots_store(day=day, scope_key="", window_days=SNAPSHOT_WINDOW, values=values, now=now)
+    breaches = 0
+    targets = KpiTarget.objects.filter(enabled=True).select_related("severity", "queue").order_by("pk")
+    for target in targets:
+        breaches += kpi_target_evaluate(target=target, day=day, now=now)
+    return breaches
+
+
+@transaction.atomic
+def kpi_target_evaluate(*, target: KpiTarget, day: date, now: datetime) -> int:
+    """Snapshot the target's scope; when its KPI misses, notify its stakeholders and channels (once per day)."""
+    kpi = registry.KPIS.get(target.kpi)
+    if kpi is None:
+        return 0  # a KPI withdrawn since the target was set: nothing to judge
+    scope = KpiScope(
+        start=day - timedelta(days=target.window_days - 1),
+        end=day,
+        queue_id=target.queue_id,
+        severity_id=target.severity_id,
+        environment=target.environment,
+        account=target.account,
+    )
+    values = registry.kpi_values(scope, now=now)
+    _snapshots_store(day=day, scope_key=target.scope_key, window_days=target.window_days, values=values, now=now)
+    value = values[target.kpi]
+    if value is None or target.is_met(value):
+        return 0
+    subject = f"KPI target missed: {target} — {value.normalize():f} {kpi.unit} on {day:%d %b %Y}"
+    body = (
+        f"{kpi.label} was {value.normalize():f} {kpi.unit} over the {target.window_days} days to {day:%d %b %Y}; "
+        f"the target is {target}.\n\n{settings.SITE_URL}/dashboard/?{scope.query_string()}"
+    )
+    notify_audience(
+        users=target.stakeholders.all(),
+        channels=target.channels.all(),
+        subject=subject,
+        body=body,
+        key=f"kpi-target:{target.pk}:{day.isoformat()}",
+    )
+    return 1
