@@ -1,6 +1,7 @@
 """The ticket list's filters and sort orders, shared by the HTML list, the API and CSV export."""
 
 import re
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.conf import settings
@@ -40,6 +41,16 @@ class QuickSelect(forms.Select):
         return format_html('<select name="{}" aria-label="{}"{}>{}</select>', name, label, flatatt(attrs), options)
 
 
+class DateInput(forms.DateInput):
+    input_type = "date"
+    format = "%Y-%m-%d"
+
+
+# (field, label) pairs whose dates bound a range, inclusive, in the site's time zone
+DATE_RANGES = (("created_at", "created"), ("resolved_at", "resolved"))
+# Far-off dates mean a typo, and year 9999 would overflow "the next day"
+EARLIEST_DATE, LATEST_DATE = date(1970, 1, 1), date(2999, 12, 31)
+
 STATUS_CHOICES = [("open", "Open (any)"), ("all", "All statuses"), *Ticket.Status.choices]
 
 
@@ -58,6 +69,10 @@ class TicketFilterForm(forms.Form):
         required=False, regex=r"^[0-9]{12}$", error_messages={"invalid": "An AWS account id is exactly 12 digits."}
     )
     breaching = forms.BooleanField(required=False, label="Breaching SLA")
+    created_from = forms.DateField(required=False, label="Created from", widget=DateInput)
+    created_to = forms.DateField(required=False, label="Created to", widget=DateInput)
+    resolved_from = forms.DateField(required=False, label="Resolved from", widget=DateInput)
+    resolved_to = forms.DateField(required=False, label="Resolved to", widget=DateInput)
     sort = forms.ChoiceField(
         required=False, choices=[(k, label) for k, (label, _) in SORTS.items()], widget=QuickSelect
     )
@@ -72,6 +87,25 @@ class TicketFilterForm(forms.Form):
         if value not in ("", "me", "none") and not re.fullmatch(r"[0-9]{1,18}", value):
             raise forms.ValidationError("Use “me”, “none” or a person's id.")
         return value
+
+    def clean(self):
+        data = super().clean()
+        for _, name in DATE_RANGES:
+            for field in (f"{name}_from", f"{name}_to"):
+                if data.get(field) and not EARLIEST_DATE <= data[field] <= LATEST_DATE:
+                    self.add_error(field, f"Pick a date between {EARLIEST_DATE.year} and {LATEST_DATE.year}.")
+            start, end = data.get(f"{name}_from"), data.get(f"{name}_to")
+            if start and end and start > end:
+                self.add_error(f"{name}_to", f"The {name} range ends before it starts.")
+        return data
+
+    def date_filters(self) -> list[tuple[str, date | None, date | None]]:
+        """The active date ranges as (label, from, to), for the list to show what it is narrowed to."""
+        if not self.is_valid():
+            return []
+        ranges = [(name, self.cleaned_data.get(f"{name}_from"), self.cleaned_data.get(f"{name}_to"))
+                  for _, name in DATE_RANGES]  # fmt: skip
+        return [(name.capitalize(), start, end) for name, start, end in ranges if start or end]
 
     @property
     def ordering(self) -> list[str]:
@@ -106,9 +140,19 @@ class TicketFilterForm(forms.Form):
             queryset = queryset.filter(aws_account_id=data["account"])
         if data.get("breaching"):
             queryset = queryset.filter(breaching_q())
+        for column, name in DATE_RANGES:
+            if data.get(f"{name}_from"):
+                queryset = queryset.filter(**{f"{column}__gte": day_start(data[f"{name}_from"])})
+            if data.get(f"{name}_to"):  # inclusive: before the next day begins
+                queryset = queryset.filter(**{f"{column}__lt": day_start(data[f"{name}_to"] + timedelta(days=1))})
         if data.get("q"):
             queryset = queryset.filter(search_q(data["q"]))
         return queryset
+
+
+def day_start(day: date) -> datetime:
+    """Midnight of a day in the site's time zone: a "day" is the site's day, not UTC's."""
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _id_by(rows: list, attribute: str, value: str) -> int | None:
