@@ -23,6 +23,9 @@ SORTS = {
     "due": ("Due soonest", ["resolution_due_at", "id"]),
 }
 
+# "newest" and "oldest" in a created range: the same order (ids are taken as tickets are created), another index
+CREATED_SORTS = {"newest": ["-created_at", "-id"], "oldest": ["created_at", "id"]}
+
 
 class QuickSelect(forms.Select):
     """A select rendered in Python: the list page draws eight of them on every request, and the
@@ -110,6 +113,10 @@ class TicketFilterForm(forms.Form):
     @property
     def ordering(self) -> list[str]:
         key = (self.cleaned_data.get("sort") if self.is_valid() else "") or "newest"
+        if key in CREATED_SORTS and (self.cleaned_data.get("created_from") or self.cleaned_data.get("created_to")):
+            # Within a created range, walk the created index: ordered by id, PostgreSQL scans the primary key
+            # backwards and filters, which for a month a year ago reads 800,000 rows to show 25.
+            return CREATED_SORTS[key]
         return SORTS[key][1]
 
     def apply(self, queryset: QuerySet[Ticket], *, user) -> QuerySet[Ticket]:

@@ -9,7 +9,7 @@ from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, Out
 from django.http import Http404
 from django.utils import timezone
 
-from supportdesk.keyset import Page, keyset_page
+from supportdesk.keyset import Page, keyset_page, rows_after
 
 from . import policies, reference
 from .filters import TicketFilterForm, breaching_q, reference_number
@@ -91,21 +91,22 @@ EXPORT_FIELDS = (
 def ticket_export_chunks(
     *, user, form: TicketFilterForm, chunk_size: int = 2000, now: datetime | None = None
 ) -> Iterator[list[dict]]:
-    """The filtered list as plain rows, newest first, one query per chunk.
+    """The filtered list as plain rows, in the list's order, one query per chunk.
 
-    A keyset walk down the primary key, not OFFSET and not one huge result: each chunk costs the same,
-    and only one chunk is in memory."""
+    A keyset walk, not OFFSET and not one huge result: each chunk costs the same, and only one is in memory."""
+    ordering = form.ordering
+    keys = [key.lstrip("-") for key in ordering]
     breaching = ExpressionWrapper(breaching_q(now or timezone.now()), output_field=BooleanField())
     visible = form.apply(tickets_visible_to(user), user=user)
-    queryset = visible.annotate(breaching=breaching).values(*EXPORT_FIELDS, "breaching").order_by("-id")
-    last_id = None
+    queryset = visible.annotate(breaching=breaching).values(*EXPORT_FIELDS, *keys, "breaching").order_by(*ordering)
+    last = None
     while True:
-        rows = list((queryset if last_id is None else queryset.filter(id__lt=last_id))[:chunk_size])
+        rows = list((queryset if last is None else queryset.filter(rows_after(ordering, last)))[:chunk_size])
         if rows:
             yield rows
         if len(rows) < chunk_size:
             return
-        last_id = rows[-1]["id"]
+        last = [rows[-1][key] for key in keys]
 
 
 def ticket_pk(reference: str) -> int:
