@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("integrations.urls")),
     path("", include("escalation.urls")),
+    path("", include("kpis.urls_trends")),
     path("", include("tickets.urls")),
 ]
 
