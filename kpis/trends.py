@@ -20,7 +20,7 @@ from tickets.filters import breaching_q, day_start
 from tickets.models import Tag, Ticket
 from tickets.selectors import tickets_visible_to
 
-from .filters import KpiScope
+from .filters import PERIODS, KpiScope
 
 TOP = 8  # categories, checks and tags beyond this many share one "Other" line or are left out
 REPEATS_SHOWN = 20
@@ -48,6 +48,14 @@ class Section:
 def period_bounds(scope: KpiScope) -> tuple[datetime, datetime]:
     """The scope's days as [start, end) instants in the site's time zone."""
     return day_start(scope.start), day_start(scope.end + timedelta(days=1))
+
+
+def period_shown(scope: KpiScope) -> str:
+    """The period choice that gives this scope ("custom" for any other range), for the filter to show."""
+    today = timezone.localdate()
+    if scope.end == today:
+        return next((key for key, days in PERIODS.items() if scope.days == days), "custom")
+    return "custom"
 
 
 def scope_tickets(*, user, scope: KpiScope) -> QuerySet[Ticket]:
@@ -112,7 +120,7 @@ def categories(*, user, scope: KpiScope, now: datetime) -> Section:
     if total:
         name, n = max(totals.items(), key=lambda item: item[1])
         section.hint = (
-            f"{name} make up {n * 100 // total}% of the {total} tickets: templates, self-service or automation for "
+            f"{name} tickets make up {n * 100 // total}% of the {total}: templates, self-service or automation for "
             "them would take the most load off the desk."
         )
     return section

@@ -9,6 +9,7 @@ from supportdesk.csvfile import csv_response
 
 from .filters import KpiFilterForm
 from .finance import TABLES, finance_report
+from .trends import period_shown
 
 
 @login_required
@@ -18,7 +19,8 @@ def finance_page(request: HttpRequest) -> HttpResponse:
     form = KpiFilterForm(request.GET)
     scope = form.scope()  # an invalid filter shows its errors over the default period, never a 500
     report = finance_report(scope=scope)
-    context = {"form": form, "scope": scope, "report": report, "query": scope.query_string()}
+    context = {"form": form, "scope": scope, "report": report, "query": scope.query_string(),
+               "period": period_shown(scope)}  # fmt: skip
     return render(request, "kpis/finance.html", context)
 
 

@@ -62,7 +62,7 @@ def test_kinds_per_week_and_other_dimensions(worker):
     assert result.rows[:3] == [["2026-02-23", 0, 0], ["2026-03-02", 1, 1], ["2026-03-09", 1, 0]]
     assert len(result.rows) == 6  # weeks starting 23 Feb to 30 Mar
     assert result.chart["datasets"][0] == {"label": "Incident", "data": [0, 1, 1, 0, 0, 0]}
-    assert result.hint.startswith("Incident make up 66% of the 3 tickets")
+    assert result.hint.startswith("Incident tickets make up 66% of the 3:")
     sev1 = KpiScope(start=MARCH.start, end=MARCH.end, severity_id=severity("SEV1").pk)
     assert section(worker, trends.categories, scope=sev1).rows[2] == ["2026-03-09", 1]
 
@@ -205,3 +205,15 @@ def test_page_queries_do_not_grow_with_tickets(client, manager, rows, django_ass
         response = client.get("/trends/", {"start": "2026-03-01", "end": "2026-03-31"})
     assert response.status_code == 200
     assert response.content.decode().count("<canvas") == 5
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [({}, "30d"), ({"period": "90d"}, "90d"), ({"start": "2026-03-01", "end": "2026-03-31"}, "custom"),
+     ({"start": "2026-03-05", "end": "2026-03-01"}, "30d")],
+)  # fmt: skip
+def test_the_filter_shows_the_period_in_use(client, manager, query, shown):
+    client.force_login(manager)
+    page = client.get("/trends/", query).content.decode()
+    assert f'<option value="{shown}" selected>' in page
+    assert page.count(" selected>") == 1 + 3  # the period, and queue, severity and environment at "any"
