@@ -3,7 +3,8 @@
   const palette = ["#4f46e5", "#079455", "#dc6803", "#d92d20", "#0e9384", "#7a5af8", "#c11574", "#475467", "#98a2b3"];
 
   function draw(canvas) {
-    if (canvas.dataset.drawn || !window.Chart) return;
+    // getChart, not a flag: a page htmx restores from history has fresh, empty canvases carrying old attributes
+    if (!window.Chart || window.Chart.getChart(canvas)) return;
     const source = document.getElementById(canvas.dataset.chart);
     if (!source) return;
     const spec = JSON.parse(source.textContent);
@@ -31,4 +32,5 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => drawAll(document));
   else drawAll(document);
   document.addEventListener("htmx:afterSettle", (event) => drawAll(event.target));
+  document.addEventListener("htmx:historyRestore", () => drawAll(document));
 })();

@@ -50,6 +50,15 @@ def test_manager_reads_trends_and_finance(browser, live_server, sign_in):
     expect(page.locator(".chip")).to_contain_text(f"Created from {timezone.localdate() - timedelta(days=29):%Y-%m-%d}")
     expect(page.locator("select[name=queue]")).to_have_value("payments")
     expect(page.locator("table.tickets tbody tr")).to_have_count(3)
+    page.screenshot(path=f"{SCREENSHOTS}/ticket-list-from-trends.png")
+
+    # when: back to the trends page (htmx restores it from its history)
+    page.go_back()
+    # then: the charts are drawn again
+    expect(page.locator("#queues")).to_be_visible()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('canvas[data-chart]')].every((c) => window.Chart && Chart.getChart(c))"
+    )
 
     # when: the finance view opens
     page.click("nav >> text=Finance")
