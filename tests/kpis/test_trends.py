@@ -201,7 +201,7 @@ def test_page_queries_do_not_grow_with_tickets(client, manager, rows, django_ass
         finding(aws, check, f"r{n}", first_seen=f"2026-03-{n % 28 + 1:02d} 10:00", savings="10.00")
     client.force_login(manager)
     client.get("/trends/")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(10):  # seven aggregates; status time in a savepoint with its settings
         response = client.get("/trends/", {"start": "2026-03-01", "end": "2026-03-31"})
     assert response.status_code == 200
     assert response.content.decode().count("<canvas") == 5
