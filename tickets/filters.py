@@ -44,11 +44,6 @@ class QuickSelect(forms.Select):
         return format_html('<select name="{}" aria-label="{}"{}>{}</select>', name, label, flatatt(attrs), options)
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-    format = "%Y-%m-%d"
-
-
 # (field, label) pairs whose dates bound a range, inclusive, in the site's time zone
 DATE_RANGES = (("created_at", "created"), ("resolved_at", "resolved"))
 # Far-off dates mean a typo, and year 9999 would overflow "the next day"
@@ -72,10 +67,10 @@ class TicketFilterForm(forms.Form):
         required=False, regex=r"^[0-9]{12}$", error_messages={"invalid": "An AWS account id is exactly 12 digits."}
     )
     breaching = forms.BooleanField(required=False, label="Breaching SLA")
-    created_from = forms.DateField(required=False, label="Created from", widget=DateInput)
-    created_to = forms.DateField(required=False, label="Created to", widget=DateInput)
-    resolved_from = forms.DateField(required=False, label="Resolved from", widget=DateInput)
-    resolved_to = forms.DateField(required=False, label="Resolved to", widget=DateInput)
+    created_from = forms.DateField(required=False, label="Created from")
+    created_to = forms.DateField(required=False, label="Created to")
+    resolved_from = forms.DateField(required=False, label="Resolved from")
+    resolved_to = forms.DateField(required=False, label="Resolved to")
     sort = forms.ChoiceField(
         required=False, choices=[(k, label) for k, (label, _) in SORTS.items()], widget=QuickSelect
     )
