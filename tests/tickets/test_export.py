@@ -241,3 +241,19 @@ def test_schema_documents_the_date_filters(client, manager):
     schema = client.get("/api/schema/", {"format": "json"}).json()
     names = {p["name"] for p in schema["paths"]["/api/tickets/"]["get"]["parameters"]}
     assert {"created_from", "created_to", "resolved_from", "resolved_to"} <= names
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest", "severity", "due", "updated"])
+def test_export_walks_every_ticket_once_in_the_list_order(manager, sort):
+    from tickets.selectors import ticket_export_chunks, ticket_list
+
+    for name in ("SEV1", "SEV3", "SEV2", "SEV3", "SEV1", "SEV4", "SEV2"):
+        TicketFactory(severity=severity(name))
+    ranged = timezone.localdate().isoformat() if sort == "oldest" else ""  # the (created_at, id) order too
+    form = TicketFilterForm({"sort": sort, "created_from": ranged})
+    assert form.is_valid()
+    chunks = list(ticket_export_chunks(user=manager, form=form, chunk_size=2))
+    exported = [row["id"] for chunk in chunks for row in chunk]
+    listed = list(ticket_list(user=manager, form=form).order_by(*form.ordering).values_list("id", flat=True))
+    assert exported == listed and len(exported) == 7
+    assert [len(chunk) for chunk in chunks] == [2, 2, 2, 1]
