@@ -1,7 +1,7 @@
 """The ticket list as CSV rows: the columns a manager opens in a spreadsheet."""
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from django.conf import settings
 from django.utils import timezone
@@ -15,9 +15,11 @@ COLUMNS = (
     "Breaching SLA", "Link",
 )  # fmt: skip
 
+TIMES = ("created_at", "acknowledged_at", "resolved_at", "closed_at", "response_due_at", "resolution_due_at")
 
-def _time(value: datetime | None) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+def _time(value: datetime | None, zone: tzinfo) -> str:
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def _person(row: dict, prefix: str) -> str:
@@ -26,11 +28,12 @@ def _person(row: dict, prefix: str) -> str:
 
 
 def ticket_csv_rows(chunks: Iterable[list[dict]], *, site_url: str) -> Iterator[tuple]:
-    """The header, then a row per ticket. Names come from the cached reference data, not from joins."""
+    """The header, then a row per ticket. Severity and queue names come from the cached reference data, not joins."""
     severities = {s.pk: s.name for s in reference.severities()}
     queues = {q.pk: q.name for q in reference.queues()}
     kinds, statuses, environments = (dict(c.choices) for c in (Ticket.Kind, Ticket.Status, Ticket.Environment))
     site_url = site_url.rstrip("/")
+    zone = timezone.get_current_timezone()  # once: looking it up per value took half the export's time
     yield COLUMNS
     for chunk in chunks:
         for row in chunk:
@@ -40,7 +43,6 @@ def ticket_csv_rows(chunks: Iterable[list[dict]], *, site_url: str) -> Iterator[
                 severities.get(row["severity_id"], ""), queues.get(row["queue_id"], ""),
                 _person(row, "assignee"), _person(row, "requester"),
                 environments.get(row["environment"], row["environment"]), row["aws_account_id"],
-                _time(row["created_at"]), _time(row["acknowledged_at"]), _time(row["resolved_at"]),
-                _time(row["closed_at"]), _time(row["response_due_at"]), _time(row["resolution_due_at"]),
+                *(_time(row[field], zone) for field in TIMES),
                 "yes" if row["breaching"] else "no", f"{site_url}/tickets/{ref}/",
             )  # fmt: skip
