@@ -163,7 +163,7 @@ def test_agents_have_no_nav_link(client, agent):
     "query",
     ["start=2026-13-01&end=2026-01-01", "start=2026-03-05&end=2026-03-01", "period=forever", "account=abc",
      "queue=nope&severity=SEV9", "start=0001-01-01&end=9999-12-31", "start=%00&end=%ff", "period[]=7d",
-     "start=2026-03-01"],
+     "start=2026-03-01", "start=9999-12-31&end=9999-12-31", "start=0001-01-01&end=0001-01-02"],
 )  # fmt: skip
 @pytest.mark.parametrize("path", ["/trends/", "/finance/", "/trends/status-time.csv", "/finance/findings.csv"])
 def test_malformed_filters_never_fail(client, manager, query, path):
