@@ -217,3 +217,20 @@ def test_the_filter_shows_the_period_in_use(client, manager, query, shown):
     page = client.get("/trends/", query).content.decode()
     assert f'<option value="{shown}" selected>' in page
     assert page.count(" selected>") == 1 + 3  # the period, and queue, severity and environment at "any"
+
+
+def test_status_time_gives_up_at_its_budget(worker, monkeypatch):
+    # given: a query that takes longer than the budget
+    ticket_at("2026-03-02 10:00")
+    monkeypatch.setattr(trends, "STATUS_TIME_BUDGET_MS", 50)
+    slow = (
+        "SELECT 'new', 1, 1.0, pg_sleep(0.5)::text::float + 0 * extract(epoch from %s::timestamptz)"
+        " FROM ({tickets}) AS t, (VALUES {names}) AS n(a, b) WHERE 'x' NOT IN ({open})"
+    )  # the real query's parameters, in the same order
+    monkeypatch.setattr(trends, "_STAYS_SQL", slow)
+    # when
+    result = section(worker, trends.status_time)
+    # then: no figures, and a sentence that says why
+    assert result.rows == [] and result.chart is None
+    assert result.note.startswith("Too many tickets in this range")
+    assert Ticket.objects.count() == 1  # the connection is still usable
