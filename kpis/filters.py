@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from tickets import reference
+from tickets.filters import EARLIEST_DATE, LATEST_DATE
 from tickets.models import Ticket
 
 PERIODS = {"7d": 7, "30d": 30, "90d": 90, "365d": 365}
@@ -81,6 +82,8 @@ class KpiFilterForm(forms.Form):
         if start or end:
             if not (start and end):
                 raise forms.ValidationError("Give both a start and an end date, or pick a period.")
+            if not (EARLIEST_DATE <= start <= LATEST_DATE and EARLIEST_DATE <= end <= LATEST_DATE):
+                raise forms.ValidationError(f"Pick dates between {EARLIEST_DATE.year} and {LATEST_DATE.year}.")
             if start > end:
                 raise forms.ValidationError("The start date is after the end date.")
             if end - start > LONGEST_RANGE:

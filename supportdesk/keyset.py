@@ -86,6 +86,11 @@ def _beyond(ordering: Sequence[str], values: list, backwards: bool) -> Q:
     return Q(**{f"{first}__{'lte' if first_descending else 'gte'}": values[0]}) & condition
 
 
+def rows_after(ordering: Sequence[str], values: list) -> Q:
+    """Rows after the one holding `values` in `ordering`: for walking a whole result in chunks."""
+    return _beyond(ordering, values, backwards=False)
+
+
 def _flip(key: str) -> str:
     return key[1:] if key.startswith("-") else f"-{key}"
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("escalation.urls")),
     path("", include("readiness.urls")),
     path("", include("kpis.urls")),
+    path("", include("kpis.urls_trends")),
     path("", include("tickets.urls")),
 ]
 

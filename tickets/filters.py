@@ -1,6 +1,7 @@
 """The ticket list's filters and sort orders, shared by the HTML list, the API and CSV export."""
 
 import re
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.conf import settings
@@ -22,6 +23,9 @@ SORTS = {
     "due": ("Due soonest", ["resolution_due_at", "id"]),
 }
 
+# "newest" and "oldest" in a created range: the same order (ids are taken as tickets are created), another index
+CREATED_SORTS = {"newest": ["-created_at", "-id"], "oldest": ["created_at", "id"]}
+
 
 class QuickSelect(forms.Select):
     """A select rendered in Python: the list page draws eight of them on every request, and the
@@ -39,6 +43,11 @@ class QuickSelect(forms.Select):
         label = name.capitalize()
         return format_html('<select name="{}" aria-label="{}"{}>{}</select>', name, label, flatatt(attrs), options)
 
+
+# (field, label) pairs whose dates bound a range, inclusive, in the site's time zone
+DATE_RANGES = (("created_at", "created"), ("resolved_at", "resolved"))
+# Far-off dates mean a typo, and year 9999 would overflow "the next day"
+EARLIEST_DATE, LATEST_DATE = date(1970, 1, 1), date(2999, 12, 31)
 
 STATUS_CHOICES = [("open", "Open (any)"), ("all", "All statuses"), *Ticket.Status.choices]
 
@@ -58,6 +67,10 @@ class TicketFilterForm(forms.Form):
         required=False, regex=r"^[0-9]{12}$", error_messages={"invalid": "An AWS account id is exactly 12 digits."}
     )
     breaching = forms.BooleanField(required=False, label="Breaching SLA")
+    created_from = forms.DateField(required=False, label="Created from")
+    created_to = forms.DateField(required=False, label="Created to")
+    resolved_from = forms.DateField(required=False, label="Resolved from")
+    resolved_to = forms.DateField(required=False, label="Resolved to")
     sort = forms.ChoiceField(
         required=False, choices=[(k, label) for k, (label, _) in SORTS.items()], widget=QuickSelect
     )
@@ -73,9 +86,32 @@ class TicketFilterForm(forms.Form):
             raise forms.ValidationError("Use “me”, “none” or a person's id.")
         return value
 
+    def clean(self):
+        data = super().clean()
+        for _, name in DATE_RANGES:
+            for field in (f"{name}_from", f"{name}_to"):
+                if data.get(field) and not EARLIEST_DATE <= data[field] <= LATEST_DATE:
+                    self.add_error(field, f"Pick a date between {EARLIEST_DATE.year} and {LATEST_DATE.year}.")
+            start, end = data.get(f"{name}_from"), data.get(f"{name}_to")
+            if start and end and start > end:
+                self.add_error(f"{name}_to", f"The {name} range ends before it starts.")
+        return data
+
+    def date_filters(self) -> list[tuple[str, date | None, date | None]]:
+        """The active date ranges as (label, from, to), for the list to show what it is narrowed to."""
+        if not self.is_valid():
+            return []
+        ranges = [(name, self.cleaned_data.get(f"{name}_from"), self.cleaned_data.get(f"{name}_to"))
+                  for _, name in DATE_RANGES]  # fmt: skip
+        return [(name.capitalize(), start, end) for name, start, end in ranges if start or end]
+
     @property
     def ordering(self) -> list[str]:
         key = (self.cleaned_data.get("sort") if self.is_valid() else "") or "newest"
+        if key in CREATED_SORTS and (self.cleaned_data.get("created_from") or self.cleaned_data.get("created_to")):
+            # Within a created range, walk the created index: ordered by id, PostgreSQL scans the primary key
+            # backwards and filters, which for a month a year ago reads 800,000 rows to show 25.
+            return CREATED_SORTS[key]
         return SORTS[key][1]
 
     def apply(self, queryset: QuerySet[Ticket], *, user) -> QuerySet[Ticket]:
@@ -106,9 +142,19 @@ class TicketFilterForm(forms.Form):
             queryset = queryset.filter(aws_account_id=data["account"])
         if data.get("breaching"):
             queryset = queryset.filter(breaching_q())
+        for column, name in DATE_RANGES:
+            if data.get(f"{name}_from"):
+                queryset = queryset.filter(**{f"{column}__gte": day_start(data[f"{name}_from"])})
+            if data.get(f"{name}_to"):  # inclusive: before the next day begins
+                queryset = queryset.filter(**{f"{column}__lt": day_start(data[f"{name}_to"] + timedelta(days=1))})
         if data.get("q"):
             queryset = queryset.filter(search_q(data["q"]))
         return queryset
+
+
+def day_start(day: date) -> datetime:
+    """Midnight of a day in the site's time zone: a "day" is the site's day, not UTC's."""
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _id_by(rows: list, attribute: str, value: str) -> int | None:

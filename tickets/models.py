@@ -154,6 +154,8 @@ class Ticket(models.Model):
             models.Index(fields=["environment", "-id"], name="ticket_environment_id"),
             models.Index(fields=["aws_account_id", "-id"], name="ticket_account_id"),
             models.Index(fields=["-updated_at", "-id"], name="ticket_updated"),
+            # Created ranges: the list walks it newest first, trends and KPIs aggregate over a stretch of it
+            models.Index(fields=["created_at", "id"], name="ticket_created"),
             models.Index(fields=["resolution_due_at"], name="ticket_open_due", condition=Q(resolved_at__isnull=True)),
         ]
 

@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("tickets/", views.ticket_list, name="ticket-list"),
+    path("tickets/export.csv", views.ticket_export, name="ticket-export"),
     path("tickets/new/", views.ticket_create, name="ticket-create"),
     path("tickets/<str:reference>/", views.ticket_detail, name="ticket-detail"),
     path("tickets/<str:reference>/comment/", views.ticket_comment, name="ticket-comment"),

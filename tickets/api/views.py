@@ -4,6 +4,7 @@ from functools import partial
 
 from django.db.models import QuerySet
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -34,6 +35,15 @@ FILTER_PARAMETERS = [
     OpenApiParameter("account", str, description="12-digit AWS account id."),
     OpenApiParameter("breaching", bool, description="Only tickets past an SLA due time."),
     OpenApiParameter("sort", str, enum=["newest", "oldest", "updated", "severity", "due"]),
+    *(
+        OpenApiParameter(
+            f"{name}_{end}",
+            OpenApiTypes.DATE,
+            description=f"{name.capitalize()} {end} this day, inclusive, in the site's time zone.",
+        )
+        for name in ("created", "resolved")
+        for end in ("from", "to")
+    ),
 ]
 
 

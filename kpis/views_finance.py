@@ -1,0 +1,35 @@
+"""The finance view and its tables as CSV, for people who hold tickets.view_dashboards."""
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from supportdesk.csvfile import csv_response
+
+from .filters import KpiFilterForm
+from .finance import TABLES, finance_report
+from .trends import period_shown
+
+
+@login_required
+@permission_required("tickets.view_dashboards", raise_exception=True)
+@require_GET
+def finance_page(request: HttpRequest) -> HttpResponse:
+    form = KpiFilterForm(request.GET)
+    scope = form.scope()  # an invalid filter shows its errors over the default period, never a 500
+    report = finance_report(scope=scope)
+    context = {"form": form, "scope": scope, "report": report, "query": scope.query_string(),
+               "period": period_shown(scope)}  # fmt: skip
+    return render(request, "kpis/finance.html", context)
+
+
+@login_required
+@permission_required("tickets.view_dashboards", raise_exception=True)
+@require_GET
+def finance_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    if slug not in TABLES:
+        raise Http404("No such table.")
+    scope = KpiFilterForm(request.GET).scope()
+    columns, rows, _ = finance_report(scope=scope).table(slug)
+    return csv_response([columns, *rows], filename=f"finance-{slug}-{scope.start:%Y%m%d}-{scope.end:%Y%m%d}.csv")

@@ -1,0 +1,37 @@
+"""The trends page and each of its figures as CSV, for people who hold tickets.view_dashboards."""
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from supportdesk.csvfile import csv_response
+
+from . import trends
+from .filters import KpiFilterForm
+
+
+@login_required
+@permission_required("tickets.view_dashboards", raise_exception=True)
+@require_GET
+def trends_page(request: HttpRequest) -> HttpResponse:
+    form = KpiFilterForm(request.GET)
+    scope = form.scope()  # an invalid filter shows its errors over the default period, never a 500
+    sections = trends.trends(user=request.user, scope=scope)
+    context = {"form": form, "scope": scope, "sections": sections, "query": scope.query_string(),
+               "period": trends.period_shown(scope)}  # fmt: skip
+    return render(request, "kpis/trends.html", context)
+
+
+@login_required
+@permission_required("tickets.view_dashboards", raise_exception=True)
+@require_GET
+def trends_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    build = trends.SECTIONS.get(slug)
+    if build is None:
+        raise Http404("No such figure.")
+    scope = KpiFilterForm(request.GET).scope()
+    section = build(user=request.user, scope=scope, now=timezone.now())
+    filename = f"trends-{slug}-{scope.start:%Y%m%d}-{scope.end:%Y%m%d}.csv"
+    return csv_response([section.columns, *section.rows], filename=filename)
