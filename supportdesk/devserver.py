@@ -70,6 +70,7 @@ def main() -> int:
     _manage(env, "migrate", "--noinput", "-v", "0")
     _manage(env, "collectstatic", "--noinput", "-v", "0")  # whitenoise serves them, as in production
     _manage(env, "seed_demo", *(["--sandbox"] if sandbox else []))
+    _manage(env, "seed_demo_history")  # ninety days behind the dashboards; once, on the first start
     celery = [sys.executable, "-m", "celery", "-A", "supportdesk"]
     gunicorn = [sys.executable, "-m", "gunicorn", "supportdesk.wsgi:application", "--workers", "2"]
     commands = {
