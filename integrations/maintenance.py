@@ -49,6 +49,8 @@ def covering_q(*, at, account_id, service="", region="", ticket_id=None) -> Q:
         & (Q(account__isnull=True) | Q(account__account_id=account_id))
         & (Q(service="") | Q(Exact(service, Value(""))) | Q(service__iexact=service))
         & (Q(region="") | Q(Exact(region, Value(""))) | Q(region=region))
+        # A window for named resources (one database, say) is not maintenance of the rest of the account
+        & Q(resources=[])
     )
     if ticket_id is not None:  # a Health window is not maintenance the ticket announcing it was raised during
         q &= ~Q(ticket_id=ticket_id)

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from supportdesk.csvfile import csv_cell
 from tickets import reference
 from tickets.models import Ticket
 
@@ -63,9 +64,9 @@ class Chart:
     def csv(self) -> str:
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow([self.label_heading, *(f"{s.name} ({self.unit})" for s in self.series)])
-        for label, values in self.rows():
-            writer.writerow([label, *("" if v is None else v for v in values)])
+        writer.writerow([csv_cell(self.label_heading), *(csv_cell(f"{s.name} ({self.unit})") for s in self.series)])
+        for label, values in self.rows():  # labels are names people typed (queues, checks): never formulas
+            writer.writerow([csv_cell(label), *("" if v is None else v for v in values)])
         return out.getvalue()
 
 

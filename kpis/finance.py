@@ -104,12 +104,12 @@ def _conditions(scope: KpiScope) -> dict[str, Q]:
     }
 
 
-def cost_findings(scope: KpiScope) -> QuerySet[Finding]:
+def cost_findings(scope: KpiScope, *, user) -> QuerySet[Finding]:
     """Cost-optimisation findings the period touches: open now, first seen in it, or realised in it."""
     touched = Q()
     for condition in _conditions(scope).values():
         touched |= condition
-    return scope_findings(scope).filter(ta_check__category=COST_CATEGORY).filter(touched)
+    return scope_findings(scope, user=user).filter(ta_check__category=COST_CATEGORY).filter(touched)
 
 
 def _savings(condition: Q) -> Coalesce:
@@ -117,23 +117,23 @@ def _savings(condition: Q) -> Coalesce:
     return Coalesce(Sum("estimated_monthly_savings", filter=condition), Value(Decimal("0.00")), output_field=money)
 
 
-def _grouped(scope: KpiScope, *keys: str) -> list[dict]:
+def _grouped(scope: KpiScope, *keys: str, user) -> list[dict]:
     annotations = {}
     for name, condition in _conditions(scope).items():
         annotations[name] = Count("pk", filter=condition)
         annotations[f"{name}_savings"] = _savings(condition)
-    rows = cost_findings(scope).values(*keys).annotate(**annotations)
+    rows = cost_findings(scope, user=user).values(*keys).annotate(**annotations)
     return list(rows.order_by("-open_now_savings", "-realised_savings", *keys))
 
 
-def finance_report(*, scope: KpiScope, now: datetime | None = None) -> FinanceReport:
-    by_account = _grouped(scope, "account__name", "account__account_id")
-    by_check = _grouped(scope, "ta_check__name")
+def finance_report(*, scope: KpiScope, user, now: datetime | None = None) -> FinanceReport:
+    by_account = _grouped(scope, "account__name", "account__account_id", user=user)
+    by_check = _grouped(scope, "ta_check__name", user=user)
     # per-account sums added up: each finding belongs to exactly one account
     totals = {key: sum((row[key] for row in by_account), Decimal("0.00") if "savings" in key else 0) for key in
               (*MEASURES, *(f"{m}_savings" for m in MEASURES))}  # fmt: skip
     findings = list(
-        cost_findings(scope)
+        cost_findings(scope, user=user)
         .values("pk", "resource_id", "resource_arn", "region", "is_open", "resolved_at", "first_seen_at",
                 "estimated_monthly_savings", "ta_check__name", "account__name", "group__ticket_id")
         .order_by(Coalesce("estimated_monthly_savings", Value(Decimal(0))).desc(), "pk")[:FINDINGS_SHOWN]

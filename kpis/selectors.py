@@ -114,7 +114,11 @@ class Durations:
 
 def _durations_by(scope: KpiScope, group: str, group_params: tuple = (), start: date | None = None) -> dict:
     """{group value: Durations}: one scan, a GROUP BY on the buckets (no sort, whatever the range)."""
-    sampled = not scope.account and (scope.end - (start or scope.start)).days >= SAMPLE_AFTER_DAYS
+    # Sampled only over the whole estate and a long period (the period shown decides, not the one compared with):
+    # a filtered segment (a queue, a severity, an account) is small enough to read whole, and a sample of it
+    # could hold too few tickets to say anything
+    filtered = scope.account or scope.queue_id or scope.severity_id
+    sampled = not filtered and scope.days >= SAMPLE_AFTER_DAYS
     where, params = _where(scope, *([SAMPLE] if sampled else []), start=start)
     rows = _fetch(
         f"""SELECT g, GROUPING(a) AS is_mttr, coalesce(a, r), count(*) FROM (

@@ -145,9 +145,11 @@ def tags(*, user, scope: KpiScope, now: datetime) -> Section:
     return section
 
 
-def scope_findings(scope: KpiScope) -> QuerySet[Finding]:
+def scope_findings(scope: KpiScope, *, user) -> QuerySet[Finding]:
     """Trusted Advisor findings of the scope's accounts; queue and severity are those of the finding's ticket."""
     findings = Finding.objects.all()
+    if not user.has_perm("tickets.view_all_tickets"):  # names and resources of tickets they may not open
+        findings = findings.filter(group__ticket__in=tickets_visible_to(user))
     if scope.account:
         findings = findings.filter(account__account_id=scope.account)
     if scope.environment:
@@ -163,7 +165,7 @@ def checks(*, user, scope: KpiScope, now: datetime) -> Section:
     start, end = period_bounds(scope)
     week = TruncWeek("first_seen_at", tzinfo=timezone.get_current_timezone())
     found = (
-        scope_findings(scope).filter(first_seen_at__gte=start, first_seen_at__lt=end)
+        scope_findings(scope, user=user).filter(first_seen_at__gte=start, first_seen_at__lt=end)
         .annotate(week=week).values("week", "ta_check__name").annotate(n=Count("*"))
     )  # fmt: skip
     counts = {(row["week"].date(), row["ta_check__name"]): row["n"] for row in found}
@@ -252,7 +254,7 @@ def repeats(*, user, scope: KpiScope, now: datetime) -> Section:
         filter=Q(ticket__events__kind="status_changed", ticket__events__data__before__in=REOPENED_FROM,
                  ticket__events__created_at__gte=start, ticket__events__created_at__lt=end),
     )  # fmt: skip
-    groups = FindingGroup.objects.filter(pk__in=scope_findings(scope).values("group_id"))
+    groups = FindingGroup.objects.filter(pk__in=scope_findings(scope, user=user).values("group_id"))
     back = (
         groups.annotate(times=reopened).filter(times__gt=0)
         .values("ticket_id", "times", "resource_key", "ta_check__name", "account__name", "account__account_id")
@@ -263,7 +265,7 @@ def repeats(*, user, scope: KpiScope, now: datetime) -> Section:
         what = "one resource" if group["resource_key"] else "any resource of the check"
         rows.append(["Trusted Advisor", group["account__name"], group["ta_check__name"], what, group["times"] + 1, 1])
         links.append(f"/tickets/{_ref(group['ticket_id'])}/")
-    for event in _health_repeats(scope, start, end):
+    for event in _health_repeats(scope, start, end, user=user):
         rows.append(["AWS Health", event[1], event[2], event[0], event[3], event[4]])
         links.append(ticket_list_url(scope, kind=Ticket.Kind.AWS_HEALTH, account=event[5]))
     columns = ["Source", "Account", "Check or service", "Resource", "Occurrences", "Tickets"]
@@ -290,8 +292,11 @@ ORDER BY 4 DESC, 1 LIMIT %s
 """
 
 
-def _health_repeats(scope: KpiScope, start: datetime, end: datetime) -> list[tuple]:
+def _health_repeats(scope: KpiScope, start: datetime, end: datetime, *, user) -> list[tuple]:
     more, params = "", [start, end]
+    if not user.has_perm("tickets.view_all_tickets"):
+        visible, visible_params = tickets_visible_to(user).values("pk").query.sql_with_params()
+        more, params = f" AND h.ticket_id IN ({visible})", [*params, *visible_params]
     if scope.account:
         more, params = more + " AND a.account_id = %s", [*params, scope.account]
     if scope.environment:

@@ -18,7 +18,7 @@ from .trends import period_shown
 def finance_page(request: HttpRequest) -> HttpResponse:
     form = KpiFilterForm(request.GET)
     scope = form.scope()  # an invalid filter shows its errors over the default period, never a 500
-    report = finance_report(scope=scope)
+    report = finance_report(scope=scope, user=request.user)
     context = {"form": form, "scope": scope, "report": report, "query": scope.query_string(),
                "period": period_shown(scope)}  # fmt: skip
     return render(request, "kpis/finance.html", context)
@@ -30,6 +30,9 @@ def finance_page(request: HttpRequest) -> HttpResponse:
 def finance_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     if slug not in TABLES:
         raise Http404("No such table.")
-    scope = KpiFilterForm(request.GET).scope()
-    columns, rows, _ = finance_report(scope=scope).table(slug)
+    form = KpiFilterForm(request.GET)
+    if not form.is_valid():  # a file of the default period under a name that says otherwise would mislead
+        return render(request, "kpis/_filter_errors.html", {"form": form}, status=400)
+    scope = form.scope()
+    columns, rows, _ = finance_report(scope=scope, user=request.user).table(slug)
     return csv_response([columns, *rows], filename=f"finance-{slug}-{scope.start:%Y%m%d}-{scope.end:%Y%m%d}.csv")

@@ -34,7 +34,10 @@ def trends_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     build = trends.SECTIONS.get(slug)
     if build is None:
         raise Http404("No such figure.")
-    scope = KpiFilterForm(request.GET).scope()
+    form = KpiFilterForm(request.GET)
+    if not form.is_valid():  # a file of the default period under a name that says otherwise would mislead
+        return render(request, "kpis/_filter_errors.html", {"form": form}, status=400)
+    scope = form.scope()
     section = build(user=request.user, scope=scope, now=timezone.now())
     filename = f"trends-{slug}-{scope.start:%Y%m%d}-{scope.end:%Y%m%d}.csv"
     return csv_response([section.columns, *section.rows], filename=filename)

@@ -10,7 +10,8 @@ from .selectors import readiness_counts
 
 
 def _counts(scope, *, now) -> dict:
-    return readiness_counts(account=scope.account, environment=scope.environment, today=timezone.localdate(now))
+    return readiness_counts(account=scope.account, environment=scope.environment, queue_id=scope.queue_id,
+                            today=timezone.localdate(now))  # fmt: skip
 
 
 def readiness_kpis_register() -> None:

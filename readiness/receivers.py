@@ -3,12 +3,10 @@ saved inside the change's transaction): a major incident done with, and an actio
 
 This runs inside every ticket change: other kinds of event, and tickets still open, return before any query."""
 
-from functools import partial
-
-from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from supportdesk.commit import after_commit_robust
 from tickets.models import TicketEvent
 
 from . import services
@@ -29,4 +27,4 @@ def ticket_status_changed(sender, instance: TicketEvent, created: bool, raw: boo
     elif services.incident_needs_review(ticket):
         # After commit: a rolled-back resolution opens nothing. Robust: a broker outage must not undo the
         # resolution; the daily sweep opens what a lost message missed.
-        transaction.on_commit(partial(post_incident_review_task.delay, ticket.pk), robust=True)
+        after_commit_robust(post_incident_review_task.delay, ticket.pk)

@@ -121,36 +121,44 @@ def review_risks_by_pillar(*, review: Review) -> list[dict]:
     return [counts[p.value] | {"label": p.label} for p in Pillar if p.value in counts]
 
 
-def _dimensions(account: str, environment: str) -> dict:
+def _dimensions(account: str, environment: str, queue_id: int | None) -> dict:
     """The KPI filter's dimensions, on the fields each review copied from its workload or incident."""
-    return {key: value for key, value in (("aws_account_id", account), ("environment", environment)) if value}
+    dimensions = (("aws_account_id", account), ("environment", environment), ("queue_id", queue_id))
+    return {key: value for key, value in dimensions if value}
 
 
-def readiness_counts(*, account: str = "", environment: str = "", today: date | None = None) -> dict:
-    """The readiness KPIs: reviews past due and not submitted, action tickets still open, and the context."""
+def readiness_counts(
+    *, account: str = "", environment: str = "", queue_id: int | None = None, today: date | None = None,
+    reviews: QuerySet[Review] | None = None,
+) -> dict:  # fmt: skip
+    """The readiness KPIs: reviews past due and not submitted, action tickets still open, and the context.
+    ``reviews``: those a person may see (the dashboard panel); all of them for the KPIs."""
     today = today or timezone.localdate()
-    dimensions = _dimensions(account, environment)
-    reviews = Review.objects.filter(**dimensions).aggregate(
+    dimensions = _dimensions(account, environment, queue_id)
+    reviews = Review.objects.all() if reviews is None else reviews
+    open_actions = ReviewAction.objects.filter(
+        review__in=reviews.filter(**dimensions), ticket__status__in=Ticket.OPEN_STATUSES
+    ).count()
+    counts = reviews.filter(**dimensions).aggregate(
         overdue_reviews=Count("id", filter=overdue_q(today)),
         due_soon_reviews=Count("id", filter=upcoming_q(today)),
         awaiting_actions_reviews=Count("id", filter=Q(status=Review.Status.AWAITING_ACTIONS)),
     )
-    open_actions = ReviewAction.objects.filter(
-        ticket__status__in=Ticket.OPEN_STATUSES, **{f"review__{key}": value for key, value in dimensions.items()}
-    ).count()
-    return reviews | {"open_actions": open_actions}
+    return counts | {"open_actions": open_actions}
 
 
-def readiness_panel(*, account: str = "", environment: str = "", limit: int = 6) -> dict:
-    """The dashboard fragment: the counts, the overdue reviews (oldest first) and those due soon."""
+def readiness_panel(*, user, account: str = "", environment: str = "", limit: int = 6) -> dict:
+    """The dashboard fragment: the counts, the overdue reviews (oldest first) and those due soon, of the reviews
+    the person may see."""
     today = timezone.localdate()
+    visible = reviews_visible_to(user)
     reviews = (
-        Review.objects.filter(**_dimensions(account, environment))
+        visible.filter(**_dimensions(account, environment, None))
         .select_related("workload", "owner")
         .annotate(open_action_count=_count(ReviewAction.objects.filter(ticket__status__in=Ticket.OPEN_STATUSES)))
     )
     return {
-        "counts": readiness_counts(account=account, environment=environment, today=today),
+        "counts": readiness_counts(account=account, environment=environment, today=today, reviews=visible),
         "overdue": list(reviews.filter(overdue_q(today)).order_by("due_on", "id")[:limit]),
         "upcoming": list(reviews.filter(upcoming_q(today)).order_by("due_on", "id")[:limit]),
         "today": today,

@@ -190,5 +190,5 @@ def readiness_panel(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("tickets.view_dashboards"):
         raise Http404("No such page.")
     scope = KpiFilterForm(request.GET).scope()
-    panel = selectors.readiness_panel(account=scope.account, environment=scope.environment)
+    panel = selectors.readiness_panel(user=request.user, account=scope.account, environment=scope.environment)
     return render(request, "readiness/panel.html", panel)

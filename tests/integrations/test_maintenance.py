@@ -46,6 +46,7 @@ COVERING = [
     ({"ends_at": None, "starts_at": NOW - timedelta(hours=23)}, True),  # no end: a day long
     ({"ends_at": None, "starts_at": NOW - timedelta(hours=25)}, False),
     ({"service": "RDS"}, True),  # the ticket's service is unknown: the account decides
+    ({"resources": ["arn:aws:rds:eu-west-1:111122223333:db:db-1"]}, False),  # one database, not the whole account
 ]
 
 

@@ -39,8 +39,8 @@ def estate():
     }
 
 
-def test_savings_by_account(estate):
-    report = finance_report(scope=MARCH)
+def test_savings_by_account(estate, manager):
+    report = finance_report(scope=MARCH, user=manager)
     assert [row["account__name"] for row in report.by_account] == ["Payments", "Data"]
     payments, data = report.by_account
     assert (payments["open_now"], payments["open_now_savings"]) == (2, Decimal("120.75"))
@@ -57,25 +57,25 @@ def test_savings_by_account(estate):
     assert report.headline["realised_savings"] == "US$300.10"
 
 
-def test_savings_by_check(estate):
-    by_check = {row["ta_check__name"]: row for row in finance_report(scope=MARCH).by_check}
+def test_savings_by_check(estate, manager):
+    by_check = {row["ta_check__name"]: row for row in finance_report(scope=MARCH, user=manager).by_check}
     assert set(by_check) == {"Idle load balancers", "Underutilized EBS volumes"}
     assert by_check["Idle load balancers"]["open_now_savings"] == Decimal("100.50")
     assert by_check["Idle load balancers"]["realised_savings"] == Decimal("300.00")
     assert by_check["Underutilized EBS volumes"]["found"] == 1
 
 
-def test_filters_by_account_and_environment(estate):
-    staging = finance_report(scope=KpiScope(start=MARCH.start, end=MARCH.end, environment="staging"))
+def test_filters_by_account_and_environment(estate, manager):
+    staging = finance_report(scope=KpiScope(start=MARCH.start, end=MARCH.end, environment="staging"), user=manager)
     assert [row["account__name"] for row in staging.by_account] == ["Data"]
-    payments = finance_report(scope=KpiScope(start=MARCH.start, end=MARCH.end, account="111122223333"))
+    payments = finance_report(scope=KpiScope(start=MARCH.start, end=MARCH.end, account="111122223333"), user=manager)
     assert payments.totals["realised_savings"] == Decimal("0.00")
-    february = finance_report(scope=KpiScope(start=date(2026, 2, 1), end=date(2026, 2, 28)))
+    february = finance_report(scope=KpiScope(start=date(2026, 2, 1), end=date(2026, 2, 28)), user=manager)
     assert february.totals["realised_savings"] == Decimal("999.00")
 
 
-def test_findings_link_their_tickets(estate):
-    columns, rows, links = finance_report(scope=MARCH).table("findings")
+def test_findings_link_their_tickets(estate, manager):
+    columns, rows, links = finance_report(scope=MARCH, user=manager).table("findings")
     assert columns[0] == "Ticket"
     assert rows[0][:3] == [estate["realised"].group.ticket.reference, "Data", "Idle load balancers"]
     assert rows[0][5:7] == [Decimal("300.00"), "Realised"]
@@ -121,3 +121,22 @@ def test_page_queries_do_not_grow(client, manager, findings, django_assert_max_n
     with django_assert_max_num_queries(3):  # by account, by check, the findings
         response = client.get("/finance/", {"start": "2026-03-01", "end": "2026-03-31"})
     assert f"US${findings}.00" in response.content.decode()
+
+
+def test_someone_with_dashboards_but_not_every_ticket_sees_only_findings_of_their_tickets(client, estate):
+    from django.contrib.auth.models import Permission
+
+    from accounts.roles import Role, user_set_role
+
+    from ..factories import UserFactory
+
+    stakeholder = UserFactory()
+    user_set_role(user=stakeholder, role=Role.REQUESTER)
+    stakeholder.user_permissions.add(Permission.objects.get(codename="view_dashboards"))
+    client.force_login(stakeholder)
+
+    report = finance_report(scope=MARCH, user=stakeholder)
+    page = client.get("/finance/?start=2026-03-01&end=2026-03-31").content.decode()
+
+    assert report.by_account == [] and report.by_check == []
+    assert "/tickets/SD-" not in page

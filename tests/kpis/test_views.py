@@ -195,3 +195,12 @@ def test_the_dashboard_shows_each_target_met_or_missed(client, manager, timeline
     page = client.get("/dashboard/").content.decode()
     assert page.count("outcome-ok") == 1 and page.count("outcome-failed") == 1
     assert "MTTA, median ≤ 15" in page
+
+
+def test_chart_csvs_defuse_names_that_a_spreadsheet_would_run(client, manager):
+    from ..factories import QueueFactory
+
+    QueueFactory(name='=HYPERLINK("http://evil.example","x")')
+    client.force_login(manager)
+    body = client.get("/dashboard/chart/times-queue.csv").content.decode()
+    assert "'=HYPERLINK" in body and '\n"=HYPERLINK' not in body

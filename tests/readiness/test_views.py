@@ -288,3 +288,18 @@ def test_an_agent_cannot_take_ownership(client, agent, review):
     response = client.post(f"/reviews/{review.pk}/take/")
     assert "Only managers" in flashes(response)[0]
     assert Review.objects.get().owner != agent
+
+
+def test_the_panel_shows_only_reviews_its_reader_may_see(client, review):
+    from django.contrib.auth.models import Permission
+
+    from accounts.roles import Role, user_set_role
+
+    stakeholder = UserFactory()
+    user_set_role(user=stakeholder, role=Role.REQUESTER)
+    stakeholder.user_permissions.add(Permission.objects.get(codename="view_dashboards"))
+    client.force_login(stakeholder)
+
+    body = client.get("/readiness/panel/").content.decode()
+
+    assert review.title not in body and 'data-kpi="overdue_reviews">0<' in body
