@@ -46,6 +46,7 @@ FIRST_CONTACT = "(f.resolved_at IS NOT NULL AND f.reopen_count = 0 AND f.agent_r
 FCR_APPLIES = f"f.kind IN ({', '.join(repr(k) for k in FILEABLE_KINDS)})"
 # Longer ranges read percentiles from one ticket in eight (a partial index holds them: migration 0003)
 SAMPLE_AFTER_DAYS, SAMPLE = 92, "f.ticket_id %% 8 = 0"  # %% : a literal % among placeholders
+SAMPLE_ENOUGH = 400  # acknowledged tickets in a sample; fewer, and the whole range is read
 PERIOD = "({day} < %s)::int"  # 0: the scope's period, 1: the one before
 CASE_SECONDS = "extract(epoch FROM f.aws_case_resolved_at - f.aws_case_opened_at)"
 
@@ -113,12 +114,18 @@ class Durations:
 
 
 def _durations_by(scope: KpiScope, group: str, group_params: tuple = (), start: date | None = None) -> dict:
-    """{group value: Durations}: one scan, a GROUP BY on the buckets (no sort, whatever the range)."""
-    # Sampled only over the whole estate and a long period (the period shown decides, not the one compared with):
-    # a filtered segment (a queue, a severity, an account) is small enough to read whole, and a sample of it
-    # could hold too few tickets to say anything
-    filtered = scope.account or scope.queue_id or scope.severity_id
-    sampled = not filtered and scope.days >= SAMPLE_AFTER_DAYS
+    """{group value: Durations}: one scan, a GROUP BY on the buckets (no sort, whatever the range).
+
+    Over a long range, one ticket in eight is read first; a sample too small to say anything (a quiet queue, SEV1
+    only) is replaced by a full read, which is quick for so few tickets."""
+    if not scope.account and (scope.end - (start or scope.start)).days >= SAMPLE_AFTER_DAYS:
+        sampled = _durations_read(scope, group, group_params, start, sampled=True)
+        if sum(n for d in sampled.values() for n in d.mtta.values()) >= SAMPLE_ENOUGH:
+            return sampled
+    return _durations_read(scope, group, group_params, start, sampled=False)
+
+
+def _durations_read(scope: KpiScope, group: str, group_params: tuple, start: date | None, *, sampled: bool) -> dict:
     where, params = _where(scope, *([SAMPLE] if sampled else []), start=start)
     rows = _fetch(
         f"""SELECT g, GROUPING(a) AS is_mttr, coalesce(a, r), count(*) FROM (

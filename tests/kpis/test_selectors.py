@@ -189,7 +189,8 @@ def test_the_incremental_rollup_matches_a_rebuild(timeline):
     assert rows() == incremental
 
 
-def test_long_ranges_read_percentiles_from_one_ticket_in_eight(timeline, now_values):
+def test_long_ranges_read_percentiles_from_one_ticket_in_eight(timeline, now_values, monkeypatch):
+    monkeypatch.setattr(selectors, "SAMPLE_ENOUGH", 2)
     for n in range(16):
         ticket = timeline.ticket(at=minutes(n))
         timeline.act(ticket, ACK, at=minutes(n + 10))
@@ -198,3 +199,14 @@ def test_long_ranges_read_percentiles_from_one_ticket_in_eight(timeline, now_val
     assert float(now_values(long_range)["mtta_p50"]) == pytest.approx(10, rel=0.09)
     sampled = selectors.durations_by(long_range, "severity")[severity("SEV3").pk]
     assert sum(sampled.mtta.values()) == 2  # ids divisible by eight
+
+
+def test_a_sample_too_small_to_say_anything_is_replaced_by_the_whole_range(timeline, now_values):
+    for n in range(16):  # a quiet segment: a sample of one in eight would hold two tickets
+        ticket = timeline.ticket(at=minutes(n))
+        timeline.act(ticket, ACK, at=minutes(n + 10))
+    timeline.settle()
+    long_range = scope(DAY0 - timedelta(days=365), DAY0, severity_id=severity("SEV3").pk)
+
+    assert float(now_values(long_range)["mtta_p50"]) == pytest.approx(10, rel=0.09)
+    assert sum(selectors.durations_by(long_range, "severity")[severity("SEV3").pk].mtta.values()) == 16
