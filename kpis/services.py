@@ -153,10 +153,7 @@ def _facts_refresh_batch(*, now: datetime, batch_size: int) -> tuple[int, bool]:
 
 
 def facts_refresh_tickets(*, ticket_ids: list[int], now: datetime) -> None:
-    """Recompute these tickets' facts, then the rollup of every day they were or are counted on.
-
-    A deleted ticket's facts went with it (cascade); its days are recounted when next touched, or by a rebuild.
-    """
+    """Recompute these tickets' facts, then the rollup of every day they were or are counted on."""
     select = _FACTS_SELECT.format(
         events_filter="AND ev.ticket_id = ANY(%(ids)s)", tickets_filter="WHERE t.id = ANY(%(ids)s)"
     )
@@ -171,7 +168,12 @@ def facts_refresh_tickets(*, ticket_ids: list[int], now: datetime) -> None:
             _params(now, ids=ticket_ids),
         )
         days = sorted({day for row in [*before, *cursor.fetchall()] for day in row if day is not None})
-        # Whole days recounted: simple to get right, and a day is a few thousand facts at most
+    rollup_days_recount(days=days)
+
+
+def rollup_days_recount(*, days: list[date]) -> None:
+    """Whole days recounted from the facts: simple to get right, and a day is a few thousand facts at most."""
+    with connection.cursor() as cursor:
         cursor.execute("DELETE FROM kpis_dailyrollup WHERE day = ANY(%(days)s)", {"days": days})
         cursor.execute(
             _ROLLUP_INSERT.format(created="f.created_day = ANY(%(days)s)", resolved="f.resolved_day = ANY(%(days)s)"),

@@ -127,3 +127,16 @@ def test_a_deleted_tickets_facts_go_with_it(timeline):
     timeline.settle()
     ticket.delete()
     assert not TicketFact.objects.exists()
+
+
+def test_a_deleted_ticket_leaves_the_daily_counts_at_once(timeline):
+    from kpis.models import DailyRollup
+
+    kept, deleted = timeline.ticket(), timeline.ticket()
+    timeline.settle()
+    assert sum(DailyRollup.objects.values_list("created", flat=True)) == 2
+
+    deleted.delete()
+
+    assert sum(DailyRollup.objects.values_list("created", flat=True)) == 1
+    assert TicketFact.objects.get().ticket_id == kept.pk
