@@ -69,7 +69,7 @@ def _tags_by_name(names: Iterable[str]) -> dict[str, Tag]:
     """Tag rows for already cleaned names, created where missing (two writers may race: get_or_create)."""
     names = set(names)
     existing = {t.name: t for t in Tag.objects.filter(name__in=names)} if names else {}
-    for name in names - existing.keys():
+    for name in sorted(names - existing.keys()):  # in one order: two writers creating the same tags cannot deadlock
         existing[name], _ = Tag.objects.get_or_create(name=name)
     return existing
 

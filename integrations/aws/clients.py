@@ -68,7 +68,9 @@ def _region_for(service: str, region: str | None) -> str:
 
 
 def _assume_role(role_arn: str, external_id: str) -> _TempCredentials:
-    sts = client_for(AccountAccess(account_id=""), "sts")  # our own identity, from the default chain
+    # Our own identity, from the default chain, kept like every default-chain client: keys that rotate by themselves
+    # (instance, container, SSO) refresh inside it; static keys changed in the environment need a restart
+    sts = client_for(AccountAccess(account_id=""), "sts")
     params = {"RoleArn": role_arn, "RoleSessionName": _SESSION_NAME}
     if external_id:
         params["ExternalId"] = external_id

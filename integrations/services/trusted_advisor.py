@@ -350,11 +350,14 @@ def _plans(account: AwsAccount, pages: list[CheckPage], now: datetime) -> list[_
 def _plan_fill(plan: _CheckPlan, existing: dict[str, Finding], categories: set[str], now: datetime) -> None:
     check = plan.page.check
     per_resource = bool(plan.items.keys() - existing.keys()) and _per_resource(check, categories)
+    listed_at = plan.page.listed_at
     for item in plan.items.values():
         finding = existing.get(item.key)
         if finding is None:
             plan.new_items[item.key if per_resource else ""].append(item)
             continue
+        if listed_at and finding.changed_at >= listed_at:
+            continue  # a push since this poll's listing is newer than what the listing says
         label = _label(item, check) + _savings_text(item.savings)
         if not finding.is_open:
             plan.changes[finding.group_id].back.append(label)

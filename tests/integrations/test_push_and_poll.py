@@ -110,3 +110,29 @@ def test_a_push_that_lands_while_a_poll_runs_is_not_cleared_by_that_poll(fake_aw
                    poll_started_at=poll_started)  # fmt: skip
 
     assert Finding.objects.get().is_open  # the next poll decides, from a listing newer than the push
+
+
+def test_a_push_that_clears_a_resource_while_a_poll_runs_is_not_undone_by_that_polls_older_listing(
+    fake_aws, prod_account
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.models import TrustedAdvisorCheck
+    from integrations.services.polls import PollCounts
+    from integrations.services.trusted_advisor import findings_apply, flagged_from_poll
+
+    fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-1"))
+    services.trusted_advisor_poll(account=prod_account)
+    listed_at = timezone.now() - timedelta(seconds=5)  # the next poll read AWS, then a push cleared i-1
+    services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-1", status="OK"))
+    assert not Finding.objects.get().is_open
+
+    check = TrustedAdvisorCheck.objects.get(check_id=LOW_UTILISATION.id)
+    stale = flagged_from_poll(check, idle_instance("i-1"))
+    findings_apply(account=prod_account, check=check, flagged=[stale], counts=PollCounts(), seen_before=set(),
+                   poll_started_at=listed_at)  # fmt: skip
+
+    assert not Finding.objects.get().is_open  # the push is newer than that listing: the next poll decides
+    assert not Ticket.objects.get().is_open
