@@ -235,7 +235,7 @@ def _pending_misses(scope: KpiScope, group: str, group_params: list, lo: date, n
     return {g: (response, resolution) for g, response, resolution in rows}
 
 
-ROLLUP_SUMS = [
+ROLLUP_SUMS = [  # the daily rollup's counts: services writes them, the headline sums them
     "created",
     "ever_resolved",
     "reopened",

@@ -16,7 +16,7 @@ from tickets.models import Ticket, TicketEvent
 from . import registry
 from .filters import KpiScope
 from .models import FactCursor, KpiSnapshot, KpiTarget
-from .selectors import BUCKETS_PER_DOUBLING, FCR_APPLIES, FIRST_CONTACT, RESPONDED_AT
+from .selectors import BUCKETS_PER_DOUBLING, FCR_APPLIES, FIRST_CONTACT, RESPONDED_AT, ROLLUP_SUMS
 
 S = Ticket.Status
 DONE = [str(S.RESOLVED.label), str(S.CLOSED.label)]  # status events carry labels
@@ -64,22 +64,9 @@ FROM d"""
 
 
 # Whole days of the rollup from the facts: tickets created that day, and those resolved (for the last time) that day
-_ROLLUP_COUNTS = [
-    "created",
-    "ever_resolved",
-    "reopened",
-    "response_met",
-    "response_missed",
-    "resolution_met",
-    "resolution_missed",
-    "fcr",
-    "fcr_total",
-    "aws_escalated",
-    "resolved",
-]
 _ROLLUP_INSERT = f"""
-INSERT INTO kpis_dailyrollup (day, severity_id, queue_id, environment, {", ".join(_ROLLUP_COUNTS)})
-SELECT day, severity_id, queue_id, environment, {", ".join(f"sum({c})" for c in _ROLLUP_COUNTS)} FROM (
+INSERT INTO kpis_dailyrollup (day, severity_id, queue_id, environment, {", ".join(ROLLUP_SUMS)})
+SELECT day, severity_id, queue_id, environment, {", ".join(f"sum({c})" for c in ROLLUP_SUMS)} FROM (
     SELECT f.created_day AS day, f.severity_id, f.queue_id, f.environment, 1 AS created,
         (f.first_resolved_at IS NOT NULL)::int AS ever_resolved, (f.reopen_count > 0)::int AS reopened,
         (({RESPONDED_AT} <= f.response_due_at) IS TRUE)::int AS response_met,
