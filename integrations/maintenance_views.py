@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kpis.filters import KpiFilterForm
+from supportdesk.keyset import query_without
 
 from . import maintenance
 from .maintenance_forms import WindowFilterForm, WindowForm
@@ -33,18 +34,11 @@ def window_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": Paginator(windows, PAGE_SIZE).get_page(request.GET.get("page")),
         "calendar": maintenance.month_calendar(month=month, today=today, **filters),
-        "query": _without(request.GET, "page", "month"),
+        "query": query_without(request.GET, "page", "month"),
         "now": now,
         "time_zone": timezone.get_current_timezone_name(),
     }
     return render(request, "integrations/maintenance_list.html", context, status=400 if form.errors else 200)
-
-
-def _without(params, *names: str) -> str:
-    kept = params.copy()
-    for name in names:
-        kept.pop(name, None)
-    return kept.urlencode()
 
 
 @login_required

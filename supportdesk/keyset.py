@@ -117,3 +117,11 @@ def keyset_page(queryset: QuerySet, *, ordering: Sequence[str], cursor: str | No
         next_cursor=_encode(last, False) if has_next else None,
         previous_cursor=_encode(first, True) if has_previous else None,
     )
+
+
+def query_without(params, *names: str) -> str:
+    """The request's query string less these parameters: page links keep the filters, not the old position."""
+    kept = params.copy()
+    for name in names:
+        kept.pop(name, None)
+    return kept.urlencode()

@@ -14,7 +14,7 @@ from accounts.roles import user_role
 from supportdesk.csvfile import csv_response
 from supportdesk.errors import DomainError
 from supportdesk.jinja2 import partial_digest, partial_render
-from supportdesk.keyset import InvalidCursor
+from supportdesk.keyset import InvalidCursor, query_without
 
 from . import policies, reference, selectors, services
 from .export import ticket_csv_rows
@@ -47,12 +47,12 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
             page = selectors.ticket_page(user=request.user, form=form, cursor=request.GET.get("cursor"))
         except InvalidCursor as exc:
             messages.warning(request, str(exc))
-            return redirect(f"{request.path}?{_without(request.GET, 'cursor')}")
+            return redirect(f"{request.path}?{query_without(request.GET, 'cursor')}")
     context = {
         "form": form,
         "page": page,
         "now": timezone.now(),
-        "query": _without(request.GET, "cursor"),
+        "query": query_without(request.GET, "cursor"),
         "filtered": any(v for k, v in request.GET.items() if k not in {"cursor", "sort", "status"}),
     }
     template = "tickets/_results.html" if _is_htmx(request) else "tickets/list.html"
@@ -70,13 +70,6 @@ def ticket_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     chunks = selectors.ticket_export_chunks(user=request.user, form=form)
     rows = ticket_csv_rows(chunks, site_url=request.build_absolute_uri("/"))
     return csv_response(rows, filename=f"tickets-{timezone.localdate():%Y-%m-%d}.csv")
-
-
-def _without(params, *names: str) -> str:
-    kept = params.copy()
-    for name in names:
-        kept.pop(name, None)
-    return kept.urlencode()
 
 
 @login_required
