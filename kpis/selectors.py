@@ -12,15 +12,16 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery, Window
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import RowNumber
 
 from integrations.models import AwsAccount, PollRun, Source
 from supportdesk.keyset import Page, keyset_page
 from tickets.models import Ticket
 from tickets.selectors import ticket_list
 
+from . import sql
 from .filters import KpiScope
 from .models import KpiSnapshot, KpiTarget
 
@@ -47,8 +48,11 @@ FCR_APPLIES = f"f.kind IN ({', '.join(repr(k) for k in FILEABLE_KINDS)})"
 # Longer ranges read percentiles from one ticket in eight (a partial index holds them: migration 0003)
 SAMPLE_AFTER_DAYS, SAMPLE = 92, "f.ticket_id %% 8 = 0"  # %% : a literal % among placeholders
 SAMPLE_ENOUGH = 400  # acknowledged tickets in a sample; fewer, and the whole range is read
-PERIOD = "({day} < %s)::int"  # 0: the scope's period, 1: the one before
-CASE_SECONDS = "extract(epoch FROM f.aws_case_resolved_at - f.aws_case_opened_at)"
+PERIOD = "CAST({day} < %s AS integer)"  # 0: the scope's period, 1: the one before
+
+
+def _case_seconds_median() -> str:
+    return sql.median(sql.seconds_between("f.aws_case_resolved_at", "f.aws_case_opened_at"))
 
 
 def site_midnight(day: date) -> datetime:
@@ -73,12 +77,6 @@ def _where(scope: KpiScope, *extra: str, day: str = "f.created_day", start: date
     clauses, params = _dimensions(scope)
     clauses = [f"{day} BETWEEN %s AND %s", *clauses, *extra]
     return " AND ".join(clauses), [start or scope.start, scope.end, *params]
-
-
-def _fetch(sql: str, params: list) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 # Percentiles from histograms
@@ -127,12 +125,16 @@ def _durations_by(scope: KpiScope, group: str, group_params: tuple = (), start: 
 
 def _durations_read(scope: KpiScope, group: str, group_params: tuple, start: date | None, *, sampled: bool) -> dict:
     where, params = _where(scope, *([SAMPLE] if sampled else []), start=start)
-    rows = _fetch(
-        f"""SELECT g, GROUPING(a) AS is_mttr, coalesce(a, r), count(*) FROM (
-            SELECT {group} AS g, f.mtta_bucket AS a, f.mttr_bucket AS r FROM kpis_ticketfact f WHERE {where}
-        ) facts GROUP BY GROUPING SETS ((g, a), (g, r))""",
-        [*group_params, *params],
-    )
+    facts = f"SELECT {group} AS g, f.mtta_bucket AS a, f.mttr_bucket AS r FROM kpis_ticketfact f WHERE {where}"
+    if sql.sqlite():  # no grouping sets: the facts are read twice, which the demo's few thousand allow
+        query = f"""SELECT g, 0, a, count(*) FROM ({facts}) facts GROUP BY g, a
+            UNION ALL SELECT g, 1, r, count(*) FROM ({facts}) facts GROUP BY g, r"""
+        params = [*group_params, *params, *group_params, *params]
+    else:
+        query = f"""SELECT g, GROUPING(a) AS is_mttr, coalesce(a, r), count(*) FROM ({facts}) facts
+            GROUP BY GROUPING SETS ((g, a), (g, r))"""
+        params = [*group_params, *params]
+    rows = sql.fetch(query, params)
     out: dict = defaultdict(lambda: Durations({}, {}))
     for g, is_mttr, bucket, count in rows:
         if bucket is not None:
@@ -187,7 +189,7 @@ EMPTY_COUNTS = dict.fromkeys(COUNTS, 0) | {"aws_case_seconds": None}
 
 def _counts_from_facts(scope: KpiScope, lo: date, now: datetime) -> list[dict]:
     where, params = _where(scope, start=lo)
-    rows = _fetch(
+    rows = sql.fetch(
         f"""SELECT {PERIOD.format(day="f.created_day")} AS p, count(*),
             count(*) FILTER (WHERE f.first_resolved_at IS NOT NULL),
             count(*) FILTER (WHERE f.reopen_count > 0),
@@ -196,14 +198,13 @@ def _counts_from_facts(scope: KpiScope, lo: date, now: datetime) -> list[dict]:
             count(*) FILTER (WHERE {FCR_APPLIES} AND {FIRST_CONTACT}),
             count(*) FILTER (WHERE {FCR_APPLIES} AND f.resolved_at IS NOT NULL),
             count(f.aws_case_opened_at),
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY {CASE_SECONDS})
-                FILTER (WHERE f.aws_case_resolved_at IS NOT NULL)
+            {_case_seconds_median()} FILTER (WHERE f.aws_case_resolved_at IS NOT NULL)
         FROM kpis_ticketfact f WHERE {where} GROUP BY 1""",
         [scope.start, now, now, now, now, *params],
     )
     out = {p: dict(zip(COUNTS, [*values, 0], strict=True)) for p, *values in rows}
     resolved_where, resolved_params = _where(scope, day="f.resolved_day", start=lo)
-    resolved = _fetch(
+    resolved = sql.fetch(
         f"SELECT {PERIOD.format(day='f.resolved_day')}, count(*) FROM kpis_ticketfact f WHERE {resolved_where} "
         "GROUP BY 1",
         [scope.start, *resolved_params],
@@ -226,7 +227,7 @@ def _pending_misses(scope: KpiScope, group: str, group_params: list, lo: date, n
     """{group: (response misses, resolution misses)} of tickets still waiting past their due time, read from the
     open-tickets index: what the rollup cannot hold, since the clock decides them."""
     where, params = _where(scope, "f.resolved_at IS NULL", start=lo)
-    rows = _fetch(
+    rows = sql.fetch(
         f"""SELECT {group}, count(*) FILTER (WHERE {RESPONDED_AT} IS NULL AND f.response_due_at < %s),
             count(*) FILTER (WHERE f.resolution_due_at < %s)
         FROM kpis_ticketfact f WHERE {where} GROUP BY 1""",
@@ -259,7 +260,7 @@ def _counts_from_rollup(scope: KpiScope, periods: list[KpiScope], now: datetime)
         "CASE " + " ".join("WHEN r.day >= %s THEN " + str(p) for p in range(len(periods))) + f" ELSE {len(periods)} END"
     )
     where, where_params = _rollup_where(scope, start=date.min)
-    rows = _fetch(
+    rows = sql.fetch(
         f"SELECT {bucket}, {', '.join(f'sum({c})' for c in ROLLUP_SUMS)} FROM kpis_dailyrollup r WHERE {where} "
         "GROUP BY 1",
         [period.start for period in periods] + where_params,
@@ -272,8 +273,8 @@ def _counts_from_rollup(scope: KpiScope, periods: list[KpiScope], now: datetime)
     # opened_at too: the partial index on AWS cases is on it
     case_where, case_params = _where(scope, "f.aws_case_opened_at IS NOT NULL", "f.aws_case_resolved_at IS NOT NULL",
                                      start=lo)  # fmt: skip
-    cases = dict(_fetch(
-        f"""SELECT {PERIOD.format(day="f.created_day")}, percentile_cont(0.5) WITHIN GROUP (ORDER BY {CASE_SECONDS})
+    cases = dict(sql.fetch(
+        f"""SELECT {PERIOD.format(day="f.created_day")}, {_case_seconds_median()}
         FROM kpis_ticketfact f WHERE {case_where} GROUP BY 1""",
         [scope.start, *case_params],
     ))  # fmt: skip
@@ -308,11 +309,12 @@ def backlog_counts(scope: KpiScope, *, ends: list[date]) -> list[int]:
     """Open at the end of each of these days, from the facts (the rollup path counts it in _counts_from_rollup)."""
     filters, params = [], []
     for end in ends:
-        sql, p = _open_at(end)
-        filters.append(f"count(*) FILTER (WHERE {sql})")
-        params += p
+        open_then, open_params = _open_at(end)
+        filters.append(f"count(*) FILTER (WHERE {open_then})")
+        params += open_params
     where, where_params = _open_where(scope, min(ends))
-    return list(_fetch(f"SELECT {', '.join(filters)} FROM kpis_ticketfact f WHERE {where}", params + where_params)[0])
+    rows = sql.fetch(f"SELECT {', '.join(filters)} FROM kpis_ticketfact f WHERE {where}", params + where_params)
+    return list(rows[0])
 
 
 def backlog_by_severity_and_age(scope: KpiScope) -> dict[tuple[int, str], int]:
@@ -327,7 +329,7 @@ def backlog_by_severity_and_age(scope: KpiScope) -> dict[tuple[int, str], int]:
     )
     band_params = [scope.end - timedelta(days=high) for _key, _, _low, high in AGE_BANDS[:-1]]
     # Two index scans rather than one OR: the open tickets from their covering index, and those resolved since
-    rows = _fetch(
+    rows = sql.fetch(
         f"""SELECT severity_id, {band}, count(*) FROM (
             SELECT f.severity_id, f.created_day AS day FROM kpis_ticketfact f WHERE f.resolved_at IS NULL AND {where}
             UNION ALL SELECT f.severity_id, f.created_day FROM kpis_ticketfact f
@@ -342,20 +344,20 @@ def flow_by_day(scope: KpiScope) -> dict[date, tuple[int, int]]:
     """{day: (created, resolved)} over the scope."""
     if not scope.account:
         where, params = _rollup_where(scope)
-        rows = _fetch(
+        rows = sql.fetch(
             f"SELECT r.day, sum(created), sum(resolved) FROM kpis_dailyrollup r WHERE {where} GROUP BY 1", params
         )
-        return {day: (created, resolved) for day, created, resolved in rows}
+        return {sql.as_date(day): (created, resolved) for day, created, resolved in rows}
     created_where, created_params = _where(scope)
     resolved_where, resolved_params = _where(scope, day="f.resolved_day")
-    rows = _fetch(
+    rows = sql.fetch(
         f"""SELECT f.created_day, 0, count(*) FROM kpis_ticketfact f WHERE {created_where} GROUP BY 1
         UNION ALL SELECT f.resolved_day, 1, count(*) FROM kpis_ticketfact f WHERE {resolved_where} GROUP BY 1""",
         created_params + resolved_params,
     )
     out: dict[date, list[int]] = defaultdict(lambda: [0, 0])
     for day, which, count in rows:
-        out[day][which] = count
+        out[sql.as_date(day)][which] = count
     return {day: (c, r) for day, (c, r) in out.items()}
 
 
@@ -363,7 +365,7 @@ def sla_by_severity(scope: KpiScope, *, now: datetime) -> dict[int, tuple[int, i
     """{severity id: (response met, response judged, resolution met, resolution judged)}."""
     if not scope.account:
         where, params = _rollup_where(scope)
-        rows = _fetch(
+        rows = sql.fetch(
             f"""SELECT r.severity_id, sum(response_met), sum(response_missed), sum(resolution_met),
                 sum(resolution_missed) FROM kpis_dailyrollup r WHERE {where} GROUP BY 1""",
             params,
@@ -375,7 +377,7 @@ def sla_by_severity(scope: KpiScope, *, now: datetime) -> dict[int, tuple[int, i
             out[severity] = (r_met, r_met + r_missed + late_response, s_met, s_met + s_missed + late_resolution)
         return out
     where, params = _where(scope)
-    rows = _fetch(
+    rows = sql.fetch(
         f"""SELECT f.severity_id, count(*) FILTER (WHERE ({RESPONSE_MET})), count(({RESPONSE_MET})),
             count(*) FILTER (WHERE ({RESOLUTION_MET})), count(({RESOLUTION_MET}))
         FROM kpis_ticketfact f WHERE {where} GROUP BY 1""",
@@ -426,7 +428,7 @@ def drill_ticket_ids(
             _key, _label, low, high = next(b for b in AGE_BANDS if b[0] == band)
             where += " AND f.created_day <= %s" + (" AND f.created_day > %s" if high else "")
             params += [scope.end - timedelta(days=low)] + ([scope.end - timedelta(days=high)] if high else [])
-        return RawSQL(f"SELECT f.ticket_id FROM kpis_ticketfact f WHERE {where}", params)
+        return RawSQL(f"SELECT f.ticket_id FROM kpis_ticketfact f WHERE {where}", sql.params(params))
     condition, condition_params = {
         "created": ("true", []),
         "resolved": ("true", []),
@@ -438,8 +440,8 @@ def drill_ticket_ids(
         "aws_escalated": ("f.aws_case_opened_at IS NOT NULL", []),
     }[name]
     where, params = _where(scope, day="f.resolved_day" if name == "resolved" else "f.created_day")
-    sql = f"SELECT f.ticket_id FROM kpis_ticketfact f WHERE {where} AND {' AND '.join([condition, *extra])}"
-    return RawSQL(sql, params + condition_params + extra_params)
+    query = f"SELECT f.ticket_id FROM kpis_ticketfact f WHERE {where} AND {' AND '.join([condition, *extra])}"
+    return RawSQL(query, sql.params(params + condition_params + extra_params))
 
 
 # AWS: Trusted Advisor, savings, Health, accounts
@@ -470,17 +472,18 @@ _FINDINGS = """integrations_finding fi
 def findings_open_by_category(scope: KpiScope) -> list[tuple[str, int, Decimal]]:
     """[(category, open findings, their estimated monthly savings)]: the state now, whatever the dates."""
     where, params = _aws_where(scope)
-    return _fetch(
-        f"""SELECT c.category, count(*), coalesce(sum(fi.estimated_monthly_savings), 0) FROM {_FINDINGS}
+    rows = sql.fetch(
+        f"""SELECT c.category, count(*), sum(fi.estimated_monthly_savings) FROM {_FINDINGS}
         WHERE fi.is_open AND {where} GROUP BY 1 ORDER BY 2 DESC, 1""",
         params,
     )
+    return [(category, count, sql.as_money(savings)) for category, count, savings in rows]
 
 
 def noisy_checks(scope: KpiScope, *, limit: int = 10) -> list[tuple[str, str, int]]:
     """[(check id, name, findings flagged in the period)], most first: the checks that raise the most."""
     where, params = _aws_where(scope)
-    return _fetch(
+    return sql.fetch(
         f"""SELECT c.check_id, c.name, count(*) FROM {_FINDINGS}
         WHERE fi.first_seen_at >= %s AND fi.first_seen_at < %s AND {where}
         GROUP BY 1, 2 ORDER BY 3 DESC, 2 LIMIT %s""",
@@ -492,17 +495,16 @@ def savings_by_month(scope: KpiScope) -> dict[date, tuple[Decimal, Decimal]]:
     """{month: (estimated monthly savings found, realised)}: flagged in the period, and resolved in it."""
     where, params = _aws_where(scope)
     start, end = site_midnight(scope.start), site_midnight(scope.end + timedelta(days=1))
-    month = "date_trunc('month', {} AT TIME ZONE %s)::date"
-    rows = _fetch(
-        f"""SELECT {month.format("fi.first_seen_at")}, 0, sum(fi.estimated_monthly_savings) FROM {_FINDINGS}
+    rows = sql.fetch(
+        f"""SELECT {sql.local_month("fi.first_seen_at")}, 0, sum(fi.estimated_monthly_savings) FROM {_FINDINGS}
             WHERE fi.first_seen_at >= %s AND fi.first_seen_at < %s AND {where} GROUP BY 1
-        UNION ALL SELECT {month.format("fi.resolved_at")}, 1, sum(fi.estimated_monthly_savings) FROM {_FINDINGS}
+        UNION ALL SELECT {sql.local_month("fi.resolved_at")}, 1, sum(fi.estimated_monthly_savings) FROM {_FINDINGS}
             WHERE NOT fi.is_open AND fi.resolved_at >= %s AND fi.resolved_at < %s AND {where} GROUP BY 1""",
         [settings.TIME_ZONE, start, end, *params, settings.TIME_ZONE, start, end, *params],
     )
     out: dict[date, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     for month_start, which, total in rows:
-        out[month_start][which] += total or Decimal(0)
+        out[sql.as_date(month_start)][which] += sql.as_money(total)
     return {m: (found, realised) for m, (found, realised) in sorted(out.items())}
 
 
@@ -521,11 +523,11 @@ def aws_measures(scope: KpiScope, *, now: datetime) -> dict:
 def health_production_by_category(scope: KpiScope) -> dict[str, int]:
     """{category: Health events that began in the period in production accounts} (the environment filter aside)."""
     where, params = _aws_where(scope)
-    rows = _fetch(
+    rows = sql.fetch(
         f"""SELECT h.category, count(*) FROM integrations_healthevent h
             JOIN integrations_awsaccount a ON a.id = h.account_id LEFT JOIN tickets_ticket t ON t.id = h.ticket_id
         WHERE a.environment = 'production' AND coalesce(h.start_time, h.last_updated_at) >= %s
-            AND coalesce(h.start_time, h.last_updated_at) < %s AND {where} GROUP BY 1 ORDER BY 2 DESC""",
+            AND coalesce(h.start_time, h.last_updated_at) < %s AND {where} GROUP BY 1 ORDER BY 2 DESC, 1""",
         [site_midnight(scope.start), site_midnight(scope.end + timedelta(days=1)), *params],
     )
     return dict(rows)
@@ -536,14 +538,14 @@ def aws_drill_ticket_ids(scope: KpiScope, *, name: str, category: str = "", chec
     where, params = _aws_where(scope)
     start, end = site_midnight(scope.start), site_midnight(scope.end + timedelta(days=1))
     if name == "health_production":
-        sql = f"""SELECT h.ticket_id FROM integrations_healthevent h JOIN integrations_awsaccount a
+        query = f"""SELECT h.ticket_id FROM integrations_healthevent h JOIN integrations_awsaccount a
             ON a.id = h.account_id JOIN tickets_ticket t ON t.id = h.ticket_id
             WHERE a.environment = 'production' AND coalesce(h.start_time, h.last_updated_at) >= %s
             AND coalesce(h.start_time, h.last_updated_at) < %s AND {where}"""
         params = [start, end, *params]
         if category:
-            sql, params = sql + " AND h.category = %s", [*params, category]
-        return RawSQL(sql, params)
+            query, params = query + " AND h.category = %s", [*params, category]
+        return RawSQL(query, sql.params(params))
     if name == "ta_category":
         return RawSQL(
             f"SELECT g.ticket_id FROM {_FINDINGS} WHERE fi.is_open AND c.category = %s AND {where}", [category, *params]
@@ -551,7 +553,7 @@ def aws_drill_ticket_ids(scope: KpiScope, *, name: str, category: str = "", chec
     return RawSQL(  # ta_check
         f"SELECT g.ticket_id FROM {_FINDINGS} WHERE c.check_id = %s AND fi.first_seen_at >= %s "
         f"AND fi.first_seen_at < %s AND {where}",
-        [check, start, end, *params],
+        sql.params([check, start, end, *params]),
     )
 
 
@@ -619,8 +621,8 @@ def targets_with_latest(*, day: date) -> list[tuple[KpiTarget, KpiSnapshot | Non
         rows = (
             KpiSnapshot.objects.filter(day__lte=day, kpi__in={k[0] for k in keys})
             .filter(scope_key__in={k[1] for k in keys}, window_days__in={k[2] for k in keys})
-            .order_by("kpi", "scope_key", "window_days", "-day")
-            .distinct("kpi", "scope_key", "window_days")
+            .annotate(newest=Window(RowNumber(), partition_by=["kpi", "scope_key", "window_days"], order_by="-day"))
+            .filter(newest=1)
         )
         latest = {(s.kpi, s.scope_key, s.window_days): s for s in rows}
     out = []

@@ -13,7 +13,7 @@ from django.utils import timezone
 from notifications.services import notify_audience
 from tickets.models import Ticket, TicketEvent
 
-from . import registry
+from . import registry, sql
 from .filters import KpiScope
 from .models import FactCursor, KpiSnapshot, KpiTarget
 from .selectors import BUCKETS_PER_DOUBLING, FCR_APPLIES, FIRST_CONTACT, RESPONDED_AT, ROLLUP_SUMS
@@ -27,40 +27,47 @@ SETTLE = timedelta(minutes=5)
 SNAPSHOT_WINDOW = 1  # the global snapshot: each day on its own
 
 # NULL (not yet acknowledged or resolved) stays NULL: greatest() would make it 1 second
-_BUCKET = f"floor({BUCKETS_PER_DOUBLING} * ln((CASE WHEN {{0}} < 1 THEN 1 ELSE {{0}} END)::float8) / ln(2))::smallint"
+_BUCKET = (
+    f"CAST(floor({BUCKETS_PER_DOUBLING} * ln(CAST(CASE WHEN {{0}} < 1 THEN 1 ELSE {{0}} END AS double precision)) "
+    "/ ln(2)) AS smallint)"
+)
 _FACT_COLUMNS = (
     "ticket_id, created_at, created_day, severity_id, queue_id, kind, environment, account, acknowledged_at, "
     "first_resolved_at, resolved_at, resolved_day, response_due_at, resolution_due_at, reopen_count, "
     "agent_replies, mtta_seconds, mttr_seconds, mtta_bucket, mttr_bucket, aws_case_opened_at, "
     "aws_case_resolved_at, refreshed_at"
 )
-_FACTS_SELECT = f"""
+
+
+def _facts_select(*, events_filter: str = "", tickets_filter: str = "") -> str:
+    done = sql.any_of("ev.data->>'{0}'", "%(done)s")
+    return f"""
 WITH e AS (
     SELECT ev.ticket_id,
-        min(ev.created_at) FILTER (WHERE ev.kind = 'status_changed' AND ev.data->>'after' = ANY(%(done)s)
-            AND NOT ev.data->>'before' = ANY(%(done)s)) AS first_resolved_at,
-        count(*) FILTER (WHERE ev.kind = 'status_changed' AND ev.data->>'before' = ANY(%(done)s)
-            AND NOT ev.data->>'after' = ANY(%(done)s)) AS reopens,
+        min(ev.created_at) FILTER (WHERE ev.kind = 'status_changed' AND {done.format("after")}
+            AND NOT {done.format("before")}) AS first_resolved_at,
+        count(*) FILTER (WHERE ev.kind = 'status_changed' AND {done.format("before")}
+            AND NOT {done.format("after")}) AS reopens,
         count(*) FILTER (WHERE ev.kind = 'commented' AND NOT ev.is_internal AND ev.actor_id <> tt.requester_id)
             AS replies
     FROM tickets_ticketevent ev JOIN tickets_ticket tt ON tt.id = ev.ticket_id
-    WHERE ev.kind IN ('status_changed', 'commented') {{events_filter}}
+    WHERE ev.kind IN ('status_changed', 'commented') {events_filter}
     GROUP BY ev.ticket_id
 ), d AS (
     SELECT t.*, e.first_resolved_at, coalesce(e.reopens, 0) AS reopens, coalesce(e.replies, 0) AS replies,
-        extract(epoch FROM t.acknowledged_at - t.created_at)::int AS mtta,
-        extract(epoch FROM t.resolved_at - t.created_at)::int AS mttr,
+        CAST(round({sql.seconds_between("t.acknowledged_at", "t.created_at")}) AS integer) AS mtta,
+        CAST(round({sql.seconds_between("t.resolved_at", "t.created_at")}) AS integer) AS mttr,
         c.opened_at AS case_opened_at, CASE WHEN c.state = 'resolved' THEN c.last_synced_at END AS case_resolved_at
     FROM tickets_ticket t
     LEFT JOIN e ON e.ticket_id = t.id
     LEFT JOIN integrations_supportcase c ON c.ticket_id = t.id AND c.state IN ('open', 'resolved')
-    {{tickets_filter}}
+    {tickets_filter}
 )
-SELECT id, created_at, (created_at AT TIME ZONE %(tz)s)::date, severity_id, queue_id, kind, environment,
-    aws_account_id, acknowledged_at, first_resolved_at, resolved_at, (resolved_at AT TIME ZONE %(tz)s)::date,
-    response_due_at, resolution_due_at, least(reopens, 32767), least(replies, 32767), mtta, mttr,
+SELECT id, created_at, {sql.local_day("created_at", "%(tz)s")}, severity_id, queue_id, kind, environment,
+    aws_account_id, acknowledged_at, first_resolved_at, resolved_at, {sql.local_day("resolved_at", "%(tz)s")},
+    response_due_at, resolution_due_at, {sql.least("reopens", "32767")}, {sql.least("replies", "32767")}, mtta, mttr,
     {_BUCKET.format("mtta")}, {_BUCKET.format("mttr")}, case_opened_at, case_resolved_at, %(now)s
-FROM d"""
+FROM d WHERE true"""  # WHERE: SQLite reads "ON CONFLICT" after a bare FROM as a join's ON
 
 
 # Whole days of the rollup from the facts: tickets created that day, and those resolved (for the last time) that day
@@ -68,14 +75,15 @@ _ROLLUP_INSERT = f"""
 INSERT INTO kpis_dailyrollup (day, severity_id, queue_id, environment, {", ".join(ROLLUP_SUMS)})
 SELECT day, severity_id, queue_id, environment, {", ".join(f"sum({c})" for c in ROLLUP_SUMS)} FROM (
     SELECT f.created_day AS day, f.severity_id, f.queue_id, f.environment, 1 AS created,
-        (f.first_resolved_at IS NOT NULL)::int AS ever_resolved, (f.reopen_count > 0)::int AS reopened,
-        (({RESPONDED_AT} <= f.response_due_at) IS TRUE)::int AS response_met,
-        (({RESPONDED_AT} > f.response_due_at) IS TRUE)::int AS response_missed,
-        ((f.resolved_at <= f.resolution_due_at) IS TRUE)::int AS resolution_met,
-        ((f.resolved_at > f.resolution_due_at) IS TRUE)::int AS resolution_missed,
-        ({FCR_APPLIES} AND {FIRST_CONTACT})::int AS fcr,
-        ({FCR_APPLIES} AND f.resolved_at IS NOT NULL)::int AS fcr_total,
-        (f.aws_case_opened_at IS NOT NULL)::int AS aws_escalated, 0 AS resolved
+        CAST(f.first_resolved_at IS NOT NULL AS integer) AS ever_resolved,
+        CAST(f.reopen_count > 0 AS integer) AS reopened,
+        CAST(({RESPONDED_AT} <= f.response_due_at) IS TRUE AS integer) AS response_met,
+        CAST(({RESPONDED_AT} > f.response_due_at) IS TRUE AS integer) AS response_missed,
+        CAST((f.resolved_at <= f.resolution_due_at) IS TRUE AS integer) AS resolution_met,
+        CAST((f.resolved_at > f.resolution_due_at) IS TRUE AS integer) AS resolution_missed,
+        CAST({FCR_APPLIES} AND {FIRST_CONTACT} AS integer) AS fcr,
+        CAST({FCR_APPLIES} AND f.resolved_at IS NOT NULL AS integer) AS fcr_total,
+        CAST(f.aws_case_opened_at IS NOT NULL AS integer) AS aws_escalated, 0 AS resolved
     FROM kpis_ticketfact f WHERE {{created}}
     UNION ALL
     SELECT f.resolved_day, f.severity_id, f.queue_id, f.environment, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1
@@ -94,12 +102,10 @@ def facts_rebuild(*, now: datetime | None = None) -> int:
     cursor_row = _cursor_locked()
     last_event_id = _settled_event_id(now, after=0)
     with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses while deferred FK checks are pending
-        cursor.execute("TRUNCATE kpis_ticketfact")
-        select = _FACTS_SELECT.format(events_filter="", tickets_filter="")
-        cursor.execute(f"INSERT INTO kpis_ticketfact ({_FACT_COLUMNS}) {select}", _params(now))
+        sql.table_empty(cursor, "kpis_ticketfact")
+        cursor.execute(f"INSERT INTO kpis_ticketfact ({_FACT_COLUMNS}) {_facts_select()}", sql.params(_params(now)))
         rows = cursor.rowcount
-        cursor.execute("TRUNCATE kpis_dailyrollup")
+        sql.table_empty(cursor, "kpis_dailyrollup")
         cursor.execute(_ROLLUP_INSERT.format(created="true", resolved="true"))
     cursor_row.last_event_id = max(last_event_id or 0, 0)
     cursor_row.updated_at = now
@@ -141,30 +147,32 @@ def _facts_refresh_batch(*, now: datetime, batch_size: int) -> tuple[int, bool]:
 
 def facts_refresh_tickets(*, ticket_ids: list[int], now: datetime) -> None:
     """Recompute these tickets' facts, then the rollup of every day they were or are counted on."""
-    select = _FACTS_SELECT.format(
-        events_filter="AND ev.ticket_id = ANY(%(ids)s)", tickets_filter="WHERE t.id = ANY(%(ids)s)"
+    select = _facts_select(
+        events_filter=f"AND {sql.any_of('ev.ticket_id', '%(ids)s')}",
+        tickets_filter=f"WHERE {sql.any_of('t.id', '%(ids)s')}",
     )
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _FACT_COLUMNS.split(", ")[1:])
-    days_of = "SELECT created_day, resolved_day FROM kpis_ticketfact WHERE ticket_id = ANY(%(ids)s)"
+    days_of = f"SELECT created_day, resolved_day FROM kpis_ticketfact WHERE {sql.any_of('ticket_id', '%(ids)s')}"
     with connection.cursor() as cursor:
-        cursor.execute(days_of, {"ids": ticket_ids})
+        cursor.execute(days_of, sql.params({"ids": ticket_ids}))
         before = cursor.fetchall()
         cursor.execute(
             f"INSERT INTO kpis_ticketfact ({_FACT_COLUMNS}) {select} ON CONFLICT (ticket_id) DO UPDATE SET {updates} "
             "RETURNING created_day, resolved_day",
-            _params(now, ids=ticket_ids),
+            sql.params(_params(now, ids=ticket_ids)),
         )
-        days = sorted({day for row in [*before, *cursor.fetchall()] for day in row if day is not None})
+        days = sorted({sql.as_date(day) for row in [*before, *cursor.fetchall()] for day in row if day is not None})
     rollup_days_recount(days=days)
 
 
 def rollup_days_recount(*, days: list[date]) -> None:
     """Whole days recounted from the facts: simple to get right, and a day is a few thousand facts at most."""
+    in_days = {column: sql.any_of(column, "%(days)s") for column in ("day", "f.created_day", "f.resolved_day")}
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM kpis_dailyrollup WHERE day = ANY(%(days)s)", {"days": days})
+        cursor.execute(f"DELETE FROM kpis_dailyrollup WHERE {in_days['day']}", sql.params({"days": days}))
         cursor.execute(
-            _ROLLUP_INSERT.format(created="f.created_day = ANY(%(days)s)", resolved="f.resolved_day = ANY(%(days)s)"),
-            {"days": days},
+            _ROLLUP_INSERT.format(created=in_days["f.created_day"], resolved=in_days["f.resolved_day"]),
+            sql.params({"days": days}),
         )
 
 

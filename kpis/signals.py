@@ -2,7 +2,6 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
 from . import services
-from .engine import kpi_engine_available
 from .models import TicketFact
 
 
@@ -11,5 +10,5 @@ def fact_deleted(sender, instance: TicketFact, **kwargs) -> None:
     """A deleted ticket's facts go with it; the days it was counted on are recounted in the same transaction, so
     the figures never count a ticket the drill-down cannot show."""
     days = sorted({day for day in (instance.created_day, instance.resolved_day) if day is not None})
-    if days and kpi_engine_available():
+    if days:
         services.rollup_days_recount(days=days)

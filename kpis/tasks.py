@@ -7,18 +7,15 @@ from celery import shared_task
 from django.utils import timezone
 
 from . import services
-from .engine import kpi_engine_task
 
 
 @shared_task(acks_late=True)
-@kpi_engine_task
 def facts_refresh_task() -> int:
     """Every minute (admin-editable in Periodic tasks): fold new timeline events into the KPI facts."""
     return services.facts_refresh()
 
 
 @shared_task(acks_late=True)
-@kpi_engine_task
 def kpi_snapshots_task(day: str | None = None) -> int:
     """Daily, after midnight: snapshot yesterday's KPIs and notify the targets missed."""
     services.facts_refresh()  # the snapshot sees every event up to now

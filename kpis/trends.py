@@ -21,6 +21,7 @@ from tickets.filters import breaching_q, day_start
 from tickets.models import Tag, Ticket
 from tickets.selectors import tickets_visible_to
 
+from . import sql
 from .filters import PERIODS, KpiScope
 
 TOP = 8  # categories, checks and tags beyond this many share one "Other" line or are left out
@@ -182,43 +183,52 @@ def checks(*, user, scope: KpiScope, now: datetime) -> Section:
 
 
 # A stay in a status runs from the event that entered it to the next status event (or now, if it still holds).
-# LATERAL reads each ticket's few events through its (ticket, id) index: a 30-day range at a million tickets is
-# 40,000 short index scans (~0.4 s), where a plain join hashes all five million events (~1.3 s).
-_STAYS_SQL = """
+# On PostgreSQL, LATERAL reads each ticket's few events through its (ticket, id) index: a 30-day range at a million
+# tickets is 40,000 short index scans (~0.4 s), where a plain join hashes all five million events (~1.3 s).
+_STAY_EVENTS = """
+    SELECT CASE WHEN e.kind = 'created' THEN e.data ->> 'status' ELSE e.data ->> 'after' END AS status,
+           e.created_at AS entered_at,
+           LEAD(e.created_at) OVER ({partition}ORDER BY e.created_at, e.id) AS left_at
+    FROM tickets_ticketevent e
+    WHERE {tickets} AND e.kind IN ('created', 'status_changed')"""
+
+
+def _stays_sql(*, tickets: str, names: str, open_statuses: str) -> str:
+    if sql.sqlite():  # no LATERAL: one pass over the scope's events, partitioned by ticket
+        events = _STAY_EVENTS.format(partition="PARTITION BY e.ticket_id ", tickets=f"e.ticket_id IN ({tickets})")
+        stays_from = f"({events}) AS raw"
+    else:
+        events = _STAY_EVENTS.format(partition="", tickets="e.ticket_id = scoped.id")
+        stays_from = f"({tickets}) AS scoped CROSS JOIN LATERAL ({events}) AS raw"
+    hours = sql.seconds_between("COALESCE(raw.left_at, %s)", "raw.entered_at")
+    return f"""
 WITH stays AS (
-    SELECT COALESCE(names.value, raw.status) AS status,
-           EXTRACT(EPOCH FROM COALESCE(raw.left_at, %s) - raw.entered_at) / 3600.0 AS hours
-    FROM ({tickets}) AS scoped
-    CROSS JOIN LATERAL (
-        SELECT CASE WHEN e.kind = 'created' THEN e.data ->> 'status' ELSE e.data ->> 'after' END AS status,
-               e.created_at AS entered_at,
-               LEAD(e.created_at) OVER (ORDER BY e.created_at, e.id) AS left_at
-        FROM tickets_ticketevent e
-        WHERE e.ticket_id = scoped.id AND e.kind IN ('created', 'status_changed')
-    ) AS raw
-    LEFT JOIN (VALUES {names}) AS names(label, value) ON names.label = raw.status
+    SELECT CASE raw.status {names} ELSE raw.status END AS status, {hours} / 3600.0 AS hours FROM {stays_from}
 )
-SELECT status, COUNT(*), SUM(hours), PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY hours)
-FROM stays WHERE status IN ({open}) GROUP BY status
+SELECT status, COUNT(*), SUM(hours), {sql.median("hours")} FROM stays WHERE status IN ({open_statuses}) GROUP BY status
 """
 
 
 def status_time(*, user, scope: KpiScope, now: datetime) -> Section:
     tickets_sql, tickets_params = scope_tickets(user=user, scope=scope).values("id").query.sql_with_params()
-    labels = [(str(label), str(value)) for value, label in Ticket.Status.choices]
+    labels = [(str(label), str(value)) for value, label in Ticket.Status.choices]  # status events carry labels
     open_statuses = [str(status) for status in Ticket.OPEN_STATUSES]
-    names, placeholders = ", ".join(["(%s, %s)"] * len(labels)), ", ".join(["%s"] * len(open_statuses))
-    sql = _STAYS_SQL.format(tickets=tickets_sql, names=names, open=placeholders)
-    params = [now, *tickets_params, *(x for pair in labels for x in pair), *open_statuses]
+    query = _stays_sql(
+        tickets=tickets_sql,
+        names=" ".join(["WHEN %s THEN %s"] * len(labels)),
+        open_statuses=", ".join(["%s"] * len(open_statuses)),
+    )
+    params = [*(x for pair in labels for x in pair), now, *tickets_params, *open_statuses]
     section = Section("status-time", "Time spent per status", ["Status", "Stays", "Total hours", "Median hours"])
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            # The per-ticket sorts' cost switches JIT on, which costs more (~150 ms) than it saves; the median's sort
-            # of ~120,000 stays (30 days at a million tickets) spills to disk at the default 4 MB. A range of many
-            # months reads millions of events: it stops at the budget rather than hold the page.
-            budget = f"SET LOCAL statement_timeout = {STATUS_TIME_BUDGET_MS}"
-            cursor.execute(f"SET LOCAL jit = off; SET LOCAL work_mem = '32MB'; {budget}")
-            cursor.execute(sql, params)
+            if not sql.sqlite():
+                # The per-ticket sorts' cost switches JIT on, which costs more (~150 ms) than it saves; the median's
+                # sort of ~120,000 stays (30 days at a million tickets) spills to disk at the default 4 MB. A range
+                # of many months reads millions of events: it stops at the budget rather than hold the page.
+                budget = f"SET LOCAL statement_timeout = {STATUS_TIME_BUDGET_MS}"
+                cursor.execute(f"SET LOCAL jit = off; SET LOCAL work_mem = '32MB'; {budget}")
+            cursor.execute(query, sql.params(params))
             found = {status: (n, total, median) for status, n, total, median in cursor.fetchall()}
     except OperationalError as exc:
         if not isinstance(exc.__cause__, QueryCanceled):
@@ -279,17 +289,27 @@ def repeats(*, user, scope: KpiScope, now: datetime) -> Section:
 
 
 _HEALTH_REPEATS_SQL = """
-SELECT entity ->> 'value', a.name, h.service, COUNT(DISTINCT h.id), COUNT(DISTINCT h.ticket_id), a.account_id
+SELECT {entity} ->> 'value', a.name, h.service, COUNT(DISTINCT h.id), COUNT(DISTINCT h.ticket_id), a.account_id
 FROM integrations_healthevent h
 JOIN integrations_awsaccount a ON a.id = h.account_id
-CROSS JOIN LATERAL jsonb_array_elements(
-    CASE WHEN jsonb_typeof(h.entities) = 'array' THEN h.entities ELSE '[]'::jsonb END
-) AS entity
+{entities}
 WHERE COALESCE(h.start_time, h.last_updated_at) >= %s AND COALESCE(h.start_time, h.last_updated_at) < %s
-  AND jsonb_typeof(entity) = 'object' AND COALESCE(entity ->> 'value', '') <> '' {more}
+  AND {is_object} AND COALESCE({entity} ->> 'value', '') <> '' {more}
 GROUP BY 1, 2, 3, 6 HAVING COUNT(DISTINCT h.id) > 1
 ORDER BY 4 DESC, 1 LIMIT %s
 """
+_SQLITE_ENTITIES = {  # json_each: a row per element, its JSON in `value` and its kind in `type`
+    "entity": "entity.value",
+    "entities": "JOIN json_each(CASE WHEN json_type(h.entities) = 'array' THEN h.entities ELSE '[]' END) AS entity",
+    "is_object": "entity.type = 'object'",
+}
+_POSTGRESQL_ENTITIES = {
+    "entity": "entity",
+    "entities": """CROSS JOIN LATERAL jsonb_array_elements(
+    CASE WHEN jsonb_typeof(h.entities) = 'array' THEN h.entities ELSE '[]'::jsonb END
+) AS entity""",
+    "is_object": "jsonb_typeof(entity) = 'object'",
+}
 
 
 def _health_repeats(scope: KpiScope, start: datetime, end: datetime, *, user) -> list[tuple]:
@@ -301,9 +321,8 @@ def _health_repeats(scope: KpiScope, start: datetime, end: datetime, *, user) ->
         more, params = more + " AND a.account_id = %s", [*params, scope.account]
     if scope.environment:
         more, params = more + " AND a.environment = %s", [*params, scope.environment]
-    with connection.cursor() as cursor:
-        cursor.execute(_HEALTH_REPEATS_SQL.format(more=more), [*params, REPEATS_SHOWN])
-        return cursor.fetchall()
+    entities = _SQLITE_ENTITIES if sql.sqlite() else _POSTGRESQL_ENTITIES
+    return sql.fetch(_HEALTH_REPEATS_SQL.format(more=more, **entities), [*params, REPEATS_SHOWN])
 
 
 def _ref(ticket_id: int) -> str:

@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET
 from supportdesk.keyset import InvalidCursor
 
 from . import charts, selectors
-from .engine import kpi_engine_view
 from .filters import DEFAULT_PERIOD, KpiFilterForm
 from .forms import DrillForm
 
@@ -19,7 +18,7 @@ from .forms import DrillForm
 def dashboard_view(view):
     """Signed in, allowed to see dashboards (else 403), GET only, on PostgreSQL (else a page that says so)."""
     allowed = permission_required("tickets.view_dashboards", raise_exception=True)
-    return login_required(allowed(require_GET(kpi_engine_view(view))))
+    return login_required(allowed(require_GET(view)))
 
 
 def _filters(request: HttpRequest) -> tuple[KpiFilterForm, int]:

@@ -9,14 +9,12 @@ from django.views.decorators.http import require_GET
 from supportdesk.csvfile import csv_response
 
 from . import trends
-from .engine import kpi_engine_view
 from .filters import KpiFilterForm
 
 
 @login_required
 @permission_required("tickets.view_dashboards", raise_exception=True)
 @require_GET
-@kpi_engine_view
 def trends_page(request: HttpRequest) -> HttpResponse:
     form = KpiFilterForm(request.GET)
     scope = form.scope()  # an invalid filter shows its errors over the default period, never a 500
@@ -29,7 +27,6 @@ def trends_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("tickets.view_dashboards", raise_exception=True)
 @require_GET
-@kpi_engine_view
 def trends_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     build = trends.SECTIONS.get(slug)
     if build is None:

@@ -100,7 +100,7 @@ else:
         # Turn off behind a pooler that cannot keep prepared statements (PgBouncer before 1.21).
         DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 2}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Covering-index columns speed up PostgreSQL's KPI reads; the SQLite demo does without them (and without the KPIs)
+# Covering-index columns speed up PostgreSQL's KPI reads; the SQLite demo does without them
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 # Cache: Redis when CACHE_URL is set; sessions then live there, the fastest shared store.

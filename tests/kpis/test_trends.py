@@ -226,11 +226,14 @@ def test_status_time_gives_up_at_its_budget(worker, monkeypatch):
     # given: a query that takes longer than the budget
     ticket_at("2026-03-02 10:00")
     monkeypatch.setattr(trends, "STATUS_TIME_BUDGET_MS", 50)
-    slow = (
-        "SELECT 'new', 1, 1.0, pg_sleep(0.5)::text::float + 0 * extract(epoch from %s::timestamptz)"
-        " FROM ({tickets}) AS t, (VALUES {names}) AS n(a, b) WHERE 'x' NOT IN ({open})"
-    )  # the real query's parameters, in the same order
-    monkeypatch.setattr(trends, "_STAYS_SQL", slow)
+
+    def slow(*, tickets, names, open_statuses):  # the real query's parameters, in the same order
+        return (
+            f"SELECT 'new', 1, 1.0, pg_sleep(0.5)::text::float FROM (SELECT CASE 'x' {names} END) AS n,"
+            f" (SELECT %s::timestamptz) AS now, ({tickets}) AS t WHERE 'x' NOT IN ({open_statuses})"
+        )
+
+    monkeypatch.setattr(trends, "_stays_sql", slow)
     # when
     result = section(worker, trends.status_time)
     # then: no figures, and a sentence that says why

@@ -26,7 +26,6 @@ from django.utils import timezone
 from integrations.maintenance import maintenance_window_create
 from integrations.models import AwsAccount
 from kpis import services as kpi_services
-from kpis.engine import kpi_engine_available
 from kpis.models import KpiTarget
 from notifications import services as notification_services
 from readiness import services as readiness_services
@@ -120,9 +119,9 @@ class Command(BaseCommand):
             self._maintenance()
             self._targets()
         self.stdout.write(self.style.SUCCESS(f"Demo history: {TICKET_COUNT} tickets over {HISTORY_DAYS} days."))
-        if kpi_engine_available():  # the dashboard's figures at once, and the targets judged on yesterday
-            kpi_services.facts_rebuild()
-            kpi_services.kpi_snapshots_take(day=timezone.localdate() - timedelta(days=1))
+        # the dashboard's figures at once, and the targets judged on yesterday
+        kpi_services.facts_rebuild()
+        kpi_services.kpi_snapshots_take(day=timezone.localdate() - timedelta(days=1))
 
     def _at(self, at: datetime, run: Callable[[], None]) -> None:
         if at < self.now:  # what would happen after now has not happened yet: that ticket is still open
