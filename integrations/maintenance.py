@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
-from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import BooleanField, Case, Exists, F, Func, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
+from supportdesk import sql
 from supportdesk.errors import DomainError
 from tickets.models import Ticket
 
@@ -33,6 +34,32 @@ def _expression(value):
     return value if hasattr(value, "resolve_expression") else Value(value)
 
 
+class NamesTicketResource(Func):
+    """True when a window's resources (a JSON list of ids and ARNs) name a resource the ticket is about: one of its
+    Trusted Advisor findings' resources, or one its Health event affects."""
+
+    output_field = BooleanField()
+    arity = 2
+    _TICKET_RESOURCES = """
+        SELECT fi.resource_id FROM integrations_finding fi JOIN integrations_findinggroup g ON g.id = fi.group_id
+            WHERE g.ticket_id = {ticket}
+        UNION ALL SELECT fi.resource_arn FROM integrations_finding fi JOIN integrations_findinggroup g
+            ON g.id = fi.group_id WHERE g.ticket_id = {ticket}
+        UNION ALL SELECT {entity} FROM integrations_healthevent h CROSS JOIN {entities} WHERE h.ticket_id = {ticket}"""
+
+    def as_sql(self, compiler, connection, **extra):
+        resources, resources_params = compiler.compile(self.source_expressions[0])
+        ticket, ticket_params = compiler.compile(self.source_expressions[1])
+        ticket_resources = self._TICKET_RESOURCES.format(
+            ticket=ticket,
+            entities=sql.json_object_elements("h.entities", "entity"),
+            entity=sql.json_element_text("entity", "value"),
+        )
+        named = sql.json_elements(resources, "named")  # the resources expression twice: a value, then a fallback
+        query = f"EXISTS (SELECT 1 FROM {named} WHERE named.value <> '' AND named.value IN ({ticket_resources}))"
+        return query, (*resources_params, *resources_params, *ticket_params, *ticket_params, *ticket_params)
+
+
 def covering_q(*, at, account_id, service="", region="", ticket_id=None) -> Q:
     """Windows in progress at ``at`` whose scope takes in the account (an all-accounts window takes in any, but a
     ticket needs an account), and the service and region where both the window and the ticket name one.
@@ -49,12 +76,13 @@ def covering_q(*, at, account_id, service="", region="", ticket_id=None) -> Q:
         & (Q(account__isnull=True) | Q(account__account_id=account_id))
         & (Q(service="") | Q(Exact(service, Value(""))) | Q(service__iexact=service))
         & (Q(region="") | Q(Exact(region, Value(""))) | Q(region=region))
-        # A window for named resources (one database, say) is not maintenance of the rest of the account
-        & Q(resources=[])
     )
-    if ticket_id is not None:  # a Health window is not maintenance the ticket announcing it was raised during
-        q &= ~Q(ticket_id=ticket_id)
-    return q
+    if ticket_id is None:
+        return q & Q(resources=[])
+    # A window for named resources (one database, say) covers only the tickets about one of them; and a Health
+    # window is not maintenance the ticket announcing it was raised during
+    named = NamesTicketResource(F("resources"), _expression(ticket_id))
+    return q & (Q(resources=[]) | Q(named)) & ~Q(ticket_id=ticket_id)
 
 
 def ticket_in_maintenance() -> Exists:

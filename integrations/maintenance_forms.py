@@ -34,7 +34,10 @@ class WindowForm(forms.ModelForm):
         required=False, max_length=60, regex=r"^[A-Za-z0-9 _.-]*$", help_text="As AWS Health names it: EC2, RDS…",
         error_messages={"invalid": "Letters, digits, spaces and _.- only."},
     )  # fmt: skip
-    resources = ResourcesField(required=False, help_text="Resource ids or ARNs, one a line.")
+    resources = ResourcesField(
+        required=False,
+        help_text="Resource ids or ARNs, one a line: the window then covers only tickets about them.",
+    )
 
     class Meta:
         model = MaintenanceWindow

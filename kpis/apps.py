@@ -7,4 +7,6 @@ class KpisConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals, sql  # noqa: F401  (connects the receivers)
+        from supportdesk import sql  # noqa: F401  (gives SQLite connections the functions the KPI SQL calls)
+
+        from . import signals  # noqa: F401  (connects the receivers)

@@ -17,11 +17,11 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
 
 from integrations.models import AwsAccount, PollRun, Source
+from supportdesk import sql
 from supportdesk.keyset import Page, keyset_page
 from tickets.models import Ticket
 from tickets.selectors import ticket_list
 
-from . import sql
 from .filters import KpiScope
 from .models import KpiSnapshot, KpiTarget
 

@@ -11,9 +11,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from notifications.services import notify_audience
+from supportdesk import sql
 from tickets.models import Ticket, TicketEvent
 
-from . import registry, sql
+from . import registry
 from .filters import KpiScope
 from .models import FactCursor, KpiSnapshot, KpiTarget
 from .selectors import BUCKETS_PER_DOUBLING, FCR_APPLIES, FIRST_CONTACT, RESPONDED_AT, ROLLUP_SUMS
@@ -40,7 +41,7 @@ _FACT_COLUMNS = (
 
 
 def _facts_select(*, events_filter: str = "", tickets_filter: str = "") -> str:
-    done = sql.any_of("ev.data->>'{0}'", "%(done)s")
+    done = sql.any_of(sql.json_text("ev.data", "{0}"), "%(done)s")
     return f"""
 WITH e AS (
     SELECT ev.ticket_id,
@@ -157,10 +158,10 @@ def facts_refresh_tickets(*, ticket_ids: list[int], now: datetime) -> None:
         cursor.execute(days_of, sql.params({"ids": ticket_ids}))
         before = cursor.fetchall()
         cursor.execute(
-            f"INSERT INTO kpis_ticketfact ({_FACT_COLUMNS}) {select} ON CONFLICT (ticket_id) DO UPDATE SET {updates} "
-            "RETURNING created_day, resolved_day",
+            f"INSERT INTO kpis_ticketfact ({_FACT_COLUMNS}) {select} ON CONFLICT (ticket_id) DO UPDATE SET {updates}",
             sql.params(_params(now, ids=ticket_ids)),
         )
+        cursor.execute(days_of, sql.params({"ids": ticket_ids}))  # not RETURNING: SQLite before 3.35 lacks it
         days = sorted({sql.as_date(day) for row in [*before, *cursor.fetchall()] for day in row if day is not None})
     rollup_days_recount(days=days)
 

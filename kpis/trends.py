@@ -16,12 +16,12 @@ from django.utils import timezone
 from psycopg.errors import QueryCanceled
 
 from integrations.models import Finding, FindingGroup
+from supportdesk import sql
 from tickets import reference
 from tickets.filters import breaching_q, day_start
 from tickets.models import Tag, Ticket
 from tickets.selectors import tickets_visible_to
 
-from . import sql
 from .filters import PERIODS, KpiScope
 
 TOP = 8  # categories, checks and tags beyond this many share one "Other" line or are left out
@@ -186,7 +186,7 @@ def checks(*, user, scope: KpiScope, now: datetime) -> Section:
 # On PostgreSQL, LATERAL reads each ticket's few events through its (ticket, id) index: a 30-day range at a million
 # tickets is 40,000 short index scans (~0.4 s), where a plain join hashes all five million events (~1.3 s).
 _STAY_EVENTS = """
-    SELECT CASE WHEN e.kind = 'created' THEN e.data ->> 'status' ELSE e.data ->> 'after' END AS status,
+    SELECT CASE WHEN e.kind = 'created' THEN {created_in} ELSE {moved_to} END AS status,
            e.created_at AS entered_at,
            LEAD(e.created_at) OVER ({partition}ORDER BY e.created_at, e.id) AS left_at
     FROM tickets_ticketevent e
@@ -194,11 +194,13 @@ _STAY_EVENTS = """
 
 
 def _stays_sql(*, tickets: str, names: str, open_statuses: str) -> str:
+    entered = {"created_in": sql.json_text("e.data", "status"), "moved_to": sql.json_text("e.data", "after")}
     if sql.sqlite():  # no LATERAL: one pass over the scope's events, partitioned by ticket
-        events = _STAY_EVENTS.format(partition="PARTITION BY e.ticket_id ", tickets=f"e.ticket_id IN ({tickets})")
+        events = _STAY_EVENTS.format(partition="PARTITION BY e.ticket_id ", tickets=f"e.ticket_id IN ({tickets})",
+                                     **entered)  # fmt: skip
         stays_from = f"({events}) AS raw"
     else:
-        events = _STAY_EVENTS.format(partition="", tickets="e.ticket_id = scoped.id")
+        events = _STAY_EVENTS.format(partition="", tickets="e.ticket_id = scoped.id", **entered)
         stays_from = f"({tickets}) AS scoped CROSS JOIN LATERAL ({events}) AS raw"
     hours = sql.seconds_between("COALESCE(raw.left_at, %s)", "raw.entered_at")
     return f"""
@@ -289,27 +291,15 @@ def repeats(*, user, scope: KpiScope, now: datetime) -> Section:
 
 
 _HEALTH_REPEATS_SQL = """
-SELECT {entity} ->> 'value', a.name, h.service, COUNT(DISTINCT h.id), COUNT(DISTINCT h.ticket_id), a.account_id
+SELECT {resource}, a.name, h.service, COUNT(DISTINCT h.id), COUNT(DISTINCT h.ticket_id), a.account_id
 FROM integrations_healthevent h
 JOIN integrations_awsaccount a ON a.id = h.account_id
-{entities}
+CROSS JOIN {entities}
 WHERE COALESCE(h.start_time, h.last_updated_at) >= %s AND COALESCE(h.start_time, h.last_updated_at) < %s
-  AND {is_object} AND COALESCE({entity} ->> 'value', '') <> '' {more}
+  AND COALESCE({resource}, '') <> '' {more}
 GROUP BY 1, 2, 3, 6 HAVING COUNT(DISTINCT h.id) > 1
 ORDER BY 4 DESC, 1 LIMIT %s
 """
-_SQLITE_ENTITIES = {  # json_each: a row per element, its JSON in `value` and its kind in `type`
-    "entity": "entity.value",
-    "entities": "JOIN json_each(CASE WHEN json_type(h.entities) = 'array' THEN h.entities ELSE '[]' END) AS entity",
-    "is_object": "entity.type = 'object'",
-}
-_POSTGRESQL_ENTITIES = {
-    "entity": "entity",
-    "entities": """CROSS JOIN LATERAL jsonb_array_elements(
-    CASE WHEN jsonb_typeof(h.entities) = 'array' THEN h.entities ELSE '[]'::jsonb END
-) AS entity""",
-    "is_object": "jsonb_typeof(entity) = 'object'",
-}
 
 
 def _health_repeats(scope: KpiScope, start: datetime, end: datetime, *, user) -> list[tuple]:
@@ -321,8 +311,12 @@ def _health_repeats(scope: KpiScope, start: datetime, end: datetime, *, user) ->
         more, params = more + " AND a.account_id = %s", [*params, scope.account]
     if scope.environment:
         more, params = more + " AND a.environment = %s", [*params, scope.environment]
-    entities = _SQLITE_ENTITIES if sql.sqlite() else _POSTGRESQL_ENTITIES
-    return sql.fetch(_HEALTH_REPEATS_SQL.format(more=more, **entities), [*params, REPEATS_SHOWN])
+    query = _HEALTH_REPEATS_SQL.format(
+        more=more,
+        entities=sql.json_object_elements("h.entities", "entity"),
+        resource=sql.json_element_text("entity", "value"),
+    )
+    return sql.fetch(query, [*params, REPEATS_SHOWN])
 
 
 def _ref(ticket_id: int) -> str:

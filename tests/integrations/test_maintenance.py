@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from integrations import maintenance
 from integrations.maintenance_forms import WindowForm
-from integrations.models import AwsAccount, HealthEvent, MaintenanceWindow
+from integrations.models import AwsAccount, Finding, FindingGroup, HealthEvent, MaintenanceWindow, TrustedAdvisorCheck
 from tickets.models import Ticket
 
 from ..factories import QueueFactory, TicketFactory, UserFactory
@@ -81,6 +81,58 @@ def test_a_health_tickets_service_and_region_must_match_the_windows(prod_account
 
     assert (maintenance.ticket_window(ticket=ticket, event=event) == made) is covers
     assert Ticket.objects.filter(maintenance.ticket_in_maintenance(), pk=ticket.pk).exists() is covers
+
+
+def _finding_ticket(account: AwsAccount, resource_id: str) -> Ticket:
+    ticket = _ticket(account.account_id, kind=Ticket.Kind.AWS_FINDING)
+    check, _ = TrustedAdvisorCheck.objects.get_or_create(check_id="idle-rds", name="Idle RDS", category="cost")
+    group = FindingGroup.objects.create(account=account, ta_check=check, resource_key=resource_id, ticket=ticket)
+    Finding.objects.create(account=account, ta_check=check, resource_key=resource_id, group=group,
+                           resource_id=resource_id, resource_arn=f"arn:aws:rds:eu-west-1:111122223333:db:{resource_id}",
+                           region="eu-west-1", status="warning", fingerprint="f", first_seen_at=NOW,
+                           changed_at=NOW)  # fmt: skip
+    return ticket
+
+
+def _health_ticket(account: AwsAccount, arn: str, resources: list[str]) -> tuple[Ticket, HealthEvent]:
+    ticket = _ticket(account.account_id, kind=Ticket.Kind.AWS_HEALTH)
+    event = HealthEvent.objects.create(account=account, arn=arn, service="EC2", region="eu-west-1",
+                                       event_type_code="X", category="issue", status="open", last_updated_at=NOW,
+                                       entities=[{"value": r} for r in resources], ticket=ticket)  # fmt: skip
+    return ticket, event
+
+
+@pytest.mark.parametrize(("named", "covers"), [
+    (["db-1"], True), (["db-9", "arn:aws:rds:eu-west-1:111122223333:db:db-1"], True), (["db-2"], False), ([""], False),
+])  # fmt: skip
+def test_a_window_for_named_resources_covers_the_findings_about_them(prod_account, named, covers):
+    made = window(account=prod_account, resources=named)
+    ticket = _finding_ticket(prod_account, "db-1")
+
+    assert (maintenance.ticket_window(ticket=ticket, event=None) == made) is covers
+    assert Ticket.objects.filter(maintenance.ticket_in_maintenance(), pk=ticket.pk).exists() is covers
+
+
+def test_a_window_for_named_resources_covers_the_health_tickets_affecting_one(prod_account):
+    made = window(account=prod_account, resources=["i-0b2"])
+    hit, hit_event = _health_ticket(prod_account, "arn:1", ["i-0a1", "i-0b2"])
+    missed, missed_event = _health_ticket(prod_account, "arn:2", ["i-0c3"])
+
+    assert maintenance.ticket_window(ticket=hit, event=hit_event) == made
+    assert maintenance.ticket_window(ticket=missed, event=missed_event) is None
+    assert list(Ticket.objects.filter(maintenance.ticket_in_maintenance())) == [hit]
+
+
+def test_a_health_window_covers_other_tickets_about_its_resources(prod_account):
+    # given: AWS announces maintenance of one instance, and the window names it
+    announcing, event = _health_ticket(prod_account, "arn:maintenance", ["i-0a1"])
+    made = window(account=prod_account, service="EC2", resources=["i-0a1"], health_event=event, ticket=announcing)
+    # when: another Health ticket about that instance is raised during it
+    later, later_event = _health_ticket(prod_account, "arn:issue", ["i-0a1"])
+    # then: that one shows the window; the announcing ticket does not
+    assert maintenance.ticket_window(ticket=later, event=later_event) == made
+    assert maintenance.ticket_window(ticket=announcing, event=event) is None
+    assert list(Ticket.objects.filter(maintenance.ticket_in_maintenance())) == [later]
 
 
 def test_a_health_window_does_not_cover_the_ticket_announcing_it(fake_aws, prod_account):

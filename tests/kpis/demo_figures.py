@@ -12,7 +12,16 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from integrations.models import AwsAccount, Finding, FindingGroup, HealthEvent, SupportCase, TrustedAdvisorCheck
+from integrations.maintenance import ticket_in_maintenance, ticket_window
+from integrations.models import (
+    AwsAccount,
+    Finding,
+    FindingGroup,
+    HealthEvent,
+    MaintenanceWindow,
+    SupportCase,
+    TrustedAdvisorCheck,
+)
 from kpis import charts, finance, registry, selectors, trends
 from kpis import services as kpi_services
 from kpis.filters import KpiScope
@@ -75,14 +84,23 @@ def _estate() -> None:
                 subject=ticket.title, body="Down", opened_at=opened,
                 last_synced_at=opened + timedelta(hours=[2, 7, 1][k], minutes=[10, 20, 0][k]),
             )  # fmt: skip
-        for k, resources in enumerate([["i-0a1"], ["i-0a1", "i-0b2"], ["i-0c3"], "not a list"]):
+        MaintenanceWindow.objects.create(  # the instance hit twice, under maintenance for three weeks
+            title=f"Instance i-0a1 maintenance {n}",
+            account=account,
+            service="EC2",
+            resources=["i-0a1"],
+            starts_at=FROZEN - timedelta(days=20),
+            ends_at=FROZEN + timedelta(days=1),
+        )
+        impaired = [[{"value": "i-0a1"}], [{"value": "i-0a1"}, {"value": "i-0b2"}],
+                    [{"value": "i-0c3"}, "i-0c3", 7, [], {"value": 12}], "not a list"]  # fmt: skip
+        for k, entities in enumerate(impaired):
             start = FROZEN - timedelta(days=5 + 11 * k + n)
             HealthEvent.objects.create(
                 account=account, arn=f"arn:aws:health:eu-west-1::event/EC2/{n}-{k}", service="EC2",
                 event_type_code="AWS_EC2_INSTANCE_RETIREMENT", category="scheduledChange" if k % 2 else "issue",
-                status="closed", start_time=start, last_updated_at=start, entity_count=len(resources),
-                entities=[{"value": r, "status": "IMPAIRED"} for r in resources] if isinstance(resources, list)
-                else resources,
+                status="closed", start_time=start, last_updated_at=start, entity_count=len(entities),
+                entities=entities,
                 ticket=_ticket(Ticket.Kind.AWS_HEALTH, account, f"Health {n}-{k}", (FROZEN - start).days),
             )  # fmt: skip
 
@@ -131,6 +149,11 @@ def figures() -> dict:
         for drill in selectors.DRILL_SETS:
             ids = selectors.drill_ticket_ids(scope, name=drill, now=FROZEN)
             out[f"{name}: drill {drill}"] = Ticket.objects.filter(pk__in=ids).count()
+    in_maintenance = Ticket.objects.filter(ticket_in_maintenance()).order_by("title")
+    out["raised during maintenance"] = [
+        (ticket.title, ticket_window(ticket=ticket, event=getattr(ticket, "health_event", None)).title)
+        for ticket in in_maintenance.select_related("health_event")
+    ]
     out["targets"] = [
         (str(target), snapshot and (str(snapshot.day), snapshot.value), met)
         for target, snapshot, met in selectors.targets_with_latest(day=FROZEN.date())

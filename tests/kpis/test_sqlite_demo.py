@@ -1,5 +1,6 @@
 """The `make run` demo keeps its data in SQLite: its dashboard, trends, finance figures, drill-downs and targets
-must be what PostgreSQL computes from the same history, figure for figure."""
+must be what PostgreSQL computes from the same history, figure for figure (and the same tickets must show the
+maintenance windows they were raised during)."""
 
 import json
 import os
@@ -48,6 +49,12 @@ def test_the_sqlite_demo_computes_every_figure_as_postgresql_does(tmp_path):
     assert on_postgresql["90 days: KPIs"]["savings_realised"] > 0
     assert on_postgresql["production: trends repeats"][0][3] == "i-0a1"
     assert [met for *_, met in on_postgresql["targets"]] == [True, False]
+    assert [title for title, _ in on_postgresql["raised during maintenance"]] == [
+        "Health 0-0",
+        "Health 0-1",
+        "Health 1-0",
+        "Health 1-1",
+    ]
     # ... and SQLite's are the same
     differing = sorted(key for key in on_postgresql if on_sqlite.get(key) != on_postgresql[key])
     assert not differing, {key: (on_postgresql[key], on_sqlite.get(key)) for key in differing[:5]}

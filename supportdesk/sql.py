@@ -1,8 +1,9 @@
-"""The KPI engine's SQL on both databases: PostgreSQL (every real install) and SQLite (the `make run` demo).
+"""Raw SQL on both databases: PostgreSQL (every real install) and SQLite (the `make run` demo).
 
-Each figure is defined once, as SQL; where SQLite spells a construct differently (lists as parameters, time zones,
-the median, epoch seconds), the fragment comes from here, and what SQLite lacks is given to it in Python when a
-connection opens. Parameters and results pass through here too, so both databases see and return the same values.
+The KPI engine and the maintenance coverage are written as SQL, once; where SQLite spells a construct differently
+(lists as parameters, JSON, time zones, the median, epoch seconds), the fragment comes from here, and what SQLite
+lacks is given to it in Python when a connection opens (connected by the kpis app). Parameters and results pass
+through here too, so both databases see and return the same values. SQLite 3.31 (Django's oldest) is enough.
 """
 
 import json
@@ -40,9 +41,8 @@ def local_month(column: str, tz: str = "%s") -> str:
 
 
 def seconds_between(later: str, earlier: str) -> str:
-    if sqlite():
-        return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
-    return f"extract(epoch FROM {later} - {earlier})"
+    # julianday() keeps milliseconds only, as a float: a duration could round a second off
+    return f"sd_seconds_between({later}, {earlier})" if sqlite() else f"extract(epoch FROM {later} - {earlier})"
 
 
 def median(expression: str) -> str:
@@ -51,7 +51,41 @@ def median(expression: str) -> str:
 
 
 def least(a: str, b: str) -> str:
+    """The smaller of two values that are never NULL (SQLite's min() would be NULL, PostgreSQL's least() not)."""
     return f"min({a}, {b})" if sqlite() else f"least({a}, {b})"
+
+
+def json_text(column: str, key: str) -> str:
+    """A member of a JSON object column, as text."""
+    return f"json_extract({column}, '$.{key}')" if sqlite() else f"{column} ->> '{key}'"
+
+
+def _array_or_empty(array: str) -> str:
+    if sqlite():
+        return f"CASE WHEN json_type({array}) = 'array' THEN {array} ELSE '[]' END"
+    return f"CASE WHEN jsonb_typeof({array}) = 'array' THEN {array} ELSE '[]'::jsonb END"
+
+
+def json_elements(array: str, alias: str) -> str:
+    """A FROM item (after CROSS JOIN, it may name earlier tables): a row per element of a JSON array of strings,
+    `alias.value`; none when the value is not an array."""
+    if sqlite():
+        return f"json_each({_array_or_empty(array)}) AS {alias}"
+    return f"jsonb_array_elements_text({_array_or_empty(array)}) AS {alias}(value)"
+
+
+def json_object_elements(array: str, alias: str) -> str:
+    """Like `json_elements`, for arrays of objects: read an element's members with `json_element_text`."""
+    if sqlite():
+        return f"json_each({_array_or_empty(array)}) AS {alias}"
+    return f"jsonb_array_elements({_array_or_empty(array)}) AS {alias}"
+
+
+def json_element_text(alias: str, key: str) -> str:
+    """A member of an element from `json_object_elements`, as text; NULL when the element is not an object."""
+    if sqlite():
+        return f"CASE WHEN {alias}.type = 'object' THEN CAST(json_extract({alias}.value, '$.{key}') AS text) END"
+    return f"{alias} ->> '{key}'"
 
 
 def table_empty(cursor, table: str) -> None:
@@ -117,6 +151,12 @@ def _local_month(text: str | None, tz: str) -> str | None:
     return instant.date().replace(day=1).isoformat() if instant else None
 
 
+def _seconds_between(later: str | None, earlier: str | None) -> float | None:
+    if later is None or earlier is None:
+        return None
+    return (datetime.fromisoformat(later) - datetime.fromisoformat(earlier)).total_seconds()
+
+
 class _Median:
     def __init__(self) -> None:
         self.values: list[float] = []
@@ -135,4 +175,5 @@ def sqlite_functions_add(sender, connection, **kwargs) -> None:
         return
     connection.connection.create_function("sd_local_day", 2, _local_day, deterministic=True)
     connection.connection.create_function("sd_local_month", 2, _local_month, deterministic=True)
+    connection.connection.create_function("sd_seconds_between", 2, _seconds_between, deterministic=True)
     connection.connection.create_aggregate("sd_median", 1, _Median)
