@@ -2,13 +2,14 @@
 
 from datetime import date, timedelta
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
 from tickets.models import Ticket
 from tickets.policies import queue_ids_of
+from tickets.selectors import tickets_visible_to
 
 from . import policies
 from .models import Pillar, Review, ReviewAction, ReviewAnswer, Risk, Workload
@@ -98,11 +99,12 @@ def review_answer(*, review: Review, answer_id: int) -> ReviewAnswer:
     return answer
 
 
-def review_actions(*, review: Review) -> list[ReviewAction]:
-    """The action items with their tickets' live status, severity and owner."""
-    return list(
-        ReviewAction.objects.filter(review=review).select_related("ticket__severity", "ticket__assignee").order_by("id")
-    )
+def review_actions(*, review: Review, user) -> list[ReviewAction]:
+    """The action items with their tickets' live status, severity and owner; `ticket_visible` is false for a ticket
+    since moved where the reader may not see it (its status still counts for the review, its title is not shown)."""
+    visible = tickets_visible_to(user).filter(pk=OuterRef("ticket_id"))
+    actions = ReviewAction.objects.filter(review=review).select_related("ticket__severity", "ticket__assignee")
+    return list(actions.annotate(ticket_visible=Exists(visible)).order_by("id"))
 
 
 def review_risks_by_pillar(*, review: Review) -> list[dict]:

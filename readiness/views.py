@@ -71,7 +71,7 @@ def _detail_context(request: HttpRequest, review: Review, action_form: ActionFor
     return {
         "review": review,
         "answers": selectors.review_answers(review=review),
-        "actions": selectors.review_actions(review=review),
+        "actions": selectors.review_actions(review=review, user=user),
         "risks": AnswerForm.base_fields["risk"].choices,
         "can_fill": review.is_editable and policies.may_fill(user, review),
         "can_manage": policies.may_manage(user),
@@ -177,7 +177,7 @@ def review_summary(request: HttpRequest, review_id: int) -> HttpResponse:
         "risks_by_pillar": selectors.review_risks_by_pillar(review=review),
         "answers": answers,
         "risky": [a for a in answers if a.risk in (Risk.HIGH, Risk.MEDIUM)],
-        "actions": selectors.review_actions(review=review),
+        "actions": selectors.review_actions(review=review, user=request.user),
         "today": timezone.localdate(),
     }
     return render(request, "readiness/summary.html", context)

@@ -7,6 +7,7 @@ from django.contrib.messages import get_messages
 
 from readiness import selectors, services
 from readiness.models import Review, ReviewAction
+from tickets import services as ticket_services
 from tickets.models import Ticket
 
 from ..factories import QueueFactory, UserFactory, severity
@@ -56,6 +57,24 @@ def test_an_agent_sees_and_answers_the_reviews_of_their_queue_only(client, agent
     response = client.post(answer_url(review), {"answer": "We have one.", "risk": "medium", "notes": ""}, **HTMX)
     assert response.status_code == 200
     assert "Saved" in response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/reviews/{pk}/", "/reviews/{pk}/summary/"])
+def test_an_action_moved_to_a_queue_the_agent_does_not_work_keeps_its_title_hidden(client, manager, agent, review,
+                                                                                 other_queue, path):  # fmt: skip
+    # given: two action items of the agent's queue's review; one is then moved to a queue the agent does not work
+    services.action_add(review=review, actor=manager, title="Rotate the database password", severity=severity("SEV3"))
+    moved = services.action_add(review=review, actor=manager, title="Secret plan for HR", severity=severity("SEV3"))
+    ticket_services.ticket_update(ticket=moved.ticket, actor=None, queue=other_queue)
+    client.force_login(agent)
+    # when
+    page = client.get(path.format(pk=review.pk)).content.decode()
+    # then: the review still lists both, the moved one by its reference alone
+    assert "Rotate the database password" in page
+    assert "Secret plan for HR" not in page
+    assert moved.ticket.reference in page and "In a queue you do not work" in page
+    client.force_login(manager)
+    assert "Secret plan for HR" in client.get(path.format(pk=review.pk)).content.decode()
 
 
 def test_an_agent_sees_no_submit_button_and_cannot_submit(client, agent, review):
