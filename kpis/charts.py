@@ -286,8 +286,10 @@ HEADLINE_KEYS = ["created", "resolved", "backlog", "mtta_p50", "mttr_p50", "resp
 def headlines(scope: KpiScope, *, now: datetime) -> list[Headline]:
     """The headline KPIs now and in the previous period: the ticket measures of both in one set of queries."""
     tickets_now, tickets_before = selectors.ticket_measures(scope, now=now, with_previous=True)
-    current = {"tickets": tickets_now, "aws": selectors.aws_measures(scope, now=now)}
-    previous = {"tickets": tickets_before, "aws": selectors.aws_measures(scope.previous(), now=now)}
+    aws_now = selectors.aws_measures(scope, now=now)
+    current = {"tickets": tickets_now, "aws": aws_now}
+    previous = {"tickets": tickets_before,
+                "aws": selectors.aws_measures(scope.previous(), now=now, ta_open=aws_now["ta_open"])}  # fmt: skip
     kpis = [registry.KPIS[key] for key in HEADLINE_KEYS]
     values, before = registry.kpis_read(current, kpis), registry.kpis_read(previous, kpis)
     links = {

@@ -462,18 +462,37 @@ def _aws_where(scope: KpiScope, *, ticket: str = "t", account: str = "a") -> tup
     return " AND ".join(clauses), params
 
 
-_FINDINGS = """integrations_finding fi
-    JOIN integrations_awsaccount a ON a.id = fi.account_id
-    JOIN integrations_findinggroup g ON g.id = fi.group_id
-    JOIN tickets_ticket t ON t.id = g.ticket_id
-    JOIN integrations_trustedadvisorcheck c ON c.id = fi.ta_check_id"""
+def _findings(scope: KpiScope, *, check: bool = False, group: bool = False) -> tuple[str, str, list]:
+    """FROM, WHERE and parameters for the findings of the scope. The account's dimensions and the ticket's (queue,
+    severity) are semi-joins: each account and each group's ticket is read once, not once per finding, which at
+    200,000 findings is the difference between 20 and 300 ms. The check and the group join in only on request."""
+    tables = ["integrations_finding fi"]
+    if group:
+        tables.append("JOIN integrations_findinggroup g ON g.id = fi.group_id")
+    if check:
+        tables.append("JOIN integrations_trustedadvisorcheck c ON c.id = fi.ta_check_id")
+    clauses, params = ["true"], []
+    accounts = [(column, value) for column, value in (("environment", scope.environment),
+                                                      ("account_id", scope.account)) if value]  # fmt: skip
+    if accounts:
+        clauses.append("fi.account_id IN (SELECT id FROM integrations_awsaccount WHERE "
+                       + " AND ".join(f"{column} = %s" for column, _ in accounts) + ")")  # fmt: skip
+        params += [value for _, value in accounts]
+    tickets = [(column, value) for column, value in (("t.queue_id", scope.queue_id),
+                                                     ("t.severity_id", scope.severity_id)) if value]  # fmt: skip
+    if tickets:
+        groups = "SELECT gt.id FROM integrations_findinggroup gt JOIN tickets_ticket t ON t.id = gt.ticket_id WHERE "
+        groups += " AND ".join(f"{column} = %s" for column, _ in tickets)
+        clauses.append(f"fi.group_id IN ({sql.planned_apart(groups)})")
+        params += [value for _, value in tickets]
+    return " ".join(tables), " AND ".join(clauses), params
 
 
 def findings_open_by_category(scope: KpiScope) -> list[tuple[str, int, Decimal]]:
     """[(category, open findings, their estimated monthly savings)]: the state now, whatever the dates."""
-    where, params = _aws_where(scope)
+    tables, where, params = _findings(scope, check=True)
     rows = sql.fetch(
-        f"""SELECT c.category, count(*), sum(fi.estimated_monthly_savings) FROM {_FINDINGS}
+        f"""SELECT c.category, count(*), sum(fi.estimated_monthly_savings) FROM {tables}
         WHERE fi.is_open AND {where} GROUP BY 1 ORDER BY 2 DESC, 1""",
         params,
     )
@@ -482,9 +501,9 @@ def findings_open_by_category(scope: KpiScope) -> list[tuple[str, int, Decimal]]
 
 def noisy_checks(scope: KpiScope, *, limit: int = 10) -> list[tuple[str, str, int]]:
     """[(check id, name, findings flagged in the period)], most first: the checks that raise the most."""
-    where, params = _aws_where(scope)
+    tables, where, params = _findings(scope, check=True)
     return sql.fetch(
-        f"""SELECT c.check_id, c.name, count(*) FROM {_FINDINGS}
+        f"""SELECT c.check_id, c.name, count(*) FROM {tables}
         WHERE fi.first_seen_at >= %s AND fi.first_seen_at < %s AND {where}
         GROUP BY 1, 2 ORDER BY 3 DESC, 2 LIMIT %s""",
         [site_midnight(scope.start), site_midnight(scope.end + timedelta(days=1)), *params, limit],
@@ -493,12 +512,12 @@ def noisy_checks(scope: KpiScope, *, limit: int = 10) -> list[tuple[str, str, in
 
 def savings_by_month(scope: KpiScope) -> dict[date, tuple[Decimal, Decimal]]:
     """{month: (estimated monthly savings found, realised)}: flagged in the period, and resolved in it."""
-    where, params = _aws_where(scope)
+    tables, where, params = _findings(scope)
     start, end = site_midnight(scope.start), site_midnight(scope.end + timedelta(days=1))
     rows = sql.fetch(
-        f"""SELECT {sql.local_month("fi.first_seen_at")}, 0, sum(fi.estimated_monthly_savings) FROM {_FINDINGS}
+        f"""SELECT {sql.local_month("fi.first_seen_at")}, 0, sum(fi.estimated_monthly_savings) FROM {tables}
             WHERE fi.first_seen_at >= %s AND fi.first_seen_at < %s AND {where} GROUP BY 1
-        UNION ALL SELECT {sql.local_month("fi.resolved_at")}, 1, sum(fi.estimated_monthly_savings) FROM {_FINDINGS}
+        UNION ALL SELECT {sql.local_month("fi.resolved_at")}, 1, sum(fi.estimated_monthly_savings) FROM {tables}
             WHERE NOT fi.is_open AND fi.resolved_at >= %s AND fi.resolved_at < %s AND {where} GROUP BY 1""",
         [settings.TIME_ZONE, start, end, *params, settings.TIME_ZONE, start, end, *params],
     )
@@ -508,12 +527,15 @@ def savings_by_month(scope: KpiScope) -> dict[date, tuple[Decimal, Decimal]]:
     return {m: (found, realised) for m, (found, realised) in sorted(out.items())}
 
 
-def aws_measures(scope: KpiScope, *, now: datetime) -> dict:
-    """The AWS KPIs: open findings now, savings found and realised in the period, production Health events."""
+def aws_measures(scope: KpiScope, *, now: datetime, ta_open: int | None = None) -> dict:
+    """The AWS KPIs: open findings now (pass `ta_open` when known: it is the same for any period), savings found
+    and realised in the period, production Health events."""
     savings = savings_by_month(scope)
     health = health_production_by_category(scope)
+    if ta_open is None:
+        ta_open = sum(count for _, count, _ in findings_open_by_category(scope))
     return {
-        "ta_open": sum(count for _, count, _ in findings_open_by_category(scope)),
+        "ta_open": ta_open,
         "savings_found": sum((found for found, _ in savings.values()), Decimal(0)),
         "savings_realised": sum((realised for _, realised in savings.values()), Decimal(0)),
         "health_production": sum(health.values()),
@@ -534,10 +556,11 @@ def health_production_by_category(scope: KpiScope) -> dict[str, int]:
 
 
 def aws_drill_ticket_ids(scope: KpiScope, *, name: str, category: str = "", check: str = "") -> RawSQL:
-    """Tickets behind an AWS figure: findings open in a category, findings of a noisy check, Health events."""
-    where, params = _aws_where(scope)
+    """Tickets behind an AWS figure: findings open in a category, findings of a noisy check, Health events. Planned
+    apart: a few hundred ids looked up beat walking a million tickets newest first in search of them."""
     start, end = site_midnight(scope.start), site_midnight(scope.end + timedelta(days=1))
     if name == "health_production":
+        where, params = _aws_where(scope)
         query = f"""SELECT h.ticket_id FROM integrations_healthevent h JOIN integrations_awsaccount a
             ON a.id = h.account_id JOIN tickets_ticket t ON t.id = h.ticket_id
             WHERE a.environment = 'production' AND coalesce(h.start_time, h.last_updated_at) >= %s
@@ -545,16 +568,16 @@ def aws_drill_ticket_ids(scope: KpiScope, *, name: str, category: str = "", chec
         params = [start, end, *params]
         if category:
             query, params = query + " AND h.category = %s", [*params, category]
-        return RawSQL(query, sql.params(params))
-    if name == "ta_category":
-        return RawSQL(
-            f"SELECT g.ticket_id FROM {_FINDINGS} WHERE fi.is_open AND c.category = %s AND {where}", [category, *params]
-        )
-    return RawSQL(  # ta_check
-        f"SELECT g.ticket_id FROM {_FINDINGS} WHERE c.check_id = %s AND fi.first_seen_at >= %s "
-        f"AND fi.first_seen_at < %s AND {where}",
-        sql.params([check, start, end, *params]),
-    )
+    elif name == "ta_category":
+        tables, where, params = _findings(scope, check=True, group=True)
+        query = f"SELECT g.ticket_id FROM {tables} WHERE fi.is_open AND c.category = %s AND {where}"
+        params = [category, *params]
+    else:  # ta_check
+        tables, where, params = _findings(scope, check=True, group=True)
+        query = f"""SELECT g.ticket_id FROM {tables} WHERE c.check_id = %s AND fi.first_seen_at >= %s
+            AND fi.first_seen_at < %s AND {where}"""
+        params = [check, start, end, *params]
+    return RawSQL(sql.planned_apart(query), sql.params(params))
 
 
 AWS_DRILL_SETS = {

@@ -55,6 +55,12 @@ def least(a: str, b: str) -> str:
     return f"min({a}, {b})" if sqlite() else f"least({a}, {b})"
 
 
+def planned_apart(subquery: str) -> str:
+    """An IN (…) subquery PostgreSQL must run once, as a hashed set, rather than flatten into a join evaluated for
+    every outer row (OFFSET 0 is its documented fence); SQLite plans it apart anyway."""
+    return subquery if sqlite() else f"{subquery} OFFSET 0"
+
+
 def json_text(column: str, key: str) -> str:
     """A member of a JSON object column, as text."""
     return f"json_extract({column}, '$.{key}')" if sqlite() else f"{column} ->> '{key}'"
