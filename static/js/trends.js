@@ -19,7 +19,8 @@
         animation: false,
         maintainAspectRatio: false,
         indexAxis: spec.horizontal ? "y" : "x",
-        scales: { x: { stacked: !!spec.stacked }, y: { stacked: !!spec.stacked, beginAtZero: true } },
+        // a horizontal chart's rows are names (tags): every one labelled, none skipped for room
+        scales: { x: { stacked: !!spec.stacked }, y: { stacked: !!spec.stacked, beginAtZero: true, ticks: { autoSkip: !spec.horizontal } } },
         plugins: { legend: { display: spec.datasets.length > 1, position: "bottom" } },
       },
     });
