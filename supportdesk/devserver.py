@@ -8,6 +8,7 @@ the portal talks to it.
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -56,6 +57,24 @@ def _use_sandbox(env: dict[str, str], port: str) -> None:
     )
 
 
+def port_taken(port: str) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", int(port)))
+        except OSError:
+            return True
+    return False
+
+
+def _ports_taken(ports: dict[str, str]) -> list[str]:
+    """What to say for each port another program holds (often an earlier `make run` still going)."""
+    return [
+        f"Port {port} is in use (another `make run` still running?): stop that, or start with {variable}=<free port>."
+        for variable, port in ports.items()
+        if port_taken(port)
+    ]
+
+
 def _manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
 
@@ -65,6 +84,10 @@ def main() -> int:
     port = env.get("PORT", "8000")
     sandbox_port = env.get("SANDBOX_PORT", "4566")
     sandbox = sandbox_wanted(env)
+    taken = _ports_taken({"PORT": port, **({"SANDBOX_PORT": sandbox_port} if sandbox else {})})
+    if taken:
+        print("\n".join(taken), file=sys.stderr)
+        return 1
     if sandbox:
         _use_sandbox(env, sandbox_port)
     _manage(env, "migrate", "--noinput", "-v", "0")
@@ -91,7 +114,7 @@ def main() -> int:
             flush=True,
         )
     print(flush=True)
-    stopping = False
+    stopping, failed = False, False
 
     def stop(*_) -> None:
         nonlocal stopping
@@ -104,7 +127,7 @@ def main() -> int:
             for name, process in processes.items():
                 if process.poll() is not None:
                     print(f"{name} exited with {process.returncode}; stopping the rest.", flush=True)
-                    stopping = True
+                    stopping = failed = True
             time.sleep(0.5)
     finally:
         for process in processes.values():
@@ -116,7 +139,7 @@ def main() -> int:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

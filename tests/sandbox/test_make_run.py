@@ -1,5 +1,6 @@
 """How `make run` brings the sandbox in: when it starts it, and what the demo seed adds for it."""
 
+import socket
 from functools import partial
 from io import StringIO
 
@@ -9,6 +10,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from integrations.models import AwsAccount
+from supportdesk import devserver
 from supportdesk.celery import app as celery_app
 from supportdesk.devserver import sandbox_wanted
 from tickets.management.commands.seed_demo import SANDBOX_POLL_TASKS
@@ -30,6 +32,23 @@ def test_sandbox_runs_only_when_no_aws_is_configured(tmp_path, monkeypatch, env,
         (tmp_path / ".aws").mkdir()
         (tmp_path / ".aws" / "credentials").write_text("[default]\naws_access_key_id = AKIAREALKEY000000000\n")
     assert sandbox_wanted(env) is wanted
+
+
+def test_make_run_stops_at_once_saying_which_port_is_taken(monkeypatch, capsys):
+    # given: a program listening where the portal would
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = str(holder.getsockname()[1])
+        monkeypatch.setenv("PORT", taken)
+        monkeypatch.setattr(devserver, "_manage", lambda *args: pytest.fail("nothing should run"))
+        # when
+        code = devserver.main()
+    # then: nothing started, and the person is told what to do
+    said = capsys.readouterr().err
+    assert code == 1
+    assert f"Port {taken} is in use" in said and "start with PORT=<free port>" in said
+    assert not devserver.port_taken(taken)  # free again once the holder closed
 
 
 @pytest.mark.django_db
