@@ -59,6 +59,8 @@ def _use_sandbox(env: dict[str, str], port: str) -> None:
 
 def port_taken(port: str) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # as the servers do: a port whose last connections are still closing (TIME_WAIT) is free to listen on
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", int(port)))
         except OSError:
