@@ -104,7 +104,9 @@ def _windows_sync(rows: list[HealthEvent]) -> None:
         window.account, window.ticket, window.service, window.region = row.account, row.ticket, row.service, row.region
         window.title = _readable(row.event_type_code)[:120]
         window.starts_at, window.ends_at, window.notes = row.start_time, row.end_time, row.description[:2000]
-        window.resources = [x["value"] for x in row.entities]
+        # AWS named more resources than an event keeps: the window then covers the account's service instead
+        complete = row.entity_count <= len(row.entities)
+        window.resources = [x["value"] for x in row.entities] if complete else []
     known = [w for w in windows.values() if w.pk is not None]  # before the new ones get their keys
     MaintenanceWindow.objects.bulk_create([w for w in windows.values() if w.pk is None])
     MaintenanceWindow.objects.bulk_update(known, _WINDOW_FIELDS)

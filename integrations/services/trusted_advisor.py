@@ -268,7 +268,6 @@ def check_pages_apply(*, account: AwsAccount, pages: list[CheckPage], counts: Po
             plan.existing_groups[key] = group
         counts.opened += len(groups)
         counts.opened_tickets.update(g.ticket_id for g in groups)
-        ticketing.tickets_linked(tickets)
     created: list[Finding] = []
     for plan in plans:
         check = plan.page.check
@@ -285,6 +284,8 @@ def check_pages_apply(*, account: AwsAccount, pages: list[CheckPage], counts: Po
                 for i in new
             ]  # fmt: skip
     Finding.objects.bulk_create(created)
+    if opening:  # the rules see the new tickets' findings (a maintenance window names their resources)
+        ticketing.tickets_linked(tickets)
     Finding.objects.bulk_update(
         [f for plan in plans for f in plan.to_update],
         ["status", "details", "region", "estimated_monthly_savings", "fingerprint", "resource_id", "resource_arn",

@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from integrations import services
 from integrations.aws.health import Entity
 from integrations.models import AwsAccount, HealthEvent, MaintenanceWindow, PollRun, TagRoute
+from integrations.services import health as health_service
 from tickets.models import Ticket, TicketEvent
 
 from ..factories import QueueFactory
@@ -98,6 +99,22 @@ def test_a_scheduled_change_becomes_a_maintenance_window_on_its_ticket(fake_aws,
     assert (window.ticket, window.starts_at, window.ends_at) == (ticket, T0, T0 + timedelta(hours=2))
     assert (window.service, window.region, window.resources) == ("EC2", "eu-west-1", ["i-0abc"])
     assert ticket.severity.name == "SEV4"
+
+
+def test_a_scheduled_change_on_more_resources_than_an_event_keeps_covers_the_service(fake_aws, prod_account,
+                                                                                     monkeypatch):  # fmt: skip
+    # given: AWS names three instances where an event keeps two
+    monkeypatch.setattr(health_service, "ENTITIES_KEPT", 2)
+    event = health_event(2, status="upcoming", category="scheduledChange", end_time=T0 + timedelta(hours=2))
+    fake_aws.publish(prod_account.account_id, event)
+    fake_aws.entities[(event.arn, prod_account.account_id)] = [
+        Entity(event.arn, f"i-{n}", "", "PENDING", {}) for n in range(3)
+    ]
+    # when
+    _poll(prod_account)
+    # then: the window is not narrowed to the two it kept (the third would be left uncovered)
+    assert HealthEvent.objects.get().entity_count == 3
+    assert MaintenanceWindow.objects.get().resources == []
 
 
 def test_an_event_closed_before_we_first_saw_it_is_recorded_without_a_ticket(fake_aws, prod_account):

@@ -18,7 +18,7 @@ from tickets import services as ticket_services
 from tickets.models import Ticket, TicketEvent
 
 from ..factories import TicketFactory, UserFactory, severity
-from ..integrations.fake_aws import health_event
+from ..integrations.fake_aws import LOW_UTILISATION, OPEN_PORTS, health_event, idle_instance, open_port
 
 pytestmark = pytest.mark.django_db
 
@@ -173,6 +173,20 @@ def test_a_health_ticket_raised_during_maintenance_is_lowered_and_held_by_ingest
     assert ticket.severity.name == "SEV5"
     assert not Notification.objects.filter(ticket=ticket).exists()
     assert _held(ticket)[0]["detail"].startswith("New ticket. Held: raised during maintenance “EC2 patching”")
+
+
+def test_a_finding_ticket_about_a_resource_under_maintenance_is_lowered_by_ingestion(window, prod_account, fake_aws):
+    # given: the window names one resource, as Trusted Advisor reports it
+    window.resources = ["opaque-i-1"]
+    window.save()
+    quiet_rule(set_severity=severity("SEV5"), kinds=["aws_finding"])
+    fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-1"))
+    fake_aws.flag(prod_account.account_id, OPEN_PORTS, open_port("sg-1"))
+    # when: a poll files a ticket for each check
+    aws_services.trusted_advisor_poll(account=prod_account)
+    # then: the rules saw the new ticket's resources: only the one about i-1 is quietened
+    lowered = Ticket.objects.filter(kind="aws_finding", severity__name="SEV5")
+    assert [t.title for t in lowered] == [t.title for t in Ticket.objects.filter(title__contains="Low Utilization")]
 
 
 def test_the_admins_count_agrees_with_the_rule(window, prod_account, client):
