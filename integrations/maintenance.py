@@ -36,7 +36,8 @@ def _expression(value):
 
 class NamesTicketResource(Func):
     """True when a window's resources (a JSON list of ids and ARNs) name a resource the ticket is about: one of its
-    Trusted Advisor findings' resources, or one its Health event affects."""
+    Trusted Advisor findings' resources (its id, its ARN, or a value of its details: the older API's resource id is
+    opaque, the instance id is a column), or one its Health event affects."""
 
     output_field = BooleanField()
     arity = 2
@@ -45,6 +46,8 @@ class NamesTicketResource(Func):
             WHERE g.ticket_id = {ticket}
         UNION ALL SELECT fi.resource_arn FROM integrations_finding fi JOIN integrations_findinggroup g
             ON g.id = fi.group_id WHERE g.ticket_id = {ticket}
+        UNION ALL SELECT detail.value FROM integrations_finding fi JOIN integrations_findinggroup g
+            ON g.id = fi.group_id CROSS JOIN {details} WHERE g.ticket_id = {ticket}
         UNION ALL SELECT {entity} FROM integrations_healthevent h CROSS JOIN {entities} WHERE h.ticket_id = {ticket}"""
 
     def as_sql(self, compiler, connection, **extra):
@@ -54,10 +57,11 @@ class NamesTicketResource(Func):
             ticket=ticket,
             entities=sql.json_object_elements("h.entities", "entity"),
             entity=sql.json_element_text("entity", "value"),
+            details=sql.json_member_values("fi.details", "detail"),
         )
         named = sql.json_elements(resources, "named")  # the resources expression twice: a value, then a fallback
         query = f"EXISTS (SELECT 1 FROM {named} WHERE named.value <> '' AND named.value IN ({ticket_resources}))"
-        return query, (*resources_params, *resources_params, *ticket_params, *ticket_params, *ticket_params)
+        return query, (*resources_params, *resources_params, *(ticket_params * 4))
 
 
 def covering_q(*, at, account_id, service="", region="", ticket_id=None) -> Q:

@@ -87,6 +87,13 @@ def json_object_elements(array: str, alias: str) -> str:
     return f"jsonb_array_elements({_array_or_empty(array)}) AS {alias}"
 
 
+def json_member_values(obj: str, alias: str) -> str:
+    """A FROM item: a row per member of a JSON object, its value as text in `alias.value`; none for a non-object."""
+    if sqlite():
+        return f"json_each(CASE WHEN json_type({obj}) = 'object' THEN {obj} ELSE '{{}}' END) AS {alias}"
+    return f"jsonb_each_text(CASE WHEN jsonb_typeof({obj}) = 'object' THEN {obj} ELSE '{{}}'::jsonb END) AS {alias}"
+
+
 def json_element_text(alias: str, key: str) -> str:
     """A member of an element from `json_object_elements`, as text; NULL when the element is not an object."""
     if sqlite():

@@ -176,8 +176,8 @@ def test_a_health_ticket_raised_during_maintenance_is_lowered_and_held_by_ingest
 
 
 def test_a_finding_ticket_about_a_resource_under_maintenance_is_lowered_by_ingestion(window, prod_account, fake_aws):
-    # given: the window names one resource, as Trusted Advisor reports it
-    window.resources = ["opaque-i-1"]
+    # given: the window names one instance
+    window.resources = ["i-1"]  # the older API's resource id is opaque; the instance id is one of its columns
     window.save()
     quiet_rule(set_severity=severity("SEV5"), kinds=["aws_finding"])
     fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-1"))
