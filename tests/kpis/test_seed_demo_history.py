@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
+from escalation.services import sla as sla_services
 from integrations.models import MaintenanceWindow
 from kpis.management.commands.seed_demo_history import TICKET_COUNT
 from kpis.models import KpiTarget, TicketFact
@@ -52,6 +53,10 @@ def test_the_demo_history_is_added_once_and_fills_the_dashboard(client, django_c
     assert Review.objects.get(workload__name="Corporate IT").is_overdue()
     assert MaintenanceWindow.objects.filter(title="Database failover test", service="RDS").count() == 1
     assert KpiTarget.objects.count() == 2
+    # SLA breaches were recorded as they happened: the worker's first sweep finds next to none left to announce
+    breaches = TicketEvent.objects.filter(kind="sla_breached")
+    assert breaches.filter(created_at__lt=timezone.now() - timedelta(days=30)).count() > 20
+    assert sla_services.sla_sweep() < 10
     # the manager's dashboard shows figures at once
     client.force_login(get_user_model().objects.get(email="manager@example.com"))
     page = client.get("/dashboard/panel/headline/?period=30d").content.decode()

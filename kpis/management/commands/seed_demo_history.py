@@ -23,6 +23,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from escalation.services import chains as chain_services
+from escalation.services import sla as sla_services
 from integrations.maintenance import maintenance_window_create
 from integrations.models import AwsAccount
 from kpis import services as kpi_services
@@ -36,6 +38,7 @@ from tickets.workflow import Action
 
 HISTORY_DAYS = 90
 TICKET_COUNT = 260
+SWEEP_EVERY = timedelta(hours=1)
 HISTORY_EXISTS_AFTER = timedelta(days=14)  # seed_demo's tickets and the sandbox's are all younger than this
 PAYMENTS_ACCOUNT = "111122223333"  # the sandbox's Payments production account, as seed_demo files production tickets
 K = Ticket.Kind
@@ -134,6 +137,12 @@ class Command(BaseCommand):
         for day in range(HISTORY_DAYS + 1):  # the hourly auto-close task, once a day is enough here
             moment = datetime.combine(start.date() + timedelta(days=day), time(2), tzinfo=start.tzinfo)
             self._at(moment, lambda moment=moment: ticket_services.tickets_auto_close(now=moment))
+        # The SLA and escalation sweeps (every minute in use; every SWEEP_EVERY here): breaches are recorded and
+        # chains run when they happened, not all at once when the worker first starts
+        for step in range(int(timedelta(days=HISTORY_DAYS) / SWEEP_EVERY) + 1):
+            moment = start + step * SWEEP_EVERY
+            self._at(moment, lambda moment=moment: (sla_services.sla_sweep(now=moment),
+                                                    chain_services.escalations_sweep(now=moment)))  # fmt: skip
         for _ in range(TICKET_COUNT):
             self._plan_ticket(self._life(), created=self._created_at(start))
 
