@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -105,8 +106,7 @@ def main() -> int:
     }
     if sandbox:  # first, so it listens before the worker's first call
         commands = {"sandbox": [sys.executable, "-m", "sandbox", "--port", sandbox_port], **commands}
-    processes = {name: subprocess.Popen(cmd, cwd=BASE_DIR, env=env) for name, cmd in commands.items()}
-    names = ", ".join(processes)
+    names = ", ".join(commands)
     print(f"\n  Supportdesk is at http://127.0.0.1:{port}/  (Ctrl-C stops {names})", flush=True)
     if sandbox:
         print(
@@ -116,7 +116,7 @@ def main() -> int:
             flush=True,
         )
     print(flush=True)
-    stopping, failed = False, False
+    stopping = False
 
     def stop(*_) -> None:
         nonlocal stopping
@@ -124,13 +124,37 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    return 0 if supervise(commands, env=env, stop_requested=lambda: stopping) else 1
+
+
+RESTARTS_ALLOWED = 5  # within RESTART_WINDOW seconds: a process that keeps dying is broken, not unlucky
+RESTART_WINDOW = 60.0
+
+
+def supervise(commands: dict[str, list[str]], *, env: dict[str, str], stop_requested: Callable[[], bool]) -> bool:
+    """Run the commands until asked to stop. One that dies (a killed worker, say) is started again while the rest
+    keep serving; one that keeps dying stops them all, saying so. True for a requested stop."""
+    processes = {name: subprocess.Popen(cmd, cwd=BASE_DIR, env=env) for name, cmd in commands.items()}
+    deaths: dict[str, list[float]] = {name: [] for name in commands}
     try:
-        while not stopping:
+        while not stop_requested():
             for name, process in processes.items():
-                if process.poll() is not None:
-                    print(f"{name} exited with {process.returncode}; stopping the rest.", flush=True)
-                    stopping = failed = True
+                if process.poll() is None:
+                    continue
+                if stop_requested():  # Ctrl-C reaches the children too: they are stopping, not dying
+                    return True
+                now = time.monotonic()
+                deaths[name] = [t for t in deaths[name] if now - t < RESTART_WINDOW] + [now]
+                if len(deaths[name]) > RESTARTS_ALLOWED:
+                    print(f"{name} exited with {process.returncode} {len(deaths[name])} times within a minute; "
+                          "stopping everything (its messages above say why).", flush=True)  # fmt: skip
+                    return False
+                print(
+                    f"{name} exited with {process.returncode}; starting it again (the rest keep running).", flush=True
+                )
+                processes[name] = subprocess.Popen(commands[name], cwd=BASE_DIR, env=env)
             time.sleep(0.5)
+        return True
     finally:
         for process in processes.values():
             if process.poll() is None:
@@ -141,7 +165,6 @@ def main() -> int:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
 """How `make run` brings the sandbox in: when it starts it, and what the demo seed adds for it."""
 
+import os
 import socket
+import sys
+import time
 from functools import partial
 from io import StringIO
 
@@ -49,6 +52,34 @@ def test_make_run_stops_at_once_saying_which_port_is_taken(monkeypatch, capsys):
     assert code == 1
     assert f"Port {taken} is in use" in said and "start with PORT=<free port>" in said
     assert not devserver.port_taken(taken)  # free again once the holder closed
+
+
+def _python(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+def test_a_process_that_dies_is_started_again_while_the_rest_keep_running(tmp_path, capsys):
+    # given: a worker that dies the first time (killed, say) and then runs, beside a web server that runs
+    first_life = tmp_path / "died-once"
+    worker = f"import pathlib, sys, time; p = pathlib.Path({str(first_life)!r})\n"
+    worker += "if not p.exists(): p.touch(); sys.exit(9)\ntime.sleep(60)"
+    deadline = time.monotonic() + 3
+    # when: make run supervises them for a few seconds, then is stopped
+    clean = devserver.supervise({"web": _python("import time; time.sleep(60)"), "worker": _python(worker)},
+                                env=dict(os.environ), stop_requested=lambda: time.monotonic() > deadline)  # fmt: skip
+    # then: the worker was restarted, the web server never stopped, and the stop was a clean one
+    said = capsys.readouterr().out
+    assert clean is True
+    assert said.count("worker exited with 9; starting it again (the rest keep running).") == 1
+    assert "web exited" not in said
+
+
+def test_a_process_that_keeps_dying_stops_everything_saying_so(monkeypatch, capsys):
+    monkeypatch.setattr(devserver, "RESTARTS_ALLOWED", 2)
+    clean = devserver.supervise({"web": _python("import time; time.sleep(60)"), "beat": _python("raise SystemExit(3)")},
+                                env=dict(os.environ), stop_requested=lambda: False)  # fmt: skip
+    assert clean is False
+    assert "beat exited with 3 3 times within a minute; stopping everything" in capsys.readouterr().out
 
 
 @pytest.mark.django_db
