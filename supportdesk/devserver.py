@@ -85,6 +85,7 @@ def _manage(env: dict[str, str], *args: str) -> None:
 def main() -> int:
     env = _environment()
     port = env.get("PORT", "8000")
+    env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")  # notifications link to the port served
     sandbox_port = env.get("SANDBOX_PORT", "4566")
     sandbox = sandbox_wanted(env)
     taken = _ports_taken({"PORT": port, **({"SANDBOX_PORT": sandbox_port} if sandbox else {})})
