@@ -40,16 +40,18 @@ _VOLATILE = re.compile(
     r"hours|price|estimated|count|number|size)\b",
     re.IGNORECASE,
 )
-_IDENTIFIER = re.compile(r"\b(id|arn)\b", re.IGNORECASE)
-_LABEL = re.compile(r"\bname\b", re.IGNORECASE)
+# A column that names the resource itself: an id, an ARN, or a cluster (Redshift lists clusters by their id)
+_IDENTIFIER = re.compile(r"\b(id|arn|cluster)\b", re.IGNORECASE)
+# Columns that describe it and can change under it: a name, an instance or volume type, a storage class
+_DESCRIPTOR = re.compile(r"\b(name|type|class)\b", re.IGNORECASE)
 
 
 def identity_headings_default(headings: Iterable[str]) -> list[str]:
-    """The columns that identify a flagged resource: every stable column, and names only when no id is given
-    (a renamed resource is the same resource)."""
+    """The columns that identify a flagged resource: every stable column, and its descriptions only when nothing
+    identifies it (a renamed or resized resource is the same resource, its savings found once)."""
     stable = [h for h in headings if h and not _VOLATILE.search(h)]
     if any(_IDENTIFIER.search(h) for h in stable):
-        stable = [h for h in stable if not (_LABEL.search(h) and not _IDENTIFIER.search(h))]
+        stable = [h for h in stable if not (_DESCRIPTOR.search(h) and not _IDENTIFIER.search(h))]
     return stable
 
 
@@ -133,7 +135,9 @@ def _per_resource(check: TrustedAdvisorCheck, categories_per_resource: set[str])
 
 
 def _label(finding: Finding | FlaggedItem, check: TrustedAdvisorCheck) -> str:
-    values = [finding.details.get(h, "") for h in check.identity_headings]
+    """What people know the resource by: its identity, with its name and type where AWS gives them."""
+    shown = [h for h in check.headings if h in check.identity_headings or _DESCRIPTOR.search(h)]
+    values = [finding.details.get(h, "") for h in shown or check.identity_headings]
     return " · ".join(v for v in values if v) or finding.resource_arn or finding.resource_id or "the account"
 
 

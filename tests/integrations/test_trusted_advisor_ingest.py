@@ -176,8 +176,34 @@ def test_checks_are_learned_with_identity_columns_that_leave_out_volatile_ones(f
     _poll(prod_account)
     low = TrustedAdvisorCheck.objects.get(check_id=LOW_UTILISATION.id)
     ports = TrustedAdvisorCheck.objects.get(check_id=OPEN_PORTS.id)
-    assert low.identity_headings == ["Region/AZ", "Instance ID", "Instance Type"]
+    assert low.identity_headings == ["Region/AZ", "Instance ID"]  # a resized instance is the same instance
     assert ports.identity_headings == ["Region", "Security Group ID", "Protocol", "Port"]
+
+
+@pytest.mark.parametrize(("headings", "identity"), [
+    (["Region", "Cluster", "Instance Type", "Reason", "Estimated Monthly Savings"], ["Region", "Cluster"]),
+    (["Region", "Volume ID", "Volume Name", "Volume Type", "Volume Size"], ["Region", "Volume ID"]),
+    (["Region/AZ", "Instance Type", "Platform", "Instance Count"], ["Region/AZ", "Instance Type", "Platform"]),
+    (["Bucket Name", "Storage Class", "Status"], ["Bucket Name", "Storage Class"]),
+])  # fmt: skip
+def test_names_and_types_identify_a_resource_only_when_nothing_else_does(headings, identity):
+    from integrations.services.trusted_advisor import identity_headings_default
+
+    assert identity_headings_default(headings) == identity
+
+
+def test_a_resized_instance_keeps_its_finding_and_its_savings_are_found_once(fake_aws, prod_account):
+    fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-1", "$10.00"))
+    _poll(prod_account)
+    resized = idle_instance("i-1", "$20.00")
+    resized.details["Instance Type"] = "m5.xlarge"
+    fake_aws.flag(prod_account.account_id, LOW_UTILISATION, resized)
+
+    run = _poll(prod_account)
+
+    finding = Finding.objects.get(account=prod_account)
+    assert (finding.is_open, finding.estimated_monthly_savings) == (True, Decimal("20.00"))
+    assert (run.opened, run.resolved) == (0, 0)
 
 
 def test_the_newer_api_streams_pages_and_clears_only_what_no_page_flagged(fake_aws, prod_account, monkeypatch):

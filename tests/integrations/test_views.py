@@ -167,5 +167,5 @@ def test_a_finding_tickets_page_tells_aws_updates_and_loads_the_aws_panel(client
     page = client.get(f"/tickets/{ticket.reference}/").content.decode()
 
     assert "Trusted Advisor</span>: 1 resource cleared" in page
-    assert "Cleared: eu-west-1a · i-1 · m5.large" in page
+    assert "Cleared: eu-west-1a · i-1 · web · m5.large" in page
     assert f'hx-get="/aws/tickets/{ticket.reference}/"' in page
