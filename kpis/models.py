@@ -164,8 +164,17 @@ class KpiTarget(models.Model):
     def clean(self) -> None:
         from .registry import KPIS
 
-        if self.kpi not in KPIS:
+        kpi = KPIS.get(self.kpi)
+        if kpi is None:
             raise ValidationError({"kpi": "Choose one of the KPIs listed."})
+        if self.value is None:
+            return
+        if self.value < 0:
+            raise ValidationError({"value": f"A {kpi.label} target cannot be below zero."})
+        if kpi.unit == "percent" and self.value > 100:
+            raise ValidationError({"value": "A percentage target is between 0 and 100."})
+        if kpi.unit == "count" and self.value != self.value.to_integral_value():
+            raise ValidationError({"value": f"{kpi.label} is a count: a whole number."})
 
     @property
     def scope_key(self) -> str:

@@ -1,6 +1,9 @@
+from datetime import timedelta
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils import timezone
 
 from tickets import reference
 from tickets.models import Severity
@@ -15,6 +18,7 @@ STATES = [
     ("overdue", "Overdue"),
     *Review.Status.choices,
 ]
+DUE_ON_PAST, DUE_ON_FUTURE = timedelta(days=365), timedelta(days=3 * 365)  # a review being caught up; a plan
 ORIGINS = [("", "Scheduled and post-incident"), ("scheduled", "Scheduled"), ("post_incident", "Post-incident")]
 
 
@@ -83,3 +87,11 @@ class ReviewCreateForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].label_from_instance = lambda user: user.display_name
+
+    def clean_due_on(self):
+        due_on, today = self.cleaned_data["due_on"], timezone.localdate()
+        if not today - DUE_ON_PAST <= due_on <= today + DUE_ON_FUTURE:
+            raise forms.ValidationError(
+                f"Pick a date between {today - DUE_ON_PAST:%-d %b %Y} and {today + DUE_ON_FUTURE:%-d %b %Y}."
+            )
+        return due_on

@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from kpis import services, tasks
 from kpis.models import KpiSnapshot, KpiTarget
@@ -34,6 +35,16 @@ def target(manager):
         [Channel.objects.create(name="Ops", kind=Channel.Kind.EMAIL, email_addresses="ops@example.com")]
     )
     return target
+
+
+@pytest.mark.parametrize(("kpi", "value", "error"), [
+    ("mtta_p50", "-5", "below zero"), ("response_sla", "250", "between 0 and 100"),
+    ("created", "0.5", "a whole number"), ("nonsense", "1", "Choose one of the KPIs"),
+])  # fmt: skip
+def test_a_target_no_kpi_could_reach_is_refused_with_the_reason(kpi, value, error):
+    target = KpiTarget(kpi=kpi, direction=KpiTarget.Direction.AT_MOST, value=Decimal(value), window_days=7)
+    with pytest.raises(ValidationError, match=error):
+        target.full_clean()
 
 
 def _slow_sev1(timeline, *, ack_after: int = 40):

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.messages import get_messages
+from django.utils import timezone
 
 from readiness import selectors, services
 from readiness.models import Review, ReviewAction
@@ -191,7 +192,8 @@ def test_submitting_a_rated_review_without_actions_completes_it(client, manager,
 
 def test_a_manager_opens_a_review_by_hand(client, manager, workload, quarterly):
     client.force_login(manager)
-    response = client.post("/reviews/new/", {"template": quarterly.pk, "workload": workload.pk, "due_on": "2026-05-01"})
+    due_on = timezone.localdate() + timedelta(days=60)
+    response = client.post("/reviews/new/", {"template": quarterly.pk, "workload": workload.pk, "due_on": due_on})
     review = Review.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/reviews/{review.pk}/"
     assert review.answers.count() == quarterly.questions.count()
@@ -203,6 +205,15 @@ def test_a_malformed_new_review_is_explained(client, manager, data):
     response = client.post("/reviews/new/", data)
     assert response.status_code == 400
     assert "form-error" in response.content.decode()
+    assert not Review.objects.exists()
+
+
+@pytest.mark.parametrize("due_on", ["1900-01-01", "2999-12-31"])
+def test_a_due_date_no_review_could_have_is_refused(client, manager, workload, quarterly, due_on):
+    client.force_login(manager)
+    response = client.post("/reviews/new/", {"template": quarterly.pk, "workload": workload.pk, "due_on": due_on})
+    assert response.status_code == 400
+    assert "Pick a date between" in response.content.decode()
     assert not Review.objects.exists()
 
 
