@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from supportdesk.errors import DomainError
 
 from . import reference, selectors, services
-from .models import Queue, Severity, Ticket
+from .models import LONG_TEXT_MAX, Queue, Severity, Ticket
 from .workflow import Action
 
 User = get_user_model()
@@ -45,6 +45,7 @@ class TicketCreateForm(forms.Form):
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6}),
         required=False,
+        max_length=LONG_TEXT_MAX,
         help_text="What happened, what you expected, and who is affected.",
     )
     kind = forms.ChoiceField(
@@ -89,7 +90,7 @@ class TicketEditForm(forms.Form):
     """Agents change every detail; the requester only the title and description of their open ticket."""
 
     title = forms.CharField(max_length=200, min_length=4)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False, max_length=LONG_TEXT_MAX)
     severity = SeverityChoiceField(queryset=Severity.objects.order_by("rank"), empty_label=None)
     queue = forms.ModelChoiceField(queryset=Queue.objects.order_by("name"), empty_label=None)
     kind = forms.ChoiceField(choices=Ticket.Kind.choices)
@@ -111,7 +112,7 @@ class TicketEditForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Comment")
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Comment", max_length=LONG_TEXT_MAX)
     is_internal = forms.BooleanField(required=False, label="Internal note (hidden from the requester)")
     attachments = MultipleFileField(required=False)
 

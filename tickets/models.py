@@ -73,6 +73,10 @@ class Tag(models.Model):
         return self.name
 
 
+# Descriptions and comments, on the pages and in the API alike: a long incident report, not a log (attach those)
+LONG_TEXT_MAX = 50_000
+
+
 class Ticket(models.Model):
     class Kind(models.TextChoices):
         INCIDENT = "incident", "Incident"

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from tickets import services
-from tickets.models import Attachment, Ticket
+from tickets.models import LONG_TEXT_MAX, Attachment, Ticket
 from tickets.workflow import Action
 
 from ..factories import QueueFactory, TicketFactory, severity
@@ -197,6 +197,17 @@ def test_empty_comment_is_refused_on_the_page(client, requester, queue):
     response = client.post(f"/tickets/{ticket.reference}/comment/", {"body": "   "})
     assert response.status_code == 400
     assert "This field is required." in page_text(response)
+    assert not ticket.comments.exists()
+
+
+def test_text_past_the_apis_limit_is_refused_on_the_pages_too(client, requester, queue):
+    client.force_login(requester)
+    response = client.post("/tickets/new/", create_form(description="x" * (LONG_TEXT_MAX + 1)))
+    assert response.status_code == 400 and "at most 50000 characters" in page_text(response)
+    assert not Ticket.objects.exists()
+    ticket = TicketFactory(queue=queue, requester=requester)
+    response = client.post(f"/tickets/{ticket.reference}/comment/", {"body": "y" * (LONG_TEXT_MAX + 1)})
+    assert response.status_code == 400 and "at most 50000 characters" in page_text(response)
     assert not ticket.comments.exists()
 
 

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from supportdesk.errors import DomainError
 from tickets import reference, services
-from tickets.models import Comment, Queue, Severity, Ticket, TicketEvent
+from tickets.models import LONG_TEXT_MAX, Comment, Queue, Severity, Ticket, TicketEvent
 
 User = get_user_model()
 
@@ -118,7 +118,7 @@ _ASSIGNEE_HINT = "Assign with POST /api/tickets/<reference>/assign/."
 
 class TicketCreateSerializer(StrictSerializer):
     title = serializers.CharField(max_length=200, min_length=4)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=50000)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=LONG_TEXT_MAX)
     kind = serializers.ChoiceField(choices=Ticket.Kind.choices, default=Ticket.Kind.INCIDENT)
     severity = _SeverityByName()
     queue = _QueueBySlug(required=False, allow_null=True)
@@ -138,7 +138,7 @@ class TicketCreateSerializer(StrictSerializer):
 class TicketUpdateSerializer(StrictSerializer):
     hints = {"status": _STATUS_HINT, "assignee": _ASSIGNEE_HINT}
     title = serializers.CharField(max_length=200, min_length=4, required=False)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=50000)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=LONG_TEXT_MAX)
     kind = serializers.ChoiceField(choices=Ticket.Kind.choices, required=False)
     severity = _SeverityByName(required=False)
     queue = _QueueBySlug(required=False)
@@ -170,7 +170,7 @@ class CommentSerializer(serializers.ModelSerializer):
         model = Comment
         fields = ["id", "author", "body", "is_internal", "created_at"]
         read_only_fields = ["id", "author", "created_at"]
-        extra_kwargs = {"body": {"max_length": 50000}}
+        extra_kwargs = {"body": {"max_length": LONG_TEXT_MAX}}
 
 
 class EventCommentSerializer(serializers.ModelSerializer):
