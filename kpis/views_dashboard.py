@@ -16,7 +16,7 @@ from .forms import DrillForm
 
 
 def dashboard_view(view):
-    """Signed in, allowed to see dashboards (else 403), GET only, on PostgreSQL (else a page that says so)."""
+    """Signed in, allowed to see dashboards (else 403), GET only."""
     allowed = permission_required("tickets.view_dashboards", raise_exception=True)
     return login_required(allowed(require_GET(view)))
 

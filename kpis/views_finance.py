@@ -21,7 +21,7 @@ def finance_page(request: HttpRequest) -> HttpResponse:
     report = finance_report(scope=scope, user=request.user)
     context = {"form": form, "scope": scope, "report": report, "query": scope.query_string(),
                "period": period_shown(scope)}  # fmt: skip
-    return render(request, "kpis/finance.html", context)
+    return render(request, "kpis/finance.html", context, status=200 if form.is_valid() else 400)
 
 
 @login_required

@@ -21,7 +21,7 @@ def trends_page(request: HttpRequest) -> HttpResponse:
     sections = trends.trends(user=request.user, scope=scope)
     context = {"form": form, "scope": scope, "sections": sections, "query": scope.query_string(),
                "period": trends.period_shown(scope)}  # fmt: skip
-    return render(request, "kpis/trends.html", context)
+    return render(request, "kpis/trends.html", context, status=200 if form.is_valid() else 400)
 
 
 @login_required
