@@ -156,3 +156,9 @@ def test_sso_makes_accounts_only_for_the_organisations_domains(settings, email, 
     settings.SSO_SIGNUP_DOMAINS, settings.ACCOUNT_ALLOW_SIGNUP = domains, False
     login = SimpleNamespace(user=SimpleNamespace(email=email))
     assert SocialAccountAdapter().is_open_for_signup(None, login) is allowed
+
+
+def test_the_admin_pages_carry_the_portals_icon(client, admin_user):
+    client.force_login(admin_user)
+    page = client.get("/admin/").content.decode()
+    assert 'rel="icon"' in page and "favicon.svg" in page and "Supportdesk administration" in page
