@@ -275,7 +275,8 @@ def ticket_transition(*, ticket: Ticket, actor, action: str, note: str = "", now
     label = Action(action).label
     transition = transition_for(action, ticket.status)
     if transition is None:
-        raise IllegalTransition(f"A ticket that is {ticket.get_status_display().lower()} cannot be “{label.lower()}”.")
+        status = ticket.get_status_display()
+        raise IllegalTransition(f"“{label}” does not apply to a ticket that is {status[0].lower()}{status[1:]}.")
     if actor is not None and not policies.may_transition(actor, ticket, action):
         raise NotAllowed(f"You may not {label.lower()} this ticket.")
     note = note.strip()

@@ -326,12 +326,22 @@ def test_renewed_token_replaces_the_old_one(client, agent):
 # Workflow errors and the timeline -----------------------------------------------------------------
 
 ILLEGAL = [
-    pytest.param(None, "reopen", "Back again", "A ticket that is new cannot be “reopen”.", id="reopen-new"),
-    pytest.param(Action.RESOLVE, "acknowledge", "", "A ticket that is resolved cannot be “acknowledge”.", id="ack"),
-    pytest.param(Action.WAIT_ON_AWS, "wait_on_aws", "", "A ticket that is waiting on aws cannot be", id="twice"),
+    pytest.param(None, "reopen", "Back again", "“Reopen” does not apply to a ticket that is new.", id="reopen-new"),
+    pytest.param(
+        Action.RESOLVE, "acknowledge", "", "“Acknowledge” does not apply to a ticket that is resolved.", id="ack"
+    ),
+    pytest.param(
+        Action.WAIT_ON_AWS,
+        "wait_on_aws",
+        "",
+        "“Wait on AWS” does not apply to a ticket that is waiting on AWS.",
+        id="twice",
+    ),
     pytest.param(None, "resolve", "", "Say why: “Resolve” needs a note.", id="resolve-without-note"),
     pytest.param(Action.RESOLVE, "reopen", "  ", "Say why: “Reopen” needs a note.", id="reopen-blank-note"),
-    pytest.param(Action.CLOSE, "start", "", "A ticket that is closed cannot be “start work”.", id="start-closed"),
+    pytest.param(
+        Action.CLOSE, "start", "", "“Start work” does not apply to a ticket that is closed.", id="start-closed"
+    ),
 ]
 
 
