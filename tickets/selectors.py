@@ -180,7 +180,7 @@ def home_sections(*, user, role: str, limit: int = 8) -> list[tuple[str, str, li
     base = ticket_list(user=user).filter(status__in=Ticket.OPEN_STATUSES)
     if role == "requester":
         sections = [
-            ("My open requests", "?requester=me", base.filter(requester=user)),
+            ("My open requests", "?requester=me&sort=severity", base.filter(requester=user)),
             (
                 "Recently resolved",
                 "?requester=me&status=resolved",
@@ -189,7 +189,7 @@ def home_sections(*, user, role: str, limit: int = 8) -> list[tuple[str, str, li
         ]
     elif role == "agent":
         sections = [
-            ("Assigned to me", "?assignee=me", base.filter(assignee=user)),
+            ("Assigned to me", "?assignee=me&sort=severity", base.filter(assignee=user)),
             (
                 "Unassigned in my queues",
                 "?assignee=none",
@@ -203,7 +203,9 @@ def home_sections(*, user, role: str, limit: int = 8) -> list[tuple[str, str, li
             ("Unassigned", "?assignee=none", base.filter(assignee__isnull=True)),
             ("Most severe open", "?sort=severity", base.filter(severity_id__in=_most_severe_ids())),
         ]
-    order = {"Breaching SLA": ["resolution_due_at"], "Most severe open": ["severity__rank", "-id"]}
+    most_severe = ["severity__rank", "-id"]  # what matters most first, not what was filed last
+    order = {"Breaching SLA": ["resolution_due_at"], "Most severe open": most_severe, "My open requests": most_severe,
+             "Assigned to me": most_severe}  # fmt: skip
     return [(title, link, list(qs.order_by(*order.get(title, ["-id"]))[:limit])) for title, link, qs in sections]
 
 

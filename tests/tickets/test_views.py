@@ -339,3 +339,16 @@ def test_a_new_internal_note_shows_to_agents_at_once(client, agent, requester, q
     client.get(ticket.get_absolute_url())
     services.comment_add(ticket=ticket, author=agent, body="Escalating to the network team.", is_internal=True)
     assert "Escalating to the network team." in page_text(client.get(ticket.get_absolute_url()))
+
+
+def test_a_requesters_home_lists_their_most_severe_open_requests_first(client, requester, queue):
+    # given: an old SEV1 request, then more newer SEV4 ones than the section shows
+    urgent = TicketFactory(queue=queue, requester=requester, severity=severity("SEV1"), title="Payroll is down")
+    for n in range(9):
+        TicketFactory(queue=queue, requester=requester, severity=severity("SEV4"), title=f"Small thing {n}")
+    client.force_login(requester)
+    # when
+    page = page_text(client.get("/"))
+    # then: the urgent one leads, and the full list is a click away in the same order
+    assert page.index(urgent.title) < page.index("Small thing 8")
+    assert "?requester=me&amp;sort=severity" in client.get("/").content.decode()
