@@ -123,6 +123,9 @@ class FactCursor(models.Model):
         return f"facts up to event {self.last_event_id}"
 
 
+UNIT_SUFFIXES = {"minutes": " min", "hours": " h", "percent": "%", "money": " US$"}
+
+
 class KpiTarget(models.Model):
     """ "SEV1 MTTA under 15 minutes, production": evaluated daily over a trailing window."""
 
@@ -159,7 +162,15 @@ class KpiTarget(models.Model):
         sign = "≤" if self.direction == self.Direction.AT_MOST else "≥"
         dims = [d for d in (self.severity and self.severity.name, self.queue, self.environment, self.account) if d]
         where = f" ({', '.join(str(d) for d in dims)})" if dims else ""
-        return f"{kpi.label if kpi else self.kpi} {sign} {self.value.normalize():f}{where}"
+        unit = UNIT_SUFFIXES.get(kpi.unit, "") if kpi else ""
+        return f"{kpi.label if kpi else self.kpi} {sign} {self.value.normalize():f}{unit}{where}"
+
+    @property
+    def unit(self) -> str:
+        from .registry import KPIS
+
+        kpi = KPIS.get(self.kpi)
+        return kpi.unit if kpi else ""
 
     def clean(self) -> None:
         from .registry import KPIS

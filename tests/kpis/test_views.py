@@ -194,7 +194,7 @@ def test_the_dashboard_shows_each_target_met_or_missed(client, manager, timeline
     client.force_login(manager)
     page = client.get("/dashboard/").content.decode()
     assert page.count("outcome-ok") == 1 and page.count("outcome-failed") == 1
-    assert "MTTA, median ≤ 15" in page
+    assert "MTTA, median ≤ 15 min" in page  # the target and its last value in the KPI's unit
 
 
 def test_chart_csvs_defuse_names_that_a_spreadsheet_would_run(client, manager):
