@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -125,6 +126,10 @@ class TrustedAdvisorCategory(models.Model):
         return self.name
 
 
+# A column that describes a flagged resource and can change under it: a name, an instance or volume type, a class
+DESCRIPTOR = re.compile(r"\b(name|type|class)\b", re.IGNORECASE)
+
+
 class TrustedAdvisorCheck(models.Model):
     """A check as AWS describes it. Findings key on the check id: names change, and push events carry only the name."""
 
@@ -156,6 +161,12 @@ class TrustedAdvisorCheck(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def shown_headings(self) -> list[str]:
+        """What people know a flagged resource by: its identifying columns, with its name and type where given."""
+        shown = [h for h in self.headings if h in self.identity_headings or DESCRIPTOR.search(h)]
+        return shown or self.identity_headings
 
 
 class FindingGroup(models.Model):

@@ -96,7 +96,7 @@ class TicketAws:
     account: AwsAccount | None
     group: FindingGroup | None
     category_name: str
-    open_findings: list[tuple[list[str], Finding]]  # the check's identifying columns, and the finding
+    open_findings: list[tuple[list[str], Finding]]  # the columns people know a resource by, and the finding
     open_count: int
     cleared_count: int
     open_savings: Decimal
@@ -122,7 +122,7 @@ def ticket_aws(*, user, reference: str) -> TicketAws:
             savings=Sum("estimated_monthly_savings", filter=Q(is_open=True)),
         )
         shown = findings.filter(is_open=True).order_by(F("estimated_monthly_savings").desc(nulls_last=True), "pk")
-        headings = group.ta_check.identity_headings
+        headings = group.ta_check.shown_headings
         open_findings = [([f.details.get(h, "") for h in headings], f) for f in shown[:FINDINGS_SHOWN]]
         category = TrustedAdvisorCategory.objects.filter(code=group.ta_check.category).first()
         category_name = category.name if category else group.ta_check.category

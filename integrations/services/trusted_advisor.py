@@ -24,7 +24,7 @@ from ..aws import trusted_advisor
 from ..aws.errors import RETRYABLE, AwsError
 from ..aws.eventbridge import PushedTrustedAdvisorItem
 from ..aws.trusted_advisor import TaCheck, TaFlaggedResource
-from ..models import AwsAccount, Finding, FindingGroup, Source, TrustedAdvisorCategory, TrustedAdvisorCheck
+from ..models import DESCRIPTOR, AwsAccount, Finding, FindingGroup, Source, TrustedAdvisorCategory, TrustedAdvisorCheck
 from . import ticketing
 from .accounts import account_access
 from .polls import PollCounts, chunks, poll_recorded
@@ -40,19 +40,27 @@ _VOLATILE = re.compile(
     r"hours|price|estimated|count|number|size)\b",
     re.IGNORECASE,
 )
-# A column that names the resource itself: an id, an ARN, or a cluster (Redshift lists clusters by their id)
-_IDENTIFIER = re.compile(r"\b(id|arn|cluster)\b", re.IGNORECASE)
-# Columns that describe it and can change under it: a name, an instance or volume type, a storage class
-_DESCRIPTOR = re.compile(r"\b(name|type|class)\b", re.IGNORECASE)
+_IDENTIFIER = re.compile(r"\b(id|arn)\b", re.IGNORECASE)
+_SUBJECT_END = re.compile(r"\s*\b(id|arn|name|type|class)$", re.IGNORECASE)
+_SELF_NAMED = {"cluster"}  # a column holding the resource's own id under its bare noun (Redshift's "Cluster")
+
+
+def _subject(heading: str) -> str:
+    """What a column is about: "Instance" for "Instance ID" and "Instance Type"."""
+    return _SUBJECT_END.sub("", heading).strip().casefold()
 
 
 def identity_headings_default(headings: Iterable[str]) -> list[str]:
-    """The columns that identify a flagged resource: every stable column, and its descriptions only when nothing
-    identifies it (a renamed or resized resource is the same resource, its savings found once)."""
+    """The columns that identify a flagged resource: every stable column, less the names and types of a resource
+    that an id already identifies (a renamed or resized resource is the same resource, its savings found once).
+    A type of something else stays: a Route 53 record's type, beside its zone's id, tells two records apart."""
     stable = [h for h in headings if h and not _VOLATILE.search(h)]
-    if any(_IDENTIFIER.search(h) for h in stable):
-        stable = [h for h in stable if not (_DESCRIPTOR.search(h) and not _IDENTIFIER.search(h))]
-    return stable
+    identified = {_subject(h) for h in stable if _IDENTIFIER.search(h)}
+    self_named = any(h.casefold() in _SELF_NAMED for h in stable)
+    return [
+        h for h in stable
+        if not (DESCRIPTOR.search(h) and not _IDENTIFIER.search(h) and (self_named or _subject(h) in identified))
+    ]  # fmt: skip
 
 
 def resource_key(check_id: str, identity_headings: list[str], details: dict[str, str]) -> str:
@@ -135,9 +143,7 @@ def _per_resource(check: TrustedAdvisorCheck, categories_per_resource: set[str])
 
 
 def _label(finding: Finding | FlaggedItem, check: TrustedAdvisorCheck) -> str:
-    """What people know the resource by: its identity, with its name and type where AWS gives them."""
-    shown = [h for h in check.headings if h in check.identity_headings or _DESCRIPTOR.search(h)]
-    values = [finding.details.get(h, "") for h in shown or check.identity_headings]
+    values = [finding.details.get(h, "") for h in check.shown_headings]
     return " · ".join(v for v in values if v) or finding.resource_arn or finding.resource_id or "the account"
 
 

@@ -185,6 +185,11 @@ def test_checks_are_learned_with_identity_columns_that_leave_out_volatile_ones(f
     (["Region", "Volume ID", "Volume Name", "Volume Type", "Volume Size"], ["Region", "Volume ID"]),
     (["Region/AZ", "Instance Type", "Platform", "Instance Count"], ["Region/AZ", "Instance Type", "Platform"]),
     (["Bucket Name", "Storage Class", "Status"], ["Bucket Name", "Storage Class"]),
+    # a type of something else than the id's resource tells two records of one zone apart
+    (["Hosted Zone Name", "Hosted Zone ID", "Resource Record Set Name", "Resource Record Set Type"],
+     ["Hosted Zone ID", "Resource Record Set Name", "Resource Record Set Type"]),
+    (["Region", "Security Group Name", "Security Group ID", "Protocol", "Port"],
+     ["Region", "Security Group ID", "Protocol", "Port"]),
 ])  # fmt: skip
 def test_names_and_types_identify_a_resource_only_when_nothing_else_does(headings, identity):
     from integrations.services.trusted_advisor import identity_headings_default
