@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -34,6 +35,14 @@ def _environment() -> dict[str, str]:
     env.setdefault("DJANGO_SECRET_KEY", secret_file.read_text().strip())
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+def _dotenv_sets(name: str) -> bool:
+    """Whether .env sets this (settings read it, but the environment wins: a default here would override it)."""
+    dotenv = BASE_DIR / ".env"
+    return dotenv.exists() and any(
+        line.strip().removeprefix("export ").startswith(f"{name}=") for line in dotenv.read_text().splitlines()
+    )
 
 
 def _real_aws_configured(env: dict[str, str]) -> bool:
@@ -85,7 +94,8 @@ def _manage(env: dict[str, str], *args: str) -> None:
 def main() -> int:
     env = _environment()
     port = env.get("PORT", "8000")
-    env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")  # notifications link to the port served
+    if not _dotenv_sets("SITE_URL"):
+        env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")  # notifications link to the port served
     sandbox_port = env.get("SANDBOX_PORT", "4566")
     sandbox = sandbox_wanted(env)
     taken = _ports_taken({"PORT": port, **({"SANDBOX_PORT": sandbox_port} if sandbox else {})})
@@ -106,7 +116,10 @@ def main() -> int:
         "beat": [*celery, "beat", "--loglevel", "INFO", "--schedule", str(VAR / "celerybeat-schedule")],
     }
     if sandbox:  # first, so it listens before the worker's first call
-        commands = {"sandbox": [sys.executable, "-m", "sandbox", "--port", sandbox_port], **commands}
+        # One epoch for the run: a restarted sandbox carries on with its story rather than telling it again
+        epoch = datetime.now(UTC).replace(microsecond=0).isoformat()
+        sandbox_command = [sys.executable, "-m", "sandbox", "--port", sandbox_port, "--epoch", epoch]
+        commands = {"sandbox": sandbox_command, **commands}
     names = ", ".join(commands)
     print(f"\n  Supportdesk is at http://127.0.0.1:{port}/  (Ctrl-C stops {names})", flush=True)
     if sandbox:

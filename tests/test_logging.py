@@ -18,3 +18,7 @@ def test_a_refusal_is_one_line_but_a_server_error_keeps_its_traceback():
     assert RefusalsWithoutTraceback().filter(refusal) and refusal.exc_info is None
     assert RefusalsWithoutTraceback().filter(fault) and fault.exc_info is not None
     assert "Traceback" in logging.Formatter().format(fault) and "Traceback" not in logging.Formatter().format(refusal)
+
+
+def test_the_filter_sits_on_djangos_request_logger_so_every_handler_sees_one_line():
+    assert any(isinstance(f, RefusalsWithoutTraceback) for f in logging.getLogger("django.request").filters)

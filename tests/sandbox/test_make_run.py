@@ -54,6 +54,22 @@ def test_make_run_stops_at_once_saying_which_port_is_taken(monkeypatch, capsys):
     assert not devserver.port_taken(taken)  # free again once the holder closed
 
 
+@pytest.mark.parametrize(("dotenv", "site_url"), [(None, "http://127.0.0.1:8100"),
+                                                  ("SITE_URL=https://desk.example.com\n", None)])  # fmt: skip
+def test_notification_links_follow_the_port_unless_dotenv_says_where(tmp_path, monkeypatch, dotenv, site_url):
+    monkeypatch.setattr(devserver, "BASE_DIR", tmp_path)
+    if dotenv:
+        (tmp_path / ".env").write_text(dotenv)
+    seen = {}
+    monkeypatch.setattr(devserver, "_environment", lambda: {"PORT": "8100", "AWS_ENDPOINT_URL": "http://x"})
+    monkeypatch.setattr(devserver, "_ports_taken", lambda ports: ["stop here"])  # main stops before starting
+    monkeypatch.setattr(devserver, "sandbox_wanted", lambda env: seen.update(env) or False)
+
+    devserver.main()
+
+    assert seen.get("SITE_URL") == site_url  # None: settings read it from .env
+
+
 def _python(code: str) -> list[str]:
     return [sys.executable, "-c", code]
 
