@@ -136,8 +136,8 @@ def main() -> int:
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    for stopping_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: the terminal closed
+        signal.signal(stopping_signal, stop)
     return 0 if supervise(commands, env=env, stop_requested=lambda: stopping) else 1
 
 
