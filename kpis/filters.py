@@ -48,6 +48,12 @@ class KpiScope:
         params |= {key: value for key, value in self._dimension_params().items() if value}
         return urlencode(params)
 
+    def lookups(self, *, queue: str = "", severity: str = "", environment: str = "", account: str = "") -> dict:
+        """The dimensions set, as ORM lookups along the paths given (a path left out: that dimension is ignored)."""
+        paths = ((queue, self.queue_id), (severity, self.severity_id), (environment, self.environment),
+                 (account, self.account))  # fmt: skip
+        return {path: value for path, value in paths if path and value}
+
     def ticket_list_params(self) -> dict[str, str]:
         """The same dimensions in the ticket list's own parameter names (created range added by the caller)."""
         return {key: value for key, value in self._dimension_params().items() if value}

@@ -616,20 +616,18 @@ def _latest_run(source: str, field: str) -> Subquery:
 
 def account_health(scope: KpiScope) -> QuerySet[AwsAccount]:
     """Accounts with their last Trusted Advisor and Health poll and what went wrong, in one query."""
-    accounts = AwsAccount.objects.order_by("name")
-    if scope.account:
-        accounts = accounts.filter(account_id=scope.account)
-    if scope.environment:
-        accounts = accounts.filter(environment=scope.environment)
-    if scope.queue_id:
-        accounts = accounts.filter(owner_queue_id=scope.queue_id)
-    return accounts.annotate(
-        **{
-            f"{prefix}_{field}": _latest_run(source, field)
-            for prefix, source in (("ta", Source.TRUSTED_ADVISOR), ("health", Source.HEALTH))
-            for field in ("started_at", "outcome", "message")
-        }
-    )[:50]
+    dimensions = scope.lookups(queue="owner_queue_id", environment="environment", account="account_id")
+    return (
+        AwsAccount.objects.filter(**dimensions)
+        .order_by("name")
+        .annotate(
+            **{
+                f"{prefix}_{field}": _latest_run(source, field)
+                for prefix, source in (("ta", Source.TRUSTED_ADVISOR), ("health", Source.HEALTH))
+                for field in ("started_at", "outcome", "message")
+            }
+        )[:50]
+    )
 
 
 # Targets and snapshots

@@ -65,16 +65,9 @@ def period_shown(scope: KpiScope) -> str:
 def scope_tickets(*, user, scope: KpiScope) -> QuerySet[Ticket]:
     """Tickets created in the scope that the user may see, narrowed by its dimensions."""
     start, end = period_bounds(scope)
-    tickets = tickets_visible_to(user).filter(created_at__gte=start, created_at__lt=end)
-    if scope.queue_id:
-        tickets = tickets.filter(queue_id=scope.queue_id)
-    if scope.severity_id:
-        tickets = tickets.filter(severity_id=scope.severity_id)
-    if scope.environment:
-        tickets = tickets.filter(environment=scope.environment)
-    if scope.account:
-        tickets = tickets.filter(aws_account_id=scope.account)
-    return tickets
+    dimensions = scope.lookups(queue="queue_id", severity="severity_id", environment="environment",
+                               account="aws_account_id")  # fmt: skip
+    return tickets_visible_to(user).filter(created_at__gte=start, created_at__lt=end, **dimensions)
 
 
 def ticket_list_url(scope: KpiScope, **params: str) -> str:
@@ -151,15 +144,14 @@ def scope_findings(scope: KpiScope, *, user) -> QuerySet[Finding]:
     findings = Finding.objects.all()
     if not user.has_perm("tickets.view_all_tickets"):  # names and resources of tickets they may not open
         findings = findings.filter(group__ticket__in=tickets_visible_to(user))
-    if scope.account:
-        findings = findings.filter(account__account_id=scope.account)
-    if scope.environment:
-        findings = findings.filter(account__environment=scope.environment)
-    if scope.queue_id:
-        findings = findings.filter(group__ticket__queue_id=scope.queue_id)
-    if scope.severity_id:
-        findings = findings.filter(group__ticket__severity_id=scope.severity_id)
-    return findings
+    return findings.filter(
+        **scope.lookups(
+            queue="group__ticket__queue_id",
+            severity="group__ticket__severity_id",
+            environment="account__environment",
+            account="account__account_id",
+        )
+    )
 
 
 def checks(*, user, scope: KpiScope, now: datetime) -> Section:
