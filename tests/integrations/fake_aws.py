@@ -4,6 +4,7 @@ Stubber and moto; above it, services only see these dataclasses, so faking here 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from email.utils import format_datetime
 
 from integrations.aws import health, trusted_advisor
 from integrations.aws.errors import AwsAccessDenied, AwsError
@@ -57,7 +58,10 @@ def open_port(group_id: str, port: str = "22", status: str = "error"):
     )
 
 
-T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+# Yesterday at 09:00: recent enough for a first poll's "what changed in the last week", on any date
+T0 = (datetime.now(UTC) - timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+T0_ISO = T0.strftime("%Y-%m-%dT%H:%M:%SZ")  # an EventBridge envelope's `time`
+T0_RFC1123 = format_datetime(T0, usegmt=True)  # a Health event's times in EventBridge's `detail`
 
 
 def health_event(n: int, *, status: str = "open", category: str = "issue", updated: int = 0, **extra) -> HealthEvent:

@@ -11,7 +11,7 @@ from integrations.services import health as health_service
 from tickets.models import Ticket, TicketEvent
 
 from ..factories import QueueFactory
-from .fake_aws import T0, health_event, updated
+from .fake_aws import T0, T0_ISO, T0_RFC1123, health_event, updated
 
 pytestmark = pytest.mark.django_db
 
@@ -130,12 +130,12 @@ def test_a_push_and_a_poll_of_the_same_event_meet_on_one_ticket(fake_aws, prod_a
         "source": "aws.health",
         "detail-type": "AWS Health Event",
         "account": prod_account.account_id,
-        "time": "2026-11-27T09:00:00Z",
+        "time": T0_ISO,
         "region": "us-east-1",
         "detail": {
             "eventArn": event.arn, "service": "EC2", "eventTypeCode": event.event_type_code,
             "eventTypeCategory": "issue", "eventScopeCode": "ACCOUNT_SPECIFIC", "communicationId": "abc-1",
-            "startTime": "Fri, 27 Nov 2026 09:00:00 GMT", "lastUpdatedTime": "Fri, 27 Nov 2026 09:00:00 GMT",
+            "startTime": T0_RFC1123, "lastUpdatedTime": T0_RFC1123,
             "statusCode": "open", "eventRegion": "eu-west-1",
             "eventDescription": [{"language": "en_US", "latestDescription": "Pushed description."}],
             "affectedEntities": [{"entityValue": "i-0abc", "status": "IMPAIRED"}],
@@ -158,7 +158,7 @@ def test_a_push_split_into_pages_gathers_every_pages_entities(prod_account):
             "source": "aws.health", "account": prod_account.account_id,
             "detail": {"eventArn": "arn:aws:health:us-east-1::event/EC2/X/X_1", "service": "EC2",
                        "eventTypeCode": "X", "eventTypeCategory": "issue", "statusCode": "open",
-                       "lastUpdatedTime": "Fri, 27 Nov 2026 09:00:00 GMT", "communicationId": f"c-{n}",
+                       "lastUpdatedTime": T0_RFC1123, "communicationId": f"c-{n}",
                        "affectedEntities": [{"entityValue": entity, "statusCode": "IMPAIRED"}],
                        "page": str(n), "totalPages": "2"},
         }  # fmt: skip

@@ -9,7 +9,7 @@ from integrations import services
 from integrations.models import Finding, FindingGroup, PollRun
 from tickets.models import Ticket
 
-from .fake_aws import LOW_UTILISATION, idle_instance
+from .fake_aws import LOW_UTILISATION, T0_ISO, idle_instance
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def _pushed(account_id: str, instance_id: str, status: str = "WARN", savings: st
         "detail-type": "Trusted Advisor Check Item Refresh Notification",
         "source": "aws.trustedadvisor",
         "account": account_id,
-        "time": "2026-11-27T09:00:00Z",
+        "time": T0_ISO,
         "region": "us-east-1",
         "resources": [],
         "detail": {

@@ -14,6 +14,7 @@ from integrations.models import SnsMessage, SnsTopic
 from integrations.push_views import MAX_BODY_BYTES
 from tickets.models import Ticket, TicketEvent
 
+from .fake_aws import T0_ISO, T0_RFC1123
 from .sns_fakes import CERT_URL, SUBSCRIBE_URL, TOPIC_ARN, confirmation, forger, notification, signer
 
 pytestmark = pytest.mark.django_db
@@ -257,7 +258,7 @@ def _health_event(account_id: str, **detail) -> dict:
         "detail-type": "AWS Health Event",
         "source": "aws.health",
         "account": account_id,
-        "time": "2026-11-27T09:00:00Z",
+        "time": T0_ISO,
         "region": "eu-west-1",
         "resources": ["i-0abc"],
         "detail": {
@@ -267,8 +268,8 @@ def _health_event(account_id: str, **detail) -> dict:
             "eventTypeCategory": "issue",
             "eventScopeCode": "ACCOUNT_SPECIFIC",
             "communicationId": "abc-1",
-            "startTime": "Fri, 27 Nov 2026 09:00:00 GMT",
-            "lastUpdatedTime": "Fri, 27 Nov 2026 09:00:00 GMT",
+            "startTime": T0_RFC1123,
+            "lastUpdatedTime": T0_RFC1123,
             "statusCode": "open",
             "eventRegion": "eu-west-1",
             "eventDescription": [{"language": "en_US", "latestDescription": "Instances may be impaired."}],

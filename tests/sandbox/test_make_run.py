@@ -4,10 +4,12 @@ import os
 import socket
 import sys
 import time
+from datetime import UTC, timedelta
 from functools import partial
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
@@ -130,16 +132,22 @@ def test_seed_without_sandbox_adds_no_aws_accounts():
 
 
 @pytest.mark.django_db
-def test_the_demo_has_on_call_rotations_an_escalation_policy_and_a_rule_once():
+@pytest.mark.parametrize("weekday_hour", [(0, 8), (0, 9), (2, 15), (6, 23)])  # Monday before and at handoff
+def test_the_demo_has_on_call_rotations_an_escalation_policy_and_a_rule_once(weekday_hour):
     from escalation.models import EscalationPolicy, OnCallRotation, SlaPolicy
     from escalation.selectors import oncall_for
     from rules.models import Rule
     from tickets.models import Queue
 
-    call_command("seed_demo", stdout=StringIO())
-    call_command("seed_demo", stdout=StringIO())
+    weekday, hour = weekday_hour
+    today = timezone.now().astimezone(UTC)
+    moment = (today + timedelta(days=weekday - today.weekday())).replace(hour=hour, minute=0)
+    with time_machine.travel(moment, tick=False):
+        call_command("seed_demo", stdout=StringIO())
+        call_command("seed_demo", stdout=StringIO())
+        on_call = oncall_for(queue=Queue.objects.get(slug="payments"), at=timezone.now())
 
     assert OnCallRotation.objects.count() == 2 and EscalationPolicy.objects.get().steps.count() == 3
     assert SlaPolicy.objects.get().escalation_policy.name == "Page the on-call"
     assert Rule.objects.get().start_escalation.name == "Page the on-call"
-    assert oncall_for(queue=Queue.objects.get(slug="payments"), at=timezone.now()).email == "agent@example.com"
+    assert on_call is not None and on_call.email == "agent@example.com"  # the first member, from the start

@@ -4,7 +4,7 @@ Safe to run again: it adds nothing twice.
 """
 
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -117,7 +117,12 @@ class Command(BaseCommand):
         # By name, not import: `tickets` imports no other domain app, even in its demo seed
         model = apps.get_model
         queues = {q.slug: q for q in Queue.objects.all()}
-        monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
+        # The first member is on call from the last Monday handoff already past (09:00 UTC, a rotation's
+        # default): on a Monday morning before it, this Monday's would leave nobody on call until nine.
+        now = timezone.now().astimezone(UTC)
+        monday = now.date() - timedelta(days=now.weekday())
+        if now < datetime.combine(monday, time(9), tzinfo=UTC):
+            monday -= timedelta(days=7)
         for slug, emails in ONCALL.items():
             rotation, created = model("escalation", "OnCallRotation").objects.get_or_create(
                 queue=queues[slug], defaults={"start_date": monday}
