@@ -25,8 +25,14 @@ system-packages:
 services:
 	@scripts/ensure-services
 
+# Run again a year and more ahead (tests/conftest.py shifts the clock): the modules that read the clock
+# must pass on any date, not only on the day they were written.
+DATE_SENSITIVE := tests/integrations tests/escalation tests/kpis tests/readiness tests/notifications tests/rules \
+	tests/sandbox tests/tickets
+
 test: $(STAMP) system-packages services
 	$(PY) -m pytest
+	SUPPORTDESK_TEST_CLOCK_SHIFT_DAYS=400 $(PY) -m pytest -q -m "not browser and not fault" $(DATE_SENSITIVE)
 
 bench: $(STAMP) services
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null; }

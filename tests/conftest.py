@@ -1,13 +1,27 @@
 import importlib
+import os
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.cache import cache
 
 from accounts.roles import Role
 from integrations.models import AwsAccount
 
-from .factories import QueueFactory, UserFactory
-from .integrations.fake_aws import FakeAws
+# SUPPORTDESK_TEST_CLOCK_SHIFT_DAYS=400 runs the suite a year and more ahead (`make test` does, for the
+# date-sensitive modules): a test that compares a fixed date with the real clock fails today, not next year.
+# Started before the test modules are imported, so instants they build from now are shifted too.
+CLOCK_SHIFT = timedelta(days=int(os.environ.get("SUPPORTDESK_TEST_CLOCK_SHIFT_DAYS") or 0))
+if CLOCK_SHIFT:
+    time_machine.travel(CLOCK_SHIFT, tick=True).start()
+
+from .factories import QueueFactory, UserFactory  # noqa: E402
+from .integrations.fake_aws import FakeAws  # noqa: E402
+
+
+def pytest_report_header(config):
+    return f"clock shifted {CLOCK_SHIFT.days} days ahead" if CLOCK_SHIFT else None
 
 
 def _forget_cached_keys() -> None:
