@@ -4,13 +4,8 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from botocore.exceptions import (
-    ClientError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    ReadTimeoutError,
-)
+from botocore.exceptions import ClientError, HTTPClientError, NoCredentialsError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 
 class AwsError(Exception):
@@ -36,6 +31,10 @@ class AwsAccessDenied(AwsError):
 class AwsNotFound(AwsError):
     pass
 
+
+# Every way a request can fail on the wire: endpoint, proxy, TLS, connect or read timeout, a closed connection.
+# ConnectionError covers the first four, HTTPClientError the last two (botocore's own classes, not requests').
+CONNECTION_FAILURES = (BotoConnectionError, HTTPClientError)
 
 # Worth retrying with backoff; everything else is a permanent answer for this request.
 RETRYABLE: tuple[type[AwsError], ...] = (AwsThrottled, AwsUnavailable)
@@ -76,7 +75,7 @@ def translated_errors() -> Iterator[None]:
         yield
     except ClientError as exc:
         raise _translate(exc) from exc
-    except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError) as exc:
+    except CONNECTION_FAILURES as exc:
         raise AwsUnavailable("AWS is unreachable; will retry.") from exc
     except NoCredentialsError as exc:
         raise AwsAccessDenied(
