@@ -21,7 +21,7 @@ from django.utils import timezone
 from tickets.models import Ticket
 
 from ..aws import trusted_advisor
-from ..aws.errors import RETRYABLE, AwsError
+from ..aws.errors import RETRYABLE, AwsAccessDenied, AwsError
 from ..aws.eventbridge import PushedTrustedAdvisorItem
 from ..aws.trusted_advisor import TaCheck, TaFlaggedResource
 from ..models import DESCRIPTOR, AwsAccount, Finding, FindingGroup, Source, TrustedAdvisorCategory, TrustedAdvisorCheck
@@ -425,7 +425,9 @@ def trusted_advisor_poll(*, account: AwsAccount) -> None:
         try:
             recommendations = trusted_advisor.recommendations(access)
             checks = trusted_advisor.recommendation_checks(access)
-        except AwsError:  # not available to this account, or failing: the Support API answers instead
+        except AwsAccessDenied:  # not available to this account: the Support API answers instead
+            # Only then: a throttled or failing API backs off (the task retries) rather than sending a result call
+            # and a refresh per check to the Support API
             pages = _support_api_pages(account, access, counts)
         else:
             pages = _recommendation_pages(access, checks, recommendations, counts)

@@ -89,6 +89,7 @@ class FakeAws:
     affected: dict[str, list[str]] = field(default_factory=dict)  # org view: arn → member account ids
     calls: list[str] = field(default_factory=list)
     newer_ta_api: bool = False  # whether the account may call the trustedadvisor API
+    newer_ta_api_error: AwsError | None = None  # how the trustedadvisor API fails when the account may call it
 
     def flag(self, account_id: str, check: TaCheck, *resources: TaFlaggedResource) -> None:
         self.flagged[(account_id, check.id)] = list(resources)
@@ -119,6 +120,8 @@ class FakeAws:
     def ta_recommendations(self, access):
         if not self.newer_ta_api:
             raise AwsAccessDenied("AWS denied access to trustedadvisor:ListRecommendations.")
+        if self.newer_ta_api_error:
+            raise self.newer_ta_api_error
         self._raise()
         return [TaRecommendation(f"arn:rec/{c.id}", c.id, "warning") for c in self.checks]
 
