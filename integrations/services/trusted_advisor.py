@@ -136,6 +136,24 @@ def checks_sync(checks: list[TaCheck]) -> dict[str, TrustedAdvisorCheck]:
     return rows
 
 
+def check_named(*, account: AwsAccount, name: str) -> TrustedAdvisorCheck | None:
+    """The check a pushed event names (events carry no id). A name not learned yet, as before the account's first
+    poll, is looked up in AWS's current list, so the event is kept rather than lost until a poll.
+
+    AWS unreachable or throttling raises (SNS redelivers); None: AWS lists no such check.
+    """
+    check = TrustedAdvisorCheck.objects.filter(name=name).first()
+    if check is not None:
+        return check
+    access = account_access(account)
+    try:
+        listed = trusted_advisor.checks(access)
+    except AwsAccessDenied:  # an account that may only call the newer API
+        listed = trusted_advisor.recommendation_checks(access)
+    rows = checks_sync(listed)
+    return next((rows[c.id] for c in listed if c.name == name), None)
+
+
 def _per_resource(check: TrustedAdvisorCheck, categories_per_resource: set[str]) -> bool:
     if check.ticketing != TrustedAdvisorCheck.Ticketing.CATEGORY:
         return check.ticketing == TrustedAdvisorCheck.Ticketing.PER_RESOURCE
