@@ -34,10 +34,13 @@ FLAGGED = frozenset({Finding.Status.WARNING, Finding.Status.ERROR})
 PAGE = 1000  # resources per transaction when the newer API streams them
 DESCRIPTION_RESOURCES = 50  # a new ticket's description lists this many; the ticket page lists them all
 
-# Columns that say how a resource is doing, not which one it is: never part of its identity.
+# Columns that say how a resource is doing, not which one it is: never part of its identity. Some change on every
+# refresh (Exposed Access Keys: Case ID, Time Updated, Deadline, Location, Fraud Type); some while it stays flagged
+# (S3 Bucket Permissions' "ACL Allows List", EBS Snapshots' "Volume Attachment").
 _VOLATILE = re.compile(
     r"\b(status|savings?|costs?|usage|average|days?|\d+-day|utili[sz]ation|percent|reason|last|date|age|amount|"
-    r"hours|price|estimated|count|number|size)\b",
+    r"hours|price|estimated|count|number|size|time|updated|deadline|case|location|fraud|allows?|attachment|"
+    r"ignored)\b",
     re.IGNORECASE,
 )
 _IDENTIFIER = re.compile(r"\b(id|arn)\b", re.IGNORECASE)
