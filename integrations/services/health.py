@@ -7,7 +7,7 @@ Polls read events incrementally by last update time; pushes arrive one at a time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import chain
 
 from django.db import transaction
@@ -181,7 +181,7 @@ def _recorded(
         is_open = e.status != _CLOSED
         if changes:
             ticketing.ticket_services.ticket_aws_update(
-                ticket=row.ticket, source=SOURCE, summary="AWS updated the event.", lines=changes
+                ticket=row.ticket, source=SOURCE, summary=_update_summary(e), lines=changes
             )
         note = "AWS Health closed the event." if not is_open else "AWS Health reopened the event."
         followed = ticketing.ticket_follow(ticket=row.ticket, still_open=is_open, note=note)
@@ -190,6 +190,13 @@ def _recorded(
         elif changes or followed:
             counts.updated += 1
     return row, view
+
+
+def _update_summary(event: health.HealthEvent) -> str:
+    # AWS's own time, not ours: a push or poll can arrive long after the update, and updates can arrive out of order
+    if event.last_updated is None:
+        return "AWS updated the event."
+    return f"AWS updated the event at {event.last_updated.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC."
 
 
 def _merged(row: HealthEvent, view: EventView) -> EventView | None:

@@ -4,13 +4,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.roles import Role
 from integrations import services
 from integrations.aws.health import Entity
 from integrations.models import AwsAccount, HealthEvent, MaintenanceWindow, PollRun, TagRoute
 from integrations.services import health as health_service
 from tickets.models import Ticket, TicketEvent
 
-from ..factories import QueueFactory
+from ..factories import QueueFactory, UserFactory
 from .fake_aws import T0, health_event, updated
 
 pytestmark = pytest.mark.django_db
@@ -85,6 +86,22 @@ def test_an_update_goes_to_the_timeline_and_closing_resolves_the_ticket(fake_aws
     update = TicketEvent.objects.get(ticket=ticket, kind="aws_updated")
     assert "Status: open → closed" in update.data["lines"]
     assert "AWS wrote: The issue has been resolved." in update.data["lines"]
+
+
+def test_an_updates_timeline_entry_shows_awss_last_updated_time(fake_aws, prod_account, client):
+    event = health_event(1)
+    fake_aws.publish(prod_account.account_id, event)
+    _poll(prod_account)
+    fake_aws.publish(prod_account.account_id, updated(event, 30, status="closed"))
+
+    _poll(prod_account)
+
+    ticket = _health_tickets().get()
+    update = TicketEvent.objects.get(ticket=ticket, kind="aws_updated")
+    assert update.data["summary"] == "AWS updated the event at 2026-11-27 09:30:00 UTC."
+    client.force_login(UserFactory(role=Role.MANAGER))
+    page = client.get(f"/tickets/{ticket.reference}/").content.decode()
+    assert "AWS updated the event at 2026-11-27 09:30:00 UTC." in page
 
 
 def test_a_scheduled_change_becomes_a_maintenance_window_on_its_ticket(fake_aws, prod_account):
