@@ -10,7 +10,7 @@ from botocore.config import Config
 from django.conf import settings
 from django.utils import timezone
 
-from .errors import translated_errors
+from .errors import AwsError, translated_errors
 
 # Support and Trusted Advisor are global but documented for us-east-1 only; Organizations always answers there.
 # Health is active-passive us-east-1/us-east-2 behind global.health.amazonaws.com: failover means resolving that
@@ -33,6 +33,29 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeou
 # Calls AWS does not deduplicate (CreateCase, AddCommunicationToCase, Publish) are sent once: a timeout or a 5xx
 # retried inside botocore would open a second case; our own retry paths know how to look before trying again.
 _ONCE = Config(retries={"mode": "standard", "max_attempts": 0}, connect_timeout=5, read_timeout=30)  # no retry
+
+# The commercial partition only. AWS China (aws-cn) and GovCloud (aws-us-gov) have their own Support, Health,
+# Organizations and STS endpoints, signing regions and credentials; clients here are built for the commercial ones,
+# so roles elsewhere are refused with the reason rather than sent to endpoints that cannot know them.
+_PARTITION = "aws"
+_PARTITION_NAMES = {"aws-cn": "AWS China (aws-cn)", "aws-us-gov": "AWS GovCloud (aws-us-gov)"}
+
+
+class PartitionNotSupported(AwsError):
+    """A role in another AWS partition than the commercial one."""
+
+
+def partition_refusal(role_arn: str) -> str | None:
+    """Why Supportdesk cannot reach a role, or None when it can (no role: the default chain)."""
+    parts = role_arn.split(":")
+    if not role_arn or len(parts) < 2 or parts[1] == _PARTITION:
+        return None
+    where = _PARTITION_NAMES.get(parts[1], f"the {parts[1]} partition")
+    return (
+        f"The role is in {where}. Supportdesk reaches accounts in the commercial AWS partition (arn:aws:…) only: "
+        "the other partitions have their own Support, Health, Organizations and STS endpoints, which it does not call."
+    )
+
 
 _SESSION_NAME = "supportdesk"
 _REFRESH_MARGIN = timedelta(minutes=5)  # re-assume before expiry so in-flight calls never carry stale credentials
@@ -114,6 +137,8 @@ _shared: list[boto3.Session] = []
 def client_for(access: AccountAccess, service: str, *, region: str | None = None, once: bool = False) -> Any:
     """A botocore client for ``service`` acting as ``access``'s account; ``once``: no retries inside botocore, for
     calls AWS would carry out twice."""
+    if refusal := partition_refusal(access.role_arn):
+        raise PartitionNotSupported(refusal)  # accounts registered before roles there were refused
     creds = _credentials_for(access.role_arn, access.external_id) if access.role_arn else None
     key = (access.role_arn, access.external_id, service, _region_for(service, region), _endpoint_url(), once)
     generation = creds.access_key_id if creds else ""
