@@ -20,6 +20,10 @@ class AwsUnavailable(AwsError):
     """Connection or endpoint failure, or an AWS-side 5xx."""
 
 
+class AwsUnreachable(AwsUnavailable):
+    """No answer at all (connection, TLS, proxy, timeout): another endpoint of the service may still answer."""
+
+
 class AwsPlanTooLow(AwsError):
     """The account's support plan does not include API access."""
 
@@ -76,7 +80,7 @@ def translated_errors() -> Iterator[None]:
     except ClientError as exc:
         raise _translate(exc) from exc
     except CONNECTION_FAILURES as exc:
-        raise AwsUnavailable("AWS is unreachable; will retry.") from exc
+        raise AwsUnreachable("AWS is unreachable; will retry.") from exc
     except NoCredentialsError as exc:
         raise AwsAccessDenied(
             "Supportdesk has no AWS credentials: give the server an instance role or AWS_* variables, "

@@ -17,6 +17,7 @@ from tickets.models import Ticket
 from tickets.services import NewTicket
 
 from ..aws import health
+from ..aws.errors import RETRYABLE, AwsError
 from ..aws.health import Entity
 from ..models import AwsAccount, HealthEvent, MaintenanceWindow, Source, TagRoute
 from . import ticketing
@@ -250,11 +251,36 @@ def health_poll(*, account: AwsAccount) -> None:
         since = account.health_cursor - CURSOR_OVERLAP if account.health_cursor else None
         access = account_access(account)
         if account.is_organization_manager:
-            newest = _organization_poll(account, access, since, counts)
+            try:
+                newest = _organization_poll(account, access, since, counts)
+            except RETRYABLE:
+                raise
+            except AwsError as exc:
+                raise _organization_view_refusal(access, exc) from exc
         else:
             newest = _account_poll(account, access, since, counts)
         if newest and newest != account.health_cursor:
             AwsAccount.objects.filter(pk=account.pk).update(health_cursor=newest)
+
+
+def _organization_view_refusal(access, exc: AwsError) -> AwsError:
+    """A refused organisational poll, in words when the reason is that the organisation has not turned the view on
+    (AWS answers that with a generic refusal)."""
+    try:
+        status = health.organization_view_status(access)
+    except AwsError:
+        return exc  # the refusal itself says more than a status we cannot read
+    if status == "ENABLED":
+        return exc
+    if status == "PENDING":
+        return AwsError("AWS Health's organisational view is still being turned on for this organisation; "
+                        "its events can be read once AWS finishes (usually within minutes).")  # fmt: skip
+    return AwsError(
+        f"AWS Health's organisational view is not enabled for this organisation (AWS says {status or 'nothing'}), "
+        "so its events cannot be read from here. Enable it in the management account (Health console, "
+        "Organizational view), or clear “organisation management or delegated admin” on this account to read "
+        "its own events only."
+    )
 
 
 def _newest(current: datetime | None, events: list[health.HealthEvent]) -> datetime | None:

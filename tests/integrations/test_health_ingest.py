@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.roles import Role
 from integrations import services
+from integrations.aws.errors import AwsAccessDenied
 from integrations.aws.health import Entity
 from integrations.models import AwsAccount, HealthEvent, MaintenanceWindow, PollRun, TagRoute
 from integrations.services import health as health_service
@@ -201,6 +202,25 @@ def test_pushes_for_unregistered_accounts_or_other_sources_are_ignored(prod_acco
 def test_malformed_pushes_are_refused_with_a_reason(event, prod_account):
     with pytest.raises(services.EventRefused):
         services.eventbridge_event_ingest(event=event)
+
+
+@pytest.mark.parametrize(("status", "words"), [
+    ("DISABLED", "organisational view is not enabled for this organisation (AWS says DISABLED)"),
+    ("PENDING", "organisational view is still being turned on"),
+    ("ENABLED", "AWS denied access"),  # then the refusal is about something else, and says so itself
+])  # fmt: skip
+def test_an_organisational_view_not_turned_on_is_said_in_words_on_the_account_page(fake_aws, client, status, words):
+    manager = AwsAccount.objects.create(
+        account_id="999988887777", name="Org management", owner_queue=QueueFactory(), is_organization_manager=True
+    )
+    fake_aws.fail_with = AwsAccessDenied("AWS denied access to health:DescribeEventsForOrganization.")
+    fake_aws.organization_view = status
+
+    run = _poll(manager)
+
+    assert run.outcome == "failed" and words in run.message
+    client.force_login(UserFactory(role=Role.MANAGER))
+    assert words in client.get(f"/aws/accounts/{manager.pk}/").content.decode()
 
 
 def test_the_organisation_view_records_each_member_on_its_own_account(fake_aws, prod_account):

@@ -72,8 +72,8 @@ def test_no_role_uses_the_default_chain_without_sts(assume_calls, access):
     [
         ("support", "https://support.us-east-1.amazonaws.com"),
         ("trustedadvisor", "https://trustedadvisor.us-east-1.amazonaws.com"),
-        # botocore maps us-east-1 to the global Health endpoint (region_name then reads "aws-global").
-        ("health", "https://global.health.amazonaws.com"),
+        # Health's active region, named outright: botocore would send us-east-1 to the global name
+        ("health", "https://health.us-east-1.amazonaws.com"),
         ("organizations", "https://organizations.us-east-1.amazonaws.com"),
         ("sts", "https://sts.us-east-1.amazonaws.com"),
     ],
