@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -137,7 +138,8 @@ def test_a_scheduled_change_on_more_resources_than_an_event_keeps_covers_the_ser
 
 def test_an_event_closed_before_we_first_saw_it_is_recorded_without_a_ticket(fake_aws, prod_account):
     fake_aws.publish(prod_account.account_id, health_event(1, status="closed"))
-    _poll(prod_account)
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):  # within a first poll's look-back, on any date
+        _poll(prod_account)
     assert HealthEvent.objects.get().ticket is None and not _health_tickets().exists()
 
 
