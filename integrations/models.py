@@ -9,10 +9,19 @@ from django.db.models import Q
 
 from tickets.models import Comment, Queue, Ticket, aws_account_id
 
+from .aws.clients import partition_refusal
+
 role_arn_format = RegexValidator(
     r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$",
     "Use an IAM role ARN such as arn:aws:iam::123456789012:role/SupportdeskRead.",
 )
+
+
+def role_arn_partition(value: str) -> None:
+    if refusal := partition_refusal(value):
+        raise ValidationError(refusal)
+
+
 external_id_format = RegexValidator(r"^[\w+=,.@:/-]*$", "Letters, digits and +=,.@:/- only.")
 region_format = RegexValidator(r"^[a-z]{2}(-[a-z]+)+-\d$", "Use region names such as eu-west-1.")
 MAINTENANCE_RESOURCES = 200  # like the entities kept for a Health event
@@ -56,7 +65,7 @@ class AwsAccount(models.Model):
         "IAM role ARN",
         max_length=600,
         blank=True,
-        validators=[role_arn_format],
+        validators=[role_arn_format, role_arn_partition],
         help_text="Assumed through STS. Leave empty to use the default credential chain.",
     )
     external_id = models.CharField(max_length=1224, blank=True, validators=[MinLengthValidator(2), external_id_format])

@@ -146,6 +146,7 @@ class Health:
             "DescribeAffectedAccountsForOrganization": self.describe_affected_accounts_for_organization,
             "DescribeEventDetailsForOrganization": self.describe_event_details_for_organization,
             "DescribeAffectedEntitiesForOrganization": self.describe_affected_entities_for_organization,
+            "DescribeHealthServiceStatusForOrganization": self.describe_health_service_status_for_organization,
         }
 
     # Account view
@@ -179,6 +180,10 @@ class Health:
         return {"entities": list(shown), **({"nextToken": token} if token else {})}
 
     # Organisational view: the management account sees every account of the organisation
+
+    def describe_health_service_status_for_organization(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        _members(call)  # the management account's question; others are refused as for the other calls
+        return {"healthServiceAccessStatusForOrganization": "ENABLED"}
 
     def describe_events_for_organization(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         f = _checked(params.get("filter", {}))

@@ -1,6 +1,9 @@
 """Builds every botocore client: regions, endpoint, retries, timeouts and per-account AssumeRole."""
 
+import re
+import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,13 +13,10 @@ from botocore.config import Config
 from django.conf import settings
 from django.utils import timezone
 
-from .errors import translated_errors
+from .errors import AwsError, translated_errors
 
 # Support and Trusted Advisor are global but documented for us-east-1 only; Organizations always answers there.
-# Health is active-passive us-east-1/us-east-2 behind global.health.amazonaws.com: failover means resolving that
-# name and building the client in the active region (AWS.md §4.6). botocore 1.44.8 turns us-east-1 into
-# global.health.amazonaws.com (meta.region_name "aws-global", signed us-east-1), which follows the active region.
-# STS is regional; we call it in us-east-1 by default.
+# Health is active-passive us-east-1/us-east-2 (see health_regions). STS is regional; we call it in us-east-1.
 _REGIONS = {
     "support": "us-east-1",
     "trustedadvisor": "us-east-1",
@@ -25,6 +25,10 @@ _REGIONS = {
     "sts": "us-east-1",
 }
 _DEFAULT_REGION = "us-east-1"
+HEALTH_REGIONS = ("us-east-1", "us-east-2")
+_HEALTH_GLOBAL = "global.health.amazonaws.com"
+_HEALTH_CANONICAL = re.compile(r"health\.([a-z0-9-]+)\.amazonaws\.com\.?")
+_HEALTH_ACTIVE_TTL = 60.0  # seconds a lookup of the active region is reused
 # A custom endpoint (sandbox, moto server) is signed for region_name: one region everywhere keeps fakes consistent.
 _ENDPOINT_REGION = "us-east-1"
 
@@ -33,6 +37,29 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeou
 # Calls AWS does not deduplicate (CreateCase, AddCommunicationToCase, Publish) are sent once: a timeout or a 5xx
 # retried inside botocore would open a second case; our own retry paths know how to look before trying again.
 _ONCE = Config(retries={"mode": "standard", "max_attempts": 0}, connect_timeout=5, read_timeout=30)  # no retry
+
+# The commercial partition only. AWS China (aws-cn) and GovCloud (aws-us-gov) have their own Support, Health,
+# Organizations and STS endpoints, signing regions and credentials; clients here are built for the commercial ones,
+# so roles elsewhere are refused with the reason rather than sent to endpoints that cannot know them.
+_PARTITION = "aws"
+_PARTITION_NAMES = {"aws-cn": "AWS China (aws-cn)", "aws-us-gov": "AWS GovCloud (aws-us-gov)"}
+
+
+class PartitionNotSupported(AwsError):
+    """A role in another AWS partition than the commercial one."""
+
+
+def partition_refusal(role_arn: str) -> str | None:
+    """Why Supportdesk cannot reach a role, or None when it can (no role: the default chain)."""
+    parts = role_arn.split(":")
+    if not role_arn or len(parts) < 2 or parts[1] == _PARTITION:
+        return None
+    where = _PARTITION_NAMES.get(parts[1], f"the {parts[1]} partition")
+    return (
+        f"The role is in {where}. Supportdesk reaches accounts in the commercial AWS partition (arn:aws:…) only: "
+        "the other partitions have their own Support, Health, Organizations and STS endpoints, which it does not call."
+    )
+
 
 _SESSION_NAME = "supportdesk"
 _REFRESH_MARGIN = timedelta(minutes=5)  # re-assume before expiry so in-flight calls never carry stale credentials
@@ -59,6 +86,37 @@ _credentials_lock = threading.Lock()
 
 def _endpoint_url() -> str | None:
     return getattr(settings, "AWS_ENDPOINT_URL", None) or None
+
+
+def _endpoint_for(service: str, region: str) -> str | None:
+    if url := _endpoint_url():
+        return url
+    if service == "health":
+        # Named outright: botocore sends us-east-1 to the global name, signed us-east-1 whichever region is active
+        return f"https://health.{region}.amazonaws.com"
+    return None
+
+
+_health_active: list[tuple[float, str]] = []
+
+
+def health_regions() -> list[str]:
+    """Health's regions in the order to try them (AWS Health guide, failover): the active one first, as the canonical
+    name of global.health.amazonaws.com says, us-east-1 first when that cannot be resolved. A custom endpoint
+    (the sandbox) has no DNS to ask: its one region."""
+    if _endpoint_url():
+        return [_ENDPOINT_REGION]
+    now = time.monotonic()
+    if not _health_active or now - _health_active[0][0] >= _HEALTH_ACTIVE_TTL:
+        try:
+            canonical = socket.gethostbyname_ex(_HEALTH_GLOBAL)[0]
+        except OSError:  # no DNS, or no such name: the documented order
+            canonical = ""
+        match = _HEALTH_CANONICAL.fullmatch(canonical)
+        active = match.group(1) if match and match.group(1) in HEALTH_REGIONS else HEALTH_REGIONS[0]
+        _health_active[:] = [(now, active)]
+    active = _health_active[0][1]
+    return [active, *(r for r in HEALTH_REGIONS if r != active)]
 
 
 def _region_for(service: str, region: str | None) -> str:
@@ -95,12 +153,14 @@ def _credentials_for(role_arn: str, external_id: str) -> _TempCredentials:
 
 
 def forget_credentials() -> None:
-    """Drop cached role credentials and clients (tests, or after a role's trust policy changed)."""
+    """Drop cached role credentials, clients and Health's active region (tests, or after a role's trust policy
+    changed)."""
     with _credentials_lock:
         _credentials.clear()
     with _clients_lock:
         _clients.clear()
         _shared.clear()  # the shared Session keeps the first credentials it resolved
+    _health_active.clear()
 
 
 # Building a client loads the service model (tens of milliseconds): one client per account, service and region
@@ -114,8 +174,11 @@ _shared: list[boto3.Session] = []
 def client_for(access: AccountAccess, service: str, *, region: str | None = None, once: bool = False) -> Any:
     """A botocore client for ``service`` acting as ``access``'s account; ``once``: no retries inside botocore, for
     calls AWS would carry out twice."""
+    if refusal := partition_refusal(access.role_arn):
+        raise PartitionNotSupported(refusal)  # accounts registered before roles there were refused
     creds = _credentials_for(access.role_arn, access.external_id) if access.role_arn else None
-    key = (access.role_arn, access.external_id, service, _region_for(service, region), _endpoint_url(), once)
+    signing_region = _region_for(service, region)
+    key = (access.role_arn, access.external_id, service, signing_region, _endpoint_for(service, signing_region), once)
     generation = creds.access_key_id if creds else ""
     with _clients_lock:
         cached = _clients.get(key)

@@ -4,13 +4,8 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from botocore.exceptions import (
-    ClientError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    ReadTimeoutError,
-)
+from botocore.exceptions import ClientError, HTTPClientError, NoCredentialsError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 
 class AwsError(Exception):
@@ -25,6 +20,10 @@ class AwsUnavailable(AwsError):
     """Connection or endpoint failure, or an AWS-side 5xx."""
 
 
+class AwsUnreachable(AwsUnavailable):
+    """No answer at all (connection, TLS, proxy, timeout): another endpoint of the service may still answer."""
+
+
 class AwsPlanTooLow(AwsError):
     """The account's support plan does not include API access."""
 
@@ -36,6 +35,10 @@ class AwsAccessDenied(AwsError):
 class AwsNotFound(AwsError):
     pass
 
+
+# Every way a request can fail on the wire: endpoint, proxy, TLS, connect or read timeout, a closed connection.
+# ConnectionError covers the first four, HTTPClientError the last two (botocore's own classes, not requests').
+CONNECTION_FAILURES = (BotoConnectionError, HTTPClientError)
 
 # Worth retrying with backoff; everything else is a permanent answer for this request.
 RETRYABLE: tuple[type[AwsError], ...] = (AwsThrottled, AwsUnavailable)
@@ -76,8 +79,8 @@ def translated_errors() -> Iterator[None]:
         yield
     except ClientError as exc:
         raise _translate(exc) from exc
-    except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError) as exc:
-        raise AwsUnavailable("AWS is unreachable; will retry.") from exc
+    except CONNECTION_FAILURES as exc:
+        raise AwsUnreachable("AWS is unreachable; will retry.") from exc
     except NoCredentialsError as exc:
         raise AwsAccessDenied(
             "Supportdesk has no AWS credentials: give the server an instance role or AWS_* variables, "

@@ -128,7 +128,7 @@ def health_event(event: dict[str, Any]) -> PushedHealthEvent:
 
 def trusted_advisor_item(event: dict[str, Any]) -> PushedTrustedAdvisorItem:
     detail = _detail(event)
-    check_name = _text(detail.get("check-name"), 255)
+    check_name = _text(detail.get("check-name"), 255).strip()  # AWS's own sample says "Load Balancer Optimization "
     status = _TA_STATUSES.get(_text(detail.get("status")).upper())
     raw_details = detail.get("check-item-detail")
     if not check_name or status is None or not isinstance(raw_details, dict):

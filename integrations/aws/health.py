@@ -1,13 +1,15 @@
-"""AWS Health: the account view and the organisational view (us-east-1; see clients.py for the failover note)."""
+"""AWS Health: the account view and the organisational view, on its active region with failover to the other."""
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from . import clients
 from .clients import AccountAccess
-from .errors import translated_errors
+from .errors import AwsUnreachable, translated_errors
+
+T = TypeVar("T")
 
 _BATCH = 10  # events per details/entities call (API limit)
 _CURRENT = ["open", "upcoming"]
@@ -67,12 +69,43 @@ def _entity(e: dict[str, Any]) -> Entity:
     )
 
 
-def _paged_events(access: AccountAccess, operation: str, event_filter: dict) -> Iterator[HealthEvent]:
+def _called(access: AccountAccess, call: Callable[[Any], T]) -> T:
+    """One call on Health's active region; on the other when the first cannot be reached at all (AWS.md §4.6)."""
+    *first, last = clients.health_regions()
+    for region in first:
+        try:
+            with translated_errors():
+                return call(clients.client_for(access, "health", region=region))
+        except AwsUnreachable:
+            continue
     with translated_errors():
-        paginator = clients.client_for(access, "health").get_paginator(operation)
-        for page in paginator.paginate(filter=event_filter):  # pages stream one at a time: memory stays flat
-            for e in page.get("events", []):
-                yield _event(e)
+        return call(clients.client_for(access, "health", region=last))
+
+
+def _pages(access: AccountAccess, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
+    """A paginated call's pages, one at a time (memory stays flat), failing over as ``_called`` does until the first
+    page arrives; a later failure is raised for the poll to retry, rather than reading pages twice."""
+    *first, last = clients.health_regions()
+    for region in [*first, last]:
+        paginator = clients.client_for(access, "health", region=region).get_paginator(operation)
+        try:
+            with translated_errors():
+                pages = iter(paginator.paginate(**params))
+                page = next(pages)
+        except AwsUnreachable:
+            if region == last:
+                raise
+            continue
+        yield page
+        with translated_errors():
+            yield from pages
+        return
+
+
+def _paged_events(access: AccountAccess, operation: str, event_filter: dict) -> Iterator[HealthEvent]:
+    for page in _pages(access, operation, filter=event_filter):
+        for e in page.get("events", []):
+            yield _event(e)
 
 
 # Account view
@@ -91,22 +124,18 @@ def events_current(access: AccountAccess) -> Iterator[HealthEvent]:
 
 def event_details(access: AccountAccess, arns: Iterable[str]) -> dict[str, str]:
     """Latest description per event ARN; ARNs in the API's failedSet are simply absent."""
-    client = clients.client_for(access, "health")
     descriptions: dict[str, str] = {}
     for batch in _batches(arns):
-        with translated_errors():
-            response = client.describe_event_details(eventArns=batch)
+        response = _called(access, lambda client, batch=batch: client.describe_event_details(eventArns=batch))
         for item in response.get("successfulSet", []):
             descriptions[item["event"]["arn"]] = item.get("eventDescription", {}).get("latestDescription", "")
     return descriptions
 
 
 def affected_entities(access: AccountAccess, arns: Iterable[str]) -> Iterator[Entity]:
-    paginator = clients.client_for(access, "health").get_paginator("describe_affected_entities")
     for batch in _batches(arns):
-        with translated_errors():
-            for page in paginator.paginate(filter={"eventArns": batch}):
-                yield from (_entity(e) for e in page.get("entities", []))
+        for page in _pages(access, "describe_affected_entities", filter={"eventArns": batch}):
+            yield from (_entity(e) for e in page.get("entities", []))
 
 
 # Organisational view (management or delegated administrator account). Events are keyed by (ARN, account).
@@ -122,9 +151,8 @@ def organization_events_current(access: AccountAccess) -> Iterator[HealthEvent]:
 
 def affected_accounts(access: AccountAccess, arn: str) -> list[str]:
     """Member accounts an event touches; empty for public events."""
-    paginator = clients.client_for(access, "health").get_paginator("describe_affected_accounts_for_organization")
-    with translated_errors():
-        return [a for page in paginator.paginate(eventArn=arn) for a in page.get("affectedAccounts", [])]
+    pages = _pages(access, "describe_affected_accounts_for_organization", eventArn=arn)
+    return [a for page in pages for a in page.get("affectedAccounts", [])]
 
 
 def _org_filter(arn: str, account_id: str) -> dict[str, str]:
@@ -134,13 +162,14 @@ def _org_filter(arn: str, account_id: str) -> dict[str, str]:
 
 def organization_event_details(access: AccountAccess, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """Latest description per (event ARN, account id); pass an empty account id for public events."""
-    client = clients.client_for(access, "health")
     descriptions: dict[tuple[str, str], str] = {}
     for batch in _batches(keys):
-        with translated_errors():
-            response = client.describe_event_details_for_organization(
-                organizationEventDetailFilters=[_org_filter(arn, account) for arn, account in batch]
+        filters = [_org_filter(arn, account) for arn, account in batch]
+        response = _called(
+            access, lambda client, filters=filters: client.describe_event_details_for_organization(
+                organizationEventDetailFilters=filters
             )
+        )  # fmt: skip
         for item in response.get("successfulSet", []):
             key = (item["event"]["arn"], item.get("awsAccountId", ""))
             descriptions[key] = item.get("eventDescription", {}).get("latestDescription", "")
@@ -148,9 +177,13 @@ def organization_event_details(access: AccountAccess, keys: Iterable[tuple[str, 
 
 
 def organization_affected_entities(access: AccountAccess, keys: Iterable[tuple[str, str]]) -> Iterator[Entity]:
-    paginator = clients.client_for(access, "health").get_paginator("describe_affected_entities_for_organization")
     for batch in _batches(keys):
-        with translated_errors():
-            filters = [_org_filter(arn, account) for arn, account in batch]
-            for page in paginator.paginate(organizationEntityFilters=filters):
-                yield from (_entity(e) for e in page.get("entities", []))
+        filters = [_org_filter(arn, account) for arn, account in batch]
+        for page in _pages(access, "describe_affected_entities_for_organization", organizationEntityFilters=filters):
+            yield from (_entity(e) for e in page.get("entities", []))
+
+
+def organization_view_status(access: AccountAccess) -> str:
+    """Whether the organisational view is on for the organisation: ENABLED, DISABLED or PENDING (an open set)."""
+    response = _called(access, lambda client: client.describe_health_service_status_for_organization())
+    return response.get("healthServiceAccessStatusForOrganization", "")

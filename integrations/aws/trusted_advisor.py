@@ -82,7 +82,7 @@ def checks(access: AccountAccess) -> list[TaCheck]:
     return [
         TaCheck(
             id=c["id"],
-            name=c["name"],
+            name=c["name"].strip(),  # pushed events name checks with stray spaces: both sides are stripped
             category=c["category"],
             description=c["description"],
             headings=tuple(h or "" for h in c.get("metadata", [])),
@@ -165,7 +165,7 @@ def recommendation_checks(access: AccountAccess) -> list[TaCheck]:
                 found.append(
                     TaCheck(
                         id=c["id"],
-                        name=c["name"],
+                        name=c["name"].strip(),
                         category=(c.get("pillars") or [""])[0],  # pillars carry the Support API category names
                         description=c.get("description", ""),
                         headings=_ordered_headings(c.get("metadata", {})),

@@ -7,7 +7,7 @@ Polls read events incrementally by last update time; pushes arrive one at a time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import chain
 
 from django.db import transaction
@@ -17,6 +17,7 @@ from tickets.models import Ticket
 from tickets.services import NewTicket
 
 from ..aws import health
+from ..aws.errors import RETRYABLE, AwsError
 from ..aws.health import Entity
 from ..models import AwsAccount, HealthEvent, MaintenanceWindow, Source, TagRoute
 from . import ticketing
@@ -181,7 +182,7 @@ def _recorded(
         is_open = e.status != _CLOSED
         if changes:
             ticketing.ticket_services.ticket_aws_update(
-                ticket=row.ticket, source=SOURCE, summary="AWS updated the event.", lines=changes
+                ticket=row.ticket, source=SOURCE, summary=_update_summary(e), lines=changes
             )
         note = "AWS Health closed the event." if not is_open else "AWS Health reopened the event."
         followed = ticketing.ticket_follow(ticket=row.ticket, still_open=is_open, note=note)
@@ -190,6 +191,13 @@ def _recorded(
         elif changes or followed:
             counts.updated += 1
     return row, view
+
+
+def _update_summary(event: health.HealthEvent) -> str:
+    # AWS's own time, not ours: a push or poll can arrive long after the update, and updates can arrive out of order
+    if event.last_updated is None:
+        return "AWS updated the event."
+    return f"AWS updated the event at {event.last_updated.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC."
 
 
 def _merged(row: HealthEvent, view: EventView) -> EventView | None:
@@ -243,11 +251,36 @@ def health_poll(*, account: AwsAccount) -> None:
         since = account.health_cursor - CURSOR_OVERLAP if account.health_cursor else None
         access = account_access(account)
         if account.is_organization_manager:
-            newest = _organization_poll(account, access, since, counts)
+            try:
+                newest = _organization_poll(account, access, since, counts)
+            except RETRYABLE:
+                raise
+            except AwsError as exc:
+                raise _organization_view_refusal(access, exc) from exc
         else:
             newest = _account_poll(account, access, since, counts)
         if newest and newest != account.health_cursor:
             AwsAccount.objects.filter(pk=account.pk).update(health_cursor=newest)
+
+
+def _organization_view_refusal(access, exc: AwsError) -> AwsError:
+    """A refused organisational poll, in words when the reason is that the organisation has not turned the view on
+    (AWS answers that with a generic refusal)."""
+    try:
+        status = health.organization_view_status(access)
+    except AwsError:
+        return exc  # the refusal itself says more than a status we cannot read
+    if status == "ENABLED":
+        return exc
+    if status == "PENDING":
+        return AwsError("AWS Health's organisational view is still being turned on for this organisation; "
+                        "its events can be read once AWS finishes (usually within minutes).")  # fmt: skip
+    return AwsError(
+        f"AWS Health's organisational view is not enabled for this organisation (AWS says {status or 'nothing'}), "
+        "so its events cannot be read from here. Enable it in the management account (Health console, "
+        "Organizational view), or clear “organisation management or delegated admin” on this account to read "
+        "its own events only."
+    )
 
 
 def _newest(current: datetime | None, events: list[health.HealthEvent]) -> datetime | None:

@@ -6,10 +6,11 @@ from typing import Any
 from supportdesk.errors import DomainError
 
 from ..aws import eventbridge
-from ..models import AwsAccount, TrustedAdvisorCheck
+from ..aws.errors import RETRYABLE, AwsError
+from ..models import AwsAccount
 from .health import EventView, health_events_record
 from .polls import PollCounts
-from .trusted_advisor import findings_apply, flagged_from_push
+from .trusted_advisor import check_named, findings_apply, flagged_from_push
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +47,14 @@ def eventbridge_event_ingest(*, event: dict[str, Any]) -> str:
             account = _account(item.account_id)
             if account is None:
                 return f"ignored: account {item.account_id} is not registered or is disabled"
-            # Events carry the check's name, not its id; names are unique within a language
-            check = TrustedAdvisorCheck.objects.filter(name=item.check_name).first()
+            try:
+                check = check_named(account=account, name=item.check_name)
+            except RETRYABLE:
+                raise
+            except AwsError as exc:  # the account's polls cannot read the checks either
+                return f"ignored: check “{item.check_name}” not known, and AWS's list could not be read: {exc}"
             if check is None:
-                return f"ignored: unknown check “{item.check_name}” (the next poll learns AWS's checks)"
+                return f"ignored: AWS lists no check named “{item.check_name}”"
             flagged = flagged_from_push(check, item)
             findings_apply(
                 account=account, check=check, flagged=[flagged], cleared_keys=[flagged.key],

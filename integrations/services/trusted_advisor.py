@@ -21,7 +21,7 @@ from django.utils import timezone
 from tickets.models import Ticket
 
 from ..aws import trusted_advisor
-from ..aws.errors import RETRYABLE, AwsError
+from ..aws.errors import RETRYABLE, AwsAccessDenied, AwsError
 from ..aws.eventbridge import PushedTrustedAdvisorItem
 from ..aws.trusted_advisor import TaCheck, TaFlaggedResource
 from ..models import DESCRIPTOR, AwsAccount, Finding, FindingGroup, Source, TrustedAdvisorCategory, TrustedAdvisorCheck
@@ -34,10 +34,13 @@ FLAGGED = frozenset({Finding.Status.WARNING, Finding.Status.ERROR})
 PAGE = 1000  # resources per transaction when the newer API streams them
 DESCRIPTION_RESOURCES = 50  # a new ticket's description lists this many; the ticket page lists them all
 
-# Columns that say how a resource is doing, not which one it is: never part of its identity.
+# Columns that say how a resource is doing, not which one it is: never part of its identity. Some change on every
+# refresh (Exposed Access Keys: Case ID, Time Updated, Deadline, Location, Fraud Type); some while it stays flagged
+# (S3 Bucket Permissions' "ACL Allows List", EBS Snapshots' "Volume Attachment").
 _VOLATILE = re.compile(
     r"\b(status|savings?|costs?|usage|average|days?|\d+-day|utili[sz]ation|percent|reason|last|date|age|amount|"
-    r"hours|price|estimated|count|number|size)\b",
+    r"hours|price|estimated|count|number|size|time|updated|deadline|case|location|fraud|allows?|attachment|"
+    r"ignored)\b",
     re.IGNORECASE,
 )
 _IDENTIFIER = re.compile(r"\b(id|arn)\b", re.IGNORECASE)
@@ -134,6 +137,24 @@ def checks_sync(checks: list[TaCheck]) -> dict[str, TrustedAdvisorCheck]:
         TrustedAdvisorCheck.objects.bulk_create(new, ignore_conflicts=True)
         rows.update((c.check_id, c) for c in TrustedAdvisorCheck.objects.filter(check_id__in=[n.check_id for n in new]))
     return rows
+
+
+def check_named(*, account: AwsAccount, name: str) -> TrustedAdvisorCheck | None:
+    """The check a pushed event names (events carry no id). A name not learned yet, as before the account's first
+    poll, is looked up in AWS's current list, so the event is kept rather than lost until a poll.
+
+    AWS unreachable or throttling raises (SNS redelivers); None: AWS lists no such check.
+    """
+    check = TrustedAdvisorCheck.objects.filter(name=name).first()
+    if check is not None:
+        return check
+    access = account_access(account)
+    try:
+        listed = trusted_advisor.checks(access)
+    except AwsAccessDenied:  # an account that may only call the newer API
+        listed = trusted_advisor.recommendation_checks(access)
+    rows = checks_sync(listed)
+    return next((rows[c.id] for c in listed if c.name == name), None)
 
 
 def _per_resource(check: TrustedAdvisorCheck, categories_per_resource: set[str]) -> bool:
@@ -425,7 +446,9 @@ def trusted_advisor_poll(*, account: AwsAccount) -> None:
         try:
             recommendations = trusted_advisor.recommendations(access)
             checks = trusted_advisor.recommendation_checks(access)
-        except AwsError:  # not available to this account, or failing: the Support API answers instead
+        except AwsAccessDenied:  # not available to this account: the Support API answers instead
+            # Only then: a throttled or failing API backs off (the task retries) rather than sending a result call
+            # and a refresh per check to the Support API
             pages = _support_api_pages(account, access, counts)
         else:
             pages = _recommendation_pages(access, checks, recommendations, counts)

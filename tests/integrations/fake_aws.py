@@ -93,6 +93,8 @@ class FakeAws:
     affected: dict[str, list[str]] = field(default_factory=dict)  # org view: arn → member account ids
     calls: list[str] = field(default_factory=list)
     newer_ta_api: bool = False  # whether the account may call the trustedadvisor API
+    newer_ta_api_error: AwsError | None = None  # how the trustedadvisor API fails when the account may call it
+    organization_view: str = "ENABLED"  # Health's organisational view for the organisation
 
     def flag(self, account_id: str, check: TaCheck, *resources: TaFlaggedResource) -> None:
         self.flagged[(account_id, check.id)] = list(resources)
@@ -123,6 +125,8 @@ class FakeAws:
     def ta_recommendations(self, access):
         if not self.newer_ta_api:
             raise AwsAccessDenied("AWS denied access to trustedadvisor:ListRecommendations.")
+        if self.newer_ta_api_error:
+            raise self.newer_ta_api_error
         self._raise()
         return [TaRecommendation(f"arn:rec/{c.id}", c.id, "warning") for c in self.checks]
 
@@ -158,6 +162,9 @@ class FakeAws:
     def organization_affected_entities(self, access, keys):
         return iter([e for key in keys for e in self.entities.get(key, [])])
 
+    def organization_view_status(self, access):
+        return self.organization_view
+
     def install(self, monkeypatch) -> "FakeAws":
         for module, name, fake in [
             (trusted_advisor, "checks", self.ta_checks),
@@ -175,6 +182,7 @@ class FakeAws:
             (health, "affected_accounts", self.affected_accounts),
             (health, "organization_event_details", self.organization_event_details),
             (health, "organization_affected_entities", self.organization_affected_entities),
+            (health, "organization_view_status", self.organization_view_status),
         ]:
             monkeypatch.setattr(module, name, fake)
         return self

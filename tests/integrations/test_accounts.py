@@ -25,6 +25,9 @@ def account(**fields) -> AwsAccount:
         ({"regions": "eu-west-1"}, "regions", "region names"),
         ({"regions": 3}, "regions", "region names"),
         ({"external_id": "abc"}, "external_id", "goes with an IAM role"),
+        # Other partitions have their own endpoints, which Supportdesk does not call: refused, with the reason
+        ({"role_arn": "arn:aws-cn:iam::123456789012:role/SupportdeskRead"}, "role_arn", "AWS China (aws-cn)"),
+        ({"role_arn": "arn:aws-us-gov:iam::123456789012:role/SupportdeskRead"}, "role_arn", "commercial AWS"),
     ],
 )
 def test_account_record_says_what_is_wrong(fields, field, message):
@@ -56,3 +59,18 @@ def test_admins_can_register_an_account_in_the_admin(client, admin_user):
     )  # fmt: skip
     assert response.status_code == 302, response.content.decode()[:2000]
     assert AwsAccount.objects.get().regions == ["eu-west-1"]
+
+
+def test_the_admin_form_says_why_a_govcloud_role_is_refused(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/integrations/awsaccount/add/",
+        {
+            "name": "Gov", "account_id": "123456789012", "environment": "production", "owner_queue": QueueFactory().pk,
+            "enabled": "on", "support_plan": "business", "external_id": "", "regions": "[]",
+            "role_arn": "arn:aws-us-gov:iam::123456789012:role/SupportdeskRead",
+        },
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "AWS GovCloud (aws-us-gov)" in response.content.decode()
+    assert not AwsAccount.objects.exists()

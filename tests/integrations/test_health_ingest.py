@@ -1,16 +1,19 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.roles import Role
 from integrations import services
+from integrations.aws.errors import AwsAccessDenied
 from integrations.aws.health import Entity
 from integrations.models import AwsAccount, HealthEvent, MaintenanceWindow, PollRun, TagRoute
 from integrations.services import health as health_service
 from tickets.models import Ticket, TicketEvent
 
-from ..factories import QueueFactory
+from ..factories import QueueFactory, UserFactory
 from .fake_aws import T0, T0_ISO, T0_RFC1123, health_event, updated
 
 pytestmark = pytest.mark.django_db
@@ -87,6 +90,22 @@ def test_an_update_goes_to_the_timeline_and_closing_resolves_the_ticket(fake_aws
     assert "AWS wrote: The issue has been resolved." in update.data["lines"]
 
 
+def test_an_updates_timeline_entry_shows_awss_last_updated_time(fake_aws, prod_account, client):
+    event = health_event(1)
+    fake_aws.publish(prod_account.account_id, event)
+    _poll(prod_account)
+    fake_aws.publish(prod_account.account_id, updated(event, 30, status="closed"))
+
+    _poll(prod_account)
+
+    ticket = _health_tickets().get()
+    update = TicketEvent.objects.get(ticket=ticket, kind="aws_updated")
+    assert update.data["summary"] == "AWS updated the event at 2026-11-27 09:30:00 UTC."
+    client.force_login(UserFactory(role=Role.MANAGER))
+    page = client.get(f"/tickets/{ticket.reference}/").content.decode()
+    assert "AWS updated the event at 2026-11-27 09:30:00 UTC." in page
+
+
 def test_a_scheduled_change_becomes_a_maintenance_window_on_its_ticket(fake_aws, prod_account):
     event = health_event(2, status="upcoming", category="scheduledChange", end_time=T0 + timedelta(hours=2))
     fake_aws.publish(prod_account.account_id, event)
@@ -119,7 +138,8 @@ def test_a_scheduled_change_on_more_resources_than_an_event_keeps_covers_the_ser
 
 def test_an_event_closed_before_we_first_saw_it_is_recorded_without_a_ticket(fake_aws, prod_account):
     fake_aws.publish(prod_account.account_id, health_event(1, status="closed"))
-    _poll(prod_account)
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):  # within a first poll's look-back, on any date
+        _poll(prod_account)
     assert HealthEvent.objects.get().ticket is None and not _health_tickets().exists()
 
 
@@ -184,6 +204,25 @@ def test_pushes_for_unregistered_accounts_or_other_sources_are_ignored(prod_acco
 def test_malformed_pushes_are_refused_with_a_reason(event, prod_account):
     with pytest.raises(services.EventRefused):
         services.eventbridge_event_ingest(event=event)
+
+
+@pytest.mark.parametrize(("status", "words"), [
+    ("DISABLED", "organisational view is not enabled for this organisation (AWS says DISABLED)"),
+    ("PENDING", "organisational view is still being turned on"),
+    ("ENABLED", "AWS denied access"),  # then the refusal is about something else, and says so itself
+])  # fmt: skip
+def test_an_organisational_view_not_turned_on_is_said_in_words_on_the_account_page(fake_aws, client, status, words):
+    manager = AwsAccount.objects.create(
+        account_id="999988887777", name="Org management", owner_queue=QueueFactory(), is_organization_manager=True
+    )
+    fake_aws.fail_with = AwsAccessDenied("AWS denied access to health:DescribeEventsForOrganization.")
+    fake_aws.organization_view = status
+
+    run = _poll(manager)
+
+    assert run.outcome == "failed" and words in run.message
+    client.force_login(UserFactory(role=Role.MANAGER))
+    assert words in client.get(f"/aws/accounts/{manager.pk}/").content.decode()
 
 
 def test_the_organisation_view_records_each_member_on_its_own_account(fake_aws, prod_account):

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 
 from integrations import services
+from integrations.aws.errors import AwsUnavailable
 from integrations.models import Finding, FindingGroup, PollRun
 from tickets.models import Ticket
 
@@ -59,9 +60,43 @@ def test_a_pushed_ok_clears_the_polled_finding(fake_aws, prod_account):
     assert Ticket.objects.get(kind="aws_finding").status == "resolved"
 
 
-def test_a_push_for_a_check_not_learned_yet_is_ignored_with_the_reason(prod_account):
+def test_a_push_before_the_first_poll_is_kept_and_the_poll_adopts_its_finding(fake_aws, prod_account):
     outcome = services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-1"))
-    assert outcome.startswith("ignored: unknown check “Low Utilization Amazon EC2 Instances”")
+
+    assert outcome == "opened"  # the check list was read from AWS on the spot
+    fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-1"))
+    services.trusted_advisor_poll(account=prod_account)
+    finding = Finding.objects.get()
+    assert (finding.is_open, finding.resource_id) == (True, "opaque-i-1")
+    assert Ticket.objects.filter(kind="aws_finding").count() == 1
+
+
+def test_a_push_whose_check_list_cannot_be_read_yet_is_left_for_sns_to_redeliver(fake_aws, prod_account):
+    fake_aws.fail_with = AwsUnavailable("AWS is unreachable; will retry.")
+    with pytest.raises(AwsUnavailable):
+        services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-1"))
+    fake_aws.fail_with = None
+
+    assert services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-1")) == "opened"
+
+
+def test_a_check_name_with_a_trailing_space_as_in_awss_sample_is_recognised(fake_aws, prod_account):
+    event = _pushed(prod_account.account_id, "i-1")
+    event["detail"]["check-name"] += " "
+    assert services.eventbridge_event_ingest(event=event) == "opened"
+
+    assert services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-2")) == "updated"
+    assert Finding.objects.count() == 2
+
+
+def test_a_push_naming_a_check_aws_does_not_list_is_ignored_with_the_reason(fake_aws, prod_account):
+    event = _pushed(prod_account.account_id, "i-1")
+    event["detail"]["check-name"] = "A check retired last year"
+
+    outcome = services.eventbridge_event_ingest(event=event)
+
+    assert outcome == "ignored: AWS lists no check named “A check retired last year”"
+    assert not Finding.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the seeded severities

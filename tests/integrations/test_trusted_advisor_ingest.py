@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from integrations import services
-from integrations.aws.errors import AwsAccessDenied, AwsPlanTooLow, AwsThrottled
+from integrations.aws.errors import AwsAccessDenied, AwsPlanTooLow, AwsThrottled, AwsUnavailable
 from integrations.models import Finding, PollRun, TrustedAdvisorCategory, TrustedAdvisorCheck
 from tickets.models import Ticket, TicketEvent
 
@@ -235,6 +235,20 @@ def test_without_the_newer_api_the_support_api_answers(fake_aws, prod_account):
     fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-1"))
     _poll(prod_account)
     assert "result Qch7DwouX1" in fake_aws.calls and Finding.objects.count() == 1
+
+
+@pytest.mark.parametrize("failure", [
+    AwsThrottled("AWS is throttling requests; will retry."), AwsUnavailable("AWS is unreachable; will retry."),
+])  # fmt: skip
+def test_a_throttled_or_failing_newer_api_backs_off_rather_than_falling_back(fake_aws, prod_account, failure):
+    fake_aws.newer_ta_api, fake_aws.newer_ta_api_error = True, failure
+    fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-1"))
+
+    with pytest.raises(type(failure)):
+        services.trusted_advisor_poll(account=prod_account)
+
+    assert not any(call.startswith("result ") for call in fake_aws.calls)  # no burst of Support API calls
+    assert PollRun.objects.get().outcome == "failed"
 
 
 def test_pages_of_several_checks_share_a_batch_and_each_check_clears_only_its_own(fake_aws, prod_account, monkeypatch):

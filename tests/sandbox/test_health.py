@@ -2,6 +2,9 @@
 
 from datetime import timedelta
 
+import pytest
+from botocore.exceptions import ClientError
+
 from sandbox.scenario import BASIC, DEVELOPMENT, PRODUCTION, SUSPENDED
 
 from .helpers import EPOCH
@@ -61,6 +64,13 @@ def test_organisational_view_lists_each_event_once_with_singular_time_ranges(liv
     ebs = next(e["arn"] for e in events if e["service"] == "EBS")
     specific = health.describe_affected_accounts_for_organization(eventArn=ebs)
     assert (specific["affectedAccounts"], specific["eventScopeCode"]) == ([DEVELOPMENT], "ACCOUNT_SPECIFIC")
+
+
+def test_the_organisational_view_is_enabled_for_the_management_account_only(production, development):
+    status = production("health").describe_health_service_status_for_organization()
+    assert status["healthServiceAccessStatusForOrganization"] == "ENABLED"
+    with pytest.raises(ClientError, match="AccessDenied"):
+        development("health").describe_health_service_status_for_organization()
 
 
 def test_organisational_details_and_entities_need_the_account_for_account_specific_events(live, production):

@@ -72,8 +72,8 @@ def test_no_role_uses_the_default_chain_without_sts(assume_calls, access):
     [
         ("support", "https://support.us-east-1.amazonaws.com"),
         ("trustedadvisor", "https://trustedadvisor.us-east-1.amazonaws.com"),
-        # botocore maps us-east-1 to the global Health endpoint (region_name then reads "aws-global").
-        ("health", "https://global.health.amazonaws.com"),
+        # Health's active region, named outright: botocore would send us-east-1 to the global name
+        ("health", "https://health.us-east-1.amazonaws.com"),
         ("organizations", "https://organizations.us-east-1.amazonaws.com"),
         ("sts", "https://sts.us-east-1.amazonaws.com"),
     ],
@@ -120,3 +120,12 @@ def test_clients_are_reused_per_account_and_service_until_the_role_is_renewed():
 def test_calls_aws_would_carry_out_twice_are_not_retried_by_botocore(access):
     assert client_for(access, "support").meta.config.retries["total_max_attempts"] == 6
     assert client_for(access, "support", once=True).meta.config.retries["total_max_attempts"] == 1
+
+
+@pytest.mark.parametrize("partition", ["aws-cn", "aws-us-gov"])
+def test_a_role_in_another_partition_is_refused_before_any_call(assume_calls, partition):
+    # registered before such roles were refused: its polls say why, rather than failing at a commercial endpoint
+    access = AccountAccess(account_id="210987654321", role_arn=f"arn:{partition}:iam::210987654321:role/sd")
+    with pytest.raises(clients.PartitionNotSupported, match="commercial AWS partition"):
+        client_for(access, "support")
+    assert assume_calls == []

@@ -1,10 +1,13 @@
 import pytest
 from botocore.exceptions import (
     ClientError,
+    ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
     NoCredentialsError,
+    ProxyConnectionError,
     ReadTimeoutError,
+    SSLError,
 )
 
 from integrations.aws import support
@@ -106,6 +109,9 @@ def test_other_codes_keep_code_and_message():
         EndpointConnectionError(endpoint_url="https://support.us-east-1.amazonaws.com"),
         ConnectTimeoutError(endpoint_url="https://support.us-east-1.amazonaws.com"),
         ReadTimeoutError(endpoint_url="https://support.us-east-1.amazonaws.com"),
+        ConnectionClosedError(endpoint_url="https://support.us-east-1.amazonaws.com"),
+        SSLError(endpoint_url="https://support.us-east-1.amazonaws.com", error="certificate verify failed"),
+        ProxyConnectionError(proxy_url="http://proxy.internal:3128", error="refused"),
     ],
 )
 def test_connection_failures_are_unavailable(exc):

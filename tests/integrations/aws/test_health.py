@@ -1,7 +1,11 @@
+import tomllib
 from datetime import UTC, datetime
+from pathlib import Path
 
+import botocore.session
 import pytest
 from botocore.exceptions import ParamValidationError
+from packaging.requirements import Requirement
 
 from integrations.aws import health
 from integrations.aws.errors import AwsPlanTooLow
@@ -179,3 +183,13 @@ def test_organization_view_uses_a_single_time_range_and_keys_by_account(monkeypa
     assert accounts == ["111111111111", "222222222222"]
     assert details == {(_arn(1), "111111111111"): "for one"}
     assert entities == [Entity(_arn(1), "i-1", "111111111111", "", {"team": "payments"})]
+
+
+def test_the_declared_boto3_floor_has_the_health_resource_tags_tag_routes_read():
+    # botocore 1.44.4 is the first whose AffectedEntity has resourceTags (1.44.3 and older: only `tags`), and each
+    # boto3 1.x.y requires botocore >= 1.x.y: a lower floor installs a model where tag routes never match
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[3] / "pyproject.toml").read_text())
+    boto3 = next(Requirement(r) for r in pyproject["project"]["dependencies"] if Requirement(r).name == "boto3")
+    assert not boto3.specifier.contains("1.44.3") and boto3.specifier.contains("1.44.4")
+    members = botocore.session.get_session().get_service_model("health").shape_for("AffectedEntity").members
+    assert "resourceTags" in members  # and the installed one has it
