@@ -2,14 +2,13 @@
 the ticket is saved, the same task run twice or at once."""
 
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 from itertools import pairwise
 
 import pytest
 import time_machine
 from botocore.exceptions import ClientError, EndpointConnectionError
 from django.db import connection
-from django.db.models import Min
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
@@ -20,7 +19,7 @@ from notifications.retries import BACKOFF_MAX_SECONDS, RETRY_FOR, SWEEP_AFTER
 from tickets.models import TicketEvent
 
 from ..factories import TicketFactory
-from .conftest import hears
+from .conftest import hears, run_outbox
 from .moto_sns import received, topic_with_queue
 
 pytestmark = pytest.mark.django_db
@@ -85,24 +84,6 @@ def unreachable_sns(monkeypatch) -> dict[str, bool]:
 
     monkeypatch.setattr(client, "publish", publish)
     return state
-
-
-def run_outbox(clock, broker, *, until: datetime) -> list[tuple[datetime, str]]:
-    """Beat and a worker until ``until``: at each due time the sweep queues what is due and the worker tries it once
-    (the worst case, Celery's quick retries spent); returns when each attempt ran and its outcome."""
-    attempts = []
-    while (due := Notification.objects.filter(status="pending").aggregate(due=Min("next_attempt_at"))["due"]) and (
-        due <= until
-    ):
-        clock.move_to(due)
-        services.notifications_sweep()
-        queued, broker.queued = broker.queued, []
-        for pk in queued:
-            try:
-                attempts.append((timezone.now(), services.notification_deliver(notification_id=pk)))
-            except senders.RetryableDeliveryError:
-                attempts.append((timezone.now(), "retrying"))
-    return attempts
 
 
 def test_sns_unreachable_for_hours_loses_nothing_and_delivers_once_when_back(
