@@ -205,7 +205,8 @@ def test_a_redis_outage_answers_no_5xx_loses_no_ticket_and_delivers_each_notific
         seen = [a for a in answers if a[0] == phase]
         bad = [a for a in seen if a[2] >= 500 or (a[1].startswith("api") and a[3] != "application/json")]
         writes = sorted(a[4] for a in seen if a[1] == "api file")
-        print(f"\n{phase}: {len(seen)} requests, {len(bad)} 5xx or HTML from the API; "
+        statuses = dict(sorted(Counter(a[2] for a in seen).items()))
+        print(f"\n{phase}: {len(seen)} requests {statuses}, {len(bad)} 5xx or HTML from the API; "
               f"writes median {writes[len(writes) // 2]:.3f} s; slowest {max(a[4] for a in seen):.2f} s")  # fmt: skip
     outage = [a for a in answers if a[0].endswith(" down")]
     slowest = max(a[4] for a in outage)
