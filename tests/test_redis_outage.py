@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-OUTAGE_SECONDS = 5
+OUTAGE_SECONDS = 4
 
 
 def free_port() -> int:
@@ -136,7 +136,7 @@ def portal(tmp_path):
 
     yield base, redis, sweep
     processes[0].send_signal(signal.SIGINT)  # gunicorn's quick shutdown
-    processes[1].terminate()
+    processes[1].send_signal(signal.SIGQUIT)  # the worker's cold shutdown: everything it had is done
     for process in processes:
         process.wait(20)
     for server in redis.values():

@@ -24,7 +24,7 @@ from .moto_sns import received, topic_with_queue
 
 pytestmark = [pytest.mark.fault, pytest.mark.django_db]
 
-NOTIFICATIONS = 20
+NOTIFICATIONS = 10
 
 
 def free_port() -> int:
