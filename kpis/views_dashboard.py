@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from notifications.selectors import dead_notification_count
 from supportdesk.keyset import InvalidCursor
 
 from . import charts, selectors
@@ -39,6 +40,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "scope": scope,
         "charts": charts.CHARTS,
         "targets": selectors.targets_with_latest(day=today),
+        "dead_notifications": dead_notification_count(),
     }
     return render(request, "kpis/dashboard.html", context, status=status)
 

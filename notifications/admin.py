@@ -1,4 +1,5 @@
-"""Channels and which queues they hear are configured here; notifications are read here and retried when failed."""
+"""Channels and which queues they hear are configured here; notifications are read here and replayed when dead or
+failed."""
 
 from functools import partial
 
@@ -95,12 +96,14 @@ class NotificationAdmin(admin.ModelAdmin):
             return queryset.filter(ticket_id=number), False
         return super().get_search_results(request, queryset, search_term)
 
-    @admin.action(description="Retry the selected failed notifications", permissions=["retry"])
+    @admin.action(description="Replay the selected dead or failed notifications", permissions=["retry"])
     def retry(self, request: HttpRequest, queryset: QuerySet) -> None:
         retried = services.notifications_retry(ids=queryset.values_list("pk", flat=True))
         skipped = queryset.count() - retried
-        note = f"; {skipped} selected were not failed and were left alone" if skipped else ""
-        self.message_user(request, f"{retried} failed notification(s) queued for another try{note}.", messages.SUCCESS)
+        note = f"; {skipped} selected were neither dead nor failed and were left alone" if skipped else ""
+        self.message_user(
+            request, f"{retried} notification(s) queued for another day of tries{note}.", messages.SUCCESS
+        )
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("notifications.change_notification")

@@ -106,7 +106,8 @@ class Notification(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        FAILED = "failed", "Failed"  # refused: sending it again would be refused again
+        DEAD = "dead", "Dead"  # the far end stayed unreachable for a day: replay it once it is back
 
     key = models.CharField(max_length=300, unique=True, help_text="The cause and target: one notification each.")
     channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -121,6 +122,7 @@ class Notification(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="When the sweep re-sends it if pending.")
+    retry_until = models.DateTimeField(null=True, blank=True, help_text="A failing one is tried until then, then dead.")
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -5,7 +5,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from tickets.models import Ticket, Watch
 
-from .models import Channel
+from .models import Channel, Notification
 
 
 def queue_channels(ticket: Ticket) -> QuerySet[Channel]:
@@ -22,3 +22,8 @@ def ticket_followers(ticket: Ticket, *, actor_id: int | None) -> QuerySet:
     watching = Exists(Watch.objects.filter(ticket_id=ticket.pk, user_id=OuterRef("pk")))
     people = get_user_model().objects.filter(Q(pk=ticket.requester_id) | watching, is_active=True)
     return people.exclude(pk=actor_id) if actor_id else people
+
+
+def dead_notification_count() -> int:
+    """Notifications given up after a day of failures, waiting for an admin to replay them (the status index)."""
+    return Notification.objects.filter(status=Notification.Status.DEAD).count()

@@ -56,8 +56,8 @@ def _sns(notification: Notification, channel: Channel) -> str:
             group_id=notification.attributes.get("reference") or FIFO_GROUP_WITHOUT_TICKET,
             dedup_id=notification.key,
         )
-    except RETRYABLE as exc:
-        raise RetryableDeliveryError(str(exc)) from exc
+    except RETRYABLE as exc:  # the outbox says itself when it will retry, and when it gives up
+        raise RetryableDeliveryError(str(exc).removesuffix("; will retry.") + ".") from exc
     except AwsError as exc:
         raise PermanentDeliveryError(str(exc)) from exc
     return f"SNS message {message_id}"

@@ -16,7 +16,7 @@ from tickets.models import Ticket
 from . import selectors, senders, tasks
 from .messages import NOTICE, link_for, one_line, ticket_attributes, ticket_body, ticket_subject
 from .models import Channel, Notification
-from .retries import MAX_ATTEMPTS, SWEEP_AFTER, backoff
+from .retries import RETRY_FOR, SWEEP_AFTER, backoff
 from .senders import DeliveryError, RetryableDeliveryError
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,7 @@ def _deliver_soon(ids: list[int]) -> None:
 
 
 def notification_deliver(*, notification_id: int) -> str:
-    """Send one pending notification and record the attempt; returns sent, retrying, failed or skipped.
+    """Send one pending notification and record the attempt; returns sent, retrying, failed, dead or skipped.
 
     The row stays locked while it goes, so a second worker skips it, and only a pending row is sent: a re-run
     sends nothing twice. A crash after sending and before commit leaves it pending, and the sweep sends it again;
@@ -179,15 +179,21 @@ def notification_deliver(*, notification_id: int) -> str:
 def _attempt_record(row: Notification, *, detail: str, error: DeliveryError | None, now: datetime) -> str:
     row.attempts += 1
     if error is None:
-        row.status, row.sent_at, row.next_attempt_at, row.last_error = S.SENT, now, None, ""
+        row.status, row.sent_at, row.next_attempt_at, row.retry_until, row.last_error = S.SENT, now, None, None, ""
         outcome = "sent"
-    elif isinstance(error, RetryableDeliveryError) and row.attempts < MAX_ATTEMPTS:
+    elif isinstance(error, RetryableDeliveryError) and now < (row.retry_until or now + RETRY_FOR):
+        row.retry_until = row.retry_until or now + RETRY_FOR  # a day from the first failure, however many attempts
         row.next_attempt_at, row.last_error = now + backoff(row.attempts) + SWEEP_AFTER, str(error)
-        outcome, detail = "retrying", f"{error} Attempt {row.attempts} of {MAX_ATTEMPTS}; trying again."
+        at = timezone.localtime(row.next_attempt_at).strftime("%H:%M %Z")
+        outcome, detail = "retrying", f"{error} Attempt {row.attempts}; will retry by {at}."
+    elif isinstance(error, RetryableDeliveryError):
+        row.status, row.next_attempt_at, row.last_error = S.DEAD, None, str(error)
+        outcome = "dead"
+        detail = f"{error} Gave up after a day ({row.attempts} attempts); replay it from the admin once it is back."
     else:
         row.status, row.next_attempt_at, row.last_error = S.FAILED, None, str(error)
-        outcome, detail = "failed", f"{error} Attempt {row.attempts} of {MAX_ATTEMPTS}; given up."
-    row.save(update_fields=["attempts", "status", "sent_at", "next_attempt_at", "last_error"])
+        outcome, detail = "failed", f"{error} Not retried: it would be refused again."
+    row.save(update_fields=["attempts", "status", "sent_at", "next_attempt_at", "retry_until", "last_error"])
     if row.ticket_id:
         timeline.notified(ticket=row.ticket, channel=row.target_label, outcome=outcome, detail=detail)
     return outcome
@@ -217,11 +223,13 @@ def notifications_withdraw(*, key_prefix: str) -> bool:
 
 @transaction.atomic
 def notifications_retry(*, ids: Iterable[int]) -> int:
-    """Another full set of attempts for failed notifications (the admin's Retry); returns how many."""
+    """Another day of attempts for failed or dead notifications (the admin's Replay); returns how many."""
     now = timezone.now()
-    failed = Notification.objects.filter(pk__in=list(ids), status=S.FAILED).select_for_update()
-    retried = [row.pk for row in failed.only("pk")]
-    Notification.objects.filter(pk__in=retried).update(status=S.PENDING, attempts=0, next_attempt_at=now + SWEEP_AFTER)
+    given_up = Notification.objects.filter(pk__in=list(ids), status__in=[S.FAILED, S.DEAD]).select_for_update()
+    retried = [row.pk for row in given_up.only("pk")]
+    Notification.objects.filter(pk__in=retried).update(
+        status=S.PENDING, attempts=0, retry_until=None, next_attempt_at=now + SWEEP_AFTER
+    )
     if retried:
         _deliver_after_commit(retried)
     return len(retried)

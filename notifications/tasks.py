@@ -4,13 +4,13 @@ and sends only what is still pending."""
 from celery import shared_task
 
 from . import services
-from .retries import BACKOFF_BASE_SECONDS, BACKOFF_MAX_SECONDS, MAX_ATTEMPTS
+from .retries import BACKOFF_BASE_SECONDS, BACKOFF_MAX_SECONDS, TASK_RETRIES
 from .senders import RetryableDeliveryError
 
 
-# max_retries is a backstop: the row's own attempt count decides when to give up, across sweeps too
+# max_retries only ends the quick retries: the row, due again later, is re-queued by the sweep until it gives up
 @shared_task(acks_late=True, autoretry_for=(RetryableDeliveryError,), retry_backoff=BACKOFF_BASE_SECONDS,
-             retry_backoff_max=BACKOFF_MAX_SECONDS, retry_jitter=True, max_retries=MAX_ATTEMPTS)  # fmt: skip
+             retry_backoff_max=BACKOFF_MAX_SECONDS, retry_jitter=True, max_retries=TASK_RETRIES)  # fmt: skip
 def notification_deliver_task(notification_id: int) -> str:
     return services.notification_deliver(notification_id=notification_id)
 

@@ -5,6 +5,7 @@ from django.http import HttpResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+handler500 = "supportdesk.api.server_error"  # JSON under /api/, the HTML page elsewhere
 admin.site.login = secure_admin_login(admin.site.login)  # one sign-in page, with MFA, for the admin too
 admin.site.site_header = "Supportdesk administration"
 admin.site.site_title = "Supportdesk admin"

@@ -103,12 +103,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Covering-index columns speed up PostgreSQL's KPI reads; the SQLite demo does without them
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
-# Cache: Redis when CACHE_URL is set; sessions then live there, the fastest shared store.
+# Cache: Redis when CACHE_URL is set, a miss while Redis is down; sessions are read through it from the database,
+# so a Redis outage signs nobody out.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    CACHES["default"]["BACKEND"] = "supportdesk.cache.ReusedClientRedisCache"
+    CACHES["default"]["BACKEND"] = "supportdesk.cache.FailSoftRedisCache"
 SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cache"
+    "django.contrib.sessions.backends.cached_db"
     if "redis" in CACHES["default"]["BACKEND"].lower()
     else "django.contrib.sessions.backends.db"
 )
@@ -207,9 +208,14 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: the embedded filesystem broker for `make run`, Redis in production and tests.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# A request publishing while the broker is down fails at once (one connection attempt, no publish retries) rather
+# than after seconds: callers queue after commit, robustly, and a sweep re-queues what did not go.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 1}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = BASE_DIR / "var" / "broker"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
         "data_folder_in": str(_queue_dir / "out"),
         "data_folder_out": str(_queue_dir / "out"),
         "processed_folder": str(_queue_dir / "processed"),

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission
 
 from kpis import charts, services
 from kpis.models import KpiTarget
+from notifications.models import Channel, Notification
 from tickets.models import Ticket
 
 from ..factories import QueueFactory, TicketFactory, UserFactory
@@ -215,3 +216,18 @@ def test_durations_read_in_the_unit_that_suits_them(value, unit, shown):
     from kpis.templatetags.kpi_format import duration
 
     assert duration(value, unit) == shown
+
+
+def test_the_dashboard_counts_dead_notifications_and_links_admins_to_replay_them(client, manager, admin_user):
+    channel = Channel.objects.create(name="Ops", kind=Channel.Kind.EMAIL, email_addresses="ops@example.com")
+    base = {"channel": channel, "event": "notice", "reason": "r", "subject": "s", "body": "b"}
+    client.force_login(manager)
+    assert "dead notification" not in client.get("/dashboard/").content.decode()  # none: no tile
+
+    for key, status in [("a", "dead"), ("b", "dead"), ("c", "failed"), ("d", "pending")]:
+        Notification.objects.create(key=key, status=status, **base)
+
+    page = client.get("/dashboard/").content.decode()
+    assert "2 dead notifications" in page and "an admin can replay them" in page
+    client.force_login(admin_user)
+    assert 'href="/admin/notifications/notification/?status__exact=dead"' in client.get("/dashboard/").content.decode()

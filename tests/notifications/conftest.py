@@ -1,10 +1,14 @@
+from datetime import datetime
+
 import pytest
+from django.db.models import Min
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 from moto import mock_aws
 
 from integrations.aws import clients
-from notifications import tasks
-from notifications.models import Channel, QueueChannel
+from notifications import senders, services, tasks
+from notifications.models import Channel, Notification, QueueChannel
 
 from ..factories import TicketFactory
 from ..integrations.aws.conftest import aws_env  # noqa: F401  dummy credentials, no custom endpoint
@@ -65,3 +69,21 @@ def ticket(db, queue, requester):
 def hears(channel: Channel, queue, min_severity=None) -> Channel:
     QueueChannel.objects.create(channel=channel, queue=queue, min_severity=min_severity)
     return channel
+
+
+def run_outbox(clock, broker, *, until: datetime) -> list[tuple[datetime, str]]:
+    """Beat and a worker until ``until``: at each due time the sweep queues what is due and the worker tries it once
+    (the worst case, Celery's quick retries spent); returns when each attempt ran and its outcome."""
+    attempts = []
+    while (due := Notification.objects.filter(status="pending").aggregate(due=Min("next_attempt_at"))["due"]) and (
+        due <= until
+    ):
+        clock.move_to(due)
+        services.notifications_sweep()
+        queued, broker.queued = broker.queued, []
+        for pk in queued:
+            try:
+                attempts.append((timezone.now(), services.notification_deliver(notification_id=pk)))
+            except senders.RetryableDeliveryError:
+                attempts.append((timezone.now(), "retrying"))
+    return attempts

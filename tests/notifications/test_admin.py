@@ -32,25 +32,30 @@ def test_the_webhook_secret_is_never_shown_and_kept_when_left_empty(client, admi
     assert hook.webhook_secret == "a-new-secret-for-the-hook"
 
 
-def test_retry_queues_failed_notifications_again_and_leaves_others(client, admin_user, hook, ticket, broker,
-                                                                   django_capture_on_commit_callbacks):  # fmt: skip
+def test_replay_queues_dead_and_failed_notifications_again_and_leaves_others(
+    client, admin_user, hook, ticket, broker, django_capture_on_commit_callbacks
+):
     base = {"channel": hook, "ticket": ticket, "event": "notice", "reason": "r", "subject": "s", "body": "b"}
-    failed = Notification.objects.create(key="a", status="failed", attempts=8, last_error="HTTP 404", **base)
+    failed = Notification.objects.create(key="a", status="failed", attempts=1, last_error="HTTP 404", **base)
+    dead = Notification.objects.create(key="c", status="dead", attempts=99, retry_until=ticket.created_at, **base)
     sent = Notification.objects.create(key="b", status="sent", attempts=1, **base)
     client.force_login(admin_user)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("admin:notifications_notification_changelist"),
-            {"action": "retry", "_selected_action": [failed.pk, sent.pk]},
+            {"action": "retry", "_selected_action": [failed.pk, dead.pk, sent.pk]},
             follow=True,
         )
 
-    assert "1 failed notification(s) queued for another try; 1 selected were not failed" in response.content.decode()
-    failed.refresh_from_db()
-    assert (failed.status, failed.attempts) == ("pending", 0)
-    assert failed.next_attempt_at > failed.created_at + SWEEP_AFTER / 2
-    assert broker.queued == [failed.pk]
+    assert "2 notification(s) queued for another day of tries; 1 selected were neither dead nor failed" in (
+        response.content.decode()
+    )
+    for row in (failed, dead):
+        row.refresh_from_db()
+        assert (row.status, row.attempts, row.retry_until) == ("pending", 0, None)
+        assert row.next_attempt_at > row.created_at + SWEEP_AFTER / 2
+    assert sorted(broker.queued) == sorted([failed.pk, dead.pk])
     assert Notification.objects.get(pk=sent.pk).status == "sent"
 
 

@@ -3,21 +3,23 @@ the ticket is saved, the same task run twice or at once."""
 
 import threading
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
-from botocore.exceptions import ClientError
+import time_machine
+from botocore.exceptions import ClientError, EndpointConnectionError
 from django.db import connection
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from integrations.aws import sns
-from notifications import senders, services
+from notifications import selectors, senders, services
 from notifications.models import Channel, Notification
-from notifications.retries import MAX_ATTEMPTS, SWEEP_AFTER
+from notifications.retries import BACKOFF_MAX_SECONDS, RETRY_FOR, SWEEP_AFTER
 from tickets.models import TicketEvent
 
 from ..factories import TicketFactory
-from .conftest import hears
+from .conftest import hears, run_outbox
 from .moto_sns import received, topic_with_queue
 
 pytestmark = pytest.mark.django_db
@@ -70,21 +72,92 @@ def test_sns_failing_for_a_while_then_delivers_once(ticket, sns_channel, ops_top
     assert outcomes == ["retrying", "retrying", "retrying", "sent"]
 
 
-def test_sns_failing_past_the_last_attempt_fails_with_the_reason(ticket, sns_channel, broker, monkeypatch,
+def unreachable_sns(monkeypatch) -> dict[str, bool]:
+    """SNS's endpoint refusing connections while ``state["down"]``, as in a network or region outage."""
+    client = sns.client_for(sns.AccountAccess("123456789012"), "sns", region="us-east-1", once=True)
+    real, state = client.publish, {"down": True}
+
+    def publish(**params):
+        if state["down"]:
+            raise EndpointConnectionError(endpoint_url="https://sns.us-east-1.amazonaws.com/")
+        return real(**params)
+
+    monkeypatch.setattr(client, "publish", publish)
+    return state
+
+
+def test_sns_unreachable_for_hours_loses_nothing_and_delivers_once_when_back(
+    ticket, sns_channel, ops_topic, broker, monkeypatch, django_capture_on_commit_callbacks
+):
+    sns_down = unreachable_sns(monkeypatch)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.notify(ticket=ticket, reason="r", key="k", channels=[sns_channel])
+        [quick_retries] = broker.work()  # Celery's quick retries, run at once here, all fail
+        assert isinstance(quick_retries, senders.RetryableDeliveryError)
+        # when: SNS stays unreachable for six hours (the old budget gave up after about 20 minutes)
+        attempts = run_outbox(clock, broker, until=start + timedelta(hours=6))
+        assert {outcome for _, outcome in attempts} == {"retrying"}
+        gaps = [later - earlier for (earlier, _), (later, _) in pairwise(attempts)]
+        assert max(gaps) == timedelta(seconds=BACKOFF_MAX_SECONDS) + SWEEP_AFTER  # capped: tried every 20 minutes
+        sns_down["down"] = False
+        assert run_outbox(clock, broker, until=start + timedelta(days=2))[-1][1] == "sent"
+
+    row = Notification.objects.get()
+    assert (row.status, row.retry_until, row.last_error) == ("sent", None, "")
+    assert len(received(ops_topic[1])) == 1
+    retrying = TicketEvent.objects.filter(kind="notified", data__outcome="retrying").latest("pk").data["detail"]
+    assert retrying.startswith("AWS is unreachable. Attempt ") and "; will retry by " in retrying
+
+
+def test_sns_unreachable_for_more_than_a_day_goes_dead_and_an_admin_replay_delivers_it_once(
+    ticket, sns_channel, ops_topic, broker, monkeypatch, django_capture_on_commit_callbacks
+):
+    sns_down = unreachable_sns(monkeypatch)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.notify(ticket=ticket, reason="r", key="k", channels=[sns_channel])
+        broker.work()
+        first_failure = start
+
+        before_a_day = run_outbox(clock, broker, until=first_failure + RETRY_FOR - timedelta(seconds=1))
+        assert {outcome for _, outcome in before_a_day} == {"retrying"}  # nothing dead before a day
+        assert Notification.objects.get().status == "pending"
+        assert selectors.dead_notification_count() == 0
+
+        [(when, outcome)] = run_outbox(clock, broker, until=first_failure + RETRY_FOR + timedelta(hours=1))
+        assert (outcome, when >= first_failure + RETRY_FOR) == ("dead", True)
+        row = Notification.objects.get()
+        assert (row.status, row.next_attempt_at) == ("dead", None)
+        assert selectors.dead_notification_count() == 1
+        assert services.notifications_sweep(now=start + timedelta(days=3)) == 0  # dead: no longer tried
+        detail = TicketEvent.objects.filter(kind="notified").latest("pk").data["detail"]
+        gave_up = f"Gave up after a day ({row.attempts} attempts); replay it from the admin once it is back."
+        assert detail == f"AWS is unreachable. {gave_up}"
+
+        sns_down["down"] = False
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.notifications_retry(ids=[row.pk]) == 1
+        assert broker.work() == ["sent"]
+
+    assert Notification.objects.get().status == "sent"
+    assert len(received(ops_topic[1])) == 1
+
+
+def test_a_refused_notification_fails_at_once_and_is_not_retried(ticket, sns_channel, broker, monkeypatch,
                                                                  django_capture_on_commit_callbacks):  # fmt: skip
-    flaky_publish(monkeypatch, failures=100)
+    flaky_publish(monkeypatch, failures=1, code="InvalidParameter", http=400)
     with django_capture_on_commit_callbacks(execute=True):
         services.notify(ticket=ticket, reason="r", key="k", channels=[sns_channel])
 
     assert broker.work() == ["failed"]
 
     row = Notification.objects.get()
-    assert (row.status, row.attempts, row.next_attempt_at) == ("failed", MAX_ATTEMPTS, None)
-    assert row.last_error == "AWS had an internal error (InternalError); will retry."
+    assert (row.status, row.attempts, row.next_attempt_at) == ("failed", 1, None)
     last = TicketEvent.objects.filter(kind="notified").latest("pk").data
-    assert last["outcome"] == "failed" and last["detail"].endswith(
-        f"Attempt {MAX_ATTEMPTS} of {MAX_ATTEMPTS}; given up."
-    )
+    assert last["detail"] == "AWS refused: InvalidParameter Try again Not retried: it would be refused again."
 
 
 def test_a_worker_killed_after_publishing_leaves_it_pending_and_the_sweep_does_not_double_it(fifo, broker, requester):
