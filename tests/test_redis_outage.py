@@ -27,7 +27,8 @@ from tickets.models import Queue, Ticket
 
 from .factories import UserFactory
 
-pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: its flush must not re-seed roles in another order under the next serialized test
+pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
