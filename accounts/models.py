@@ -1,3 +1,5 @@
+from uuid import uuid4
+
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
@@ -30,6 +32,8 @@ class UserManager(DjangoUserManager):
 class User(AbstractUser):
     username = None
     email = models.EmailField("email address", unique=True)
+    # Keys the cached access facts (accounts/access_cache.py); renewed when the person's access may change
+    access_stamp = models.UUIDField(default=uuid4, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -38,6 +42,14 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["email"]
+
+    def save(self, *args, update_fields=None, **kwargs):
+        # Any save renews the stamp, even from a copy read before a change of groups or queues: writing that
+        # copy's old stamp back would bring the old access facts back to life.
+        self.access_stamp = uuid4()
+        if update_fields is not None:
+            update_fields = {*update_fields, "access_stamp"}
+        super().save(*args, update_fields=update_fields, **kwargs)
 
     def __str__(self) -> str:
         return self.display_name

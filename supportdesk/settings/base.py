@@ -180,7 +180,7 @@ TICKET_AUTO_CLOSE_AFTER_DAYS = env.int("TICKET_AUTO_CLOSE_AFTER_DAYS", default=7
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "accounts.backends.CachedTokenAuthentication",  # first, so a missing login is a 401
+        "accounts.backends.TokenAuthentication",  # first, so a missing login is a 401
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
