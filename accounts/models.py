@@ -3,6 +3,7 @@ from uuid import uuid4
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
+from django.utils import timezone
 
 
 class UserManager(DjangoUserManager):
@@ -57,3 +58,20 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.email
+
+
+class LoginFailure(models.Model):
+    """A wrong password, counted in the database so that every process sees the same count (accounts/selectors.py)."""
+
+    ip = models.GenericIPAddressField()
+    login_hash = models.CharField(max_length=64)  # sha256 of the address typed: a password typed there stays unknown
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["ip", "at"], name="login_failure_ip"),
+            models.Index(fields=["login_hash", "ip", "at"], name="login_failure_pair"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Wrong password from {self.ip} at {self.at:%Y-%m-%d %H:%M:%S}"
