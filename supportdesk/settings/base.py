@@ -252,9 +252,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "filters": {"refusals": {"()": "supportdesk.logfilters.RefusalsWithoutTraceback"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "refusals": {"()": "supportdesk.logfilters.RefusalsWithoutTraceback"},
+        "secrets": {"()": "supportdesk.logfilters.SecretsRedacted"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["secrets"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # On the logger, not a handler: Django's own console handler (DEBUG) sees the record without the traceback too
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "django.request": {"filters": ["refusals"]}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # secrets too: Django's own console handler (DEBUG) sees django.request's "Not Found: <path>"
+        "django.request": {"filters": ["refusals", "secrets"]},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},  # runserver's request lines
+    },
 }
