@@ -39,7 +39,7 @@ def test_the_limit_holds_across_processes_with_an_in_process_cache():
     try:
         attempt = f"post('/accounts/login/', {{'login': {OWNER!r}, 'password': 'wrong'}}, REMOTE_ADDR={STRANGER_IP!r})"
         for n in range(5):  # three in one process, two in the other
-            status, page = processes[n % 2](attempt)
+            _, page = processes[n % 2](attempt)
             assert LOCKED not in page
         for process in processes:
             assert LOCKED in process(attempt)[1]
