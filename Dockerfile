@@ -19,4 +19,4 @@ RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput \
 
 USER supportdesk
 EXPOSE 8000
-CMD ["gunicorn", "supportdesk.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "supportdesk.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--logger-class", "supportdesk.gunicorn.SecretsRedactedLogger"]

@@ -1,23 +1,17 @@
 from django.contrib.auth.backends import ModelBackend
-from django.core.cache import cache
-from rest_framework.authentication import TokenAuthentication
-from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.authentication import TokenAuthentication as DrfTokenAuthentication
+from rest_framework.exceptions import PermissionDenied
 
 from .access_cache import access_cached, person_cached
-
-TOKEN_KEY = "access:token:{}"
+from .mfa import MFA_REQUIRED_MESSAGE, mfa_enrolment_missing
 
 
 class CachedPermissionsBackend(ModelBackend):
-    """Django's model backend, with the person and their permission set cached across requests."""
+    """Django's model backend, with the person and their permissions cached across requests (access_cache.py)."""
 
     def get_user(self, user_id):
-        user = person_cached(user_id, lambda: self._load(user_id))
+        user = person_cached(user_id, lambda: super(CachedPermissionsBackend, self).get_user(user_id))
         return user if self.user_can_authenticate(user) else None
-
-    def _load(self, user_id):
-        return super().get_user(user_id)
 
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
@@ -29,18 +23,12 @@ class CachedPermissionsBackend(ModelBackend):
         return user_obj._perm_cache
 
 
-class CachedTokenAuthentication(TokenAuthentication):
-    """DRF's token authentication; the token's owner is remembered, and forgotten when the token goes."""
+class TokenAuthentication(DrfTokenAuthentication):
+    """DRF's token authentication (the token and its owner in one query, never cached: a renewed or deleted
+    token fails at once everywhere), holding admins to REQUIRE_ADMIN_MFA as the pages do."""
 
     def authenticate_credentials(self, key):
-        user_id = cache.get(TOKEN_KEY.format(key))
-        if user_id is None:
-            token = Token.objects.filter(key=key).only("user_id").first()
-            if token is None:
-                raise AuthenticationFailed("Invalid token.")
-            user_id = token.user_id
-            cache.set(TOKEN_KEY.format(key), user_id, timeout=300)
-        user = CachedPermissionsBackend().get_user(user_id)
-        if user is None:
-            raise AuthenticationFailed("User inactive or deleted.")
-        return user, key
+        user, token = super().authenticate_credentials(key)
+        if mfa_enrolment_missing(user):
+            raise PermissionDenied(MFA_REQUIRED_MESSAGE)
+        return user, token

@@ -56,10 +56,11 @@ def roles_sync() -> None:
 
 @transaction.atomic
 def user_set_role(*, user, role: Role) -> None:
-    """One role per person; admins also reach the Django admin."""
+    """One role per person, with exactly that role's powers: admins reach the Django admin and hold every
+    permission (as the seeded admin does); any other role takes both away."""
     user.groups.set([Group.objects.get(name=role.value)])
-    user.is_staff = role == Role.ADMIN
-    user.save(update_fields=["is_staff"])
+    user.is_staff = user.is_superuser = role == Role.ADMIN
+    user.save(update_fields=["is_staff", "is_superuser"])
 
 
 def user_role(user) -> str:

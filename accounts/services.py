@@ -1,5 +1,11 @@
+from datetime import datetime
+
 from django.db import transaction
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
+
+from .models import LoginFailure
+from .selectors import FAILURES_KEPT, login_hash
 
 
 @transaction.atomic
@@ -7,3 +13,10 @@ def api_token_renew(*, user) -> str:
     """Replace the person's API token; the old one stops working at once."""
     Token.objects.filter(user=user).delete()
     return Token.objects.create(user=user).key
+
+
+@transaction.atomic
+def login_failure_record(*, ip: str, login: str, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    LoginFailure.objects.filter(at__lte=now - FAILURES_KEPT).delete()  # only the recent ones count
+    LoginFailure.objects.create(ip=ip, login_hash=login_hash(login), at=now)

@@ -1,26 +1,55 @@
+from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.cache import cache
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
-from rest_framework.authtoken.models import Token
 
-from .access_cache import access_changed, forget_now_and_after_commit, person_changed
-from .backends import TOKEN_KEY
+from .access_cache import access_stamp_renew, person_forget
 from .roles import Role
 
 User = get_user_model()
+
+
+def _related_pks(through, instance, model) -> set:
+    """The pks of `model` linked to `instance` by `through` (what a clear() is about to unlink)."""
+    source = next(f.name for f in through._meta.concrete_fields if f.related_model is type(instance))
+    target = next(f.attname for f in through._meta.concrete_fields if f.related_model is model)
+    return set(through.objects.filter(**{source: instance}).values_list(target, flat=True))
+
+
+def members_changed(sender, instance, action, model, pk_set, **kwargs) -> None:
+    """A link to people (groups, permissions, queues) was added or removed: their access facts are stale."""
+    if action not in ("post_add", "post_remove", "pre_clear"):
+        return
+    if isinstance(instance, User):
+        access_stamp_renew([instance.pk])
+        return
+    if action == "pre_clear":
+        pk_set = _related_pks(sender, instance, model)
+    if model is User:
+        access_stamp_renew(pk_set)
+    else:  # a group's permissions: everyone in the group
+        group_ids = [instance.pk] if isinstance(instance, Group) else pk_set
+        access_stamp_renew(User.objects.filter(groups__in=group_ids).values_list("pk", flat=True))
+
+
 for _through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
-    m2m_changed.connect(access_changed, sender=_through, dispatch_uid=f"accounts.access_changed.{_through.__name__}")
-post_delete.connect(access_changed, sender=Group, dispatch_uid="accounts.access_changed.group_deleted")
-post_save.connect(person_changed, sender=User, dispatch_uid="accounts.person_saved")
-post_delete.connect(person_changed, sender=User, dispatch_uid="accounts.person_deleted")
+    m2m_changed.connect(members_changed, sender=_through, dispatch_uid=f"accounts.members_changed.{_through.__name__}")
 
 
-@receiver(post_delete, sender=Token, dispatch_uid="accounts.token_deleted")
-def token_deleted(sender, instance, **kwargs) -> None:
-    key = TOKEN_KEY.format(instance.key)
-    forget_now_and_after_commit(lambda: cache.delete(key))  # a revoked token stops working at once
+@receiver([post_save, post_delete], sender=User, dispatch_uid="accounts.person_changed")
+def person_changed(sender, instance, **kwargs) -> None:
+    person_forget([instance.pk])  # its save renewed the stamp too (User.save)
+
+
+@receiver(pre_delete, sender=Group, dispatch_uid="accounts.group_deleted")
+def group_deleted(sender, instance, **kwargs) -> None:
+    access_stamp_renew(instance.user_set.values_list("pk", flat=True))
+
+
+@receiver([post_save, post_delete], sender=Authenticator, dispatch_uid="accounts.authenticator_changed")
+def authenticator_changed(sender, instance, **kwargs) -> None:
+    access_stamp_renew([instance.user_id])  # REQUIRE_ADMIN_MFA reads enrolment from the access facts
 
 
 @receiver(post_save, sender=User, dispatch_uid="accounts.new_user_is_requester")

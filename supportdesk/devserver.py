@@ -91,6 +91,13 @@ def _manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
 
 
+def web_command(port: str) -> list[str]:
+    """gunicorn, two workers, the access log on stdout without password-reset keys (supportdesk/gunicorn.py)."""
+    return [sys.executable, "-m", "gunicorn", "supportdesk.wsgi:application", "--workers", "2",
+            "--bind", f"127.0.0.1:{port}", "--access-logfile", "-",
+            "--logger-class", "supportdesk.gunicorn.SecretsRedactedLogger"]  # fmt: skip
+
+
 def main() -> int:
     env = _environment()
     port = env.get("PORT", "8000")
@@ -109,9 +116,8 @@ def main() -> int:
     _manage(env, "seed_demo", *(["--sandbox"] if sandbox else []))
     _manage(env, "seed_demo_history")  # ninety days behind the dashboards; once, on the first start
     celery = [sys.executable, "-m", "celery", "-A", "supportdesk"]
-    gunicorn = [sys.executable, "-m", "gunicorn", "supportdesk.wsgi:application", "--workers", "2"]
     commands = {
-        "web": [*gunicorn, "--bind", f"127.0.0.1:{port}", "--access-logfile", "-"],
+        "web": web_command(port),
         "worker": [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"],
         "beat": [*celery, "beat", "--loglevel", "INFO", "--schedule", str(VAR / "celerybeat-schedule")],
     }

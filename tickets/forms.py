@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 
 from supportdesk.errors import DomainError
 
-from . import reference, selectors, services
+from . import policies, reference, selectors, services
 from .models import LONG_TEXT_MAX, Queue, Severity, Ticket
 from .workflow import Action
 
@@ -69,8 +69,10 @@ class TicketCreateForm(forms.Form):
     tags = forms.CharField(required=False, help_text="Comma-separated, e.g. vpn, laptop.")
     attachments = MultipleFileField(required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        if not policies.may_set_aws_account(user):
+            del self.fields["aws_account_id"]
         self.fields["severity"].queryset = Severity.objects.order_by("rank")
         self.fields["severity"].initial = next((s for s in reference.severities() if s.name == "SEV4"), None)
         self.fields["queue"].queryset = Queue.objects.order_by("name")

@@ -76,6 +76,12 @@ def may_work(user, ticket: Ticket) -> bool:
     )
 
 
+def may_set_aws_account(user) -> bool:
+    """The AWS account drives actions outside the portal (rules, AWS Support cases): staff who see the accounts set
+    it, or ingestion; a requester may not name one."""
+    return user is None or user.has_perm("integrations.view_awsaccount")
+
+
 def may_read_internal(user) -> bool:
     return user is None or user.has_perm("tickets.view_internal_notes")
 

@@ -8,6 +8,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBad
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.safestring import SafeString
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import user_role
@@ -75,7 +76,7 @@ def ticket_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def ticket_create(request: HttpRequest) -> HttpResponse:
-    form = TicketCreateForm(request.POST or None, request.FILES or None)
+    form = TicketCreateForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -128,6 +129,7 @@ def _detail_context(request: HttpRequest, ticket: Ticket, comment_form: CommentF
     }
 
 
+@never_cache  # Cache-Control: no-store: a ticket's content stays out of browser and proxy caches
 @login_required
 @require_GET
 def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
@@ -198,6 +200,7 @@ def _work_form(
     return render(request, page, context, status=400 if form.errors else 200)
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def ticket_edit(request: HttpRequest, reference: str) -> HttpResponse:
@@ -215,6 +218,7 @@ def ticket_edit(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def ticket_assign(request: HttpRequest, reference: str) -> HttpResponse:
@@ -228,6 +232,7 @@ def ticket_assign(request: HttpRequest, reference: str) -> HttpResponse:
     )  # fmt: skip
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def ticket_escalate(request: HttpRequest, reference: str) -> HttpResponse:
@@ -260,6 +265,7 @@ def ticket_watch(request: HttpRequest, reference: str) -> HttpResponse:
     return _done(request, ticket, "You'll follow this ticket." if watching else "You no longer follow this ticket.")
 
 
+@never_cache
 @login_required
 @require_GET
 def attachment_download(request: HttpRequest, reference: str, attachment_id: int) -> FileResponse:

@@ -21,6 +21,10 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => refresh(document));
+  // No inline handlers (the Content-Security-Policy refuses them): buttons say what they do in data attributes
+  document.addEventListener("click", (event) => {
+    if (event.target.closest("[data-print]")) window.print();
+  });
   document.addEventListener("htmx:afterSettle", (event) => refresh(event.target));
   setInterval(() => refresh(document), 60000);
 })();

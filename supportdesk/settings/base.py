@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "supportdesk.headers.SecurityHeadersMiddleware",  # CSP and Permissions-Policy
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -181,7 +182,7 @@ TICKET_AUTO_CLOSE_AFTER_DAYS = env.int("TICKET_AUTO_CLOSE_AFTER_DAYS", default=7
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "accounts.backends.CachedTokenAuthentication",  # first, so a missing login is a 401
+        "accounts.backends.TokenAuthentication",  # first, so a missing login is a 401
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -258,9 +259,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "filters": {"refusals": {"()": "supportdesk.logfilters.RefusalsWithoutTraceback"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "refusals": {"()": "supportdesk.logfilters.RefusalsWithoutTraceback"},
+        "secrets": {"()": "supportdesk.logfilters.SecretsRedacted"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["secrets"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # On the logger, not a handler: Django's own console handler (DEBUG) sees the record without the traceback too
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "django.request": {"filters": ["refusals"]}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # secrets too: Django's own console handler (DEBUG) sees django.request's "Not Found: <path>"
+        "django.request": {"filters": ["refusals", "secrets"]},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},  # runserver's request lines
+    },
 }

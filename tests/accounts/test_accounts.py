@@ -162,3 +162,44 @@ def test_the_admin_pages_carry_the_portals_icon(client, admin_user):
     client.force_login(admin_user)
     page = client.get("/admin/").content.decode()
     assert 'rel="icon"' in page and "favicon.svg" in page and "Supportdesk administration" in page
+
+
+@pytest.mark.parametrize("signed_in_by", ["token", "session"])
+def test_admin_without_mfa_is_refused_by_the_api_when_required(client, settings, signed_in_by):
+    settings.REQUIRE_ADMIN_MFA = True
+    admin = UserFactory(role=Role.ADMIN)
+    api = APIClient()
+    if signed_in_by == "token":
+        api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=admin).key}")
+    else:
+        api.force_login(admin)
+    response = api.get("/api/tickets/")
+    assert response.status_code == 403
+    assert "authenticator app" in response.json()["detail"]
+
+
+def test_admin_with_an_authenticator_app_uses_the_api_with_a_token(settings):
+    settings.REQUIRE_ADMIN_MFA = True
+    admin = UserFactory(role=Role.ADMIN)
+    api = APIClient(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=admin).key}")
+    assert api.get("/api/tickets/").status_code == 403
+    Authenticator.objects.create(user=admin, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    assert api.get("/api/tickets/").status_code == 200  # enrolment counts at once, though refusal was cached
+
+
+def test_a_demoted_superuser_keeps_no_power_and_no_admin_badge(client):
+    admin = get_user_model().objects.create_superuser("root@example.com", "pass-word-123")
+    user_set_role(user=admin, role=Role.AGENT)
+    admin.refresh_from_db()
+    assert (admin.is_superuser, admin.is_staff) == (False, False)
+    assert user_role(admin) == Role.AGENT
+    client.force_login(admin)
+    assert client.get("/admin/").status_code == 302
+    assert not get_user_model().objects.get(pk=admin.pk).has_perm("tickets.view_all_tickets")
+
+
+def test_the_admin_role_is_a_superuser_as_the_seeded_admin_is():
+    person = UserFactory(role=Role.AGENT)
+    user_set_role(user=person, role=Role.ADMIN)
+    person.refresh_from_db()
+    assert (person.is_superuser, person.is_staff) == (True, True)

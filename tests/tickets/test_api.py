@@ -68,13 +68,28 @@ def test_create_refuses_a_body_that_is_not_json(requester):
 
 
 def test_create_files_a_ticket_and_returns_it(requester, queue):
-    body = {**GOOD, "queue": queue.slug, "environment": "production", "tags": ["vpn"], "aws_account_id": "123456789012"}
+    body = {**GOOD, "queue": queue.slug, "environment": "production", "tags": ["vpn"]}
     response = api_client(requester).post("/api/tickets/", body, format="json")
     assert response.status_code == 201
     ticket = Ticket.objects.get()
     assert response.json()["reference"] == ticket.reference
     assert (ticket.requester, ticket.queue, ticket.severity.name) == (requester, queue, "SEV3")
     assert response.json()["tags"] == ["vpn"]
+
+
+def test_a_requester_may_not_name_an_aws_account(requester):
+    # the account triggers rules, up to an AWS Support case at "Production system down"
+    body = {**GOOD, "aws_account_id": "111122223333"}
+    response = api_client(requester).post("/api/tickets/", body, format="json")
+    assert response.status_code == 400
+    assert "Only staff may set the AWS account" in response.json()["aws_account_id"][0]
+    assert not Ticket.objects.exists()
+
+
+def test_an_agent_names_the_aws_account(agent):
+    body = {**GOOD, "aws_account_id": "111122223333"}
+    assert api_client(agent).post("/api/tickets/", body, format="json").status_code == 201
+    assert Ticket.objects.get().aws_account_id == "111122223333"
 
 
 # Paging parameters --------------------------------------------------------------------------------

@@ -76,10 +76,10 @@ def test_a_removed_membership_is_not_cached_again_by_a_request_during_the_change
     agent, queue, django_capture_on_commit_callbacks
 ):
     assert queue.pk in policies.queue_ids_of(agent)
+    before = type(agent).objects.get(pk=agent.pk)  # another request's read of the person, before the commit
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         QueueMember.objects.filter(queue=queue, user=agent).delete()
-        # another request, before the commit, still reads the old row and caches it
-        stale = type(agent).objects.get(pk=agent.pk)
-        access_cached(stale, "queues", lambda: frozenset({queue.pk}))
+        # that request still reads the old membership and caches it
+        access_cached(before, "queues", lambda: frozenset({queue.pk}))
     fresh = type(agent).objects.get(pk=agent.pk)
     assert queue.pk not in policies.queue_ids_of(fresh)

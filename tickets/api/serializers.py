@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from supportdesk.errors import DomainError
-from tickets import reference, services
+from tickets import policies, reference, services
 from tickets.models import LONG_TEXT_MAX, Comment, Queue, Severity, Ticket, TicketEvent
 
 User = get_user_model()
@@ -133,6 +133,11 @@ class TicketCreateSerializer(StrictSerializer):
         if kind not in Ticket.FILEABLE_KINDS and not user.has_perm("tickets.work_ticket"):
             raise serializers.ValidationError("Only agents may file tickets of this kind.")
         return kind
+
+    def validate_aws_account_id(self, account_id: str) -> str:
+        if account_id and not policies.may_set_aws_account(self.context["request"].user):
+            raise serializers.ValidationError("Only staff may set the AWS account: it can open AWS Support cases.")
+        return account_id
 
 
 class TicketUpdateSerializer(StrictSerializer):

@@ -100,7 +100,6 @@ class Command(BaseCommand):
             user, created = User.objects.get_or_create(email=email, defaults={"first_name": first, "last_name": last})
             if created:
                 user.set_password(DEMO_PASSWORD)
-                user.is_superuser = role == Role.ADMIN
                 user.save()
                 user_set_role(user=user, role=role)
             people[email] = user
