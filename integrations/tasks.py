@@ -4,7 +4,6 @@ again) and retries only when AWS throttles or is unreachable."""
 from collections.abc import Callable
 
 from celery import shared_task
-from django.core.cache import cache
 
 from tickets.models import Ticket
 
@@ -14,7 +13,6 @@ from .models import ApiState, AwsAccount, SupportCase
 
 _RETRY = {"acks_late": True, "autoretry_for": RETRYABLE, "retry_backoff": True, "retry_backoff_max": 600,
           "max_retries": 8}  # fmt: skip
-_POLL_LOCK_SECONDS = 15 * 60  # longer than any poll; a killed worker's lock lapses by itself
 
 
 def _enabled(account_id: int) -> AwsAccount | None:
@@ -27,13 +25,10 @@ def _poll_once(name: str, account_id: int, poll: Callable[[AwsAccount], None]) -
     account = _enabled(account_id)
     if account is None:
         return "skipped: disabled or gone"
-    key = f"integrations:poll:{name}:{account_id}"
-    if not cache.add(key, 1, timeout=_POLL_LOCK_SECONDS):
-        return "skipped: already running"
-    try:
+    with services.poll_lock(name=name, account_id=account_id) as held:
+        if not held:
+            return "skipped: already running"
         poll(account)
-    finally:
-        cache.delete(key)
     return "done"
 
 
