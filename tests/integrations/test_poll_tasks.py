@@ -3,12 +3,16 @@ import signal
 import subprocess
 import sys
 from contextlib import contextmanager
+from datetime import timedelta
 
 import psycopg
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from integrations import tasks
 from integrations.aws.errors import AwsThrottled
@@ -157,3 +161,64 @@ def test_the_sqlite_demos_poll_lock_is_released_by_a_killed_holder():
     # then: the next poll takes it, and a poll beside that one is skipped
     with _file_lock("health", 987654) as held, _file_lock("health", 987654) as beside:
         assert (held, beside) == (True, False)
+
+
+def _polled_every(task, minutes: int | None) -> None:
+    """The fan-out's round in Periodic tasks (None: turned off)."""
+    PeriodicTask.objects.filter(task=task.name).delete()
+    if minutes is not None:
+        every, _ = IntervalSchedule.objects.get_or_create(every=minutes, period="minutes")
+        PeriodicTask.objects.create(name=f"{task.name} every {minutes}", task=task.name, interval=every)
+
+
+def _queued(monkeypatch) -> dict[str, list[int]]:
+    queued = {"health": [], "trusted_advisor": []}
+    monkeypatch.setattr(tasks.health_poll_task, "delay", queued["health"].append)
+    monkeypatch.setattr(tasks.trusted_advisor_poll_task, "delay", queued["trusted_advisor"].append)
+    return queued
+
+
+def test_a_poll_lost_with_its_worker_is_queued_again_within_a_minute_or_two(prod_account, monkeypatch):
+    # given: Health every 5 minutes, Trusted Advisor every 30; the Health poll beat queued 1.5 minutes ago was lost
+    _polled_every(tasks.health_poll_all_task, 5)
+    _polled_every(tasks.trusted_advisor_poll_all_task, 30)
+    now = timezone.now()
+    for source, minutes_ago in (("health", 6.5), ("trusted_advisor", 10)):
+        started = now - timedelta(minutes=minutes_ago)
+        PollRun.objects.create(account=prod_account, source=source, started_at=started, outcome="ok")
+    queued = _queued(monkeypatch)
+    # when: the sweep runs
+    with time_machine.travel(now, tick=False):
+        count = tasks.polls_overdue_queue_task.apply().get()
+    # then: the lost Health poll is queued again; Trusted Advisor is not due
+    assert count == 1
+    assert queued == {"health": [prod_account.pk], "trusted_advisor": []}
+
+
+def test_the_overdue_poll_sweep_leaves_polls_on_time_and_rounds_turned_off(prod_account, monkeypatch):
+    # given: Health polled 4 minutes ago of every 5; Trusted Advisor's round turned off, never polled
+    _polled_every(tasks.health_poll_all_task, 5)
+    _polled_every(tasks.trusted_advisor_poll_all_task, None)
+    now = timezone.now()
+    PollRun.objects.create(account=prod_account, source="health", started_at=now - timedelta(minutes=4), outcome="ok")
+    queued = _queued(monkeypatch)
+    # when
+    with time_machine.travel(now, tick=False):
+        count = tasks.polls_overdue_queue_task.apply().get()
+    # then
+    assert count == 0
+    assert queued == {"health": [], "trusted_advisor": []}
+
+
+def test_a_new_account_is_polled_by_the_sweep_without_waiting_for_the_round(prod_account, monkeypatch):
+    _polled_every(tasks.health_poll_all_task, 5)
+    _polled_every(tasks.trusted_advisor_poll_all_task, 30)
+    queued = _queued(monkeypatch)
+
+    assert tasks.polls_overdue_queue_task.apply().get() == 2
+    assert queued == {"health": [prod_account.pk], "trusted_advisor": [prod_account.pk]}
+
+
+def test_the_overdue_poll_sweep_is_scheduled_every_minute(db):
+    periodic = PeriodicTask.objects.get(task="integrations.tasks.polls_overdue_queue_task")
+    assert periodic.enabled and periodic.interval.schedule.run_every == timedelta(minutes=1)
