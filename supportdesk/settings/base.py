@@ -226,6 +226,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # Tasks running when the connection drops are redelivered (their ack cannot go over the new one): stop them
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_WORKER_CONSUMER = "supportdesk.celery:ReconnectingConsumer"
 CELERY_TASK_ACKS_LATE = True  # redelivered if a worker dies, so tasks are idempotent
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_IGNORE_RESULT = True

@@ -17,9 +17,7 @@ from django.conf import settings
 from django.db import connection
 
 PYTHON = sys.executable
-# As `make run` and docker-compose start it: gossip and mingle are worker-to-worker chatter we do not use, and
-# Gossip's restart is what failed (AttributeError on a None connection) when Redis came back
-WORKER = ["-m", "celery", "-A", "supportdesk", "worker", "--without-gossip", "--without-mingle"]
+WORKER = ["-m", "celery", "-A", "supportdesk", "worker"]
 
 
 def free_port() -> int:
