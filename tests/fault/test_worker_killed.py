@@ -33,7 +33,7 @@ from .processes import (
 
 pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True)]
 
-ACCOUNTS, RESOURCES, EVENTS = 6, 1200, 120
+ACCOUNTS, RESOURCES, EVENTS = 6, 600, 60
 KILLS = 3
 RECOVERY_SECONDS = 60
 
