@@ -46,6 +46,11 @@ def database_url_under_test() -> str:
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
+def children(pid: int) -> set[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return {int(child) for child in f.read().split()}
+
+
 class Process:
     """A child in its own process group: killed with its children, as a container stop kills them."""
 

@@ -13,17 +13,22 @@ from django.contrib.sessions.backends.db import SessionStore
 
 from tests.factories import UserFactory
 
-from .processes import BASE_DIR, PYTHON, Postgres, Process, database_url_under_test, free_port, listening, wait_until
+from .processes import (
+    BASE_DIR,
+    PYTHON,
+    Postgres,
+    Process,
+    children,
+    database_url_under_test,
+    free_port,
+    listening,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True)]
 
 CLIENTS = 4
 RECOVERY_SECONDS = 5
-
-
-def _children(pid: int) -> set[int]:
-    with open(f"/proc/{pid}/task/{pid}/children") as f:
-        return {int(child) for child in f.read().split()}
 
 
 def test_requests_recover_within_seconds_of_a_database_restart(tmp_path):
@@ -73,7 +78,7 @@ def test_requests_recover_within_seconds_of_a_database_restart(tmp_path):
         for thread in threads:
             thread.start()
         wait_until(lambda: len(answers) > 50, seconds=30, what="requests answered")
-        workers = _children(server.popen.pid)  # both booted by now
+        workers = children(server.popen.pid)  # both booted by now
         # when: PostgreSQL restarts under the load
         restart_began = time.monotonic()
         database.restart()
@@ -87,7 +92,7 @@ def test_requests_recover_within_seconds_of_a_database_restart(tmp_path):
         stop.set()
         for thread in threads:
             thread.join(timeout=15)
-        alive, workers_after = server.alive(), _children(server.popen.pid) if server.alive() else set()
+        alive, workers_after = server.alive(), children(server.popen.pid) if server.alive() else set()
         server.kill()
         database.stop()
 

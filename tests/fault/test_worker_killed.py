@@ -3,6 +3,8 @@ lost, nothing doubled, and the polls it dropped are done again within the sweep'
 
 import os
 import random
+import re
+import signal
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -24,6 +26,7 @@ from .processes import (
     WORKER,
     Process,
     Redis,
+    children,
     database_url_under_test,
     django_env,
     free_port,
@@ -44,6 +47,11 @@ def _rounds_as_in_production() -> None:
         every, _ = IntervalSchedule.objects.get_or_create(every=minutes, period="minutes")
         PeriodicTask.objects.filter(task=fan_out.name).delete()
         PeriodicTask.objects.create(name=fan_out.name, task=fan_out.name, interval=every)
+
+
+def _received_twice(log) -> bool:
+    received = re.findall(r"Task integrations\.tasks\.\w+_poll_task\[([\w-]+)\] received", log.read_text())
+    return any(times > 1 for times in Counter(received).values())
 
 
 def _expected(epoch: datetime) -> tuple[set[tuple[str, str]], int]:
@@ -92,12 +100,14 @@ def test_a_worker_killed_mid_poll_loses_nothing_and_doubles_nothing(tmp_path):
         for fan_out in (tasks.trusted_advisor_poll_all_task, tasks.health_poll_all_task):
             app.send_task(fan_out.name, connection=broker)
         mid_poll = 0
-        for _ in range(KILLS):
+
+        def polling_aws() -> None:
             calls = aws_log.stat().st_size
+            wait_until(lambda: aws_log.stat().st_size > calls, seconds=60, step=0.05, what="a poll calling AWS")
+
+        for _ in range(KILLS):
             worker = start_worker()
-            wait_until(
-                lambda calls=calls: aws_log.stat().st_size > calls, seconds=60, step=0.05, what="a poll calling AWS"
-            )
+            polling_aws()
             time.sleep(random.uniform(0, 0.5))
             calls = aws_log.stat().st_size
             time.sleep(0.1)
@@ -105,11 +115,18 @@ def test_a_worker_killed_mid_poll_loses_nothing_and_doubles_nothing(tmp_path):
             worker.kill()
         killed_at = time.monotonic()
         worker = start_worker()
+        sweep = "integrations.tasks.polls_overdue_queue_task"  # beat's minute job, here every 2 s
+        app.send_task(sweep, connection=broker)
+        polling_aws()
+        # and once its pool processes alone: the worker hands their polls back to the broker (acks_late and
+        # reject_on_worker_lost), and takes them again at once
+        for child in children(worker.popen.pid):
+            os.kill(child, signal.SIGKILL)
+        redelivered = wait_until(lambda: _received_twice(log), seconds=30, what="a poll redelivered")
 
-        # then: the sweep (beat's minute job, here every 2 s) finds what the kills lost; every group and event
-        # gets its ticket within the recovery time
+        # then: the sweep finds what the kills lost; every group and event gets its ticket within the recovery time
         def recovered() -> bool:
-            app.send_task("integrations.tasks.polls_overdue_queue_task", connection=broker)
+            app.send_task(sweep, connection=broker)
             groups, events = _ticketed()
             return groups >= expected_groups and events >= expected_events
 
@@ -129,7 +146,8 @@ def test_a_worker_killed_mid_poll_loses_nothing_and_doubles_nothing(tmp_path):
     assert kinds == {"aws_finding": len(expected_groups), "aws_health": expected_events}
     assert mid_poll >= 1
     print(
-        f"\n{KILLS} SIGKILLs ({mid_poll} mid-poll), {ACCOUNTS} accounts, {RESOURCES} resources, {EVENTS} events: "
+        f"\npool processes killed: a poll redelivered in {redelivered:.1f} s; {KILLS} SIGKILLs ({mid_poll} mid-poll), "
+        f"{ACCOUNTS} accounts, {RESOURCES} resources, {EVENTS} events: "
         f"{len(expected_groups)} groups and {expected_events} events ticketed, 0 lost, 0 doubled; "
         f"recovered {recovery:.1f} s after the last kill"
     )
