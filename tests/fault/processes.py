@@ -13,6 +13,7 @@ from contextlib import closing
 from glob import glob
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 from django.db import connection
 
@@ -80,6 +81,8 @@ class Redis:
         self.start()
 
     def start(self) -> None:
+        if shutil.which("redis-server") is None:
+            pytest.fail("redis-server is missing: fault tests start a Redis of their own (Debian's redis-server).")
         args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
         self.process = Process(args)
         wait_until(lambda: listening(self.port), seconds=10, what="Redis listening")
@@ -92,7 +95,10 @@ class Postgres:
     """A PostgreSQL of the test's own in a temporary folder, run as ``postgres`` (initdb refuses root)."""
 
     def __init__(self) -> None:
-        binaries = sorted(glob("/usr/lib/postgresql/*/bin"))[-1]
+        found = sorted(glob("/usr/lib/postgresql/*/bin"))
+        if not found or shutil.which("pg_dump") is None:
+            pytest.fail("PostgreSQL's programs are missing: fault tests start one of their own (Debian's postgresql).")
+        binaries = found[-1]
         self.folder = Path(tempfile.mkdtemp(prefix="supportdesk-fault-pg-"))  # not under pytest's root-only tmp
         self.pg_ctl, self.data, self.port = f"{binaries}/pg_ctl", self.folder / "data", free_port()
         self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
@@ -108,6 +114,12 @@ class Postgres:
     def _ctl(self, action: str, *args: str) -> None:
         options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._as_postgres(self.pg_ctl, action, "-D", str(self.data), "-w", "-o", options, *args)
+
+    def copy_from(self, url: str) -> None:
+        """Schema and rows of the database at ``url``."""
+        dump = subprocess.run(["pg_dump", "--no-owner", "--no-acl", url], capture_output=True, check=True)
+        load = ["psql", "-q", "-v", "ON_ERROR_STOP=1", self.url]
+        subprocess.run(load, input=dump.stdout, capture_output=True, check=True)
 
     def start(self) -> None:
         self._ctl("start", "-l", str(self.folder / "log"))  # a log file: the server must not hold our pipes
