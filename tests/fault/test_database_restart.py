@@ -24,7 +24,7 @@ from .processes import (
     wait_until,
 )
 
-pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 CLIENTS = 4
 RECOVERY_SECONDS = 5

@@ -35,7 +35,7 @@ from .processes import (
     wait_until,
 )
 
-pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 ACCOUNTS, RESOURCES, EVENTS = 6, 600, 60
 KILLS = 3

@@ -85,7 +85,7 @@ tasks._poll_once("health", int(sys.argv[1]), lambda account: os.kill(os.getpid()
 """
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the seeded rows
 def test_a_poll_whose_worker_was_killed_mid_poll_does_not_block_the_next(fake_aws, prod_account):
     # given: a worker process killed while it polled the account
     env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "supportdesk.settings.test"}
