@@ -4,17 +4,16 @@ again) and retries only when AWS throttles or is unreachable."""
 from collections.abc import Callable
 
 from celery import shared_task
-from django.core.cache import cache
+from django.utils import timezone
 
 from tickets.models import Ticket
 
-from . import services
+from . import selectors, services
 from .aws.errors import RETRYABLE
-from .models import ApiState, AwsAccount, SupportCase
+from .models import ApiState, AwsAccount, Source, SupportCase
 
 _RETRY = {"acks_late": True, "autoretry_for": RETRYABLE, "retry_backoff": True, "retry_backoff_max": 600,
           "max_retries": 8}  # fmt: skip
-_POLL_LOCK_SECONDS = 15 * 60  # longer than any poll; a killed worker's lock lapses by itself
 
 
 def _enabled(account_id: int) -> AwsAccount | None:
@@ -27,13 +26,10 @@ def _poll_once(name: str, account_id: int, poll: Callable[[AwsAccount], None]) -
     account = _enabled(account_id)
     if account is None:
         return "skipped: disabled or gone"
-    key = f"integrations:poll:{name}:{account_id}"
-    if not cache.add(key, 1, timeout=_POLL_LOCK_SECONDS):
-        return "skipped: already running"
-    try:
+    with services.poll_lock(name=name, account_id=account_id) as held:
+        if not held:
+            return "skipped: already running"
         poll(account)
-    finally:
-        cache.delete(key)
     return "done"
 
 
@@ -84,13 +80,34 @@ def trusted_advisor_poll_all_task() -> int:
     return _fan_out(trusted_advisor_poll_task, _pollable())
 
 
-@shared_task(acks_late=True)
-def health_poll_all_task() -> int:
+def _health_pollable():
     # Members of an organisation whose manager reads Health for all of them are not polled one by one
     managed = AwsAccount.objects.filter(
         enabled=True, discovered_by__enabled=True, discovered_by__is_organization_manager=True
     )
-    return _fan_out(health_poll_task, _pollable().exclude(pk__in=managed))
+    return _pollable().exclude(pk__in=managed)
+
+
+@shared_task(acks_late=True)
+def health_poll_all_task() -> int:
+    return _fan_out(health_poll_task, _health_pollable())
+
+
+@shared_task(acks_late=True)
+def polls_overdue_queue_task() -> int:
+    """Every minute: queue again each poll that beat queued and nobody finished (its worker was killed; the broker
+    would hold the message for its visibility timeout), and a new account's first, each at the pace of its round."""
+    now = timezone.now()
+    rounds = [
+        (trusted_advisor_poll_all_task, trusted_advisor_poll_task, Source.TRUSTED_ADVISOR, _pollable()),
+        (health_poll_all_task, health_poll_task, Source.HEALTH, _health_pollable()),
+    ]
+    queued = 0
+    for fan_out, poll, source, accounts in rounds:
+        every = selectors.poll_interval(task_name=fan_out.name)
+        if every is not None:  # polling turned off in Periodic tasks stays off
+            queued += _fan_out(poll, selectors.accounts_overdue_for_poll(accounts, source=source, every=every, now=now))
+    return queued
 
 
 @shared_task(acks_late=True)

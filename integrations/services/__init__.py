@@ -16,7 +16,7 @@ from .cases import (
     support_case_open_automatically,
 )
 from .health import health_events_record, health_poll
-from .polls import poll_runs_prune
+from .polls import poll_lock, poll_runs_prune
 from .push import EventRefused, eventbridge_event_ingest
 from .trusted_advisor import findings_apply, trusted_advisor_poll
 
@@ -34,6 +34,7 @@ __all__ = [
     "health_events_record",
     "health_poll",
     "organization_discover",
+    "poll_lock",
     "poll_runs_prune",
     "support_case_open",
     "support_case_open_automatically",

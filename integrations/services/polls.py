@@ -1,11 +1,15 @@
 """Every poll leaves one PollRun: what it opened, updated and resolved, and what went wrong, in words."""
 
+import fcntl
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
 
+from django.conf import settings
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from ..aws.errors import RETRYABLE, AwsError
@@ -66,6 +70,57 @@ def _record(account: AwsAccount, source: str, started_at: datetime, counts: Poll
         opened=counts.opened, updated=counts.updated, resolved=counts.resolved, errors=counts.errors,
         message=message[:4000],
     )  # fmt: skip
+
+
+@contextmanager
+def poll_lock(*, name: str, account_id: int) -> Iterator[bool]:
+    """Hold the account's ``name`` poll lock while the block runs; yields False when another poll holds it.
+
+    The lock belongs to its holder's database session (PostgreSQL) or process (the SQLite demo), so a worker killed
+    mid-poll drops it with its connection: the next poll runs at once, not after a timeout guessed to outlast any
+    poll. A session lock needs a direct or session-pooled connection (PgBouncer's transaction mode would lose it).
+    """
+    if connection.vendor == "postgresql":
+        with _advisory_lock(name, account_id) as held:
+            yield held
+    else:
+        with _file_lock(name, account_id) as held:
+            yield held
+
+
+def _lock_key(name: str, account_id: int) -> int:
+    key = zlib.crc32(f"integrations:poll:{name}".encode()) << 32 | account_id & 0xFFFFFFFF
+    return key - (1 << 64) if key >= 1 << 63 else key  # PostgreSQL's bigint is signed
+
+
+@contextmanager
+def _advisory_lock(name: str, account_id: int) -> Iterator[bool]:
+    key = _lock_key(name, account_id)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        held = cursor.fetchone()[0]
+    try:
+        yield held
+    finally:
+        if held:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+            except DatabaseError:
+                pass  # the connection broke (a database restart): the lock went with its session
+
+
+@contextmanager
+def _file_lock(name: str, account_id: int) -> Iterator[bool]:
+    folder = settings.BASE_DIR / "var" / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"poll-{name}-{account_id}", "w") as file:  # the kernel unlocks it when its process dies
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True  # closing the file unlocks it
 
 
 def poll_runs_prune(*, keep: timedelta = POLL_RUNS_KEPT) -> int:

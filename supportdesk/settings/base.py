@@ -223,6 +223,18 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith("redis"):
+    # A dead worker's unacknowledged messages return after this (kombu's default is an hour). Longer than any task
+    # and any retry countdown (at most 10 min), or Redis would deliver those twice (a longer escalation step that
+    # comes twice finds its token stale); lost polls need not wait for it: integrations' overdue-poll sweep
+    # queues them again within a minute or two.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 15 * 60}
+# A worker rides out a broker outage of any length rather than exiting after 100 attempts
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Tasks running when the connection drops are redelivered (their ack cannot go over the new one): stop them
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_WORKER_CONSUMER = "supportdesk.celery:ReconnectingConsumer"
 CELERY_TASK_ACKS_LATE = True  # redelivered if a worker dies, so tasks are idempotent
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_IGNORE_RESULT = True
