@@ -17,5 +17,5 @@ def unschedule(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("integrations", "0009_finding_dashboard_indexes"), ("django_celery_beat", "0019_alter_periodictasks_options")]
+    dependencies = [("integrations", "0011_role_arn_commercial_partition_only"), ("django_celery_beat", "0019_alter_periodictasks_options")]
     operations = [migrations.RunPython(schedule, unschedule)]
