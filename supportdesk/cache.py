@@ -7,8 +7,9 @@ reads several cached values. Clients are thread-safe and their pools reconnect a
 Everything cached can be rebuilt from the database, so a Redis outage must not fail a request: each operation
 answers as a miss would (get: the default, add: not added, set and delete: nothing), logs a warning, and for a
 moment after a failure Redis is not asked at all, so a request pays no timeout per cached value. Sessions live in
-the database behind this cache (cached_db) and survive the outage. What was deleted during it is not deleted in
-Redis: entries live out their timeouts.
+the database behind this cache (cached_db) and survive the outage. A delete that did not reach Redis is owed: the
+process makes it before its next operation once Redis answers (a revoked person's cached row must not come back
+with Redis).
 """
 
 import logging
@@ -47,11 +48,15 @@ class _FailSoftClients(_ReusedClients):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **_FAIL_FAST | kwargs)
         self._down_until = 0.0
+        self._deletes_owed: set[str] = set()
 
     def _or(self, default, operation, *args):
         if time.monotonic() < self._down_until:
             return default
         try:
+            if self._deletes_owed:
+                super().delete_many(list(self._deletes_owed))
+                self._deletes_owed.clear()
             return operation(*args)
         except RedisError as exc:
             self._down_until = time.monotonic() + RETRY_AFTER_SECONDS
@@ -71,7 +76,10 @@ class _FailSoftClients(_ReusedClients):
         return self._or(False, super().touch, key, timeout)
 
     def delete(self, key):
-        return self._or(False, super().delete, key)
+        deleted = self._or(None, super().delete, key)
+        if deleted is None:
+            self._deletes_owed.add(key)
+        return bool(deleted)
 
     def get_many(self, keys):
         return self._or({}, super().get_many, keys)
@@ -90,7 +98,8 @@ class _FailSoftClients(_ReusedClients):
         self._or(None, super().set_many, data, timeout)
 
     def delete_many(self, keys):
-        self._or(None, super().delete_many, keys)
+        if self._or(False, lambda: super(_FailSoftClients, self).delete_many(keys) or True) is False:
+            self._deletes_owed.update(keys)
 
 
 class FailSoftRedisCache(RedisCache):
