@@ -12,6 +12,7 @@ from drf_spectacular.drainage import reset_generator_stats
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from supportdesk.keyset import InvalidCursor, keyset_page
 from tickets import services
 from tickets.models import Ticket
 from tickets.workflow import Action
@@ -116,6 +117,31 @@ def test_forged_or_garbage_cursor_is_a_400(agent, queue, cursor):
     response = api_client(agent).get("/api/tickets/", {"cursor": cursor})
     assert response.status_code == 400
     assert response.json() == {"cursor": STALE}
+
+
+# Dates at the calendar's edge: in UTC they fall outside the years Python (and SQLite's adapter) can hold
+EDGE_DATES = ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"]
+
+
+@pytest.mark.parametrize("edge", EDGE_DATES)
+def test_cursor_with_a_date_at_the_edge_of_the_calendar_is_refused_when_read(edge):
+    # SQLite raised OverflowError in its query adapter (a 500); the cursor's reader now refuses it before any query
+    with pytest.raises(InvalidCursor, match="out of date"):
+        keyset_page(
+            Ticket.objects.all(),
+            ordering=["-updated_at", "-id"],
+            cursor=forged_cursor({"v": [edge, 5], "b": False}),
+            size=5,
+        )
+
+
+@pytest.mark.parametrize("edge", EDGE_DATES)
+@pytest.mark.parametrize("sort", ["updated", "due"])
+def test_cursor_with_a_date_at_the_edge_of_the_calendar_is_a_400(agent, queue, sort, edge):
+    TicketFactory(queue=queue)
+    cursor = forged_cursor({"v": [edge, 5], "b": False})
+    response = api_client(agent).get("/api/tickets/", {"sort": sort, "cursor": cursor})
+    assert (response.status_code, response.json()) == (400, {"cursor": STALE})
 
 
 # Filters ------------------------------------------------------------------------------------------
