@@ -9,6 +9,11 @@ admin.site.login = secure_admin_login(admin.site.login)  # one sign-in page, wit
 admin.site.site_header = "Supportdesk administration"
 admin.site.site_title = "Supportdesk admin"
 
+handler400 = "supportdesk.api.bad_request"
+handler403 = "supportdesk.api.permission_denied"
+handler404 = "supportdesk.api.page_not_found"
+handler500 = "supportdesk.api.server_error"
+
 urlpatterns = [
     path("healthz", lambda request: HttpResponse("ok", content_type="text/plain"), name="healthz"),
     path("admin/", admin.site.urls),
