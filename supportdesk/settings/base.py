@@ -167,6 +167,8 @@ STORAGES = {
 
 # Attachments: served only through the ticket's access check, never from MEDIA_URL.
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+ATTACHMENT_MAX_TOTAL_BYTES = env.int("ATTACHMENT_MAX_TOTAL_BYTES", default=25 * 1024 * 1024)  # one ticket or comment
+ATTACHMENT_MAX_FILES = env.int("ATTACHMENT_MAX_FILES", default=10)
 ATTACHMENT_ALLOWED_EXTENSIONS = env.list(
     "ATTACHMENT_ALLOWED_EXTENSIONS",
     default=["png", "jpg", "jpeg", "gif", "webp", "pdf", "txt", "log", "csv", "json", "yaml", "yml", "zip", "har"],
