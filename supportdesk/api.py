@@ -3,6 +3,8 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from rest_framework import serializers
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -19,6 +21,44 @@ class BoundedJSONParser(JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError as exc:
             raise ParseError("JSON parse error - the body is nested too deeply.") from exc
+
+
+class Text(serializers.CharField):
+    """Input text, strings only: DRF's CharField takes 0 as "0", where the schema (a string) says it is invalid."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class TextMatching(serializers.RegexField, Text):
+    pass
+
+
+class _TextSchema(OpenApiSerializerFieldExtension):
+    """Text refuses NUL characters and is trimmed before its length is checked: the schema's pattern says so
+    (that many characters from the first to the last that are not spaces, so "\t" is not a valid tag)."""
+
+    target_class = Text
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction) -> dict:
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        field = self.target
+        least = max(field.min_length or 0, 0 if field.allow_blank else 1) if field.trim_whitespace else 0
+        if direction == "request" and not isinstance(field, serializers.RegexField):  # its own pattern says it
+            schema["pattern"] = text_pattern(least)
+        return schema
+
+
+def text_pattern(least: int = 0) -> str:
+    """Text without NUL characters, at least `least` characters long once trimmed."""
+    if least == 0:
+        return r"^[^\u0000]*$"
+    edge, span = r"[^\s\u0000]", r"[^\u0000]"
+    inner = "" if least == 1 else rf"{span}{{{least - 2},}}{edge}"
+    return rf"^{span}*{edge}{inner}{span}*$"
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:

@@ -205,6 +205,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",  # vendored from npm: no CDN
     "SWAGGER_UI_FAVICON_HREF": "/static/img/favicon.svg",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "supportdesk.schema.error_responses",  # 400, 401, 403, 404… on every operation that may answer them
+    ],
     "ENUM_NAME_OVERRIDES": {
         "TicketKindEnum": "tickets.models.Ticket.Kind",
         "TicketStatusEnum": "tickets.models.Ticket.Status",

@@ -40,7 +40,6 @@ BAD_CREATES = [
     pytest.param({**GOOD, "aws_account_id": "12345678901a"}, "aws_account_id", "exactly 12 digits", id="bad-account"),
     pytest.param({**GOOD, "queue": "no-such-queue"}, "queue", "Unknown queue", id="unknown-queue"),
     pytest.param({**GOOD, "kind": "gossip"}, "kind", "not a valid choice", id="unknown-kind"),
-    pytest.param({**GOOD, "kind": "aws_finding"}, "kind", "Only agents", id="kind-for-agents-only"),
     pytest.param({**GOOD, "environment": 3}, "environment", "not a valid choice", id="environment-number"),
     pytest.param({**GOOD, "tags": "vpn, laptop"}, "tags", "Expected a list", id="tags-not-a-list"),
     pytest.param({**GOOD, "description": "bad\x00byte"}, "description", "Null characters", id="nul-in-description"),
@@ -52,6 +51,13 @@ def test_create_refuses_bad_input_with_a_message_per_field(requester, body, fiel
     response = api_client(requester).post("/api/tickets/", body, format="json")
     assert response.status_code == 400
     assert message in " ".join(str(m) for m in response.json()[field])
+    assert not Ticket.objects.exists()
+
+
+def test_requester_filing_a_kind_for_agents_only_is_forbidden(requester):
+    # a 403, not a 400: the kind is valid (the schema lists it), the requester may not use it
+    response = api_client(requester).post("/api/tickets/", {**GOOD, "kind": "aws_finding"}, format="json")
+    assert (response.status_code, response.json()) == (403, {"detail": "Only agents may file tickets of this kind."})
     assert not Ticket.objects.exists()
 
 
