@@ -115,3 +115,22 @@ def test_files_too_large_together_are_refused_on_the_page(client, requester, que
     assert "These files come to more than 2 MB together" in response.content.decode()
     assert not Comment.objects.filter(ticket=ticket).exists()
     assert stored_files(media) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"), [("/tickets/{ref}/comment/", "text/plain"), ("/api/tickets/{ref}/comments/", "application/json")]
+)
+def test_a_request_larger_than_every_file_allowed_is_refused_unread(client, requester, queue, settings, path, kind):
+    # given: a body declared larger than ATTACHMENT_MAX_TOTAL_BYTES and the form together (100 files of 9 MB, say)
+    ticket = TicketFactory(queue=queue, requester=requester)
+    client.force_login(requester)
+    declared = settings.ATTACHMENT_MAX_TOTAL_BYTES + settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1
+    # when
+    response = client.generic(
+        "POST", path.format(ref=ticket.reference), b"--x--", content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(declared),
+    )  # fmt: skip
+    # then
+    assert (response.status_code, response["Content-Type"].split(";")[0]) == (413, kind)
+    assert "more than the 25 MB of files one request may carry" in response.content.decode()
+    assert not Comment.objects.filter(ticket=ticket).exists()
