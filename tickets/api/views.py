@@ -32,10 +32,10 @@ class _Current:
         self._names = names
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._names())
+        return iter(s.schema_enum(self._names))
 
     def __len__(self) -> int:
-        return len(self._names())
+        return len(s.schema_enum(self._names))
 
 
 _DAY = {"type": "string", "format": "date", "pattern": r"^(19[7-9][0-9]|2[0-9]{3})-[0-9]{2}-[0-9]{2}$"}
@@ -49,10 +49,8 @@ FILTER_PARAMETERS = [
     OpenApiParameter(
         "status", str, enum=["open", "all", *Ticket.Status.values], description="open (default), all, or one status."
     ),
-    OpenApiParameter("severity", str, enum=_Current(lambda: [s.name for s in reference.severities()])),
-    OpenApiParameter(
-        "queue", str, enum=_Current(lambda: [q.slug for q in reference.queues()]), description="Queue slug."
-    ),
+    OpenApiParameter("severity", str, enum=_Current(s.severity_names)),
+    OpenApiParameter("queue", str, enum=_Current(s.queue_slugs), description="Queue slug."),
     OpenApiParameter("assignee", str, pattern=r"^(me|none|[0-9]{1,18})$", description="me, none, or a user id."),
     OpenApiParameter("requester", str, enum=["me"]),
     OpenApiParameter("kind", str, enum=Ticket.Kind.values),
