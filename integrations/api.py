@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from supportdesk.api import Text
 from tickets.exceptions import NotAllowed
 
 from .aws.errors import AwsError
@@ -16,12 +17,12 @@ from .services import CaseFieldInvalid, cases
 
 
 class SupportCaseInputSerializer(serializers.Serializer):
-    service_code = serializers.CharField(max_length=100, help_text="From AWS's service list (describe_services).")
-    category_code = serializers.CharField(max_length=100)
-    severity_code = serializers.CharField(max_length=20, help_text="One the account's plan offers.")
-    subject = serializers.CharField(max_length=255, required=False, help_text="Defaults to the ticket's title.")
-    body = serializers.CharField(help_text="The first message to AWS; at most 8000 characters.")
-    cc_emails = serializers.ListField(child=serializers.CharField(max_length=254), max_length=CC_LIMIT, default=list)
+    service_code = Text(max_length=100, help_text="From AWS's service list (describe_services).")
+    category_code = Text(max_length=100)
+    severity_code = Text(max_length=20, help_text="One the account's plan offers.")
+    subject = Text(max_length=255, required=False, help_text="Defaults to the ticket's title.")
+    body = Text(help_text="The first message to AWS; at most 8000 characters.")
+    cc_emails = serializers.ListField(child=Text(max_length=254), max_length=CC_LIMIT, default=list)
 
 
 class SupportCaseSerializer(serializers.ModelSerializer):

@@ -6,13 +6,64 @@ import sys
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
-from rest_framework.exceptions import ValidationError
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from rest_framework import serializers
+from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import OUTAGES, DomainError
 
 RETRY_AFTER_SECONDS = 30
+
+
+class BoundedJSONParser(JSONParser):
+    """JSON as DRF reads it, but a body nested thousands deep is bad input, not a RecursionError (a 500)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            raise ParseError("JSON parse error - the body is nested too deeply.") from exc
+
+
+class Text(serializers.CharField):
+    """Input text, strings only: DRF's CharField takes 0 as "0", where the schema (a string) says it is invalid."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class TextMatching(serializers.RegexField, Text):
+    pass
+
+
+class _TextSchema(OpenApiSerializerFieldExtension):
+    """Text refuses NUL characters and is trimmed before its length is checked: the schema's pattern says so
+    (that many characters from the first to the last that are not spaces, so "\t" is not a valid tag)."""
+
+    target_class = Text
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction) -> dict:
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        field = self.target
+        least = max(field.min_length or 0, 0 if field.allow_blank else 1) if field.trim_whitespace else 0
+        if direction == "request" and not isinstance(field, serializers.RegexField):  # its own pattern says it
+            schema["pattern"] = text_pattern(least)
+        return schema
+
+
+def text_pattern(least: int = 0) -> str:
+    """Text without NUL characters, at least `least` characters long once trimmed."""
+    if least == 0:
+        return r"^[^\u0000]*$"
+    edge, span = r"[^\s\u0000]", r"[^\u0000]"
+    inner = "" if least == 1 else rf"{span}{{{least - 2},}}{edge}"
+    return rf"^{span}*{edge}{inner}{span}*$"
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
@@ -23,11 +74,26 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     return drf_exception_handler(exc, context)
 
 
+# Django's own error pages, for the API's URLs: a client that speaks JSON gets JSON, even for a URL that does not
+# exist, a body too large to read or a crash (DRF's exception handler sees only what its views raise).
+def _json_or_page(status: int, detail: str, page):
+    def view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": detail}, status=status)
+        return page(request) if exception is None else page(request, exception)
+
+    return view
+
+
+bad_request = _json_or_page(400, "The request could not be read.", defaults.bad_request)
+permission_denied = _json_or_page(403, "You do not have permission to perform this action.", defaults.permission_denied)
+page_not_found = _json_or_page(404, "Not found.", defaults.page_not_found)
+_crashed = _json_or_page(500, "Something went wrong on our side; it has been logged.", defaults.server_error)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
-    """handler500: an uncaught error (in a view or a middleware: sessions, authentication) is JSON under /api/."""
-    if not request.path_info.startswith("/api/"):
-        return defaults.server_error(request)
-    if isinstance(sys.exc_info()[1], OUTAGES):  # called inside Django's except block
+    """handler500: under /api/, an outage (database, cache, broker) is a 503 the client may retry, a crash a 500."""
+    if request.path.startswith("/api/") and isinstance(sys.exc_info()[1], OUTAGES):  # inside Django's except block
         detail = "The service is briefly unavailable (a database or cache outage); try again in a minute."
         return JsonResponse({"detail": detail}, status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
-    return JsonResponse({"detail": "The server failed to answer this request; the error was logged."}, status=500)
+    return _crashed(request)

@@ -9,7 +9,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -57,13 +57,23 @@ def _encode(values: list, backwards: bool) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+def _in_utc(value: Any) -> Any:
+    """Datetimes as the database compares them; one at the calendar's edge (9999-12-31 at -14:00) overflows here,
+    not in SQLite's adapter."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value
+
+
 def _decode(model: type[Model], ordering: Sequence[str], cursor: str) -> tuple[list, bool]:
     try:
         payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         raw_values, backwards = payload["v"], bool(payload["b"])
         if not isinstance(raw_values, list) or len(raw_values) != len(ordering):
             raise InvalidCursor("This page link is out of date; start again from the first page.")
-        values = [_model_field(model, _field_path(k)).to_python(v) for k, v in zip(ordering, raw_values, strict=True)]
+        values = [
+            _in_utc(_model_field(model, _field_path(k)).to_python(v)) for k, v in zip(ordering, raw_values, strict=True)
+        ]
     except (ValueError, TypeError, KeyError, OverflowError, binascii.Error, ValidationError, FieldDoesNotExist) as exc:
         raise InvalidCursor("This page link is out of date; start again from the first page.") from exc
     if any(v is None for v in values):

@@ -14,7 +14,8 @@ class KeysetPagination(BasePagination):
 
     def paginate_queryset(self, queryset, request, view=None) -> list:
         try:
-            size = min(max(int(request.query_params.get("page_size", self.page_size)), 1), self.max_page_size)
+            # empty is not given, as for every query parameter (an HTML form sends its empty fields)
+            size = min(max(int(request.query_params.get("page_size") or self.page_size), 1), self.max_page_size)
         except ValueError as exc:
             raise ValidationError({"page_size": "A whole number from 1 to 100."}) from exc
         ordering = getattr(view, "keyset_ordering", lambda: ["-id"])()
@@ -53,5 +54,6 @@ class KeysetPagination(BasePagination):
             {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"},
              "description": "Opaque position from a previous page's next or previous link."},
             {"name": "page_size", "in": "query", "required": False,
-             "schema": {"type": "integer", "minimum": 1, "maximum": 100}, "description": "Rows per page (25)."},
+             "schema": {"type": "integer"},
+             "description": "Rows per page (25); more than 100 gives 100, fewer than 1 gives 1."},
         ]  # fmt: skip

@@ -5,10 +5,15 @@ from django.http import HttpResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-handler500 = "supportdesk.api.server_error"  # JSON under /api/, the HTML page elsewhere
 admin.site.login = secure_admin_login(admin.site.login)  # one sign-in page, with MFA, for the admin too
 admin.site.site_header = "Supportdesk administration"
 admin.site.site_title = "Supportdesk admin"
+
+# JSON under /api/ (an outage a 503 to retry), the HTML pages elsewhere
+handler400 = "supportdesk.api.bad_request"
+handler403 = "supportdesk.api.permission_denied"
+handler404 = "supportdesk.api.page_not_found"
+handler500 = "supportdesk.api.server_error"
 
 urlpatterns = [
     path("healthz", lambda request: HttpResponse("ok", content_type="text/plain"), name="healthz"),

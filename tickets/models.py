@@ -1,3 +1,4 @@
+import os
 from datetime import datetime
 
 from django.conf import settings
@@ -208,15 +209,22 @@ class Comment(models.Model):
         return f"{'Note' if self.is_internal else 'Comment'} on {self.ticket_id}"
 
 
+STORED_NAME_BYTES = 100  # of a stored file's name; filesystems allow 255 (a 250-character name was a 500)
+
+
 def attachment_path(instance: "Attachment", filename: str) -> str:
-    return f"attachments/{instance.ticket_id}/{timezone.now():%Y%m%d%H%M%S%f}-{filename}"
+    """Where a file is stored: a short name that keeps its extension; `Attachment.filename` keeps the whole one."""
+    stem, extension = os.path.splitext(filename)
+    room = STORED_NAME_BYTES - len(extension.encode())
+    stem = stem.encode()[: max(room, 1)].decode(errors="ignore")  # bytes, not characters: é is two of them
+    return f"attachments/{instance.ticket_id}/{timezone.now():%Y%m%d%H%M%S%f}-{stem}{extension[:20]}"
 
 
 class Attachment(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
     comment = models.ForeignKey(Comment, null=True, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to=attachment_path, max_length=300)
-    filename = models.CharField(max_length=200)
+    filename = models.CharField(max_length=255)  # as uploaded (Django cuts longer names to 255), for display
     size = models.PositiveIntegerField()
     content_type = models.CharField(max_length=100)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

@@ -4,13 +4,16 @@ HTML views, the API, the admin and (later) AWS ingestion call these; none saves 
 `actor=None` is the system.
 """
 
+import mimetypes
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -80,6 +83,13 @@ def _tags_from_names(names: Iterable[str]) -> list[Tag]:
     return [by_name[name] for name in cleaned]
 
 
+# Python's own table only, not the host's /etc/mime.types: the same type on every machine
+_MIME_TYPES = mimetypes.MimeTypes(filenames=())
+for _type, _extension in [("text/plain", ".log"), ("application/yaml", ".yaml"), ("application/yaml", ".yml"),
+                          ("application/json", ".har"), ("image/webp", ".webp")]:  # fmt: skip
+    _MIME_TYPES.add_type(_type, _extension)
+
+
 def attachment_validate(upload: UploadedFile) -> None:
     extension = os.path.splitext(upload.name)[1].lower().lstrip(".")
     if extension not in settings.ATTACHMENT_ALLOWED_EXTENSIONS:
@@ -90,19 +100,48 @@ def attachment_validate(upload: UploadedFile) -> None:
         raise InvalidAttachment(f"{upload.name} is larger than the {limit} MB limit.")
 
 
-def _attach(*, ticket: Ticket, comment: Comment | None, uploads: Sequence[UploadedFile], user) -> None:
-    for upload in uploads:  # all checked before any is written: a refused file leaves nothing on disk
-        attachment_validate(upload)
+def attachments_validate(uploads: Sequence[UploadedFile]) -> None:
+    """Each file, and the lot of them: one comment may not carry a hundred files of 9 MB each."""
+    if len(uploads) > settings.ATTACHMENT_MAX_FILES:
+        raise InvalidAttachment(f"At most {settings.ATTACHMENT_MAX_FILES} files at a time; you sent {len(uploads)}.")
     for upload in uploads:
-        Attachment.objects.create(
+        attachment_validate(upload)
+    if sum(upload.size for upload in uploads) > settings.ATTACHMENT_MAX_TOTAL_BYTES:
+        limit = settings.ATTACHMENT_MAX_TOTAL_BYTES // (1024 * 1024)
+        raise InvalidAttachment(f"These files come to more than {limit} MB together; send fewer or smaller ones.")
+
+
+@contextmanager
+def _files_deleted_on_error() -> Iterator[list[str]]:
+    """A list for the names of files stored inside the block, deleted again if it raises: the transaction
+    around them rolls back, and on_commit has no twin for a rollback."""
+    stored: list[str] = []
+    try:
+        yield stored
+    except BaseException:
+        for name in stored:
+            default_storage.delete(name)
+        raise
+
+
+def _attach(
+    *, ticket: Ticket, comment: Comment | None, uploads: Sequence[UploadedFile], user, stored: list[str]
+) -> None:
+    attachments_validate(uploads)  # all checked before any is written: a refused file leaves nothing on disk
+    for upload in uploads:
+        name = os.path.basename(upload.name)
+        attachment = Attachment(
             ticket=ticket,
             comment=comment,
-            file=upload,
-            filename=os.path.basename(upload.name)[:200],
+            filename=name[: Attachment._meta.get_field("filename").max_length],
             size=upload.size,
-            content_type=(upload.content_type or "application/octet-stream")[:100],
+            # From the extension (an allowed one), never the client's header: it may say anything, NULs included
+            content_type=_MIME_TYPES.guess_type(name)[0] or "application/octet-stream",
             uploaded_by=user,
         )
+        attachment.file.save(name, upload, save=False)
+        stored.append(attachment.file.name)
+        attachment.save()
 
 
 @dataclass(frozen=True)
@@ -120,7 +159,6 @@ class NewTicket:
     tags: Iterable[str] = ()
 
 
-@transaction.atomic
 def ticket_create(
     *,
     requester,
@@ -139,8 +177,9 @@ def ticket_create(
     """File a ticket; it lands in the chosen queue, or the default one, with its due times set."""
     new = NewTicket(requester=requester, title=title, severity=severity, kind=kind, description=description,
                     queue=queue, environment=environment, aws_account_id=aws_account_id, tags=tags)  # fmt: skip
-    [ticket] = tickets_create(new=[new], actor=actor, now=now)
-    _attach(ticket=ticket, comment=None, uploads=attachments, user=requester)
+    with _files_deleted_on_error() as stored, transaction.atomic():
+        [ticket] = tickets_create(new=[new], actor=actor, now=now)
+        _attach(ticket=ticket, comment=None, uploads=attachments, user=requester, stored=stored)
     return ticket
 
 
@@ -372,33 +411,33 @@ def ticket_escalate(*, ticket: Ticket, actor, reason: str, assignee=None, queue:
     return ticket
 
 
-@transaction.atomic
 def comment_add(
     *, ticket: Ticket, author, body: str, is_internal: bool = False, attachments: Sequence[UploadedFile] = ()
 ) -> Comment:
     """A public reply or an internal note; a requester's reply brings a waiting ticket back to the agents."""
-    ticket = _locked(ticket)
-    body = body.strip()
-    if not body:
-        raise IllegalTransition("A comment needs some text.")
-    if is_internal and not policies.may_read_internal(author):
-        raise NotAllowed("Only agents may add internal notes.")
-    if ticket.status == S.CLOSED and not policies.may_work(author, ticket):
-        raise IllegalTransition(f"{ticket.reference} is closed; reopen it to add to it.")
-    comment = Comment.objects.create(ticket=ticket, author=author, body=body, is_internal=is_internal)
-    _attach(ticket=ticket, comment=comment, uploads=attachments, user=author)
-    timeline.commented(ticket=ticket, comment=comment)
-    if ticket.status == S.WAITING_REQUESTER and author is not None and author.pk == ticket.requester_id:
-        ticket.status = S.IN_PROGRESS
-        ticket.save(update_fields=["status", "updated_at"])
-        timeline.status_changed(
-            ticket=ticket, actor=author, before=S.WAITING_REQUESTER.label, after=S.IN_PROGRESS.label,
-            note="The requester replied.",
-        )  # fmt: skip
-    else:
-        acknowledged = [] if is_internal else _acknowledge_if_first(ticket, author, comment.created_at)
-        ticket.save(update_fields=["updated_at", *acknowledged])
-    return comment
+    with _files_deleted_on_error() as stored, transaction.atomic():
+        ticket = _locked(ticket)
+        body = body.strip()
+        if not body:
+            raise IllegalTransition("A comment needs some text.")
+        if is_internal and not policies.may_read_internal(author):
+            raise NotAllowed("Only agents may add internal notes.")
+        if ticket.status == S.CLOSED and not policies.may_work(author, ticket):
+            raise IllegalTransition(f"{ticket.reference} is closed; reopen it to add to it.")
+        comment = Comment.objects.create(ticket=ticket, author=author, body=body, is_internal=is_internal)
+        _attach(ticket=ticket, comment=comment, uploads=attachments, user=author, stored=stored)
+        timeline.commented(ticket=ticket, comment=comment)
+        if ticket.status == S.WAITING_REQUESTER and author is not None and author.pk == ticket.requester_id:
+            ticket.status = S.IN_PROGRESS
+            ticket.save(update_fields=["status", "updated_at"])
+            timeline.status_changed(
+                ticket=ticket, actor=author, before=S.WAITING_REQUESTER.label, after=S.IN_PROGRESS.label,
+                note="The requester replied.",
+            )  # fmt: skip
+        else:
+            acknowledged = [] if is_internal else _acknowledge_if_first(ticket, author, comment.created_at)
+            ticket.save(update_fields=["updated_at", *acknowledged])
+        return comment
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from drf_spectacular.drainage import reset_generator_stats
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from supportdesk.keyset import InvalidCursor, keyset_page
 from tickets import services
 from tickets.models import Ticket
 from tickets.workflow import Action
@@ -39,7 +40,6 @@ BAD_CREATES = [
     pytest.param({**GOOD, "aws_account_id": "12345678901a"}, "aws_account_id", "exactly 12 digits", id="bad-account"),
     pytest.param({**GOOD, "queue": "no-such-queue"}, "queue", "Unknown queue", id="unknown-queue"),
     pytest.param({**GOOD, "kind": "gossip"}, "kind", "not a valid choice", id="unknown-kind"),
-    pytest.param({**GOOD, "kind": "aws_finding"}, "kind", "Only agents", id="kind-for-agents-only"),
     pytest.param({**GOOD, "environment": 3}, "environment", "not a valid choice", id="environment-number"),
     pytest.param({**GOOD, "tags": "vpn, laptop"}, "tags", "Expected a list", id="tags-not-a-list"),
     pytest.param({**GOOD, "description": "bad\x00byte"}, "description", "Null characters", id="nul-in-description"),
@@ -51,6 +51,13 @@ def test_create_refuses_bad_input_with_a_message_per_field(requester, body, fiel
     response = api_client(requester).post("/api/tickets/", body, format="json")
     assert response.status_code == 400
     assert message in " ".join(str(m) for m in response.json()[field])
+    assert not Ticket.objects.exists()
+
+
+def test_requester_filing_a_kind_for_agents_only_is_forbidden(requester):
+    # a 403, not a 400: the kind is valid (the schema lists it), the requester may not use it
+    response = api_client(requester).post("/api/tickets/", {**GOOD, "kind": "aws_finding"}, format="json")
+    assert (response.status_code, response.json()) == (403, {"detail": "Only agents may file tickets of this kind."})
     assert not Ticket.objects.exists()
 
 
@@ -131,6 +138,31 @@ def test_forged_or_garbage_cursor_is_a_400(agent, queue, cursor):
     response = api_client(agent).get("/api/tickets/", {"cursor": cursor})
     assert response.status_code == 400
     assert response.json() == {"cursor": STALE}
+
+
+# Dates at the calendar's edge: in UTC they fall outside the years Python (and SQLite's adapter) can hold
+EDGE_DATES = ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"]
+
+
+@pytest.mark.parametrize("edge", EDGE_DATES)
+def test_cursor_with_a_date_at_the_edge_of_the_calendar_is_refused_when_read(edge):
+    # SQLite raised OverflowError in its query adapter (a 500); the cursor's reader now refuses it before any query
+    with pytest.raises(InvalidCursor, match="out of date"):
+        keyset_page(
+            Ticket.objects.all(),
+            ordering=["-updated_at", "-id"],
+            cursor=forged_cursor({"v": [edge, 5], "b": False}),
+            size=5,
+        )
+
+
+@pytest.mark.parametrize("edge", EDGE_DATES)
+@pytest.mark.parametrize("sort", ["updated", "due"])
+def test_cursor_with_a_date_at_the_edge_of_the_calendar_is_a_400(agent, queue, sort, edge):
+    TicketFactory(queue=queue)
+    cursor = forged_cursor({"v": [edge, 5], "b": False})
+    response = api_client(agent).get("/api/tickets/", {"sort": sort, "cursor": cursor})
+    assert (response.status_code, response.json()) == (400, {"cursor": STALE})
 
 
 # Filters ------------------------------------------------------------------------------------------

@@ -180,6 +180,15 @@ def test_forged_cursor_goes_back_to_the_first_page_with_a_message(client, agent,
     assert flashes(response) == [("warning", "This page link is out of date; start again from the first page.")]
 
 
+def test_cursor_with_a_date_at_the_edge_of_the_calendar_goes_back_to_the_first_page(client, agent, queue):
+    TicketFactory(queue=queue)
+    client.force_login(agent)
+    cursor = forged_cursor({"v": ["9999-12-31T23:59:59-14:00", 1], "b": False})
+    response = client.get("/tickets/", {"sort": "updated", "cursor": cursor})
+    assert (response.status_code, response.url) == (302, "/tickets/?sort=updated")
+    assert flashes(response) == [("warning", "This page link is out of date; start again from the first page.")]
+
+
 def test_invalid_filters_are_explained_on_the_page(client, agent):
     client.force_login(agent)
     response = client.get("/tickets/", {"severity": "SEV9", "account": "123"})

@@ -1,6 +1,12 @@
-from django.contrib.auth import get_user_model
-from rest_framework import serializers
+from collections.abc import Callable
 
+from django.contrib.auth import get_user_model
+from django.db import DatabaseError
+from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
+
+from supportdesk.api import Text, TextMatching
 from supportdesk.errors import DomainError
 from tickets import policies, reference, services
 from tickets.models import LONG_TEXT_MAX, Comment, Queue, Severity, Ticket, TicketEvent
@@ -85,13 +91,47 @@ class _QueueBySlug(serializers.SlugRelatedField):
         return match
 
 
-_account = serializers.RegexField(
+def severity_names() -> list[str]:
+    return [s.name for s in reference.severities()]
+
+
+def queue_slugs() -> list[str]:
+    return [q.slug for q in reference.queues()]
+
+
+def schema_enum(names: Callable[[], list[str]]) -> list[str]:
+    """Reference data for the schema, read as it is served; none when it is built without a database (the
+    deploy check)."""
+    try:
+        return names()
+    except DatabaseError:
+        return []
+
+
+class _ReferenceDataNames(OpenApiSerializerFieldExtension):
+    """The schema lists the severities and queues that exist as it is served: any other name is a 400."""
+
+    target_class = _SeverityByName
+    match_subclasses = True
+    names = staticmethod(severity_names)
+
+    def map_serializer_field(self, auto_schema, direction) -> dict:
+        enum = schema_enum(self.names)
+        return {"type": "string", "enum": enum} if enum else {"type": "string"}
+
+
+class _QueueSlugs(_ReferenceDataNames):
+    target_class = _QueueBySlug
+    names = staticmethod(queue_slugs)
+
+
+_account = TextMatching(
     r"^[0-9]{12}$",
     required=False,
     allow_blank=True,
     error_messages={"invalid": "An AWS account id is exactly 12 digits."},
 )
-_tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=20)
+_tags = serializers.ListField(child=Text(max_length=50), required=False, max_length=20)
 
 
 class StrictSerializer(serializers.Serializer):
@@ -112,13 +152,23 @@ class StrictSerializer(serializers.Serializer):
         return attrs
 
 
+class _StrictSchema(OpenApiSerializerExtension):
+    """The schema says what StrictSerializer does: a field it does not know is a 400."""
+
+    target_class = StrictSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction) -> dict:
+        return auto_schema._map_basic_serializer(self.target, direction) | {"additionalProperties": False}
+
+
 _STATUS_HINT = "Change the status with POST /api/tickets/<reference>/<transition>/ (acknowledge, resolve, …)."
 _ASSIGNEE_HINT = "Assign with POST /api/tickets/<reference>/assign/."
 
 
 class TicketCreateSerializer(StrictSerializer):
-    title = serializers.CharField(max_length=200, min_length=4)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=LONG_TEXT_MAX)
+    title = Text(max_length=200, min_length=4)
+    description = Text(required=False, allow_blank=True, max_length=LONG_TEXT_MAX)
     kind = serializers.ChoiceField(choices=Ticket.Kind.choices, default=Ticket.Kind.INCIDENT)
     severity = _SeverityByName()
     queue = _QueueBySlug(required=False, allow_null=True)
@@ -131,7 +181,7 @@ class TicketCreateSerializer(StrictSerializer):
     def validate_kind(self, kind: str) -> str:
         user = self.context["request"].user
         if kind not in Ticket.FILEABLE_KINDS and not user.has_perm("tickets.work_ticket"):
-            raise serializers.ValidationError("Only agents may file tickets of this kind.")
+            raise PermissionDenied("Only agents may file tickets of this kind.")  # a 403: the kind is valid
         return kind
 
     def validate_aws_account_id(self, account_id: str) -> str:
@@ -142,8 +192,8 @@ class TicketCreateSerializer(StrictSerializer):
 
 class TicketUpdateSerializer(StrictSerializer):
     hints = {"status": _STATUS_HINT, "assignee": _ASSIGNEE_HINT}
-    title = serializers.CharField(max_length=200, min_length=4, required=False)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=LONG_TEXT_MAX)
+    title = Text(max_length=200, min_length=4, required=False)
+    description = Text(required=False, allow_blank=True, max_length=LONG_TEXT_MAX)
     kind = serializers.ChoiceField(choices=Ticket.Kind.choices, required=False)
     severity = _SeverityByName(required=False)
     queue = _QueueBySlug(required=False)
@@ -153,7 +203,7 @@ class TicketUpdateSerializer(StrictSerializer):
 
 
 class TransitionSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    note = Text(required=False, allow_blank=True, max_length=2000, default="")
 
 
 class AssignSerializer(serializers.Serializer):
@@ -161,7 +211,7 @@ class AssignSerializer(serializers.Serializer):
 
 
 class EscalateSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = Text(max_length=2000)
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True, default=None
     )
@@ -170,12 +220,12 @@ class EscalateSerializer(serializers.Serializer):
 
 class CommentSerializer(serializers.ModelSerializer):
     author = PersonSerializer(read_only=True, allow_null=True)
+    body = Text(max_length=LONG_TEXT_MAX)
 
     class Meta:
         model = Comment
         fields = ["id", "author", "body", "is_internal", "created_at"]
         read_only_fields = ["id", "author", "created_at"]
-        extra_kwargs = {"body": {"max_length": LONG_TEXT_MAX}}
 
 
 class EventCommentSerializer(serializers.ModelSerializer):

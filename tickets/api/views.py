@@ -1,10 +1,10 @@
 """Thin DRF views: the same selectors (access rule, filters) and services as the HTML pages."""
 
+from collections.abc import Callable, Iterator
 from functools import partial
 
 from django.db.models import QuerySet
 from django.http import Http404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -12,6 +12,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from supportdesk.api import text_pattern
 from supportdesk.errors import DomainError
 from tickets import policies, reference, selectors, services
 from tickets.exceptions import NotAllowed
@@ -23,23 +24,46 @@ from . import serializers as s
 
 ACTION_PATTERN = "|".join(a.value for a in Action)
 
+
+class _Current:
+    """Names read as the schema is served, not at import: the severities or queues that exist now."""
+
+    def __init__(self, names: Callable[[], list[str]]):
+        self._names = names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(s.schema_enum(self._names))
+
+    def __len__(self) -> int:
+        return len(s.schema_enum(self._names))
+
+
+_DAY = {"type": "string", "format": "date", "pattern": r"^(19[7-9][0-9]|2[0-9]{3})-[0-9]{2}-[0-9]{2}$"}
+
 FILTER_PARAMETERS = [
-    OpenApiParameter("q", str, description="Text in the title or description, or a reference such as SD-1042."),
-    OpenApiParameter("status", str, description="open (default), all, or one status."),
-    OpenApiParameter("severity", str, description="Severity name, e.g. SEV1."),
-    OpenApiParameter("queue", str, description="Queue slug."),
-    OpenApiParameter("assignee", str, description="me, none, or a user id."),
-    OpenApiParameter("requester", str, description="me."),
+    OpenApiParameter(
+        "q",
+        {"type": "string", "maxLength": 200, "pattern": text_pattern()},
+        description="Text in the title or description, or a reference such as SD-1042.",
+    ),
+    OpenApiParameter(
+        "status", str, enum=["open", "all", *Ticket.Status.values], description="open (default), all, or one status."
+    ),
+    OpenApiParameter("severity", str, enum=_Current(s.severity_names)),
+    OpenApiParameter("queue", str, enum=_Current(s.queue_slugs), description="Queue slug."),
+    OpenApiParameter("assignee", str, pattern=r"^(me|none|[0-9]{1,18})$", description="me, none, or a user id."),
+    OpenApiParameter("requester", str, enum=["me"]),
     OpenApiParameter("kind", str, enum=Ticket.Kind.values),
     OpenApiParameter("environment", str, enum=Ticket.Environment.values),
-    OpenApiParameter("account", str, description="12-digit AWS account id."),
-    OpenApiParameter("breaching", bool, description="Only tickets past an SLA due time."),
+    OpenApiParameter("account", str, pattern=r"^[0-9]{12}$", description="12-digit AWS account id."),
+    # Read as an HTML checkbox is: any value but empty, 0 or false means yes
+    OpenApiParameter("breaching", str, description="Only tickets past an SLA due time: true (or on, 1)."),
     OpenApiParameter("sort", str, enum=["newest", "oldest", "updated", "severity", "due"]),
     *(
         OpenApiParameter(
             f"{name}_{end}",
-            OpenApiTypes.DATE,
-            description=f"{name.capitalize()} {end} this day, inclusive, in the site's time zone.",
+            _DAY,
+            description=f"{name.capitalize()} {end} this day, inclusive, in the site's time zone (1970 to 2999).",
         )
         for name in ("created", "resolved")
         for end in ("from", "to")
