@@ -34,6 +34,7 @@ from accounts.roles import Role
 from integrations.models import AwsAccount, MaintenanceWindow, SupportCase
 from readiness import services as readiness_services
 from readiness.models import ReviewTemplate, Workload
+from tickets import services
 from tickets.models import Ticket
 
 from .factories import QueueFactory, TicketFactory, UserFactory
@@ -43,7 +44,7 @@ ROLES = ("anonymous", "requester", "agent", "manager", "admin")
 OK, REFUSED, HIDDEN, NOT_GET = 200, 403, 404, 405
 LOGIN, ADMIN, SKIP = "login", "admin-login", None
 SIGN_IN, ADMIN_SIGN_IN = "/accounts/login/?next=", "/admin/login/?next="
-MAX_QUERIES = 60  # per request; the pages that grow with rows have their own constant-query tests
+MAX_QUERIES = 25  # per request (the most seen is 10); pages that list rows have constant-query tests of their own
 
 # The ones anonymous may open: signing in, the load balancer's health check, and SNS (which signs its messages).
 PUBLIC = {
@@ -251,12 +252,10 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "admin/password_change/done/": {"/admin/password_change/done/": ADMIN_ONLY},
     "admin/autocomplete/": {"/admin/autocomplete/": (ADMIN, ADMIN, ADMIN, ADMIN, REFUSED)},
     "admin/jsi18n/": {"/admin/jsi18n/": ADMIN_ONLY},
-    "admin/r/<path:content_type_id>/<path:object_id>/": {"/admin/r/{ticket_type}/{other_pk}/": (
-        ADMIN, ADMIN, ADMIN, ADMIN, "http://testserver/tickets/{other}/"
-    )},  # fmt: skip
-    r"admin/^(?P<app_label>auth|authtoken|django_celery_beat|account|mfa|socialaccount|accounts|tickets|integrations|notifications|escalation|rules|kpis|readiness)/$": {  # noqa: E501
-        "/admin/tickets/": ADMIN_ONLY
+    "admin/r/<path:content_type_id>/<path:object_id>/": {
+        "/admin/r/{ticket_type}/{other_pk}/": (ADMIN, ADMIN, ADMIN, ADMIN, "http://testserver/tickets/{other}/")
     },
+    "admin/^(?P<app_label>...)/$": {"/admin/tickets/": ADMIN_ONLY},
     "admin/(?P<url>.*)$": {"/admin/nothing-here/": (ADMIN, ADMIN, ADMIN, ADMIN, HIDDEN)},
     "admin/accounts/user/<id>/password/": {"/admin/accounts/user/{requester_pk}/password/": ADMIN_ONLY},
     # allauth
@@ -295,7 +294,9 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "accounts/3rdparty/login/error/": {"/accounts/3rdparty/login/error/": (401, 401, 401, 401, 401)},
     "accounts/3rdparty/signup/": {"/accounts/3rdparty/signup/": ("/accounts/login/",) * 5},  # none pending
     "accounts/3rdparty/": {"/accounts/3rdparty/": SIGNED_IN},
-    "accounts/social/login/cancelled/": {"/accounts/social/login/cancelled/": ("/accounts/3rdparty/login/cancelled/",) * 5},
+    "accounts/social/login/cancelled/": {
+        "/accounts/social/login/cancelled/": ("/accounts/3rdparty/login/cancelled/",) * 5
+    },
     "accounts/social/login/error/": {"/accounts/social/login/error/": ("/accounts/3rdparty/login/error/",) * 5},
     "accounts/social/signup/": {"/accounts/social/signup/": ("/accounts/3rdparty/signup/",) * 5},
     "accounts/social/connections/": {"/accounts/social/connections/": ("/accounts/3rdparty/",) * 5},
@@ -311,6 +312,7 @@ ADMIN_NO_ADD = {
     "rules.notificationhold", "kpis.kpisnapshot", "readiness.review",
 }  # fmt: skip
 _ADMIN_MODEL_PAGE = re.compile(r"^admin/(\w+)/(\w+)/")
+_APP_LABELS = re.compile(r"\(\?P<app_label>[^)]*\)")
 
 
 def walk(patterns=None, prefix: str = "") -> list[tuple[str, Any]]:
@@ -320,7 +322,8 @@ def walk(patterns=None, prefix: str = "") -> list[tuple[str, Any]]:
         if isinstance(p, URLResolver):
             found += walk(p.url_patterns, prefix + str(p.pattern))
         elif isinstance(p, URLPattern):
-            found.append((prefix + str(p.pattern), p.callback))
+            # the admin's app list spells out every app label: a new app must not ask for a new decision
+            found.append((_APP_LABELS.sub("(?P<app_label>...)", prefix + str(p.pattern)), p.callback))
     return found
 
 
@@ -338,6 +341,7 @@ def admin_model_probes() -> dict[str, tuple]:
 class Landscape:
     people: dict[str, Any]
     names: dict[str, Any]
+    secrets: dict[str, list[str]]  # by role: text no answer may show them, whatever its status
 
     def fill(self, text: str) -> str:
         return text.format(**self.names)
@@ -355,23 +359,27 @@ def landscape(db, settings, tmp_path, fake_aws) -> Landscape:
     )  # fmt: skip
     mine = TicketFactory(requester=requester, queue=queue, aws_account_id=account.account_id,
                          attachments=[upload("mine.log")])  # fmt: skip
-    other = TicketFactory(queue=other_queue, attachments=[upload("other.log")])
+    other = TicketFactory(queue=other_queue, title="Payroll export leaks salaries", attachments=[upload("other.log")])
+    services.comment_add(
+        ticket=mine, author=agent, body="Their switch is end of life, do not tell them", is_internal=True
+    )
     now = timezone.now()
     SupportCase.objects.create(
         ticket=mine, account=account, case_id="case-111122223333-1", display_id="1", state=SupportCase.State.OPEN,
         severity_code="low", service_code="amazon-ec2", category_code="other", subject=mine.title, body="Help.",
         opened_at=now,
     )  # fmt: skip
+    start = now + timedelta(days=1)
     window = MaintenanceWindow.objects.create(
-        title="Database upgrade", account=account, starts_at=now + timedelta(days=1), ends_at=now + timedelta(days=1, hours=2)
-    )  # fmt: skip
+        title="Database upgrade", account=account, starts_at=start, ends_at=start + timedelta(hours=2)
+    )
     template = ReviewTemplate.objects.get(name="Operational readiness (quarterly)")
     reviews = [
         readiness_services.review_create(
             actor=manager, template=template, due_on=timezone.localdate() + timedelta(days=30),
-            workload=Workload.objects.create(name=f"Workload {q.pk}", owner_queue=q, owner=manager),
+            workload=Workload.objects.create(name=name, owner_queue=q, owner=manager),
         )
-        for q in (queue, other_queue)
+        for q, name in ((queue, "Checkout API"), (other_queue, "Salary ledger"))
     ]  # fmt: skip
     review, other_review = reviews
     names = {
@@ -382,7 +390,16 @@ def landscape(db, settings, tmp_path, fake_aws) -> Landscape:
         "other_answer": other_review.answers.first().pk,
     }  # fmt: skip
     people = {"anonymous": None, "requester": requester, "agent": agent, "manager": manager, "admin": admin_user}
-    return Landscape(people=people, names=names)
+    unseen = [
+        other.title,
+        f"{other.reference}<",
+        f'{other.reference}"',
+        f"{other.reference},",
+        "Salary ledger",
+    ]  # what one queue hides
+    internal = ["Their switch is end of life"]
+    secrets = {"anonymous": [*unseen, *internal, mine.title], "requester": [*unseen, *internal], "agent": unseen}
+    return Landscape(people=people, names=names, secrets=secrets)
 
 
 def _answered(outcome, response, *, api: bool, land: Landscape) -> bool:
@@ -396,6 +413,12 @@ def _answered(outcome, response, *, api: bool, land: Landscape) -> bool:
     if isinstance(outcome, str):
         return code in (301, 302) and response.url.startswith(land.fill(outcome))
     return code == outcome
+
+
+def _body(response) -> str:
+    if response.streaming:
+        return b"".join(response.streaming_content).decode(errors="replace")
+    return response.content.decode(errors="replace")
 
 
 def _said(response) -> str:
@@ -455,6 +478,8 @@ def test_role_against_every_url(landscape, role):
             wrong.append(f"{probe} ({route}) answered {heard}: never a 5xx")
         elif not _answered(expected, response, api=path.startswith("/api/"), land=landscape):
             wrong.append(f"{probe} ({route}) answered {heard}, the table says {expected}")
+        elif leaked := [text for text in landscape.secrets.get(role, []) if text in _body(response)]:
+            wrong.append(f"{probe} ({route}) showed what {role} may not see: {leaked}")
         elif len(queries) > MAX_QUERIES:
             wrong.append(f"{probe} ({route}) ran {len(queries)} queries, more than {MAX_QUERIES}")
     assert not wrong, f"{role}:\n" + "\n".join(wrong)
