@@ -242,7 +242,7 @@ ACCESS: dict[str, dict[str, tuple]] = {
     r"api/^queues/$": {"/api/queues/": SIGNED_IN},
     "api/tickets/<str:reference>/aws-case/": {
         "/api/tickets/{mine}/aws-case/": (LOGIN, HIDDEN, OK, OK, OK),
-        "/api/tickets/{other}/aws-case/": (LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),  # seen, but it has no case
+        "/api/tickets/{other}/aws-case/": (LOGIN, HIDDEN, HIDDEN, OK, OK),
     },
     # The admin's own pages; each registered model's changelist and add page are sampled below.
     "admin/": {"/admin/": ADMIN_ONLY},
@@ -359,19 +359,25 @@ def landscape(db, settings, tmp_path, fake_aws) -> Landscape:
     )  # fmt: skip
     mine = TicketFactory(requester=requester, queue=queue, aws_account_id=account.account_id,
                          attachments=[upload("mine.log")])  # fmt: skip
-    other = TicketFactory(queue=other_queue, title="Payroll export leaks salaries", attachments=[upload("other.log")])
+    other = TicketFactory(queue=other_queue, title="Payroll export leaks salaries", aws_account_id=account.account_id,
+                          attachments=[upload("other.log")])  # fmt: skip
     services.comment_add(
         ticket=mine, author=agent, body="Their switch is end of life, do not tell them", is_internal=True
     )
     now = timezone.now()
-    SupportCase.objects.create(
-        ticket=mine, account=account, case_id="case-111122223333-1", display_id="1", state=SupportCase.State.OPEN,
-        severity_code="low", service_code="amazon-ec2", category_code="other", subject=mine.title, body="Help.",
-        opened_at=now,
-    )  # fmt: skip
+    for n, ticket in enumerate((mine, other)):
+        SupportCase.objects.create(
+            ticket=ticket, account=account, case_id=f"case-{n}", display_id=str(n), state=SupportCase.State.OPEN,
+            severity_code="low", service_code="amazon-ec2", category_code="other", subject=ticket.title,
+            body=ticket.description, opened_at=now,
+        )  # fmt: skip
     start = now + timedelta(days=1)
     window = MaintenanceWindow.objects.create(
         title="Database upgrade", account=account, starts_at=start, ends_at=start + timedelta(hours=2)
+    )
+    # on the calendar and the account page of everyone who sees them: the ticket's reference, never its title
+    MaintenanceWindow.objects.create(
+        title="Ledger failover", account=account, ticket=other, starts_at=start, ends_at=start + timedelta(hours=1)
     )
     template = ReviewTemplate.objects.get(name="Operational readiness (quarterly)")
     reviews = [
@@ -390,13 +396,7 @@ def landscape(db, settings, tmp_path, fake_aws) -> Landscape:
         "other_answer": other_review.answers.first().pk,
     }  # fmt: skip
     people = {"anonymous": None, "requester": requester, "agent": agent, "manager": manager, "admin": admin_user}
-    unseen = [
-        other.title,
-        f"{other.reference}<",
-        f'{other.reference}"',
-        f"{other.reference},",
-        "Salary ledger",
-    ]  # what one queue hides
+    unseen = [other.title, "Salary ledger"]  # what one queue hides from the others
     internal = ["Their switch is end of life"]
     secrets = {"anonymous": [*unseen, *internal, mine.title], "requester": [*unseen, *internal], "agent": unseen}
     return Landscape(people=people, names=names, secrets=secrets)
