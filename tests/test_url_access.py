@@ -68,7 +68,7 @@ PUBLIC = {
     "accounts/social/login/error/",
     "accounts/social/signup/",
     "accounts/social/connections/",
-    "accounts/logout/",
+    "accounts/logout/",  # sends anonymous home
     "admin/logout/",  # sends whoever is not signed into the admin to its index
     r"accounts/oidc/^(?P<provider_id>[^/]+)/login/",
     r"accounts/oidc/^(?P<provider_id>[^/]+)/login/callback/",
@@ -450,6 +450,19 @@ def test_anonymous_is_sent_to_sign_in_except_on_public_pages():
             if outcomes[0] not in (LOGIN, ADMIN) and route not in PUBLIC:
                 open_to_anonymous.append(f"{route}: {probe} answers anonymous {outcomes[0]}")
     assert not open_to_anonymous, "\n".join(open_to_anonymous)
+
+
+def test_the_table_hides_other_queues_objects_from_requesters_and_agents():
+    unseen = ("{other}", "{other_file}", "{other_review}", "{other_answer}")
+    shown = [
+        f"{probe} answers {role} {outcomes[ROLES.index(role)]}"
+        for probes in ACCESS.values()
+        for probe, outcomes in probes.items()
+        if any(name in probe for name in unseen)
+        for role in ("requester", "agent")
+        if outcomes[ROLES.index(role)] != HIDDEN
+    ]
+    assert not shown, "an object outside the role's view answers 404:\n" + "\n".join(shown)
 
 
 @pytest.mark.parametrize("role", ROLES)
