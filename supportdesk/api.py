@@ -58,10 +58,13 @@ class _TextSchema(OpenApiSerializerFieldExtension):
 
 
 def text_pattern(least: int = 0) -> str:
-    """Text without NUL characters, at least `least` characters long once trimmed."""
+    """Text without NUL characters, at least `least` characters long once trimmed. With `least` 0 it is not empty:
+    the schema offers "" as its own choice beside it (a blank field), and one value must not match both."""
     if least == 0:
-        return r"^[^\u0000]*$"
-    edge, span = r"[^\s\u0000]", r"[^\u0000]"
+        return r"^[^\u0000]+$"
+    # what Python's strip() trims: \s to JSON Schema's (ECMA) regexes, which miss \x1c-\x1f and \x85 and count
+    # \ufeff, which Python keeps
+    edge, span = r"(?:[^\s\u0000\u001c-\u001f\u0085]|\ufeff)", r"[^\u0000]"
     inner = "" if least == 1 else rf"{span}{{{least - 2},}}{edge}"
     return rf"^{span}*{edge}{inner}{span}*$"
 

@@ -125,13 +125,28 @@ class _QueueSlugs(_ReferenceDataNames):
     names = staticmethod(queue_slugs)
 
 
-_account = TextMatching(
-    r"^[0-9]{12}$",
-    required=False,
-    allow_blank=True,
-    error_messages={"invalid": "An AWS account id is exactly 12 digits."},
-)
+_ACCOUNT_ID = r"^[0-9]{12}$"
+_ACCOUNT_INVALID = {"invalid": "An AWS account id is exactly 12 digits."}
+_account = TextMatching(_ACCOUNT_ID, required=False, allow_blank=True, error_messages=_ACCOUNT_INVALID)
 _tags = serializers.ListField(child=Text(max_length=50), required=False, max_length=20)
+
+
+class _StaffSetAccount(TextMatching):
+    """A new ticket's AWS account: staff set it (it can open AWS Support cases); others may leave it empty."""
+
+
+class _StaffSetAccountSchema(OpenApiSerializerFieldExtension):
+    """The schema is served to one reader: for those who may not set the account, only an empty one is valid."""
+
+    target_class = _StaffSetAccount
+    priority = 1  # over Text's pattern
+
+    def map_serializer_field(self, auto_schema, direction) -> dict:
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        request = getattr(auto_schema.view, "request", None)
+        if direction == "request" and request is not None and not policies.may_set_aws_account(request.user):
+            return {"type": "string", "enum": [""], "description": "Only staff set the AWS account."}
+        return schema
 
 
 class StrictSerializer(serializers.Serializer):
@@ -173,7 +188,7 @@ class TicketCreateSerializer(StrictSerializer):
     severity = _SeverityByName()
     queue = _QueueBySlug(required=False, allow_null=True)
     environment = serializers.ChoiceField(choices=Ticket.Environment.choices, required=False, allow_blank=True)
-    aws_account_id = _account
+    aws_account_id = _StaffSetAccount(_ACCOUNT_ID, required=False, allow_blank=True, error_messages=_ACCOUNT_INVALID)
     tags = _tags
 
     hints = {"status": _STATUS_HINT, "assignee": _ASSIGNEE_HINT}
