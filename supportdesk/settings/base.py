@@ -237,10 +237,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 elif CELERY_BROKER_URL.startswith("redis"):
     # A dead worker's unacknowledged messages return after this (kombu's default is an hour). Longer than any task
-    # and any retry countdown (at most 10 min), or Redis would deliver those twice (a longer escalation step that
-    # comes twice finds its token stale); lost polls need not wait for it: integrations' overdue-poll sweep
-    # queues them again within a minute or two.
-    CELERY_BROKER_TRANSPORT_OPTIONS |= {"visibility_timeout": 15 * 60}
+    # and any retry countdown (at most 15 min, a notification's), or Redis would deliver those twice (a longer
+    # escalation step that comes twice finds its token stale); lost polls need not wait for it: integrations'
+    # overdue-poll sweep queues them again within a minute or two, and the notification sweep re-queues its rows.
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {"visibility_timeout": 20 * 60}
 # A worker rides out a broker outage of any length rather than exiting after 100 attempts
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
