@@ -1,5 +1,7 @@
 from datetime import datetime
+from importlib import import_module
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -20,3 +22,8 @@ def login_failure_record(*, ip: str, login: str, now: datetime | None = None) ->
     now = now or timezone.now()
     LoginFailure.objects.filter(at__lte=now - FAILURES_KEPT).delete()  # only the recent ones count
     LoginFailure.objects.create(ip=ip, login_hash=login_hash(login), at=now)
+
+
+def sessions_expired_clear() -> None:
+    """What `manage.py clearsessions` does, for the session engine in use."""
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
