@@ -269,9 +269,13 @@ SECURE_SSL_REDIRECT = _https and env.bool("DJANGO_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000 if _https else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _https
 SECURE_HSTS_PRELOAD = _https
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_BEHIND_PROXY", default=False) else None
-)
+_behind_proxy = env.bool("DJANGO_BEHIND_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _behind_proxy else None
+# Sign-in limits count by the client's address: behind the proxy, the X-Forwarded-For entry it appended (a
+# client's own entries further left are not believed), or a header the proxy sets; else everyone would share the
+# proxy's address and ten wrong passwords from anyone would stop every sign-in.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=1 if _behind_proxy else 0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.str("DJANGO_CLIENT_IP_HEADER", default=None)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # AWS: credentials come from the default chain (environment, instance role); the sandbox or moto when set.
