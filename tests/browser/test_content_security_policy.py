@@ -38,3 +38,18 @@ def test_pages_work_without_a_single_csp_violation(browser, live_server, sign_in
     expect(page.locator("#api-token")).to_be_visible()
 
     assert violations == []
+
+
+def test_pages_that_show_secrets_are_not_kept_in_the_browsers_history_cache(browser, live_server, sign_in):
+    # given: a fresh API token on the profile page (sent no-store)
+    agent = UserFactory(role=Role.AGENT)
+    page = browser.new_context().new_page()
+    sign_in(page, agent.email)
+    page.goto(f"{live_server.url}/profile/")
+    page.click("button:has-text('Make a token')")
+    token = page.locator("#api-token").inner_text()
+    # when: the person moves on through the sidebar (htmx navigation snapshots the page it leaves)
+    page.click("nav >> text=Tickets")
+    page.wait_for_load_state("networkidle")
+    # then: no copy of the page, and so of the token, stays in the tab's storage
+    assert token not in page.evaluate("JSON.stringify(sessionStorage) + JSON.stringify(localStorage)")
