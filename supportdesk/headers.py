@@ -5,6 +5,8 @@ for it in attributes or JSON blocks), no plugins, no framing, no <base> swaps. I
 severity colours are `style="--sev: …"` attributes and swagger-ui and htmx add style elements. Images may be data:
 URIs (the authenticator app's QR code, swagger-ui's icons).
 Permissions-Policy: the portal uses no camera, microphone, location, motion sensors, payment or USB.
+Cache-Control: no-store on every API answer (tickets, comments, notes: nothing a shared proxy or a disk may keep);
+the pages that show secrets or tickets say it themselves (never_cache).
 A small middleware rather than django-csp: one fixed policy, no per-view exceptions, no nonces to thread through.
 """
 
@@ -35,4 +37,6 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if request.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -67,3 +67,12 @@ def test_ticket_pages_and_attachments_are_not_stored(client, settings, tmp_path)
         response = client.get(path)
         assert response.status_code == 200, path
         assert "no-store" in response["Cache-Control"], path
+
+
+@pytest.mark.parametrize("path", ["/api/tickets/", "/api/tickets/{ref}/", "/api/tickets/{ref}/comments/"])
+def test_api_answers_are_not_stored(client, path):
+    agent = UserFactory(role=Role.AGENT)
+    ticket = TicketFactory(queue=QueueFactory(members=[agent]))
+    client.force_login(agent)
+    response = client.get(path.format(ref=ticket.reference))
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
