@@ -7,6 +7,13 @@ from tickets.models import Ticket
 from .models import AwsAccount, MaintenanceWindow
 
 _LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the calendar's months; a window outside them could never be shown
+
+
+def _calendar_year(value):
+    if value and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise forms.ValidationError(f"Pick a time between {FIRST_YEAR} and {LAST_YEAR}.")
+    return value
 
 
 class ResourcesField(forms.CharField):
@@ -39,6 +46,12 @@ class WindowForm(forms.ModelForm):
         help_text="Resource ids or ARNs, one a line: the window then covers only tickets about them.",
     )
 
+    def clean_starts_at(self):
+        return _calendar_year(self.cleaned_data.get("starts_at"))
+
+    def clean_ends_at(self):
+        return _calendar_year(self.cleaned_data.get("ends_at"))
+
     class Meta:
         model = MaintenanceWindow
         fields = ["title", "account", "service", "region", "starts_at", "ends_at", "resources", "notes"]
@@ -61,8 +74,8 @@ class WindowFilterForm(forms.Form):
 
     def clean_month(self) -> date | None:
         month = self.cleaned_data.get("month")
-        if month and not 2000 <= month.year <= 2100:
-            raise forms.ValidationError("Pick a month between 2000 and 2100.")
+        if month and not FIRST_YEAR <= month.year <= LAST_YEAR:
+            raise forms.ValidationError(f"Pick a month between {FIRST_YEAR} and {LAST_YEAR}.")
         return month
 
     def filters(self) -> dict[str, str]:

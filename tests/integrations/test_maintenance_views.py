@@ -217,6 +217,8 @@ def test_the_account_page_lists_windows_for_all_accounts_too(client, agent, prod
     {"starts_at": "2026-02-30T10:00"}, {"starts_at": "9999999-01-01T00:00"}, {"ends_at": "\x00"},
     {"account": "1 OR 1=1"}, {"account": "-1"}, {"title": "x" * 500}, {"resources": "a" * 100_000},
     {"resources": "\n".join(f"i-{n}" for n in range(201))}, {"service": "EC2" * 40}, {"region": "eu-west-1; drop"},
+    {"starts_at": "0001-01-01T00:00", "ends_at": "0001-01-02T00:00"},  # the calendar could never show these
+    {"starts_at": "9999-12-31T22:00", "ends_at": "9999-12-31T23:59"},
 ])  # fmt: skip
 def test_forged_posts_are_refused_with_a_message_not_a_500(client, manager, prod_account, forged):
     client.force_login(manager)
