@@ -33,6 +33,9 @@ def test_pages_work_without_a_single_csp_violation(browser, live_server, sign_in
     page.goto(f"{live_server.url}/admin/accounts/user/{admin.pk}/change/")
     expect(page.locator("#content h1")).to_be_visible()
     page.goto(f"{live_server.url}/admin/tickets/ticket/")
+    page.goto(f"{live_server.url}/admin/django_celery_beat/periodictask/add/")  # its crontab help, from a file
+    page.select_option("#id_crontab", index=1)
+    expect(page.locator(".field-crontab .help")).to_contain_text("Translation:")
     page.goto(f"{live_server.url}/profile/")
     page.click("button:has-text('Make a token')")
     expect(page.locator("#api-token")).to_be_visible()
