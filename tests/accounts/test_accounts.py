@@ -23,6 +23,11 @@ def test_sign_in_with_email_and_password(client):
     assert client.get("/").status_code == 200
 
 
+def test_the_sign_in_page_offers_the_password_reset_once(client):
+    page = client.get("/accounts/login/").content.decode()
+    assert page.count("/accounts/password/reset/") == 1
+
+
 def test_wrong_password_says_so_and_stays_signed_out(client):
     UserFactory(email="riya@example.com")
     response = client.post("/accounts/login/", {"login": "riya@example.com", "password": "nope"})
