@@ -31,9 +31,11 @@ class BoundedJSONParser(JSONParser):
 class Text(serializers.CharField):
     """Input text, strings only: DRF's CharField takes 0 as "0", where the schema (a string) says it is invalid."""
 
+    default_error_messages = {"not_text": "Send this as text (a JSON string), not a number, list or object."}
+
     def to_internal_value(self, data):
         if not isinstance(data, str):
-            self.fail("invalid")
+            self.fail("not_text")  # not "invalid": a pattern's own message would describe the wrong fault
         return super().to_internal_value(data)
 
 
