@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.text import Truncator
 
 from tickets.filters import reference_number
 
@@ -66,8 +67,9 @@ class QueueChannelAdmin(admin.ModelAdmin):
 class NotificationAdmin(admin.ModelAdmin):
     """The outbox, read-only: each attempt is also on the ticket's timeline."""
 
-    list_display = ["id", "created_at", "ticket_reference", "target", "subject", "status", "attempts",
-                    "next_attempt_at", "sent_at", "last_error"]  # fmt: skip
+    # what an admin looks for first (is it dead, why, when next) ahead of the long subject, which is cut short
+    list_display = ["id", "ticket_reference", "status", "attempts", "next_attempt_at", "error", "target",
+                    "short_subject", "created_at", "sent_at"]  # fmt: skip
     list_filter = ["status", "channel"]  # not event: its filter would read every row for the distinct values
     list_select_related = ["channel"]
     search_fields = ["key", "subject"]
@@ -85,6 +87,14 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.display(description="ticket", ordering="ticket_id")
     def ticket_reference(self, row: Notification) -> str:
         return row.attributes.get("reference", "—")  # as it was sent, without reading the ticket
+
+    @admin.display(description="last error")
+    def error(self, row: Notification) -> str:
+        return Truncator(row.last_error).chars(120)
+
+    @admin.display(description="subject", ordering="subject")
+    def short_subject(self, row: Notification) -> str:
+        return Truncator(row.subject).chars(60)
 
     @admin.display(description="to")
     def target(self, row: Notification) -> str:
