@@ -10,6 +10,8 @@
     return unit === "%" ? number + "%" : number + " " + unit;
   }
 
+  const COUNTED = ["tickets", "findings", "events"];
+
   function draw(canvas) {
     if (canvas.dataset.drawn) return;
     const data = JSON.parse(document.getElementById(canvas.dataset.chart).textContent);
@@ -17,8 +19,15 @@
     const labelAxis = data.horizontal ? "y" : "x";
     const scales = {};
     scales[valueAxis] = { type: data.log ? "logarithmic" : "linear", beginAtZero: !data.log, stacked: data.stacked,
-      title: { display: true, text: data.unit } };
+      title: { display: true, text: data.unit },
+      ticks: COUNTED.includes(data.unit) ? { precision: 0 } : {} };  // no 0.2 of a ticket
     scales[labelAxis] = { stacked: data.stacked, ticks: { autoSkip: true, maxRotation: 0 } };
+    if (data.horizontal) {  // long check names end in an ellipsis rather than losing their start; tooltips say all
+      scales[labelAxis].ticks.callback = function (value) {
+        const label = this.getLabelForValue(value);
+        return label.length > 40 ? label.slice(0, 39) + "…" : label;
+      };
+    }
     const chart = new Chart(canvas, {
       type: data.kind,
       data: {
