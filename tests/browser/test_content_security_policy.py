@@ -2,6 +2,7 @@
 swagger-ui and the Django admin included."""
 
 import pytest
+from django_celery_beat.models import CrontabSchedule
 from playwright.sync_api import expect
 
 from accounts.roles import Role
@@ -33,8 +34,9 @@ def test_pages_work_without_a_single_csp_violation(browser, live_server, sign_in
     page.goto(f"{live_server.url}/admin/accounts/user/{admin.pk}/change/")
     expect(page.locator("#content h1")).to_be_visible()
     page.goto(f"{live_server.url}/admin/tickets/ticket/")
+    daily = CrontabSchedule.objects.create(minute="0", hour="4")
     page.goto(f"{live_server.url}/admin/django_celery_beat/periodictask/add/")  # its crontab help, from a file
-    page.select_option("#id_crontab", index=1)
+    page.select_option("#id_crontab", value=str(daily.pk))
     expect(page.locator(".field-crontab .help")).to_contain_text("Translation:")
     page.goto(f"{live_server.url}/profile/")
     page.click("button:has-text('Make a token')")
