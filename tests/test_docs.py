@@ -68,10 +68,10 @@ def _broken(page: Path, target: str) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
-def test_every_relative_link_of_the_docs_resolves(page):
-    broken = [problem for target in _links(page) if (problem := _broken(page, target))]
-    assert not broken, f"{page.relative_to(ROOT)}: " + "; ".join(broken)
+@pytest.mark.parametrize("doc", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_relative_link_of_the_docs_resolves(doc):
+    broken = [problem for target in _links(doc) if (problem := _broken(doc, target))]
+    assert not broken, f"{doc.relative_to(ROOT)}: " + "; ".join(broken)
 
 
 def _python_files():
