@@ -405,7 +405,7 @@ class SnsMessage(models.Model):
 
 
 class CaseSeverity(models.TextChoices):
-    """AWS's case severities, lowest first, as the AWS console names them (AWS.md §2); plans offer some of them."""
+    """AWS's case severities, lowest first, as the AWS console names them (docs/aws.md#support-plans)."""
 
     LOW = "low", "General guidance"
     NORMAL = "normal", "System impaired"

@@ -76,7 +76,7 @@ def _handle_once(*, topic: SnsTopic, message: SnsEnvelope, now: datetime) -> str
 
 def _event_ingest(message: SnsEnvelope) -> str:
     try:
-        event = json.loads(message.message)  # the event is JSON inside the envelope's JSON (AWS.md §5)
+        event = json.loads(message.message)  # JSON inside JSON: docs/aws.md#eventbridge-via-sns
     except (ValueError, RecursionError):
         event = None
     if not isinstance(event, dict):

@@ -57,7 +57,7 @@ def ticket_body(ticket: Ticket, *, reason: str, link: str, details: str = "") ->
 
 
 def webhook_payload(notification: Notification, *, sent_at: datetime) -> dict[str, Any]:
-    """The JSON a webhook receives (documented in README.md, “Notifications”)."""
+    """The JSON a webhook receives (documented in docs/admin-guide.md#webhooks)."""
     ticket = None
     if notification.ticket_id:
         ticket = {f: notification.attributes.get(f, "") for f in TICKET_FIELDS} | {"link": notification.link}

@@ -118,7 +118,7 @@ def _entity(account_id: str, event: Event, entity: Entity, state: EventState) ->
         "awsAccountId": account_id,
         "lastUpdatedTime": state.last_updated,
         "statusCode": state.entity_status,
-        "resourceTags": entity.tags,  # not `tags`: that member left the model (AWS.md §0.3)
+        "resourceTags": entity.tags,  # not `tags`: that member left the model (docs/aws.md#health-affected-entities)
     }
 
 

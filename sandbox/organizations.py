@@ -26,7 +26,7 @@ class Organizations:
                 "Arn": f"arn:aws:organizations::{world.management_account_id}:account/{world.organization_id}/{a.id}",
                 "Email": a.email,
                 "Name": a.name,
-                "State": a.state,  # `Status` retired in September 2026 (AWS.md §0.13)
+                "State": a.state,  # `Status` retired in September 2026 (docs/aws.md#organizations)
                 "JoinedMethod": "CREATED",
                 "JoinedTimestamp": a.joined,
             }

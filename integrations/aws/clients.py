@@ -32,7 +32,7 @@ _HEALTH_ACTIVE_TTL = 60.0  # seconds a lookup of the active region is reused
 # A custom endpoint (sandbox, moto server) is signed for region_name: one region everywhere keeps fakes consistent.
 _ENDPOINT_REGION = "us-east-1"
 
-# Explicit: the default retry mode differs between botocore versions (AWS.md §0.4).
+# Explicit: the default retry mode differs between botocore versions (docs/aws.md#clients-regions-and-retries).
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
 # Calls AWS does not deduplicate (CreateCase, AddCommunicationToCase, Publish) are sent once: a timeout or a 5xx
 # retried inside botocore would open a second case; our own retry paths know how to look before trying again.

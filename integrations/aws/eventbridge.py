@@ -92,7 +92,7 @@ def _health_entity(arn: str, account_id: str, raw: Any) -> Entity | None:
         event_arn=arn,
         value=raw["entityValue"],
         account_id=account_id,
-        status=_text(raw.get("statusCode") or raw.get("status")),  # both spellings occur (AWS.md §5)
+        status=_text(raw.get("statusCode") or raw.get("status")),  # 2 spellings: docs/aws.md#eventbridge-health-events
         tags={str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {},
     )
 

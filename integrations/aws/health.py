@@ -65,12 +65,12 @@ def _entity(e: dict[str, Any]) -> Entity:
         value=e.get("entityValue", ""),
         account_id=e.get("awsAccountId", ""),
         status=e.get("statusCode", ""),
-        tags=dict(e.get("resourceTags", {})),  # the old `tags` member is gone (AWS.md §0.3)
+        tags=dict(e.get("resourceTags", {})),  # the old `tags` member is gone (docs/aws.md#health-affected-entities)
     )
 
 
 def _called(access: AccountAccess, call: Callable[[Any], T]) -> T:
-    """One call on Health's active region; on the other when the first cannot be reached at all (AWS.md §4.6)."""
+    """One call on the active region; on the other when the first cannot be reached (docs/aws.md#health-failover)."""
     *first, last = clients.health_regions()
     for region in first:
         try:
@@ -113,7 +113,7 @@ def _paged_events(access: AccountAccess, operation: str, event_filter: dict) -> 
 
 def events_since(access: AccountAccess, since: datetime) -> Iterator[HealthEvent]:
     """Events updated at or after ``since``, whatever their status."""
-    # The account view takes a list of time ranges; the organisational view a single one (AWS.md §0.7).
+    # The account view takes a list of time ranges, the organisation's one (docs/aws.md#health-organisational-view).
     return _paged_events(access, "describe_events", {"lastUpdatedTimes": [{"from": since}]})
 
 
@@ -156,7 +156,7 @@ def affected_accounts(access: AccountAccess, arn: str) -> list[str]:
 
 
 def _org_filter(arn: str, account_id: str) -> dict[str, str]:
-    # Public events take no account; account-specific ones require it (AWS.md §4.3)
+    # Public events take no account; account-specific ones require it (docs/aws.md#health-organisational-view)
     return {"eventArn": arn, "awsAccountId": account_id} if account_id else {"eventArn": arn}
 
 

@@ -1,4 +1,4 @@
-"""Publishing to SNS topics. SNS's limits are applied here, so callers pass what they mean to say (AWS.md §6)."""
+"""Publishing to SNS topics. SNS's limits are applied here: callers say what they mean (docs/aws.md#sns-publish)."""
 
 import hashlib
 import re

@@ -1,7 +1,7 @@
 """Inbound Amazon SNS over HTTPS: parse and verify a delivery, fetch signing certificates, confirm subscriptions.
 
 A certificate is trusted because it came over verified TLS from an SNS host, checked before anything is
-fetched; AWS's own validators do the same and check no chain beyond TLS (AWS.md §6). Every refusal is an
+fetched; AWS's validators do the same, checking no chain past TLS (docs/aws.md#sns-https-deliveries). A refusal is an
 ``SnsRejected`` subclass whose ``str()`` says why; a fetch that failed on the way raises ``AwsUnavailable``,
 which is worth retrying.
 """
@@ -30,7 +30,7 @@ NOTIFICATION = "Notification"
 SUBSCRIPTION_CONFIRMATION = "SubscriptionConfirmation"
 UNSUBSCRIBE_CONFIRMATION = "UnsubscribeConfirmation"
 
-# The signed keys in signing order (AWS.md §6); Subject is signed only when present.
+# The signed keys in signing order (docs/aws.md#sns-https-deliveries); Subject is signed only when present.
 _SIGNED_KEYS = {
     NOTIFICATION: ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
     SUBSCRIPTION_CONFIRMATION: ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"),

@@ -25,7 +25,7 @@ class SupportService:
 
 
 def severity_levels(access: AccountAccess) -> list[SeverityLevel]:
-    """The severities this account's plan offers; the only reliable plan probe (AWS.md §2)."""
+    """The severities this account's plan offers; the only reliable plan probe (docs/aws.md#support-plans)."""
     with translated_errors():
         response = clients.client_for(access, "support").describe_severity_levels(language="en")
     return [SeverityLevel(code=s["code"], name=s["name"]) for s in response.get("severityLevels", [])]
@@ -53,7 +53,7 @@ def support_services(access: AccountAccess) -> list[SupportService]:
     return services
 
 
-# Cases (AWS.md §2)
+# Cases (docs/aws.md#support-cases)
 
 BODY_LIMIT = 8000
 CC_LIMIT = 10

@@ -136,7 +136,7 @@ def refresh(access: AccountAccess, check_id: str) -> int | None:
     return response["status"]["millisUntilNextRefreshable"]
 
 
-# The newer `trustedadvisor` API (AWS.md §3.2): the same checks, resources streamed in pages of up to 5,000,
+# The newer `trustedadvisor` API (docs/aws.md#trusted-advisor-api): the same checks, resources in pages of up to 5,000,
 # metadata as maps. Used where the account can call it; otherwise the Support API above answers.
 
 _PAGE = 1000

@@ -9,7 +9,7 @@ PLAN_TOO_LOW_NOTE = (
 )
 PERMISSIONS_NOTE = (
     "Grant the role support:Describe*, health:Describe* and, for an organisation, organizations:ListAccounts "
-    "(see README)."
+    "(see docs/aws-setup.md)."
 )
 
 

@@ -1,7 +1,7 @@
 """Settings for every environment; production differs only by environment variables.
 
 `make run` sets DJANGO_DEBUG and a local secret; a deploy sets DJANGO_SECRET_KEY, DATABASE_URL,
-CELERY_BROKER_URL, CACHE_URL and DJANGO_ALLOWED_HOSTS (see README.md for the full list).
+CELERY_BROKER_URL, CACHE_URL and DJANGO_ALLOWED_HOSTS (the full list: docs/operations.md#configuration).
 """
 
 import json

@@ -1,4 +1,4 @@
-"""A locally made SNS signer (AWS.md §7): an RSA key, a self-signed certificate, and messages signed as SNS signs."""
+"""A local SNS signer (docs/aws.md#fakes): an RSA key, a self-signed certificate, messages signed as SNS signs."""
 
 import base64
 import json

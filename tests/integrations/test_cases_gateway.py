@@ -114,7 +114,7 @@ def test_a_case_round_trip_through_moto(settings, monkeypatch):
         [case] = support.cases(ACCESS, [case_id])
         before = support.resolve_case(ACCESS, case_id)
         [created] = [c for c in support.cases_since(ACCESS, T0) if c.subject.startswith("[SD-1]")]
-    # moto moves status and severity on every describe (AWS.md §0.11): only what it keeps still is asserted
+    # moto moves status and severity on every describe (docs/aws.md#fakes): only the rest is asserted
     assert case.case_id == created.case_id == case_id
     assert case.subject == "[SD-1] Down"
     assert case.time_created is not None and case.time_created.tzinfo is not None

@@ -64,7 +64,7 @@ def test_an_agent_opens_a_case_and_the_ticket_waits_on_aws(aws, agent, queue):
     [at_aws] = aws.cases.values()
     assert case.state == State.OPEN and case.case_id == at_aws.case_id
     assert at_aws.subject == f"[{ticket.reference}] Checkout is down"  # the reference leads, whatever was typed
-    # moto turns the severity on every describe (AWS.md §0.11): the one sent is the row's
+    # moto turns the severity on every describe (docs/aws.md#fakes): the one sent is the row's
     assert (case.severity_code, at_aws.communication_body) == ("urgent", "Every checkout fails.")
     assert at_aws.cc_email_addresses == ["oncall@example.com"]
     assert case.display_id == "foo_display_id" and case.opened_by == agent

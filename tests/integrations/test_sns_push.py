@@ -251,7 +251,7 @@ def test_admins_register_topics_on_a_page_that_names_the_endpoint(client, admin_
 
 
 def _health_event(account_id: str, **detail) -> dict:
-    """An EventBridge Health event as SNS carries it (AWS.md §5)."""
+    """An EventBridge Health event as SNS carries it (docs/aws.md#eventbridge-health-events)."""
     return {
         "version": "0",
         "id": "7bf73129-1428-4cd3-a780-95db273d1602",

@@ -58,7 +58,7 @@ class Live:
 
 
 def _strict(value: Any, shape: Any, path: str) -> list[str]:
-    """What ParamValidator lets through: enums, patterns and maximum lengths (AWS.md §7)."""
+    """What ParamValidator lets through: enums, patterns and maximum lengths (docs/aws.md#fakes)."""
     problems = []
     if shape.type_name == "structure":
         for name, member in shape.members.items():

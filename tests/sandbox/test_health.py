@@ -113,4 +113,4 @@ def test_organisation_lists_every_account_with_its_state_in_pages(live):
         BASIC: "ACTIVE",
         SUSPENDED: "SUSPENDED",
     }
-    assert all("Status" not in a for a in accounts)  # retired in 2026 (AWS.md §0.13)
+    assert all("Status" not in a for a in accounts)  # retired in 2026 (docs/aws.md#organizations)

@@ -1,5 +1,5 @@
 """Health is active-passive (us-east-1, us-east-2): requests are signed for the active region, and go to the other
-when the first cannot be reached (AWS Health guide, failover; AWS.md §4.6)."""
+when the first cannot be reached (AWS Health guide, failover; docs/aws.md#health-failover)."""
 
 import socket
 from datetime import UTC, datetime
