@@ -2,4 +2,4 @@ from django.urls import path
 
 from . import views
 
-urlpatterns = [path("profile/", views.profile, name="profile")]
+urlpatterns = [path("", views.profile, name="profile")]

@@ -2,4 +2,4 @@ from django.urls import path
 
 from . import views
 
-urlpatterns = [path("oncall/", views.oncall, name="oncall")]
+urlpatterns = [path("", views.oncall, name="oncall")]

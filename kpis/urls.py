@@ -1,12 +1,25 @@
+"""The KPI pages, under three prefixes people have bookmarked; supportdesk/urls.py mounts each list at its own:
+urlpatterns at dashboard/, trends_urlpatterns at trends/, finance_urlpatterns at finance/."""
+
 from django.urls import path
 
-from . import views_dashboard
+from .views import dashboard, finance, trends
 
 urlpatterns = [
-    path("dashboard/", views_dashboard.dashboard, name="kpi-dashboard"),
-    path("dashboard/panel/headline/", views_dashboard.headline_panel, name="kpi-headline"),
-    path("dashboard/panel/accounts/", views_dashboard.accounts_panel, name="kpi-accounts"),
-    path("dashboard/chart/<slug:key>/", views_dashboard.chart_panel, name="kpi-chart"),
-    path("dashboard/chart/<slug:key>.csv", views_dashboard.chart_csv, name="kpi-chart-csv"),
-    path("dashboard/tickets/", views_dashboard.drilldown, name="kpi-drilldown"),
+    path("", dashboard.dashboard, name="kpi-dashboard"),
+    path("panel/headline/", dashboard.headline_panel, name="kpi-headline"),
+    path("panel/accounts/", dashboard.accounts_panel, name="kpi-accounts"),
+    path("chart/<slug:key>/", dashboard.chart_panel, name="kpi-chart"),
+    path("chart/<slug:key>.csv", dashboard.chart_csv, name="kpi-chart-csv"),
+    path("tickets/", dashboard.drilldown, name="kpi-drilldown"),
+]
+
+trends_urlpatterns = [
+    path("", trends.trends_page, name="trends"),
+    path("<slug:slug>.csv", trends.trends_csv, name="trends-csv"),
+]
+
+finance_urlpatterns = [
+    path("", finance.finance_page, name="finance"),
+    path("<slug:slug>.csv", finance.finance_csv, name="finance-csv"),
 ]

@@ -5,6 +5,10 @@ from django.http import HttpResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+import kpis.urls
+import readiness.urls
+import tickets.urls
+
 admin.site.login = secure_admin_login(admin.site.login)  # one sign-in page, with MFA, for the admin too
 admin.site.site_header = "Supportdesk administration"
 admin.site.site_title = "Supportdesk admin"
@@ -23,13 +27,18 @@ urlpatterns = [
     # The split view serves its script from a URL, not inline: the Content-Security-Policy allows no inline script
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("supportdesk.api_urls")),
-    path("", include("accounts.urls")),
+    # Each app's pages under the prefix set here (an app's urls.py spells no prefix); the few apps whose pages
+    # answer under more than one prefix (addresses people have bookmarked) give one list per prefix.
+    path("profile/", include("accounts.urls")),
     path("", include("integrations.urls")),
-    path("", include("escalation.urls")),
-    path("", include("readiness.urls")),
-    path("", include("kpis.urls")),
-    path("", include("kpis.urls_trends")),
-    path("", include("tickets.urls")),
+    path("oncall/", include("escalation.urls")),
+    path("reviews/", include("readiness.urls")),
+    path("readiness/", include(readiness.urls.panel_urlpatterns)),
+    path("dashboard/", include("kpis.urls")),
+    path("trends/", include(kpis.urls.trends_urlpatterns)),
+    path("finance/", include(kpis.urls.finance_urlpatterns)),
+    path("", include(tickets.urls.home_urlpatterns)),
+    path("tickets/", include("tickets.urls")),
 ]
 
 if settings.BENCH_VIEWS:  # pragma: no cover

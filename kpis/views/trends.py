@@ -8,8 +8,8 @@ from django.views.decorators.http import require_GET
 
 from supportdesk.csvfile import csv_response
 
-from . import trends
-from .filters import KpiFilterForm
+from .. import trends
+from ..filters import KpiFilterForm
 
 
 @login_required

@@ -7,9 +7,9 @@ from django.views.decorators.http import require_GET
 
 from supportdesk.csvfile import csv_response
 
-from .filters import KpiFilterForm
-from .finance import TABLES, finance_report
-from .trends import period_shown
+from ..filters import KpiFilterForm
+from ..finance import TABLES, finance_report
+from ..trends import period_shown
 
 
 @login_required

@@ -11,9 +11,9 @@ from django.views.decorators.http import require_GET
 from notifications.selectors import dead_notification_count
 from supportdesk.keyset import InvalidCursor
 
-from . import charts, selectors
-from .filters import DEFAULT_PERIOD, KpiFilterForm
-from .forms import DrillForm
+from .. import charts, selectors
+from ..filters import DEFAULT_PERIOD, KpiFilterForm
+from ..forms import DrillForm
 
 
 def dashboard_view(view):

@@ -1,0 +1,46 @@
+"""One recipe for every app (issue 13): the same module names everywhere, and each app's URL prefix set in
+supportdesk/urls.py. That the addresses themselves stay the same is tests/test_url_access.py's to check."""
+
+import re
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
+from django.urls import URLResolver, get_resolver
+
+# The recipe's names, each in one place: views.py or a views/ package, never views_<page>.py or <page>_views.py
+RECIPE = ("models", "services", "selectors", "reactions", "tasks", "forms", "views", "urls", "serializers", "admin")
+_VARIANT = re.compile(rf"^(({'|'.join(RECIPE)})_\w+|\w+_({'|'.join(RECIPE)}))\.py$")
+NOT_YET = {"integrations"}  # split by domain in issue 13, part 2, with this recipe
+
+
+def _project_apps() -> list:
+    return [app for app in apps.get_app_configs() if Path(app.path).is_relative_to(settings.BASE_DIR)]
+
+
+def test_apps_use_the_recipe_module_names():
+    odd = []
+    for app in _project_apps():
+        if app.label in NOT_YET:
+            continue
+        root = Path(app.path)
+        for module in root.rglob("*.py"):
+            if "migrations" in module.parts or not _VARIANT.match(module.name):
+                continue
+            odd.append(str(module.relative_to(settings.BASE_DIR)))
+        if (root / "api.py").exists():
+            odd.append(f"{app.label}/api.py (an API is the package api/: serializers.py, views.py, urls.py)")
+    assert odd == []
+
+
+def test_each_app_is_mounted_under_its_prefix_in_the_root_urls():
+    # Only the home page is mounted at the root: a list mounted at "" must not hide a prefix of its own
+    hidden = []
+    for entry in get_resolver().url_patterns:
+        if not isinstance(entry, URLResolver) or str(entry.pattern):
+            continue
+        name = getattr(entry.urlconf_name, "__name__", "")  # a module's; a list has none
+        if name.split(".")[0] in NOT_YET:
+            continue
+        hidden += [f"{name or 'a list'}: {p.pattern}" for p in entry.url_patterns if str(p.pattern)]
+    assert hidden == []
