@@ -4,6 +4,3 @@ from django.apps import AppConfig
 class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "notifications"
-
-    def ready(self) -> None:
-        from . import receivers  # noqa: F401

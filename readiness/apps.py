@@ -7,7 +7,6 @@ class ReadinessConfig(AppConfig):
     verbose_name = "Readiness reviews"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (connects the receivers)
         from .kpis import readiness_kpis_register
 
         readiness_kpis_register()  # overdue reviews and open actions are KPIs: targets, snapshots, the dashboard

@@ -6,9 +6,4 @@ class RulesConfig(AppConfig):
     name = "rules"
 
     def ready(self) -> None:
-        from notifications.services import NOTICE_HOLDS
-
-        from . import signals  # noqa: F401  (connects the receivers)
-        from .quiet import notice_held
-
-        NOTICE_HOLDS.append(notice_held)
+        from . import signals  # noqa: F401  (connects the receivers that forget cached rules)

@@ -1,6 +1,7 @@
-"""Applying rules: one query tests every rule against the ticket, then the matching ones act, in order."""
+"""Applying rules: one query tests every rule against the ticket, then the matching ones act, in order.
 
-from contextvars import ContextVar
+The rules' reaction (rules/reactions.py) calls these with a ``record``: what the rules change through the ticket
+services is recorded there, not dispatched, so it reaches the later reactions and never the rules again."""
 
 from django.core.cache import cache
 from django.db import transaction
@@ -9,20 +10,19 @@ from django.utils import timezone
 
 from escalation.models import TicketEscalation
 from escalation.services import escalation_start
-from notifications.receivers import ticket_created_retell
 from notifications.services import notify
 from supportdesk.commit import after_commit_robust
 from tickets import services as ticket_services
 from tickets import timeline
 from tickets.models import Ticket, Watch
+from tickets.reactions import Changes, dispatch
 
 from .conditions import rule_matches, rule_q, ticket_facts
 from .models import Rule
 from .quiet import notices_hold
 
 _CACHE_KEY = "rules:enabled:v1"
-# Rules act through the ticket services, whose changes would trigger the rules again: they do not nest.
-_applying: ContextVar[bool] = ContextVar("rules_applying", default=False)
+REACTION = "rules.reactions.rules_react"  # its entry in settings.TICKET_REACTIONS
 
 
 def rules_enabled() -> list[Rule]:
@@ -55,48 +55,43 @@ def rule_match_count(rule: Rule) -> tuple[int, int]:
     return matched.count(), matched.filter(status__in=Ticket.OPEN_STATUSES).count()
 
 
-def rules_apply(*, ticket: Ticket, trigger: str) -> list[str]:
-    """Apply the rules for ``trigger`` ("created" or "changed") to the ticket; returns what they did."""
-    if _applying.get():
-        return []
+def rules_apply(*, ticket: Ticket, trigger: str, record: Changes | None = None) -> list[str]:
+    """Apply the rules for ``trigger`` ("created" or "changed") to the ticket; returns what they did. Their changes
+    go into ``record`` (not to the reactions) when given, else to the reactions after the rules'."""
     rules = [r for r in rules_enabled() if trigger == Rule.Trigger.CREATED or r.trigger == Rule.Trigger.CHANGED]
     matched = rules_matching(Ticket.objects.filter(pk=ticket.pk), rules).get(ticket.pk, [])
-    return _rules_act(ticket, matched, trigger) if matched else []
+    return _rules_act(ticket, matched, record) if matched else []
 
 
-def rules_apply_created(*, tickets: list[Ticket]) -> None:
+def rules_apply_created(*, tickets: list[Ticket], record: Changes | None = None) -> None:
     """``rules_apply(trigger="created")`` for tickets filed together: their facts in four queries for them all."""
-    if _applying.get() or not tickets:
+    if not tickets:
         return
     by_pk = {ticket.pk: ticket for ticket in tickets}
     for pk, matched in rules_matching(Ticket.objects.filter(pk__in=by_pk), rules_enabled()).items():
         if matched:
-            _rules_act(by_pk[pk], matched, Rule.Trigger.CREATED)
+            _rules_act(by_pk[pk], matched, record)
 
 
 @transaction.atomic
-def _rules_act(ticket: Ticket, matched: list[Rule], trigger: str) -> list[str]:
-    token = _applying.set(True)
+def _rules_act(ticket: Ticket, matched: list[Rule], record: Changes | None) -> list[str]:
+    if record is None:  # called on its own (the admin, a test): what the rules change goes to the later reactions
+        own = Changes()
+        done = _rules_act(ticket, matched, own)
+        dispatch(own, after=REACTION)
+        return done
     done: list[str] = []
-    try:
-        for rule in matched:
-            actions = _act(rule, Ticket.objects.select_related("severity", "queue").get(pk=ticket.pk))
-            if actions:
-                timeline.rule_applied(ticket=ticket, rule=rule.name, actions=actions)
-                done += actions
-            if rule.stop_after:
-                break
-        if done and trigger == Rule.Trigger.CREATED:
-            # The creation notice was written before the rules ran (by notifications' receiver, or before an AWS
-            # ticket was linked): told again with the severity, queue and hold they left
-            as_left = Ticket.objects.select_related("severity", "queue", "assignee").get(pk=ticket.pk)
-            ticket_created_retell(ticket=as_left)
-    finally:
-        _applying.reset(token)
+    for rule in matched:
+        actions = _act(rule, Ticket.objects.select_related("severity", "queue").get(pk=ticket.pk), record)
+        if actions:
+            record.event(timeline.rule_applied(ticket=ticket, rule=rule.name, actions=actions))
+            done += actions
+        if rule.stop_after:
+            break
     return done
 
 
-def _act(rule: Rule, ticket: Ticket) -> list[str]:
+def _act(rule: Rule, ticket: Ticket, record: Changes) -> list[str]:
     """The rule's actions that change something; setting what is already so does nothing and says nothing."""
     actions = []
     # First: what this rule's own actions tell (a channel, an escalation's people) is held too
@@ -111,11 +106,11 @@ def _act(rule: Rule, ticket: Ticket) -> list[str]:
         changes["queue"] = rule.set_queue
         actions.append(f"Routed to {rule.set_queue.name}")
     if changes:
-        ticket_services.ticket_update(ticket=ticket, actor=None, **changes)
+        ticket_services.ticket_update(ticket=ticket, actor=None, record=record, **changes)
     watching = set(Watch.objects.filter(ticket=ticket).values_list("user_id", flat=True))
     for user in rule.add_watchers.all():
         if user.pk not in watching:
-            ticket_services.watcher_set(ticket=ticket, actor=None, user=user, watching=True)
+            ticket_services.watcher_set(ticket=ticket, actor=None, user=user, watching=True, record=record)
             actions.append(f"{user.display_name} added as a watcher")
     channels = list(rule.notify_channels.all())
     key = f"rule:{rule.pk}:ticket:{ticket.pk}"

@@ -2,6 +2,9 @@
 
 HTML views, the API, the admin and (later) AWS ingestion call these; none saves a ticket itself.
 `actor=None` is the system.
+
+Each records what it did and hands it once to the reactions (tickets/reactions.py) at its end, in its transaction.
+Given a caller's ``record``, a service records into it instead, and the caller dispatches.
 """
 
 import mimetypes
@@ -21,7 +24,7 @@ from django.utils import timezone
 from . import policies, reference, timeline
 from .exceptions import IllegalTransition, InvalidAttachment, InvalidChoice, NotAllowed
 from .models import Attachment, Comment, Queue, Severity, Tag, Ticket, Watch
-from .signals import tickets_filed
+from .reactions import Changes, recording
 from .workflow import NOTE_REQUIRED, TRANSITIONS, Action, transition_for
 
 S = Ticket.Status
@@ -173,22 +176,26 @@ def ticket_create(
     attachments: Sequence[UploadedFile] = (),
     actor=None,
     now: datetime | None = None,
+    record: Changes | None = None,
 ) -> Ticket:
     """File a ticket; it lands in the chosen queue, or the default one, with its due times set."""
     new = NewTicket(requester=requester, title=title, severity=severity, kind=kind, description=description,
                     queue=queue, environment=environment, aws_account_id=aws_account_id, tags=tags)  # fmt: skip
-    with _files_deleted_on_error() as stored, transaction.atomic():
-        [ticket] = tickets_create(new=[new], actor=actor, now=now)
+    with _files_deleted_on_error() as stored, transaction.atomic(), recording(record) as changes:
+        [ticket] = tickets_create(new=[new], actor=actor, now=now, record=changes)
         _attach(ticket=ticket, comment=None, uploads=attachments, user=requester, stored=stored)
     return ticket
 
 
 @transaction.atomic
-def tickets_create(*, new: Sequence[NewTicket], actor=None, now: datetime | None = None) -> list[Ticket]:
+def tickets_create(
+    *, new: Sequence[NewTicket], actor=None, now: datetime | None = None, record: Changes | None = None
+) -> list[Ticket]:
     """File tickets in a handful of INSERTs whatever their number (AWS ingestion files them by the batch).
 
-    Each ticket gets what a single filing gives it: due times, tags, watchers and its "created" timeline event.
-    ``tickets_filed`` (the SLA clocks) and each event's post_save (rules, notifications) carry it on.
+    Each ticket gets what a single filing gives it: due times, tags, watchers and its "created" timeline event;
+    the reactions (SLA clocks, rules, notices) carry it on. AWS ingestion passes a ``record`` and dispatches it
+    once the tickets are linked to their findings and events.
     """
     now = now or timezone.now()
     tickets, tag_names = [], []
@@ -224,34 +231,41 @@ def tickets_create(*, new: Sequence[NewTicket], actor=None, now: datetime | None
         for ticket in tickets
         for pk in dict.fromkeys(filter(None, [ticket.requester_id, ticket.assignee_id]))
     )
-    tickets_filed.send(sender=Ticket, tickets=tickets)  # SLA clocks start here
-    timeline.tickets_created(tickets=tickets, actor=actor)
+    with recording(record) as changes:
+        changes.file(tickets)
+        changes.events += timeline.tickets_created(tickets=tickets, actor=actor)
     return tickets
 
 
 @transaction.atomic
-def ticket_update(*, ticket: Ticket, actor, **changes) -> Ticket:
+def ticket_update(*, ticket: Ticket, actor, record: Changes | None = None, **values) -> Ticket:
     """Change fields; each change is a timeline event with the value before and after."""
     ticket = _locked(ticket)
-    unknown = changes.keys() - TEXT_FIELDS - WORK_FIELDS
+    unknown = values.keys() - TEXT_FIELDS - WORK_FIELDS
     if unknown:
         raise TypeError(f"ticket_update cannot change {', '.join(sorted(unknown))}")
-    if actor is not None and changes.keys() - TEXT_FIELDS and not policies.may_work(actor, ticket):
+    if actor is not None and values.keys() - TEXT_FIELDS and not policies.may_work(actor, ticket):
         raise NotAllowed("Only agents of this ticket's queue may change its severity, queue or details.")
     if actor is not None and not policies.may_edit_text(actor, ticket):
         raise NotAllowed("You may not edit this ticket.")
+    with recording(record) as changes:
+        _update(ticket, actor, values, changes)
+    return ticket
+
+
+def _update(ticket: Ticket, actor, values: dict[str, Any], changes: Changes) -> None:
     changed: list[str] = []
-    for field, value in changes.items():
+    for field, value in values.items():
         if field == "tags":
             before = sorted(t.name for t in ticket.tags.all())
             new_tags = _tags_from_names(value)
             if [t.name for t in new_tags] != before:
                 ticket.tags.set(new_tags)
                 changed.append("tags")
-                timeline.field_changed(
+                changes.event(timeline.field_changed(
                     ticket=ticket, actor=actor, field="tags", label="Tags",
                     before=", ".join(before), after=", ".join(t.name for t in new_tags),
-                )  # fmt: skip
+                ))  # fmt: skip
             continue
         old = getattr(ticket, field)
         if isinstance(value, str):
@@ -261,38 +275,53 @@ def ticket_update(*, ticket: Ticket, actor, **changes) -> Ticket:
         before_text = _display(ticket, field)
         setattr(ticket, field, value)
         changed.append(field)
-        timeline.field_changed(
+        changes.event(timeline.field_changed(
             ticket=ticket, actor=actor, field=field, label=Ticket._meta.get_field(field).verbose_name.capitalize(),
             before=before_text, after=_display(ticket, field),
-        )  # fmt: skip
+        ))  # fmt: skip
     if "severity" in changed:
         _apply_due_times(ticket)
         changed += ["response_due_at", "resolution_due_at"]
     if changed:
         _validate(ticket)
-        ticket.save(update_fields=[*(f for f in changed if f != "tags"), "updated_at"])
-    return ticket
+        changes.save(ticket, update_fields=[*(f for f in changed if f != "tags"), "updated_at"])
 
 
 @transaction.atomic
-def ticket_aws_update(*, ticket: Ticket, source: str, summary: str, lines: Sequence[str] = ()) -> Ticket:
+def ticket_aws_update(
+    *, ticket: Ticket, source: str, summary: str, lines: Sequence[str] = (), record: Changes | None = None
+) -> Ticket:
     """What AWS changed about the finding or event behind a ticket: one timeline entry per poll or push."""
     ticket = _locked(ticket)
-    timeline.aws_updated(ticket=ticket, source=source, summary=summary, lines=list(lines[:AWS_UPDATE_LINES]))
-    ticket.save(update_fields=["updated_at"])
+    with recording(record) as changes:
+        lines = list(lines[:AWS_UPDATE_LINES])
+        changes.event(timeline.aws_updated(ticket=ticket, source=source, summary=summary, lines=lines))
+        changes.save(ticket, update_fields=["updated_at"])
     return ticket
 
 
 @transaction.atomic
 def ticket_aws_case_note(
-    *, ticket: Ticket, actor, summary: str, case_id: str = "", lines: Sequence[str] = (), aws_replied: bool = False
+    *,
+    ticket: Ticket,
+    actor,
+    summary: str,
+    case_id: str = "",
+    lines: Sequence[str] = (),
+    aws_replied: bool = False,
+    record: Changes | None = None,
 ) -> Ticket:
     """What happened to the ticket's AWS Support case; a reply from AWS brings a ticket waiting on AWS back to work."""
     ticket = _locked(ticket)
-    timeline.aws_case(ticket=ticket, actor=actor, summary=summary, case_id=case_id, lines=list(lines))
-    ticket.save(update_fields=["updated_at"])
-    if aws_replied and ticket.status == S.WAITING_AWS:
-        ticket = ticket_transition(ticket=ticket, actor=None, action=Action.START, note="AWS replied on the case.")
+    with recording(record) as changes:
+        changes.event(
+            timeline.aws_case(ticket=ticket, actor=actor, summary=summary, case_id=case_id, lines=list(lines))
+        )
+        changes.save(ticket, update_fields=["updated_at"])
+        if aws_replied and ticket.status == S.WAITING_AWS:
+            ticket = ticket_transition(
+                ticket=ticket, actor=None, action=Action.START, note="AWS replied on the case.", record=changes
+            )
     return ticket
 
 
@@ -306,7 +335,9 @@ def _display(ticket: Ticket, field: str) -> str:
 
 
 @transaction.atomic
-def ticket_transition(*, ticket: Ticket, actor, action: str, note: str = "", now: datetime | None = None) -> Ticket:
+def ticket_transition(
+    *, ticket: Ticket, actor, action: str, note: str = "", now: datetime | None = None, record: Changes | None = None
+) -> Ticket:
     """Move a ticket along the workflow; an illegal move is refused with the reason."""
     ticket = _locked(ticket)
     if action not in TRANSITIONS:
@@ -337,10 +368,12 @@ def ticket_transition(*, ticket: Ticket, actor, action: str, note: str = "", now
         ticket.closed_at = now
         ticket.resolved_at = ticket.resolved_at or now
         fields += ["closed_at", "resolved_at"]
-    ticket.save(update_fields=list(dict.fromkeys(fields)))
-    timeline.status_changed(ticket=ticket, actor=actor, before=before, after=ticket.get_status_display(), note=note)
-    if action == Action.ACKNOWLEDGE and ticket.assignee_id is None and actor is not None:
-        _assign(ticket, actor, actor)  # acknowledging takes ownership, as on-call tools do
+    with recording(record) as changes:
+        changes.save(ticket, update_fields=fields)
+        after = ticket.get_status_display()
+        changes.event(timeline.status_changed(ticket=ticket, actor=actor, before=before, after=after, note=note))
+        if action == Action.ACKNOWLEDGE and ticket.assignee_id is None and actor is not None:
+            _assign(ticket, actor, actor, changes)  # acknowledging takes ownership, as on-call tools do
     return ticket
 
 
@@ -353,33 +386,36 @@ def _acknowledge_if_first(ticket: Ticket, actor, now: datetime) -> list[str]:
     return ["acknowledged_at"]
 
 
-def _assign(ticket: Ticket, actor, assignee) -> None:
+def _assign(ticket: Ticket, actor, assignee, changes: Changes) -> None:
     before = _name(ticket.assignee)
     ticket.assignee = assignee
-    ticket.save(update_fields=["assignee", "updated_at"])
-    timeline.assigned(ticket=ticket, actor=actor, before=before, after=_name(assignee))
+    changes.save(ticket, update_fields=["assignee", "updated_at"])
+    changes.event(timeline.assigned(ticket=ticket, actor=actor, before=before, after=_name(assignee)))
     if assignee is not None:
         Watch.objects.get_or_create(ticket=ticket, user=assignee)
 
 
 @transaction.atomic
-def ticket_assign(*, ticket: Ticket, actor, assignee) -> Ticket:
+def ticket_assign(*, ticket: Ticket, actor, assignee, record: Changes | None = None) -> Ticket:
     """Give the ticket to an agent of its queue (or to nobody)."""
     ticket = _locked(ticket)
     if not policies.may_work(actor, ticket):
         raise NotAllowed("Only agents of this ticket's queue may assign it.")
     if assignee is not None and not policies.may_work(assignee, ticket):
         raise InvalidChoice(f"{_name(assignee)} does not work the {ticket.queue.name} queue.")
-    if ticket.assignee_id != (assignee.pk if assignee else None):
-        _assign(ticket, actor, assignee)
-    acknowledged = _acknowledge_if_first(ticket, actor, timezone.now())
-    if acknowledged:
-        ticket.save(update_fields=acknowledged)
+    with recording(record) as changes:
+        if ticket.assignee_id != (assignee.pk if assignee else None):
+            _assign(ticket, actor, assignee, changes)
+        acknowledged = _acknowledge_if_first(ticket, actor, timezone.now())
+        if acknowledged:
+            changes.save(ticket, update_fields=acknowledged)
     return ticket
 
 
 @transaction.atomic
-def ticket_escalate(*, ticket: Ticket, actor, reason: str, assignee=None, queue: Queue | None = None) -> Ticket:
+def ticket_escalate(
+    *, ticket: Ticket, actor, reason: str, assignee=None, queue: Queue | None = None, record: Changes | None = None
+) -> Ticket:
     """One step up: to a colleague, another queue, or simply a louder level."""
     ticket = _locked(ticket)
     if not policies.may_work(actor, ticket):
@@ -388,31 +424,41 @@ def ticket_escalate(*, ticket: Ticket, actor, reason: str, assignee=None, queue:
         raise IllegalTransition(f"{ticket.reference} is {ticket.get_status_display().lower()}; reopen it first.")
     if not reason.strip():
         raise IllegalTransition("Say why the ticket is escalated.")
+    with recording(record) as changes:
+        _escalate(ticket, actor, reason.strip(), assignee, queue, changes)
+    return ticket
+
+
+def _escalate(ticket: Ticket, actor, reason: str, assignee, queue: Queue | None, changes: Changes) -> None:
     ticket.escalation_level += 1
     fields = ["escalation_level", "updated_at", *_acknowledge_if_first(ticket, actor, timezone.now())]
     targets = []
     if queue is not None and queue.pk != ticket.queue_id:
-        timeline.field_changed(
+        changes.event(timeline.field_changed(
             ticket=ticket, actor=actor, field="queue", label="Queue", before=ticket.queue.name, after=queue.name
-        )
+        ))  # fmt: skip
         ticket.queue = queue
         fields.append("queue")
         targets.append(queue.name)
-    ticket.save(update_fields=fields)
+    changes.save(ticket, update_fields=fields)
     if assignee is not None:
         if not policies.may_work(assignee, ticket):
             raise InvalidChoice(f"{_name(assignee)} does not work the {ticket.queue.name} queue.")
         if assignee.pk != ticket.assignee_id:
-            _assign(ticket, actor, assignee)
+            _assign(ticket, actor, assignee, changes)
         targets.append(_name(assignee))
-    timeline.escalated(
-        ticket=ticket, actor=actor, level=ticket.escalation_level, reason=reason.strip(), to=", ".join(targets)
-    )
-    return ticket
+    level = ticket.escalation_level
+    changes.event(timeline.escalated(ticket=ticket, actor=actor, level=level, reason=reason, to=", ".join(targets)))
 
 
 def comment_add(
-    *, ticket: Ticket, author, body: str, is_internal: bool = False, attachments: Sequence[UploadedFile] = ()
+    *,
+    ticket: Ticket,
+    author,
+    body: str,
+    is_internal: bool = False,
+    attachments: Sequence[UploadedFile] = (),
+    record: Changes | None = None,
 ) -> Comment:
     """A public reply or an internal note; a requester's reply brings a waiting ticket back to the agents."""
     with _files_deleted_on_error() as stored, transaction.atomic():
@@ -426,31 +472,33 @@ def comment_add(
             raise IllegalTransition(f"{ticket.reference} is closed; reopen it to add to it.")
         comment = Comment.objects.create(ticket=ticket, author=author, body=body, is_internal=is_internal)
         _attach(ticket=ticket, comment=comment, uploads=attachments, user=author, stored=stored)
-        timeline.commented(ticket=ticket, comment=comment)
-        if ticket.status == S.WAITING_REQUESTER and author is not None and author.pk == ticket.requester_id:
-            ticket.status = S.IN_PROGRESS
-            ticket.save(update_fields=["status", "updated_at"])
-            timeline.status_changed(
-                ticket=ticket, actor=author, before=S.WAITING_REQUESTER.label, after=S.IN_PROGRESS.label,
-                note="The requester replied.",
-            )  # fmt: skip
-        else:
-            acknowledged = [] if is_internal else _acknowledge_if_first(ticket, author, comment.created_at)
-            ticket.save(update_fields=["updated_at", *acknowledged])
+        with recording(record) as changes:
+            changes.event(timeline.commented(ticket=ticket, comment=comment))
+            if ticket.status == S.WAITING_REQUESTER and author is not None and author.pk == ticket.requester_id:
+                ticket.status = S.IN_PROGRESS
+                changes.save(ticket, update_fields=["status", "updated_at"])
+                changes.event(timeline.status_changed(
+                    ticket=ticket, actor=author, before=S.WAITING_REQUESTER.label, after=S.IN_PROGRESS.label,
+                    note="The requester replied.",
+                ))  # fmt: skip
+            else:
+                acknowledged = [] if is_internal else _acknowledge_if_first(ticket, author, comment.created_at)
+                changes.save(ticket, update_fields=["updated_at", *acknowledged])
         return comment
 
 
 @transaction.atomic
-def watcher_set(*, ticket: Ticket, actor, user, watching: bool) -> None:
+def watcher_set(*, ticket: Ticket, actor, user, watching: bool, record: Changes | None = None) -> None:
     """Follow or unfollow a ticket; agents may add others, anyone may add or remove themselves."""
     if user.pk != getattr(actor, "pk", None) and not policies.may_work(actor, ticket):
         raise NotAllowed("Only agents of this ticket's queue may add other watchers.")
-    if watching:
-        _, created = Watch.objects.get_or_create(ticket=ticket, user=user)
-        if created:
-            timeline.watcher_added(ticket=ticket, actor=actor, watcher=_name(user))
-    elif Watch.objects.filter(ticket=ticket, user=user).delete()[0]:
-        timeline.watcher_removed(ticket=ticket, actor=actor, watcher=_name(user))
+    with recording(record) as changes:
+        if watching:
+            _, created = Watch.objects.get_or_create(ticket=ticket, user=user)
+            if created:
+                changes.event(timeline.watcher_added(ticket=ticket, actor=actor, watcher=_name(user)))
+        elif Watch.objects.filter(ticket=ticket, user=user).delete()[0]:
+            changes.event(timeline.watcher_removed(ticket=ticket, actor=actor, watcher=_name(user)))
 
 
 def tickets_auto_close(*, now: datetime | None = None) -> int:

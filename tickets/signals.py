@@ -1,15 +1,11 @@
 from django.db.models.signals import m2m_changed, post_delete, post_save
-from django.dispatch import Signal, receiver
+from django.dispatch import receiver
 
 from accounts.access_cache import access_stamp_renew, forget_now_and_after_commit
 from accounts.signals import members_changed
 
 from .models import Queue, QueueMember, Severity
 from .reference import reference_forget
-
-# Sent by tickets_create, in its transaction, with the tickets it filed (rows, tags and watchers written, timeline
-# events not yet): what post_save(created=True) would tell one by one. Tickets saved any other way send post_save.
-tickets_filed = Signal()
 
 
 @receiver([post_save, post_delete], sender=Severity, dispatch_uid="tickets.severity_changed")

@@ -1,6 +1,5 @@
 """One function per timeline event. TicketEvent rows are only ever added, never changed."""
 
-from django.db.models.signals import post_save
 from django.utils import timezone
 
 from .models import Comment, Ticket, TicketEvent
@@ -15,7 +14,7 @@ def _add(ticket: Ticket, actor, kind: str, data: dict | None = None, **extra) ->
 
 
 def tickets_created(*, tickets: list[Ticket], actor) -> list[TicketEvent]:
-    """One INSERT for them all; each event then signals as a saved one would (rules, notifications follow it)."""
+    """One INSERT for them all; the filing service hands the events to the reactions."""
     events = [
         TicketEvent(
             ticket=ticket,
@@ -27,9 +26,6 @@ def tickets_created(*, tickets: list[Ticket], actor) -> list[TicketEvent]:
         for ticket in tickets
     ]
     TicketEvent.objects.bulk_create(events)
-    for event in events:
-        post_save.send(sender=TicketEvent, instance=event, created=True, update_fields=None, raw=False,
-                       using=event._state.db)  # fmt: skip
     return events
 
 

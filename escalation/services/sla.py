@@ -8,6 +8,7 @@ from django.utils import timezone
 from notifications.services import notify
 from tickets import timeline
 from tickets.models import Ticket
+from tickets.reactions import Changes, dispatch
 
 from .. import selectors
 from ..calendars import due_at
@@ -106,7 +107,7 @@ def sla_rearm(*, ticket: Ticket) -> None:
         TicketSlaState.objects.create(ticket_id=ticket.pk, next_check_at=next_check)  # closed before states existed
 
 
-def _record(ticket: Ticket, state: TicketSlaState, target: str, now: datetime) -> str | None:
+def _record(ticket: Ticket, state: TicketSlaState, target: str, now: datetime, changes: Changes) -> str | None:
     """Record what is newly due for one target: a breach, else a warning. Returns the timeline kind recorded."""
     if not _pending(ticket, target) or _mark(state, target, "breached_at"):
         return None
@@ -119,8 +120,8 @@ def _record(ticket: Ticket, state: TicketSlaState, target: str, now: datetime) -
     else:
         return None
     setattr(state, f"{target}_{kind}_at", now)
-    event(ticket=ticket, target=target, due_at=due.isoformat())
-    # The queue's channels hear of breaches from notifications' own receiver; of a warning only when nobody is
+    changes.event(event(ticket=ticket, target=target, due_at=due.isoformat()))
+    # The queue's channels hear of breaches from notifications' reaction; of a warning only when nobody is
     # assigned, so that someone does.
     if ticket.assignee_id or kind == "warned":
         notify(
@@ -150,10 +151,10 @@ def _sweep_batch(now: datetime, size: int) -> tuple[int, bool]:
         )
         tickets = tickets.in_bulk([s.ticket_id for s in states])
         checked = [s for s in states if s.ticket_id in tickets]  # the others are being changed: the next sweep
-        recorded = 0
+        recorded, changes = 0, Changes()
         for state in checked:
             ticket = tickets[state.ticket_id]
-            kinds = {target: _record(ticket, state, target, now) for target in Target.values}
+            kinds = {target: _record(ticket, state, target, now, changes) for target in Target.values}
             recorded += sum(kind is not None for kind in kinds.values())
             breached = [Target(t).label for t, kind in kinds.items() if kind == "breached"]
             if breached and state.policy and state.policy.escalation_policy:
@@ -161,6 +162,7 @@ def _sweep_batch(now: datetime, size: int) -> tuple[int, bool]:
                 escalation_start(ticket=ticket, policy=state.policy.escalation_policy, reason=reason)
             state.next_check_at = _next_check(ticket, state)
         TicketSlaState.objects.bulk_update(checked, [*_MARKS, "next_check_at"])
+        dispatch(changes)  # the batch's warnings and breaches, once
     return recorded, len(states) == size and len(checked) == size
 
 

@@ -145,10 +145,12 @@ def health_events_record(*, views: list[EventView], counts: PollCounts, merge_en
     recorded = [r for v in views if (r := _recorded(v, known.get((v.account.pk, v.event.arn)), counts, merge_entities))]
     # Tickets for what is new, filed together: a few INSERTs for the batch, not a dozen queries per event
     opening = [(row, view) for row, view in recorded if row.ticket is None and view.event.status != _CLOSED]
+    filed = ticketing.Changes()
     if opening:
         requester, routes = ticketing.aws_requester(), ticketing.tag_routes()
         new = [_new_ticket(view, requester, routes) for _, view in opening]
-        for (row, _), ticket in zip(opening, ticketing.ticket_services.tickets_create(new=new), strict=True):
+        tickets = ticketing.ticket_services.tickets_create(new=new, record=filed)
+        for (row, _), ticket in zip(opening, tickets, strict=True):
             row.ticket = ticket  # new, or first seen closed and now back
         counts.opened += len(opening)
     changed = [row for row, _ in recorded]
@@ -156,7 +158,7 @@ def health_events_record(*, views: list[EventView], counts: PollCounts, merge_en
     HealthEvent.objects.bulk_create([row for row in changed if row.pk is None])
     HealthEvent.objects.bulk_update(known_changed, _EVENT_FIELDS)
     _windows_sync(changed)
-    ticketing.tickets_linked([row.ticket for row, _ in opening])
+    ticketing.tickets_linked(filed)
 
 
 def _recorded(

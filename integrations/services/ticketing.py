@@ -4,10 +4,10 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 
-from rules.services import rules_apply_created
 from tickets import reference
 from tickets import services as ticket_services
 from tickets.models import Queue, Severity, Ticket
+from tickets.reactions import Changes, dispatch
 from tickets.workflow import Action
 
 from ..models import AwsAccount, TagRoute
@@ -69,10 +69,11 @@ def new_ticket(
     )
 
 
-def tickets_linked(tickets: list[Ticket]) -> None:
-    """Once new tickets are linked to their findings or events, the rules can see where they came from: apply them
-    (in the filing transaction, so a quiet rule can still hold the creation notices)."""
-    rules_apply_created(tickets=tickets)
+def tickets_linked(filed: Changes) -> None:
+    """New tickets are filed with a record (``tickets_create(record=filed)``) and handed to the reactions once they
+    are linked to their findings or events: the rules see where they came from, in the filing transaction, before
+    the creation notices are written."""
+    dispatch(filed)
 
 
 def ticket_follow(*, ticket: Ticket, still_open: bool, note: str) -> str | None:

@@ -290,7 +290,8 @@ def check_pages_apply(*, account: AwsAccount, pages: list[CheckPage], counts: Po
     if opening:
         requester = ticketing.aws_requester()
         new_tickets = [_new_ticket(account, plan.page.check, key, new, requester) for plan, key, new in opening]
-        tickets = ticketing.ticket_services.tickets_create(new=new_tickets)
+        filed = ticketing.Changes()
+        tickets = ticketing.ticket_services.tickets_create(new=new_tickets, record=filed)
         groups = FindingGroup.objects.bulk_create(
             FindingGroup(account=account, ta_check=plan.page.check, resource_key=key, ticket=ticket)
             for (plan, key, _), ticket in zip(opening, tickets, strict=True)
@@ -316,7 +317,7 @@ def check_pages_apply(*, account: AwsAccount, pages: list[CheckPage], counts: Po
             ]  # fmt: skip
     Finding.objects.bulk_create(created)
     if opening:  # the rules see the new tickets' findings (a maintenance window names their resources)
-        ticketing.tickets_linked(tickets)
+        ticketing.tickets_linked(filed)
     Finding.objects.bulk_update(
         [f for plan in plans for f in plan.to_update],
         ["status", "details", "region", "estimated_monthly_savings", "fingerprint", "resource_id", "resource_arn",

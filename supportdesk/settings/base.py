@@ -183,6 +183,19 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 TICKET_REFERENCE_PREFIX = env.str("TICKET_REFERENCE_PREFIX", default="SD")
 TICKET_AUTO_CLOSE_AFTER_DAYS = env.int("TICKET_AUTO_CLOSE_AFTER_DAYS", default=7)
 
+# What a ticket change sets off, in this order (tickets/reactions.py dispatches it once per service call). Each
+# reaction sees what the ones before it changed (the rules' changes reach the others, never the rules again).
+# "in transaction": commits or rolls back with the change; "on commit": after it, never for a rolled-back one.
+TICKET_REACTIONS = [
+    ("rules.reactions.rules_react", "in transaction"),  # first: the others see the ticket as the rules left it
+    ("escalation.reactions.sla_react", "in transaction"),  # due times and clocks, stopped chains
+    ("notifications.reactions.notices_react", "in transaction"),  # enqueued with the change, sent after commit
+    ("readiness.reactions.reviews_react", "in transaction"),  # a review opens after commit (its own task)
+]
+# Who may hold a ticket's notices (quiet rules during maintenance): a function (ticket=, key=) answering None (not
+# held), the reason to note on the timeline, or "" (held, noted already). Resolved once, like TICKET_REACTIONS.
+NOTICE_HOLD = "rules.quiet.notice_held"
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.backends.TokenAuthentication",  # first, so a missing login is a 401

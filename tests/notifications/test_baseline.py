@@ -1,12 +1,14 @@
-"""What people hear without configuring anything: one receiver on every timeline event."""
+"""What people hear without configuring anything: the notifications reaction to every ticket change."""
 
 import pytest
 
 from accounts.roles import Role
 from notifications.models import Channel, Notification
+from notifications.reactions import notices_react
 from rules.services import rules_enabled
 from tickets import services, timeline
 from tickets.models import TicketEvent
+from tickets.reactions import Changes, dispatch
 
 from ..factories import QueueFactory, TicketFactory, UserFactory
 from .conftest import hears
@@ -17,6 +19,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def ops(queue) -> Channel:
     return hears(Channel.objects.create(name="Ops", kind=Channel.Kind.EMAIL, email_addresses="ops@example.com"), queue)
+
+
+def recorded(*events: TicketEvent) -> Changes:
+    """Events made without a service, as a service would record them."""
+    changes = Changes()
+    changes.events += events
+    return changes
 
 
 def told(event: str) -> set[str]:
@@ -73,8 +82,14 @@ def test_followers_hear_when_a_ticket_is_resolved_or_waits_on_them(ticket, agent
 
 def test_escalations_sla_breaches_and_aws_cases_tell_the_queue_channels(ticket, ops, agent):
     services.ticket_escalate(ticket=ticket, actor=agent, reason="Payments are failing")
-    timeline.sla_breached(ticket=ticket, target="response", due_at="2025-01-06 09:15 UTC")
-    timeline.aws_case(ticket=ticket, actor=None, summary="opened at urgent", case_id="case-1", lines=["AWS: on it"])
+    dispatch(
+        recorded(
+            timeline.sla_breached(ticket=ticket, target="response", due_at="2025-01-06 09:15 UTC"),
+            timeline.aws_case(
+                ticket=ticket, actor=None, summary="opened at urgent", case_id="case-1", lines=["AWS: on it"]
+            ),
+        )
+    )
     assert told("escalated") == told("sla_breached") == told("aws_case") == {"Ops"}
     reasons = dict(Notification.objects.filter(channel=ops).values_list("event", "reason"))
     assert reasons["escalated"] == "Escalated (level 1)"
@@ -85,15 +100,19 @@ def test_escalations_sla_breaches_and_aws_cases_tell_the_queue_channels(ticket, 
 def test_other_changes_tell_nobody(ticket, agent):
     before = Notification.objects.count()
     services.ticket_update(ticket=ticket, actor=agent, title="Checkout is slow")
-    timeline.notified(ticket=ticket, channel="Ops", outcome="sent")  # a delivery attempt never causes another
-    timeline.rule_applied(ticket=ticket, rule="prod", actions=["set severity"])
+    dispatch(
+        recorded(
+            timeline.notified(ticket=ticket, channel="Ops", outcome="sent"),  # a delivery attempt never causes another
+            timeline.rule_applied(ticket=ticket, rule="prod", actions=["set severity"]),
+        )
+    )
     assert Notification.objects.count() == before
 
 
 @pytest.mark.parametrize("audience", [2, 20])
-def test_the_receiver_costs_the_same_few_queries_whatever_the_audience(ticket, queue, agent, audience,
+def test_the_reaction_costs_the_same_few_queries_whatever_the_audience(ticket, queue, agent, audience,
                                                                        django_assert_max_num_queries):  # fmt: skip
-    # given: a busy ticket and queue; events saved without the services, so that only the receiver is counted
+    # given: a busy ticket and queue; events saved without the services, so that only the reaction is counted
     for user in UserFactory.create_batch(audience):
         services.watcher_set(ticket=ticket, actor=user, user=user, watching=True)
     for n in range(audience):
@@ -102,8 +121,14 @@ def test_the_receiver_costs_the_same_few_queries_whatever_the_audience(ticket, q
     rules_enabled()  # cached, as every ticket change leaves them: no quiet rule holds notices, so no hold lookup
     # when / then: the event's INSERT; one SELECT for the audience; one INSERT for all its rows
     with django_assert_max_num_queries(3):
-        TicketEvent(ticket=ticket, actor=agent, kind="commented", comment=comment).save()
+        notices_react(
+            recorded(TicketEvent.objects.create(ticket=ticket, actor=agent, kind="commented", comment=comment))
+        )
     with django_assert_max_num_queries(3):
-        TicketEvent(ticket=ticket, actor=agent, kind="escalated", data={"level": 1, "to": ""}).save()
+        notices_react(
+            recorded(
+                TicketEvent.objects.create(ticket=ticket, actor=agent, kind="escalated", data={"level": 1, "to": ""})
+            )
+        )
     assert Notification.objects.filter(event="commented").count() == audience + 1  # and the requester
     assert Notification.objects.filter(event="escalated").count() == audience

@@ -12,8 +12,7 @@ work), so `make run` can call it every time. One transaction: a failed run leave
 """
 
 import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -113,7 +112,11 @@ class Command(BaseCommand):
         self.now = now
         self.steps: list[Step] = []
         with transaction.atomic():
-            with _notices_held(), time_machine.travel(now - timedelta(days=HISTORY_DAYS), tick=False) as clock:
+            # the people in a replayed history heard at the time: nothing about it is mailed today
+            with (
+                notification_services.notices_held_all(),
+                time_machine.travel(now - timedelta(days=HISTORY_DAYS), tick=False) as clock,
+            ):
                 self._plan()
                 for step in sorted(self.steps):
                     clock.move_to(step.at)
@@ -313,18 +316,3 @@ class Command(BaseCommand):
         for fields in targets:  # configuration, as the admin writes it
             target, _ = KpiTarget.objects.get_or_create(**fields)
             target.stakeholders.add(self.people["manager"])
-
-
-@contextmanager
-def _notices_held() -> Iterator[None]:
-    """The people in a replayed history heard at the time: nothing about it is mailed today. Through the
-    notifications' own holds (the rules' maintenance hold uses them); "" means held, nothing to note."""
-
-    def replayed(*, ticket: Ticket, key: str) -> str:
-        return ""
-
-    notification_services.NOTICE_HOLDS.append(replayed)
-    try:
-        yield
-    finally:
-        notification_services.NOTICE_HOLDS.remove(replayed)

@@ -1,16 +1,15 @@
-"""What people hear without configuring anything. Every ticket change is one TicketEvent, created inside the
-change's transaction, so the notifications it causes commit with it.
+"""The notifications reaction: what people hear without configuring anything. It runs inside the change's
+transaction, after the rules (settings.TICKET_REACTIONS), so the notices commit with the change and tell the ticket
+as the rules left it (severity, queue, a hold on its notices), once.
 
-This runs inside every ticket change: kinds nobody hears about (``notified`` among them, so a delivery attempt
-never causes another) return before any query, and the others cost a constant few."""
-
-from django.db.models.signals import post_save
-from django.dispatch import receiver
+Kinds nobody hears about return before any query, and the others cost a constant few. (A delivery attempt's
+``notified`` event is no change of the ticket's and reaches no reaction: it never causes another.)"""
 
 from tickets.models import Ticket, TicketEvent
+from tickets.reactions import Changes
 
 from . import selectors
-from .services import notifications_withdraw, ticket_notify
+from .services import ticket_notify
 
 E = TicketEvent.Kind
 FOLLOWERS_HEAR = frozenset({Ticket.Status.RESOLVED, Ticket.Status.WAITING_REQUESTER})
@@ -68,15 +67,6 @@ def _aws_case(event: TicketEvent) -> None:
           details="\n".join(event.data.get("lines", [])))  # fmt: skip
 
 
-def ticket_created_retell(*, ticket: Ticket) -> None:
-    """Rules changed a new ticket (severity, queue, a hold on its notices) after its creation notice was written:
-    told again as the rules left it, unless it went out already. Inside the creating transaction nothing has."""
-    event = TicketEvent.objects.filter(ticket_id=ticket.pk, kind=E.CREATED).select_related("actor").first()
-    if event is not None and notifications_withdraw(key_prefix=f"event:{event.pk}:"):
-        event.ticket = ticket
-        _created(event)
-
-
 BASELINE = {
     E.CREATED: _created,
     E.ASSIGNED: _assigned,
@@ -88,8 +78,7 @@ BASELINE = {
 }
 
 
-@receiver(post_save, sender=TicketEvent, dispatch_uid="notifications.ticket_event")
-def ticket_event_notify(sender, instance: TicketEvent, created: bool, raw: bool = False, **kwargs) -> None:
-    tell = BASELINE.get(instance.kind)
-    if tell is not None and created and not raw:
-        tell(instance)
+def notices_react(changes: Changes) -> None:
+    for event in changes.events:
+        if (tell := BASELINE.get(event.kind)) is not None:
+            tell(event)

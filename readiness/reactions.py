@@ -1,24 +1,25 @@
-"""The two ticket moments reviews care about, read off the timeline (every status change is one TicketEvent,
-saved inside the change's transaction): a major incident done with, and an action item closed.
+"""The readiness reaction: the two ticket moments reviews care about, read off the status changes: a major incident
+done with, and an action item closed.
 
-This runs inside every ticket change: other kinds of event, and tickets still open, return before any query."""
-
-from django.db.models.signals import post_save
-from django.dispatch import receiver
+Other kinds of event, and tickets still open, return before any query."""
 
 from supportdesk.commit import after_commit_robust
 from tickets.models import TicketEvent
+from tickets.reactions import Changes
 
 from . import services
 from .models import ReviewAction
 from .tasks import post_incident_review_task
 
 
-@receiver(post_save, sender=TicketEvent, dispatch_uid="readiness.ticket_event")
-def ticket_status_changed(sender, instance: TicketEvent, created: bool, raw: bool = False, **kwargs) -> None:
-    if not created or raw or instance.kind != TicketEvent.Kind.STATUS_CHANGED:
-        return
-    ticket = instance.ticket  # as this change left it
+def reviews_react(changes: Changes) -> None:
+    for event in changes.events:
+        if event.kind == TicketEvent.Kind.STATUS_CHANGED:
+            ticket_status_changed(event)
+
+
+def ticket_status_changed(event: TicketEvent) -> None:
+    ticket = event.ticket  # as the change left it
     if ticket.is_open:
         return  # only resolutions and closures matter here
     review_id = ReviewAction.objects.filter(ticket_id=ticket.pk).values_list("review_id", flat=True).first()
