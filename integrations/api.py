@@ -7,11 +7,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from awsgateway.errors import AwsError
+from awsgateway.support import CC_LIMIT
 from supportdesk.api import Text
 from tickets.exceptions import NotAllowed
 
-from .aws.errors import AwsError
-from .aws.support import CC_LIMIT
 from .models import SupportCase
 from .services import CaseFieldInvalid, cases
 

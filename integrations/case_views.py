@@ -10,11 +10,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from awsgateway.errors import AwsError
+from awsgateway.support import BODY_LIMIT, CC_LIMIT, SupportService
 from supportdesk.errors import DomainError
 from tickets import policies
 
-from .aws.errors import AwsError
-from .aws.support import BODY_LIMIT, CC_LIMIT, SupportService
 from .models import SupportCase
 from .services import CaseFieldInvalid, cases
 

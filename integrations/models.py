@@ -7,9 +7,8 @@ from django.core.validators import MinLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
+from awsgateway.clients import partition_refusal
 from tickets.models import Comment, Queue, Ticket, aws_account_id
-
-from .aws.clients import partition_refusal
 
 role_arn_format = RegexValidator(
     r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$",

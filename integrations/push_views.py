@@ -6,8 +6,9 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .aws.errors import RETRYABLE
-from .aws.sns_signature import SnsMalformed, SnsRejected, sns_message_parse
+from awsgateway.errors import RETRYABLE
+from awsgateway.sns_signature import SnsMalformed, SnsRejected, sns_message_parse
+
 from .sns_push import sns_push_receive
 
 logger = logging.getLogger("integrations.sns")

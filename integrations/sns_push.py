@@ -11,11 +11,11 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from awsgateway import sns_signature as sns
+from awsgateway.sns_signature import SnsEnvelope, SnsMalformed, SnsRejected
 from supportdesk.errors import DomainError
 
 from . import services
-from .aws import sns_signature as sns
-from .aws.sns_signature import SnsEnvelope, SnsMalformed, SnsRejected
 from .models import SnsMessage, SnsTopic
 
 logger = logging.getLogger("integrations.sns")

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from celery import shared_task
 from django.utils import timezone
 
+from awsgateway.errors import RETRYABLE
 from tickets.models import Ticket
 
 from . import selectors, services
-from .aws.errors import RETRYABLE
 from .models import ApiState, AwsAccount, Source, SupportCase
 
 _RETRY = {"acks_late": True, "autoretry_for": RETRYABLE, "retry_backoff": True, "retry_backoff_max": 600,

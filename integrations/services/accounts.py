@@ -3,11 +3,11 @@
 from django.db import transaction
 from django.utils import timezone
 
+from awsgateway import organizations, support
+from awsgateway.clients import AccountAccess
+from awsgateway.errors import RETRYABLE, AwsAccessDenied, AwsError, AwsPlanTooLow
 from supportdesk.commit import after_commit_robust
 
-from ..aws import organizations, support
-from ..aws.clients import AccountAccess
-from ..aws.errors import RETRYABLE, AwsAccessDenied, AwsError, AwsPlanTooLow
 from ..models import ApiState, AwsAccount, Source
 from .advice import PLAN_TOO_LOW_NOTE, aws_error_advice
 from .polls import poll_recorded

@@ -1,6 +1,6 @@
 """What an AWS failure means for the person reading the account page, in words."""
 
-from ..aws.errors import AwsAccessDenied, AwsError, AwsPlanTooLow
+from awsgateway.errors import AwsAccessDenied, AwsError, AwsPlanTooLow
 
 PLAN_TOO_LOW_NOTE = (
     "The AWS Support and Health APIs need a Business-level support plan or higher (Business, Business Support+, "

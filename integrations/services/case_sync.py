@@ -13,14 +13,14 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from awsgateway import support
+from awsgateway.clients import AccountAccess
+from awsgateway.errors import RETRYABLE, AwsError, AwsNotFound
+from awsgateway.support import BODY_LIMIT, CaseDetails
 from tickets import services as ticket_services
 from tickets.models import Comment, Ticket
 from tickets.workflow import Action, transition_for
 
-from ..aws import support
-from ..aws.clients import AccountAccess
-from ..aws.errors import RETRYABLE, AwsError, AwsNotFound
-from ..aws.support import BODY_LIMIT, CaseDetails
 from ..models import AwsAccount, CaseCommunication, SupportCase
 from .accounts import account_access
 from .cases import CLOCK_SKEW, OPENING_GRACE, person_name, support_case_recover

@@ -19,6 +19,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from awsgateway import support
+from awsgateway.clients import AccountAccess
+from awsgateway.errors import RETRYABLE, AwsError, AwsUnavailable
+from awsgateway.support import BODY_LIMIT, CC_LIMIT, CaseDetails, SupportService
 from escalation.selectors import queue_managers
 from notifications.services import notify
 from supportdesk.errors import DomainError
@@ -29,10 +33,6 @@ from tickets.models import Ticket
 from tickets.selectors import ticket_pk, tickets_visible_to
 from tickets.workflow import Action, transition_for
 
-from ..aws import support
-from ..aws.clients import AccountAccess
-from ..aws.errors import RETRYABLE, AwsError, AwsUnavailable
-from ..aws.support import BODY_LIMIT, CC_LIMIT, CaseDetails, SupportService
 from ..models import ApiState, AwsAccount, CaseCommunication, CaseSeverity, SupportCase
 from .accounts import account_access
 

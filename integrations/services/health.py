@@ -13,12 +13,12 @@ from itertools import chain
 from django.db import transaction
 from django.utils import timezone
 
+from awsgateway import health
+from awsgateway.errors import RETRYABLE, AwsError
+from awsgateway.health import Entity
 from tickets.models import Ticket
 from tickets.services import NewTicket
 
-from ..aws import health
-from ..aws.errors import RETRYABLE, AwsError
-from ..aws.health import Entity
 from ..models import AwsAccount, HealthEvent, MaintenanceWindow, Source, TagRoute
 from . import ticketing
 from .accounts import account_access

@@ -12,7 +12,8 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from ..aws.errors import RETRYABLE, AwsError
+from awsgateway.errors import RETRYABLE, AwsError
+
 from ..models import AwsAccount, PollRun
 from .advice import aws_error_advice
 

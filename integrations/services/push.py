@@ -3,10 +3,10 @@
 import logging
 from typing import Any
 
+from awsgateway import eventbridge
+from awsgateway.errors import RETRYABLE, AwsError
 from supportdesk.errors import DomainError
 
-from ..aws import eventbridge
-from ..aws.errors import RETRYABLE, AwsError
 from ..models import AwsAccount
 from .health import EventView, health_events_record
 from .polls import PollCounts

@@ -18,12 +18,12 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from awsgateway import trusted_advisor
+from awsgateway.errors import RETRYABLE, AwsAccessDenied, AwsError
+from awsgateway.eventbridge import PushedTrustedAdvisorItem
+from awsgateway.trusted_advisor import TaCheck, TaFlaggedResource
 from tickets.models import Ticket
 
-from ..aws import trusted_advisor
-from ..aws.errors import RETRYABLE, AwsAccessDenied, AwsError
-from ..aws.eventbridge import PushedTrustedAdvisorItem
-from ..aws.trusted_advisor import TaCheck, TaFlaggedResource
 from ..models import DESCRIPTOR, AwsAccount, Finding, FindingGroup, Source, TrustedAdvisorCategory, TrustedAdvisorCheck
 from . import ticketing
 from .accounts import account_access

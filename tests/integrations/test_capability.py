@@ -1,8 +1,8 @@
 import pytest
 
+from awsgateway import clients
+from awsgateway.errors import AwsThrottled
 from integrations import services, tasks
-from integrations.aws import clients
-from integrations.aws.errors import AwsThrottled
 from integrations.models import ApiState, AwsAccount
 from integrations.tasks import account_capability_refresh_task
 

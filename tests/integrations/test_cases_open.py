@@ -8,9 +8,9 @@ from django.db import connections
 from moto.support.models import support_backends
 
 from accounts.roles import Role
+from awsgateway import support
+from awsgateway.errors import AwsError, AwsThrottled, AwsUnavailable
 from integrations import services
-from integrations.aws import support
-from integrations.aws.errors import AwsError, AwsThrottled, AwsUnavailable
 from integrations.models import CaseCommunication, SupportCase
 from integrations.services.cases import support_case_recover
 from notifications.models import Notification

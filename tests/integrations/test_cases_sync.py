@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django_celery_beat.models import PeriodicTask
 
+from awsgateway import support
 from integrations import services, tasks
-from integrations.aws import support
 from integrations.models import SupportCase
 from sandbox.scenario import PRODUCTION
 from tickets import services as ticket_services

@@ -6,9 +6,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.roles import Role
+from awsgateway.errors import AwsAccessDenied
+from awsgateway.health import Entity
 from integrations import services
-from integrations.aws.errors import AwsAccessDenied
-from integrations.aws.health import Entity
 from integrations.models import AwsAccount, HealthEvent, MaintenanceWindow, PollRun, TagRoute
 from integrations.services import health as health_service
 from tickets.models import Ticket, TicketEvent

@@ -14,8 +14,8 @@ from django.db import connection
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from awsgateway.errors import AwsThrottled
 from integrations import tasks
-from integrations.aws.errors import AwsThrottled
 from integrations.models import PollRun
 from integrations.services.polls import _file_lock, _lock_key
 from tickets.models import Ticket
@@ -44,7 +44,7 @@ def test_a_throttled_poll_retries_and_then_finishes(fake_aws, prod_account, monk
             raise exc
         return real_checks(access)
 
-    monkeypatch.setattr("integrations.aws.trusted_advisor.checks", throttled_once)
+    monkeypatch.setattr("awsgateway.trusted_advisor.checks", throttled_once)
 
     result = tasks.trusted_advisor_poll_task.apply(args=[prod_account.pk])
 

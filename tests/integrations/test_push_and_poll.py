@@ -5,8 +5,8 @@ import threading
 import pytest
 from django.db import connection
 
+from awsgateway.errors import AwsUnavailable
 from integrations import services
-from integrations.aws.errors import AwsUnavailable
 from integrations.models import Finding, FindingGroup, PollRun
 from tickets.models import Ticket
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 
+from awsgateway.trusted_advisor import TaCheck, TaFlaggedResource
 from integrations import services
-from integrations.aws.trusted_advisor import TaCheck, TaFlaggedResource
 from integrations.models import Finding, FindingGroup, TrustedAdvisorCheck
 from integrations.services.trusted_advisor import identity_headings_default, resource_key
 

@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from awsgateway.errors import AwsAccessDenied, AwsPlanTooLow, AwsThrottled, AwsUnavailable
 from integrations import services
-from integrations.aws.errors import AwsAccessDenied, AwsPlanTooLow, AwsThrottled, AwsUnavailable
 from integrations.models import Finding, PollRun, TrustedAdvisorCategory, TrustedAdvisorCheck
 from tickets.models import Ticket, TicketEvent
 

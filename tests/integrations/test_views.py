@@ -1,7 +1,7 @@
 import pytest
 
 from accounts.roles import Role
-from integrations.aws.errors import AwsAccessDenied
+from awsgateway.errors import AwsAccessDenied
 from integrations.models import AwsAccount
 
 from ..factories import QueueFactory, UserFactory
@@ -55,8 +55,8 @@ def test_an_empty_registry_says_how_to_start(client):
 def test_the_account_page_shows_each_sources_last_poll_findings_and_windows(
     client, account, fake_aws, django_assert_max_num_queries
 ):
+    from awsgateway.health import Entity
     from integrations import services
-    from integrations.aws.health import Entity
 
     from .fake_aws import LOW_UTILISATION, T0, health_event, idle_instance
 
@@ -130,8 +130,8 @@ def test_the_aws_panel_is_a_404_for_tickets_you_may_not_see(client, prod_account
 
 
 def test_a_health_tickets_aws_panel_shows_the_event_and_its_window(client, prod_account, fake_aws):
+    from awsgateway.health import Entity
     from integrations import services
-    from integrations.aws.health import Entity
     from tickets.models import Ticket
 
     from .fake_aws import health_event

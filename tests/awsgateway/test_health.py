@@ -7,9 +7,9 @@ import pytest
 from botocore.exceptions import ParamValidationError
 from packaging.requirements import Requirement
 
-from integrations.aws import health
-from integrations.aws.errors import AwsPlanTooLow
-from integrations.aws.health import Entity
+from awsgateway import health
+from awsgateway.errors import AwsPlanTooLow
+from awsgateway.health import Entity
 
 from .helpers import stubbed
 
@@ -188,7 +188,7 @@ def test_organization_view_uses_a_single_time_range_and_keys_by_account(monkeypa
 def test_the_declared_boto3_floor_has_the_health_resource_tags_tag_routes_read():
     # botocore 1.44.4 is the first whose AffectedEntity has resourceTags (1.44.3 and older: only `tags`), and each
     # boto3 1.x.y requires botocore >= 1.x.y: a lower floor installs a model where tag routes never match
-    pyproject = tomllib.loads((Path(__file__).resolve().parents[3] / "pyproject.toml").read_text())
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
     boto3 = next(Requirement(r) for r in pyproject["project"]["dependencies"] if Requirement(r).name == "boto3")
     assert not boto3.specifier.contains("1.44.3") and boto3.specifier.contains("1.44.4")
     members = botocore.session.get_session().get_service_model("health").shape_for("AffectedEntity").members

@@ -3,8 +3,8 @@ import hashlib
 import pytest
 from moto import mock_aws
 
-from integrations.aws import clients, sns
-from integrations.aws.errors import AwsError
+from awsgateway import clients, sns
+from awsgateway.errors import AwsError
 from tests.notifications.moto_sns import received, topic_with_queue
 
 

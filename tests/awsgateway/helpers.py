@@ -4,7 +4,7 @@ from typing import Any
 
 from botocore.stub import Stubber
 
-from integrations.aws import clients
+from awsgateway import clients
 
 
 @contextmanager

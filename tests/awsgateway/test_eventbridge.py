@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from integrations.aws import eventbridge
+from awsgateway import eventbridge
 
 
 def _health(**detail):

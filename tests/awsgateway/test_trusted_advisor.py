@@ -4,9 +4,9 @@ from decimal import Decimal
 import pytest
 from moto import mock_aws
 
-from integrations.aws import trusted_advisor
-from integrations.aws.errors import AwsError, AwsThrottled
-from integrations.aws.trusted_advisor import TaCheck, parse_money
+from awsgateway import trusted_advisor
+from awsgateway.errors import AwsError, AwsThrottled
+from awsgateway.trusted_advisor import TaCheck, parse_money
 
 from .helpers import stubbed
 

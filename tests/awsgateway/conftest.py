@@ -1,6 +1,6 @@
 import pytest
 
-from integrations.aws import clients
+from awsgateway import clients
 
 
 @pytest.fixture(autouse=True)

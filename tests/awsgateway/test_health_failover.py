@@ -8,8 +8,8 @@ import pytest
 from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 from botocore.stub import Stubber
 
-from integrations.aws import clients, health
-from integrations.aws.errors import AwsUnavailable, AwsUnreachable
+from awsgateway import clients, health
+from awsgateway.errors import AwsUnavailable, AwsUnreachable
 
 SINCE = datetime(2026, 11, 1, tzinfo=UTC)
 ARN = "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/AWS_EC2_OPERATIONAL_ISSUE_0001"

@@ -1,5 +1,5 @@
-from integrations.aws import support
-from integrations.aws.support import SeverityLevel, SupportService
+from awsgateway import support
+from awsgateway.support import SeverityLevel, SupportService
 
 from .helpers import stubbed
 

@@ -6,10 +6,10 @@ import requests
 import responses
 from django.utils import timezone
 
-from integrations.aws import sns_signature as sns
-from integrations.aws.errors import AwsUnavailable
+from awsgateway import sns_signature as sns
+from awsgateway.errors import AwsUnavailable
 
-from ..sns_fakes import CERT_URL, SUBSCRIBE_URL, confirmation, forger, notification, signer, timestamp
+from ..integrations.sns_fakes import CERT_URL, SUBSCRIBE_URL, confirmation, forger, notification, signer, timestamp
 
 EVENT = {"source": "aws.health", "detail-type": "AWS Health Event", "detail": {"eventArn": "arn:aws:health:x"}}
 

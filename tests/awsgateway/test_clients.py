@@ -5,8 +5,8 @@ import time_machine
 from django.utils import timezone
 from moto import mock_aws
 
-from integrations.aws import clients
-from integrations.aws.clients import AccountAccess, client_for
+from awsgateway import clients
+from awsgateway.clients import AccountAccess, client_for
 
 ROLE = "arn:aws:iam::210987654321:role/supportdesk"
 

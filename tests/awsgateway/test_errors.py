@@ -10,8 +10,8 @@ from botocore.exceptions import (
     SSLError,
 )
 
-from integrations.aws import support
-from integrations.aws.errors import (
+from awsgateway import support
+from awsgateway.errors import (
     RETRYABLE,
     AwsAccessDenied,
     AwsError,

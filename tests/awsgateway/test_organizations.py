@@ -1,8 +1,8 @@
 import boto3
 from moto import mock_aws
 
-from integrations.aws import organizations
-from integrations.aws.organizations import MemberAccount
+from awsgateway import organizations
+from awsgateway.organizations import MemberAccount
 
 
 @mock_aws
