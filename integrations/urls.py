@@ -1,6 +1,9 @@
 from django.urls import path
 
-from . import case_views, maintenance_views, push_views, views
+from . import views
+from .cases import views as case_views
+from .maintenance import views as maintenance_views
+from .push import views as push_views
 
 urlpatterns = [
     path("aws/accounts/", views.account_list, name="aws-account-list"),

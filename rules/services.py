@@ -129,7 +129,7 @@ def _act(rule: Rule, ticket: Ticket) -> list[str]:
         if run is not None and run.started_at == now:  # not one already running
             actions.append(f"Escalation policy “{rule.start_escalation.name}” started")
     if rule.aws_case_severity:
-        from integrations.tasks import support_case_open_automatically_task  # integrations imports this module
+        from integrations.cases.tasks import support_case_open_automatically_task  # integrations imports this module
 
         after_commit_robust(
             support_case_open_automatically_task.delay, ticket.pk, rule.aws_case_severity, f"Rule “{rule.name}”"

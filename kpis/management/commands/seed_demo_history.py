@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from escalation.services import chains as chain_services
 from escalation.services import sla as sla_services
-from integrations.maintenance import maintenance_window_create
+from integrations.maintenance.services import maintenance_window_create
 from integrations.models import AwsAccount
 from kpis import services as kpi_services
 from kpis.models import KpiTarget

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from awsgateway.errors import RETRYABLE, AwsError
 
-from ..models import AwsAccount, PollRun
 from .advice import aws_error_advice
+from .models import AwsAccount, PollRun
 
 POLL_RUNS_KEPT = timedelta(days=90)
 

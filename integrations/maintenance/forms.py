@@ -4,7 +4,8 @@ from django import forms
 
 from tickets.models import Ticket
 
-from .models import AwsAccount, MaintenanceWindow
+from ..accounts.models import AwsAccount
+from .models import MaintenanceWindow
 
 _LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # the calendar's months; a window outside them could never be shown
@@ -82,3 +83,16 @@ class WindowFilterForm(forms.Form):
         if not self.is_valid():
             return {}
         return {name: self.cleaned_data[name] for name in ("account", "environment", "service")}
+
+
+class UpcomingScopeForm(forms.Form):
+    """The dashboard's account and environment filters, as the upcoming-windows fragment reads them from the
+    dashboard's query string (its dates, queue and severity do not narrow windows); an invalid one narrows nothing."""
+
+    account = forms.RegexField(required=False, regex=r"^[0-9]{12}$")
+    environment = forms.ChoiceField(required=False, choices=[("", "Any environment"), *Ticket.Environment.choices])
+
+    def filters(self) -> dict[str, str]:
+        if not self.is_valid():
+            return {"account": "", "environment": ""}
+        return {name: self.cleaned_data[name] or "" for name in ("account", "environment")}

@@ -23,18 +23,18 @@ from awsgateway import support
 from awsgateway.clients import AccountAccess
 from awsgateway.errors import RETRYABLE, AwsError, AwsUnavailable
 from awsgateway.support import BODY_LIMIT, CC_LIMIT, CaseDetails, SupportService
-from escalation.selectors import queue_managers
 from notifications.services import notify
 from supportdesk.errors import DomainError
 from tickets import policies
 from tickets import services as ticket_services
 from tickets.exceptions import NotAllowed
 from tickets.models import Ticket
-from tickets.selectors import ticket_pk, tickets_visible_to
+from tickets.selectors import queue_managers, ticket_pk, tickets_visible_to
 from tickets.workflow import Action, transition_for
 
-from ..models import ApiState, AwsAccount, CaseCommunication, CaseSeverity, SupportCase
-from .accounts import account_access
+from ...accounts.models import ApiState, AwsAccount
+from ...accounts.services import account_access
+from ..models import CaseCommunication, CaseSeverity, SupportCase
 
 _SEVERITY_FOR_RANK = {1: "critical", 2: "urgent", 3: "high", 4: "normal"}  # the form's first guess; rank 1 is worst
 AUTOMATIC_TOPIC = ("general-info", "using-aws")  # a rule knows no AWS service; AWS routes general cases itself

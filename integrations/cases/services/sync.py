@@ -1,4 +1,4 @@
-"""The periodic sync of AWS Support cases with AWS (cases.py opens them).
+"""The periodic sync of AWS Support cases with AWS (opening.py opens them).
 
 AWS's status and new messages come in; public comments go out through an outbox, each once; a resolution on
 either side resolves the other. AWS is called outside transactions, except to send one outbox row while it is locked.
@@ -21,9 +21,10 @@ from tickets import services as ticket_services
 from tickets.models import Comment, Ticket
 from tickets.workflow import Action, transition_for
 
-from ..models import AwsAccount, CaseCommunication, SupportCase
-from .accounts import account_access
-from .cases import CLOCK_SKEW, OPENING_GRACE, person_name, support_case_recover
+from ...accounts.models import AwsAccount
+from ...accounts.services import account_access
+from ..models import CaseCommunication, SupportCase
+from .opening import CLOCK_SKEW, OPENING_GRACE, person_name, support_case_recover
 
 MESSAGES_OVERLAP = timedelta(minutes=5)  # re-read a little; each message is recorded once by its key
 TIMELINE_LINES = 60

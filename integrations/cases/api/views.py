@@ -12,8 +12,8 @@ from awsgateway.support import CC_LIMIT
 from supportdesk.api import Text
 from tickets.exceptions import NotAllowed
 
-from .models import SupportCase
-from .services import CaseFieldInvalid, cases
+from ..models import SupportCase
+from ..services import CaseFieldInvalid, opening
 
 
 class SupportCaseInputSerializer(serializers.Serializer):
@@ -46,7 +46,7 @@ class TicketAwsCaseView(APIView):
 
     @extend_schema(responses=SupportCaseSerializer)
     def get(self, request: Request, reference: str) -> Response:
-        ticket = cases.case_ticket(user=request.user, reference=reference)
+        ticket = opening.case_ticket(user=request.user, reference=reference)
         case = SupportCase.objects.filter(ticket=ticket).first()
         if case is None:
             raise NotFound(f"{ticket.reference} has no AWS Support case.")
@@ -58,12 +58,12 @@ class TicketAwsCaseView(APIView):
         description="201: the case is open. 202: AWS did not answer in time; Supportdesk finds or opens the case.",
     )
     def post(self, request: Request, reference: str) -> Response:
-        ticket = cases.case_ticket(user=request.user, reference=reference)
+        ticket = opening.case_ticket(user=request.user, reference=reference)
         data = SupportCaseInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = {"subject": ticket.title, **data.validated_data}
         try:
-            case = cases.support_case_open(ticket=ticket, actor=request.user, **values)
+            case = opening.support_case_open(ticket=ticket, actor=request.user, **values)
         except NotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
         except CaseFieldInvalid as exc:

@@ -7,10 +7,10 @@ from awsgateway import eventbridge
 from awsgateway.errors import RETRYABLE, AwsError
 from supportdesk.errors import DomainError
 
-from ..models import AwsAccount
-from .health import EventView, health_events_record
-from .polls import PollCounts
-from .trusted_advisor import check_named, findings_apply, flagged_from_push
+from ..accounts.models import AwsAccount
+from ..accounts.polls import PollCounts
+from ..findings.services import check_named, findings_apply, flagged_from_push
+from ..health.services import EventView, health_events_record
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from supportdesk.errors import DomainError
 from tickets import policies
 
 from .models import SupportCase
-from .services import CaseFieldInvalid, cases
+from .services import CaseFieldInvalid, opening
 
 _TOPIC_FIELDS = {"service_code": "topic", "category_code": "topic"}  # the service's fields, as this form shows them
 
@@ -36,7 +36,7 @@ class SupportCaseForm(forms.Form):
         self.fields["topic"].choices = [
             (s.name, [(f"{s.code}/{code}", name) for code, name in s.categories]) for s in services if s.categories
         ]
-        self.fields["severity_code"].choices = [(c, cases.severity_name(c)) for c in reversed(severities)]
+        self.fields["severity_code"].choices = [(c, opening.severity_name(c)) for c in reversed(severities)]
 
     def clean_cc_emails(self) -> list[str]:
         return [e for e in re.split(r"[\s,;]+", self.cleaned_data["cc_emails"]) if e]
@@ -50,21 +50,21 @@ class SupportCaseForm(forms.Form):
 @login_required
 @require_http_methods(["GET", "POST"])
 def support_case_form(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = cases.case_ticket(user=request.user, reference=reference)  # 404 for requesters and unseen tickets
+    ticket = opening.case_ticket(user=request.user, reference=reference)  # 404 for requesters and unseen tickets
     if not policies.may_work(request.user, ticket):
         raise PermissionDenied("Only agents of this ticket's queue may escalate it to AWS.")
-    account = cases.case_account(ticket)
+    account = opening.case_account(ticket)
     existing = SupportCase.objects.filter(ticket=ticket).first()
-    context = {"ticket": ticket, "refusal": cases.case_refusal(ticket=ticket, account=account, case=existing)}
+    context = {"ticket": ticket, "refusal": opening.case_refusal(ticket=ticket, account=account, case=existing)}
     if not context["refusal"]:
         try:
-            options = {"services": cases.case_services(account=account), "severities": account.case_severities}
+            options = {"services": opening.case_services(account=account), "severities": account.case_severities}
         except AwsError as exc:
             context["refusal"] = f"AWS did not list its services: {exc}"
     if context["refusal"]:
         return render(request, "integrations/case_form.html", context, status=400 if request.method == "POST" else 200)
     if request.method == "GET":
-        draft = cases.case_draft(ticket=ticket, account=account)
+        draft = opening.case_draft(ticket=ticket, account=account)
         initial = {"subject": draft.subject, "body": draft.body, "severity_code": draft.severity_code}
         form = SupportCaseForm(initial=initial, **options)
     else:
@@ -79,7 +79,7 @@ def support_case_form(request: HttpRequest, reference: str) -> HttpResponse:
 
 def _open(request: HttpRequest, ticket, form: SupportCaseForm) -> HttpResponse | None:
     try:
-        case = cases.support_case_open(ticket=ticket, actor=request.user, **form.service_arguments())
+        case = opening.support_case_open(ticket=ticket, actor=request.user, **form.service_arguments())
     except CaseFieldInvalid as exc:
         form.add_error(_TOPIC_FIELDS.get(exc.field, exc.field), str(exc))
         return None

@@ -1,33 +1,32 @@
 """Maintenance windows: which window covers a ticket (one definition in SQL, for the ticket page, the rules and the
-rules admin's count), the list, calendar and dashboard reads, and the writes of windows entered by hand.
+rules admin's count), the list, calendar and dashboard reads.
 
-Windows from AWS Health are written by services/health.py and are read-only here.
+Windows from AWS Health are written by health/services.py; the writes of windows entered by hand are in services.py.
 """
 
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.apps import apps
 from django.db.models import BooleanField, Case, Exists, F, Func, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from supportdesk import sql
-from supportdesk.errors import DomainError
 from tickets.models import Ticket
 
-from .models import HealthEvent, MaintenanceWindow
+from .models import MaintenanceWindow
+
+if TYPE_CHECKING:  # health sits above maintenance: it records the windows its events announce
+    from ..health.models import HealthEvent
 
 OPEN_ENDED = timedelta(hours=24)  # AWS may announce a start without an end: the window counts as a day long
 UPCOMING_DAYS = 14
 UPCOMING_SHOWN = 10
 CALENDAR_SHOWN = 500  # windows drawn on one month; a month with more is not a plan anyone reads
-
-
-class HealthWindowReadOnly(DomainError):
-    pass
 
 
 def _expression(value):
@@ -91,7 +90,8 @@ def covering_q(*, at, account_id, service="", region="", ticket_id=None) -> Q:
 
 def ticket_in_maintenance() -> Exists:
     """True for a ticket raised during a window that covers it, in Ticket querysets (the rules' SQL twin)."""
-    event = HealthEvent.objects.filter(ticket_id=OuterRef(OuterRef("pk")))
+    health_event = apps.get_model("integrations", "HealthEvent")  # by name: health imports maintenance
+    event = health_event.objects.filter(ticket_id=OuterRef(OuterRef("pk")))
     covering = covering_q(
         at=OuterRef("created_at"),
         account_id=OuterRef("aws_account_id"),
@@ -102,7 +102,7 @@ def ticket_in_maintenance() -> Exists:
     return Exists(MaintenanceWindow.objects.filter(covering))
 
 
-def ticket_window(*, ticket: Ticket, event: HealthEvent | None) -> MaintenanceWindow | None:
+def ticket_window(*, ticket: Ticket, event: "HealthEvent | None") -> MaintenanceWindow | None:
     """The window the ticket was raised during, if any (one query); its Health event gives service and region."""
     if not ticket.aws_account_id:
         return None
@@ -196,34 +196,3 @@ def month_calendar(*, month: date, today: date, **filters: str) -> MonthCalendar
         next=next_month,
         truncated=truncated,
     )
-
-
-def _refuse_health(window: MaintenanceWindow) -> None:
-    if window.is_from_health:
-        raise HealthWindowReadOnly("This window comes from AWS Health: it changes only when AWS changes it.")
-
-
-@transaction.atomic
-def maintenance_window_create(*, actor, **fields) -> MaintenanceWindow:
-    """A window entered by hand; ``fields`` are the form's (title, account, service, region, …)."""
-    window = MaintenanceWindow(created_by=actor, **fields)
-    window.full_clean()
-    window.save()
-    return window
-
-
-@transaction.atomic
-def maintenance_window_update(*, window: MaintenanceWindow, **fields) -> MaintenanceWindow:
-    window = MaintenanceWindow.objects.select_for_update().get(pk=window.pk)
-    _refuse_health(window)
-    for name, value in fields.items():
-        setattr(window, name, value)
-    window.full_clean()
-    window.save()
-    return window
-
-
-@transaction.atomic
-def maintenance_window_delete(*, window: MaintenanceWindow) -> None:
-    _refuse_health(window)
-    MaintenanceWindow.objects.filter(pk=window.pk).delete()

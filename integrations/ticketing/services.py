@@ -10,7 +10,8 @@ from tickets import services as ticket_services
 from tickets.models import Queue, Severity, Ticket
 from tickets.workflow import Action
 
-from ..models import AwsAccount, TagRoute
+from ..accounts.models import AwsAccount
+from .models import TagRoute
 
 AWS_REQUESTER_EMAIL = "aws@supportdesk.invalid"
 

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from awsgateway.errors import RETRYABLE
 from awsgateway.sns_signature import SnsMalformed, SnsRejected, sns_message_parse
 
-from .sns_push import sns_push_receive
+from .sns import sns_push_receive
 
 logger = logging.getLogger("integrations.sns")
 

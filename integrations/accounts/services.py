@@ -6,10 +6,9 @@ from django.utils import timezone
 from awsgateway import organizations, support
 from awsgateway.clients import AccountAccess
 from awsgateway.errors import RETRYABLE, AwsAccessDenied, AwsError, AwsPlanTooLow
-from supportdesk.commit import after_commit_robust
 
-from ..models import ApiState, AwsAccount, Source
 from .advice import PLAN_TOO_LOW_NOTE, aws_error_advice
+from .models import ApiState, AwsAccount, Source
 from .polls import poll_recorded
 
 
@@ -46,17 +45,6 @@ def _capability_save(account: AwsAccount, state: str, codes: list[str], note: st
     account.capability_note, account.capability_checked_at = note[:500], timezone.now()
     account.save(update_fields=["support_api", "case_severities", "capability_note", "capability_checked_at"])
     return account
-
-
-def account_check_queue(*, account: AwsAccount) -> None:
-    """Ask the worker to re-check an account and poll it now, once the caller's transaction commits."""
-    from .. import tasks  # tasks import services: import here, not at the top
-
-    queued = [tasks.account_capability_refresh_task, tasks.trusted_advisor_poll_task, tasks.health_poll_task]
-    if account.is_organization_manager:
-        queued.append(tasks.organization_discover_task)
-    for task in queued:
-        after_commit_robust(task.delay, account.pk)
 
 
 def organization_discover(*, manager: AwsAccount) -> None:

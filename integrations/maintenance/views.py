@@ -9,11 +9,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kpis.filters import KpiFilterForm
 from supportdesk.keyset import query_without
 
-from . import maintenance
-from .maintenance_forms import WindowFilterForm, WindowForm
+from . import selectors, services
+from .forms import UpcomingScopeForm, WindowFilterForm, WindowForm
 from .models import MaintenanceWindow
 
 PAGE_SIZE = 25
@@ -29,11 +28,11 @@ def window_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     today = timezone.localdate(now)
     month = (form.cleaned_data.get("month") if form.is_valid() else None) or today
-    windows = maintenance.window_list_current_first(now=now, **filters)
+    windows = selectors.window_list_current_first(now=now, **filters)
     context = {
         "form": form,
         "page": Paginator(windows, PAGE_SIZE).get_page(request.GET.get("page")),
-        "calendar": maintenance.month_calendar(month=month, today=today, **filters),
+        "calendar": selectors.month_calendar(month=month, today=today, **filters),
         "query": query_without(request.GET, "page", "month"),
         "now": now,
         "time_zone": timezone.get_current_timezone_name(),
@@ -46,10 +45,9 @@ def window_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def window_upcoming(request: HttpRequest) -> HttpResponse:
     """The dashboard's fragment: its account and environment filters narrow the windows; its dates do not."""
-    scope = KpiFilterForm(request.GET).scope()
     now = timezone.now()
-    windows = maintenance.windows_upcoming(now=now, account=scope.account, environment=scope.environment)
-    context = {"windows": windows, "now": now, "days": maintenance.UPCOMING_DAYS}
+    windows = selectors.windows_upcoming(now=now, **UpcomingScopeForm(request.GET).filters())
+    context = {"windows": windows, "now": now, "days": selectors.UPCOMING_DAYS}
     return render(request, "integrations/_maintenance_upcoming.html", context)
 
 
@@ -59,7 +57,7 @@ def window_upcoming(request: HttpRequest) -> HttpResponse:
 def window_create(request: HttpRequest) -> HttpResponse:
     form = WindowForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        window = maintenance.maintenance_window_create(actor=request.user, **form.cleaned_data)
+        window = services.maintenance_window_create(actor=request.user, **form.cleaned_data)
         messages.success(request, f"Maintenance window “{window.label}” added.")
         return _to_calendar(window)
     return render(request, "integrations/maintenance_form.html", {"form": form}, status=400 if form.errors else 200)
@@ -79,7 +77,7 @@ def window_edit(request: HttpRequest, window_id: int) -> HttpResponse:
     window = _editable(window_id)
     form = WindowForm(request.POST or None, instance=window)
     if request.method == "POST" and form.is_valid():
-        window = maintenance.maintenance_window_update(window=window, **form.cleaned_data)
+        window = services.maintenance_window_update(window=window, **form.cleaned_data)
         messages.success(request, f"Maintenance window “{window.label}” saved.")
         return _to_calendar(window)
     context = {"form": form, "window": window}
@@ -91,7 +89,7 @@ def window_edit(request: HttpRequest, window_id: int) -> HttpResponse:
 @require_POST
 def window_delete(request: HttpRequest, window_id: int) -> HttpResponse:
     window = _editable(window_id)
-    maintenance.maintenance_window_delete(window=window)
+    services.maintenance_window_delete(window=window)
     messages.success(request, f"Maintenance window “{window.label}” deleted.")
     return redirect("maintenance-list")
 

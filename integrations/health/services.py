@@ -19,10 +19,13 @@ from awsgateway.health import Entity
 from tickets.models import Ticket
 from tickets.services import NewTicket
 
-from ..models import AwsAccount, HealthEvent, MaintenanceWindow, Source, TagRoute
-from . import ticketing
-from .accounts import account_access
-from .polls import PollCounts, chunks, poll_recorded
+from ..accounts.models import AwsAccount, Source
+from ..accounts.polls import PollCounts, chunks, poll_recorded
+from ..accounts.services import account_access
+from ..maintenance.models import MaintenanceWindow
+from ..ticketing import services as ticketing
+from ..ticketing.models import TagRoute
+from .models import HealthEvent
 
 SOURCE = "AWS Health"
 CURSOR_OVERLAP = timedelta(minutes=15)  # AWS may stamp an update a little before it becomes visible

@@ -24,10 +24,11 @@ from awsgateway.eventbridge import PushedTrustedAdvisorItem
 from awsgateway.trusted_advisor import TaCheck, TaFlaggedResource
 from tickets.models import Ticket
 
-from ..models import DESCRIPTOR, AwsAccount, Finding, FindingGroup, Source, TrustedAdvisorCategory, TrustedAdvisorCheck
-from . import ticketing
-from .accounts import account_access
-from .polls import PollCounts, chunks, poll_recorded
+from ..accounts.models import AwsAccount, Source
+from ..accounts.polls import PollCounts, chunks, poll_recorded
+from ..accounts.services import account_access
+from ..ticketing import services as ticketing
+from .models import DESCRIPTOR, Finding, FindingGroup, TrustedAdvisorCategory, TrustedAdvisorCheck
 
 SOURCE = "Trusted Advisor"
 FLAGGED = frozenset({Finding.Status.WARNING, Finding.Status.ERROR})
