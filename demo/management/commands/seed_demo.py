@@ -6,6 +6,7 @@ Safe to run again: it adds nothing twice.
 import random
 from datetime import UTC, datetime, time, timedelta
 
+from celery import current_app as celery_app  # the project's app; apps do not import supportdesk.celery
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -14,7 +15,6 @@ from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from accounts.roles import Role, user_set_role
-from supportdesk.celery import app as celery_app
 from supportdesk.commit import after_commit_robust
 from tickets import services
 from tickets.models import Queue, QueueMember, Severity, Ticket
