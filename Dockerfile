@@ -9,6 +9,7 @@ COPY pyproject.toml README.md ./
 COPY supportdesk supportdesk
 COPY accounts accounts
 COPY tickets tickets
+COPY awsgateway awsgateway
 COPY integrations integrations
 COPY kpis kpis
 RUN pip install .

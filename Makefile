@@ -27,7 +27,7 @@ services:
 
 # Run again a year and more ahead (tests/conftest.py shifts the clock): the modules that read the clock
 # must pass on any date, not only on the day they were written.
-DATE_SENSITIVE := tests/integrations tests/escalation tests/kpis tests/readiness tests/notifications tests/rules \
+DATE_SENSITIVE := tests/awsgateway tests/integrations tests/escalation tests/kpis tests/readiness tests/notifications tests/rules \
 	tests/sandbox
 
 test: $(STAMP) system-packages services
@@ -45,6 +45,7 @@ bench: $(STAMP) services
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 # Refresh static/vendor/ from the npm registry (the versions in package.json); the result is committed.
 vendor:

@@ -84,14 +84,15 @@ def _poll_accounts(account_ids: list[int]) -> tuple[int, int, int]:
     """One worker's share, as a Celery worker process would run it: queries, writes, poll-record writes."""
     from django.db import connection
 
-    from integrations import services
+    from integrations.findings import services as findings_services
+    from integrations.health import services as health_services
     from integrations.models import AwsAccount
 
     counter = _QueryCounter()
     with connection.execute_wrapper(counter):
         for account in AwsAccount.objects.select_related("owner_queue").filter(pk__in=account_ids):
-            services.trusted_advisor_poll(account=account)
-            services.health_poll(account=account)
+            findings_services.trusted_advisor_poll(account=account)
+            health_services.health_poll(account=account)
     connection.close()
     return counter.queries, counter.writes, counter.poll_record_writes
 

@@ -4,11 +4,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 
-from accounts.roles import Role
 from tickets.models import Queue
 
 from .models import OnCallMember, OnCallOverride, OnCallRotation, SlaPolicy
@@ -82,9 +80,3 @@ def oncall_board(*, now: datetime) -> list[OnCallRow]:
             )
         )
     return rows
-
-
-def queue_managers(*, queue: Queue) -> "list[User]":
-    """A queue's managers: people with the manager role who are members of the queue, else every manager."""
-    managers = get_user_model().objects.filter(is_active=True, groups__name=Role.MANAGER).order_by("pk")
-    return list(managers.filter(support_queues=queue)) or list(managers)

@@ -1,73 +1,27 @@
+"""Reads that span the domains: what an account page shows below its settings, and the AWS panel on a ticket."""
+
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, Q, Sum
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
-from django_celery_beat.models import PeriodicTask
 
 from tickets import policies
 from tickets.selectors import ticket_pk, tickets_visible_to
 
-from . import maintenance
-from .models import (
-    AwsAccount,
-    Finding,
-    FindingGroup,
-    HealthEvent,
-    MaintenanceWindow,
-    PollRun,
-    Source,
-    SupportCase,
-    TrustedAdvisorCategory,
-)
-from .services.cases import case_refusal
+from .accounts.models import AwsAccount, PollRun, Source
+from .cases.models import SupportCase
+from .cases.services.opening import case_refusal
+from .findings.models import Finding, FindingGroup, TrustedAdvisorCategory
+from .health.models import HealthEvent
+from .maintenance import selectors as maintenance
+from .maintenance.models import MaintenanceWindow
 
 RECENT_RUNS = 10
 UPCOMING_WINDOWS = 5
-POLL_LOST_AFTER = timedelta(minutes=1)  # at most: a quarter of a shorter interval
-
-
-def _latest(source: str, field: str) -> Subquery:
-    runs = PollRun.objects.filter(account=OuterRef("pk"), source=source).order_by("-started_at")
-    return Subquery(runs.values(field)[:1])
-
-
-def aws_account_list() -> QuerySet[AwsAccount]:
-    """Accounts with their latest Trusted Advisor and Health poll, in one query."""
-    return (
-        AwsAccount.objects.select_related("owner_queue")
-        .annotate(
-            ta_outcome=_latest(Source.TRUSTED_ADVISOR, "outcome"),
-            ta_polled_at=_latest(Source.TRUSTED_ADVISOR, "started_at"),
-            health_outcome=_latest(Source.HEALTH, "outcome"),
-            health_polled_at=_latest(Source.HEALTH, "started_at"),
-        )
-        .order_by("name")
-    )
-
-
-def poll_interval(*, task_name: str) -> timedelta | None:
-    """How often beat runs the fan-out ``task_name`` (admin-editable in Periodic tasks); None when it does not."""
-    periodic = PeriodicTask.objects.filter(task=task_name, enabled=True, interval__isnull=False)
-    found = periodic.select_related("interval").first()
-    return found.interval.schedule.run_every if found else None
-
-
-def accounts_overdue_for_poll(
-    accounts: QuerySet[AwsAccount], *, source: str, every: timedelta, now: datetime
-) -> QuerySet[AwsAccount]:
-    """Those of ``accounts`` whose last ``source`` poll began over ``every`` (and a little) ago: the poll beat queued
-    since left no record, so it was lost (a worker killed mid-poll), or the account was never polled."""
-    since = now - every - min(every / 4, POLL_LOST_AFTER)
-    polled = PollRun.objects.filter(account=OuterRef("pk"), source=source, started_at__gte=since)
-    return accounts.exclude(Exists(polled))
-
-
-def aws_account_detail(*, account_id: int) -> AwsAccount:
-    return get_object_or_404(AwsAccount.objects.select_related("owner_queue", "discovered_by"), pk=account_id)
 
 
 @dataclass(frozen=True)

@@ -1,3 +1,5 @@
+"""The account pages and the AWS panel on a ticket page: each shows several domains, so they live above them."""
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
@@ -5,20 +7,21 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
+from .accounts import selectors as account_selectors
 
 
 @login_required
 @permission_required("integrations.view_awsaccount", raise_exception=True)
 @require_GET
 def account_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "integrations/account_list.html", {"accounts": selectors.aws_account_list()})
+    return render(request, "integrations/account_list.html", {"accounts": account_selectors.aws_account_list()})
 
 
 @login_required
 @permission_required("integrations.view_awsaccount", raise_exception=True)
 @require_GET
 def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
-    account = selectors.aws_account_detail(account_id=account_id)
+    account = account_selectors.aws_account_detail(account_id=account_id)
     activity = selectors.account_activity(account=account)
     return render(request, "integrations/account_detail.html", {"account": account, "activity": activity})
 
@@ -27,7 +30,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
 @permission_required("integrations.change_awsaccount", raise_exception=True)
 @require_POST
 def account_check(request: HttpRequest, account_id: int) -> HttpResponse:
-    account = selectors.aws_account_detail(account_id=account_id)
+    account = account_selectors.aws_account_detail(account_id=account_id)
     services.account_check_queue(account=account)
     messages.success(request, f"Checking and polling {account.name}; refresh in a moment.")
     return redirect("aws-account-detail", account_id=account.pk)

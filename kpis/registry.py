@@ -163,16 +163,8 @@ KPIS: dict[str, Kpi] = {kpi.key: kpi for kpi in _KPIS}
 
 
 def kpi_register(kpi: Kpi, *, source: Source | None = None) -> None:
-    """Add a KPI (and its source, if new) to the registry.
-
-    The place for the readiness KPIs once that app is merged, in kpis/apps.py's ready():
-
-        from readiness.selectors import readiness_counts
-        kpi_register(Kpi("overdue_reviews", "Overdue readiness reviews", "count", "lower", "readiness",
-                         lambda m: m["overdue_reviews"]), source=lambda scope, *, now: readiness_counts())
-        kpi_register(Kpi("open_actions", "Open readiness actions", "count", "lower", "readiness",
-                         lambda m: m["open_actions"]))
-    """
+    """Add a KPI (and its source, if new) to the registry: apps above kpis add theirs from their AppConfig.ready()
+    (readiness/kpis.py), so kpis never imports them."""
     if source is not None:
         SOURCES[kpi.source] = source
     KPIS[kpi.key] = kpi

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from integrations.aws.sns import TOPIC_ARN, topic_is_fifo
+from awsgateway.sns import TOPIC_ARN, topic_is_fifo
 from tickets.models import Queue, Severity, Ticket
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})  # plain http only here: local receivers and tests

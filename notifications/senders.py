@@ -10,8 +10,8 @@ from datetime import datetime
 import requests
 from django.core.mail import send_mail
 
-from integrations.aws.errors import RETRYABLE, AwsError
-from integrations.aws.sns import sns_publish
+from awsgateway.errors import RETRYABLE, AwsError
+from awsgateway.sns import sns_publish
 
 from .messages import webhook_payload
 from .models import Channel, Notification

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from integrations.maintenance import ticket_in_maintenance
+from integrations.maintenance.selectors import ticket_in_maintenance
 from integrations.models import FindingGroup, HealthEvent
 from tickets.models import Ticket
 

@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from integrations.maintenance import OPEN_ENDED, ticket_window
+from integrations.maintenance.selectors import OPEN_ENDED, ticket_window
 from integrations.models import HealthEvent
 from tickets.models import Ticket
 

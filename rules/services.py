@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from escalation.models import TicketEscalation
 from escalation.services import escalation_start
+from integrations.cases.tasks import support_case_open_automatically_task
 from notifications.services import notify
 from supportdesk.commit import after_commit_robust
 from tickets import services as ticket_services
@@ -124,8 +125,6 @@ def _act(rule: Rule, ticket: Ticket, record: Changes) -> list[str]:
         if run is not None and run.started_at == now:  # not one already running
             actions.append(f"Escalation policy “{rule.start_escalation.name}” started")
     if rule.aws_case_severity:
-        from integrations.tasks import support_case_open_automatically_task  # integrations imports this module
-
         after_commit_robust(
             support_case_open_automatically_task.delay, ticket.pk, rule.aws_case_severity, f"Rule “{rule.name}”"
         )  # AWS is called after the commit; fmt: skip

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from integrations.api import TicketAwsCaseView
+from integrations.cases.api.views import TicketAwsCaseView
 
 app_name = "api"
 

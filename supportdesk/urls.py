@@ -30,7 +30,8 @@ urlpatterns = [
     # Each app's pages under the prefix set here (an app's urls.py spells no prefix); the few apps whose pages
     # answer under more than one prefix (addresses people have bookmarked) give one list per prefix.
     path("profile/", include("accounts.urls")),
-    path("", include("integrations.urls")),
+    path("aws/", include("integrations.urls")),
+    path("maintenance/", include("integrations.maintenance.urls")),
     path("oncall/", include("escalation.urls")),
     path("reviews/", include("readiness.urls")),
     path("readiness/", include(readiness.urls.panel_urlpatterns)),

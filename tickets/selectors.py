@@ -3,17 +3,22 @@
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.roles import Role
 from supportdesk.keyset import Page, keyset_page, rows_after
 
 from . import policies, reference
 from .filters import TicketFilterForm, breaching_q, reference_number
-from .models import Attachment, Tag, Ticket, TicketEvent
+from .models import Attachment, Queue, Tag, Ticket, TicketEvent
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 # What a list row shows; the description and the rest stay in the database.
 LIST_FIELDS = (
@@ -221,3 +226,9 @@ def assignable_users(*, queue_id: int | None = None) -> QuerySet:
         .distinct()
         .order_by("first_name", "last_name", "email")
     )
+
+
+def queue_managers(*, queue: Queue) -> "list[User]":
+    """A queue's managers: people with the manager role who are members of the queue, else every manager."""
+    managers = get_user_model().objects.filter(is_active=True, groups__name=Role.MANAGER).order_by("pk")
+    return list(managers.filter(support_queues=queue)) or list(managers)

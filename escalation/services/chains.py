@@ -11,11 +11,13 @@ from uuid import UUID, uuid4
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.cases.tasks import support_case_open_automatically_task
 from notifications.models import Channel
 from notifications.services import notify
 from supportdesk.commit import after_commit_robust
 from tickets import services as ticket_services
 from tickets.models import Ticket
+from tickets.selectors import queue_managers
 
 from .. import selectors
 from ..models import EscalationPolicy, EscalationStep, TicketEscalation
@@ -88,15 +90,13 @@ def _audience(step: EscalationStep, ticket: Ticket, now: datetime) -> tuple[str,
     if step.action == A.NOTIFY_CHANNEL:
         disabled = "" if step.channel.enabled else " (disabled: nothing sent)"
         return f"{step.channel.label}{disabled}", [], [step.channel]
-    managers = selectors.queue_managers(queue=ticket.queue)
+    managers = queue_managers(queue=ticket.queue)
     names = ", ".join(m.display_name for m in managers) or "there are none"
     return f"the managers: {names}", managers, []
 
 
 def _run(run: TicketEscalation, step: EscalationStep, number: int, of: int, ticket: Ticket, now: datetime) -> None:
     if step.action == A.OPEN_AWS_CASE:
-        from integrations.tasks import support_case_open_automatically_task  # integrations' tasks import services
-
         args = [ticket.pk, step.aws_severity, f"Escalation policy {run.policy.name}"]
         after_commit_robust(support_case_open_automatically_task.delay, *args)  # AWS is called after
         target, people, channels = f"AWS Support, a case up to {step.get_aws_severity_display().lower()}", [], []

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "rules",
     "kpis",
     "readiness",
+    "demo",  # seed_demo and seed_demo_history: above every app they seed
 ]
 
 MIDDLEWARE = [

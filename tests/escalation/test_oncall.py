@@ -19,7 +19,8 @@ from escalation.models import (
     SlaPolicy,
     WorkingHours,
 )
-from escalation.selectors import oncall_board, oncall_for, queue_managers
+from escalation.selectors import oncall_board, oncall_for
+from tickets.selectors import queue_managers
 
 from ..factories import QueueFactory, UserFactory, severity
 from .conftest import escalation_policy

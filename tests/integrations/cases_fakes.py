@@ -6,8 +6,8 @@ from contextlib import contextmanager
 from django.utils import timezone
 from moto import mock_aws
 
-from integrations.aws import clients
-from integrations.aws.support import SupportService
+from awsgateway import clients
+from awsgateway.support import SupportService
 from integrations.models import ApiState, AwsAccount
 from sandbox.scenario import PRODUCTION, Clock, demo
 from tickets.models import Ticket
@@ -38,7 +38,7 @@ def moto_support(settings, monkeypatch) -> Iterator[None]:
     """moto behind the portal's own gateway; moto has no describe_services, so the service list is given."""
     settings.AWS_ENDPOINT_URL = None
     _keys(monkeypatch, "testing")
-    monkeypatch.setattr("integrations.aws.support.support_services", lambda access: [EC2, GENERAL])
+    monkeypatch.setattr("awsgateway.support.support_services", lambda access: [EC2, GENERAL])
     with mock_aws():
         yield
     clients.forget_credentials()

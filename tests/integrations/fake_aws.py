@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email.utils import format_datetime
 
-from integrations.aws import health, trusted_advisor
-from integrations.aws.errors import AwsAccessDenied, AwsError
-from integrations.aws.health import Entity, HealthEvent
-from integrations.aws.trusted_advisor import TaCheck, TaCheckResult, TaFlaggedResource, TaRecommendation
+from awsgateway import health, trusted_advisor
+from awsgateway.errors import AwsAccessDenied, AwsError
+from awsgateway.health import Entity, HealthEvent
+from awsgateway.trusted_advisor import TaCheck, TaCheckResult, TaFlaggedResource, TaRecommendation
 
 LOW_UTILISATION = TaCheck(
     id="Qch7DwouX1",

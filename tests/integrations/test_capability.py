@@ -1,13 +1,14 @@
 import pytest
 
-from integrations import services, tasks
-from integrations.aws import clients
-from integrations.aws.errors import AwsThrottled
+from awsgateway import clients
+from awsgateway.errors import AwsThrottled
+from integrations import tasks
+from integrations.accounts import services as account_services
 from integrations.models import ApiState, AwsAccount
 from integrations.tasks import account_capability_refresh_task
 
+from ..awsgateway.helpers import stubbed
 from ..factories import QueueFactory
-from .aws.helpers import stubbed
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def test_business_plan_account_lists_its_case_severities(monkeypatch, account):
                                                    ("urgent", "Production system down")]]  # fmt: skip
     with stubbed(monkeypatch, _access(account), "support") as stub:
         stub.add_response("describe_severity_levels", {"severityLevels": levels}, {"language": "en"})
-        services.account_capability_refresh(account=account)
+        account_services.account_capability_refresh(account=account)
     account.refresh_from_db()
     assert account.support_api == ApiState.AVAILABLE
     assert account.case_severities == ["low", "normal", "high", "urgent"]
@@ -37,7 +38,7 @@ def test_business_plan_account_lists_its_case_severities(monkeypatch, account):
 def test_basic_plan_account_is_explained_in_words(monkeypatch, account):
     with stubbed(monkeypatch, _access(account), "support") as stub:
         stub.add_client_error("describe_severity_levels", service_error_code="SubscriptionRequiredException")
-        services.account_capability_refresh(account=account)
+        account_services.account_capability_refresh(account=account)
     account.refresh_from_db()
     assert account.support_api == ApiState.PLAN_TOO_LOW
     assert "Business-level support plan" in account.capability_note
@@ -51,7 +52,7 @@ def test_missing_permission_is_named(monkeypatch, account):
         stub.add_client_error(
             "describe_severity_levels", service_error_code="AccessDeniedException", service_message=message
         )
-        services.account_capability_refresh(account=account)
+        account_services.account_capability_refresh(account=account)
     account.refresh_from_db()
     assert account.support_api == ApiState.DENIED
     assert "support:DescribeSeverityLevels" in account.capability_note
@@ -63,7 +64,7 @@ def test_throttling_keeps_what_was_known_and_raises_for_a_retry(monkeypatch, acc
     with stubbed(monkeypatch, _access(account), "support") as stub:
         stub.add_client_error("describe_severity_levels", service_error_code="ThrottlingException")
         with pytest.raises(AwsThrottled):
-            services.account_capability_refresh(account=account)
+            account_services.account_capability_refresh(account=account)
     account.refresh_from_db()
     assert (account.support_api, account.case_severities) == (ApiState.AVAILABLE, ["low", "normal"])
     assert "throttl" in account.capability_note.lower()

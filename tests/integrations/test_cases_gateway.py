@@ -4,11 +4,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from integrations.aws import clients, support
-from integrations.aws.errors import RETRYABLE, AwsError, AwsNotFound
-from integrations.aws.support import CaseDetails, Communication
+from awsgateway import clients, support
+from awsgateway.errors import RETRYABLE, AwsError, AwsNotFound
+from awsgateway.support import CaseDetails, Communication
 
-from .aws.helpers import stubbed
+from ..awsgateway.helpers import stubbed
 from .cases_fakes import moto_support
 
 ACCESS = clients.AccountAccess(account_id="123456789012")

@@ -8,11 +8,11 @@ from django.db import connections
 from moto.support.models import support_backends
 
 from accounts.roles import Role
-from integrations import services
-from integrations.aws import support
-from integrations.aws.errors import AwsError, AwsThrottled, AwsUnavailable
+from awsgateway import support
+from awsgateway.errors import AwsError, AwsThrottled, AwsUnavailable
+from integrations.cases import services as cases
+from integrations.cases.services.opening import support_case_recover
 from integrations.models import CaseCommunication, SupportCase
-from integrations.services.cases import support_case_recover
 from notifications.models import Notification
 from sandbox.scenario import PRODUCTION
 from tickets.exceptions import NotAllowed
@@ -36,7 +36,7 @@ def _open(ticket, actor, **changes):
         "subject": f"[{ticket.reference}] {ticket.title}", "body": "Every checkout fails.",
         "cc_emails": ["oncall@example.com"], **changes,
     }  # fmt: skip
-    return services.support_case_open(ticket=ticket, actor=actor, **values)
+    return cases.support_case_open(ticket=ticket, actor=actor, **values)
 
 
 def _raising(exc: Exception):
@@ -80,9 +80,7 @@ def test_an_agent_opens_a_case_and_the_ticket_waits_on_aws(aws, agent, queue):
 def test_a_double_click_opens_one_case(aws, agent, queue):
     ticket = production_ticket(case_account(), queue)
     case = _open(ticket, agent)
-    with pytest.raises(
-        services.CaseAlreadyOpen, match=f"A case is already open for {ticket.reference}: foo_display_id"
-    ):
+    with pytest.raises(cases.CaseAlreadyOpen, match=f"A case is already open for {ticket.reference}: foo_display_id"):
         _open(ticket, agent)
     assert len(aws.cases) == 1 and SupportCase.objects.get() == case
 
@@ -95,7 +93,7 @@ def test_a_double_click_opens_one_case(aws, agent, queue):
 ])  # fmt: skip
 def test_what_the_plan_does_not_offer_is_refused_before_aws(aws, agent, queue, severities, refusal):
     ticket = production_ticket(case_account(severities=severities), queue)
-    with pytest.raises((services.CaseRefused, services.CaseFieldInvalid), match=refusal):
+    with pytest.raises((cases.CaseRefused, cases.CaseFieldInvalid), match=refusal):
         _open(ticket, agent, severity_code="critical")
     assert not aws.cases and not SupportCase.objects.exists()
 
@@ -109,7 +107,7 @@ def test_what_the_plan_does_not_offer_is_refused_before_aws(aws, agent, queue, s
 ])  # fmt: skip
 def test_bad_input_is_refused_on_its_field(aws, agent, queue, field, changes, message):
     ticket = production_ticket(case_account(), queue)
-    with pytest.raises(services.CaseFieldInvalid, match=message) as raised:
+    with pytest.raises(cases.CaseFieldInvalid, match=message) as raised:
         _open(ticket, agent, **changes)
     assert raised.value.field == field and not aws.cases
 
@@ -128,7 +126,7 @@ def test_a_case_aws_refused_can_be_tried_again(aws, agent, queue, monkeypatch):
     ticket = production_ticket(case_account(), queue)
     real = support.create_case
     monkeypatch.setattr(support, "create_case", _raising(AwsError("AWS refused: Limit")))
-    with pytest.raises(services.CaseRefused, match="AWS did not open the case: AWS refused: Limit"):
+    with pytest.raises(cases.CaseRefused, match="AWS did not open the case: AWS refused: Limit"):
         _open(ticket, agent)
     assert SupportCase.objects.get().state == State.FAILED
     monkeypatch.setattr(support, "create_case", real)
@@ -162,7 +160,7 @@ def test_a_case_whose_id_was_lost_is_found_not_opened_twice(aws, agent, queue, m
     monkeypatch.setattr(support, "create_case", lost_answer)
     case = _open(ticket, agent)
     assert case.state == State.OPENING and "looks for the case at AWS" in case.error
-    with pytest.raises(services.CaseAlreadyOpen, match="already being opened"):  # and no second create
+    with pytest.raises(cases.CaseAlreadyOpen, match="already being opened"):  # and no second create
         _open(ticket, agent)
     # when: the sync looks for it
     monkeypatch.setattr(support, "create_case", real)
@@ -195,8 +193,8 @@ def test_an_opening_aws_never_received_is_opened_by_the_sync(aws, agent, queue, 
 @pytest.mark.django_db
 def test_a_rule_wanting_critical_on_a_business_plan_gets_urgent_and_the_ticket_says_so(aws, queue, manager):
     ticket = production_ticket(case_account(severities=BUSINESS_SEVERITIES, support_plan="business"), queue)
-    case = services.support_case_open_automatically(ticket=ticket, wanted_severity="critical", reason="Prod down")
-    services.support_case_open_automatically(ticket=ticket, wanted_severity="critical", reason="Prod down")  # re-run
+    case = cases.support_case_open_automatically(ticket=ticket, wanted_severity="critical", reason="Prod down")
+    cases.support_case_open_automatically(ticket=ticket, wanted_severity="critical", reason="Prod down")  # re-run
     [at_aws] = aws.cases.values()
     assert (case.severity_code, case.opened_by) == ("urgent", None)
     assert (at_aws.service_code, at_aws.category_code) == ("general-info", "using-aws")
@@ -217,7 +215,7 @@ def test_a_rule_on_a_basic_plan_opens_nothing_and_the_ticket_says_why(aws, queue
     queue_manager = UserFactory(role=Role.MANAGER)
     queue.members.add(queue_manager)
     ticket = production_ticket(case_account(severities=[], support_plan="basic"), queue)
-    assert services.support_case_open_automatically(ticket=ticket, wanted_severity="urgent", reason="Prod down") is None
+    assert cases.support_case_open_automatically(ticket=ticket, wanted_severity="urgent", reason="Prod down") is None
     [event] = _case_events(ticket)
     assert event["summary"].startswith("No case was opened for “Prod down”: Payments production's support plan")
     assert "Basic and Developer plans have no Support API" in event["summary"]
@@ -232,7 +230,7 @@ def test_a_rule_on_a_basic_plan_opens_nothing_and_the_ticket_says_why(aws, queue
 def test_a_rule_finds_the_case_a_person_opened(aws, agent, queue):
     ticket = production_ticket(case_account(), queue)
     case = _open(ticket, agent)
-    again = services.support_case_open_automatically(ticket=ticket, wanted_severity="critical", reason="Prod down")
+    again = cases.support_case_open_automatically(ticket=ticket, wanted_severity="critical", reason="Prod down")
     assert again == case and len(aws.cases) == 1
 
 
@@ -276,7 +274,7 @@ def test_two_at_once_open_one_case(aws, monkeypatch, who):
     monkeypatch.setattr(support, "create_case", slow)
     calls = {
         "person": lambda: _open(ticket, agent),
-        "rule": lambda: services.support_case_open_automatically(ticket=ticket, wanted_severity="urgent", reason="R"),
+        "rule": lambda: cases.support_case_open_automatically(ticket=ticket, wanted_severity="urgent", reason="R"),
     }
     # when
     results = _at_once(*(calls[w] for w in who))
@@ -285,6 +283,6 @@ def test_two_at_once_open_one_case(aws, monkeypatch, who):
     assert SupportCase.objects.count() == 1
     for kind, result in zip(who, results, strict=True):
         if isinstance(result, Exception):
-            assert kind == "person" and isinstance(result, services.CaseAlreadyOpen), result
+            assert kind == "person" and isinstance(result, cases.CaseAlreadyOpen), result
         else:
             assert isinstance(result, SupportCase)

@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from django_celery_beat.models import PeriodicTask
 
-from integrations import services, tasks
-from integrations.aws import support
+from awsgateway import support
+from integrations import tasks
+from integrations.cases import services as case_services
 from integrations.models import SupportCase
 from sandbox.scenario import PRODUCTION
 from tickets import services as ticket_services
@@ -35,7 +36,7 @@ def ticket(account, queue):
 
 
 def _open(ticket, agent) -> SupportCase:
-    return services.support_case_open(
+    return case_services.support_case_open(
         ticket=ticket, actor=agent, service_code=EC2.code, category_code="instance-issue", severity_code="critical",
         subject="Checkout is down", body="Every checkout fails since 09:00.",
     )  # fmt: skip
@@ -54,12 +55,12 @@ def _at_aws(live, case: SupportCase) -> dict:
 def test_an_aws_reply_reaches_the_timeline_once(live, account, ticket, agent):
     # given: an open case; AWS has only our message so far
     case = _open(ticket, agent)
-    services.support_cases_sync(account=account)
+    case_services.support_cases_sync(account=account)
     assert _summaries(ticket) == ["Opened case 17000000001 as “Business-critical system down”."]
     # when: AWS replies, and the sync runs twice
     live.at_step(2)
-    services.support_cases_sync(account=account)
-    services.support_cases_sync(account=account)
+    case_services.support_cases_sync(account=account)
+    case_services.support_cases_sync(account=account)
     # then: AWS's words are on the timeline once, and its status on the case
     assert _summaries(ticket)[1:] == ["AWS replied on case 17000000001."]
     reply = TicketEvent.objects.filter(ticket=ticket, kind="aws_case").last().data
@@ -77,7 +78,7 @@ def test_an_aws_reply_brings_a_ticket_waiting_on_aws_back_to_work(live, account,
     before = ticket.updated_at
     live.at_step(2)
 
-    services.support_cases_sync(account=account)
+    case_services.support_cases_sync(account=account)
 
     ticket.refresh_from_db()
     assert ticket.status == "in_progress" and ticket.updated_at > before
@@ -89,8 +90,8 @@ def test_public_comments_go_to_aws_once_and_internal_notes_stay(live, account, t
     case = _open(ticket, agent)
     ticket_services.comment_add(ticket=ticket, author=agent, body="Rolled back the deploy; still failing.")
     ticket_services.comment_add(ticket=ticket, author=agent, body="Suspect the NAT gateway.", is_internal=True)
-    services.support_cases_sync(account=account)
-    services.support_cases_sync(account=account)
+    case_services.support_cases_sync(account=account)
+    case_services.support_cases_sync(account=account)
     messages = live.client("support", PRODUCTION).describe_communications(caseId=case.case_id)["communications"]
     bodies = [m["body"] for m in messages]
     sent = [b for b in bodies if "Rolled back the deploy" in b]
@@ -104,17 +105,17 @@ def test_public_comments_go_to_aws_once_and_internal_notes_stay(live, account, t
 def test_a_comment_is_not_sent_again_when_a_sync_died_after_sending(live, account, ticket, agent, monkeypatch):
     case = _open(ticket, agent)
     ticket_services.comment_add(ticket=ticket, author=agent, body="Any news?")
-    services.support_cases_sync(account=account)
+    case_services.support_cases_sync(account=account)
     sent = []
     monkeypatch.setattr(support, "add_communication", lambda *args: sent.append(args))
-    services.support_cases_sync(account=account)
+    case_services.support_cases_sync(account=account)
     assert sent == [] and case.communications.filter(comment__isnull=False).count() == 1
 
 
 def test_aws_resolving_the_case_resolves_the_ticket(live, account, ticket, agent):
     case = _open(ticket, agent)
     live.client("support", PRODUCTION).resolve_case(caseId=case.case_id)  # someone resolves it at AWS
-    services.support_cases_sync(account=account)
+    case_services.support_cases_sync(account=account)
     case.refresh_from_db()
     ticket.refresh_from_db()
     assert (case.state, case.status) == (State.RESOLVED, "resolved")
@@ -130,8 +131,8 @@ def test_a_ticket_resolved_or_closed_in_the_portal_resolves_the_case_at_aws(live
     ticket_services.ticket_transition(ticket=ticket, actor=agent, action="resolve", note="Fixed the NAT gateway.")
     if action == "close":
         ticket_services.ticket_transition(ticket=ticket, actor=agent, action="close")
-    services.support_cases_sync(account=account)
-    services.support_cases_sync(account=account)
+    case_services.support_cases_sync(account=account)
+    case_services.support_cases_sync(account=account)
     case.refresh_from_db()
     assert _at_aws(live, case)["status"] == "resolved"
     assert case.state == State.RESOLVED
@@ -158,9 +159,9 @@ def test_the_sync_adopts_a_case_whose_opening_died_and_waits_while_it_may_be_run
     case = SupportCase.objects.get()
     assert case.state == State.OPENING
     # when: the sync runs while the attempt might still be under way, and after
-    services.support_cases_sync(account=account, now=case.opened_at + timedelta(minutes=1))
+    case_services.support_cases_sync(account=account, now=case.opened_at + timedelta(minutes=1))
     assert SupportCase.objects.get().state == State.OPENING
-    services.support_cases_sync(account=account, now=case.opened_at + timedelta(minutes=11))
+    case_services.support_cases_sync(account=account, now=case.opened_at + timedelta(minutes=11))
     # then: the case AWS has is adopted; nothing was created twice
     case.refresh_from_db()
     assert case.state == State.OPEN and case.display_id == "17000000001"
@@ -172,7 +173,7 @@ def test_a_case_aws_does_not_know_stops_only_itself(live, account, ticket, agent
     SupportCase.objects.filter(pk=lost.pk).update(case_id="case-unknown")
     kept = _open(production_ticket(account, queue, title="Search is slow"), agent)
     live.at_step(2)
-    services.support_cases_sync(account=account)
+    case_services.support_cases_sync(account=account)
     lost.refresh_from_db()
     kept.refresh_from_db()
     assert "case-unknown" in lost.error and lost.state == State.OPEN

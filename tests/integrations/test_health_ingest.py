@@ -6,11 +6,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.roles import Role
-from integrations import services
-from integrations.aws.errors import AwsAccessDenied
-from integrations.aws.health import Entity
+from awsgateway.errors import AwsAccessDenied
+from awsgateway.health import Entity
+from integrations.health import services as health_service
+from integrations.health import services as health_services
 from integrations.models import AwsAccount, HealthEvent, MaintenanceWindow, PollRun, TagRoute
-from integrations.services import health as health_service
+from integrations.push import services as push_services
 from tickets.models import Ticket, TicketEvent
 
 from ..factories import QueueFactory, UserFactory
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def _poll(account):
     account.refresh_from_db()
-    services.health_poll(account=account)
+    health_services.health_poll(account=account)
     return PollRun.objects.filter(account=account).first()
 
 
@@ -164,8 +165,8 @@ def test_a_push_and_a_poll_of_the_same_event_meet_on_one_ticket(fake_aws, prod_a
         },
     }  # fmt: skip
 
-    assert services.eventbridge_event_ingest(event=pushed) == "opened"
-    assert services.eventbridge_event_ingest(event=pushed) == "unchanged"
+    assert push_services.eventbridge_event_ingest(event=pushed) == "opened"
+    assert push_services.eventbridge_event_ingest(event=pushed) == "unchanged"
     fake_aws.publish(prod_account.account_id, event)
     _poll(prod_account)
 
@@ -184,9 +185,9 @@ def test_a_push_split_into_pages_gathers_every_pages_entities(prod_account):
                        "page": str(n), "totalPages": "2"},
         }  # fmt: skip
 
-    services.eventbridge_event_ingest(event=page(2, "i-2"))
-    services.eventbridge_event_ingest(event=page(1, "i-1"))
-    services.eventbridge_event_ingest(event=page(1, "i-1"))
+    push_services.eventbridge_event_ingest(event=page(2, "i-2"))
+    push_services.eventbridge_event_ingest(event=page(1, "i-1"))
+    push_services.eventbridge_event_ingest(event=page(1, "i-1"))
 
     row = HealthEvent.objects.get()
     assert sorted(x["value"] for x in row.entities) == ["i-1", "i-2"] and row.entity_count == 2
@@ -195,16 +196,16 @@ def test_a_push_split_into_pages_gathers_every_pages_entities(prod_account):
 
 def test_pushes_for_unregistered_accounts_or_other_sources_are_ignored(prod_account):
     other = {"source": "aws.health", "account": "999999999999", "detail": {"eventArn": "arn:x"}}
-    assert services.eventbridge_event_ingest(event=other).startswith("ignored: account 999999999999")
-    assert services.eventbridge_event_ingest(event={"source": "aws.ec2", "detail": {}}).startswith("ignored")
+    assert push_services.eventbridge_event_ingest(event=other).startswith("ignored: account 999999999999")
+    assert push_services.eventbridge_event_ingest(event={"source": "aws.ec2", "detail": {}}).startswith("ignored")
 
 
 @pytest.mark.parametrize("event", [{"source": "aws.health"}, {"source": "aws.health", "detail": []},
                                    {"source": "aws.health", "account": "12", "detail": {"eventArn": "arn:x"}},
                                    {"source": "aws.trustedadvisor", "detail": {"status": "WARN"}}])  # fmt: skip
 def test_malformed_pushes_are_refused_with_a_reason(event, prod_account):
-    with pytest.raises(services.EventRefused):
-        services.eventbridge_event_ingest(event=event)
+    with pytest.raises(push_services.EventRefused):
+        push_services.eventbridge_event_ingest(event=event)
 
 
 @pytest.mark.parametrize(("status", "words"), [

@@ -7,8 +7,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from integrations import maintenance
-from integrations.maintenance_forms import WindowForm
+from integrations.maintenance import selectors as maintenance
+from integrations.maintenance import services as maintenance_services
+from integrations.maintenance.forms import WindowForm
 from integrations.models import AwsAccount, Finding, FindingGroup, HealthEvent, MaintenanceWindow, TrustedAdvisorCheck
 from tickets.models import Ticket
 
@@ -138,10 +139,10 @@ def test_a_health_window_covers_other_tickets_about_its_resources(prod_account):
 def test_a_health_window_does_not_cover_the_ticket_announcing_it(fake_aws, prod_account):
     fake_aws.publish(prod_account.account_id, health_event(1, category="scheduledChange",
                                                            end_time=timezone.now() + timedelta(hours=2)))  # fmt: skip
-    from integrations import services
+    from integrations.health import services as health_services
 
     with time_machine.travel(timezone.now(), tick=False):
-        services.health_poll(account=prod_account)
+        health_services.health_poll(account=prod_account)
     made = MaintenanceWindow.objects.get()
     ticket = made.ticket
     assert ticket is not None and made.is_from_health
@@ -214,7 +215,7 @@ def test_the_calendar_places_windows_on_the_days_of_the_site_time_zone():
 
 def test_a_hand_entered_window_records_who_entered_it(prod_account):
     manager = UserFactory()
-    made = maintenance.maintenance_window_create(
+    made = maintenance_services.maintenance_window_create(
         actor=manager, title="DB upgrade", account=prod_account, service="RDS", region="eu-west-1",
         starts_at=NOW, ends_at=NOW + timedelta(hours=2), resources=["db-1"], notes="",
     )  # fmt: skip
@@ -222,16 +223,16 @@ def test_a_hand_entered_window_records_who_entered_it(prod_account):
 
 
 def test_health_windows_cannot_be_changed_or_deleted_here(fake_aws, prod_account):
-    from integrations import services
+    from integrations.health import services as health_services
 
     fake_aws.publish(prod_account.account_id, health_event(1, category="scheduledChange"))
-    services.health_poll(account=prod_account)
+    health_services.health_poll(account=prod_account)
     made = MaintenanceWindow.objects.get()
 
-    with pytest.raises(maintenance.HealthWindowReadOnly):
-        maintenance.maintenance_window_update(window=made, notes="mine now")
-    with pytest.raises(maintenance.HealthWindowReadOnly):
-        maintenance.maintenance_window_delete(window=made)
+    with pytest.raises(maintenance_services.HealthWindowReadOnly):
+        maintenance_services.maintenance_window_update(window=made, notes="mine now")
+    with pytest.raises(maintenance_services.HealthWindowReadOnly):
+        maintenance_services.maintenance_window_delete(window=made)
     assert MaintenanceWindow.objects.get().notes != "mine now"
 
 

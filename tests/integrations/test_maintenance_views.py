@@ -88,10 +88,10 @@ def test_a_bad_post_shows_the_form_again_with_its_errors(client, manager):
 
 
 def test_health_windows_are_read_only_in_the_browser(client, manager, fake_aws, prod_account):
-    from integrations import services
+    from integrations.health import services as health_services
 
     fake_aws.publish(prod_account.account_id, health_event(1, category="scheduledChange"))
-    services.health_poll(account=prod_account)
+    health_services.health_poll(account=prod_account)
     made = MaintenanceWindow.objects.get()
     client.force_login(manager)
 

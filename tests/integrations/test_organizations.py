@@ -2,7 +2,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from integrations import services, tasks
+from integrations import tasks
+from integrations.accounts import services as account_services
 from integrations.models import AwsAccount, PollRun
 
 from ..factories import QueueFactory
@@ -40,7 +41,7 @@ def _create(organization, name: str) -> str:
 def test_discovery_registers_active_members_reached_through_the_member_role(organization, manager):
     member_id = _create(organization, "payments")
 
-    services.organization_discover(manager=manager)
+    account_services.organization_discover(manager=manager)
 
     member = AwsAccount.objects.get(account_id=member_id)
     assert member.name == "payments" and member.discovered_by == manager and member.enabled
@@ -54,12 +55,12 @@ def test_discovery_registers_active_members_reached_through_the_member_role(orga
 
 def test_rediscovery_changes_nothing_and_members_that_leave_stop_being_polled(organization, manager):
     member_id = _create(organization, "payments")
-    services.organization_discover(manager=manager)
-    services.organization_discover(manager=manager)
+    account_services.organization_discover(manager=manager)
+    account_services.organization_discover(manager=manager)
     assert AwsAccount.objects.filter(discovered_by=manager).count() == 1
 
     organization.remove_account_from_organization(AccountId=member_id)
-    services.organization_discover(manager=manager)
+    account_services.organization_discover(manager=manager)
 
     assert AwsAccount.objects.get(account_id=member_id).enabled is False
 
@@ -68,7 +69,7 @@ def test_accounts_an_admin_registered_are_left_alone(organization, manager):
     member_id = _create(organization, "payments")
     mine = AwsAccount.objects.create(account_id=member_id, name="My name for it", owner_queue=QueueFactory())
 
-    services.organization_discover(manager=manager)
+    account_services.organization_discover(manager=manager)
 
     mine.refresh_from_db()
     assert (mine.name, mine.discovered_by, mine.role_arn) == ("My name for it", None, "")
@@ -76,7 +77,7 @@ def test_accounts_an_admin_registered_are_left_alone(organization, manager):
 
 def test_health_is_polled_through_the_manager_for_discovered_members(organization, manager, monkeypatch):
     _create(organization, "payments")
-    services.organization_discover(manager=manager)
+    account_services.organization_discover(manager=manager)
     queued = []
     monkeypatch.setattr(tasks.health_poll_task, "delay", queued.append)
 

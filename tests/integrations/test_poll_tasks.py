@@ -14,10 +14,10 @@ from django.db import connection
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from awsgateway.errors import AwsThrottled
 from integrations import tasks
-from integrations.aws.errors import AwsThrottled
+from integrations.accounts.polls import _file_lock, _lock_key
 from integrations.models import PollRun
-from integrations.services.polls import _file_lock, _lock_key
 from tickets.models import Ticket
 
 from .fake_aws import LOW_UTILISATION, idle_instance
@@ -44,7 +44,7 @@ def test_a_throttled_poll_retries_and_then_finishes(fake_aws, prod_account, monk
             raise exc
         return real_checks(access)
 
-    monkeypatch.setattr("integrations.aws.trusted_advisor.checks", throttled_once)
+    monkeypatch.setattr("awsgateway.trusted_advisor.checks", throttled_once)
 
     result = tasks.trusted_advisor_poll_task.apply(args=[prod_account.pk])
 
@@ -79,9 +79,9 @@ import os, signal, sys
 import django
 django.setup()
 from django.core.cache import cache
-from integrations import tasks
+from integrations.accounts import tasks
 cache.key_prefix = sys.argv[2]  # the test's cache keys (settings name them by process)
-tasks._poll_once("health", int(sys.argv[1]), lambda account: os.kill(os.getpid(), signal.SIGKILL))
+tasks.poll_once("health", int(sys.argv[1]), lambda account: os.kill(os.getpid(), signal.SIGKILL))
 """
 
 
@@ -143,7 +143,7 @@ _KILLED_HOLDING_THE_FILE_LOCK = """
 import os, signal, sys
 import django
 django.setup()
-from integrations.services.polls import _file_lock
+from integrations.accounts.polls import _file_lock
 with _file_lock("health", int(sys.argv[1])) as held:
     assert held
     os.kill(os.getpid(), signal.SIGKILL)

@@ -5,9 +5,10 @@ import threading
 import pytest
 from django.db import connection
 
-from integrations import services
-from integrations.aws.errors import AwsUnavailable
+from awsgateway.errors import AwsUnavailable
+from integrations.findings import services as findings_services
 from integrations.models import Finding, FindingGroup, PollRun
+from integrations.push import services as push_services
 from tickets.models import Ticket
 
 from .fake_aws import LOW_UTILISATION, T0_ISO, idle_instance
@@ -38,11 +39,11 @@ def _pushed(account_id: str, instance_id: str, status: str = "WARN", savings: st
 
 def test_a_pushed_then_polled_resource_is_one_finding_on_one_ticket(fake_aws, prod_account):
     fake_aws.flag(prod_account.account_id, LOW_UTILISATION)
-    services.trusted_advisor_poll(account=prod_account)  # learns the checks: pushes carry only their names
+    findings_services.trusted_advisor_poll(account=prod_account)  # learns the checks: pushes carry only their names
 
-    assert services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-1")) == "opened"
+    assert push_services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-1")) == "opened"
     fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-1"))
-    services.trusted_advisor_poll(account=prod_account)
+    findings_services.trusted_advisor_poll(account=prod_account)
 
     finding = Finding.objects.get()
     assert finding.resource_arn.endswith("instance/i-1") and finding.resource_id == "opaque-i-1"
@@ -51,9 +52,9 @@ def test_a_pushed_then_polled_resource_is_one_finding_on_one_ticket(fake_aws, pr
 
 def test_a_pushed_ok_clears_the_polled_finding(fake_aws, prod_account):
     fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-1"))
-    services.trusted_advisor_poll(account=prod_account)
+    findings_services.trusted_advisor_poll(account=prod_account)
 
-    outcome = services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-1", status="OK"))
+    outcome = push_services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-1", status="OK"))
 
     assert outcome == "resolved"
     assert Finding.objects.get().is_open is False
@@ -61,11 +62,11 @@ def test_a_pushed_ok_clears_the_polled_finding(fake_aws, prod_account):
 
 
 def test_a_push_before_the_first_poll_is_kept_and_the_poll_adopts_its_finding(fake_aws, prod_account):
-    outcome = services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-1"))
+    outcome = push_services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-1"))
 
     assert outcome == "opened"  # the check list was read from AWS on the spot
     fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-1"))
-    services.trusted_advisor_poll(account=prod_account)
+    findings_services.trusted_advisor_poll(account=prod_account)
     finding = Finding.objects.get()
     assert (finding.is_open, finding.resource_id) == (True, "opaque-i-1")
     assert Ticket.objects.filter(kind="aws_finding").count() == 1
@@ -74,18 +75,18 @@ def test_a_push_before_the_first_poll_is_kept_and_the_poll_adopts_its_finding(fa
 def test_a_push_whose_check_list_cannot_be_read_yet_is_left_for_sns_to_redeliver(fake_aws, prod_account):
     fake_aws.fail_with = AwsUnavailable("AWS is unreachable; will retry.")
     with pytest.raises(AwsUnavailable):
-        services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-1"))
+        push_services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-1"))
     fake_aws.fail_with = None
 
-    assert services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-1")) == "opened"
+    assert push_services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-1")) == "opened"
 
 
 def test_a_check_name_with_a_trailing_space_as_in_awss_sample_is_recognised(fake_aws, prod_account):
     event = _pushed(prod_account.account_id, "i-1")
     event["detail"]["check-name"] += " "
-    assert services.eventbridge_event_ingest(event=event) == "opened"
+    assert push_services.eventbridge_event_ingest(event=event) == "opened"
 
-    assert services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-2")) == "updated"
+    assert push_services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-2")) == "updated"
     assert Finding.objects.count() == 2
 
 
@@ -93,7 +94,7 @@ def test_a_push_naming_a_check_aws_does_not_list_is_ignored_with_the_reason(fake
     event = _pushed(prod_account.account_id, "i-1")
     event["detail"]["check-name"] = "A check retired last year"
 
-    outcome = services.eventbridge_event_ingest(event=event)
+    outcome = push_services.eventbridge_event_ingest(event=event)
 
     assert outcome == "ignored: AWS lists no check named “A check retired last year”"
     assert not Finding.objects.exists()
@@ -108,7 +109,7 @@ def test_two_polls_racing_open_one_ticket(fake_aws, prod_account):
     def poll():
         try:
             start.wait()
-            services.trusted_advisor_poll(account=prod_account)
+            findings_services.trusted_advisor_poll(account=prod_account)
         except Exception as exc:  # surfaced below: a thread's exception would otherwise vanish
             errors.append(exc)
         finally:
@@ -131,14 +132,14 @@ def test_a_push_that_lands_while_a_poll_runs_is_not_cleared_by_that_poll(fake_aw
 
     from django.utils import timezone
 
+    from integrations.accounts.polls import PollCounts
+    from integrations.findings.services import findings_apply
     from integrations.models import TrustedAdvisorCheck
-    from integrations.services.polls import PollCounts
-    from integrations.services.trusted_advisor import findings_apply
 
     fake_aws.flag(prod_account.account_id, LOW_UTILISATION)
-    services.trusted_advisor_poll(account=prod_account)  # learns the checks
+    findings_services.trusted_advisor_poll(account=prod_account)  # learns the checks
     poll_started = timezone.now() - timedelta(seconds=5)  # the poll read AWS, then the push came
-    services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-new"))
+    push_services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-new"))
 
     check = TrustedAdvisorCheck.objects.get(check_id=LOW_UTILISATION.id)
     findings_apply(account=prod_account, check=check, flagged=[], counts=PollCounts(), seen_before=set(),
@@ -154,14 +155,14 @@ def test_a_push_that_clears_a_resource_while_a_poll_runs_is_not_undone_by_that_p
 
     from django.utils import timezone
 
+    from integrations.accounts.polls import PollCounts
+    from integrations.findings.services import findings_apply, flagged_from_poll
     from integrations.models import TrustedAdvisorCheck
-    from integrations.services.polls import PollCounts
-    from integrations.services.trusted_advisor import findings_apply, flagged_from_poll
 
     fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-1"))
-    services.trusted_advisor_poll(account=prod_account)
+    findings_services.trusted_advisor_poll(account=prod_account)
     listed_at = timezone.now() - timedelta(seconds=5)  # the next poll read AWS, then a push cleared i-1
-    services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-1", status="OK"))
+    push_services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-1", status="OK"))
     assert not Finding.objects.get().is_open
 
     check = TrustedAdvisorCheck.objects.get(check_id=LOW_UTILISATION.id)

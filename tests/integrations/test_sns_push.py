@@ -11,7 +11,7 @@ from moto import mock_aws
 from moto.sns import models as moto_sns_models
 
 from integrations.models import SnsMessage, SnsTopic
-from integrations.push_views import MAX_BODY_BYTES
+from integrations.push.views import MAX_BODY_BYTES
 from tickets.models import Ticket, TicketEvent
 
 from .fake_aws import T0_ISO, T0_RFC1123

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 
-from integrations import services
-from integrations.aws.trusted_advisor import TaCheck, TaFlaggedResource
+from awsgateway.trusted_advisor import TaCheck, TaFlaggedResource
+from integrations.findings import services as findings_services
+from integrations.findings.services import identity_headings_default, resource_key
 from integrations.models import Finding, FindingGroup, TrustedAdvisorCheck
-from integrations.services.trusted_advisor import identity_headings_default, resource_key
 
 CATALOGUE = json.loads((Path(__file__).resolve().parents[2] / "sandbox" / "checks.json").read_text())
 
@@ -62,10 +62,10 @@ def _exposed_key(case_id: str, updated: str, deadline: str) -> TaFlaggedResource
 def test_a_refreshed_exposed_key_updates_its_finding_rather_than_adding_one(fake_aws, prod_account):
     fake_aws.checks = [EXPOSED_KEYS]
     fake_aws.flag(prod_account.account_id, EXPOSED_KEYS, _exposed_key("1111", "2026-11-27 09:00", "2026-11-28"))
-    services.trusted_advisor_poll(account=prod_account)
+    findings_services.trusted_advisor_poll(account=prod_account)
     fake_aws.flag(prod_account.account_id, EXPOSED_KEYS, _exposed_key("2222", "2026-11-27 10:00", "2026-11-29"))
 
-    services.trusted_advisor_poll(account=prod_account)
+    findings_services.trusted_advisor_poll(account=prod_account)
 
     finding = Finding.objects.get()
     assert finding.is_open and finding.details["Case ID"] == "2222"
@@ -77,7 +77,7 @@ def test_stored_identities_lose_their_volatile_columns_and_findings_are_rekeyed_
     # given: the check as an older release learned it, with a refresh already split into two findings
     fake_aws.checks = [EXPOSED_KEYS]
     fake_aws.flag(prod_account.account_id, EXPOSED_KEYS, _exposed_key("1111", "2026-11-27 09:00", "2026-11-28"))
-    services.trusted_advisor_poll(account=prod_account)
+    findings_services.trusted_advisor_poll(account=prod_account)
     old_identity = [h for h in EXPOSED_KEYS.headings if h != "Usage (USD per Day)"]
     check = TrustedAdvisorCheck.objects.get()
     check.identity_headings = old_identity
@@ -106,7 +106,7 @@ def test_stored_identities_lose_their_volatile_columns_and_findings_are_rekeyed_
     assert Finding.objects.filter(is_open=True).count() == 1
     # and the next refresh updates that finding
     fake_aws.flag(prod_account.account_id, EXPOSED_KEYS, _exposed_key("3333", "2026-11-27 11:00", "2026-11-30"))
-    services.trusted_advisor_poll(account=prod_account)
+    findings_services.trusted_advisor_poll(account=prod_account)
     kept.refresh_from_db()
     assert kept.is_open and kept.details["Case ID"] == "3333"
     assert Finding.objects.count() == 2

@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from integrations import services
-from integrations.aws.errors import AwsAccessDenied, AwsPlanTooLow, AwsThrottled, AwsUnavailable
+from awsgateway.errors import AwsAccessDenied, AwsPlanTooLow, AwsThrottled, AwsUnavailable
+from integrations.findings import services as findings_services
 from integrations.models import Finding, PollRun, TrustedAdvisorCategory, TrustedAdvisorCheck
 from tickets.models import Ticket, TicketEvent
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _poll(account):
-    services.trusted_advisor_poll(account=account)
+    findings_services.trusted_advisor_poll(account=account)
     return PollRun.objects.filter(account=account).first()
 
 
@@ -166,7 +166,7 @@ def test_throttling_is_recorded_then_raised_for_a_retry(fake_aws, prod_account):
     fake_aws.fail_with = AwsThrottled("AWS is throttling requests; will retry.")
 
     with pytest.raises(AwsThrottled):
-        services.trusted_advisor_poll(account=prod_account)
+        findings_services.trusted_advisor_poll(account=prod_account)
 
     run = PollRun.objects.get()
     assert run.outcome == "failed" and "will retry" in run.message
@@ -192,7 +192,7 @@ def test_checks_are_learned_with_identity_columns_that_leave_out_volatile_ones(f
      ["Region", "Security Group ID", "Protocol", "Port"]),
 ])  # fmt: skip
 def test_names_and_types_identify_a_resource_only_when_nothing_else_does(headings, identity):
-    from integrations.services.trusted_advisor import identity_headings_default
+    from integrations.findings.services import identity_headings_default
 
     assert identity_headings_default(headings) == identity
 
@@ -212,7 +212,7 @@ def test_a_resized_instance_keeps_its_finding_and_its_savings_are_found_once(fak
 
 
 def test_the_newer_api_streams_pages_and_clears_only_what_no_page_flagged(fake_aws, prod_account, monkeypatch):
-    monkeypatch.setattr("integrations.services.trusted_advisor.PAGE", 2)
+    monkeypatch.setattr("integrations.findings.services.PAGE", 2)
     fake_aws.newer_ta_api = True
     fake_aws.flag(prod_account.account_id, LOW_UTILISATION, *(idle_instance(f"i-{n}") for n in range(5)))
     _poll(prod_account)
@@ -245,14 +245,14 @@ def test_a_throttled_or_failing_newer_api_backs_off_rather_than_falling_back(fak
     fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-1"))
 
     with pytest.raises(type(failure)):
-        services.trusted_advisor_poll(account=prod_account)
+        findings_services.trusted_advisor_poll(account=prod_account)
 
     assert not any(call.startswith("result ") for call in fake_aws.calls)  # no burst of Support API calls
     assert PollRun.objects.get().outcome == "failed"
 
 
 def test_pages_of_several_checks_share_a_batch_and_each_check_clears_only_its_own(fake_aws, prod_account, monkeypatch):
-    monkeypatch.setattr("integrations.services.trusted_advisor.PAGE", 3)
+    monkeypatch.setattr("integrations.findings.services.PAGE", 3)
     fake_aws.newer_ta_api = True
     fake_aws.flag(prod_account.account_id, LOW_UTILISATION, *(idle_instance(f"i-{n}") for n in range(5)))
     fake_aws.flag(prod_account.account_id, OPEN_PORTS, open_port("sg-1"), open_port("sg-2"))

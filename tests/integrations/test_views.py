@@ -1,7 +1,7 @@
 import pytest
 
 from accounts.roles import Role
-from integrations.aws.errors import AwsAccessDenied
+from awsgateway.errors import AwsAccessDenied
 from integrations.models import AwsAccount
 
 from ..factories import QueueFactory, UserFactory
@@ -55,8 +55,9 @@ def test_an_empty_registry_says_how_to_start(client):
 def test_the_account_page_shows_each_sources_last_poll_findings_and_windows(
     client, account, fake_aws, django_assert_max_num_queries
 ):
-    from integrations import services
-    from integrations.aws.health import Entity
+    from awsgateway.health import Entity
+    from integrations.findings import services as findings_services
+    from integrations.health import services as health_services
 
     from .fake_aws import LOW_UTILISATION, T0, health_event, idle_instance
 
@@ -65,10 +66,10 @@ def test_the_account_page_shows_each_sources_last_poll_findings_and_windows(
     future = future.__class__(**{**future.__dict__, "start_time": T0.replace(year=2099), "end_time": None})
     fake_aws.publish(account.account_id, future)
     fake_aws.entities[(future.arn, account.account_id)] = [Entity(future.arn, "i-9", "", "PENDING", {})]
-    services.trusted_advisor_poll(account=account)
-    services.health_poll(account=account)
+    findings_services.trusted_advisor_poll(account=account)
+    health_services.health_poll(account=account)
     fake_aws.fail_with = AwsAccessDenied("AWS denied access to health:DescribeEvents; check the role.")
-    services.health_poll(account=account)
+    health_services.health_poll(account=account)
     client.force_login(UserFactory(role=Role.AGENT))
 
     with django_assert_max_num_queries(12):
@@ -82,9 +83,9 @@ def test_the_account_page_shows_each_sources_last_poll_findings_and_windows(
 
 
 def test_the_account_list_shows_the_last_polls(client, account, fake_aws):
-    from integrations import services
+    from integrations.findings import services as findings_services
 
-    services.trusted_advisor_poll(account=account)
+    findings_services.trusted_advisor_poll(account=account)
     client.force_login(UserFactory(role=Role.MANAGER))
     page = client.get("/aws/accounts/").content.decode()
     assert "TA ok" in page and "Health —" in page
@@ -94,7 +95,7 @@ def test_the_account_list_shows_the_last_polls(client, account, fake_aws):
 def test_a_finding_tickets_aws_panel_lists_its_resources_in_constant_queries(
     client, prod_account, fake_aws, resources, django_assert_max_num_queries
 ):
-    from integrations import services
+    from integrations.findings import services as findings_services
     from tickets.models import Ticket
 
     from .fake_aws import LOW_UTILISATION, idle_instance
@@ -102,7 +103,7 @@ def test_a_finding_tickets_aws_panel_lists_its_resources_in_constant_queries(
     fake_aws.flag(
         prod_account.account_id, LOW_UTILISATION, *(idle_instance(f"i-{n}", f"${n}.00") for n in range(resources))
     )
-    services.trusted_advisor_poll(account=prod_account)
+    findings_services.trusted_advisor_poll(account=prod_account)
     ticket = Ticket.objects.get(kind="aws_finding")
     client.force_login(UserFactory(role=Role.MANAGER))
 
@@ -115,13 +116,13 @@ def test_a_finding_tickets_aws_panel_lists_its_resources_in_constant_queries(
 
 
 def test_the_aws_panel_is_a_404_for_tickets_you_may_not_see(client, prod_account, fake_aws):
-    from integrations import services
+    from integrations.findings import services as findings_services
     from tickets.models import Ticket
 
     from .fake_aws import LOW_UTILISATION, idle_instance
 
     fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-1"))
-    services.trusted_advisor_poll(account=prod_account)
+    findings_services.trusted_advisor_poll(account=prod_account)
     ticket = Ticket.objects.get(kind="aws_finding")
     client.force_login(UserFactory(role=Role.REQUESTER))
     assert client.get(f"/aws/tickets/{ticket.reference}/").status_code == 404
@@ -130,8 +131,8 @@ def test_the_aws_panel_is_a_404_for_tickets_you_may_not_see(client, prod_account
 
 
 def test_a_health_tickets_aws_panel_shows_the_event_and_its_window(client, prod_account, fake_aws):
-    from integrations import services
-    from integrations.aws.health import Entity
+    from awsgateway.health import Entity
+    from integrations.health import services as health_services
     from tickets.models import Ticket
 
     from .fake_aws import health_event
@@ -141,7 +142,7 @@ def test_a_health_tickets_aws_panel_shows_the_event_and_its_window(client, prod_
     fake_aws.entities[(event.arn, prod_account.account_id)] = [
         Entity(event.arn, "i-0abc", "", "PENDING", {"team": "payments"})
     ]
-    services.health_poll(account=prod_account)
+    health_services.health_poll(account=prod_account)
     ticket = Ticket.objects.get(kind="aws_health")
     client.force_login(UserFactory(role=Role.MANAGER))
 
@@ -152,15 +153,15 @@ def test_a_health_tickets_aws_panel_shows_the_event_and_its_window(client, prod_
 
 
 def test_a_finding_tickets_page_tells_aws_updates_and_loads_the_aws_panel(client, prod_account, fake_aws):
-    from integrations import services
+    from integrations.findings import services as findings_services
     from tickets.models import Ticket
 
     from .fake_aws import LOW_UTILISATION, idle_instance
 
     fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-1"), idle_instance("i-2"))
-    services.trusted_advisor_poll(account=prod_account)
+    findings_services.trusted_advisor_poll(account=prod_account)
     fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-2"))
-    services.trusted_advisor_poll(account=prod_account)
+    findings_services.trusted_advisor_poll(account=prod_account)
     ticket = Ticket.objects.get(kind="aws_finding")
     client.force_login(UserFactory(role=Role.MANAGER))
 

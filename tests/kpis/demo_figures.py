@@ -12,7 +12,7 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from integrations.maintenance import ticket_in_maintenance, ticket_window
+from integrations.maintenance.selectors import ticket_in_maintenance, ticket_window
 from integrations.models import (
     AwsAccount,
     Finding,

@@ -7,9 +7,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
+from demo.management.commands.seed_demo_history import TICKET_COUNT
 from escalation.services import sla as sla_services
 from integrations.models import MaintenanceWindow
-from kpis.management.commands.seed_demo_history import TICKET_COUNT
 from kpis.models import KpiTarget, TicketFact
 from notifications.models import Notification
 from readiness.models import Review

@@ -6,12 +6,12 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 from moto import mock_aws
 
-from integrations.aws import clients
+from awsgateway import clients
 from notifications import senders, services, tasks
 from notifications.models import Channel, Notification, QueueChannel
 
+from ..awsgateway.conftest import aws_env  # noqa: F401  dummy credentials, no custom endpoint
 from ..factories import TicketFactory
-from ..integrations.aws.conftest import aws_env  # noqa: F401  dummy credentials, no custom endpoint
 from .moto_sns import topic_with_queue
 
 

@@ -11,7 +11,7 @@ import responses
 from botocore.exceptions import ClientError
 from django.core import mail
 
-from integrations.aws import sns
+from awsgateway import sns
 from notifications import services
 from notifications.models import Channel, Notification
 from tickets.models import TicketEvent

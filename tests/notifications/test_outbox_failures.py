@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from integrations.aws import sns
+from awsgateway import sns
 from notifications import selectors, senders, services
 from notifications.models import Channel, Notification
 from notifications.retries import BACKOFF_MAX_SECONDS, RETRY_FOR, SWEEP_AFTER

@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.roles import Role
-from integrations import services as aws_services
+from integrations.findings import services as findings_services
+from integrations.health import services as health_services
 from integrations.models import AwsAccount, MaintenanceWindow
 from notifications.models import Channel, Notification, QueueChannel
 from rules.conditions import rule_q
@@ -167,7 +168,7 @@ def test_a_health_ticket_raised_during_maintenance_is_lowered_and_held_by_ingest
     quiet_rule(set_severity=severity("SEV5"), hold_notifications=True, kinds=["aws_health"], health_services=["EC2"])
     fake_aws.publish(prod_account.account_id, health_event(1))
 
-    aws_services.health_poll(account=prod_account)
+    health_services.health_poll(account=prod_account)
 
     ticket = Ticket.objects.get(kind="aws_health")
     assert ticket.severity.name == "SEV5"
@@ -183,7 +184,7 @@ def test_a_finding_ticket_about_a_resource_under_maintenance_is_lowered_by_inges
     fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-1"))
     fake_aws.flag(prod_account.account_id, OPEN_PORTS, open_port("sg-1"))
     # when: a poll files a ticket for each check
-    aws_services.trusted_advisor_poll(account=prod_account)
+    findings_services.trusted_advisor_poll(account=prod_account)
     # then: the rules saw the new ticket's resources: only the one about i-1 is quietened
     lowered = Ticket.objects.filter(kind="aws_finding", severity__name="SEV5")
     assert [t.title for t in lowered] == [t.title for t in Ticket.objects.filter(title__contains="Low Utilization")]

@@ -3,7 +3,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.roles import Role
-from integrations import services as aws_services
+from integrations.findings import services as findings_services
+from integrations.health import services as health_services
 from rules.conditions import rule_q
 from rules.models import Rule
 from rules.services import rules_apply
@@ -152,8 +153,8 @@ def test_trusted_advisor_and_health_sources_match_once_the_ticket_is_linked(fake
     fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-1"))
     fake_aws.publish(prod_account.account_id, health_event(1))
 
-    aws_services.trusted_advisor_poll(account=prod_account)
-    aws_services.health_poll(account=prod_account)
+    findings_services.trusted_advisor_poll(account=prod_account)
+    health_services.health_poll(account=prod_account)
 
     ports = Ticket.objects.get(tags__name="security")
     idle = Ticket.objects.get(tags__name="cost-optimizing")

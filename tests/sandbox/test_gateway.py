@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from integrations.aws import clients, health, support, trusted_advisor
-from integrations.aws.errors import AwsPlanTooLow
+from awsgateway import clients, health, support, trusted_advisor
+from awsgateway.errors import AwsPlanTooLow
 from sandbox.scenario import BASIC, PRODUCTION
 
 from .helpers import EPOCH

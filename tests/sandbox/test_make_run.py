@@ -14,11 +14,11 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from demo.management.commands.seed_demo import SANDBOX_POLL_TASKS
 from integrations.models import AwsAccount
 from supportdesk import devserver
 from supportdesk.celery import app as celery_app
 from supportdesk.devserver import sandbox_wanted
-from tickets.management.commands.seed_demo import SANDBOX_POLL_TASKS
 
 
 @pytest.mark.parametrize(

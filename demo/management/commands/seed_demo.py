@@ -1,0 +1,211 @@
+"""Demo people, queues and tickets for `make run`, and with --sandbox the AWS sandbox's accounts.
+
+Safe to run again: it adds nothing twice.
+"""
+
+import random
+from datetime import UTC, datetime, time, timedelta
+
+from celery import current_app as celery_app  # the project's app; apps do not import supportdesk.celery
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+from accounts.roles import Role, user_set_role
+from supportdesk.commit import after_commit_robust
+from tickets import services
+from tickets.models import Queue, QueueMember, Severity, Ticket
+from tickets.workflow import Action
+
+DEMO_PASSWORD = "supportdesk-demo"
+PEOPLE = [
+    ("requester@example.com", "Riya", "Shah", Role.REQUESTER),
+    ("sam@example.com", "Sam", "Okafor", Role.REQUESTER),
+    ("agent@example.com", "Alex", "Moreno", Role.AGENT),
+    ("jo@example.com", "Jo", "Lindqvist", Role.AGENT),
+    ("manager@example.com", "Morgan", "Lee", Role.MANAGER),
+    ("admin@example.com", "Ada", "Kowalski", Role.ADMIN),
+]
+QUEUES = [
+    ("Service desk", "service-desk", ["agent@example.com", "jo@example.com"]),
+    ("Platform", "platform", ["agent@example.com"]),
+    ("Cloud security", "cloud-security", ["jo@example.com"]),
+    ("Central IT", "central-it", ["jo@example.com"]),
+    ("Payments", "payments", ["agent@example.com"]),
+]
+ONCALL = {"service-desk": ["agent@example.com", "jo@example.com"], "payments": ["agent@example.com"]}
+ESCALATION_STEPS = [(0, "notify_assignee"), (15, "notify_oncall"), (30, "notify_managers")]  # minutes after the last
+# Health events whose resources carry these tags go to these queues (the sandbox tags some team=payments)
+SANDBOX_TAG_ROUTES = [("team", "payments", "payments")]
+TICKETS = [
+    ("Checkout API returns 502 for EU customers", Ticket.Kind.INCIDENT, "SEV1", "platform", "production"),
+    ("VPN drops every 10 minutes on macOS", Ticket.Kind.IT_REQUEST, "SEV3", "central-it", ""),
+    ("New laptop for starter on Monday", Ticket.Kind.SERVICE_REQUEST, "SEV4", "central-it", ""),
+    ("RDS storage at 92% on orders-db", Ticket.Kind.INCIDENT, "SEV2", "platform", "production"),
+    ("S3 bucket with public read ACL", Ticket.Kind.INCIDENT, "SEV2", "cloud-security", "production"),
+    ("Access to the analytics account", Ticket.Kind.SERVICE_REQUEST, "SEV4", "service-desk", ""),
+    ("Staging deploys time out", Ticket.Kind.INCIDENT, "SEV3", "platform", "staging"),
+    ("Idle load balancers in dev", Ticket.Kind.SERVICE_REQUEST, "SEV5", "platform", "development"),
+    ("Password reset for shared mailbox", Ticket.Kind.IT_REQUEST, "SEV4", "central-it", ""),
+    ("Latency spike on search", Ticket.Kind.INCIDENT, "SEV2", "platform", "production"),
+    ("IAM user without MFA", Ticket.Kind.INCIDENT, "SEV3", "cloud-security", "production"),
+    ("Printer on floor 3 offline", Ticket.Kind.IT_REQUEST, "SEV5", "central-it", ""),
+]
+# The accounts the sandbox plays (sandbox/scenario.py); their roles exist only there
+SANDBOX_ACCOUNTS = [  # account id, name, environment, support plan, owner queue
+    ("111122223333", "Payments production", "production", "enterprise", "platform"),
+    ("444455556666", "Platform development", "development", "business", "platform"),
+    ("777788889999", "Marketing website", "production", "basic", "service-desk"),
+]
+SANDBOX_POLL_TASKS = [
+    "integrations.tasks.trusted_advisor_poll_all_task",
+    "integrations.tasks.health_poll_all_task",
+    "integrations.tasks.support_cases_sync_all_task",  # the sandbox replies a minute after each message
+]
+SANDBOX_POLL_SECONDS = 30  # the sandbox's story moves every 30 s: a newcomer sees tickets within a minute
+
+
+class Command(BaseCommand):
+    help = "Create demo users for each role, queues and tickets (idempotent)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--sandbox",
+            action="store_true",
+            help="Also add the AWS sandbox's demo accounts and poll them every 30 seconds (make run does this when "
+            "it starts the sandbox).",
+        )
+
+    def handle(self, *args, **options) -> None:
+        with transaction.atomic():
+            people = self._people()
+            self._queues(people)
+            self._oncall_and_escalation(people)
+        if not Ticket.objects.exists():
+            self._tickets(people)
+        if options["sandbox"]:
+            self._sandbox_accounts()
+            self._sandbox_poll_every_30_seconds()
+        self.stdout.write(self.style.SUCCESS(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):"))
+        for email, *_, role in PEOPLE:
+            self.stdout.write(f"  {role.label:<10} {email}")
+
+    def _people(self) -> dict:
+        User = get_user_model()
+        people = {}
+        for email, first, last, role in PEOPLE:
+            user, created = User.objects.get_or_create(email=email, defaults={"first_name": first, "last_name": last})
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+                user_set_role(user=user, role=role)
+            people[email] = user
+        return people
+
+    def _queues(self, people: dict) -> None:
+        for name, slug, members in QUEUES:
+            queue, _ = Queue.objects.get_or_create(slug=slug, defaults={"name": name})
+            for email in members:
+                QueueMember.objects.get_or_create(queue=queue, user=people[email])
+
+    def _oncall_and_escalation(self, people: dict) -> None:
+        """Weekly on-call for two queues, a page-the-on-call policy that SEV1 SLAs and a production rule start."""
+        # By name, not import: `tickets` imports no other domain app, even in its demo seed
+        model = apps.get_model
+        queues = {q.slug: q for q in Queue.objects.all()}
+        # The first member is on call from the last Monday handoff already past (09:00 UTC, a rotation's
+        # default): on a Monday morning before it, this Monday's would leave nobody on call until nine.
+        now = timezone.now().astimezone(UTC)
+        monday = now.date() - timedelta(days=now.weekday())
+        if now < datetime.combine(monday, time(9), tzinfo=UTC):
+            monday -= timedelta(days=7)
+        for slug, emails in ONCALL.items():
+            rotation, created = model("escalation", "OnCallRotation").objects.get_or_create(
+                queue=queues[slug], defaults={"start_date": monday}
+            )
+            if created:
+                for position, email in enumerate(emails):
+                    model("escalation", "OnCallMember").objects.create(
+                        rotation=rotation, user=people[email], position=position
+                    )
+        policy, created = model("escalation", "EscalationPolicy").objects.get_or_create(
+            name="Page the on-call", defaults={"description": "Assignee, then the queue's on-call, then its managers."}
+        )
+        if created:
+            for position, (minutes, action) in enumerate(ESCALATION_STEPS, start=1):
+                model("escalation", "EscalationStep").objects.create(
+                    policy=policy, position=position, delay=timedelta(minutes=minutes), action=action
+                )
+        sev1 = Severity.objects.get(rank=1)
+        model("escalation", "SlaPolicy").objects.get_or_create(
+            severity=sev1, queue=None, defaults={"acknowledge_within": timedelta(minutes=15),
+                                                 "resolve_within": timedelta(hours=4), "escalation_policy": policy},
+        )  # fmt: skip
+        model("rules", "Rule").objects.get_or_create(
+            name="AWS issues in production", defaults={
+                "kinds": [Ticket.Kind.AWS_HEALTH], "environments": [Ticket.Environment.PRODUCTION],
+                "health_categories": ["issue"], "set_severity": Severity.objects.get(rank=2),
+                "start_escalation": policy, "position": 10,
+            },
+        )  # fmt: skip
+
+    def _tickets(self, people: dict) -> None:
+        rng = random.Random(7)
+        severities = {s.name: s for s in Severity.objects.all()}
+        queues = {q.slug: q for q in Queue.objects.all()}
+        requesters = [people["requester@example.com"], people["sam@example.com"]]
+        now = timezone.now()
+        for i, (title, kind, sev, queue, env) in enumerate(TICKETS):
+            created = now - timedelta(hours=rng.randint(1, 96))
+            ticket = services.ticket_create(
+                requester=requesters[i % 2], title=title, kind=kind, severity=severities[sev], queue=queues[queue],
+                environment=env, description=f"{title}. Reported from the demo seed.", now=created,
+                aws_account_id="111122223333" if env == "production" else "",
+            )  # fmt: skip
+            agent = next((u for u in queues[queue].members.all()), None)
+            if i % 3 == 0 and agent:
+                services.ticket_transition(ticket=ticket, actor=agent, action=Action.ACKNOWLEDGE)
+                services.comment_add(ticket=ticket, author=agent, body="Looking into it now.")
+            if i % 4 == 1 and agent:
+                services.ticket_transition(ticket=ticket, actor=agent, action=Action.START)
+                services.comment_add(ticket=ticket, author=agent, body="Checked the logs; see note.", is_internal=True)
+            if i % 5 == 2 and agent:
+                services.ticket_transition(
+                    ticket=ticket, actor=agent, action=Action.RESOLVE, note="Fixed and verified."
+                )
+
+    @transaction.atomic
+    def _sandbox_accounts(self) -> None:
+        # By name, not import: `tickets` imports no other domain app, even in its demo seed
+        AwsAccount = apps.get_model("integrations", "AwsAccount")
+        TagRoute = apps.get_model("integrations", "TagRoute")
+        queues = {q.slug: q for q in Queue.objects.all()}
+        for key, value, queue in SANDBOX_TAG_ROUTES:
+            TagRoute.objects.get_or_create(tag_key=key, tag_value=value, defaults={"queue": queues[queue]})
+        for account_id, name, environment, plan, queue in SANDBOX_ACCOUNTS:
+            account, _ = AwsAccount.objects.get_or_create(
+                account_id=account_id,
+                defaults={
+                    "name": name,
+                    "environment": environment,
+                    "support_plan": plan,
+                    "owner_queue": queues[queue],
+                    "role_arn": f"arn:aws:iam::{account_id}:role/SupportdeskRead",
+                    "regions": ["us-east-1", "eu-west-1"],
+                },
+            )
+            # What AWS allows (the basic plan: nothing) shows on the account page at once, not at the daily check
+            after_commit_robust(
+                celery_app.send_task, "integrations.tasks.account_capability_refresh_task", [account.pk]
+            )
+
+    @transaction.atomic
+    def _sandbox_poll_every_30_seconds(self) -> None:
+        """Trusted Advisor and Health polls every 30 s, for the sandbox only; no rows yet, nothing to do."""
+        every, _ = IntervalSchedule.objects.get_or_create(every=SANDBOX_POLL_SECONDS, period=IntervalSchedule.SECONDS)
+        for task in PeriodicTask.objects.filter(task__in=SANDBOX_POLL_TASKS):
+            task.interval, task.crontab, task.solar, task.clocked = every, None, None, None
+            task.save()  # save(), not update(): beat notices changed schedules through its change signal

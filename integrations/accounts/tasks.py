@@ -1,0 +1,75 @@
+"""Thin Celery wrappers around the accounts services, and the helpers every domain's poll tasks share. Each task is
+safe to run twice (acks_late: a killed worker's task runs again) and retries only when AWS throttles or is
+unreachable. Names are explicit: beat's rows and queued messages name the tasks as they were in integrations.tasks."""
+
+from collections.abc import Callable
+
+from celery import shared_task
+
+from awsgateway.errors import RETRYABLE
+
+from . import polls, services
+from .models import ApiState, AwsAccount
+
+RETRY = {"acks_late": True, "autoretry_for": RETRYABLE, "retry_backoff": True, "retry_backoff_max": 600,
+         "max_retries": 8}  # fmt: skip
+
+
+def enabled(account_id: int) -> AwsAccount | None:
+    return AwsAccount.objects.filter(pk=account_id, enabled=True).select_related("owner_queue").first()
+
+
+def poll_once(name: str, account_id: int, poll: Callable[[AwsAccount], None]) -> str:
+    """Skip a poll already running for the account: beat may queue the next before a slow one ends.
+    Overlap would be safe (the services lock and dedupe), only wasteful."""
+    account = enabled(account_id)
+    if account is None:
+        return "skipped: disabled or gone"
+    with polls.poll_lock(name=name, account_id=account_id) as held:
+        if not held:
+            return "skipped: already running"
+        poll(account)
+    return "done"
+
+
+def fan_out(task, accounts) -> int:
+    ids = list(accounts.values_list("pk", flat=True))
+    for account_id in ids:
+        task.delay(account_id)
+    return len(ids)
+
+
+def pollable():
+    # A plan without API access is known (the daily capability check says when that changes): no failing polls
+    return AwsAccount.objects.filter(enabled=True).exclude(support_api=ApiState.PLAN_TOO_LOW)
+
+
+@shared_task(name="integrations.tasks.account_capability_refresh_task", **RETRY)
+def account_capability_refresh_task(account_id: int) -> str:
+    """Re-check what AWS allows for one account; running it twice only checks twice."""
+    account = enabled(account_id)
+    if account is None:
+        return "skipped"
+    return services.account_capability_refresh(account=account).support_api
+
+
+@shared_task(name="integrations.tasks.accounts_capability_refresh_all_task", acks_late=True)
+def accounts_capability_refresh_all_task() -> int:
+    """Daily (admin-editable in Periodic tasks): one check per enabled account, each retried on its own."""
+    return fan_out(account_capability_refresh_task, AwsAccount.objects.filter(enabled=True))
+
+
+@shared_task(name="integrations.tasks.organization_discover_task", **RETRY)
+def organization_discover_task(account_id: int) -> str:
+    return poll_once("organizations", account_id, lambda a: services.organization_discover(manager=a))
+
+
+@shared_task(name="integrations.tasks.organization_discover_all_task", acks_late=True)
+def organization_discover_all_task() -> int:
+    return fan_out(organization_discover_task, AwsAccount.objects.filter(enabled=True, is_organization_manager=True))
+
+
+@shared_task(name="integrations.tasks.poll_runs_prune_task", acks_late=True)
+def poll_runs_prune_task() -> int:
+    """Daily: poll records older than 90 days go (every poll of every account leaves one)."""
+    return polls.poll_runs_prune()

@@ -1,0 +1,74 @@
+"""A ticket's AWS Support case in the API: read it, or open it through the same service as the page."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from awsgateway.errors import AwsError
+from awsgateway.support import CC_LIMIT
+from supportdesk.api import Text
+from tickets.exceptions import NotAllowed
+
+from ..models import SupportCase
+from ..services import CaseFieldInvalid, opening
+
+
+class SupportCaseInputSerializer(serializers.Serializer):
+    service_code = Text(max_length=100, help_text="From AWS's service list (describe_services).")
+    category_code = Text(max_length=100)
+    severity_code = Text(max_length=20, help_text="One the account's plan offers.")
+    subject = Text(max_length=255, required=False, help_text="Defaults to the ticket's title.")
+    body = Text(help_text="The first message to AWS; at most 8000 characters.")
+    cc_emails = serializers.ListField(child=Text(max_length=254), max_length=CC_LIMIT, default=list)
+
+
+class SupportCaseSerializer(serializers.ModelSerializer):
+    severity = serializers.CharField(source="get_severity_code_display", read_only=True)
+
+    class Meta:
+        model = SupportCase
+        fields = [
+            "case_id", "display_id", "state", "status", "severity_code", "severity", "service_code", "category_code",
+            "subject", "cc", "opened_at", "last_synced_at", "note", "error",
+        ]  # fmt: skip
+
+
+class AwsDidNotAnswer(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "AWS did not answer; try again in a minute."
+
+
+class TicketAwsCaseView(APIView):
+    """GET the ticket's case; POST opens it (agents of the ticket's queue). Tickets you may not see are 404s."""
+
+    @extend_schema(responses=SupportCaseSerializer)
+    def get(self, request: Request, reference: str) -> Response:
+        ticket = opening.case_ticket(user=request.user, reference=reference)
+        case = SupportCase.objects.filter(ticket=ticket).first()
+        if case is None:
+            raise NotFound(f"{ticket.reference} has no AWS Support case.")
+        return Response(SupportCaseSerializer(case).data)
+
+    @extend_schema(
+        request=SupportCaseInputSerializer,
+        responses={201: SupportCaseSerializer, 202: SupportCaseSerializer},
+        description="201: the case is open. 202: AWS did not answer in time; Supportdesk finds or opens the case.",
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = opening.case_ticket(user=request.user, reference=reference)
+        data = SupportCaseInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = {"subject": ticket.title, **data.validated_data}
+        try:
+            case = opening.support_case_open(ticket=ticket, actor=request.user, **values)
+        except NotAllowed as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except CaseFieldInvalid as exc:
+            raise ValidationError({exc.field: [str(exc)]}) from exc
+        except AwsError as exc:
+            raise AwsDidNotAnswer(f"{exc} Nothing was opened; try again in a minute.") from exc
+        opened = case.state == SupportCase.State.OPEN
+        return Response(SupportCaseSerializer(case).data, status=201 if opened else 202)

@@ -1,0 +1,1 @@
+"""AWS Health events, polled or pushed: a ticket per (event, account); scheduled changes become maintenance windows."""

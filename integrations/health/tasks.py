@@ -1,0 +1,25 @@
+"""AWS Health polls: one task per account, and the fan-out beat runs (names as they were in integrations.tasks)."""
+
+from celery import shared_task
+
+from ..accounts.models import AwsAccount
+from ..accounts.tasks import RETRY, fan_out, poll_once, pollable
+from . import services
+
+
+@shared_task(name="integrations.tasks.health_poll_task", **RETRY)
+def health_poll_task(account_id: int) -> str:
+    return poll_once("health", account_id, lambda a: services.health_poll(account=a))
+
+
+def health_pollable():
+    # Members of an organisation whose manager reads Health for all of them are not polled one by one
+    managed = AwsAccount.objects.filter(
+        enabled=True, discovered_by__enabled=True, discovered_by__is_organization_manager=True
+    )
+    return pollable().exclude(pk__in=managed)
+
+
+@shared_task(name="integrations.tasks.health_poll_all_task", acks_late=True)
+def health_poll_all_task() -> int:
+    return fan_out(health_poll_task, health_pollable())

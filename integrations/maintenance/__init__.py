@@ -1,0 +1,1 @@
+"""Maintenance windows, from AWS Health or entered by hand, and which window covers a ticket (rules read it)."""

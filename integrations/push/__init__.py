@@ -1,0 +1,1 @@
+"""EventBridge events pushed through SNS: verified, deduplicated, and fed to the same code as the polls."""

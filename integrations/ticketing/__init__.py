@@ -1,0 +1,1 @@
+"""Shared by findings and Health: who files AWS tickets, how severe, which queue (tag routes), following AWS."""
