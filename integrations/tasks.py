@@ -14,6 +14,8 @@ from .models import ApiState, AwsAccount, Source, SupportCase
 
 _RETRY = {"acks_late": True, "autoretry_for": RETRYABLE, "retry_backoff": True, "retry_backoff_max": 600,
           "max_retries": 8}  # fmt: skip
+# A poll of a large account (thousands of flagged resources, Health events) may take minutes: past the global limit
+_LONG = {"soft_time_limit": 14 * 60, "time_limit": 15 * 60}
 
 
 def _enabled(account_id: int) -> AwsAccount | None:
@@ -48,17 +50,17 @@ def accounts_capability_refresh_all_task() -> int:
     return _fan_out(account_capability_refresh_task, AwsAccount.objects.filter(enabled=True))
 
 
-@shared_task(**_RETRY)
+@shared_task(**_RETRY, **_LONG)
 def trusted_advisor_poll_task(account_id: int) -> str:
     return _poll_once("trusted_advisor", account_id, lambda a: services.trusted_advisor_poll(account=a))
 
 
-@shared_task(**_RETRY)
+@shared_task(**_RETRY, **_LONG)
 def health_poll_task(account_id: int) -> str:
     return _poll_once("health", account_id, lambda a: services.health_poll(account=a))
 
 
-@shared_task(**_RETRY)
+@shared_task(**_RETRY, **_LONG)
 def organization_discover_task(account_id: int) -> str:
     return _poll_once("organizations", account_id, lambda a: services.organization_discover(manager=a))
 
@@ -115,7 +117,7 @@ def organization_discover_all_task() -> int:
     return _fan_out(organization_discover_task, AwsAccount.objects.filter(enabled=True, is_organization_manager=True))
 
 
-@shared_task(**_RETRY)
+@shared_task(**_RETRY, **_LONG)
 def support_cases_sync_task(account_id: int) -> str:
     return _poll_once("support_cases", account_id, lambda a: services.support_cases_sync(account=a))
 
