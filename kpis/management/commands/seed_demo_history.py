@@ -4,8 +4,8 @@ pages then have something to show on a fresh demo.
 Every row is written by the apps' services, as the portal would have written it at the time. Those services read
 the clock (timeline events, comments, `updated_at`, SLA marks all take `timezone.now()`; model defaults hold the
 function itself, so patching `django.utils.timezone.now` would miss them), so the history is replayed on a
-travelling clock: time-machine, as the KPI tests do, moved to each step's moment in turn. Only this command
-travels; the portal, the worker and beat keep the real clock.
+travelling clock of our own (supportdesk.clock, not a test tool), moved to each step's moment in turn. Only this
+command travels; the portal, the worker and beat keep the real clock.
 
 Skipped when the database already has history (a ticket older than two weeks: ours from an earlier run, or real
 work), so `make run` can call it every time. One transaction: a failed run leaves nothing behind.
@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -32,6 +31,7 @@ from kpis.models import KpiTarget
 from notifications import services as notification_services
 from readiness import services as readiness_services
 from readiness.models import Review, ReviewAction, ReviewSchedule, ReviewTemplate, Risk, Workload
+from supportdesk.clock import replayed_clock
 from tickets import services as ticket_services
 from tickets.models import Queue, Severity, Ticket
 from tickets.workflow import Action
@@ -113,7 +113,7 @@ class Command(BaseCommand):
         self.now = now
         self.steps: list[Step] = []
         with transaction.atomic():
-            with _notices_held(), time_machine.travel(now - timedelta(days=HISTORY_DAYS), tick=False) as clock:
+            with _notices_held(), replayed_clock(now - timedelta(days=HISTORY_DAYS)) as clock:
                 self._plan()
                 for step in sorted(self.steps):
                     clock.move_to(step.at)
