@@ -56,8 +56,8 @@ lint: $(STAMP)
 # Write both locks again from pyproject.toml with pip-tools (a developer's tool, installed here on demand; installing
 # the project never needs it). Pins that still fit stay: `make lock LOCK_ARGS=--upgrade` moves all to the newest.
 # The machine's pip configuration (an extra index, local wheels) stays out of the files.
-PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
-	--no-emit-find-links $(LOCK_ARGS)
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe \
+	--strip-extras --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
 lock: $(STAMP)
 	$(PY) -m pip install --quiet pip-tools
 	$(PIP_COMPILE) --extra test --output-file $(LOCK) pyproject.toml

@@ -1,16 +1,21 @@
 """The wheel carries every app: built from a copy of the tree (pip, no build isolation, no download), unpacked, and
-every app imported from it, Django set up on it; nothing of ours may come from anywhere else."""
+every app imported from it, Django set up on it; nothing of ours may come from anywhere else. And the locks that
+`make run`, `make test` and the image install from keep up with pyproject.toml."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
 NOT_PACKAGED = {"tests", "tools", "bench", "sandbox"}  # pyproject.toml's exclude list: developer tools and tests
@@ -74,3 +79,22 @@ def test_the_wheel_carries_every_app_and_imports_them(tmp_path):
         text=True,
     )
     assert imported.returncode == 0, imported.stderr
+
+
+def _pins(lock: str) -> dict[str, str]:
+    text = (ROOT / "requirements" / lock).read_text()
+    return {canonicalize_name(m[1]): m[2] for m in re.finditer(r"^([A-Za-z0-9._-]+)==(\S+)", text, re.M)}
+
+
+@pytest.mark.parametrize(("lock", "extras"), [("lock.txt", ["test"]), ("lock-runtime.txt", [])])
+def test_each_lock_pins_every_dependency_within_its_range(lock, extras):
+    # A dependency added to pyproject.toml without `make lock` fails here, not in a fresh clone's `make run`
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [*project["dependencies"], *(r for extra in extras for r in project["optional-dependencies"][extra])]
+    pins = _pins(lock)
+    for requirement in map(Requirement, wanted):
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{requirement} is not in requirements/{lock}: run `make lock`"
+        assert requirement.specifier.contains(pins[name], prereleases=True), f"{name}=={pins[name]}: `make lock`"
+    if not extras:
+        assert "pytest" not in pins  # the image carries no test tools
