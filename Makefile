@@ -21,7 +21,7 @@ $(STAMP): $(LOCK) pyproject.toml
 	@rm -f $(VENV)/.installed-*; touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m supportdesk.devserver
+	$(PY) -m tools.devserver
 
 # Debian packages the tests drive: Chromium for the browser tests, docker-compose to validate the stack.
 system-packages:
@@ -43,11 +43,11 @@ test: $(STAMP) system-packages services
 
 bench: $(STAMP) services
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null; }
-	$(PY) -m bench $(BENCH_ARGS)
-	$(PY) -m bench.ingest
-	$(PY) -m bench.rules
-	$(PY) -m bench.notify
-	$(PY) -m bench.kpis
+	$(PY) -m tools.bench $(BENCH_ARGS)
+	$(PY) -m tools.bench.ingest
+	$(PY) -m tools.bench.rules
+	$(PY) -m tools.bench.notify
+	$(PY) -m tools.bench.kpis
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

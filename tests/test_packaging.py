@@ -18,7 +18,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
-NOT_PACKAGED = {"tests", "tools", "bench", "sandbox"}  # pyproject.toml's exclude list: developer tools and tests
+NOT_PACKAGED = {"tests", "tools"}  # pyproject.toml's exclude list: developer tools and tests
 NOT_COPIED = shutil.ignore_patterns(
     ".*", "var", "node_modules", "static", "templates", "build", "*.egg-info", "__pycache__"
 )

@@ -9,8 +9,8 @@ from moto import mock_aws
 from integrations.aws import clients
 from integrations.aws.support import SupportService
 from integrations.models import ApiState, AwsAccount
-from sandbox.scenario import PRODUCTION, Clock, demo
 from tickets.models import Ticket
+from tools.sandbox.scenario import PRODUCTION, Clock, demo
 
 from ..factories import QueueFactory, TicketFactory, severity
 from ..sandbox.helpers import Live

@@ -14,9 +14,9 @@ from integrations.aws.errors import AwsError, AwsThrottled, AwsUnavailable
 from integrations.models import CaseCommunication, SupportCase
 from integrations.services.cases import support_case_recover
 from notifications.models import Notification
-from sandbox.scenario import PRODUCTION
 from tickets.exceptions import NotAllowed
 from tickets.models import Ticket, TicketEvent
+from tools.sandbox.scenario import PRODUCTION
 
 from ..factories import QueueFactory, UserFactory
 from .cases_fakes import BUSINESS_SEVERITIES, EC2, case_account, moto_support, production_ticket

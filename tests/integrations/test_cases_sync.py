@@ -8,9 +8,9 @@ from django_celery_beat.models import PeriodicTask
 from integrations import services, tasks
 from integrations.aws import support
 from integrations.models import SupportCase
-from sandbox.scenario import PRODUCTION
 from tickets import services as ticket_services
 from tickets.models import Ticket, TicketEvent
+from tools.sandbox.scenario import PRODUCTION
 
 from .cases_fakes import EC2, case_account, live_sandbox, production_ticket
 

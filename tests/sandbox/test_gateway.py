@@ -7,7 +7,7 @@ import pytest
 
 from integrations.aws import clients, health, support, trusted_advisor
 from integrations.aws.errors import AwsPlanTooLow
-from sandbox.scenario import BASIC, PRODUCTION
+from tools.sandbox.scenario import BASIC, PRODUCTION
 
 from .helpers import EPOCH
 

@@ -15,10 +15,10 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from integrations.models import AwsAccount
-from supportdesk import devserver
 from supportdesk.celery import app as celery_app
-from supportdesk.devserver import sandbox_wanted
 from tickets.management.commands.seed_demo import SANDBOX_POLL_TASKS
+from tools import devserver
+from tools.devserver import sandbox_wanted
 
 
 @pytest.mark.parametrize(
