@@ -2,19 +2,26 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# Exact versions with hashes (`make lock` writes them from pyproject.toml): the venv, the tests and the image install
+# the same. LOCK has the test extra, RUNTIME_LOCK (the Dockerfile's) not.
+LOCK := requirements/lock.txt
+RUNTIME_LOCK := requirements/lock-runtime.txt
+STAMP := $(VENV)/.installed-$(shell cat $(LOCK) pyproject.toml | cksum | cut -d' ' -f1)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench lint vendor system-packages services
+.PHONY: run test bench lint lock vendor system-packages services
 
-$(STAMP): pyproject.toml
+# The locked dependencies, then the project itself on top (editable, no dependencies of its own to resolve; built
+# with the locked setuptools, so nothing unpinned is downloaded)
+$(STAMP): $(LOCK) pyproject.toml
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-*; touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m supportdesk.devserver
+	$(PY) -m tools.devserver
 
 # Debian packages the tests drive: Chromium for the browser tests, docker-compose to validate the stack.
 system-packages:
@@ -36,16 +43,26 @@ test: $(STAMP) system-packages services
 
 bench: $(STAMP) services
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null; }
-	$(PY) -m bench $(BENCH_ARGS)
-	$(PY) -m bench.ingest
-	$(PY) -m bench.rules
-	$(PY) -m bench.notify
-	$(PY) -m bench.kpis
+	$(PY) -m tools.bench $(BENCH_ARGS)
+	$(PY) -m tools.bench.ingest
+	$(PY) -m tools.bench.rules
+	$(PY) -m tools.bench.notify
+	$(PY) -m tools.bench.kpis
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+
+# Write both locks again from pyproject.toml with pip-tools (a developer's tool, installed here on demand; installing
+# the project never needs it). Pins that still fit stay: `make lock LOCK_ARGS=--upgrade` moves all to the newest.
+# The machine's pip configuration (an extra index, local wheels) stays out of the files.
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe \
+	--strip-extras --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
+lock: $(STAMP)
+	$(PY) -m pip install --quiet pip-tools
+	$(PIP_COMPILE) --extra test --output-file $(LOCK) pyproject.toml
+	$(PIP_COMPILE) --output-file $(RUNTIME_LOCK) pyproject.toml
 
 # Refresh static/vendor/ from the npm registry (the versions in package.json); the result is committed.
 vendor:

@@ -43,4 +43,4 @@ urlpatterns = [
 ]
 
 if settings.BENCH_VIEWS:  # pragma: no cover
-    urlpatterns.append(path("_bench/", include("supportdesk.bench_views")))
+    urlpatterns.append(path("_bench/", include("tools.bench_views")))

@@ -10,8 +10,8 @@ import urllib.request
 import pytest
 from django.db import connection
 
-from supportdesk.devserver import web_command
 from supportdesk.logfilters import RefusalsWithoutTraceback, secrets_redacted
+from tools.devserver import web_command
 
 
 def _record(status_code: int) -> logging.LogRecord:

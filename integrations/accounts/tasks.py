@@ -13,6 +13,8 @@ from .models import ApiState, AwsAccount
 
 RETRY = {"acks_late": True, "autoretry_for": RETRYABLE, "retry_backoff": True, "retry_backoff_max": 600,
          "max_retries": 8}  # fmt: skip
+# A poll of a large account (thousands of flagged resources, Health events) may take minutes: past the global limit
+LONG = {"soft_time_limit": 14 * 60, "time_limit": 15 * 60}
 
 
 def enabled(account_id: int) -> AwsAccount | None:
@@ -59,7 +61,7 @@ def accounts_capability_refresh_all_task() -> int:
     return fan_out(account_capability_refresh_task, AwsAccount.objects.filter(enabled=True))
 
 
-@shared_task(name="integrations.tasks.organization_discover_task", **RETRY)
+@shared_task(name="integrations.tasks.organization_discover_task", **RETRY, **LONG)
 def organization_discover_task(account_id: int) -> str:
     return poll_once("organizations", account_id, lambda a: services.organization_discover(manager=a))
 

@@ -5,12 +5,12 @@ from celery import shared_task
 from tickets.models import Ticket
 
 from ..accounts.models import AwsAccount
-from ..accounts.tasks import RETRY, fan_out, poll_once
+from ..accounts.tasks import LONG, RETRY, fan_out, poll_once
 from . import services
 from .models import SupportCase
 
 
-@shared_task(name="integrations.tasks.support_cases_sync_task", **RETRY)
+@shared_task(name="integrations.tasks.support_cases_sync_task", **RETRY, **LONG)
 def support_cases_sync_task(account_id: int) -> str:
     return poll_once("support_cases", account_id, lambda a: services.support_cases_sync(account=a))
 

@@ -2,11 +2,11 @@
 
 from celery import shared_task
 
-from ..accounts.tasks import RETRY, fan_out, poll_once, pollable
+from ..accounts.tasks import LONG, RETRY, fan_out, poll_once, pollable
 from . import services
 
 
-@shared_task(name="integrations.tasks.trusted_advisor_poll_task", **RETRY)
+@shared_task(name="integrations.tasks.trusted_advisor_poll_task", **RETRY, **LONG)
 def trusted_advisor_poll_task(account_id: int) -> str:
     return poll_once("trusted_advisor", account_id, lambda a: services.trusted_advisor_poll(account=a))
 

@@ -3,11 +3,11 @@
 from celery import shared_task
 
 from ..accounts.models import AwsAccount
-from ..accounts.tasks import RETRY, fan_out, poll_once, pollable
+from ..accounts.tasks import LONG, RETRY, fan_out, poll_once, pollable
 from . import services
 
 
-@shared_task(name="integrations.tasks.health_poll_task", **RETRY)
+@shared_task(name="integrations.tasks.health_poll_task", **RETRY, **LONG)
 def health_poll_task(account_id: int) -> str:
     return poll_once("health", account_id, lambda a: services.health_poll(account=a))
 

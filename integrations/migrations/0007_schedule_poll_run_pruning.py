@@ -1,22 +1,10 @@
+"""Kept for history: this migration made the periodic task(s) Forget poll records older than 90 days.
+supportdesk/schedule.py now holds the whole schedule and `migrate` syncs it (post_migrate), so this does nothing; it
+stays so that databases which ran it keep a consistent migration graph."""
+
 from django.db import migrations
-
-TASK_NAME = "Forget poll records older than 90 days"
-
-
-def schedule(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    daily, _ = CrontabSchedule.objects.get_or_create(minute="41", hour="3", day_of_week="*", day_of_month="*",
-                                                     month_of_year="*")  # fmt: skip
-    PeriodicTask.objects.get_or_create(
-        name=TASK_NAME, defaults={"task": "integrations.tasks.poll_runs_prune_task", "crontab": daily}
-    )
-
-
-def unschedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=TASK_NAME).delete()
 
 
 class Migration(migrations.Migration):
     dependencies = [("integrations", "0006_support_cases"), ("django_celery_beat", "0019_alter_periodictasks_options")]
-    operations = [migrations.RunPython(schedule, unschedule)]
+    operations = [migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop)]

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "kpis",
     "readiness",
     "demo",  # seed_demo and seed_demo_history: above every app they seed
+    "supportdesk.apps.SupportdeskConfig",  # last: the composition root (syncs the beat schedule on migrate)
 ]
 
 MIDDLEWARE = [
@@ -264,6 +265,11 @@ CELERY_WORKER_CONSUMER = "supportdesk.celery:ReconnectingConsumer"
 CELERY_TASK_ACKS_LATE = True  # redelivered if a worker dies, so tasks are idempotent
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_IGNORE_RESULT = True
+# Every task has a time limit: the soft one raises SoftTimeLimitExceeded in the task, the hard one kills it. A few
+# that legitimately run longer (a poll of a large account, the KPI fold after a big import) set their own, always
+# under the Redis visibility timeout above, or a task still running would be delivered a second time.
+CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
+CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

@@ -16,10 +16,10 @@ from kombu import Connection
 
 from integrations import tasks
 from integrations.models import AwsAccount, FindingGroup, HealthEvent
-from sandbox.scale import scale
-from sandbox.scenario import Clock
 from supportdesk.celery import app
 from tickets.models import Queue, Ticket
+from tools.sandbox.scale import scale
+from tools.sandbox.scenario import Clock
 
 from .processes import (
     BASE_DIR,
@@ -80,7 +80,7 @@ def test_a_worker_killed_mid_poll_loses_nothing_and_doubles_nothing(tmp_path):
     redis, epoch, sandbox_port = Redis(), datetime.now(UTC).replace(microsecond=0), free_port()
     aws_log = tmp_path / "sandbox.log"  # a line per AWS call: a poll is running while it grows
     sandbox = Process(
-        [PYTHON, "-m", "sandbox", "--port", str(sandbox_port), "--epoch", epoch.isoformat(), "--accounts",
+        [PYTHON, "-m", "tools.sandbox", "--port", str(sandbox_port), "--epoch", epoch.isoformat(), "--accounts",
          str(ACCOUNTS), "--resources", str(RESOURCES), "--events", str(EVENTS), "--verbose"],
         cwd=BASE_DIR, log=aws_log, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip

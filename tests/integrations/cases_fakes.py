@@ -9,8 +9,8 @@ from moto import mock_aws
 from awsgateway import clients
 from awsgateway.support import SupportService
 from integrations.models import ApiState, AwsAccount
-from sandbox.scenario import PRODUCTION, Clock, demo
 from tickets.models import Ticket
+from tools.sandbox.scenario import PRODUCTION, Clock, demo
 
 from ..factories import QueueFactory, TicketFactory, severity
 from ..sandbox.helpers import Live

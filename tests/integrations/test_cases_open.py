@@ -14,9 +14,9 @@ from integrations.cases import services as cases
 from integrations.cases.services.opening import support_case_recover
 from integrations.models import CaseCommunication, SupportCase
 from notifications.models import Notification
-from sandbox.scenario import PRODUCTION
 from tickets.exceptions import NotAllowed
 from tickets.models import Ticket, TicketEvent
+from tools.sandbox.scenario import PRODUCTION
 
 from ..factories import QueueFactory, UserFactory
 from .cases_fakes import BUSINESS_SEVERITIES, EC2, case_account, moto_support, production_ticket

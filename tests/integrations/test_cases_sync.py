@@ -9,9 +9,9 @@ from awsgateway import support
 from integrations import tasks
 from integrations.cases import services as case_services
 from integrations.models import SupportCase
-from sandbox.scenario import PRODUCTION
 from tickets import services as ticket_services
 from tickets.models import Ticket, TicketEvent
+from tools.sandbox.scenario import PRODUCTION
 
 from .cases_fakes import EC2, case_account, live_sandbox, production_ticket
 

@@ -23,7 +23,7 @@ def test_add_months_keeps_the_day_or_takes_the_last_of_the_month(day, months, ex
     assert services.add_months(day, months) == expected
 
 
-def test_the_daily_task_is_scheduled_by_the_migration():
+def test_the_daily_task_is_in_the_periodic_schedule():
     task = PeriodicTask.objects.get(name="Open due readiness reviews")
     assert task.task == "readiness.tasks.readiness_daily_task"
     assert task.crontab is not None

@@ -1,6 +1,6 @@
 import pytest
 
-from sandbox.scenario import BASIC, DEVELOPMENT, PRODUCTION, Clock, demo
+from tools.sandbox.scenario import BASIC, DEVELOPMENT, PRODUCTION, Clock, demo
 
 from .helpers import EPOCH, Live
 

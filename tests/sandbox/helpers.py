@@ -9,8 +9,8 @@ import boto3
 from botocore.config import Config
 from botocore.validate import ParamValidator
 
-from sandbox.scenario import World
-from sandbox.server import Sandbox, serve
+from tools.sandbox.scenario import World
+from tools.sandbox.server import Sandbox, serve
 
 EPOCH = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 # One attempt: a test sees each answer as the sandbox gave it, throttling included

@@ -8,7 +8,7 @@ from urllib.error import HTTPError
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox.scenario import DEVELOPMENT, SUSPENDED
+from tools.sandbox.scenario import DEVELOPMENT, SUSPENDED
 
 
 def _error(call) -> tuple[str, int]:

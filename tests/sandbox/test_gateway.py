@@ -7,7 +7,7 @@ import pytest
 
 from awsgateway import clients, health, support, trusted_advisor
 from awsgateway.errors import AwsPlanTooLow
-from sandbox.scenario import BASIC, PRODUCTION
+from tools.sandbox.scenario import BASIC, PRODUCTION
 
 from .helpers import EPOCH
 

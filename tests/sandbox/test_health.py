@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox.scenario import BASIC, DEVELOPMENT, PRODUCTION, SUSPENDED
+from tools.sandbox.scenario import BASIC, DEVELOPMENT, PRODUCTION, SUSPENDED
 
 from .helpers import EPOCH
 

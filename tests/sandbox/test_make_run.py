@@ -16,9 +16,9 @@ from django_celery_beat.models import PeriodicTask
 
 from demo.management.commands.seed_demo import SANDBOX_POLL_TASKS
 from integrations.models import AwsAccount
-from supportdesk import devserver
 from supportdesk.celery import app as celery_app
-from supportdesk.devserver import sandbox_wanted
+from tools import devserver
+from tools.devserver import sandbox_wanted
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
 """Scale mode: as many findings and events as asked, the same every time, unchanging while it runs."""
 
-from sandbox.checks import resource_id
-from sandbox.scale import scale
-from sandbox.scenario import Clock
+from tools.sandbox.checks import resource_id
+from tools.sandbox.scale import scale
+from tools.sandbox.scenario import Clock
 
 from .helpers import EPOCH, Live
 

@@ -1,6 +1,6 @@
 """The demo story, step by step, as a client sees it."""
 
-from sandbox.scenario import PRODUCTION
+from tools.sandbox.scenario import PRODUCTION
 
 from .helpers import EPOCH
 

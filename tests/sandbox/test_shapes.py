@@ -5,7 +5,7 @@ from datetime import timedelta
 import botocore.model
 import pytest
 
-from sandbox.scenario import DEVELOPMENT, PRODUCTION
+from tools.sandbox.scenario import DEVELOPMENT, PRODUCTION
 
 from .helpers import EPOCH, assert_valid
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox.scenario import DEVELOPMENT
+from tools.sandbox.scenario import DEVELOPMENT
 
 from .helpers import EPOCH
 

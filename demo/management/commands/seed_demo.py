@@ -54,7 +54,7 @@ TICKETS = [
     ("IAM user without MFA", Ticket.Kind.INCIDENT, "SEV3", "cloud-security", "production"),
     ("Printer on floor 3 offline", Ticket.Kind.IT_REQUEST, "SEV5", "central-it", ""),
 ]
-# The accounts the sandbox plays (sandbox/scenario.py); their roles exist only there
+# The accounts the sandbox plays (tools/sandbox/scenario.py); their roles exist only there
 SANDBOX_ACCOUNTS = [  # account id, name, environment, support plan, owner queue
     ("111122223333", "Payments production", "production", "enterprise", "platform"),
     ("444455556666", "Platform development", "development", "business", "platform"),

@@ -4,8 +4,8 @@ pages then have something to show on a fresh demo.
 Every row is written by the apps' services, as the portal would have written it at the time. Those services read
 the clock (timeline events, comments, `updated_at`, SLA marks all take `timezone.now()`; model defaults hold the
 function itself, so patching `django.utils.timezone.now` would miss them), so the history is replayed on a
-travelling clock: time-machine, as the KPI tests do, moved to each step's moment in turn. Only this command
-travels; the portal, the worker and beat keep the real clock.
+travelling clock of our own (supportdesk.clock, not a test tool), moved to each step's moment in turn. Only this
+command travels; the portal, the worker and beat keep the real clock.
 
 Skipped when the database already has history (a ticket older than two weeks: ours from an earlier run, or real
 work), so `make run` can call it every time. One transaction: a failed run leaves nothing behind.
@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -31,6 +30,7 @@ from kpis.models import KpiTarget
 from notifications import services as notification_services
 from readiness import services as readiness_services
 from readiness.models import Review, ReviewAction, ReviewSchedule, ReviewTemplate, Risk, Workload
+from supportdesk.clock import replayed_clock
 from tickets import services as ticket_services
 from tickets.models import Queue, Severity, Ticket
 from tickets.workflow import Action
@@ -115,7 +115,7 @@ class Command(BaseCommand):
             # the people in a replayed history heard at the time: nothing about it is mailed today
             with (
                 notification_services.notices_held_all(),
-                time_machine.travel(now - timedelta(days=HISTORY_DAYS), tick=False) as clock,
+                replayed_clock(now - timedelta(days=HISTORY_DAYS)) as clock,
             ):
                 self._plan()
                 for step in sorted(self.steps):

@@ -1,6 +1,6 @@
 """The Django side of the bench: the bench agent and its credentials, and an in-process profile per page.
 
-Import after django.setup() with the bench settings (bench/__main__.py does both).
+Import after django.setup() with the bench settings (tools/bench/__main__.py does both).
 """
 
 import logging
@@ -18,8 +18,8 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 
 from accounts.roles import Role, user_set_role
-from supportdesk.bench_views import SESSION_COOKIE as BENCH_SESSION_COOKIE
 from tickets.models import Queue, QueueMember, Ticket
+from tools.bench_views import SESSION_COOKIE as BENCH_SESSION_COOKIE
 
 from .pages import CREATE_BODY, Auth, Page
 

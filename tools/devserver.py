@@ -1,7 +1,7 @@
 """`make run`: the portal, a Celery worker and beat, side by side; Ctrl-C stops them all.
 
 Embedded defaults (SQLite, the filesystem broker) unless DATABASE_URL or CELERY_BROKER_URL are set. With no
-AWS configured (no AWS_ENDPOINT_URL, no credentials), the local AWS sandbox (`python -m sandbox`) runs too and
+AWS configured (no AWS_ENDPOINT_URL, no credentials), the local AWS sandbox (`python -m tools.sandbox`) runs too and
 the portal talks to it.
 """
 
@@ -124,7 +124,7 @@ def main() -> int:
     if sandbox:  # first, so it listens before the worker's first call
         # One epoch for the run: a restarted sandbox carries on with its story rather than telling it again
         epoch = datetime.now(UTC).replace(microsecond=0).isoformat()
-        sandbox_command = [sys.executable, "-m", "sandbox", "--port", sandbox_port, "--epoch", epoch]
+        sandbox_command = [sys.executable, "-m", "tools.sandbox", "--port", sandbox_port, "--epoch", epoch]
         commands = {"sandbox": sandbox_command, **commands}
     names = ", ".join(commands)
     print(f"\n  Supportdesk is at http://127.0.0.1:{port}/  (Ctrl-C stops {names})", flush=True)

@@ -1,6 +1,6 @@
-"""python -m bench.kpis: the dashboard over the page benchmark's seeded tickets (1,000,000 over two years).
+"""python -m tools.bench.kpis: the dashboard over the page benchmark's seeded tickets (1,000,000 over two years).
 
-Seeds like `python -m bench` (kept between runs), rebuilds the KPI facts in bulk (timed), then serves every
+Seeds like `python -m tools.bench` (kept between runs), rebuilds the KPI facts in bulk (timed), then serves every
 dashboard request in this process, as gunicorn would, for several ranges and filters: server time and queries per
 request (target: under 300 ms each). Results go to var/bench/kpis.md.
 """
@@ -17,7 +17,7 @@ import psycopg
 
 from .__main__ import _database_ensure, _logging_setup, _manage, _portal_env
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 OUT = BASE_DIR / "var" / "bench" / "kpis.md"
 TARGET_MS = 300
 MANAGER_EMAIL = "bench-manager@bench.supportdesk.test"
@@ -85,7 +85,7 @@ def _measure(client, path: str, samples: int) -> tuple[list[float], float, set[i
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.kpis", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.bench.kpis", description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=5, help="timed requests per endpoint and filter (default 5)")
     parser.add_argument("--reseed", action="store_true")

@@ -1,6 +1,6 @@
 """The AWS estate behind the dashboard's AWS panels, over the seeded tickets: 50 accounts, 200,000 Trusted Advisor
 findings (10 per ticket, two years of them, about 60% resolved, savings on the cost checks) and 20,000 Health events
-affecting a few resources each. Written through the ORM in bulk; once, like the tickets (python -m bench.kpis)."""
+affecting a few resources each. Written through the ORM in bulk; once, like the tickets (python -m tools.bench.kpis)."""
 
 import logging
 import random

@@ -1,4 +1,4 @@
-"""python -m bench.notify: outbox delivery throughput to SNS, against a moto server on this machine.
+"""python -m tools.bench.notify: outbox delivery throughput to SNS, against a moto server on this machine.
 
 Enqueues N notifications to an SNS topic (each a notify() in its own transaction, as a rule or an escalation step
 calls it inside a ticket change), then delivers them as Celery workers would: worker processes, each running the
@@ -26,7 +26,7 @@ import boto3
 
 from .ingest import _database_fresh, _free_port
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 OUT = BASE_DIR / "var" / "bench" / "notify.md"
 TICKETS = 100  # notifications are spread over this many tickets
 
@@ -173,7 +173,7 @@ def _report(runs: list[Run], load: tuple[tuple[float, ...], tuple[float, ...]]) 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.notify")
+    parser = argparse.ArgumentParser(prog="python -m tools.bench.notify")
     parser.add_argument("--notifications", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2, help="worker processes, as Celery's prefork pool runs")
     args = parser.parse_args(argv)

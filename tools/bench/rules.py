@@ -1,4 +1,5 @@
-"""python -m bench.rules: severity rule evaluation throughput, 200 rules over 100,000 tickets of the bench database.
+"""python -m tools.bench.rules: severity rule evaluation throughput, 200 rules over 100,000 tickets of the bench
+database.
 
 Two figures: bulk (tickets tested per second, all rules against pages of 1,000 tickets whose facts are read in four
 queries a page) and per change (the latency of testing all rules against one ticket, as each ticket change does).
@@ -15,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 OUT = BASE_DIR / "var" / "bench" / "rules.md"
 PAGE = 1000
 
@@ -105,7 +106,7 @@ def _measure(args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.rules")
+    parser = argparse.ArgumentParser(prog="python -m tools.bench.rules")
     parser.add_argument("--rules", type=int, default=200)
     parser.add_argument("--tickets", type=int, default=100_000)
     args = parser.parse_args(argv)

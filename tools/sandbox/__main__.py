@@ -1,4 +1,4 @@
-"""``python -m sandbox [--port 4566] [--accounts 50 --resources 10000 --events 1000]``."""
+"""``python -m tools.sandbox [--port 4566] [--accounts 50 --resources 10000 --events 1000]``."""
 
 import argparse
 import os
@@ -11,7 +11,7 @@ from .server import Sandbox, serve
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m sandbox", description="A local AWS for Supportdesk.")
+    parser = argparse.ArgumentParser(prog="python -m tools.sandbox", description="A local AWS for Supportdesk.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4566)
     parser.add_argument(

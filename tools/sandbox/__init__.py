@@ -3,5 +3,5 @@ Organizations, spoken over HTTP in their real protocols, so the portal's boto3 c
 
 It is its own package, not part of the portal: it plays AWS, so the portal must never import it (the portal
 reaches it only through ``AWS_ENDPOINT_URL``), and it imports nothing from the portal. ``make run`` starts it
-with ``python -m sandbox``; tests and benchmarks start it in a thread with ``server.serve``.
+with ``python -m tools.sandbox``; tests and benchmarks start it in a thread with ``server.serve``.
 """

@@ -1,4 +1,4 @@
-"""python -m bench: seed the bench database, serve the portal with gunicorn, load each page with wrk, report.
+"""python -m tools.bench: seed the bench database, serve the portal with gunicorn, load each page with wrk, report.
 
 Everything runs against 127.0.0.1: PostgreSQL (BENCH_DATABASE_URL), Redis (BENCH_CACHE_URL for the cache and
 sessions, BENCH_BROKER_URL for Celery) and gunicorn on a free port. Results go to var/bench/.
@@ -25,7 +25,7 @@ from .pages import CEILING, PAGE_NAMES, Page, pages_selected
 if TYPE_CHECKING:  # these need django.setup() first; main() imports them after it
     from .portal import Credentials, Profile
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 OUT_DIR = BASE_DIR / "var" / "bench"
 log = logging.getLogger("bench")
 DRIFT_WARNING = 25  # percent between the ceiling's slowest and fastest load
@@ -173,7 +173,7 @@ class _Loader:
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=1_000_000, help="tickets to seed (default 1,000,000)")
     parser.add_argument("--duration", type=int, default=30, help="seconds of load per page (default 30)")
     parser.add_argument(

@@ -1,5 +1,5 @@
 -- Every page loads this (plain GETs use it as their script). It counts answers outside 2xx, which wrk's
--- own error count misses for 3xx (a redirect to sign in), and prints one JSON line for bench/load.py.
+-- own error count misses for 3xx (a redirect to sign in), and prints one JSON line for tools/bench/load.py.
 
 local threads = {}
 

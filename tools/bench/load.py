@@ -1,4 +1,4 @@
-"""Load one page with wrk and read back the JSON line bench/wrk/report.lua prints."""
+"""Load one page with wrk and read back the JSON line tools/bench/wrk/report.lua prints."""
 
 import json
 import shutil

@@ -1,4 +1,5 @@
-"""python -m bench.ingest: one poll of every account against the AWS sandbox in scale mode, then an unchanged re-poll.
+"""python -m tools.bench.ingest: one poll of every account against the AWS sandbox in scale mode, then a re-poll
+that finds nothing changed.
 
 Measures what issue 4 asks: wall time, SQL queries, rows written and peak memory for Trusted Advisor and Health
 over 50 accounts, 10,000 flagged resources and 1,000 Health events (target: first run under 10 s, re-run
@@ -23,7 +24,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 OUT = BASE_DIR / "var" / "bench" / "ingest.md"
 FIRST_ACCOUNT = 300_000_000_000  # the sandbox's scale-mode account ids count up from here
 WRITES = ("INSERT", "UPDATE", "DELETE")
@@ -135,7 +136,7 @@ def _report(runs: list[Run], args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.ingest")
+    parser = argparse.ArgumentParser(prog="python -m tools.bench.ingest")
     parser.add_argument("--accounts", type=int, default=50)
     parser.add_argument("--resources", type=int, default=10_000)
     parser.add_argument("--events", type=int, default=1000)
@@ -161,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     _database_fresh(database_url)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=BASE_DIR, check=True)
     sandbox = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "--port", str(port), "--accounts", str(args.accounts),
+        [sys.executable, "-m", "tools.sandbox", "--port", str(port), "--accounts", str(args.accounts),
          "--resources", str(args.resources), "--events", str(args.events)],
         cwd=BASE_DIR, stdout=subprocess.DEVNULL,
     )  # fmt: skip
