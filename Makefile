@@ -45,6 +45,10 @@ bench: $(STAMP) services
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/djlint --check templates
+	$(VENV)/bin/djlint --lint templates
+	$(VENV)/bin/djlint --check --profile jinja --extension jinja templates
+	$(VENV)/bin/djlint --lint --profile jinja --extension jinja templates
 
 # Refresh static/vendor/ from the npm registry (the versions in package.json); the result is committed.
 vendor:
