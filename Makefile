@@ -53,6 +53,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/djlint --check templates
+	$(VENV)/bin/djlint --lint templates
+	$(VENV)/bin/djlint --check --profile jinja --extension jinja templates
+	$(VENV)/bin/djlint --lint --profile jinja --extension jinja templates
 
 # Write both locks again from pyproject.toml with pip-tools (a developer's tool, installed here on demand; installing
 # the project never needs it). Pins that still fit stay: `make lock LOCK_ARGS=--upgrade` moves all to the newest.

@@ -2,7 +2,8 @@
 
 Pages are Django templates; the parts that run for every row of every list, and the body of the
 ticket page, are Jinja2, which renders them several times faster. Django templates include them
-with {% jinja "name" key=value %}; they see the including template's context.
+with {% jinja "name" key=value %} (supportdesk/templatetags/jinja.py); they see the including template's context.
+Links come from the `url()` global, reverse() at the cost of a string join (supportdesk/links.py).
 """
 
 import functools
@@ -15,6 +16,8 @@ from django.utils.safestring import SafeString, mark_safe
 from jinja2 import Environment, StrictUndefined, Template
 from markupsafe import Markup
 
+from supportdesk.links import Links, url
+
 
 def when(moment: datetime, fmt: str = "%d %b %H:%M") -> Markup:
     """A moment as the server writes it; app.js shows it relative to now in the reader's browser."""
@@ -26,12 +29,14 @@ def environment(**options) -> Environment:
     env.filters["linebreaks"] = lambda text: linebreaks_filter(text, autoescape=True)  # escapes, then marks safe
     env.filters["filesizeformat"] = filesizeformat
     env.globals["when"] = when
+    env.globals["url"] = url
     return env
 
 
 def partial_render(name: str, context: dict) -> SafeString:
     """A partial as safe HTML for a Django template or a cache; Jinja2 escaped what it had to."""
-    return mark_safe(engines["jinja2"].get_template(name).render(context))
+    # url() reads the URL configuration and script prefix once per render, not once per link (it shadows the global)
+    return mark_safe(engines["jinja2"].get_template(name).render({**context, "url": Links()}))
 
 
 def partial_digest(name: str) -> str:

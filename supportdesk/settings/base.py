@@ -80,6 +80,10 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.role",
             ],
+            # The Django/Jinja bridge: {% jinja "partial" %} renders a Jinja2 partial, and {% url %} reverses a
+            # name once per URL configuration, then fills in the arguments (see supportdesk/links.py)
+            "libraries": {"jinja": "supportdesk.templatetags.jinja"},
+            "builtins": ["supportdesk.templatetags.links"],
         },
     },
     {

@@ -1,3 +1,5 @@
+"""{% jinja "name" key=value %}: a Jinja2 partial inside a Django template (the bridge; see supportdesk/jinja2.py)."""
+
 from functools import partial
 
 from django import template
