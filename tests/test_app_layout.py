@@ -14,7 +14,12 @@ _VARIANT = re.compile(rf"^(({'|'.join(RECIPE)})_\w+|\w+_({'|'.join(RECIPE)}))\.p
 
 
 def _project_apps() -> list:
-    return [app for app in apps.get_app_configs() if Path(app.path).parent == settings.BASE_DIR]
+    # supportdesk is the project (settings, root URLs, error pages, shared helpers), not a domain app with a recipe
+    return [
+        app
+        for app in apps.get_app_configs()
+        if Path(app.path).parent == settings.BASE_DIR and app.name != "supportdesk"
+    ]
 
 
 def test_apps_use_the_recipe_module_names():

@@ -28,7 +28,7 @@ def test_inside_the_block_djangos_clock_and_every_default_read_the_replays_momen
 
 def test_the_demo_history_command_imports_no_test_tool():
     blocked = "import sys; sys.modules['time_machine'] = None; import django; django.setup(); "
-    command = "import kpis.management.commands.seed_demo_history"
+    command = "import demo.management.commands.seed_demo_history"
     env = {"DJANGO_SETTINGS_MODULE": "supportdesk.settings.test"}
     done = subprocess.run(
         [sys.executable, "-c", blocked + command], capture_output=True, text=True, env={**os.environ, **env}

@@ -12,7 +12,7 @@ from integrations.findings import services as findings_services
 from integrations.findings.services import identity_headings_default, resource_key
 from integrations.models import Finding, FindingGroup, TrustedAdvisorCheck
 
-CATALOGUE = json.loads((Path(__file__).resolve().parents[2] / "sandbox" / "checks.json").read_text())
+CATALOGUE = json.loads((Path(__file__).resolve().parents[2] / "tools" / "sandbox" / "checks.json").read_text())
 
 # What identifies a resource of each check, from AWS's documentation of its columns
 IDENTITY = {
