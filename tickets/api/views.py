@@ -4,7 +4,6 @@ from collections.abc import Callable, Iterator
 from functools import partial
 
 from django.db.models import QuerySet
-from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -101,10 +100,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         return s.TicketListSerializer if self.action == "list" else s.TicketDetailSerializer
 
     def _detail(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
-        try:
-            ticket = selectors.ticket_detail(user=self.request.user, reference=ticket.reference)
-        except Http404:  # their own change moved it out of their sight; they still get what they did
-            ticket = selectors.ticket_with_people_and_tags(ticket)
+        ticket = selectors.ticket_after_change(user=self.request.user, ticket=ticket)
         return Response(s.TicketDetailSerializer(ticket, context={"request": self.request}).data, status=code)
 
     def _change(self, input_class, service) -> Response:
