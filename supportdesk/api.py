@@ -1,5 +1,5 @@
-"""API plumbing shared by every app: domain errors become 400s with a readable message; the API answers JSON even
-when a request fails outside DRF's handling (handler500), and an outage is a 503 to retry."""
+"""API plumbing shared by every app: domain errors become HTTP here and nowhere else (views just call services); the
+API answers JSON even when a request fails outside DRF's handling (handler500), and an outage is a 503 to retry."""
 
 import sys
 
@@ -8,12 +8,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
-from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.exceptions import APIException, ParseError, PermissionDenied, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .errors import OUTAGES, DomainError
+from .errors import OUTAGES, DomainError, NotPermitted
 
 RETRY_AFTER_SECONDS = 30
 
@@ -71,9 +71,18 @@ def text_pattern(least: int = 0) -> str:
     return rf"^{span}*{edge}{inner}{span}*$"
 
 
+def domain_error_as_http(exc: DomainError) -> APIException:
+    """A refusal as the API answers it: 403 for what the person may not do, else a 400 naming the field if any."""
+    if isinstance(exc, NotPermitted):
+        return PermissionDenied(str(exc))
+    if exc.field:
+        return ValidationError({exc.field: [str(exc)]})
+    return ValidationError({"detail": str(exc)})
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DomainError):
-        exc = ValidationError({"detail": str(exc)})
+        exc = domain_error_as_http(exc)
     elif isinstance(exc, DjangoValidationError):
         exc = ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
     return drf_exception_handler(exc, context)

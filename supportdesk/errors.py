@@ -1,5 +1,6 @@
-"""The base of every domain error: a sentence a user can act on, shown as a 400 or a form error; and what an outage
-of the database, Redis or the broker looks like when it reaches the edge."""
+"""The base of every domain error: a sentence a user can act on, shown as a form error or, in the API, as the status
+its class stands for (supportdesk.api.exception_handler, the one place that says so); and what an outage of the
+database, Redis or the broker looks like when it reaches the edge."""
 
 from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerUnavailable
@@ -11,4 +12,12 @@ OUTAGES = (OperationalError, InterfaceError, RedisUnavailable, RedisTimeout, Bro
 
 
 class DomainError(Exception):
-    """A refused operation; str(error) is the message for the user."""
+    """A refused operation; str(error) is the message for the user. The API answers 400.
+
+    An error about one input sets `field` to its name, so forms and the API put the message next to it."""
+
+    field: str | None = None
+
+
+class NotPermitted(DomainError):
+    """The person may see the object but may not do this to it. The API answers 403."""

@@ -1,11 +1,11 @@
-from supportdesk.errors import DomainError
+from supportdesk.errors import DomainError, NotPermitted
 
 
 class IllegalTransition(DomainError):
     """A status change the workflow does not allow from where the ticket is."""
 
 
-class NotAllowed(DomainError):
+class NotAllowed(NotPermitted):
     """The person may see the ticket but may not do this to it."""
 
 

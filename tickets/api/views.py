@@ -4,20 +4,17 @@ from collections.abc import Callable, Iterator
 from functools import partial
 
 from django.db.models import QuerySet
-from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from supportdesk.api import text_pattern
-from supportdesk.errors import DomainError
-from tickets import policies, reference, selectors, services
-from tickets.exceptions import NotAllowed
+from tickets import reference, selectors, services
 from tickets.filters import TicketFilterForm
-from tickets.models import Comment, Ticket
+from tickets.models import Ticket
 from tickets.workflow import Action
 
 from . import serializers as s
@@ -71,10 +68,6 @@ FILTER_PARAMETERS = [
 ]
 
 
-def _refusal(exc: DomainError) -> Exception:
-    return PermissionDenied(str(exc)) if isinstance(exc, NotAllowed) else ValidationError({"detail": str(exc)})
-
-
 @extend_schema_view(list=extend_schema(parameters=FILTER_PARAMETERS))
 class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     lookup_field = "reference"
@@ -101,31 +94,24 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         return s.TicketListSerializer if self.action == "list" else s.TicketDetailSerializer
 
     def _detail(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
-        try:
-            ticket = selectors.ticket_detail(user=self.request.user, reference=ticket.reference)
-        except Http404:  # their own change moved it out of their sight; they still get what they did
-            ticket = selectors.ticket_with_people_and_tags(ticket)
+        ticket = selectors.ticket_after_change(user=self.request.user, ticket=ticket)
         return Response(s.TicketDetailSerializer(ticket, context={"request": self.request}).data, status=code)
 
     def _change(self, input_class, service) -> Response:
-        """Validate the body, apply one service to the ticket as the caller, answer with the ticket."""
+        """Validate the body, apply one service to the ticket as the caller, answer with the ticket.
+
+        A refusal (a DomainError) becomes its HTTP answer in supportdesk.api.exception_handler."""
         ticket = self.get_object()
         data = input_class(data=self.request.data)
         data.is_valid(raise_exception=True)
-        try:
-            ticket = service(ticket=ticket, actor=self.request.user, **data.validated_data)
-        except DomainError as exc:
-            raise _refusal(exc) from exc
+        ticket = service(ticket=ticket, actor=self.request.user, **data.validated_data)
         return self._detail(ticket)
 
     @extend_schema(request=s.TicketCreateSerializer, responses={201: s.TicketDetailSerializer})
     def create(self, request: Request) -> Response:
         data = s.TicketCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
-        try:
-            ticket = services.ticket_create(requester=request.user, **data.validated_data)
-        except DomainError as exc:
-            raise _refusal(exc) from exc
+        ticket = services.ticket_create(requester=request.user, **data.validated_data)
         return self._detail(ticket, status.HTTP_201_CREATED)
 
     @extend_schema(request=s.TicketUpdateSerializer, responses=s.TicketDetailSerializer)
@@ -161,15 +147,9 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         if request.method == "POST":
             data = s.CommentSerializer(data=request.data)
             data.is_valid(raise_exception=True)
-            try:
-                comment = services.comment_add(ticket=ticket, author=request.user, **data.validated_data)
-            except DomainError as exc:
-                raise _refusal(exc) from exc
+            comment = services.comment_add(ticket=ticket, author=request.user, **data.validated_data)
             return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
-        comments = Comment.objects.filter(ticket=ticket).select_related("author")
-        if not policies.may_read_internal(request.user):
-            comments = comments.filter(is_internal=False)
-        page = self.paginate_queryset(comments)
+        page = self.paginate_queryset(selectors.ticket_comments(ticket=ticket, user=request.user))
         return self.get_paginated_response(s.CommentSerializer(page, many=True).data)
 
     @extend_schema(responses=s.EventSerializer(many=True))

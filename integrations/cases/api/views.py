@@ -2,7 +2,7 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -10,10 +10,9 @@ from rest_framework.views import APIView
 from awsgateway.errors import AwsError
 from awsgateway.support import CC_LIMIT
 from supportdesk.api import Text
-from tickets.exceptions import NotAllowed
 
 from ..models import SupportCase
-from ..services import CaseFieldInvalid, opening
+from ..services import opening
 
 
 class SupportCaseInputSerializer(serializers.Serializer):
@@ -62,12 +61,8 @@ class TicketAwsCaseView(APIView):
         data = SupportCaseInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = {"subject": ticket.title, **data.validated_data}
-        try:
+        try:  # a refusal (NotAllowed, CaseFieldInvalid) is answered by supportdesk.api.exception_handler
             case = opening.support_case_open(ticket=ticket, actor=request.user, **values)
-        except NotAllowed as exc:
-            raise PermissionDenied(str(exc)) from exc
-        except CaseFieldInvalid as exc:
-            raise ValidationError({exc.field: [str(exc)]}) from exc
         except AwsError as exc:
             raise AwsDidNotAnswer(f"{exc} Nothing was opened; try again in a minute.") from exc
         opened = case.state == SupportCase.State.OPEN
