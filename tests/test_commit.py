@@ -8,7 +8,7 @@ def _broker_down(*args, **kwargs):
     raise ConnectionError("broker unreachable")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_failing_after_commit_call_is_logged_and_the_change_stands(caplog):
     with transaction.atomic():
         after_commit_robust(_broker_down, 1, countdown=5)  # would raise AttributeError were it a bare partial

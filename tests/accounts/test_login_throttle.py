@@ -61,7 +61,7 @@ def test_many_accounts_tried_from_one_address_stop_it(client):
     assert LOCKED in _sign_in(client, "pass-word-123", STRANGER_IP).content.decode()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_limit_holds_across_processes_with_an_in_process_cache():
     UserFactory(email=OWNER)
     prefix = f"test-workers-{uuid.uuid4().hex[:8]}"

@@ -13,7 +13,7 @@ from accounts.roles import Role
 from ..factories import QueueFactory, TicketFactory, UserFactory
 from .processes import PortalProcess
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 EMAIL = "leaver@example.com"
 
