@@ -103,15 +103,14 @@ def _act(rule: Rule, ticket: Ticket) -> list[str]:
     if rule.hold_notifications and (hold := notices_hold(ticket=ticket, rule=rule)):
         actions.append(f"Notifications held until {timezone.localtime(hold.until):%-d %b %H:%M} (maintenance "
                        f"“{hold.window.label}”)")  # fmt: skip
-    changes = {}
-    if rule.set_severity_id and rule.set_severity_id != ticket.severity_id:
-        changes["severity"] = rule.set_severity
-        actions.append(f"Severity set to {rule.set_severity.name}")
-    if rule.set_queue_id and rule.set_queue_id != ticket.queue_id:
-        changes["queue"] = rule.set_queue
-        actions.append(f"Routed to {rule.set_queue.name}")
-    if changes:
-        ticket_services.ticket_update(ticket=ticket, actor=None, **changes)
+    severity = rule.set_severity if rule.set_severity_id and rule.set_severity_id != ticket.severity_id else None
+    if severity is not None:
+        actions.append(f"Severity set to {severity.name}")
+    queue = rule.set_queue if rule.set_queue_id and rule.set_queue_id != ticket.queue_id else None
+    if queue is not None:
+        actions.append(f"Routed to {queue.name}")
+    if severity is not None or queue is not None:
+        ticket_services.ticket_update(ticket=ticket, actor=None, severity=severity, queue=queue)
     watching = set(Watch.objects.filter(ticket=ticket).values_list("user_id", flat=True))
     for user in rule.add_watchers.all():
         if user.pk not in watching:

@@ -18,6 +18,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
+from accounts.types import Actor
+
 from . import policies, reference, timeline
 from .exceptions import IllegalTransition, InvalidAttachment, InvalidChoice, NotAllowed
 from .models import Attachment, Comment, Queue, Severity, Tag, Ticket, Watch
@@ -27,7 +30,6 @@ from .workflow import NOTE_REQUIRED, TRANSITIONS, Action, transition_for
 S = Ticket.Status
 TEXT_FIELDS = frozenset({"title", "description"})
 AWS_UPDATE_LINES = 25  # a timeline entry names this many resources; the finding list shows them all
-WORK_FIELDS = frozenset({"severity", "queue", "environment", "aws_account_id", "kind", "tags"})
 
 
 def _locked(ticket: Ticket) -> Ticket:
@@ -37,7 +39,7 @@ def _locked(ticket: Ticket) -> Ticket:
     )
 
 
-def _name(user) -> str:
+def _name(user: User | None) -> str:
     return user.display_name if user is not None else "nobody"
 
 
@@ -125,7 +127,7 @@ def _files_deleted_on_error() -> Iterator[list[str]]:
 
 
 def _attach(
-    *, ticket: Ticket, comment: Comment | None, uploads: Sequence[UploadedFile], user, stored: list[str]
+    *, ticket: Ticket, comment: Comment | None, uploads: Sequence[UploadedFile], user: Actor, stored: list[str]
 ) -> None:
     attachments_validate(uploads)  # all checked before any is written: a refused file leaves nothing on disk
     for upload in uploads:
@@ -148,7 +150,7 @@ def _attach(
 class NewTicket:
     """What a ticket is filed with; ``tickets_create`` files any number of them at once."""
 
-    requester: Any
+    requester: User | None
     title: str
     severity: Severity
     kind: str = Ticket.Kind.INCIDENT
@@ -161,7 +163,7 @@ class NewTicket:
 
 def ticket_create(
     *,
-    requester,
+    requester: User | None,
     title: str,
     severity: Severity,
     kind: str = Ticket.Kind.INCIDENT,
@@ -171,7 +173,7 @@ def ticket_create(
     aws_account_id: str = "",
     tags: Iterable[str] = (),
     attachments: Sequence[UploadedFile] = (),
-    actor=None,
+    actor: Actor = None,
     now: datetime | None = None,
 ) -> Ticket:
     """File a ticket; it lands in the chosen queue, or the default one, with its due times set."""
@@ -184,7 +186,7 @@ def ticket_create(
 
 
 @transaction.atomic
-def tickets_create(*, new: Sequence[NewTicket], actor=None, now: datetime | None = None) -> list[Ticket]:
+def tickets_create(*, new: Sequence[NewTicket], actor: Actor = None, now: datetime | None = None) -> list[Ticket]:
     """File tickets in a handful of INSERTs whatever their number (AWS ingestion files them by the batch).
 
     Each ticket gets what a single filing gives it: due times, tags, watchers and its "created" timeline event.
@@ -230,12 +232,33 @@ def tickets_create(*, new: Sequence[NewTicket], actor=None, now: datetime | None
 
 
 @transaction.atomic
-def ticket_update(*, ticket: Ticket, actor, **changes) -> Ticket:
-    """Change fields; each change is a timeline event with the value before and after."""
+def ticket_update(
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    title: str | None = None,
+    description: str | None = None,
+    severity: Severity | None = None,
+    queue: Queue | None = None,
+    kind: str | None = None,
+    environment: str | None = None,
+    aws_account_id: str | None = None,
+    tags: Iterable[str] | None = None,
+) -> Ticket:
+    """Change the fields given (None: not given; no field takes None); each change is a timeline event with the
+    value before and after, in the order of the parameters (the edit form's order)."""
     ticket = _locked(ticket)
-    unknown = changes.keys() - TEXT_FIELDS - WORK_FIELDS
-    if unknown:
-        raise TypeError(f"ticket_update cannot change {', '.join(sorted(unknown))}")
+    given = {
+        "title": title,
+        "description": description,
+        "severity": severity,
+        "queue": queue,
+        "kind": kind,
+        "environment": environment,
+        "aws_account_id": aws_account_id,
+        "tags": tags,
+    }
+    changes: dict[str, Any] = {field: value for field, value in given.items() if value is not None}
     if actor is not None and changes.keys() - TEXT_FIELDS and not policies.may_work(actor, ticket):
         raise NotAllowed("Only agents of this ticket's queue may change its severity, queue or details.")
     if actor is not None and not policies.may_edit_text(actor, ticket):
@@ -285,7 +308,13 @@ def ticket_aws_update(*, ticket: Ticket, source: str, summary: str, lines: Seque
 
 @transaction.atomic
 def ticket_aws_case_note(
-    *, ticket: Ticket, actor, summary: str, case_id: str = "", lines: Sequence[str] = (), aws_replied: bool = False
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    summary: str,
+    case_id: str = "",
+    lines: Sequence[str] = (),
+    aws_replied: bool = False,
 ) -> Ticket:
     """What happened to the ticket's AWS Support case; a reply from AWS brings a ticket waiting on AWS back to work."""
     ticket = _locked(ticket)
@@ -306,7 +335,9 @@ def _display(ticket: Ticket, field: str) -> str:
 
 
 @transaction.atomic
-def ticket_transition(*, ticket: Ticket, actor, action: str, note: str = "", now: datetime | None = None) -> Ticket:
+def ticket_transition(
+    *, ticket: Ticket, actor: Actor, action: str, note: str = "", now: datetime | None = None
+) -> Ticket:
     """Move a ticket along the workflow; an illegal move is refused with the reason."""
     ticket = _locked(ticket)
     if action not in TRANSITIONS:
@@ -344,7 +375,7 @@ def ticket_transition(*, ticket: Ticket, actor, action: str, note: str = "", now
     return ticket
 
 
-def _acknowledge_if_first(ticket: Ticket, actor, now: datetime) -> list[str]:
+def _acknowledge_if_first(ticket: Ticket, actor: Actor, now: datetime) -> list[str]:
     """The first response by a person who works the ticket, whatever it is, stops the response clock.
     Returns the fields to save. The system (actor None) never acknowledges on anyone's behalf."""
     if ticket.acknowledged_at is not None or actor is None or not policies.may_work(actor, ticket):
@@ -353,7 +384,7 @@ def _acknowledge_if_first(ticket: Ticket, actor, now: datetime) -> list[str]:
     return ["acknowledged_at"]
 
 
-def _assign(ticket: Ticket, actor, assignee) -> None:
+def _assign(ticket: Ticket, actor: Actor, assignee: User | None) -> None:
     before = _name(ticket.assignee)
     ticket.assignee = assignee
     ticket.save(update_fields=["assignee", "updated_at"])
@@ -363,7 +394,7 @@ def _assign(ticket: Ticket, actor, assignee) -> None:
 
 
 @transaction.atomic
-def ticket_assign(*, ticket: Ticket, actor, assignee) -> Ticket:
+def ticket_assign(*, ticket: Ticket, actor: User, assignee: User | None) -> Ticket:
     """Give the ticket to an agent of its queue (or to nobody)."""
     ticket = _locked(ticket)
     if not policies.may_work(actor, ticket):
@@ -379,7 +410,9 @@ def ticket_assign(*, ticket: Ticket, actor, assignee) -> Ticket:
 
 
 @transaction.atomic
-def ticket_escalate(*, ticket: Ticket, actor, reason: str, assignee=None, queue: Queue | None = None) -> Ticket:
+def ticket_escalate(
+    *, ticket: Ticket, actor: User, reason: str, assignee: User | None = None, queue: Queue | None = None
+) -> Ticket:
     """One step up: to a colleague, another queue, or simply a louder level."""
     ticket = _locked(ticket)
     if not policies.may_work(actor, ticket):
@@ -412,7 +445,7 @@ def ticket_escalate(*, ticket: Ticket, actor, reason: str, assignee=None, queue:
 
 
 def comment_add(
-    *, ticket: Ticket, author, body: str, is_internal: bool = False, attachments: Sequence[UploadedFile] = ()
+    *, ticket: Ticket, author: Actor, body: str, is_internal: bool = False, attachments: Sequence[UploadedFile] = ()
 ) -> Comment:
     """A public reply or an internal note; a requester's reply brings a waiting ticket back to the agents."""
     with _files_deleted_on_error() as stored, transaction.atomic():
@@ -441,7 +474,7 @@ def comment_add(
 
 
 @transaction.atomic
-def watcher_set(*, ticket: Ticket, actor, user, watching: bool) -> None:
+def watcher_set(*, ticket: Ticket, actor: Actor, user: User, watching: bool) -> None:
     """Follow or unfollow a ticket; agents may add others, anyone may add or remove themselves."""
     if user.pk != getattr(actor, "pk", None) and not policies.may_work(actor, ticket):
         raise NotAllowed("Only agents of this ticket's queue may add other watchers.")
