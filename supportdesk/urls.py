@@ -5,7 +5,7 @@ from django.http import HttpResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-admin.site.login = secure_admin_login(admin.site.login)  # one sign-in page, with MFA, for the admin too
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]  # one sign-in page, with MFA, for the admin too
 admin.site.site_header = "Supportdesk administration"
 admin.site.site_title = "Supportdesk admin"
 

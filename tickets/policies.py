@@ -4,6 +4,7 @@
 """
 
 from dataclasses import dataclass
+from typing import cast
 
 from django.db.models import Exists, OuterRef, Q
 
@@ -37,11 +38,12 @@ class Sight:
     def q(self) -> Q:
         if self.everything:
             return Q()
-        rule = (
+        rule = cast(  # Q | Exists is a Q; the stubs say Combinable
+            Q,
             Q(requester_id=self.user_id)
             | Q(assignee_id=self.user_id)
             # Exists, not a join: no duplicate rows, no DISTINCT over a million tickets
-            | Exists(Watch.objects.filter(ticket=OuterRef("pk"), user_id=self.user_id))
+            | Exists(Watch.objects.filter(ticket=OuterRef("pk"), user_id=self.user_id)),
         )
         if self.queue_ids:
             rule |= Q(queue_id__in=sorted(self.queue_ids))

@@ -49,7 +49,7 @@ _TICKET_DETAIL = (
 )
 # Every change to a ticket adds an event and none is ever removed, so their number versions the history
 # the page shows (and caches). A count, not the last id: ids are taken at insert, a later one can commit first.
-_TICKET_PAGE = _TICKET_DETAIL.annotate(
+_TICKET_PAGE = _TICKET_DETAIL.annotate(  # type: ignore[no-redef]  # the plugin's copy of Ticket.event_count
     event_count=Subquery(
         TicketEvent.objects.filter(ticket_id=OuterRef("pk")).values("ticket_id").annotate(n=Count("*")).values("n")
     )

@@ -10,12 +10,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -64,7 +64,7 @@ def tag_names_clean(names: Iterable[str]) -> list[str]:
     cleaned = sorted({n.strip().lower() for n in names if n.strip()})
     if len(cleaned) > MAX_TAGS:
         raise InvalidChoice(f"At most {MAX_TAGS} tags, please.")
-    too_long = [n for n in cleaned if len(n) > Tag._meta.get_field("name").max_length]
+    too_long = [n for n in cleaned if len(n) > cast(int, Tag._meta.get_field("name").max_length)]
     if too_long:
         raise InvalidChoice(f"Tags must be 50 characters or fewer: {too_long[0][:20]}… is too long.")
     return cleaned
@@ -93,6 +93,7 @@ for _type, _extension in [("text/plain", ".log"), ("application/yaml", ".yaml"),
 
 
 def attachment_validate(upload: UploadedFile) -> None:
+    assert upload.name is not None and upload.size is not None  # an upload always has both (None: a bare File)
     extension = os.path.splitext(upload.name)[1].lower().lstrip(".")
     if extension not in settings.ATTACHMENT_ALLOWED_EXTENSIONS:
         allowed = ", ".join(settings.ATTACHMENT_ALLOWED_EXTENSIONS)
@@ -108,7 +109,7 @@ def attachments_validate(uploads: Sequence[UploadedFile]) -> None:
         raise InvalidAttachment(f"At most {settings.ATTACHMENT_MAX_FILES} files at a time; you sent {len(uploads)}.")
     for upload in uploads:
         attachment_validate(upload)
-    if sum(upload.size for upload in uploads) > settings.ATTACHMENT_MAX_TOTAL_BYTES:
+    if sum(upload.size or 0 for upload in uploads) > settings.ATTACHMENT_MAX_TOTAL_BYTES:
         limit = settings.ATTACHMENT_MAX_TOTAL_BYTES // (1024 * 1024)
         raise InvalidAttachment(f"These files come to more than {limit} MB together; send fewer or smaller ones.")
 
@@ -131,11 +132,12 @@ def _attach(
 ) -> None:
     attachments_validate(uploads)  # all checked before any is written: a refused file leaves nothing on disk
     for upload in uploads:
+        assert upload.name is not None and upload.size is not None  # checked by attachments_validate
         name = os.path.basename(upload.name)
         attachment = Attachment(
             ticket=ticket,
             comment=comment,
-            filename=name[: Attachment._meta.get_field("filename").max_length],
+            filename=name[: cast(int, Attachment._meta.get_field("filename").max_length)],
             size=upload.size,
             # From the extension (an allowed one), never the client's header: it may say anything, NULs included
             content_type=_MIME_TYPES.guess_type(name)[0] or "application/octet-stream",
@@ -284,8 +286,9 @@ def ticket_update(
         before_text = _display(ticket, field)
         setattr(ticket, field, value)
         changed.append(field)
+        model_field = cast(models.Field, Ticket._meta.get_field(field))  # a column, not a relation's far side
         timeline.field_changed(
-            ticket=ticket, actor=actor, field=field, label=Ticket._meta.get_field(field).verbose_name.capitalize(),
+            ticket=ticket, actor=actor, field=field, label=model_field.verbose_name.capitalize(),
             before=before_text, after=_display(ticket, field),
         )  # fmt: skip
     if "severity" in changed:

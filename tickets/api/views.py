@@ -50,8 +50,8 @@ FILTER_PARAMETERS = [
     OpenApiParameter(
         "status", str, enum=["open", "all", *Ticket.Status.values], description="open (default), all, or one status."
     ),
-    OpenApiParameter("severity", str, enum=_Current(s.severity_names)),
-    OpenApiParameter("queue", str, enum=_Current(s.queue_slugs), description="Queue slug."),
+    OpenApiParameter("severity", str, enum=_Current(s.severity_names)),  # type: ignore[arg-type]  # iterated when served
+    OpenApiParameter("queue", str, enum=_Current(s.queue_slugs), description="Queue slug."),  # type: ignore[arg-type]
     OpenApiParameter("assignee", str, pattern=r"^(me|none|[0-9]{1,18})$", description="me, none, or a user id."),
     OpenApiParameter("requester", str, enum=["me"]),
     OpenApiParameter("kind", str, enum=Ticket.Kind.values),
@@ -87,7 +87,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         if not hasattr(self, "_filter_form"):
             self._filter_form = TicketFilterForm(self.request.query_params)
             if not self._filter_form.is_valid():
-                raise ValidationError(self._filter_form.errors)
+                raise ValidationError(self._filter_form.errors)  # type: ignore[arg-type]  # a dict of lists
         return self._filter_form
 
     def keyset_ordering(self) -> list[str]:
@@ -183,7 +183,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
 
     def paginate_queryset(self, queryset):
         if self.action in {"comments", "timeline"}:
-            self.keyset_ordering = lambda: ["id"]  # read oldest first, like a conversation
+            self.keyset_ordering = lambda: ["id"]  # type: ignore[method-assign]  # oldest first, like a conversation
         return super().paginate_queryset(queryset)
 
 
