@@ -45,6 +45,7 @@ bench: $(STAMP) services
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
 
 # Refresh static/vendor/ from the npm registry (the versions in package.json); the result is committed.
 vendor:

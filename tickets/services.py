@@ -397,7 +397,7 @@ def _assign(ticket: Ticket, actor: Actor, assignee: User | None) -> None:
 
 
 @transaction.atomic
-def ticket_assign(*, ticket: Ticket, actor: User, assignee: User | None) -> Ticket:
+def ticket_assign(*, ticket: Ticket, actor: Actor, assignee: User | None) -> Ticket:
     """Give the ticket to an agent of its queue (or to nobody)."""
     ticket = _locked(ticket)
     if not policies.may_work(actor, ticket):
@@ -414,7 +414,7 @@ def ticket_assign(*, ticket: Ticket, actor: User, assignee: User | None) -> Tick
 
 @transaction.atomic
 def ticket_escalate(
-    *, ticket: Ticket, actor: User, reason: str, assignee: User | None = None, queue: Queue | None = None
+    *, ticket: Ticket, actor: Actor, reason: str, assignee: User | None = None, queue: Queue | None = None
 ) -> Ticket:
     """One step up: to a colleague, another queue, or simply a louder level."""
     ticket = _locked(ticket)
