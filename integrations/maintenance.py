@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
+from accounts.types import Actor
 from supportdesk import sql
 from supportdesk.errors import DomainError
 from tickets.models import Ticket
@@ -204,7 +205,7 @@ def _refuse_health(window: MaintenanceWindow) -> None:
 
 
 @transaction.atomic
-def maintenance_window_create(*, actor, **fields) -> MaintenanceWindow:
+def maintenance_window_create(*, actor: Actor, **fields) -> MaintenanceWindow:
     """A window entered by hand; ``fields`` are the form's (title, account, service, region, …)."""
     window = MaintenanceWindow(created_by=actor, **fields)
     window.full_clean()

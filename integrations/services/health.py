@@ -13,6 +13,7 @@ from itertools import chain
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from tickets.models import Ticket
 from tickets.services import NewTicket
 
@@ -82,7 +83,7 @@ def _description(view: EventView) -> str:
     return "\n".join(lines)
 
 
-def _new_ticket(view: EventView, requester, routes: list[TagRoute]) -> NewTicket:
+def _new_ticket(view: EventView, requester: User | None, routes: list[TagRoute]) -> NewTicket:
     e, account = view.event, view.account
     return ticketing.new_ticket(
         account=account,
