@@ -4,6 +4,8 @@ change's transaction, so the notifications it causes commit with it.
 This runs inside every ticket change: kinds nobody hears about (``notified`` among them, so a delivery attempt
 never causes another) return before any query, and the others cost a constant few."""
 
+from collections.abc import Callable
+
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
@@ -17,7 +19,7 @@ FOLLOWERS_HEAR = frozenset({Ticket.Status.RESOLVED, Ticket.Status.WAITING_REQUES
 
 
 def _by(event: TicketEvent) -> str:
-    return f" by {event.actor.display_name}" if event.actor_id else ""
+    return f" by {event.actor.display_name}" if event.actor is not None else ""
 
 
 def _tell(event: TicketEvent, reason: str, *, channels=(), users=(), details: str = "") -> None:
@@ -44,6 +46,7 @@ def _commented(event: TicketEvent) -> None:
     if event.is_internal:
         return  # internal notes stay on the timeline: requesters must never get them
     followers = selectors.ticket_followers(event.ticket, actor_id=event.actor_id)
+    assert event.comment is not None  # a comment event links its comment
     _tell(event, f"New comment{_by(event)}", users=followers, details=event.comment.body)
 
 
@@ -77,7 +80,7 @@ def ticket_created_retell(*, ticket: Ticket) -> None:
         _created(event)
 
 
-BASELINE = {
+BASELINE: dict[str, Callable[[TicketEvent], None]] = {
     E.CREATED: _created,
     E.ASSIGNED: _assigned,
     E.COMMENTED: _commented,

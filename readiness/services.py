@@ -62,7 +62,7 @@ def _review_open(*, template: ReviewTemplate, title: str, queue: Queue, due_on: 
 
 def _announce(review: Review) -> None:
     """Its owner hears that a review is open; a post-incident review without one goes to whoever held the incident."""
-    person = review.owner or (review.incident.assignee if review.incident_id else None)
+    person = review.owner or (review.incident.assignee if review.incident is not None else None)
     if person is not None:
         notify_people(
             users=[person], subject=f"Review due {review.due_on:%-d %b %Y}: {review.title}",
@@ -72,7 +72,7 @@ def _announce(review: Review) -> None:
 
 
 def _workload_fields(workload: Workload) -> dict:
-    account = workload.aws_account.account_id if workload.aws_account_id else ""
+    account = workload.aws_account.account_id if workload.aws_account is not None else ""
     return {"workload": workload, "queue": workload.owner_queue, "environment": workload.environment,
             "aws_account_id": account, "owner": workload.owner}  # fmt: skip
 

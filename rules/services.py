@@ -123,10 +123,11 @@ def _act(rule: Rule, ticket: Ticket) -> list[str]:
     # A rule starts a policy once per ticket: re-running it on each change would restart a chain that an
     # acknowledgement stopped, and nobody could stop it again
     if rule.start_escalation_id and not TicketEscalation.objects.filter(ticket=ticket).exists():
-        now = timezone.now()
-        run = escalation_start(ticket=ticket, policy=rule.start_escalation, reason=f"Rule “{rule.name}”", now=now)
+        now, policy = timezone.now(), rule.start_escalation
+        assert policy is not None  # start_escalation_id is set
+        run = escalation_start(ticket=ticket, policy=policy, reason=f"Rule “{rule.name}”", now=now)
         if run is not None and run.started_at == now:  # not one already running
-            actions.append(f"Escalation policy “{rule.start_escalation.name}” started")
+            actions.append(f"Escalation policy “{policy.name}” started")
     if rule.aws_case_severity:
         from integrations.tasks import support_case_open_automatically_task  # integrations imports this module
 
