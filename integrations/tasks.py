@@ -2,6 +2,7 @@
 again) and retries only when AWS throttles or is unreachable."""
 
 from collections.abc import Callable
+from typing import Any
 
 from celery import shared_task
 from django.utils import timezone
@@ -12,15 +13,15 @@ from . import selectors, services
 from .aws.errors import RETRYABLE
 from .models import ApiState, AwsAccount, Source, SupportCase
 
-_RETRY = {"acks_late": True, "autoretry_for": RETRYABLE, "retry_backoff": True, "retry_backoff_max": 600,
-          "max_retries": 8}  # fmt: skip
+_RETRY: dict[str, Any] = {"acks_late": True, "autoretry_for": RETRYABLE, "retry_backoff": True,
+                          "retry_backoff_max": 600, "max_retries": 8}  # fmt: skip
 
 
 def _enabled(account_id: int) -> AwsAccount | None:
     return AwsAccount.objects.filter(pk=account_id, enabled=True).select_related("owner_queue").first()
 
 
-def _poll_once(name: str, account_id: int, poll: Callable[[AwsAccount], None]) -> str:
+def _poll_once(name: str, account_id: int, poll: Callable[[AwsAccount], object]) -> str:
     """Skip a poll already running for the account: beat may queue the next before a slow one ends.
     Overlap would be safe (the services lock and dedupe), only wasteful."""
     account = _enabled(account_id)

@@ -186,9 +186,13 @@ def support_case_open_automatically(*, ticket: Ticket, wanted_severity: str, rea
         return existing
     account = case_account(ticket)
     refusal = case_refusal(ticket=ticket, account=account)
-    severity = _highest_allowed(account, wanted_severity) if not refusal else None
+    if refusal:
+        _refused_automatically(ticket, reason, refusal)
+        return None
+    assert account is not None  # case_refusal refuses a ticket without one
+    severity = _highest_allowed(account, wanted_severity)
     if severity is None:
-        _refused_automatically(ticket, reason, refusal or f"{account.name} offers no severity up to {wanted_severity}.")
+        _refused_automatically(ticket, reason, f"{account.name} offers no severity up to {wanted_severity}.")
         return None
     note = ""
     if severity != wanted_severity:
@@ -244,6 +248,7 @@ def _open(*, ticket: Ticket, actor: Actor, service_code, category_code, severity
     refusal = case_refusal(ticket=ticket, account=account)
     if refusal:
         raise CaseRefused(refusal)
+    assert account is not None  # case_refusal refuses a ticket without one
     fields = _checked(account, ticket, service_code, category_code, severity_code, subject, body, cc_emails)
     case = _claim(ticket=ticket, account=account, actor=actor, note=note, **fields)
     severity = severity_name(case.severity_code)
