@@ -105,7 +105,7 @@ class AwsAccount(models.Model):
 
     def clean(self) -> None:
         regions = self.regions if isinstance(self.regions, list) else [None]
-        if any(not isinstance(r, str) or not region_format.regex.match(r) for r in regions):
+        if any(not isinstance(r, str) or not region_format.regex.match(r) for r in regions):  # type: ignore[union-attr]  # compiled
             raise ValidationError({"regions": 'A list of region names, such as ["eu-west-1", "us-east-1"].'})
         if self.external_id and not self.role_arn:
             raise ValidationError({"external_id": "An external id goes with an IAM role ARN."})
@@ -301,7 +301,7 @@ class MaintenanceWindow(models.Model):
             raise ValidationError({"ends_at": "Say when the window ends."})
         if self.starts_at and self.ends_at - self.starts_at > LONGEST_MAINTENANCE:
             raise ValidationError({"ends_at": f"A window lasts at most {LONGEST_MAINTENANCE.days} days."})
-        if self.region and not region_format.regex.match(self.region):
+        if self.region and not region_format.regex.match(self.region):  # type: ignore[union-attr]  # compiled by RegexValidator
             raise ValidationError({"region": "Use a region name such as eu-west-1."})
         if not isinstance(self.resources, list) or not all(isinstance(r, str) for r in self.resources):
             raise ValidationError({"resources": "A list of resource ids or ARNs."})

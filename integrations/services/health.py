@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import chain
+from typing import cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -102,6 +103,7 @@ def _windows_sync(rows: list[HealthEvent]) -> None:
     scheduled = [r for r in rows if r.category == "scheduledChange" and r.start_time is not None]
     windows = {w.health_event_id: w for w in MaintenanceWindow.objects.filter(health_event__in=scheduled)}
     for row in scheduled:
+        assert row.start_time is not None  # scheduled: filtered above
         window = windows.setdefault(row.pk, MaintenanceWindow(health_event=row))
         window.account, window.ticket, window.service, window.region = row.account, row.ticket, row.service, row.region
         window.title = _readable(row.event_type_code)[:120]
@@ -157,7 +159,7 @@ def health_events_record(*, views: list[EventView], counts: PollCounts, merge_en
     HealthEvent.objects.bulk_create([row for row in changed if row.pk is None])
     HealthEvent.objects.bulk_update(known_changed, _EVENT_FIELDS)
     _windows_sync(changed)
-    ticketing.tickets_linked([row.ticket for row, _ in opening])
+    ticketing.tickets_linked([cast(Ticket, row.ticket) for row, _ in opening])  # each given one above
 
 
 def _recorded(
@@ -166,9 +168,10 @@ def _recorded(
     """The event's row brought up to date (not yet saved), its existing ticket following it; None if unchanged."""
     e, account = view.event, view.account
     if row is not None and merge_entities:
-        view = _merged(row, view)
-        if view is None:
+        merged = _merged(row, view)
+        if merged is None:
             return None
+        view = merged
     elif row is not None and e.last_updated and e.last_updated <= row.last_updated_at:
         return None
     changes = _changes(row, view) if row is not None else []
