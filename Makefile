@@ -52,6 +52,7 @@ bench: $(STAMP) services
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/djlint --check templates
 	$(VENV)/bin/djlint --lint templates

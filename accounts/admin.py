@@ -32,8 +32,8 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = [(None, {"fields": ["email", "first_name", "last_name", "role", "is_active"]})]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "usable_password", "password1", "password2"]})]
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
         if obj is not None and "role" in form.base_fields:
             form.base_fields["role"].initial = user_role(obj)
         return form

@@ -1,3 +1,4 @@
+from typing import ClassVar
 from uuid import uuid4
 
 from django.contrib.auth.models import AbstractUser
@@ -19,27 +20,27 @@ class UserManager(DjangoUserManager):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email, password=None, **extra_fields):
+    def create_user(self, email, password=None, **extra_fields):  # type: ignore[override]  # email, no username
         extra_fields.setdefault("is_staff", False)
         extra_fields.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra_fields)
 
-    def create_superuser(self, email, password=None, **extra_fields):
+    def create_superuser(self, email, password=None, **extra_fields):  # type: ignore[override]  # the same
         extra_fields.setdefault("is_staff", True)
         extra_fields.setdefault("is_superuser", True)
         return self._create_user(email, password, **extra_fields)
 
 
 class User(AbstractUser):
-    username = None
+    username = None  # type: ignore[assignment]  # the email is the login
     email = models.EmailField("email address", unique=True)
     # Keys the cached access facts (accounts/access_cache.py); renewed when the person's access may change
     access_stamp = models.UUIDField(default=uuid4, editable=False)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     class Meta:
         ordering = ["email"]

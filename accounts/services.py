@@ -6,12 +6,12 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from .models import LoginFailure
+from .models import LoginFailure, User
 from .selectors import FAILURES_KEPT, login_hash
 
 
 @transaction.atomic
-def api_token_renew(*, user) -> str:
+def api_token_renew(*, user: User) -> str:
     """Replace the person's API token; the old one stops working at once."""
     Token.objects.filter(user=user).delete()
     return Token.objects.create(user=user).key

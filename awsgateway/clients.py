@@ -192,6 +192,6 @@ def client_for(access: AccountAccess, service: str, *, region: str | None = None
             "aws_session_token": creds.session_token,
         }  # fmt: skip
         config = _ONCE if once else _CONFIG
-        client = _shared[0].client(service, region_name=key[3], endpoint_url=key[4], config=config, **secrets)
+        client = _shared[0].client(service, region_name=key[3], endpoint_url=key[4], config=config, **secrets)  # type: ignore[call-overload]  # the stubs want a literal service name
         _clients[key] = (generation, client)
         return client

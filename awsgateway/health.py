@@ -126,7 +126,7 @@ def event_details(access: AccountAccess, arns: Iterable[str]) -> dict[str, str]:
     """Latest description per event ARN; ARNs in the API's failedSet are simply absent."""
     descriptions: dict[str, str] = {}
     for batch in _batches(arns):
-        response = _called(access, lambda client, batch=batch: client.describe_event_details(eventArns=batch))
+        response = _called(access, lambda client, batch=batch: client.describe_event_details(eventArns=batch))  # type: ignore[misc]  # a lambda binding its loop value
         for item in response.get("successfulSet", []):
             descriptions[item["event"]["arn"]] = item.get("eventDescription", {}).get("latestDescription", "")
     return descriptions
@@ -166,7 +166,7 @@ def organization_event_details(access: AccountAccess, keys: Iterable[tuple[str, 
     for batch in _batches(keys):
         filters = [_org_filter(arn, account) for arn, account in batch]
         response = _called(
-            access, lambda client, filters=filters: client.describe_event_details_for_organization(
+            access, lambda client, filters=filters: client.describe_event_details_for_organization(  # type: ignore[misc]
                 organizationEventDetailFilters=filters
             )
         )  # fmt: skip

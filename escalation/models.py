@@ -229,7 +229,7 @@ class SlaPolicy(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.severity.name} in {self.queue.name if self.queue_id else 'any queue'}"
+        return f"{self.severity.name} in {self.queue.name if self.queue is not None else 'any queue'}"
 
 
 class Target(models.TextChoices):

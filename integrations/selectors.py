@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, F, Q, Sum
 from django.shortcuts import get_object_or_404
@@ -86,7 +87,8 @@ def ticket_aws(*, user, reference: str) -> TicketAws:
     ticket = get_object_or_404(tickets_visible_to(user).select_related("aws_case"), pk=ticket_pk(reference))
     account = AwsAccount.objects.filter(account_id=ticket.aws_account_id).first() if ticket.aws_account_id else None
     group = FindingGroup.objects.select_related("ta_check").filter(ticket=ticket).first()
-    open_findings, counts, category_name = [], {"open": 0, "cleared": 0, "savings": None}, ""
+    counts: dict[str, Any] = {"open": 0, "cleared": 0, "savings": None}
+    open_findings, category_name = [], ""
     if group is not None:
         findings = Finding.objects.filter(group=group)
         counts = findings.aggregate(

@@ -1,5 +1,7 @@
 """Targets are set here; snapshots are history, read-only."""
 
+from typing import cast
+
 from django import forms
 from django.contrib import admin
 
@@ -28,7 +30,9 @@ class KpiTargetForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kpi"].choices = [(k.key, f"{k.label} ({k.unit}, {k.better} is better)") for k in KPIS.values()]
+        cast(forms.ChoiceField, self.fields["kpi"]).choices = [
+            (k.key, f"{k.label} ({k.unit}, {k.better} is better)") for k in KPIS.values()
+        ]
 
 
 @admin.register(KpiTarget)

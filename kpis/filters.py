@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import cast
 from urllib.parse import urlencode
 
 from django import forms
@@ -79,11 +80,16 @@ class KpiFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["severity"].choices = [("", "Any severity")] + [(s.name, str(s)) for s in reference.severities()]
-        self.fields["queue"].choices = [("", "Any queue")] + [(q.slug, q.name) for q in reference.queues()]
+        cast(forms.ChoiceField, self.fields["severity"]).choices = [("", "Any severity")] + [
+            (s.name, str(s)) for s in reference.severities()
+        ]
+        cast(forms.ChoiceField, self.fields["queue"]).choices = [("", "Any queue")] + [
+            (q.slug, q.name) for q in reference.queues()
+        ]
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         start, end = data.get("start"), data.get("end")
         if start or end:
             if not (start and end):

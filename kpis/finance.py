@@ -4,9 +4,11 @@ Open now: flagged today, whatever the period. Found: first seen in the period. R
 and still cleared (a finding that came back has no resolved_at). Money stays Decimal from SQL to the page.
 """
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -30,7 +32,7 @@ TABLES = {"accounts": "By account", "checks": "By check", "findings": "Findings 
 class FinanceReport:
     by_account: list[dict]
     by_check: list[dict]
-    findings: list[dict]
+    findings: Sequence[Mapping[str, Any]]
     totals: dict
 
     def table(self, slug: str) -> tuple[list[str], list[list], list[str]] | None:
@@ -55,7 +57,9 @@ class FinanceReport:
 
     def page_table(self, slug: str) -> dict:
         """The same table for the page: money formatted, each row with its link."""
-        columns, rows, links = self.table(slug)
+        table = self.table(slug)
+        assert table is not None  # a slug of TABLES
+        columns, rows, links = table
         shown = [[money(cell) if isinstance(cell, Decimal) else cell for cell in row] for row in rows]
         rows_shown = [(row, links[i] if links else "") for i, row in enumerate(shown)]
         return {"slug": slug, "title": TABLES[slug], "columns": columns, "rows": rows_shown}
@@ -113,12 +117,12 @@ def cost_findings(scope: KpiScope, *, user) -> QuerySet[Finding]:
 
 
 def _savings(condition: Q) -> Coalesce:
-    money = DecimalField(max_digits=16, decimal_places=2)
+    money: DecimalField = DecimalField(max_digits=16, decimal_places=2)
     return Coalesce(Sum("estimated_monthly_savings", filter=condition), Value(Decimal("0.00")), output_field=money)
 
 
 def _grouped(scope: KpiScope, *keys: str, user) -> list[dict]:
-    annotations = {}
+    annotations: dict[str, Any] = {}
     for name, condition in _conditions(scope).items():
         annotations[name] = Count("pk", filter=condition)
         annotations[f"{name}_savings"] = _savings(condition)

@@ -191,8 +191,8 @@ class KpiTarget(models.Model):
     def scope_key(self) -> str:
         """The dimensions as stored with the snapshots: names, not ids, so history reads without these rows."""
         params = {
-            "queue": self.queue.slug if self.queue_id else "",
-            "severity": self.severity.name if self.severity_id else "",
+            "queue": self.queue.slug if self.queue is not None else "",
+            "severity": self.severity.name if self.severity is not None else "",
             "environment": self.environment,
             "account": self.account,
         }

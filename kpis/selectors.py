@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -327,7 +328,9 @@ def backlog_by_severity_and_age(scope: KpiScope) -> dict[tuple[int, str], int]:
         + " ".join(f"WHEN day > %s THEN '{key}'" for key, _, low, _high in AGE_BANDS[:-1])
         + f" ELSE '{AGE_BANDS[-1][0]}' END"
     )
-    band_params = [scope.end - timedelta(days=high) for _key, _, _low, high in AGE_BANDS[:-1]]
+    band_params = [
+        scope.end - timedelta(days=cast(int, high)) for _key, _, _low, high in AGE_BANDS[:-1]
+    ]  # the last is open
     # Two index scans rather than one OR: the open tickets from their covering index, and those resolved since
     rows = sql.fetch(
         f"""SELECT severity_id, {band}, count(*) FROM (
@@ -413,7 +416,8 @@ def drill_ticket_ids(
     scope: KpiScope, *, name: str, now: datetime, day: date | None = None, kind: str = "", band: str = ""
 ) -> RawSQL:
     """The ids of the tickets behind a figure, as a subquery for `pk__in`."""
-    extra, extra_params = [], []
+    extra: list[str] = []
+    extra_params: list[Any] = []
     if day is not None:
         extra.append("f.resolved_day = %s" if name == "resolved" else "f.created_day = %s")
         extra_params.append(day)
@@ -471,7 +475,8 @@ def _findings(scope: KpiScope, *, check: bool = False, group: bool = False) -> t
         tables.append("JOIN integrations_findinggroup g ON g.id = fi.group_id")
     if check:
         tables.append("JOIN integrations_trustedadvisorcheck c ON c.id = fi.ta_check_id")
-    clauses, params = ["true"], []
+    clauses = ["true"]
+    params: list[Any] = []
     accounts = [(column, value) for column, value in (("environment", scope.environment),
                                                       ("account_id", scope.account)) if value]  # fmt: skip
     if accounts:
@@ -642,7 +647,7 @@ def targets_with_latest(*, day: date) -> list[tuple[KpiTarget, KpiSnapshot | Non
         rows = (
             KpiSnapshot.objects.filter(day__lte=day, kpi__in={k[0] for k in keys})
             .filter(scope_key__in={k[1] for k in keys}, window_days__in={k[2] for k in keys})
-            .annotate(newest=Window(RowNumber(), partition_by=["kpi", "scope_key", "window_days"], order_by="-day"))
+            .annotate(newest=Window(RowNumber(), partition_by=["kpi", "scope_key", "window_days"], order_by="-day"))  # type: ignore[list-item]  # names are fine
             .filter(newest=1)
         )
         latest = {(s.kpi, s.scope_key, s.window_days): s for s in rows}

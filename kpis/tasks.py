@@ -2,6 +2,7 @@
 a day's snapshots and notices are unique per day."""
 
 from datetime import date, timedelta
+from typing import Any
 
 from celery import shared_task
 from django.utils import timezone
@@ -9,7 +10,7 @@ from django.utils import timezone
 from . import services
 
 # Folding a large history (after an import, or the first run) takes longer than the global limit
-_LONG = {"soft_time_limit": 14 * 60, "time_limit": 15 * 60}
+_LONG: dict[str, Any] = {"soft_time_limit": 14 * 60, "time_limit": 15 * 60}
 
 
 @shared_task(acks_late=True, **_LONG)

@@ -7,6 +7,7 @@ created_at), and carries its numbers as rows: the page draws them as a chart and
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from django.db import OperationalError, connection, transaction
@@ -295,7 +296,8 @@ ORDER BY 4 DESC, 1 LIMIT %s
 
 
 def _health_repeats(scope: KpiScope, start: datetime, end: datetime, *, user) -> list[tuple]:
-    more, params = "", [start, end]
+    more = ""
+    params: list[Any] = [start, end]
     if not user.has_perm("tickets.view_all_tickets"):
         visible, visible_params = tickets_visible_to(user).values("pk").query.sql_with_params()
         more, params = f" AND h.ticket_id IN ({visible})", [*params, *visible_params]

@@ -2,7 +2,7 @@
 later tells the same story."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 
@@ -11,7 +11,7 @@ from tickets.models import Ticket
 from .models import Notification
 
 NOTICE = "notice"  # raised by a rule, an escalation step or a timer through notify(); the reason says which
-SUBJECT_MAX = Notification._meta.get_field("subject").max_length
+SUBJECT_MAX = cast(int, Notification._meta.get_field("subject").max_length)
 TICKET_FIELDS = ("reference", "title", "status", "severity", "queue", "environment", "account", "kind")
 
 

@@ -57,8 +57,9 @@ class Channel(models.Model):
         return f"{self.get_kind_display()} “{self.name}”"
 
     def clean(self) -> None:
-        required = {self.Kind.SNS: ["topic_arn"], self.Kind.EMAIL: ["email_addresses"],
-                    self.Kind.WEBHOOK: ["webhook_url", "webhook_secret"]}.get(self.kind, [])  # fmt: skip
+        by_kind: dict[str, list[str]] = {self.Kind.SNS: ["topic_arn"], self.Kind.EMAIL: ["email_addresses"],
+                                         self.Kind.WEBHOOK: ["webhook_url", "webhook_secret"]}  # fmt: skip
+        required = by_kind.get(self.kind, [])
         errors = {field: f"A {self.get_kind_display().lower()} channel needs this." for field in required
                   if not getattr(self, field)}  # fmt: skip
         if self.kind == self.Kind.EMAIL:
@@ -145,4 +146,4 @@ class Notification(models.Model):
 
     @property
     def target_label(self) -> str:
-        return self.channel.label if self.channel_id else f"Email to {self.email}"
+        return self.channel.label if self.channel is not None else f"Email to {self.email}"

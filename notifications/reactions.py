@@ -5,6 +5,8 @@ as the rules left it (severity, queue, a hold on its notices), once.
 Kinds nobody hears about return before any query, and the others cost a constant few. (A delivery attempt's
 ``notified`` event is no change of the ticket's and reaches no reaction: it never causes another.)"""
 
+from collections.abc import Callable
+
 from tickets.models import Ticket, TicketEvent
 from tickets.reactions import Changes
 
@@ -16,7 +18,7 @@ FOLLOWERS_HEAR = frozenset({Ticket.Status.RESOLVED, Ticket.Status.WAITING_REQUES
 
 
 def _by(event: TicketEvent) -> str:
-    return f" by {event.actor.display_name}" if event.actor_id else ""
+    return f" by {event.actor.display_name}" if event.actor is not None else ""
 
 
 def _tell(event: TicketEvent, reason: str, *, channels=(), users=(), details: str = "") -> None:
@@ -43,6 +45,7 @@ def _commented(event: TicketEvent) -> None:
     if event.is_internal:
         return  # internal notes stay on the timeline: requesters must never get them
     followers = selectors.ticket_followers(event.ticket, actor_id=event.actor_id)
+    assert event.comment is not None  # a comment event links its comment
     _tell(event, f"New comment{_by(event)}", users=followers, details=event.comment.body)
 
 
@@ -67,7 +70,7 @@ def _aws_case(event: TicketEvent) -> None:
           details="\n".join(event.data.get("lines", [])))  # fmt: skip
 
 
-BASELINE = {
+BASELINE: dict[str, Callable[[TicketEvent], None]] = {
     E.CREATED: _created,
     E.ASSIGNED: _assigned,
     E.COMMENTED: _commented,

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from functools import cache
+from typing import cast
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -27,7 +28,7 @@ from .senders import DeliveryError, RetryableDeliveryError
 log = logging.getLogger(__name__)
 
 SWEEP_BATCH = 1000
-KEY_MAX = Notification._meta.get_field("key").max_length - 40  # room for ":channel:<id>" or ":user:<id>"
+KEY_MAX = cast(int, Notification._meta.get_field("key").max_length) - 40  # room for ":channel:<id>" or ":user:<id>"
 S = Notification.Status
 # Set by notices_held_all(): a replayed history's notices are held
 _all_held: ContextVar[bool] = ContextVar("notices_all_held", default=False)
@@ -95,7 +96,7 @@ def ticket_notify(
     message = {
         "ticket": ticket,
         "event": event,
-        "reason": one_line(reason, limit=Notification._meta.get_field("reason").max_length),
+        "reason": one_line(reason, limit=cast(int, Notification._meta.get_field("reason").max_length)),
         "subject": ticket_subject(ticket, reason),
         "body": ticket_body(ticket, reason=reason, link=link, details=details),
         "link": link,
@@ -184,7 +185,7 @@ def notification_deliver(*, notification_id: int) -> str:
         if row is None:
             return "skipped"  # sent, failed, gone, or being sent by another worker right now
         now = timezone.now()
-        detail, error = "", None
+        detail, error = "", cast(DeliveryError | None, None)
         try:
             detail = senders.send(row, now=now)
         except DeliveryError as exc:
@@ -194,6 +195,7 @@ def notification_deliver(*, notification_id: int) -> str:
             error = RetryableDeliveryError(f"Unexpected error: {exc!r}")
         outcome = _attempt_record(row, detail=detail, error=error, now=now)
     if outcome == "retrying":
+        assert error is not None  # only a retryable error is retried
         raise error
     return outcome
 
@@ -216,7 +218,7 @@ def _attempt_record(row: Notification, *, detail: str, error: DeliveryError | No
         row.status, row.next_attempt_at, row.last_error = S.FAILED, None, str(error)
         outcome, detail = "failed", f"{error} Not retried: it would be refused again."
     row.save(update_fields=["attempts", "status", "sent_at", "next_attempt_at", "retry_until", "last_error"])
-    if row.ticket_id:
+    if row.ticket is not None:  # no query without a ticket_id
         timeline.notified(ticket=row.ticket, channel=row.target_label, outcome=outcome, detail=detail)
     return outcome
 

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from typing import cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -33,7 +34,7 @@ class ReviewFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["workload"].queryset = workloads_visible_to(user).only("id", "name")
+        cast(forms.ModelChoiceField, self.fields["workload"]).queryset = workloads_visible_to(user).only("id", "name")
 
     def filters(self) -> dict:
         data = self.cleaned_data if self.is_valid() else {}
@@ -69,10 +70,11 @@ class ActionForm(forms.Form):
 
     def __init__(self, *args, review: Review, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = assignable_users(queue_id=review.queue_id)
-        self.fields["owner"].label_from_instance = lambda user: user.display_name
+        owner = cast(forms.ModelChoiceField, self.fields["owner"])
+        owner.queryset = assignable_users(queue_id=review.queue_id)
+        owner.label_from_instance = lambda user: user.display_name  # type: ignore[assignment]  # Django's hook, set per form
         severities = reference.severities()
-        self.fields["severity"].choices = [(s.pk, str(s)) for s in severities]
+        cast(forms.ChoiceField, self.fields["severity"]).choices = [(s.pk, str(s)) for s in severities]
         self.fields["severity"].initial = next((s.pk for s in severities if s.name == "SEV3"), None)
 
 
@@ -86,7 +88,8 @@ class ReviewCreateForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].label_from_instance = lambda user: user.display_name
+        owner = cast(forms.ModelChoiceField, self.fields["owner"])
+        owner.label_from_instance = lambda user: user.display_name  # type: ignore[assignment]  # Django's hook, set per form
 
     def clean_due_on(self):
         due_on, today = self.cleaned_data["due_on"], timezone.localdate()

@@ -40,7 +40,7 @@ def upcoming_q(today: date) -> Q:
     return Q(status__in=Review.OPEN_STATUSES, due_on__gte=today, due_on__lte=today + UPCOMING)
 
 
-def _count(queryset: QuerySet) -> Subquery:
+def _count(queryset: QuerySet) -> Coalesce:
     """A per-review count as a subquery: several joined Counts would multiply each other's rows."""
     counted = queryset.filter(review_id=OuterRef("pk")).order_by().values("review_id").annotate(n=Count("*"))
     return Coalesce(Subquery(counted.values("n"), output_field=IntegerField()), Value(0))

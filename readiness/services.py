@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from notifications.messages import link_for
 from notifications.services import notify_people
 from supportdesk.errors import DomainError
@@ -61,7 +62,7 @@ def _review_open(*, template: ReviewTemplate, title: str, queue: Queue, due_on: 
 
 def _announce(review: Review) -> None:
     """Its owner hears that a review is open; a post-incident review without one goes to whoever held the incident."""
-    person = review.owner or (review.incident.assignee if review.incident_id else None)
+    person = review.owner or (review.incident.assignee if review.incident is not None else None)
     if person is not None:
         notify_people(
             users=[person], subject=f"Review due {review.due_on:%-d %b %Y}: {review.title}",
@@ -71,13 +72,15 @@ def _announce(review: Review) -> None:
 
 
 def _workload_fields(workload: Workload) -> dict:
-    account = workload.aws_account.account_id if workload.aws_account_id else ""
+    account = workload.aws_account.account_id if workload.aws_account is not None else ""
     return {"workload": workload, "queue": workload.owner_queue, "environment": workload.environment,
             "aws_account_id": account, "owner": workload.owner}  # fmt: skip
 
 
 @transaction.atomic
-def review_create(*, actor, template: ReviewTemplate, workload: Workload, due_on: date, owner=None) -> Review:
+def review_create(
+    *, actor: User, template: ReviewTemplate, workload: Workload, due_on: date, owner: User | None = None
+) -> Review:
     """A review opened by hand, outside any schedule."""
     if not policies.may_manage(actor):
         raise NotAllowed("Only managers and admins may open reviews.")
@@ -169,7 +172,7 @@ def post_incident_reviews_sweep(*, now: datetime | None = None) -> int:
 
 
 @transaction.atomic
-def answer_save(*, answer: ReviewAnswer, actor, answer_text: str, risk: str, notes: str) -> ReviewAnswer:
+def answer_save(*, answer: ReviewAnswer, actor: User, answer_text: str, risk: str, notes: str) -> ReviewAnswer:
     review = _locked(answer.review_id)
     if not policies.may_fill(actor, review):
         raise NotAllowed("Only the managers and the agents of this review's queue may answer it.")
@@ -189,7 +192,7 @@ def answer_save(*, answer: ReviewAnswer, actor, answer_text: str, risk: str, not
 
 @transaction.atomic
 def action_add(
-    *, review: Review, actor, title: str, severity: Severity, description: str = "", owner=None
+    *, review: Review, actor: User, title: str, severity: Severity, description: str = "", owner: User | None = None
 ) -> ReviewAction:
     """An action item: a readiness-action ticket in the review's queue, linked to the review."""
     review = _locked(review.pk)
@@ -210,7 +213,7 @@ def action_add(
 
 
 @transaction.atomic
-def review_take(*, review: Review, actor) -> Review:
+def review_take(*, review: Review, actor: User) -> Review:
     """A manager becomes the review's owner: the one who answers for it (post-incident reviews open unowned)."""
     review = _locked(review.pk)
     if not policies.may_manage(actor):
@@ -232,7 +235,7 @@ def _complete(review: Review, now: datetime) -> None:
 
 
 @transaction.atomic
-def review_submit(*, review: Review, actor, now: datetime | None = None) -> Review:
+def review_submit(*, review: Review, actor: User, now: datetime | None = None) -> Review:
     """Done answering: complete at once, or once the open action items are closed."""
     review = _locked(review.pk)
     if not policies.may_manage(actor):

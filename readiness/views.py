@@ -1,5 +1,8 @@
 """Thin HTML views: parse, call a selector or a service, render. htmx requests get partials."""
 
+from typing import cast
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -9,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.types import AuthedHttpRequest
 from kpis.filters import KpiFilterForm
 from supportdesk.errors import DomainError
 from tickets.views import _is_htmx
@@ -50,7 +54,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def review_create(request: HttpRequest) -> HttpResponse:
+def review_create(request: AuthedHttpRequest) -> HttpResponse:
     _see_reviews(request)
     if not policies.may_manage(request.user):
         raise PermissionDenied
@@ -72,7 +76,7 @@ def _detail_context(request: HttpRequest, review: Review, action_form: ActionFor
         "review": review,
         "answers": selectors.review_answers(review=review),
         "actions": selectors.review_actions(review=review, user=user),
-        "risks": AnswerForm.base_fields["risk"].choices,
+        "risks": cast(forms.ChoiceField, AnswerForm.base_fields["risk"]).choices,
         "can_fill": review.is_editable and policies.may_fill(user, review),
         "can_manage": policies.may_manage(user),
         "action_form": action_form or ActionForm(review=review),
@@ -89,7 +93,7 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def answer_save(request: HttpRequest, review_id: int, answer_id: int) -> HttpResponse:
+def answer_save(request: AuthedHttpRequest, review_id: int, answer_id: int) -> HttpResponse:
     review = selectors.review_detail(user=request.user, review_id=review_id)
     answer = selectors.review_answer(review=review, answer_id=answer_id)
     form = AnswerForm(request.POST)
@@ -112,14 +116,15 @@ def answer_save(request: HttpRequest, review_id: int, answer_id: int) -> HttpRes
     if error:  # shown again as typed, unsaved, next to the reason
         answer.answer, answer.notes = request.POST.get("answer", "")[:5000], request.POST.get("notes", "")[:5000]
     can_fill = review.is_editable and policies.may_fill(request.user, review)
-    context = {"review": answer.review, "a": answer, "risks": AnswerForm.base_fields["risk"].choices, "error": error,
+    risks = cast(forms.ChoiceField, AnswerForm.base_fields["risk"]).choices
+    context = {"review": answer.review, "a": answer, "risks": risks, "error": error,
                "saved": not error, "can_fill": can_fill}  # fmt: skip
     return render(request, "readiness/_answer.html", context, status=400 if error else 200)
 
 
 @login_required
 @require_POST
-def action_add(request: HttpRequest, review_id: int) -> HttpResponse:
+def action_add(request: AuthedHttpRequest, review_id: int) -> HttpResponse:
     review = selectors.review_detail(user=request.user, review_id=review_id)
     form = ActionForm(request.POST, review=review)
     raised = None
@@ -139,7 +144,7 @@ def action_add(request: HttpRequest, review_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def review_submit(request: HttpRequest, review_id: int) -> HttpResponse:
+def review_submit(request: AuthedHttpRequest, review_id: int) -> HttpResponse:
     review = selectors.review_detail(user=request.user, review_id=review_id)
     try:
         review = services.review_submit(review=review, actor=request.user)
@@ -155,7 +160,7 @@ def review_submit(request: HttpRequest, review_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def review_take(request: HttpRequest, review_id: int) -> HttpResponse:
+def review_take(request: AuthedHttpRequest, review_id: int) -> HttpResponse:
     review = selectors.review_detail(user=request.user, review_id=review_id)
     try:
         review = services.review_take(review=review, actor=request.user)

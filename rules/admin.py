@@ -8,11 +8,11 @@ from tickets.models import Ticket
 from .models import NotificationHold, Rule
 from .services import rule_match_count
 
-SETTINGS = ["name", "position", "enabled", "trigger", "stop_after"]
-CONDITIONS = ["kinds", "environments", "account_ids", "tags", "text", "min_severity", "ta_checks", "ta_categories",
-              "health_services", "health_categories", "in_maintenance"]  # fmt: skip
-ACTIONS = ["set_severity", "set_queue", "add_watchers", "notify_channels", "start_escalation", "aws_case_severity",
-           "hold_notifications"]  # fmt: skip
+SETTINGS = ("name", "position", "enabled", "trigger", "stop_after")
+CONDITIONS = ("kinds", "environments", "account_ids", "tags", "text", "min_severity", "ta_checks", "ta_categories",
+              "health_services", "health_categories", "in_maintenance")  # fmt: skip
+ACTIONS = ("set_severity", "set_queue", "add_watchers", "notify_channels", "start_escalation", "aws_case_severity",
+           "hold_notifications")  # fmt: skip
 
 
 def _listed(text: str) -> list[str]:
@@ -79,7 +79,7 @@ class RuleAdmin(admin.ModelAdmin):
             total, still_open = rule_match_count(form.save(commit=False))
             messages.info(request, f"Would match {total} ticket{'s' * (total != 1)} ({still_open} open). Not saved.")
         fieldsets = list(self.get_fieldsets(request, original))
-        adminform = helpers.AdminForm(form, fieldsets, {}, self.get_readonly_fields(request, original), self)
+        adminform = helpers.AdminForm(form, fieldsets, {}, self.get_readonly_fields(request, original), self)  # type: ignore[arg-type]  # the stubs' AdminForm wants lists
         context = {
             **self.admin_site.each_context(request),
             "title": "Change rule" if original else "Add rule",

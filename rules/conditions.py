@@ -70,7 +70,7 @@ def rule_matches(rule: Rule, facts: TicketFacts) -> bool:
         and (not rule.account_ids or facts.account_id in rule.account_ids)
         and (not rule.tags or not facts.tags.isdisjoint(rule.tags))
         and (not rule.text or rule.text.casefold() in facts.text)
-        and (not rule.min_severity_id or facts.severity_rank <= rule.min_severity.rank)
+        and (rule.min_severity is None or facts.severity_rank <= rule.min_severity.rank)
         and (not rule.ta_checks or not facts.ta_checks.isdisjoint(rule.ta_checks))
         and (not rule.ta_categories or not facts.ta_categories.isdisjoint(rule.ta_categories))
         and (not rule.health_services or not facts.health_services.isdisjoint(rule.health_services))
@@ -92,7 +92,7 @@ def rule_q(rule: Rule) -> Q:
         q &= Q(Exists(Ticket.tags.through.objects.filter(ticket_id=OuterRef("pk"), tag__name__in=rule.tags)))
     if rule.text:
         q &= Q(title__icontains=rule.text) | Q(description__icontains=rule.text)
-    if rule.min_severity_id:
+    if rule.min_severity is not None:
         q &= Q(severity__rank__lte=rule.min_severity.rank)
     findings = FindingGroup.objects.filter(ticket_id=OuterRef("pk"))
     if rule.ta_checks:

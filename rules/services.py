@@ -78,9 +78,9 @@ def rules_apply_created(*, tickets: list[Ticket], record: Changes | None = None)
 def _rules_act(ticket: Ticket, matched: list[Rule], record: Changes | None) -> list[str]:
     if record is None:  # called on its own (the admin, a test): what the rules change goes to the later reactions
         own = Changes()
-        done = _rules_act(ticket, matched, own)
+        acted = _rules_act(ticket, matched, own)
         dispatch(own, after=REACTION)
-        return done
+        return acted
     done: list[str] = []
     for rule in matched:
         actions = _act(rule, Ticket.objects.select_related("severity", "queue").get(pk=ticket.pk), record)
@@ -99,15 +99,14 @@ def _act(rule: Rule, ticket: Ticket, record: Changes) -> list[str]:
     if rule.hold_notifications and (hold := notices_hold(ticket=ticket, rule=rule)):
         actions.append(f"Notifications held until {timezone.localtime(hold.until):%-d %b %H:%M} (maintenance "
                        f"“{hold.window.label}”)")  # fmt: skip
-    changes = {}
-    if rule.set_severity_id and rule.set_severity_id != ticket.severity_id:
-        changes["severity"] = rule.set_severity
-        actions.append(f"Severity set to {rule.set_severity.name}")
-    if rule.set_queue_id and rule.set_queue_id != ticket.queue_id:
-        changes["queue"] = rule.set_queue
-        actions.append(f"Routed to {rule.set_queue.name}")
-    if changes:
-        ticket_services.ticket_update(ticket=ticket, actor=None, record=record, **changes)
+    severity = rule.set_severity if rule.set_severity_id and rule.set_severity_id != ticket.severity_id else None
+    if severity is not None:
+        actions.append(f"Severity set to {severity.name}")
+    queue = rule.set_queue if rule.set_queue_id and rule.set_queue_id != ticket.queue_id else None
+    if queue is not None:
+        actions.append(f"Routed to {queue.name}")
+    if severity is not None or queue is not None:
+        ticket_services.ticket_update(ticket=ticket, actor=None, severity=severity, queue=queue, record=record)
     watching = set(Watch.objects.filter(ticket=ticket).values_list("user_id", flat=True))
     for user in rule.add_watchers.all():
         if user.pk not in watching:
@@ -120,10 +119,11 @@ def _act(rule: Rule, ticket: Ticket, record: Changes) -> list[str]:
     # A rule starts a policy once per ticket: re-running it on each change would restart a chain that an
     # acknowledgement stopped, and nobody could stop it again
     if rule.start_escalation_id and not TicketEscalation.objects.filter(ticket=ticket).exists():
-        now = timezone.now()
-        run = escalation_start(ticket=ticket, policy=rule.start_escalation, reason=f"Rule “{rule.name}”", now=now)
+        now, policy = timezone.now(), rule.start_escalation
+        assert policy is not None  # start_escalation_id is set
+        run = escalation_start(ticket=ticket, policy=policy, reason=f"Rule “{rule.name}”", now=now)
         if run is not None and run.started_at == now:  # not one already running
-            actions.append(f"Escalation policy “{rule.start_escalation.name}” started")
+            actions.append(f"Escalation policy “{policy.name}” started")
     if rule.aws_case_severity:
         after_commit_robust(
             support_case_open_automatically_task.delay, ticket.pk, rule.aws_case_severity, f"Rule “{rule.name}”"

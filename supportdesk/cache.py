@@ -37,10 +37,10 @@ class _ReusedClients(RedisCacheClient):
         self._clients = {}
 
     def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
+        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]  # Django's private RedisCacheClient API
         client = self._clients.get(id(pool))
         if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)  # type: ignore[attr-defined]
         return client
 
 
@@ -107,4 +107,4 @@ class FailSoftRedisCache(RedisCache):
 
     @cached_property
     def _cache(self):
-        return _FailSoftClients(self._servers, **self._options)
+        return _FailSoftClients(self._servers, **self._options)  # type: ignore[attr-defined]  # private, as above

@@ -17,5 +17,5 @@ class ReconnectingConsumer(Consumer):
     started): worker-to-worker chatter we do not use, whose restart after a Redis reconnect failed on the closed
     connection (AttributeError: 'NoneType' object has no attribute 'hostname', celery/kombu#582)."""
 
-    class Blueprint(Consumer.Blueprint):
+    class Blueprint(Consumer.Blueprint):  # type: ignore[misc,valid-type]  # a class; celery-types says a variable
         default_steps = [s for s in Consumer.Blueprint.default_steps if not s.endswith((":Gossip", ":Mingle"))]

@@ -45,12 +45,13 @@ def replayed_clock(at: datetime) -> Iterator[ReplayClock]:
 
     class ReplayDatetime(datetime, metaclass=_RealDatetimes):
         @classmethod
-        def now(cls, tz: tzinfo | None = None) -> datetime:
+        def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]  # a real datetime, not Self
             return clock.at.astimezone(tz) if tz else clock.at.astimezone().replace(tzinfo=None)  # a plain datetime
 
-    real = django_timezone.datetime
-    django_timezone.datetime = ReplayDatetime
+    namespace = vars(django_timezone)  # where timezone.now() looks `datetime` up
+    real = namespace["datetime"]
+    namespace["datetime"] = ReplayDatetime
     try:
         yield clock
     finally:
-        django_timezone.datetime = real
+        namespace["datetime"] = real

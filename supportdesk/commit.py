@@ -11,5 +11,5 @@ def after_commit_robust(func: Callable, *args, **kwargs) -> None:
     so it cannot undo the change: a periodic sweep redoes what was lost."""
     call = partial(func, *args, **kwargs)
     # Django logs a failed robust callback by its __qualname__, which a partial lacks (the logging would raise)
-    call.__qualname__ = getattr(func, "__qualname__", repr(func))
+    call.__qualname__ = getattr(func, "__qualname__", repr(func))  # type: ignore[attr-defined]
     transaction.on_commit(call, robust=True)

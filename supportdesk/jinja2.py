@@ -9,8 +9,10 @@ Links come from the `url()` global, reverse() at the cost of a string join (supp
 import functools
 import hashlib
 from datetime import datetime
+from typing import cast
 
 from django.template import engines
+from django.template.backends.jinja2 import Jinja2
 from django.template.defaultfilters import filesizeformat, linebreaks_filter
 from django.utils.safestring import SafeString, mark_safe
 from jinja2 import Environment, StrictUndefined, Template
@@ -41,11 +43,13 @@ def partial_render(name: str, context: dict) -> SafeString:
 
 def partial_digest(name: str) -> str:
     """Changes whenever the partial's source does: cache keys that hold it drop markup of an older deploy."""
-    return _digest(engines["jinja2"].env.get_template(name))
+    return _digest(cast(Jinja2, engines["jinja2"]).env.get_template(name))
 
 
 @functools.lru_cache(maxsize=16)
 def _digest(template: Template) -> str:
     # Once per compiled template: a dev server recompiles an edited one, production never does.
-    source = template.environment.loader.get_source(template.environment, template.name)[0]
+    loader = template.environment.loader
+    assert loader is not None and template.name is not None  # loaded by name through the engine's loader
+    source = loader.get_source(template.environment, template.name)[0]
     return hashlib.blake2b(source.encode(), digest_size=6).hexdigest()

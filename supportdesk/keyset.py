@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Model, Q, QuerySet
@@ -41,7 +41,7 @@ def _value_of(obj: Model, key: str) -> Any:
 def _model_field(model: type[Model], path: str):
     *relations, name = path.split("__")
     for relation in relations:
-        model = model._meta.get_field(relation).related_model
+        model = cast(type[Model], model._meta.get_field(relation).related_model)  # a relation: it has a model
     return model._meta.get_field(name)
 
 

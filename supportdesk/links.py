@@ -12,9 +12,9 @@ raises as usual.
 
 import functools
 import re
-from collections.abc import Hashable
 
 from django.urls import NoReverseMatch, get_resolver, get_script_prefix, get_urlconf, reverse
+from django.urls.resolvers import URLResolver
 
 _DIGITS = re.compile(r"[0-9]+")
 _WORD = re.compile(r"[-A-Za-z0-9_]+")
@@ -69,14 +69,16 @@ def _kind(value: object) -> str | None:
 
 @functools.lru_cache(maxsize=512)
 def _pieces(
-    resolver: Hashable, prefix: str, name: str, kinds: tuple, keyword_kinds: tuple
+    resolver: URLResolver, prefix: str, name: str, kinds: tuple, keyword_kinds: tuple
 ) -> tuple[tuple[str, ...], tuple[int, ...]] | None:
     """The path cut where the arguments go, and which argument goes in each cut (positional ones first, then the
     keywords by name); None: let reverse() answer."""
     markers = [_MARKERS[kind].format(i) for i, kind in enumerate(kinds + tuple(kind for _, kind in keyword_kinds))]
     kwargs = {key: marker for (key, _), marker in zip(keyword_kinds, markers[len(kinds) :], strict=True)}
     try:
-        path = reverse(name, urlconf=resolver.urlconf_name, args=markers[: len(kinds)], kwargs=kwargs)
+        # The name get_resolver() was given (ROOT_URLCONF's path); the stubs want str, reverse() takes a module too
+        urlconf = resolver.urlconf_name
+        path = reverse(name, urlconf=urlconf, args=markers[: len(kinds)], kwargs=kwargs)  # type: ignore[arg-type]
     except NoReverseMatch:  # a converter of another kind, say: reverse() answers each call
         return None
     if any(path.count(marker) != 1 for marker in markers):

@@ -10,6 +10,7 @@ import json
 import statistics
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import overload
 from zoneinfo import ZoneInfo
 
 from django.db import connection
@@ -109,6 +110,10 @@ def table_empty(cursor, table: str) -> None:
     cursor.execute(f"TRUNCATE {table}")
 
 
+@overload
+def params(values: list) -> list: ...
+@overload
+def params(values: dict) -> dict: ...
 def params(values: list | dict) -> list | dict:
     """Parameters as the database compares them: on SQLite, lists as JSON (for `any_of`) and instants as the UTC
     text Django stores (an aware datetime would be compared as text with its offset)."""
@@ -135,6 +140,10 @@ def fetch(query: str, values: list | dict) -> list[tuple]:
         return cursor.fetchall()
 
 
+@overload
+def as_date(value: date | str) -> date: ...
+@overload
+def as_date(value: None) -> None: ...
 def as_date(value: date | str | None) -> date | None:
     """A day from a computed column: SQLite returns it as ISO text."""
     return date.fromisoformat(value) if isinstance(value, str) else value

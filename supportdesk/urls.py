@@ -9,7 +9,7 @@ import kpis.urls
 import readiness.urls
 import tickets.urls
 
-admin.site.login = secure_admin_login(admin.site.login)  # one sign-in page, with MFA, for the admin too
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]  # one sign-in page, with MFA, for the admin too
 admin.site.site_header = "Supportdesk administration"
 admin.site.site_title = "Supportdesk admin"
 

@@ -2,6 +2,7 @@
 
 import re
 from datetime import date, datetime, time, timedelta
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -77,8 +78,12 @@ class TicketFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["severity"].choices = [("", "Any severity")] + [(s.name, str(s)) for s in reference.severities()]
-        self.fields["queue"].choices = [("", "Any queue")] + [(q.slug, q.name) for q in reference.queues()]
+        cast(forms.ChoiceField, self.fields["severity"]).choices = [("", "Any severity")] + [
+            (s.name, str(s)) for s in reference.severities()
+        ]
+        cast(forms.ChoiceField, self.fields["queue"]).choices = [("", "Any queue")] + [
+            (q.slug, q.name) for q in reference.queues()
+        ]
 
     def clean_assignee(self) -> str:
         value = self.cleaned_data["assignee"]
@@ -86,8 +91,9 @@ class TicketFilterForm(forms.Form):
             raise forms.ValidationError("Use “me”, “none” or a person's id.")
         return value
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         for _, name in DATE_RANGES:
             for field in (f"{name}_from", f"{name}_to"):
                 if data.get(field) and not EARLIEST_DATE <= data[field] <= LATEST_DATE:
@@ -123,9 +129,9 @@ class TicketFilterForm(forms.Form):
         elif status != "all":
             queryset = queryset.filter(status=status)
         if data.get("severity"):
-            queryset = queryset.filter(severity_id=_id_by(reference.severities(), "name", data["severity"]))
+            queryset = queryset.filter(severity_id=_id_by(reference.severities(), "name", data["severity"]))  # type: ignore[misc]  # None (no such name) matches no ticket
         if data.get("queue"):
-            queryset = queryset.filter(queue_id=_id_by(reference.queues(), "slug", data["queue"]))
+            queryset = queryset.filter(queue_id=_id_by(reference.queues(), "slug", data["queue"]))  # type: ignore[misc]  # as above
         assignee = data.get("assignee")
         if assignee == "me":
             queryset = queryset.filter(assignee=user)

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -73,9 +75,9 @@ class TicketCreateForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not policies.may_set_aws_account(user):
             del self.fields["aws_account_id"]
-        self.fields["severity"].queryset = Severity.objects.order_by("rank")
+        cast(forms.ModelChoiceField, self.fields["severity"]).queryset = Severity.objects.order_by("rank")
         self.fields["severity"].initial = next((s for s in reference.severities() if s.name == "SEV4"), None)
-        self.fields["queue"].queryset = Queue.objects.order_by("name")
+        cast(forms.ModelChoiceField, self.fields["queue"]).queryset = Queue.objects.order_by("name")
         self.fields["attachments"].help_text = attachment_hint()
 
     def clean_title(self) -> str:
@@ -133,7 +135,9 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, ticket: Ticket, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = selectors.assignable_users(queue_id=ticket.queue_id)
+        cast(forms.ModelChoiceField, self.fields["assignee"]).queryset = selectors.assignable_users(
+            queue_id=ticket.queue_id
+        )
 
 
 class EscalateForm(forms.Form):
@@ -145,4 +149,4 @@ class EscalateForm(forms.Form):
 
     def __init__(self, *args, ticket: Ticket, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = selectors.assignable_users()
+        cast(forms.ModelChoiceField, self.fields["assignee"]).queryset = selectors.assignable_users()

@@ -1,11 +1,15 @@
 import os
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a hex colour such as #d92d20.")
 aws_account_id = RegexValidator(r"^[0-9]{12}$", "An AWS account id is exactly 12 digits.")
@@ -36,7 +40,9 @@ class Queue(models.Model):
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
     description = models.TextField(blank=True)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="QueueMember", related_name="support_queues")
+    members: "models.ManyToManyField[User, QueueMember]" = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="QueueMember", related_name="support_queues"
+    )
     oncall_contact = models.CharField(max_length=200, blank=True, help_text="Pager, phone or email for out of hours.")
     default_assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -79,6 +85,11 @@ LONG_TEXT_MAX = 50_000
 
 
 class Ticket(models.Model):
+    # Set by the read paths (tickets/selectors.py) on the instances they return, not columns
+    event_count: int  # ticket_detail(for_page=True)
+    watcher_people: list["User"]
+    tag_names: list[str]
+
     class Kind(models.TextChoices):
         INCIDENT = "incident", "Incident"
         SERVICE_REQUEST = "service_request", "Service request"
@@ -128,7 +139,9 @@ class Ticket(models.Model):
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_tickets", db_index=False
     )
-    watchers = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Watch", related_name="watched_tickets")
+    watchers: "models.ManyToManyField[User, Watch]" = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Watch", related_name="watched_tickets"
+    )
     environment = models.CharField(max_length=20, choices=Environment.choices, blank=True)
     aws_account_id = models.CharField("AWS account", max_length=12, blank=True, validators=[aws_account_id])
     tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
@@ -241,6 +254,8 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 class TicketEvent(models.Model):
     """One change to a ticket. The history users read, the audit trail, and the input for KPIs."""
+
+    files: list["Attachment"]  # set by ticket_timeline on the events it returns, not a column
 
     class Kind(models.TextChoices):
         CREATED = "created", "Created"

@@ -6,6 +6,7 @@
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
+from typing import cast
 
 from django.db.models import Exists, OuterRef, Q
 
@@ -56,7 +57,8 @@ class Sight:
     def q(self) -> Q:
         if self.everything:
             return Q()
-        return reduce(or_, (self._condition(field, of) for field, of in GROUNDS if self._values(of)))
+        # Q | Exists is a Q at run time; the stubs say Combinable
+        return cast(Q, reduce(or_, (self._condition(field, of) for field, of in GROUNDS if self._values(of))))
 
     def _condition(self, field: str, of: str) -> Q | Exists:
         if field == "watchers":  # Exists, not a join: no duplicate rows, no DISTINCT over a million tickets

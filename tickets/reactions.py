@@ -116,7 +116,7 @@ def dispatch(changes: Changes, *, after: str | None = None) -> None:
         if when == ON_COMMIT:
             # robust: a failing reaction must not undo the committed change. A lambda, not a partial: Django logs a
             # failed robust callback by its __qualname__. What it changes is a change of its own, dispatched anew.
-            transaction.on_commit(lambda react=react, changes=changes: react(changes), robust=True)
+            transaction.on_commit(lambda react=react, changes=changes: react(changes), robust=True)  # type: ignore[misc]  # mypy cannot infer a lambda with defaults
             continue
         more = react(changes)
         if more:  # to the reactions after this one only

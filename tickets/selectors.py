@@ -90,7 +90,7 @@ DETAIL = TicketRead(_DETAIL_QUERYSET, people_and_tags=True)
 # the history the page shows (and caches). A count, not the last id: ids are taken at insert, a later one can commit
 # first.
 PAGE = TicketRead(
-    _DETAIL_QUERYSET.annotate(
+    _DETAIL_QUERYSET.annotate(  # type: ignore[no-redef]  # the plugin's copy of Ticket.event_count
         event_count=Subquery(
             TicketEvent.objects.filter(ticket_id=OuterRef("pk")).values("ticket_id").annotate(n=Count("*")).values("n")
         )

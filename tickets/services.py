@@ -13,13 +13,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
+
+from accounts.models import User
+from accounts.types import Actor
 
 from . import policies, reference, timeline
 from .exceptions import IllegalTransition, InvalidAttachment, InvalidChoice, NotAllowed
@@ -30,7 +33,6 @@ from .workflow import NOTE_REQUIRED, TRANSITIONS, Action, transition_for
 S = Ticket.Status
 TEXT_FIELDS = frozenset({"title", "description"})
 AWS_UPDATE_LINES = 25  # a timeline entry names this many resources; the finding list shows them all
-WORK_FIELDS = frozenset({"severity", "queue", "environment", "aws_account_id", "kind", "tags"})
 
 
 def _locked(ticket: Ticket) -> Ticket:
@@ -40,7 +42,7 @@ def _locked(ticket: Ticket) -> Ticket:
     )
 
 
-def _name(user) -> str:
+def _name(user: User | None) -> str:
     return user.display_name if user is not None else "nobody"
 
 
@@ -65,7 +67,7 @@ def tag_names_clean(names: Iterable[str]) -> list[str]:
     cleaned = sorted({n.strip().lower() for n in names if n.strip()})
     if len(cleaned) > MAX_TAGS:
         raise InvalidChoice(f"At most {MAX_TAGS} tags, please.")
-    too_long = [n for n in cleaned if len(n) > Tag._meta.get_field("name").max_length]
+    too_long = [n for n in cleaned if len(n) > cast(int, Tag._meta.get_field("name").max_length)]
     if too_long:
         raise InvalidChoice(f"Tags must be 50 characters or fewer: {too_long[0][:20]}… is too long.")
     return cleaned
@@ -94,6 +96,7 @@ for _type, _extension in [("text/plain", ".log"), ("application/yaml", ".yaml"),
 
 
 def attachment_validate(upload: UploadedFile) -> None:
+    assert upload.name is not None and upload.size is not None  # an upload always has both (None: a bare File)
     extension = os.path.splitext(upload.name)[1].lower().lstrip(".")
     if extension not in settings.ATTACHMENT_ALLOWED_EXTENSIONS:
         allowed = ", ".join(settings.ATTACHMENT_ALLOWED_EXTENSIONS)
@@ -109,7 +112,7 @@ def attachments_validate(uploads: Sequence[UploadedFile]) -> None:
         raise InvalidAttachment(f"At most {settings.ATTACHMENT_MAX_FILES} files at a time; you sent {len(uploads)}.")
     for upload in uploads:
         attachment_validate(upload)
-    if sum(upload.size for upload in uploads) > settings.ATTACHMENT_MAX_TOTAL_BYTES:
+    if sum(upload.size or 0 for upload in uploads) > settings.ATTACHMENT_MAX_TOTAL_BYTES:
         limit = settings.ATTACHMENT_MAX_TOTAL_BYTES // (1024 * 1024)
         raise InvalidAttachment(f"These files come to more than {limit} MB together; send fewer or smaller ones.")
 
@@ -128,15 +131,16 @@ def _files_deleted_on_error() -> Iterator[list[str]]:
 
 
 def _attach(
-    *, ticket: Ticket, comment: Comment | None, uploads: Sequence[UploadedFile], user, stored: list[str]
+    *, ticket: Ticket, comment: Comment | None, uploads: Sequence[UploadedFile], user: Actor, stored: list[str]
 ) -> None:
     attachments_validate(uploads)  # all checked before any is written: a refused file leaves nothing on disk
     for upload in uploads:
+        assert upload.name is not None and upload.size is not None  # checked by attachments_validate
         name = os.path.basename(upload.name)
         attachment = Attachment(
             ticket=ticket,
             comment=comment,
-            filename=name[: Attachment._meta.get_field("filename").max_length],
+            filename=name[: cast(int, Attachment._meta.get_field("filename").max_length)],
             size=upload.size,
             # From the extension (an allowed one), never the client's header: it may say anything, NULs included
             content_type=_MIME_TYPES.guess_type(name)[0] or "application/octet-stream",
@@ -151,7 +155,7 @@ def _attach(
 class NewTicket:
     """What a ticket is filed with; ``tickets_create`` files any number of them at once."""
 
-    requester: Any
+    requester: User | None
     title: str
     severity: Severity
     kind: str = Ticket.Kind.INCIDENT
@@ -164,7 +168,7 @@ class NewTicket:
 
 def ticket_create(
     *,
-    requester,
+    requester: User | None,
     title: str,
     severity: Severity,
     kind: str = Ticket.Kind.INCIDENT,
@@ -174,7 +178,7 @@ def ticket_create(
     aws_account_id: str = "",
     tags: Iterable[str] = (),
     attachments: Sequence[UploadedFile] = (),
-    actor=None,
+    actor: Actor = None,
     now: datetime | None = None,
     record: Changes | None = None,
 ) -> Ticket:
@@ -189,7 +193,7 @@ def ticket_create(
 
 @transaction.atomic
 def tickets_create(
-    *, new: Sequence[NewTicket], actor=None, now: datetime | None = None, record: Changes | None = None
+    *, new: Sequence[NewTicket], actor: Actor = None, now: datetime | None = None, record: Changes | None = None
 ) -> list[Ticket]:
     """File tickets in a handful of INSERTs whatever their number (AWS ingestion files them by the batch).
 
@@ -238,12 +242,34 @@ def tickets_create(
 
 
 @transaction.atomic
-def ticket_update(*, ticket: Ticket, actor, record: Changes | None = None, **values) -> Ticket:
-    """Change fields; each change is a timeline event with the value before and after."""
+def ticket_update(
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    title: str | None = None,
+    description: str | None = None,
+    severity: Severity | None = None,
+    queue: Queue | None = None,
+    kind: str | None = None,
+    environment: str | None = None,
+    aws_account_id: str | None = None,
+    tags: Iterable[str] | None = None,
+    record: Changes | None = None,
+) -> Ticket:
+    """Change the fields given (None: not given; no field takes None); each change is a timeline event with the
+    value before and after, in the order of the parameters (the edit form's order)."""
     ticket = _locked(ticket)
-    unknown = values.keys() - TEXT_FIELDS - WORK_FIELDS
-    if unknown:
-        raise TypeError(f"ticket_update cannot change {', '.join(sorted(unknown))}")
+    given = {
+        "title": title,
+        "description": description,
+        "severity": severity,
+        "queue": queue,
+        "kind": kind,
+        "environment": environment,
+        "aws_account_id": aws_account_id,
+        "tags": tags,
+    }
+    values: dict[str, Any] = {field: value for field, value in given.items() if value is not None}
     if actor is not None and values.keys() - TEXT_FIELDS and not policies.may_work(actor, ticket):
         raise NotAllowed("Only agents of this ticket's queue may change its severity, queue or details.")
     if actor is not None and not policies.may_edit_text(actor, ticket):
@@ -253,7 +279,7 @@ def ticket_update(*, ticket: Ticket, actor, record: Changes | None = None, **val
     return ticket
 
 
-def _update(ticket: Ticket, actor, values: dict[str, Any], changes: Changes) -> None:
+def _update(ticket: Ticket, actor: Actor, values: dict[str, Any], changes: Changes) -> None:
     changed: list[str] = []
     for field, value in values.items():
         if field == "tags":
@@ -275,8 +301,9 @@ def _update(ticket: Ticket, actor, values: dict[str, Any], changes: Changes) -> 
         before_text = _display(ticket, field)
         setattr(ticket, field, value)
         changed.append(field)
+        model_field = cast(models.Field, Ticket._meta.get_field(field))  # a column, not a relation's far side
         changes.event(timeline.field_changed(
-            ticket=ticket, actor=actor, field=field, label=Ticket._meta.get_field(field).verbose_name.capitalize(),
+            ticket=ticket, actor=actor, field=field, label=model_field.verbose_name.capitalize(),
             before=before_text, after=_display(ticket, field),
         ))  # fmt: skip
     if "severity" in changed:
@@ -304,7 +331,7 @@ def ticket_aws_update(
 def ticket_aws_case_note(
     *,
     ticket: Ticket,
-    actor,
+    actor: Actor,
     summary: str,
     case_id: str = "",
     lines: Sequence[str] = (),
@@ -336,7 +363,13 @@ def _display(ticket: Ticket, field: str) -> str:
 
 @transaction.atomic
 def ticket_transition(
-    *, ticket: Ticket, actor, action: str, note: str = "", now: datetime | None = None, record: Changes | None = None
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    action: str,
+    note: str = "",
+    now: datetime | None = None,
+    record: Changes | None = None,
 ) -> Ticket:
     """Move a ticket along the workflow; an illegal move is refused with the reason."""
     ticket = _locked(ticket)
@@ -377,7 +410,7 @@ def ticket_transition(
     return ticket
 
 
-def _acknowledge_if_first(ticket: Ticket, actor, now: datetime) -> list[str]:
+def _acknowledge_if_first(ticket: Ticket, actor: Actor, now: datetime) -> list[str]:
     """The first response by a person who works the ticket, whatever it is, stops the response clock.
     Returns the fields to save. The system (actor None) never acknowledges on anyone's behalf."""
     if ticket.acknowledged_at is not None or actor is None or not policies.may_work(actor, ticket):
@@ -386,7 +419,7 @@ def _acknowledge_if_first(ticket: Ticket, actor, now: datetime) -> list[str]:
     return ["acknowledged_at"]
 
 
-def _assign(ticket: Ticket, actor, assignee, changes: Changes) -> None:
+def _assign(ticket: Ticket, actor: Actor, assignee: User | None, changes: Changes) -> None:
     before = _name(ticket.assignee)
     ticket.assignee = assignee
     changes.save(ticket, update_fields=["assignee", "updated_at"])
@@ -396,7 +429,7 @@ def _assign(ticket: Ticket, actor, assignee, changes: Changes) -> None:
 
 
 @transaction.atomic
-def ticket_assign(*, ticket: Ticket, actor, assignee, record: Changes | None = None) -> Ticket:
+def ticket_assign(*, ticket: Ticket, actor: Actor, assignee: User | None, record: Changes | None = None) -> Ticket:
     """Give the ticket to an agent of its queue (or to nobody)."""
     ticket = _locked(ticket)
     if not policies.may_work(actor, ticket):
@@ -414,7 +447,13 @@ def ticket_assign(*, ticket: Ticket, actor, assignee, record: Changes | None = N
 
 @transaction.atomic
 def ticket_escalate(
-    *, ticket: Ticket, actor, reason: str, assignee=None, queue: Queue | None = None, record: Changes | None = None
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    reason: str,
+    assignee: User | None = None,
+    queue: Queue | None = None,
+    record: Changes | None = None,
 ) -> Ticket:
     """One step up: to a colleague, another queue, or simply a louder level."""
     ticket = _locked(ticket)
@@ -429,7 +468,9 @@ def ticket_escalate(
     return ticket
 
 
-def _escalate(ticket: Ticket, actor, reason: str, assignee, queue: Queue | None, changes: Changes) -> None:
+def _escalate(
+    ticket: Ticket, actor: Actor, reason: str, assignee: User | None, queue: Queue | None, changes: Changes
+) -> None:
     ticket.escalation_level += 1
     fields = ["escalation_level", "updated_at", *_acknowledge_if_first(ticket, actor, timezone.now())]
     targets = []
@@ -454,7 +495,7 @@ def _escalate(ticket: Ticket, actor, reason: str, assignee, queue: Queue | None,
 def comment_add(
     *,
     ticket: Ticket,
-    author,
+    author: Actor,
     body: str,
     is_internal: bool = False,
     attachments: Sequence[UploadedFile] = (),
@@ -488,7 +529,7 @@ def comment_add(
 
 
 @transaction.atomic
-def watcher_set(*, ticket: Ticket, actor, user, watching: bool, record: Changes | None = None) -> None:
+def watcher_set(*, ticket: Ticket, actor: Actor, user: User, watching: bool, record: Changes | None = None) -> None:
     """Follow or unfollow a ticket; agents may add others, anyone may add or remove themselves."""
     if user.pk != getattr(actor, "pk", None) and not policies.may_work(actor, ticket):
         raise NotAllowed("Only agents of this ticket's queue may add other watchers.")

@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import user_role
+from accounts.types import AuthedHttpRequest
 from supportdesk.csvfile import csv_response
 from supportdesk.errors import DomainError
 from supportdesk.jinja2 import partial_digest, partial_render
@@ -31,7 +32,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 @login_required
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedHttpRequest) -> HttpResponse:
     role = user_role(request.user)
     sections = selectors.home_sections(user=request.user, role=role)
     context = {"sections": sections, "severities": reference.severities(), "now": timezone.now()}
@@ -40,7 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def ticket_list(request: HttpRequest) -> HttpResponse:
+def ticket_list(request: AuthedHttpRequest) -> HttpResponse:
     form = TicketFilterForm(request.GET)
     page = None
     if form.is_valid():
@@ -62,7 +63,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def ticket_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+def ticket_export(request: AuthedHttpRequest) -> HttpResponse | StreamingHttpResponse:
     """The list's tickets, with the list's filters, as CSV; only what the user may see, whatever the filters."""
     form = TicketFilterForm(request.GET)
     if not form.is_valid():
@@ -75,7 +76,7 @@ def ticket_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def ticket_create(request: HttpRequest) -> HttpResponse:
+def ticket_create(request: AuthedHttpRequest) -> HttpResponse:
     form = TicketCreateForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -132,7 +133,7 @@ def _detail_context(request: HttpRequest, ticket: Ticket, comment_form: CommentF
 @never_cache  # Cache-Control: no-store: a ticket's content stays out of browser and proxy caches
 @login_required
 @require_GET
-def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
+def ticket_detail(request: AuthedHttpRequest, reference: str) -> HttpResponse:
     ticket = selectors.ticket_detail(user=request.user, reference=reference, for_page=True)
     return render(request, "tickets/detail.html", _detail_context(request, ticket))
 
@@ -153,7 +154,7 @@ def _refused(request: HttpRequest, ticket: Ticket, exc: Exception) -> HttpRespon
 
 @login_required
 @require_POST
-def ticket_comment(request: HttpRequest, reference: str) -> HttpResponse:
+def ticket_comment(request: AuthedHttpRequest, reference: str) -> HttpResponse:
     ticket = selectors.ticket_detail(user=request.user, reference=reference, for_page=True)  # shown again on errors
     form = CommentForm(request.POST, request.FILES)
     if form.is_valid():
@@ -168,7 +169,7 @@ def ticket_comment(request: HttpRequest, reference: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def ticket_transition(request: HttpRequest, reference: str) -> HttpResponse:
+def ticket_transition(request: AuthedHttpRequest, reference: str) -> HttpResponse:
     ticket = selectors.ticket_detail(user=request.user, reference=reference)
     form = TransitionForm(request.POST)
     if not form.is_valid():
@@ -203,7 +204,7 @@ def _work_form(
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def ticket_edit(request: HttpRequest, reference: str) -> HttpResponse:
+def ticket_edit(request: AuthedHttpRequest, reference: str) -> HttpResponse:
     def form_kwargs(ticket: Ticket) -> dict:
         fields = ("title", "description", "severity", "queue", "kind", "environment", "aws_account_id")
         initial = {f: getattr(ticket, f) for f in fields} | {"tags": ", ".join(ticket.tag_names)}
@@ -221,7 +222,7 @@ def ticket_edit(request: HttpRequest, reference: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def ticket_assign(request: HttpRequest, reference: str) -> HttpResponse:
+def ticket_assign(request: AuthedHttpRequest, reference: str) -> HttpResponse:
     def apply(ticket: Ticket, data: dict) -> str:
         ticket = services.ticket_assign(ticket=ticket, actor=request.user, assignee=data["assignee"])
         return f"Assigned to {ticket.assignee.display_name}." if ticket.assignee else "Unassigned."
@@ -235,7 +236,7 @@ def ticket_assign(request: HttpRequest, reference: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def ticket_escalate(request: HttpRequest, reference: str) -> HttpResponse:
+def ticket_escalate(request: AuthedHttpRequest, reference: str) -> HttpResponse:
     def apply(ticket: Ticket, data: dict) -> str:
         ticket = services.ticket_escalate(ticket=ticket, actor=request.user, **data)
         return f"Escalated to level {ticket.escalation_level}."
@@ -247,7 +248,7 @@ def ticket_escalate(request: HttpRequest, reference: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def ticket_take(request: HttpRequest, reference: str) -> HttpResponse:
+def ticket_take(request: AuthedHttpRequest, reference: str) -> HttpResponse:
     ticket = selectors.ticket_detail(user=request.user, reference=reference)
     try:
         services.ticket_assign(ticket=ticket, actor=request.user, assignee=request.user)
@@ -258,7 +259,7 @@ def ticket_take(request: HttpRequest, reference: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def ticket_watch(request: HttpRequest, reference: str) -> HttpResponse:
+def ticket_watch(request: AuthedHttpRequest, reference: str) -> HttpResponse:
     ticket = selectors.ticket_detail(user=request.user, reference=reference)
     watching = request.POST.get("watching") == "on"
     services.watcher_set(ticket=ticket, actor=request.user, user=request.user, watching=watching)
@@ -268,7 +269,7 @@ def ticket_watch(request: HttpRequest, reference: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_GET
-def attachment_download(request: HttpRequest, reference: str, attachment_id: int) -> FileResponse:
+def attachment_download(request: AuthedHttpRequest, reference: str, attachment_id: int) -> FileResponse:
     attachment = selectors.ticket_attachment(user=request.user, reference=reference, attachment_id=attachment_id)
     # Always a download, never rendered inline: an uploaded HTML or SVG must not run in our origin.
     return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename)

@@ -79,7 +79,7 @@ def escalation_stop(*, ticket: Ticket, reason: str, now: datetime | None = None)
 def _audience(step: EscalationStep, ticket: Ticket, now: datetime) -> tuple[str, list["User"], list[Channel]]:
     """Whom a notifying step tells: words for the timeline, the people, the channels."""
     if step.action == A.NOTIFY_ASSIGNEE:
-        if ticket.assignee_id is None:
+        if ticket.assignee is None:  # no query when there is no assignee_id
             return "the assignee: nobody is assigned", [], []
         return f"the assignee, {ticket.assignee.display_name}", [ticket.assignee], []
     if step.action == A.NOTIFY_ONCALL:
@@ -88,14 +88,18 @@ def _audience(step: EscalationStep, ticket: Ticket, now: datetime) -> tuple[str,
             return f"the on-call of {ticket.queue.name}: nobody is on call", [], []
         return f"the on-call of {ticket.queue.name}, {person.display_name}", [person], []
     if step.action == A.NOTIFY_CHANNEL:
-        disabled = "" if step.channel.enabled else " (disabled: nothing sent)"
-        return f"{step.channel.label}{disabled}", [], [step.channel]
+        channel = step.channel
+        assert channel is not None  # a notify-a-channel step names its channel
+        disabled = "" if channel.enabled else " (disabled: nothing sent)"
+        return f"{channel.label}{disabled}", [], [channel]
     managers = queue_managers(queue=ticket.queue)
     names = ", ".join(m.display_name for m in managers) or "there are none"
     return f"the managers: {names}", managers, []
 
 
 def _run(run: TicketEscalation, step: EscalationStep, number: int, of: int, ticket: Ticket, now: datetime) -> None:
+    people: list[User]
+    channels: list[Channel]
     if step.action == A.OPEN_AWS_CASE:
         args = [ticket.pk, step.aws_severity, f"Escalation policy {run.policy.name}"]
         after_commit_robust(support_case_open_automatically_task.delay, *args)  # AWS is called after

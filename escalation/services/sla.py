@@ -75,7 +75,7 @@ def _clock(ticket: Ticket, state: TicketSlaState | None) -> tuple[TicketSlaState
         acknowledge, resolve, calendar = ticket.severity.response_target, ticket.severity.resolution_target, None
     else:
         acknowledge, resolve = policy.acknowledge_within, policy.resolve_within
-        calendar = policy.calendar.working_week() if policy.calendar_id else None
+        calendar = policy.calendar.working_week() if policy.calendar is not None else None
     start = ticket.created_at
     response_due, resolution_due = due_at(start, acknowledge, calendar), due_at(start, resolve, calendar)
     due_moved = (response_due, resolution_due) != (ticket.response_due_at, ticket.resolution_due_at)
@@ -146,10 +146,10 @@ def _sweep_batch(now: datetime, size: int) -> tuple[int, bool]:
             .select_for_update(skip_locked=True, of=("self",))
             .order_by("next_check_at")[:size]
         )
-        tickets = Ticket.objects.select_for_update(skip_locked=True, of=("self",)).select_related(
+        lockable = Ticket.objects.select_for_update(skip_locked=True, of=("self",)).select_related(
             "severity", "queue", "assignee"
         )
-        tickets = tickets.in_bulk([s.ticket_id for s in states])
+        tickets = lockable.in_bulk([s.ticket_id for s in states])
         checked = [s for s in states if s.ticket_id in tickets]  # the others are being changed: the next sweep
         recorded, changes = 0, Changes()
         for state in checked:

@@ -99,7 +99,7 @@ class AwsAccount(models.Model):
 
     def clean(self) -> None:
         regions = self.regions if isinstance(self.regions, list) else [None]
-        if any(not isinstance(r, str) or not region_format.regex.match(r) for r in regions):
+        if any(not isinstance(r, str) or not region_format.regex.match(r) for r in regions):  # type: ignore[union-attr]  # compiled
             raise ValidationError({"regions": 'A list of region names, such as ["eu-west-1", "us-east-1"].'})
         if self.external_id and not self.role_arn:
             raise ValidationError({"external_id": "An external id goes with an IAM role ARN."})

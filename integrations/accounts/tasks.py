@@ -3,6 +3,7 @@ safe to run twice (acks_late: a killed worker's task runs again) and retries onl
 unreachable. Names are explicit: beat's rows and queued messages name the tasks as they were in integrations.tasks."""
 
 from collections.abc import Callable
+from typing import Any
 
 from celery import shared_task
 
@@ -11,17 +12,17 @@ from awsgateway.errors import RETRYABLE
 from . import polls, services
 from .models import ApiState, AwsAccount
 
-RETRY = {"acks_late": True, "autoretry_for": RETRYABLE, "retry_backoff": True, "retry_backoff_max": 600,
-         "max_retries": 8}  # fmt: skip
+RETRY: dict[str, Any] = {"acks_late": True, "autoretry_for": RETRYABLE, "retry_backoff": True,
+                         "retry_backoff_max": 600, "max_retries": 8}  # fmt: skip
 # A poll of a large account (thousands of flagged resources, Health events) may take minutes: past the global limit
-LONG = {"soft_time_limit": 14 * 60, "time_limit": 15 * 60}
+LONG: dict[str, Any] = {"soft_time_limit": 14 * 60, "time_limit": 15 * 60}
 
 
 def enabled(account_id: int) -> AwsAccount | None:
     return AwsAccount.objects.filter(pk=account_id, enabled=True).select_related("owner_queue").first()
 
 
-def poll_once(name: str, account_id: int, poll: Callable[[AwsAccount], None]) -> str:
+def poll_once(name: str, account_id: int, poll: Callable[[AwsAccount], object]) -> str:
     """Skip a poll already running for the account: beat may queue the next before a slow one ends.
     Overlap would be safe (the services lock and dedupe), only wasteful."""
     account = enabled(account_id)

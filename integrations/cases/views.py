@@ -1,15 +1,17 @@
 """Escalate to AWS: the form that opens a ticket's AWS Support case. Thin: the cases service decides everything."""
 
 import re
+from typing import cast
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from accounts.types import AuthedHttpRequest
 from awsgateway.errors import AwsError
 from awsgateway.support import BODY_LIMIT, CC_LIMIT, SupportService
 from supportdesk.errors import DomainError
@@ -33,10 +35,12 @@ class SupportCaseForm(forms.Form):
     def __init__(self, *args, services: list[SupportService], severities: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # One select grouped by service: the category belongs to it, and no script is needed to pick both
-        self.fields["topic"].choices = [
+        cast(forms.ChoiceField, self.fields["topic"]).choices = [
             (s.name, [(f"{s.code}/{code}", name) for code, name in s.categories]) for s in services if s.categories
         ]
-        self.fields["severity_code"].choices = [(c, opening.severity_name(c)) for c in reversed(severities)]
+        cast(forms.ChoiceField, self.fields["severity_code"]).choices = [
+            (c, opening.severity_name(c)) for c in reversed(severities)
+        ]
 
     def clean_cc_emails(self) -> list[str]:
         return [e for e in re.split(r"[\s,;]+", self.cleaned_data["cc_emails"]) if e]
@@ -49,7 +53,7 @@ class SupportCaseForm(forms.Form):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def support_case_form(request: HttpRequest, reference: str) -> HttpResponse:
+def support_case_form(request: AuthedHttpRequest, reference: str) -> HttpResponse:
     ticket = opening.case_ticket(user=request.user, reference=reference)  # 404 for requesters and unseen tickets
     if not policies.may_work(request.user, ticket):
         raise PermissionDenied("Only agents of this ticket's queue may escalate it to AWS.")
@@ -57,12 +61,14 @@ def support_case_form(request: HttpRequest, reference: str) -> HttpResponse:
     existing = SupportCase.objects.filter(ticket=ticket).first()
     context = {"ticket": ticket, "refusal": opening.case_refusal(ticket=ticket, account=account, case=existing)}
     if not context["refusal"]:
+        assert account is not None  # case_refusal refuses a ticket without one
         try:
             options = {"services": opening.case_services(account=account), "severities": account.case_severities}
         except AwsError as exc:
             context["refusal"] = f"AWS did not list its services: {exc}"
     if context["refusal"]:
         return render(request, "integrations/case_form.html", context, status=400 if request.method == "POST" else 200)
+    assert account is not None  # as above
     if request.method == "GET":
         draft = opening.case_draft(ticket=ticket, account=account)
         initial = {"subject": draft.subject, "body": draft.body, "severity_code": draft.severity_code}
@@ -77,7 +83,7 @@ def support_case_form(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "integrations/case_form.html", context, status=400 if form.errors else 200)
 
 
-def _open(request: HttpRequest, ticket, form: SupportCaseForm) -> HttpResponse | None:
+def _open(request: AuthedHttpRequest, ticket, form: SupportCaseForm) -> HttpResponse | None:
     try:
         case = opening.support_case_open(ticket=ticket, actor=request.user, **form.service_arguments())
     except CaseFieldInvalid as exc:

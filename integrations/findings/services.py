@@ -529,7 +529,7 @@ def _pages_apply(account: AwsAccount, pages: Iterable[CheckPage], counts: PollCo
 def _with_last(pages: Iterable) -> Iterator[tuple[Any, bool]]:
     """Each page with whether it is the last; an empty stream is one empty last page (so all clears)."""
     iterator = iter(pages)
-    current = next(iterator, [])
+    current: Any = next(iterator, [])
     for following in iterator:
         yield current, False
         current = following

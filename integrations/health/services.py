@@ -13,6 +13,7 @@ from itertools import chain
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from awsgateway import health
 from awsgateway.errors import RETRYABLE, AwsError
 from awsgateway.health import Entity
@@ -85,7 +86,7 @@ def _description(view: EventView) -> str:
     return "\n".join(lines)
 
 
-def _new_ticket(view: EventView, requester, routes: list[TagRoute]) -> NewTicket:
+def _new_ticket(view: EventView, requester: User | None, routes: list[TagRoute]) -> NewTicket:
     e, account = view.event, view.account
     return ticketing.new_ticket(
         account=account,
@@ -104,6 +105,7 @@ def _windows_sync(rows: list[HealthEvent]) -> None:
     scheduled = [r for r in rows if r.category == "scheduledChange" and r.start_time is not None]
     windows = {w.health_event_id: w for w in MaintenanceWindow.objects.filter(health_event__in=scheduled)}
     for row in scheduled:
+        assert row.start_time is not None  # scheduled: filtered above
         window = windows.setdefault(row.pk, MaintenanceWindow(health_event=row))
         window.account, window.ticket, window.service, window.region = row.account, row.ticket, row.service, row.region
         window.title = _readable(row.event_type_code)[:120]
@@ -170,9 +172,10 @@ def _recorded(
     """The event's row brought up to date (not yet saved), its existing ticket following it; None if unchanged."""
     e, account = view.event, view.account
     if row is not None and merge_entities:
-        view = _merged(row, view)
-        if view is None:
+        merged = _merged(row, view)
+        if merged is None:
             return None
+        view = merged
     elif row is not None and e.last_updated and e.last_updated <= row.last_updated_at:
         return None
     changes = _changes(row, view) if row is not None else []

@@ -54,7 +54,7 @@ class MaintenanceWindow(models.Model):
             raise ValidationError({"ends_at": "Say when the window ends."})
         if self.starts_at and self.ends_at - self.starts_at > LONGEST_MAINTENANCE:
             raise ValidationError({"ends_at": f"A window lasts at most {LONGEST_MAINTENANCE.days} days."})
-        if self.region and not region_format.regex.match(self.region):
+        if self.region and not region_format.regex.match(self.region):  # type: ignore[union-attr]  # compiled by RegexValidator
             raise ValidationError({"region": "Use a region name such as eu-west-1."})
         if not isinstance(self.resources, list) or not all(isinstance(r, str) for r in self.resources):
             raise ValidationError({"resources": "A list of resource ids or ARNs."})

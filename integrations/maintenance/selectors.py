@@ -7,7 +7,7 @@ Windows from AWS Health are written by health/services.py; the writes of windows
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 from django.apps import apps
 from django.db.models import BooleanField, Case, Exists, F, Func, OuterRef, Q, QuerySet, Subquery, Value, When
@@ -20,8 +20,17 @@ from tickets.models import Ticket
 
 from .models import MaintenanceWindow
 
-if TYPE_CHECKING:  # health sits above maintenance: it records the windows its events announce
-    from ..health.models import HealthEvent
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations  # a test (typing) dependency: not imported at run time
+
+    from ..health.models import HealthEvent  # health sits above maintenance: it records the windows its events announce
+
+
+class _Ends(TypedDict):
+    effective_end: datetime
+
+
+_Window: TypeAlias = "WithAnnotations[MaintenanceWindow, _Ends]"  # window_list's rows
 
 OPEN_ENDED = timedelta(hours=24)  # AWS may announce a start without an end: the window counts as a day long
 UPCOMING_DAYS = 14
@@ -49,7 +58,7 @@ class NamesTicketResource(Func):
             ON g.id = fi.group_id CROSS JOIN {details} WHERE g.ticket_id = {ticket}
         UNION ALL SELECT {entity} FROM integrations_healthevent h CROSS JOIN {entities} WHERE h.ticket_id = {ticket}"""
 
-    def as_sql(self, compiler, connection, **extra):
+    def as_sql(self, compiler, connection, **extra):  # type: ignore[override]  # no function or template: its own SQL
         resources, resources_params = compiler.compile(self.source_expressions[0])
         ticket, ticket_params = compiler.compile(self.source_expressions[1])
         ticket_resources = self._TICKET_RESOURCES.format(
@@ -118,7 +127,7 @@ def _effective_end():
     return Coalesce(F("ends_at"), F("starts_at") + Value(OPEN_ENDED))
 
 
-def window_list(*, account: str = "", environment: str = "", service: str = "") -> QuerySet[MaintenanceWindow]:
+def window_list(*, account: str = "", environment: str = "", service: str = "") -> "QuerySet[_Window]":
     """Windows filtered by account id, environment and service (empty: any); an all-accounts window matches any
     account and environment."""
     windows = MaintenanceWindow.objects.select_related("account", "ticket", "created_by").annotate(
@@ -133,7 +142,7 @@ def window_list(*, account: str = "", environment: str = "", service: str = "") 
     return windows
 
 
-def window_list_current_first(*, now: datetime, **filters: str) -> QuerySet[MaintenanceWindow]:
+def window_list_current_first(*, now: datetime, **filters: str) -> "QuerySet[_Window]":
     """In progress and upcoming first, soonest first; then past ones, latest first."""
     windows = window_list(**filters).annotate(
         is_past=Case(When(effective_end__lte=now, then=True), default=False, output_field=BooleanField())

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from accounts.types import Actor
 from supportdesk.errors import DomainError
 
 from .models import MaintenanceWindow
@@ -17,7 +18,7 @@ def _refuse_health(window: MaintenanceWindow) -> None:
 
 
 @transaction.atomic
-def maintenance_window_create(*, actor, **fields) -> MaintenanceWindow:
+def maintenance_window_create(*, actor: Actor, **fields) -> MaintenanceWindow:
     """A window entered by hand; ``fields`` are the form's (title, account, service, region, …)."""
     window = MaintenanceWindow(created_by=actor, **fields)
     window.full_clean()

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.types import AuthedHttpRequest
 from supportdesk.keyset import query_without
 
 from . import selectors, services
@@ -54,7 +55,7 @@ def window_upcoming(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("integrations.add_maintenancewindow", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def window_create(request: HttpRequest) -> HttpResponse:
+def window_create(request: AuthedHttpRequest) -> HttpResponse:
     form = WindowForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         window = services.maintenance_window_create(actor=request.user, **form.cleaned_data)

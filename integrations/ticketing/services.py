@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 
+from accounts.models import User
 from tickets import reference
 from tickets import services as ticket_services
 from tickets.models import Queue, Severity, Ticket
@@ -54,7 +55,7 @@ def queue_for(account: AwsAccount, tag_sets: Iterable[dict[str, str]], routes: l
 
 def new_ticket(
     *, account: AwsAccount, kind: str, title: str, description: str, rank: int, queue: Queue, tags: list[str],
-    requester,
+    requester: User | None,
 ) -> ticket_services.NewTicket:  # fmt: skip
     """A ticket for a finding or event, filed by ``aws_requester()`` in the account's environment."""
     return ticket_services.NewTicket(

@@ -27,7 +27,7 @@ def trends_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("tickets.view_dashboards", raise_exception=True)
 @require_GET
-def trends_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+def trends_csv(request: HttpRequest, slug: str) -> HttpResponse | StreamingHttpResponse:
     build = trends.SECTIONS.get(slug)
     if build is None:
         raise Http404("No such figure.")

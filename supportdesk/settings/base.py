@@ -6,6 +6,7 @@ CELERY_BROKER_URL, CACHE_URL and DJANGO_ALLOWED_HOSTS (the full list: docs/opera
 
 import json
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -162,7 +163,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STATIC_ROOT: Path | None = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 STORAGES = {
@@ -244,7 +245,7 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 # than after seconds: callers queue after commit, robustly, and a sweep re-queues what did not go.
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_TASK_PUBLISH_RETRY = False
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 1}
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {"max_retries": 0, "socket_connect_timeout": 1}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = BASE_DIR / "var" / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS |= {

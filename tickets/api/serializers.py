@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError
@@ -111,7 +112,7 @@ def schema_enum(names: Callable[[], list[str]]) -> list[str]:
 class _ReferenceDataNames(OpenApiSerializerFieldExtension):
     """The schema lists the severities and queues that exist as it is served: any other name is a 400."""
 
-    target_class = _SeverityByName
+    target_class: type[serializers.Field] = _SeverityByName
     match_subclasses = True
     names = staticmethod(severity_names)
 
@@ -126,7 +127,7 @@ class _QueueSlugs(_ReferenceDataNames):
 
 
 _ACCOUNT_ID = r"^[0-9]{12}$"
-_ACCOUNT_INVALID = {"invalid": "An AWS account id is exactly 12 digits."}
+_ACCOUNT_INVALID: dict[str, Any] = {"invalid": "An AWS account id is exactly 12 digits."}
 _account = TextMatching(_ACCOUNT_ID, required=False, allow_blank=True, error_messages=_ACCOUNT_INVALID)
 _tags = serializers.ListField(child=Text(max_length=50), required=False, max_length=20)
 

@@ -15,12 +15,14 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from functools import partial
+from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from escalation.services import chains as chain_services
 from escalation.services import sla as sla_services
 from integrations.maintenance.services import maintenance_window_create
@@ -82,17 +84,21 @@ class Life:
     spec: tuple
     severity: Severity
     queue: Queue
-    requester: object
-    agent: object
+    requester: User
+    agent: User
     environment: str
     ticket: Ticket | None = None
+
+    def filed(self) -> Ticket:
+        assert self.ticket is not None  # steps run in time order: its creation step has run
+        return self.ticket
 
 
 @dataclass(order=True)
 class Step:
     at: datetime
     order: int
-    run: Callable[[], None] = field(compare=False)
+    run: Callable[[], object] = field(compare=False)
 
 
 class Command(BaseCommand):
@@ -103,7 +109,6 @@ class Command(BaseCommand):
         if Ticket.objects.filter(created_at__lt=now - HISTORY_EXISTS_AFTER).exists():
             self.stdout.write("Demo history: the database has history already; nothing added.")
             return
-        User = get_user_model()
         self.people = {u.email.split("@")[0]: u for u in User.objects.filter(email__endswith="@example.com")}
         self.queues = {q.slug: q for q in Queue.objects.prefetch_related("members")}
         self.severities = list(Severity.objects.order_by("rank"))
@@ -129,7 +134,7 @@ class Command(BaseCommand):
         kpi_services.facts_rebuild()
         kpi_services.kpi_snapshots_take(day=timezone.localdate() - timedelta(days=1))
 
-    def _at(self, at: datetime, run: Callable[[], None]) -> None:
+    def _at(self, at: datetime, run: Callable[[], object]) -> None:
         if at < self.now:  # what would happen after now has not happened yet: that ticket is still open
             self.steps.append(Step(at, len(self.steps), run))
 
@@ -139,15 +144,19 @@ class Command(BaseCommand):
         start = self.now - timedelta(days=HISTORY_DAYS)
         for day in range(HISTORY_DAYS + 1):  # the hourly auto-close task, once a day is enough here
             moment = datetime.combine(start.date() + timedelta(days=day), time(2), tzinfo=start.tzinfo)
-            self._at(moment, lambda moment=moment: ticket_services.tickets_auto_close(now=moment))
+            self._at(moment, partial(ticket_services.tickets_auto_close, now=moment))
         # The SLA and escalation sweeps (every minute in use; every SWEEP_EVERY here): breaches are recorded and
         # chains run when they happened, not all at once when the worker first starts
         for step in range(int(timedelta(days=HISTORY_DAYS) / SWEEP_EVERY) + 1):
             moment = start + step * SWEEP_EVERY
-            self._at(moment, lambda moment=moment: (sla_services.sla_sweep(now=moment),
-                                                    chain_services.escalations_sweep(now=moment)))  # fmt: skip
+            self._at(moment, partial(self._sweep, moment))
         for _ in range(TICKET_COUNT):
             self._plan_ticket(self._life(), created=self._created_at(start))
+
+    @staticmethod
+    def _sweep(moment: datetime) -> None:
+        sla_services.sla_sweep(now=moment)
+        chain_services.escalations_sweep(now=moment)
 
     def _created_at(self, start: datetime) -> datetime:
         """Mostly working hours on weekdays, as people file them; all before now."""
@@ -193,7 +202,7 @@ class Command(BaseCommand):
             self._at(acked + timedelta(minutes=1), lambda: self._comment(life, life.agent, "Looking into it now."))
         if major:
             self._at(acked + timedelta(minutes=3), lambda: ticket_services.ticket_escalate(
-                ticket=life.ticket, actor=life.agent, reason="Customers affected; all hands on it."))  # fmt: skip
+                ticket=life.filed(), actor=life.agent, reason="Customers affected; all hands on it."))  # fmt: skip
         if open_at == "acknowledged":
             return
         working = acked + sev.response_target * rng.uniform(0.05, 0.3)
@@ -234,11 +243,11 @@ class Command(BaseCommand):
             environment=life.environment, aws_account_id=account, description=f"{title}. Seen since this morning.",
         )  # fmt: skip
 
-    def _act(self, life: Life, action: str, actor, note: str = "") -> None:
-        life.ticket = ticket_services.ticket_transition(ticket=life.ticket, actor=actor, action=action, note=note)
+    def _act(self, life: Life, action: str, actor: User, note: str = "") -> None:
+        life.ticket = ticket_services.ticket_transition(ticket=life.filed(), actor=actor, action=action, note=note)
 
-    def _comment(self, life: Life, author, body: str, *, internal: bool = False) -> None:
-        ticket_services.comment_add(ticket=life.ticket, author=author, body=body, is_internal=internal)
+    def _comment(self, life: Life, author: User, body: str, *, internal: bool = False) -> None:
+        ticket_services.comment_add(ticket=life.filed(), author=author, body=body, is_internal=internal)
 
     # Readiness
 
@@ -247,23 +256,27 @@ class Command(BaseCommand):
         filled in and submitted within the week, and now and then an action item fixed a few days later."""
         review: dict[str, Review] = {}
         opened = resolved + timedelta(minutes=1)
-        self._at(opened, lambda: review.update(
-            it=readiness_services.post_incident_review_open(ticket_id=life.ticket.pk, now=opened)))  # fmt: skip
+        self._at(opened, lambda: self._review_open(review, life.filed(), opened))
         submitted = resolved + timedelta(days=self.rng.uniform(2, 6))
         self._at(submitted, lambda: self._review_fill(review["it"], life.agent, submit=True))
         if self.rng.random() < 0.5:
-            action = {}
+            action: dict[str, ReviewAction] = {}
             self._at(submitted - timedelta(minutes=5), lambda: action.update(it=readiness_services.action_add(
-                review=review["it"], actor=self.people["manager"], title=f"Alarm earlier on: {life.ticket.title}",
+                review=review["it"], actor=self.people["manager"], title=f"Alarm earlier on: {life.filed().title}",
                 severity=self.severities[3], owner=life.agent)))  # fmt: skip
             done = submitted + timedelta(days=self.rng.uniform(1, 10))
             self._at(done, lambda: self._action_done(action["it"], life.agent))
 
-    def _action_done(self, action: ReviewAction, agent) -> None:
+    def _review_open(self, review: dict[str, Review], ticket: Ticket, now: datetime) -> None:
+        opened = readiness_services.post_incident_review_open(ticket_id=ticket.pk, now=now)
+        assert opened is not None  # resolved a minute ago, a major incident, not reviewed yet: it opens
+        review["it"] = opened
+
+    def _action_done(self, action: ReviewAction, agent: User) -> None:
         note = "Alarm added and tested."
         ticket_services.ticket_transition(ticket=action.ticket, actor=agent, action=Action.RESOLVE, note=note)
 
-    def _review_fill(self, review: Review, agent, *, submit: bool, answered: int | None = None) -> None:
+    def _review_fill(self, review: Review, agent: User, *, submit: bool, answered: int | None = None) -> None:
         risks = [Risk.NONE, Risk.LOW, Risk.LOW, Risk.MEDIUM, Risk.HIGH]
         for answer in list(review.answers.all())[:answered]:
             readiness_services.answer_save(
@@ -308,7 +321,7 @@ class Command(BaseCommand):
 
     def _targets(self) -> None:
         sev1 = self.severities[0]
-        targets = [
+        targets: list[dict[str, Any]] = [
             {"kpi": "mtta_p50", "direction": KpiTarget.Direction.AT_MOST, "value": 15, "window_days": 30,
              "severity": sev1, "environment": PROD},
             {"kpi": "response_sla", "direction": KpiTarget.Direction.AT_LEAST, "value": 90, "window_days": 7},

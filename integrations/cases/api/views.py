@@ -3,10 +3,10 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.types import AuthedRequest
 from awsgateway.errors import AwsError
 from awsgateway.support import CC_LIMIT
 from supportdesk.api import Text
@@ -44,7 +44,7 @@ class TicketAwsCaseView(APIView):
     """GET the ticket's case; POST opens it (agents of the ticket's queue). Tickets you may not see are 404s."""
 
     @extend_schema(responses=SupportCaseSerializer)
-    def get(self, request: Request, reference: str) -> Response:
+    def get(self, request: AuthedRequest, reference: str) -> Response:
         ticket = opening.case_ticket(user=request.user, reference=reference)
         case = SupportCase.objects.filter(ticket=ticket).first()
         if case is None:
@@ -56,7 +56,7 @@ class TicketAwsCaseView(APIView):
         responses={201: SupportCaseSerializer, 202: SupportCaseSerializer},
         description="201: the case is open. 202: AWS did not answer in time; Supportdesk finds or opens the case.",
     )
-    def post(self, request: Request, reference: str) -> Response:
+    def post(self, request: AuthedRequest, reference: str) -> Response:
         ticket = opening.case_ticket(user=request.user, reference=reference)
         data = SupportCaseInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -19,6 +19,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from accounts.models import User
+from accounts.types import Actor
 from awsgateway import support
 from awsgateway.clients import AccountAccess
 from awsgateway.errors import RETRYABLE, AwsError, AwsUnavailable
@@ -58,6 +60,8 @@ class CaseAlreadyOpen(CaseRefused):
 class CaseFieldInvalid(DomainError):
     """One input is wrong; ``field`` names it, so forms and the API can put the message next to it."""
 
+    field: str  # always one input, never None as in DomainError
+
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
@@ -70,7 +74,7 @@ def severity_name(code: str) -> str:
 # What the form, the API and the panel read
 
 
-def case_ticket(*, user, reference: str) -> Ticket:
+def case_ticket(*, user: User, reference: str) -> Ticket:
     """A ticket for the case form and API: 404 unless the user sees it and is support staff (not a requester)."""
     ticket = get_object_or_404(tickets_visible_to(user).select_related("severity"), pk=ticket_pk(reference))
     if not user.has_perm("integrations.view_awsaccount"):
@@ -156,7 +160,7 @@ def _highest_allowed(account: AwsAccount, wanted: str) -> str | None:
 def support_case_open(
     *,
     ticket: Ticket,
-    actor,
+    actor: Actor,
     service_code: str,
     category_code: str,
     severity_code: str,
@@ -184,9 +188,13 @@ def support_case_open_automatically(*, ticket: Ticket, wanted_severity: str, rea
         return existing
     account = case_account(ticket)
     refusal = case_refusal(ticket=ticket, account=account)
-    severity = _highest_allowed(account, wanted_severity) if not refusal else None
+    if refusal:
+        _refused_automatically(ticket, reason, refusal)
+        return None
+    assert account is not None  # case_refusal refuses a ticket without one
+    severity = _highest_allowed(account, wanted_severity)
     if severity is None:
-        _refused_automatically(ticket, reason, refusal or f"{account.name} offers no severity up to {wanted_severity}.")
+        _refused_automatically(ticket, reason, f"{account.name} offers no severity up to {wanted_severity}.")
         return None
     note = ""
     if severity != wanted_severity:
@@ -236,12 +244,13 @@ def _managers_told(ticket: Ticket, reason: str, *, key: str) -> None:
     notify(ticket=ticket, reason=reason, key=key, channels=(), users=queue_managers(queue=ticket.queue))
 
 
-def _open(*, ticket, actor, service_code, category_code, severity_code, subject, body, cc_emails=(), note="",
-          why="") -> SupportCase:  # fmt: skip
+def _open(*, ticket: Ticket, actor: Actor, service_code, category_code, severity_code, subject, body, cc_emails=(),
+          note="", why="") -> SupportCase:  # fmt: skip
     account = case_account(ticket)
     refusal = case_refusal(ticket=ticket, account=account)
     if refusal:
         raise CaseRefused(refusal)
+    assert account is not None  # case_refusal refuses a ticket without one
     fields = _checked(account, ticket, service_code, category_code, severity_code, subject, body, cc_emails)
     case = _claim(ticket=ticket, account=account, actor=actor, note=note, **fields)
     severity = severity_name(case.severity_code)
@@ -278,7 +287,7 @@ def _checked(account, ticket, service_code, category_code, severity_code, subjec
 
 
 @transaction.atomic
-def _claim(*, ticket: Ticket, account: AwsAccount, actor, note: str, **fields) -> SupportCase:
+def _claim(*, ticket: Ticket, account: AwsAccount, actor: Actor, note: str, **fields) -> SupportCase:
     """The case row, written before AWS is asked; a case that failed before is taken up again."""
     values = {
         "account": account, "state": State.OPENING, "opened_by": actor, "note": note, "error": "",
@@ -307,7 +316,7 @@ def _already(ticket: Ticket, case: SupportCase) -> str:
     return f"A case is already open for {ticket.reference}: {case}."
 
 
-def _create_at_aws(case: SupportCase, *, actor, summary: Summary) -> SupportCase:
+def _create_at_aws(case: SupportCase, *, actor: Actor, summary: Summary) -> SupportCase:
     access = account_access(case.account)
     try:
         case_id = support.create_case(
@@ -336,14 +345,16 @@ def _details(access: AccountAccess, case_id: str) -> CaseDetails | None:
 
 
 @transaction.atomic
-def _failed(case: SupportCase, actor, exc: AwsError) -> None:
+def _failed(case: SupportCase, actor: Actor, exc: AwsError) -> None:
     SupportCase.objects.filter(pk=case.pk).update(state=State.FAILED, error=str(exc)[:500], last_synced_at=None)
     case.refresh_from_db()
     ticket_services.ticket_aws_case_note(ticket=case.ticket, actor=actor, summary=f"AWS did not open the case: {exc}")
 
 
 @transaction.atomic
-def _opened(case: SupportCase, *, case_id: str, details: CaseDetails | None, actor, summary: Summary) -> SupportCase:
+def _opened(
+    case: SupportCase, *, case_id: str, details: CaseDetails | None, actor: Actor, summary: Summary
+) -> SupportCase:
     """Store AWS's id, put the ticket to waiting on AWS and say so; the opening message goes in as sent."""
     case = SupportCase.objects.select_for_update().select_related("ticket", "account").get(pk=case.pk)
     if case.case_id:
@@ -375,7 +386,7 @@ def _opened(case: SupportCase, *, case_id: str, details: CaseDetails | None, act
     return case
 
 
-def person_name(user) -> str:
+def person_name(user: User | None) -> str:
     return user.display_name if user is not None else "Supportdesk"
 
 

@@ -58,6 +58,12 @@ def support_cases_sync(*, account: AwsAccount, now: datetime | None = None) -> i
     return len(described)
 
 
+def _aws_id(case: SupportCase) -> str:
+    """AWS's id of a case the sync reads: an open case has it (_opened stores it as the state becomes open)."""
+    assert case.case_id is not None
+    return case.case_id
+
+
 @contextmanager
 def _case_errors(case: SupportCase) -> Iterator[None]:
     """A case AWS refuses to talk about keeps the reason and stops only itself; throttling stops the sync (retried)."""
@@ -70,7 +76,7 @@ def _case_errors(case: SupportCase) -> Iterator[None]:
 
 
 def _described(access: AccountAccess, cases: list[SupportCase]) -> dict[str, CaseDetails]:
-    ids = [c.case_id for c in cases]
+    ids = [_aws_id(c) for c in cases]
     try:
         return {d.case_id: d for d in support.cases(access, ids)}
     except AwsNotFound:
@@ -78,7 +84,7 @@ def _described(access: AccountAccess, cases: list[SupportCase]) -> dict[str, Cas
     found = {}
     for case in cases:
         try:
-            found.update({d.case_id: d for d in support.cases(access, [case.case_id])})
+            found.update({d.case_id: d for d in support.cases(access, [_aws_id(case)])})
         except AwsNotFound as exc:
             SupportCase.objects.filter(pk=case.pk).update(error=str(exc)[:500])
     return found
@@ -96,7 +102,7 @@ def _plain(text: str) -> str:
 def _messages_in(case: SupportCase, access: AccountAccess) -> None:
     latest = case.communications.exclude(aws_key="").aggregate(at=Max("time_created"))["at"]
     since = latest - MESSAGES_OVERLAP if latest else case.opened_at - CLOCK_SKEW
-    items = list(support.communications(access, case.case_id, since=since))
+    items = list(support.communications(access, _aws_id(case), since=since))
     if items:
         _messages_record(case, items)
 
@@ -123,7 +129,7 @@ def _messages_record(case: SupportCase, items: Iterable[support.Communication]) 
         )  # fmt: skip
         who = "AWS replied" if item.submitted_by == AWS_SENDER else f"{item.submitted_by} wrote at AWS"
         ticket_services.ticket_aws_case_note(
-            ticket=case.ticket, actor=None, summary=f"{who} on case {case}.", case_id=case.case_id,
+            ticket=case.ticket, actor=None, summary=f"{who} on case {case}.", case_id=_aws_id(case),
             lines=item.body.splitlines()[:TIMELINE_LINES], aws_replied=True,
         )  # fmt: skip
 
@@ -164,7 +170,7 @@ def _outbox_send(row_id: int, access: AccountAccess) -> None:
     if row is None:
         return  # sent, or another worker holds it
     # A crash after AWS took it and before this commits sends it again: AWS has no idempotency key for messages
-    support.add_communication(access, row.case.case_id, row.body)
+    support.add_communication(access, _aws_id(row.case), row.body)
     row.sent_at = timezone.now()
     row.save(update_fields=["sent_at"])
 
@@ -173,7 +179,7 @@ def _resolution(case: SupportCase, details: CaseDetails, access: AccountAccess, 
     ticket = case.ticket
     if ticket.status in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
         if details.status != "resolved":
-            support.resolve_case(access, case.case_id)
+            support.resolve_case(access, _aws_id(case))
         status = ticket.get_status_display().lower()
         summary = f"Resolved case {case} at AWS, as {ticket.reference} is {status}."
         _case_resolved(case, now, summary=summary, resolve_ticket=False)
@@ -193,4 +199,4 @@ def _case_resolved(case: SupportCase, now: datetime, *, summary: str, resolve_ti
     ticket = case.ticket
     if resolve_ticket and transition_for(Action.RESOLVE, ticket.status):
         ticket = ticket_services.ticket_transition(ticket=ticket, actor=None, action=Action.RESOLVE, note=summary)
-    ticket_services.ticket_aws_case_note(ticket=ticket, actor=None, summary=summary, case_id=case.case_id)
+    ticket_services.ticket_aws_case_note(ticket=ticket, actor=None, summary=summary, case_id=_aws_id(case))
