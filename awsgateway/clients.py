@@ -186,11 +186,15 @@ def client_for(access: AccountAccess, service: str, *, region: str | None = None
             return cached[1]
         if not _shared:
             _shared.append(boto3.Session())
-        secrets = {} if creds is None else {  # None: the default chain (environment, instance role)
-            "aws_access_key_id": creds.access_key_id,
-            "aws_secret_access_key": creds.secret_access_key,
-            "aws_session_token": creds.session_token,
-        }  # fmt: skip
+        secrets = (
+            {}
+            if creds is None
+            else {  # None: the default chain (environment, instance role)
+                "aws_access_key_id": creds.access_key_id,
+                "aws_secret_access_key": creds.secret_access_key,
+                "aws_session_token": creds.session_token,
+            }
+        )
         config = _ONCE if once else _CONFIG
         client = _shared[0].client(service, region_name=key[3], endpoint_url=key[4], config=config, **secrets)  # type: ignore[call-overload]  # the stubs want a literal service name
         _clients[key] = (generation, client)

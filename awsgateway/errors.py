@@ -44,10 +44,16 @@ CONNECTION_FAILURES = (BotoConnectionError, HTTPClientError)
 RETRYABLE: tuple[type[AwsError], ...] = (AwsThrottled, AwsUnavailable)
 
 # Codes, not botocore classes: SubscriptionRequiredException and AccessDenied are not modeled.
-_THROTTLE_CODES = frozenset({
-    "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded",
-    "Throttled", "KMSThrottling",  # SNS
-})  # fmt: skip
+_THROTTLE_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "Throttled",
+        "KMSThrottling",  # SNS
+    }
+)
 _NOT_FOUND_CODES = frozenset({"CaseIdNotFound", "ResourceNotFoundException", "NotFoundException"})
 _DENIED_ACTION = re.compile(r"perform: (\S+)")
 

@@ -166,10 +166,11 @@ def organization_event_details(access: AccountAccess, keys: Iterable[tuple[str, 
     for batch in _batches(keys):
         filters = [_org_filter(arn, account) for arn, account in batch]
         response = _called(
-            access, lambda client, filters=filters: client.describe_event_details_for_organization(  # type: ignore[misc]
+            access,
+            lambda client, filters=filters: client.describe_event_details_for_organization(  # type: ignore[misc]
                 organizationEventDetailFilters=filters
-            )
-        )  # fmt: skip
+            ),
+        )
         for item in response.get("successfulSet", []):
             key = (item["event"]["arn"], item.get("awsAccountId", ""))
             descriptions[key] = item.get("eventDescription", {}).get("latestDescription", "")

@@ -115,9 +115,15 @@ def create_case(
     AWS takes a body of at most BODY_LIMIT characters and CC_LIMIT cc addresses: callers check before."""
     with translated_errors():
         response = clients.client_for(access, "support", once=True).create_case(
-            subject=subject, communicationBody=body, serviceCode=service_code, categoryCode=category_code,
-            severityCode=severity_code, issueType="technical", language="en", ccEmailAddresses=list(cc_emails),
-        )  # fmt: skip
+            subject=subject,
+            communicationBody=body,
+            serviceCode=service_code,
+            categoryCode=category_code,
+            severityCode=severity_code,
+            issueType="technical",
+            language="en",
+            ccEmailAddresses=list(cc_emails),
+        )
     return response["caseId"]
 
 

@@ -138,9 +138,12 @@ class EscalationStep(models.Model):
         Channel, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="For a channel step."
     )
     aws_severity = models.CharField(
-        "AWS severity", max_length=10, choices=CaseSeverity.choices, blank=True,
+        "AWS severity",
+        max_length=10,
+        choices=CaseSeverity.choices,
+        blank=True,
         help_text="The most an AWS Support case step asks for; opened at the highest the account's plan allows.",
-    )  # fmt: skip
+    )
 
     class Meta:
         ordering = ["policy", "position"]

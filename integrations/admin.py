@@ -34,11 +34,15 @@ class AwsAccountAdmin(admin.ModelAdmin):
     readonly_fields = ["support_api", "case_severities", "capability_note", "capability_checked_at"]
     fieldsets = [
         (None, {"fields": ["name", "account_id", "environment", "owner_queue", "enabled"]}),
-        ("Reaching the account", {"fields": ["role_arn", "external_id", "regions", "is_organization_manager",
-                                             "member_role_name"]}),
-        ("Support plan", {"fields": ["support_plan", "support_api", "case_severities", "capability_note",
-                                     "capability_checked_at"]}),
-    ]  # fmt: skip
+        (
+            "Reaching the account",
+            {"fields": ["role_arn", "external_id", "regions", "is_organization_manager", "member_role_name"]},
+        ),
+        (
+            "Support plan",
+            {"fields": ["support_plan", "support_api", "case_severities", "capability_note", "capability_checked_at"]},
+        ),
+    ]
 
 
 @admin.register(SnsTopic)

@@ -40,8 +40,9 @@ def account_activity(*, account: AwsAccount) -> AccountActivity:
     sources = [s for s in Source if s != Source.ORGANIZATIONS or account.is_organization_manager]
     latest_of_each = Q()
     for source in sources:
-        latest_of_each |= Q(pk__in=PollRun.objects.filter(account=account, source=source).order_by("-started_at")
-                            .values("pk")[:1])  # fmt: skip
+        latest_of_each |= Q(
+            pk__in=PollRun.objects.filter(account=account, source=source).order_by("-started_at").values("pk")[:1]
+        )
     latest = {run.source: run for run in PollRun.objects.filter(latest_of_each)}
     findings = Finding.objects.filter(account=account, is_open=True).aggregate(
         count=Count("pk"), savings=Sum("estimated_monthly_savings")
@@ -107,8 +108,16 @@ def ticket_aws(*, user, reference: str) -> TicketAws:
     case = getattr(ticket, "aws_case", None)
     may_escalate = policies.may_work(user, ticket) and not case_refusal(ticket=ticket, account=account, case=case)
     return TicketAws(
-        account=account, group=group, category_name=category_name, open_findings=open_findings,
-        open_count=counts["open"], cleared_count=counts["cleared"], open_savings=counts["savings"] or Decimal(0),
-        health_event=event, window=window, raised_during=raised_during, case=case,
+        account=account,
+        group=group,
+        category_name=category_name,
+        open_findings=open_findings,
+        open_count=counts["open"],
+        cleared_count=counts["cleared"],
+        open_savings=counts["savings"] or Decimal(0),
+        health_event=event,
+        window=window,
+        raised_during=raised_during,
+        case=case,
         escalate_url=reverse("aws-ticket-case", args=[ticket.reference]) if may_escalate else "",
-    )  # fmt: skip
+    )

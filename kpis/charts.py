@@ -52,11 +52,22 @@ class Chart:
     def config(self) -> dict:
         """What static/js/kpis.js draws; numbers as floats, links per point."""
         return {
-            "kind": self.kind, "labels": self.labels, "unit": self.unit, "stacked": self.stacked,
-            "horizontal": self.horizontal, "log": self.log,
-            "series": [{"name": s.name, "colour": s.colour, "links": s.links,
-                        "values": [None if v is None else float(v) for v in s.values]} for s in self.series],
-        }  # fmt: skip
+            "kind": self.kind,
+            "labels": self.labels,
+            "unit": self.unit,
+            "stacked": self.stacked,
+            "horizontal": self.horizontal,
+            "log": self.log,
+            "series": [
+                {
+                    "name": s.name,
+                    "colour": s.colour,
+                    "links": s.links,
+                    "values": [None if v is None else float(v) for v in s.values],
+                }
+                for s in self.series
+            ],
+        }
 
     def rows(self) -> list[tuple[str, list]]:
         return [(label, [s.values[i] for s in self.series]) for i, label in enumerate(self.labels)]
@@ -108,31 +119,52 @@ def flow_chart(scope: KpiScope, *, now: datetime) -> Chart:
     days = [scope.start + timedelta(days=n) for n in range(scope.days)]
     dimensions = scope.ticket_list_params()  # once: a link per day and series
     return Chart(
-        key="flow", title="Created and resolved per day", kind="line", label_heading="Day",
-        labels=[d.isoformat() for d in days], unit="tickets",
+        key="flow",
+        title="Created and resolved per day",
+        kind="line",
+        label_heading="Day",
+        labels=[d.isoformat() for d in days],
+        unit="tickets",
         series=[
-            Series("Created", [flow.get(d, (0, 0))[0] for d in days], BLUE,
-                   [ticket_list_link(dimensions, start=d, end=d) for d in days]),
-            Series("Resolved", [flow.get(d, (0, 0))[1] for d in days], GREEN,
-                   [ticket_list_link(dimensions, field="resolved", start=d, end=d) for d in days]),
+            Series(
+                "Created",
+                [flow.get(d, (0, 0))[0] for d in days],
+                BLUE,
+                [ticket_list_link(dimensions, start=d, end=d) for d in days],
+            ),
+            Series(
+                "Resolved",
+                [flow.get(d, (0, 0))[1] for d in days],
+                GREEN,
+                [ticket_list_link(dimensions, field="resolved", start=d, end=d) for d in days],
+            ),
         ],
         note="Resolved: the day of the last resolution, whenever the ticket was filed.",
-    )  # fmt: skip
+    )
 
 
 def backlog_chart(scope: KpiScope, *, now: datetime) -> Chart:
     counts = selectors.backlog_by_severity_and_age(scope)
     bands = selectors.AGE_BANDS
     return Chart(
-        key="backlog", title=f"Open on {scope.end:%d %b %Y}, by age", kind="bar", label_heading="Age",
-        labels=[label for _, label, _, _ in bands], unit="tickets", stacked=True,
+        key="backlog",
+        title=f"Open on {scope.end:%d %b %Y}, by age",
+        kind="bar",
+        label_heading="Age",
+        labels=[label for _, label, _, _ in bands],
+        unit="tickets",
+        stacked=True,
         series=[
-            Series(s.name, [counts.get((s.pk, key), 0) for key, *_ in bands], s.colour,
-                   [drill_link(query, "open", band=key) for key, *_ in bands])
+            Series(
+                s.name,
+                [counts.get((s.pk, key), 0) for key, *_ in bands],
+                s.colour,
+                [drill_link(query, "open", band=key) for key, *_ in bands],
+            )
             for s, query in ((s, _with_severity(scope, s.pk).query_string()) for s in _severities(scope))
         ],
         note="Filed by the end of the period and not resolved (for the last time) by then.",
-    )  # fmt: skip
+    )
 
 
 def sla_chart(scope: KpiScope, *, now: datetime) -> Chart:
@@ -144,17 +176,29 @@ def sla_chart(scope: KpiScope, *, now: datetime) -> Chart:
         return _round(100 * values[met] / values[total]) if values and values[total] else None
 
     return Chart(
-        key="sla", title="SLA attainment by severity", kind="bar", label_heading="Severity",
-        labels=[s.name for s in severities], unit="%",
+        key="sla",
+        title="SLA attainment by severity",
+        kind="bar",
+        label_heading="Severity",
+        labels=[s.name for s in severities],
+        unit="%",
         series=[
-            Series("Response met", [rate(s, 0, 1) for s in severities], BLUE,
-                   [drill_link(_with_severity(scope, s.pk), "response_missed") for s in severities]),
-            Series("Resolution met", [rate(s, 2, 3) for s in severities], GREEN,
-                   [drill_link(_with_severity(scope, s.pk), "resolution_missed") for s in severities]),
+            Series(
+                "Response met",
+                [rate(s, 0, 1) for s in severities],
+                BLUE,
+                [drill_link(_with_severity(scope, s.pk), "response_missed") for s in severities],
+            ),
+            Series(
+                "Resolution met",
+                [rate(s, 2, 3) for s in severities],
+                GREEN,
+                [drill_link(_with_severity(scope, s.pk), "resolution_missed") for s in severities],
+            ),
         ],
         note="Against each ticket's business-hours due times; a click lists the misses. Tickets still inside "
         "their time are not judged yet.",
-    )  # fmt: skip
+    )
 
 
 def _times_chart(scope: KpiScope, dimension: str, title: str, labels: list[tuple], links: list[str]) -> Chart:
@@ -167,8 +211,13 @@ def _times_chart(scope: KpiScope, dimension: str, title: str, labels: list[tuple
 
     keys = [key for key, _ in labels]
     return Chart(
-        key=f"times-{dimension}", title=title, kind="bar", label_heading=dimension.capitalize(),
-        labels=[label for _, label in labels], unit="hours", log=True,
+        key=f"times-{dimension}",
+        title=title,
+        kind="bar",
+        label_heading=dimension.capitalize(),
+        labels=[label for _, label in labels],
+        unit="hours",
+        log=True,
         series=[
             Series("MTTA median", [hours(k, "mtta", 0.5) for k in keys], "#84adff", links),
             Series("MTTA p90", [hours(k, "mtta", 0.9) for k in keys], BLUE, links),
@@ -176,7 +225,7 @@ def _times_chart(scope: KpiScope, dimension: str, title: str, labels: list[tuple
             Series("MTTR p90", [hours(k, "mttr", 0.9) for k in keys], GREEN, links),
         ],
         note="Tickets created in the period. Approximate (±9%): read from duration histograms. Log scale.",
-    )  # fmt: skip
+    )
 
 
 def times_by_severity_chart(scope: KpiScope, *, now: datetime) -> Chart:
@@ -200,44 +249,78 @@ def times_by_kind_chart(scope: KpiScope, *, now: datetime) -> Chart:
 def findings_chart(scope: KpiScope, *, now: datetime) -> Chart:
     rows = selectors.findings_open_by_category(scope)
     return Chart(
-        key="findings", title="Trusted Advisor findings open, by category", kind="bar", label_heading="Category",
-        labels=[category for category, _, _ in rows], unit="findings",
-        series=[Series("Open findings", [count for _, count, _ in rows], AMBER,
-                       [drill_link(scope, "ta_category", category=category) for category, _, _ in rows])],
+        key="findings",
+        title="Trusted Advisor findings open, by category",
+        kind="bar",
+        label_heading="Category",
+        labels=[category for category, _, _ in rows],
+        unit="findings",
+        series=[
+            Series(
+                "Open findings",
+                [count for _, count, _ in rows],
+                AMBER,
+                [drill_link(scope, "ta_category", category=category) for category, _, _ in rows],
+            )
+        ],
         note="Open now, whatever the dates.",
-    )  # fmt: skip
+    )
 
 
 def noisy_checks_chart(scope: KpiScope, *, now: datetime) -> Chart:
     rows = selectors.noisy_checks(scope)
     return Chart(
-        key="noisy", title="Noisiest Trusted Advisor checks", kind="bar", label_heading="Check",
-        labels=[name for _, name, _ in rows], unit="findings", horizontal=True,
-        series=[Series("Flagged in the period", [count for _, _, count in rows], AMBER,
-                       [drill_link(scope, "ta_check", check=check_id) for check_id, _, _ in rows])],
-    )  # fmt: skip
+        key="noisy",
+        title="Noisiest Trusted Advisor checks",
+        kind="bar",
+        label_heading="Check",
+        labels=[name for _, name, _ in rows],
+        unit="findings",
+        horizontal=True,
+        series=[
+            Series(
+                "Flagged in the period",
+                [count for _, _, count in rows],
+                AMBER,
+                [drill_link(scope, "ta_check", check=check_id) for check_id, _, _ in rows],
+            )
+        ],
+    )
 
 
 def savings_chart(scope: KpiScope, *, now: datetime) -> Chart:
     months = selectors.savings_by_month(scope)
     return Chart(
-        key="savings", title="Estimated monthly savings found and realised", kind="bar", label_heading="Month",
-        labels=[m.strftime("%b %Y") for m in months], unit="USD/month",
-        series=[Series("Found", [found for found, _ in months.values()], AMBER),
-                Series("Realised", [realised for _, realised in months.values()], GREEN)],
+        key="savings",
+        title="Estimated monthly savings found and realised",
+        kind="bar",
+        label_heading="Month",
+        labels=[m.strftime("%b %Y") for m in months],
+        unit="USD/month",
+        series=[
+            Series("Found", [found for found, _ in months.values()], AMBER),
+            Series("Realised", [realised for _, realised in months.values()], GREEN),
+        ],
         note="Found: flagged in the period. Realised: resolved in the period.",
-    )  # fmt: skip
+    )
 
 
 def health_chart(scope: KpiScope, *, now: datetime) -> Chart:
     rows = selectors.health_production_by_category(scope)
     return Chart(
-        key="health", title="AWS Health events in production", kind="bar", label_heading="Category",
-        labels=list(rows), unit="events",
-        series=[Series("Events", list(rows.values()), RED,
-                       [drill_link(scope, "health_production", category=c) for c in rows])],
+        key="health",
+        title="AWS Health events in production",
+        kind="bar",
+        label_heading="Category",
+        labels=list(rows),
+        unit="events",
+        series=[
+            Series(
+                "Events", list(rows.values()), RED, [drill_link(scope, "health_production", category=c) for c in rows]
+            )
+        ],
         note="Events that began in the period in accounts marked production.",
-    )  # fmt: skip
+    )
 
 
 CHARTS: dict[str, Callable[..., Chart]] = {
@@ -278,9 +361,23 @@ class Headline:
         return "better" if (self.change < 0) == (self.kpi.better == "lower") else "worse"
 
 
-HEADLINE_KEYS = ["created", "resolved", "backlog", "mtta_p50", "mttr_p50", "response_sla", "resolution_sla",
-                 "reopen_rate", "first_contact_rate", "aws_escalations", "aws_case_hours", "ta_open",
-                 "savings_found", "savings_realised", "health_production"]  # fmt: skip
+HEADLINE_KEYS = [
+    "created",
+    "resolved",
+    "backlog",
+    "mtta_p50",
+    "mttr_p50",
+    "response_sla",
+    "resolution_sla",
+    "reopen_rate",
+    "first_contact_rate",
+    "aws_escalations",
+    "aws_case_hours",
+    "ta_open",
+    "savings_found",
+    "savings_realised",
+    "health_production",
+]
 
 
 def headlines(scope: KpiScope, *, now: datetime) -> list[Headline]:
@@ -288,8 +385,10 @@ def headlines(scope: KpiScope, *, now: datetime) -> list[Headline]:
     tickets_now, tickets_before = selectors.ticket_measures(scope, now=now, with_previous=True)
     aws_now = selectors.aws_measures(scope, now=now)
     current = {"tickets": tickets_now, "aws": aws_now}
-    previous = {"tickets": tickets_before,
-                "aws": selectors.aws_measures(scope.previous(), now=now, ta_open=aws_now["ta_open"])}  # fmt: skip
+    previous = {
+        "tickets": tickets_before,
+        "aws": selectors.aws_measures(scope.previous(), now=now, ta_open=aws_now["ta_open"]),
+    }
     kpis = [registry.KPIS[key] for key in HEADLINE_KEYS]
     values, before = registry.kpis_read(current, kpis), registry.kpis_read(previous, kpis)
     links = {

@@ -51,8 +51,12 @@ class KpiScope:
 
     def lookups(self, *, queue: str = "", severity: str = "", environment: str = "", account: str = "") -> dict:
         """The dimensions set, as ORM lookups along the paths given (a path left out: that dimension is ignored)."""
-        paths = ((queue, self.queue_id), (severity, self.severity_id), (environment, self.environment),
-                 (account, self.account))  # fmt: skip
+        paths = (
+            (queue, self.queue_id),
+            (severity, self.severity_id),
+            (environment, self.environment),
+            (account, self.account),
+        )
         return {path: value for path, value in paths if path and value}
 
     def ticket_list_params(self) -> dict[str, str]:
@@ -113,8 +117,13 @@ class KpiFilterForm(forms.Form):
             scope = _period_scope(data.get("period") or DEFAULT_PERIOD, today)
         severity = next((s.pk for s in reference.severities() if s.name == data.get("severity")), None)
         queue = next((q.pk for q in reference.queues() if q.slug == data.get("queue")), None)
-        return replace(scope, queue_id=queue, severity_id=severity, environment=data.get("environment") or "",
-                       account=data.get("account") or "")  # fmt: skip
+        return replace(
+            scope,
+            queue_id=queue,
+            severity_id=severity,
+            environment=data.get("environment") or "",
+            account=data.get("account") or "",
+        )
 
 
 def _period_scope(period: str, today: date) -> KpiScope:

@@ -45,11 +45,18 @@ class FinanceReport:
             return ["Check", *MONEY_COLUMNS], [[r["ta_check__name"], *_measures(r)] for r in self.by_check], []
         if slug == "findings":
             rows = [
-                [f"{settings.TICKET_REFERENCE_PREFIX}-{f['group__ticket_id']}", f["account__name"], f["ta_check__name"],
-                 f["resource_id"] or f["resource_arn"], f["region"], f["estimated_monthly_savings"],
-                 "Open" if f["is_open"] else "Realised", f["resolved_at"].date() if f["resolved_at"] else ""]
+                [
+                    f"{settings.TICKET_REFERENCE_PREFIX}-{f['group__ticket_id']}",
+                    f["account__name"],
+                    f["ta_check__name"],
+                    f["resource_id"] or f["resource_arn"],
+                    f["region"],
+                    f["estimated_monthly_savings"],
+                    "Open" if f["is_open"] else "Realised",
+                    f["resolved_at"].date() if f["resolved_at"] else "",
+                ]
                 for f in self.findings
-            ]  # fmt: skip
+            ]
             links = [f"/tickets/{row[0]}/" for row in rows]
             columns = ["Ticket", "Account", "Check", "Resource", "Region", "US$/month", "State", "Resolved"]
             return columns, rows, links
@@ -77,13 +84,14 @@ class FinanceReport:
         if not self.by_account:
             return None
         return {
-            "type": "bar", "labels": [row["account__name"] for row in self.by_account],
+            "type": "bar",
+            "labels": [row["account__name"] for row in self.by_account],
             "datasets": [
                 {"label": "Open now (US$/month)", "data": [row["open_now_savings"] for row in self.by_account]},
                 {"label": "Found in period", "data": [row["found_savings"] for row in self.by_account]},
                 {"label": "Realised in period", "data": [row["realised_savings"] for row in self.by_account]},
             ],
-        }  # fmt: skip
+        }
 
 
 def money(value: Decimal) -> str:
@@ -134,12 +142,25 @@ def finance_report(*, scope: KpiScope, user, now: datetime | None = None) -> Fin
     by_account = _grouped(scope, "account__name", "account__account_id", user=user)
     by_check = _grouped(scope, "ta_check__name", user=user)
     # per-account sums added up: each finding belongs to exactly one account
-    totals = {key: sum((row[key] for row in by_account), Decimal("0.00") if "savings" in key else 0) for key in
-              (*MEASURES, *(f"{m}_savings" for m in MEASURES))}  # fmt: skip
+    totals = {
+        key: sum((row[key] for row in by_account), Decimal("0.00") if "savings" in key else 0)
+        for key in (*MEASURES, *(f"{m}_savings" for m in MEASURES))
+    }
     findings = list(
         cost_findings(scope, user=user)
-        .values("pk", "resource_id", "resource_arn", "region", "is_open", "resolved_at", "first_seen_at",
-                "estimated_monthly_savings", "ta_check__name", "account__name", "group__ticket_id")
+        .values(
+            "pk",
+            "resource_id",
+            "resource_arn",
+            "region",
+            "is_open",
+            "resolved_at",
+            "first_seen_at",
+            "estimated_monthly_savings",
+            "ta_check__name",
+            "account__name",
+            "group__ticket_id",
+        )
         .order_by(Coalesce("estimated_monthly_savings", Value(Decimal(0))).desc(), "pk")[:FINDINGS_SHOWN]
-    )  # fmt: skip
+    )
     return FinanceReport(by_account=by_account, by_check=by_check, findings=findings, totals=totals)

@@ -165,9 +165,11 @@ def ticket_measures(scope: KpiScope, *, now: datetime, with_previous: bool = Fal
     for p, figures in enumerate(counts):
         d = durations.get(p, Durations({}, {}))
         figures |= {
-            "mtta_p50": d.seconds("mtta", 0.5), "mtta_p90": d.seconds("mtta", 0.9),
-            "mttr_p50": d.seconds("mttr", 0.5), "mttr_p90": d.seconds("mttr", 0.9),
-        }  # fmt: skip
+            "mtta_p50": d.seconds("mtta", 0.5),
+            "mtta_p90": d.seconds("mtta", 0.9),
+            "mttr_p50": d.seconds("mttr", 0.5),
+            "mttr_p90": d.seconds("mttr", 0.9),
+        }
     return counts
 
 
@@ -272,24 +274,42 @@ def _counts_from_rollup(scope: KpiScope, periods: list[KpiScope], now: datetime)
     lo = periods[-1].start
     pending = _pending_misses(scope, PERIOD.format(day="f.created_day"), [scope.start], lo, now)
     # opened_at too: the partial index on AWS cases is on it
-    case_where, case_params = _where(scope, "f.aws_case_opened_at IS NOT NULL", "f.aws_case_resolved_at IS NOT NULL",
-                                     start=lo)  # fmt: skip
-    cases = dict(sql.fetch(
-        f"""SELECT {PERIOD.format(day="f.created_day")}, {_case_seconds_median()}
+    case_where, case_params = _where(
+        scope, "f.aws_case_opened_at IS NOT NULL", "f.aws_case_resolved_at IS NOT NULL", start=lo
+    )
+    cases = dict(
+        sql.fetch(
+            f"""SELECT {PERIOD.format(day="f.created_day")}, {_case_seconds_median()}
         FROM kpis_ticketfact f WHERE {case_where} GROUP BY 1""",
-        [scope.start, *case_params],
-    ))  # fmt: skip
+            [scope.start, *case_params],
+        )
+    )
     out = []
     for p in range(len(periods)):
         sums = by_bucket.get(p, empty)
         late_response, late_resolution = pending.get(p, (0, 0))
-        out.append({
-            **{k: sums[k] for k in ("created", "ever_resolved", "reopened", "response_met", "resolution_met", "fcr",
-                                    "fcr_total", "aws_escalated", "resolved")},
-            "response_total": sums["response_met"] + sums["response_missed"] + late_response,
-            "resolution_total": sums["resolution_met"] + sums["resolution_missed"] + late_resolution,
-            "aws_case_seconds": cases.get(p), "backlog": sum(net[p:]),
-        })  # fmt: skip
+        out.append(
+            {
+                **{
+                    k: sums[k]
+                    for k in (
+                        "created",
+                        "ever_resolved",
+                        "reopened",
+                        "response_met",
+                        "resolution_met",
+                        "fcr",
+                        "fcr_total",
+                        "aws_escalated",
+                        "resolved",
+                    )
+                },
+                "response_total": sums["response_met"] + sums["response_missed"] + late_response,
+                "resolution_total": sums["resolution_met"] + sums["resolution_missed"] + late_resolution,
+                "aws_case_seconds": cases.get(p),
+                "backlog": sum(net[p:]),
+            }
+        )
     return out
 
 
@@ -477,14 +497,23 @@ def _findings(scope: KpiScope, *, check: bool = False, group: bool = False) -> t
         tables.append("JOIN integrations_trustedadvisorcheck c ON c.id = fi.ta_check_id")
     clauses = ["true"]
     params: list[Any] = []
-    accounts = [(column, value) for column, value in (("environment", scope.environment),
-                                                      ("account_id", scope.account)) if value]  # fmt: skip
+    accounts = [
+        (column, value)
+        for column, value in (("environment", scope.environment), ("account_id", scope.account))
+        if value
+    ]
     if accounts:
-        clauses.append("fi.account_id IN (SELECT id FROM integrations_awsaccount WHERE "
-                       + " AND ".join(f"{column} = %s" for column, _ in accounts) + ")")  # fmt: skip
+        clauses.append(
+            "fi.account_id IN (SELECT id FROM integrations_awsaccount WHERE "
+            + " AND ".join(f"{column} = %s" for column, _ in accounts)
+            + ")"
+        )
         params += [value for _, value in accounts]
-    tickets = [(column, value) for column, value in (("t.queue_id", scope.queue_id),
-                                                     ("t.severity_id", scope.severity_id)) if value]  # fmt: skip
+    tickets = [
+        (column, value)
+        for column, value in (("t.queue_id", scope.queue_id), ("t.severity_id", scope.severity_id))
+        if value
+    ]
     if tickets:
         groups = "SELECT gt.id FROM integrations_findinggroup gt JOIN tickets_ticket t ON t.id = gt.ticket_id WHERE "
         groups += " AND ".join(f"{column} = %s" for column, _ in tickets)

@@ -66,8 +66,9 @@ def period_shown(scope: KpiScope) -> str:
 def scope_tickets(*, user, scope: KpiScope) -> QuerySet[Ticket]:
     """Tickets created in the scope that the user may see, narrowed by its dimensions."""
     start, end = period_bounds(scope)
-    dimensions = scope.lookups(queue="queue_id", severity="severity_id", environment="environment",
-                               account="aws_account_id")  # fmt: skip
+    dimensions = scope.lookups(
+        queue="queue_id", severity="severity_id", environment="environment", account="aws_account_id"
+    )
     return tickets_visible_to(user).filter(created_at__gte=start, created_at__lt=end, **dimensions)
 
 
@@ -100,9 +101,11 @@ def _weekly(counts: dict[tuple[date, str], int], scope: KpiScope) -> tuple[list[
             row.append(sum(counts.get((week, name), 0) for name in rest))
         rows.append([week.isoformat(), *row])
     chart = {
-        "type": "bar", "stacked": True, "labels": [w.isoformat() for w in weeks],
+        "type": "bar",
+        "stacked": True,
+        "labels": [w.isoformat() for w in weeks],
         "datasets": [{"label": label, "data": [row[i + 1] for row in rows]} for i, label in enumerate(series)],
-    }  # fmt: skip
+    }
     return ["Week", *series], rows, chart
 
 
@@ -128,13 +131,19 @@ def tags(*, user, scope: KpiScope, now: datetime) -> Section:
     tickets = scope_tickets(user=user, scope=scope).values("pk")
     top = (
         Tag.tickets.through.objects.filter(ticket_id__in=tickets)
-        .values("tag__name").annotate(n=Count("*")).order_by("-n", "tag__name")[:TOP * 2]
-    )  # fmt: skip
+        .values("tag__name")
+        .annotate(n=Count("*"))
+        .order_by("-n", "tag__name")[: TOP * 2]
+    )
     rows = [[row["tag__name"], row["n"]] for row in top]
     section = Section("tags", "Most frequent tags", ["Tag", "Tickets"], rows)
     if rows:
-        section.chart = {"type": "bar", "horizontal": True, "labels": [r[0] for r in rows],
-                         "datasets": [{"label": "Tickets", "data": [r[1] for r in rows]}]}  # fmt: skip
+        section.chart = {
+            "type": "bar",
+            "horizontal": True,
+            "labels": [r[0] for r in rows],
+            "datasets": [{"label": "Tickets", "data": [r[1] for r in rows]}],
+        }
         section.hint = f"“{rows[0][0]}” is the most common tag ({rows[0][1]} tickets): a known-issue article or a fix "
         section.hint += "at its source is worth a look."
     return section
@@ -159,9 +168,12 @@ def checks(*, user, scope: KpiScope, now: datetime) -> Section:
     start, end = period_bounds(scope)
     week = TruncWeek("first_seen_at", tzinfo=timezone.get_current_timezone())
     found = (
-        scope_findings(scope, user=user).filter(first_seen_at__gte=start, first_seen_at__lt=end)
-        .annotate(week=week).values("week", "ta_check__name").annotate(n=Count("*"))
-    )  # fmt: skip
+        scope_findings(scope, user=user)
+        .filter(first_seen_at__gte=start, first_seen_at__lt=end)
+        .annotate(week=week)
+        .values("week", "ta_check__name")
+        .annotate(n=Count("*"))
+    )
     counts = {(row["week"].date(), row["ta_check__name"]): row["n"] for row in found}
     columns, rows, chart = _weekly(counts, scope)
     section = Section("checks", "Trusted Advisor checks flagging resources, per week", columns, rows, chart=chart)
@@ -189,8 +201,9 @@ _STAY_EVENTS = """
 def _stays_sql(*, tickets: str, names: str, open_statuses: str) -> str:
     entered = {"created_in": sql.json_text("e.data", "status"), "moved_to": sql.json_text("e.data", "after")}
     if sql.sqlite():  # no LATERAL: one pass over the scope's events, partitioned by ticket
-        events = _STAY_EVENTS.format(partition="PARTITION BY e.ticket_id ", tickets=f"e.ticket_id IN ({tickets})",
-                                     **entered)  # fmt: skip
+        events = _STAY_EVENTS.format(
+            partition="PARTITION BY e.ticket_id ", tickets=f"e.ticket_id IN ({tickets})", **entered
+        )
         stays_from = f"({events}) AS raw"
     else:
         events = _STAY_EVENTS.format(partition="", tickets="e.ticket_id = scoped.id", **entered)
@@ -233,14 +246,19 @@ def status_time(*, user, scope: KpiScope, now: datetime) -> Section:
     names = dict(Ticket.Status.choices)
     rows = [
         [names[status], found[status][0], round(found[status][1], 1), round(found[status][2], 1)]
-        for status in Ticket.OPEN_STATUSES if status in found
-    ]  # fmt: skip
+        for status in Ticket.OPEN_STATUSES
+        if status in found
+    ]
     section.rows = rows
     if rows:
-        section.chart = {"type": "bar", "labels": [r[0] for r in rows], "datasets": [
-            {"label": "Total hours", "data": [r[2] for r in rows]},
-            {"label": "Median hours", "data": [r[3] for r in rows]},
-        ]}  # fmt: skip
+        section.chart = {
+            "type": "bar",
+            "labels": [r[0] for r in rows],
+            "datasets": [
+                {"label": "Total hours", "data": [r[2] for r in rows]},
+                {"label": "Median hours", "data": [r[3] for r in rows]},
+            ],
+        }
         worst = max(rows, key=lambda r: r[2])
         section.hint = f"Most time is spent in “{worst[0]}” ({worst[2]:,} hours in total, median {worst[3]} h). "
         section.hint += {
@@ -256,15 +274,20 @@ def repeats(*, user, scope: KpiScope, now: datetime) -> Section:
     start, end = period_bounds(scope)
     reopened = Count(
         "ticket__events",
-        filter=Q(ticket__events__kind="status_changed", ticket__events__data__before__in=REOPENED_FROM,
-                 ticket__events__created_at__gte=start, ticket__events__created_at__lt=end),
-    )  # fmt: skip
+        filter=Q(
+            ticket__events__kind="status_changed",
+            ticket__events__data__before__in=REOPENED_FROM,
+            ticket__events__created_at__gte=start,
+            ticket__events__created_at__lt=end,
+        ),
+    )
     groups = FindingGroup.objects.filter(pk__in=scope_findings(scope, user=user).values("group_id"))
     back = (
-        groups.annotate(times=reopened).filter(times__gt=0)
+        groups.annotate(times=reopened)
+        .filter(times__gt=0)
         .values("ticket_id", "times", "resource_key", "ta_check__name", "account__name", "account__account_id")
         .order_by("-times", "ticket_id")[:REPEATS_SHOWN]
-    )  # fmt: skip
+    )
     rows, links = [], []
     for group in back:
         what = "one resource" if group["resource_key"] else "any resource of the check"
@@ -321,10 +344,11 @@ def busiest_queues(*, user, scope: KpiScope, now: datetime) -> Section:
     open_now = Q(status__in=Ticket.OPEN_STATUSES)
     breaching = breaching_q(now)
     found = (
-        scope_tickets(user=user, scope=scope).values("queue_id")
+        scope_tickets(user=user, scope=scope)
+        .values("queue_id")
         .annotate(created=Count("*"), still_open=Count("pk", filter=open_now), breaching=Count("pk", filter=breaching))
         .order_by("-created", "queue_id")
-    )  # fmt: skip
+    )
     queues = {q.pk: q for q in reference.queues()}
     rows, links = [], []
     for row in found:
@@ -336,10 +360,14 @@ def busiest_queues(*, user, scope: KpiScope, now: datetime) -> Section:
     columns = ["Queue", "Created", "Still open", "Breaching SLA"]
     section = Section("queues", "Busiest queues", columns, rows, links=links)
     if rows:
-        section.chart = {"type": "bar", "labels": [r[0] for r in rows[:TOP * 2]], "datasets": [
-            {"label": "Created", "data": [r[1] for r in rows[: TOP * 2]]},
-            {"label": "Still open", "data": [r[2] for r in rows[: TOP * 2]]},
-        ]}  # fmt: skip
+        section.chart = {
+            "type": "bar",
+            "labels": [r[0] for r in rows[: TOP * 2]],
+            "datasets": [
+                {"label": "Created", "data": [r[1] for r in rows[: TOP * 2]]},
+                {"label": "Still open", "data": [r[2] for r in rows[: TOP * 2]]},
+            ],
+        }
         total = sum(r[1] for r in rows)
         section.hint = f"{rows[0][0]} took {rows[0][1] * 100 // total}% of the tickets"
         section.hint += f", {rows[0][3]} of them breaching now. " if rows[0][3] else ". "

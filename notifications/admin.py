@@ -68,8 +68,18 @@ class NotificationAdmin(admin.ModelAdmin):
     """The outbox, read-only: each attempt is also on the ticket's timeline."""
 
     # what an admin looks for first (is it dead, why, when next) ahead of the long subject, which is cut short
-    list_display = ["id", "ticket_reference", "status", "attempts", "next_attempt_at", "error", "target",
-                    "short_subject", "created_at", "sent_at"]  # fmt: skip
+    list_display = [
+        "id",
+        "ticket_reference",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "error",
+        "target",
+        "short_subject",
+        "created_at",
+        "sent_at",
+    ]
     list_filter = ["status", "channel"]  # not event: its filter would read every row for the distinct values
     list_select_related = ["channel"]
     search_fields = ["key", "subject"]

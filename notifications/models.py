@@ -57,11 +57,17 @@ class Channel(models.Model):
         return f"{self.get_kind_display()} “{self.name}”"
 
     def clean(self) -> None:
-        by_kind: dict[str, list[str]] = {self.Kind.SNS: ["topic_arn"], self.Kind.EMAIL: ["email_addresses"],
-                                         self.Kind.WEBHOOK: ["webhook_url", "webhook_secret"]}  # fmt: skip
+        by_kind: dict[str, list[str]] = {
+            self.Kind.SNS: ["topic_arn"],
+            self.Kind.EMAIL: ["email_addresses"],
+            self.Kind.WEBHOOK: ["webhook_url", "webhook_secret"],
+        }
         required = by_kind.get(self.kind, [])
-        errors = {field: f"A {self.get_kind_display().lower()} channel needs this." for field in required
-                  if not getattr(self, field)}  # fmt: skip
+        errors = {
+            field: f"A {self.get_kind_display().lower()} channel needs this."
+            for field in required
+            if not getattr(self, field)
+        }
         if self.kind == self.Kind.EMAIL:
             for address in self.addresses:
                 try:

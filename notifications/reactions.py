@@ -22,8 +22,15 @@ def _by(event: TicketEvent) -> str:
 
 
 def _tell(event: TicketEvent, reason: str, *, channels=(), users=(), details: str = "") -> None:
-    ticket_notify(ticket=event.ticket, event=event.kind, reason=reason, key=f"event:{event.pk}", channels=channels,
-                  users=users, details=details)  # fmt: skip
+    ticket_notify(
+        ticket=event.ticket,
+        event=event.kind,
+        reason=reason,
+        key=f"event:{event.pk}",
+        channels=channels,
+        users=users,
+        details=details,
+    )
 
 
 def _assignee_unless_actor(event: TicketEvent) -> list:
@@ -66,8 +73,12 @@ def _sla_breached(event: TicketEvent) -> None:
 
 def _aws_case(event: TicketEvent) -> None:
     case = f" {event.data['case_id']}" if event.data.get("case_id") else ""
-    _tell(event, f"AWS Support case{case}: {event.data['summary']}", channels=None,
-          details="\n".join(event.data.get("lines", [])))  # fmt: skip
+    _tell(
+        event,
+        f"AWS Support case{case}: {event.data['summary']}",
+        channels=None,
+        details="\n".join(event.data.get("lines", [])),
+    )
 
 
 BASELINE: dict[str, Callable[[TicketEvent], None]] = {

@@ -88,8 +88,9 @@ def _webhook(notification: Notification, channel: Channel, *, now: datetime) -> 
     }
     try:
         # no redirects: a redirect would carry the signed body somewhere nobody configured
-        with requests.post(channel.webhook_url, data=body, headers=headers, timeout=WEBHOOK_TIMEOUT,
-                           allow_redirects=False, stream=True) as response:  # fmt: skip
+        with requests.post(
+            channel.webhook_url, data=body, headers=headers, timeout=WEBHOOK_TIMEOUT, allow_redirects=False, stream=True
+        ) as response:
             status = response.status_code
             answer = b"" if 200 <= status < 300 else response.raw.read(ERROR_BODY_BYTES, decode_content=True)
     except requests.RequestException as exc:  # refused, timed out, cut off: the URL itself was checked when saved

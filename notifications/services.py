@@ -67,8 +67,9 @@ def notify(
     Call inside the transaction of the change: the notifications commit with it or not at all. ``key`` names
     the cause (say ``f"rule:{rule.pk}:ticket:{ticket.pk}"``): calling again with the same key enqueues nothing.
     """
-    return ticket_notify(ticket=ticket, event=NOTICE, reason=reason, key=key, channels=channels, users=users,
-                         link_path=link_path)  # fmt: skip
+    return ticket_notify(
+        ticket=ticket, event=NOTICE, reason=reason, key=key, channels=channels, users=users, link_path=link_path
+    )
 
 
 def ticket_notify(
@@ -88,8 +89,9 @@ def ticket_notify(
     targets = _targets(channels, users)
     if targets and (why := _held_why(ticket, key)) is not None:
         if why:  # said once per notice, however often its cause comes round
-            labels = ", ".join(to["channel"].label if "channel" in to else f"Email to {to['email']}"
-                               for to in targets.values())  # fmt: skip
+            labels = ", ".join(
+                to["channel"].label if "channel" in to else f"Email to {to['email']}" for to in targets.values()
+            )
             timeline.notified(ticket=ticket, channel=labels, outcome="held", detail=f"{one_line(reason)}. {why}")
         return 0
     link = link_for(link_path or ticket.get_absolute_url())
@@ -119,8 +121,13 @@ def notify_people(*, users: Iterable, subject: str, body: str, key: str) -> int:
 
 def notify_audience(*, users: Iterable, channels: Iterable[Channel], subject: str, body: str, key: str) -> int:
     """notify_people(), and these channels too."""
-    message = {"event": NOTICE, "reason": one_line(subject), "subject": one_line(subject), "body": body,
-               "attributes": {"event": NOTICE}}  # fmt: skip
+    message = {
+        "event": NOTICE,
+        "reason": one_line(subject),
+        "subject": one_line(subject),
+        "body": body,
+        "attributes": {"event": NOTICE},
+    }
     return _enqueue(key=key, targets=_targets(channels, users), message=message)
 
 

@@ -9,8 +9,14 @@ from .senders import RetryableDeliveryError
 
 
 # max_retries only ends the quick retries: the row, due again later, is re-queued by the sweep until it gives up
-@shared_task(acks_late=True, autoretry_for=(RetryableDeliveryError,), retry_backoff=BACKOFF_BASE_SECONDS,
-             retry_backoff_max=BACKOFF_MAX_SECONDS, retry_jitter=True, max_retries=TASK_RETRIES)  # fmt: skip
+@shared_task(
+    acks_late=True,
+    autoretry_for=(RetryableDeliveryError,),
+    retry_backoff=BACKOFF_BASE_SECONDS,
+    retry_backoff_max=BACKOFF_MAX_SECONDS,
+    retry_jitter=True,
+    max_retries=TASK_RETRIES,
+)
 def notification_deliver_task(notification_id: int) -> str:
     return services.notification_deliver(notification_id=notification_id)
 

@@ -39,8 +39,13 @@ class ReviewFilterForm(forms.Form):
     def filters(self) -> dict:
         data = self.cleaned_data if self.is_valid() else {}
         workload = data.get("workload")
-        return {"state": data.get("state", ""), "origin": data.get("origin", ""), "mine": data.get("mine", False),
-                "workload_id": workload.pk if workload else None, "q": data.get("q", "")}  # fmt: skip
+        return {
+            "state": data.get("state", ""),
+            "origin": data.get("origin", ""),
+            "mine": data.get("mine", False),
+            "workload_id": workload.pk if workload else None,
+            "q": data.get("q", ""),
+        }
 
 
 class AnswerForm(forms.Form):
@@ -64,9 +69,11 @@ class ActionForm(forms.Form):
     description = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
     severity = forms.ModelChoiceField(queryset=Severity.objects.all(), empty_label=None)
     owner = forms.ModelChoiceField(
-        required=False, queryset=get_user_model().objects.none(), empty_label="Nobody yet",
+        required=False,
+        queryset=get_user_model().objects.none(),
+        empty_label="Nobody yet",
         help_text="An agent of the review's queue; the action ticket is assigned to them.",
-    )  # fmt: skip
+    )
 
     def __init__(self, *args, review: Review, **kwargs):
         super().__init__(*args, **kwargs)
@@ -83,8 +90,10 @@ class ReviewCreateForm(forms.Form):
     workload = forms.ModelChoiceField(queryset=Workload.objects.select_related("owner_queue"))
     due_on = forms.DateField(label="Due on", widget=forms.DateInput(attrs={"type": "date"}))
     owner = forms.ModelChoiceField(
-        required=False, queryset=_managers(), empty_label="The workload's owner, or me",
-    )  # fmt: skip
+        required=False,
+        queryset=_managers(),
+        empty_label="The workload's owner, or me",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

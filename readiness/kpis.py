@@ -10,17 +10,32 @@ from .selectors import readiness_counts
 
 
 def _counts(scope, *, now) -> dict:
-    return readiness_counts(account=scope.account, environment=scope.environment, queue_id=scope.queue_id,
-                            today=timezone.localdate(now))  # fmt: skip
+    return readiness_counts(
+        account=scope.account, environment=scope.environment, queue_id=scope.queue_id, today=timezone.localdate(now)
+    )
 
 
 def readiness_kpis_register() -> None:
     kpi_register(
-        Kpi("overdue_reviews", "Overdue readiness reviews", "count", "lower", "readiness",
-            itemgetter("overdue_reviews"), help="Reviews past their due date and not yet submitted."),
+        Kpi(
+            "overdue_reviews",
+            "Overdue readiness reviews",
+            "count",
+            "lower",
+            "readiness",
+            itemgetter("overdue_reviews"),
+            help="Reviews past their due date and not yet submitted.",
+        ),
         source=_counts,
-    )  # fmt: skip
+    )
     kpi_register(
-        Kpi("open_actions", "Open readiness actions", "count", "lower", "readiness", itemgetter("open_actions"),
-            help="Action items from reviews whose tickets are still open."),
-    )  # fmt: skip
+        Kpi(
+            "open_actions",
+            "Open readiness actions",
+            "count",
+            "lower",
+            "readiness",
+            itemgetter("open_actions"),
+            help="Action items from reviews whose tickets are still open.",
+        ),
+    )

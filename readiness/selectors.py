@@ -46,8 +46,16 @@ def _count(queryset: QuerySet) -> Coalesce:
     return Coalesce(Subquery(counted.values("n"), output_field=IntegerField()), Value(0))
 
 
-def review_list(*, user, state: str = "", origin: str = "", workload_id: int | None = None, mine: bool = False,
-                q: str = "", today: date | None = None) -> QuerySet[Review]:  # fmt: skip
+def review_list(
+    *,
+    user,
+    state: str = "",
+    origin: str = "",
+    workload_id: int | None = None,
+    mine: bool = False,
+    q: str = "",
+    today: date | None = None,
+) -> QuerySet[Review]:
     """Rows for the list, with their progress and open actions counted in SQL."""
     today = today or timezone.localdate()
     reviews = reviews_visible_to(user).select_related("workload", "queue", "owner", "incident")
@@ -130,9 +138,13 @@ def _dimensions(account: str, environment: str, queue_id: int | None) -> dict:
 
 
 def readiness_counts(
-    *, account: str = "", environment: str = "", queue_id: int | None = None, today: date | None = None,
+    *,
+    account: str = "",
+    environment: str = "",
+    queue_id: int | None = None,
+    today: date | None = None,
     reviews: QuerySet[Review] | None = None,
-) -> dict:  # fmt: skip
+) -> dict:
     """The readiness KPIs: reviews past due and not submitted, action tickets still open, and the context.
     ``reviews``: those a person may see (the dashboard panel); all of them for the KPIs."""
     today = today or timezone.localdate()

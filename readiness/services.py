@@ -65,16 +65,22 @@ def _announce(review: Review) -> None:
     person = review.owner or (review.incident.assignee if review.incident is not None else None)
     if person is not None:
         notify_people(
-            users=[person], subject=f"Review due {review.due_on:%-d %b %Y}: {review.title}",
+            users=[person],
+            subject=f"Review due {review.due_on:%-d %b %Y}: {review.title}",
             body=f"Answer it and raise its action items here: {link_for(review.get_absolute_url())}",
             key=f"readiness:opened:{review.pk}",
-        )  # fmt: skip
+        )
 
 
 def _workload_fields(workload: Workload) -> dict:
     account = workload.aws_account.account_id if workload.aws_account is not None else ""
-    return {"workload": workload, "queue": workload.owner_queue, "environment": workload.environment,
-            "aws_account_id": account, "owner": workload.owner}  # fmt: skip
+    return {
+        "workload": workload,
+        "queue": workload.owner_queue,
+        "environment": workload.environment,
+        "aws_account_id": account,
+        "owner": workload.owner,
+    }
 
 
 @transaction.atomic
@@ -116,9 +122,12 @@ def schedule_review_open(*, schedule_id: int, today: date) -> Review | None:
     review = None
     if not Review.objects.filter(schedule=schedule, due_on=due_on).exists():
         review = _review_open(
-            template=schedule.template, title=f"{schedule.template.name} · {schedule.workload.name}",
-            due_on=due_on, schedule=schedule, **_workload_fields(schedule.workload),
-        )  # fmt: skip
+            template=schedule.template,
+            title=f"{schedule.template.name} · {schedule.workload.name}",
+            due_on=due_on,
+            schedule=schedule,
+            **_workload_fields(schedule.workload),
+        )
     schedule.next_due_on = add_months(due_on, schedule.every_months)
     schedule.save(update_fields=["next_due_on"])
     return review
@@ -151,10 +160,16 @@ def post_incident_review_open(*, ticket_id: int, now: datetime | None = None) ->
         return None
     now = now or timezone.now()
     return _review_open(
-        template=template, title=f"Post-incident review · {ticket.reference} {ticket.title}", queue=ticket.queue,
-        due_on=timezone.localdate(now + POST_INCIDENT_DUE), incident=ticket, environment=ticket.environment,
-        aws_account_id=ticket.aws_account_id, timeline=incident_timeline(ticket), created_at=now,
-    )  # fmt: skip
+        template=template,
+        title=f"Post-incident review · {ticket.reference} {ticket.title}",
+        queue=ticket.queue,
+        due_on=timezone.localdate(now + POST_INCIDENT_DUE),
+        incident=ticket,
+        environment=ticket.environment,
+        aws_account_id=ticket.aws_account_id,
+        timeline=incident_timeline(ticket),
+        created_at=now,
+    )
 
 
 def post_incident_reviews_sweep(*, now: datetime | None = None) -> int:
@@ -202,10 +217,16 @@ def action_add(
         raise ReviewRefused("This review is complete; raise a ticket for new work instead.")
     origin = f"Action item of the review “{review.title}”: /reviews/{review.pk}/"
     ticket = ticket_services.ticket_create(
-        requester=actor, actor=actor, kind=Ticket.Kind.READINESS_ACTION, queue=review.queue, severity=severity,
-        title=title, description=f"{description.strip()}\n\n{origin}".strip(), environment=review.environment,
+        requester=actor,
+        actor=actor,
+        kind=Ticket.Kind.READINESS_ACTION,
+        queue=review.queue,
+        severity=severity,
+        title=title,
+        description=f"{description.strip()}\n\n{origin}".strip(),
+        environment=review.environment,
         aws_account_id=review.aws_account_id,
-    )  # fmt: skip
+    )
     if owner is not None:
         # The system assigns: the reviewer picks the owner but need not work the queue (managers do not)
         ticket_services.ticket_assign(ticket=ticket, actor=None, assignee=owner)

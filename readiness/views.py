@@ -29,8 +29,11 @@ def _message(exc: Exception) -> str:
 
 
 def _form_message(form) -> str:
-    return " ".join(f"{'' if field == '__all__' else form[field].label + ': '}{error}"
-                    for field, errors in form.errors.items() for error in errors)  # fmt: skip
+    return " ".join(
+        f"{'' if field == '__all__' else form[field].label + ': '}{error}"
+        for field, errors in form.errors.items()
+        for error in errors
+    )
 
 
 def _see_reviews(request: HttpRequest) -> None:
@@ -47,8 +50,13 @@ def review_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(reviews, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode(), "today": timezone.localdate(),
-               "can_manage": policies.may_manage(request.user)}  # fmt: skip
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "today": timezone.localdate(),
+        "can_manage": policies.may_manage(request.user),
+    }
     return render(request, "readiness/list.html", context)
 
 
@@ -101,8 +109,9 @@ def answer_save(request: AuthedHttpRequest, review_id: int, answer_id: int) -> H
     if form.is_valid():
         data = form.cleaned_data
         try:
-            answer = services.answer_save(answer=answer, actor=request.user, answer_text=data["answer"],
-                                          risk=data["risk"], notes=data["notes"])  # fmt: skip
+            answer = services.answer_save(
+                answer=answer, actor=request.user, answer_text=data["answer"], risk=data["risk"], notes=data["notes"]
+            )
         except (DomainError, ValidationError) as exc:
             error = _message(exc)
     else:
@@ -117,8 +126,14 @@ def answer_save(request: AuthedHttpRequest, review_id: int, answer_id: int) -> H
         answer.answer, answer.notes = request.POST.get("answer", "")[:5000], request.POST.get("notes", "")[:5000]
     can_fill = review.is_editable and policies.may_fill(request.user, review)
     risks = cast(forms.ChoiceField, AnswerForm.base_fields["risk"]).choices
-    context = {"review": answer.review, "a": answer, "risks": risks, "error": error,
-               "saved": not error, "can_fill": can_fill}  # fmt: skip
+    context = {
+        "review": answer.review,
+        "a": answer,
+        "risks": risks,
+        "error": error,
+        "saved": not error,
+        "can_fill": can_fill,
+    }
     return render(request, "readiness/_answer.html", context, status=400 if error else 200)
 
 
@@ -138,8 +153,9 @@ def action_add(request: AuthedHttpRequest, review_id: int) -> HttpResponse:
         return redirect(f"{review.get_absolute_url()}#actions")
     context = _detail_context(request, review, None if raised else form) | {"raised": raised}
     status = 400 if form.errors else 200
-    return render(request, "readiness/_actions.html" if _is_htmx(request) else "readiness/detail.html", context,
-                  status=status)  # fmt: skip
+    return render(
+        request, "readiness/_actions.html" if _is_htmx(request) else "readiness/detail.html", context, status=status
+    )
 
 
 @login_required

@@ -9,10 +9,28 @@ from .models import NotificationHold, Rule
 from .services import rule_match_count
 
 SETTINGS = ("name", "position", "enabled", "trigger", "stop_after")
-CONDITIONS = ("kinds", "environments", "account_ids", "tags", "text", "min_severity", "ta_checks", "ta_categories",
-              "health_services", "health_categories", "in_maintenance")  # fmt: skip
-ACTIONS = ("set_severity", "set_queue", "add_watchers", "notify_channels", "start_escalation", "aws_case_severity",
-           "hold_notifications")  # fmt: skip
+CONDITIONS = (
+    "kinds",
+    "environments",
+    "account_ids",
+    "tags",
+    "text",
+    "min_severity",
+    "ta_checks",
+    "ta_categories",
+    "health_services",
+    "health_categories",
+    "in_maintenance",
+)
+ACTIONS = (
+    "set_severity",
+    "set_queue",
+    "add_watchers",
+    "notify_channels",
+    "start_escalation",
+    "aws_case_severity",
+    "hold_notifications",
+)
 
 
 def _listed(text: str) -> list[str]:
@@ -30,18 +48,22 @@ class ListField(forms.CharField):
 
 
 class RuleForm(forms.ModelForm):
-    kinds = forms.TypedMultipleChoiceField(choices=Ticket.Kind.choices, required=False,
-                                           widget=forms.CheckboxSelectMultiple)  # fmt: skip
-    environments = forms.TypedMultipleChoiceField(choices=Ticket.Environment.choices, required=False,
-                                                  widget=forms.CheckboxSelectMultiple)  # fmt: skip
+    kinds = forms.TypedMultipleChoiceField(
+        choices=Ticket.Kind.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    environments = forms.TypedMultipleChoiceField(
+        choices=Ticket.Environment.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
     account_ids = ListField(required=False, label="AWS accounts", help_text="Account ids, comma separated.")
     tags = ListField(required=False, help_text="Comma separated; any of them.")
     ta_checks = ListField(required=False, label="Trusted Advisor checks", help_text="Check ids, comma separated.")
-    ta_categories = ListField(required=False, label="Trusted Advisor categories",
-                              help_text="e.g. security, cost_optimizing, fault_tolerance.")  # fmt: skip
+    ta_categories = ListField(
+        required=False, label="Trusted Advisor categories", help_text="e.g. security, cost_optimizing, fault_tolerance."
+    )
     health_services = ListField(required=False, label="Health services", help_text="e.g. EC2, RDS.")
-    health_categories = ListField(required=False, label="Health event categories",
-                                  help_text="issue, scheduledChange, accountNotification.")  # fmt: skip
+    health_categories = ListField(
+        required=False, label="Health event categories", help_text="issue, scheduledChange, accountNotification."
+    )
 
     class Meta:
         model = Rule
@@ -83,13 +105,20 @@ class RuleAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "title": "Change rule" if original else "Add rule",
-            "adminform": adminform, "object_id": object_id, "original": original, "is_popup": False,
-            "to_field": None, "media": self.media + adminform.media, "inline_admin_formsets": [],
-            "errors": helpers.AdminErrorList(form, []), "preserved_filters": self.get_preserved_filters(request),
+            "adminform": adminform,
+            "object_id": object_id,
+            "original": original,
+            "is_popup": False,
+            "to_field": None,
+            "media": self.media + adminform.media,
+            "inline_admin_formsets": [],
+            "errors": helpers.AdminErrorList(form, []),
+            "preserved_filters": self.get_preserved_filters(request),
             **(extra_context or {}),
-        }  # fmt: skip
-        return self.render_change_form(request, context, add=original is None, change=original is not None,
-                                       obj=original)  # fmt: skip
+        }
+        return self.render_change_form(
+            request, context, add=original is None, change=original is not None, obj=original
+        )
 
 
 @admin.register(NotificationHold)

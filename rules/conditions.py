@@ -34,10 +34,12 @@ class TicketFacts:
 def ticket_facts(tickets: QuerySet[Ticket]) -> dict[int, TicketFacts]:
     """Facts for every ticket of the queryset: four queries, however many tickets and rules."""
     rows = list(
-        tickets.order_by().annotate(in_maintenance=ticket_in_maintenance())
-        .values_list("pk", "kind", "environment", "aws_account_id", "severity__rank", "title", "description",
-                     "in_maintenance")
-    )  # fmt: skip
+        tickets.order_by()
+        .annotate(in_maintenance=ticket_in_maintenance())
+        .values_list(
+            "pk", "kind", "environment", "aws_account_id", "severity__rank", "title", "description", "in_maintenance"
+        )
+    )
     pks = [row[0] for row in rows]
     tags, checks, categories, services, event_categories = (defaultdict(set) for _ in range(5))
     for pk, name in Ticket.tags.through.objects.filter(ticket_id__in=pks).values_list("ticket_id", "tag__name"):
@@ -53,13 +55,20 @@ def ticket_facts(tickets: QuerySet[Ticket]) -> dict[int, TicketFacts]:
         event_categories[pk].add(category)
     return {
         pk: TicketFacts(
-            kind=kind, environment=environment, account_id=account_id, severity_rank=rank,
-            text=f"{title}\n{description}".casefold(), tags=frozenset(tags[pk]), ta_checks=frozenset(checks[pk]),
-            ta_categories=frozenset(categories[pk]), health_services=frozenset(services[pk]),
-            health_categories=frozenset(event_categories[pk]), in_maintenance=in_maintenance,
+            kind=kind,
+            environment=environment,
+            account_id=account_id,
+            severity_rank=rank,
+            text=f"{title}\n{description}".casefold(),
+            tags=frozenset(tags[pk]),
+            ta_checks=frozenset(checks[pk]),
+            ta_categories=frozenset(categories[pk]),
+            health_services=frozenset(services[pk]),
+            health_categories=frozenset(event_categories[pk]),
+            in_maintenance=in_maintenance,
         )
         for pk, kind, environment, account_id, rank, title, description, in_maintenance in rows
-    }  # fmt: skip
+    }
 
 
 def rule_matches(rule: Rule, facts: TicketFacts) -> bool:

@@ -32,9 +32,14 @@ class Rule(models.Model):
     tags = models.JSONField(default=list, blank=True, help_text="Carries any of these tags.")
     text = models.CharField(max_length=200, blank=True, help_text="Title or description contains this (any case).")
     min_severity = models.ForeignKey(
-        Severity, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        verbose_name="severity at least", help_text="This severity or a more severe one.",
-    )  # fmt: skip
+        Severity,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="severity at least",
+        help_text="This severity or a more severe one.",
+    )
     ta_checks = models.JSONField("Trusted Advisor checks", default=list, blank=True, help_text="Check ids.")
     ta_categories = models.JSONField("Trusted Advisor categories", default=list, blank=True)
     health_services = models.JSONField("Health services", default=list, blank=True, help_text="e.g. EC2, RDS.")
@@ -42,10 +47,11 @@ class Rule(models.Model):
         "Health event categories", default=list, blank=True, help_text="issue, scheduledChange, accountNotification."
     )
     in_maintenance = models.BooleanField(
-        "raised during maintenance", default=False,
+        "raised during maintenance",
+        default=False,
         help_text="Raised while a declared maintenance window covered its account (and its service and region, "
         "when both the window and the ticket name them).",
-    )  # fmt: skip
+    )
 
     # Actions
     set_severity = models.ForeignKey(Severity, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -57,18 +63,27 @@ class Rule(models.Model):
         Channel, blank=True, related_name="+", help_text="Told once per ticket when the rule matches it."
     )
     start_escalation = models.ForeignKey(
-        EscalationPolicy, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        verbose_name="start escalation policy", help_text="Its steps run until someone acknowledges the ticket.",
-    )  # fmt: skip
+        EscalationPolicy,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="start escalation policy",
+        help_text="Its steps run until someone acknowledges the ticket.",
+    )
     aws_case_severity = models.CharField(
-        "open an AWS Support case at", max_length=10, choices=CaseSeverity.choices, blank=True,
+        "open an AWS Support case at",
+        max_length=10,
+        choices=CaseSeverity.choices,
+        blank=True,
         help_text="Opened at the highest severity the account's plan allows up to this; never on Basic.",
-    )  # fmt: skip
+    )
     hold_notifications = models.BooleanField(
-        "hold notifications", default=False,
+        "hold notifications",
+        default=False,
         help_text="While the maintenance window lasts, the ticket's notices are held (noted on its timeline), not "
         "sent. AWS Support cases still open; to stop them too, tick “stop here” and put this rule first.",
-    )  # fmt: skip
+    )
 
     class Meta:
         ordering = ["position", "pk"]
@@ -87,8 +102,9 @@ class Rule(models.Model):
         if any(not (isinstance(a, str) and len(a) == 12 and a.isdigit()) for a in self.account_ids):
             raise ValidationError({"account_ids": "AWS account ids are 12 digits."})
         if self.hold_notifications and not self.in_maintenance:
-            raise ValidationError({"hold_notifications": "Notices are held while a window lasts: also tick “raised "
-                                   "during maintenance”."})  # fmt: skip
+            raise ValidationError(
+                {"hold_notifications": "Notices are held while a window lasts: also tick “raised during maintenance”."}
+            )
 
 
 class NotificationHold(models.Model):

@@ -97,8 +97,10 @@ def _act(rule: Rule, ticket: Ticket, record: Changes) -> list[str]:
     actions = []
     # First: what this rule's own actions tell (a channel, an escalation's people) is held too
     if rule.hold_notifications and (hold := notices_hold(ticket=ticket, rule=rule)):
-        actions.append(f"Notifications held until {timezone.localtime(hold.until):%-d %b %H:%M} (maintenance "
-                       f"“{hold.window.label}”)")  # fmt: skip
+        actions.append(
+            f"Notifications held until {timezone.localtime(hold.until):%-d %b %H:%M} (maintenance "
+            f"“{hold.window.label}”)"
+        )
     severity = rule.set_severity if rule.set_severity_id and rule.set_severity_id != ticket.severity_id else None
     if severity is not None:
         actions.append(f"Severity set to {severity.name}")
@@ -127,6 +129,6 @@ def _act(rule: Rule, ticket: Ticket, record: Changes) -> list[str]:
     if rule.aws_case_severity:
         after_commit_robust(
             support_case_open_automatically_task.delay, ticket.pk, rule.aws_case_severity, f"Rule “{rule.name}”"
-        )  # AWS is called after the commit; fmt: skip
+        )  # AWS is called after the commit
         actions.append(f"AWS Support case requested (up to {rule.get_aws_case_severity_display().lower()})")
     return actions

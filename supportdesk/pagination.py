@@ -51,9 +51,18 @@ class KeysetPagination(BasePagination):
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
         return [
-            {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"},
-             "description": "Opaque position from a previous page's next or previous link."},
-            {"name": "page_size", "in": "query", "required": False,
-             "schema": {"type": "integer"},
-             "description": "Rows per page (25); more than 100 gives 100, fewer than 1 gives 1."},
-        ]  # fmt: skip
+            {
+                "name": "cursor",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "Opaque position from a previous page's next or previous link.",
+            },
+            {
+                "name": "page_size",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer"},
+                "description": "Rows per page (25); more than 100 gives 100, fewer than 1 gives 1.",
+            },
+        ]

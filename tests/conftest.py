@@ -43,8 +43,10 @@ def _seeds_ensure() -> None:
 
     roles_sync()
     schedule_sync()
-    for migration in ("tickets.migrations.0002_seed_severities_and_default_queue",
-                      "integrations.migrations.0005_categories_and_poll_schedules"):  # fmt: skip
+    for migration in (
+        "tickets.migrations.0002_seed_severities_and_default_queue",
+        "integrations.migrations.0005_categories_and_poll_schedules",
+    ):
         importlib.import_module(migration).seed(apps, None)
 
 
@@ -104,6 +106,9 @@ def fake_aws(monkeypatch) -> FakeAws:
 @pytest.fixture
 def prod_account(db) -> AwsAccount:
     return AwsAccount.objects.create(
-        account_id="111122223333", name="Payments prod", environment="production", owner_queue=QueueFactory(),
+        account_id="111122223333",
+        name="Payments prod",
+        environment="production",
+        owner_queue=QueueFactory(),
         role_arn="arn:aws:iam::111122223333:role/SupportdeskRead",
-    )  # fmt: skip
+    )

@@ -67,8 +67,11 @@ def test_the_gunicorn_access_log_of_make_run_shows_no_reset_key():
     # given: gunicorn as `make run` starts it, over the test database
     db, port = connection.settings_dict, _free_port()
     web = web_command(str(port))
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "supportdesk.settings.test",
-           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}  # fmt: skip
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "supportdesk.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    }
     server = subprocess.Popen(web, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         # when: someone follows the link of a password-reset email

@@ -62,8 +62,11 @@ class RedisServer:
     def start(self) -> None:
         options = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder), "--appendonly", "yes"]
         self.process = subprocess.Popen(["redis-server", *options, "--save", ""], stdout=subprocess.DEVNULL)
-        wait_for(lambda: socket.create_connection(("127.0.0.1", self.port), 0.2).close() or True, timeout=10,
-                 what="redis-server")  # fmt: skip
+        wait_for(
+            lambda: socket.create_connection(("127.0.0.1", self.port), 0.2).close() or True,
+            timeout=10,
+            what="redis-server",
+        )
 
     def stop(self) -> None:
         self.process.terminate()
@@ -117,23 +120,61 @@ def portal(tmp_path):
     port = free_port()
     logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("web", "worker", "sweep")}  # noqa: SIM115
     processes = [
-        subprocess.Popen([BIN / "gunicorn", "supportdesk.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                          "--workers", "2", "--preload", "--timeout", "30"],
-                         cwd=ROOT, env=env, stdout=logs["web"], stderr=subprocess.STDOUT),
-        subprocess.Popen([BIN / "celery", "-A", "supportdesk", "worker", "--pool", "solo", "--without-mingle",
-                          "--without-gossip", "--loglevel", "INFO"],
-                         cwd=ROOT, env=env, stdout=logs["worker"], stderr=subprocess.STDOUT),
-    ]  # fmt: skip
+        subprocess.Popen(
+            [
+                BIN / "gunicorn",
+                "supportdesk.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--preload",
+                "--timeout",
+                "30",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=logs["web"],
+            stderr=subprocess.STDOUT,
+        ),
+        subprocess.Popen(
+            [
+                BIN / "celery",
+                "-A",
+                "supportdesk",
+                "worker",
+                "--pool",
+                "solo",
+                "--without-mingle",
+                "--without-gossip",
+                "--loglevel",
+                "INFO",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=logs["worker"],
+            stderr=subprocess.STDOUT,
+        ),
+    ]
     base = f"http://127.0.0.1:{port}"
     wait_for(lambda: requests.get(f"{base}/healthz", timeout=1).ok, timeout=60, what="gunicorn")
 
     def sweep() -> None:
         # beat's sweep, run now as if its SWEEP_AFTER had passed: it re-queues what the outage left pending
-        code = ("from django.utils import timezone; from notifications.services import notifications_sweep; "
-                "from notifications.retries import SWEEP_AFTER; "
-                "print('re-queued', notifications_sweep(now=timezone.now() + SWEEP_AFTER))")  # fmt: skip
-        subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True,
-                       stdout=logs["sweep"], stderr=subprocess.STDOUT, timeout=60)  # fmt: skip
+        code = (
+            "from django.utils import timezone; from notifications.services import notifications_sweep; "
+            "from notifications.retries import SWEEP_AFTER; "
+            "print('re-queued', notifications_sweep(now=timezone.now() + SWEEP_AFTER))"
+        )
+        subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=logs["sweep"],
+            stderr=subprocess.STDOUT,
+            timeout=60,
+        )
 
     yield base, redis, sweep
     processes[0].send_signal(signal.SIGINT)  # gunicorn's quick shutdown
@@ -153,8 +194,9 @@ def test_a_redis_outage_answers_no_5xx_loses_no_ticket_and_delivers_each_notific
     base, redis, sweep = portal
     url, received = webhook
     requester = UserFactory(role=Role.REQUESTER)
-    channel = Channel.objects.create(name="Hook", kind=Channel.Kind.WEBHOOK, webhook_url=url,
-                                     webhook_secret="a-secret-of-sixteen-chars")  # fmt: skip
+    channel = Channel.objects.create(
+        name="Hook", kind=Channel.Kind.WEBHOOK, webhook_url=url, webhook_secret="a-secret-of-sixteen-chars"
+    )
     QueueChannel.objects.create(queue=Queue.objects.get(is_default=True), channel=channel)
     signed_in = Client()
     signed_in.force_login(requester)
@@ -169,8 +211,15 @@ def test_a_redis_outage_answers_no_5xx_loses_no_ticket_and_delivers_each_notific
         def call(what: str, session: requests.Session, method: str, path: str, **kwargs) -> requests.Response:
             started = time.monotonic()
             response = session.request(method, base + path, timeout=15, allow_redirects=False, **kwargs)
-            answers.append((phase, what, response.status_code, response.headers.get("Content-Type", ""),
-                            time.monotonic() - started))  # fmt: skip
+            answers.append(
+                (
+                    phase,
+                    what,
+                    response.status_code,
+                    response.headers.get("Content-Type", ""),
+                    time.monotonic() - started,
+                )
+            )
             return response
 
         created = call("api file", api, "POST", "/api/tickets/", json={"title": f"{phase} {n}", "severity": "SEV3"})
@@ -207,8 +256,10 @@ def test_a_redis_outage_answers_no_5xx_loses_no_ticket_and_delivers_each_notific
         bad = [a for a in seen if a[2] >= 500 or (a[1].startswith("api") and a[3] != "application/json")]
         writes = sorted(a[4] for a in seen if a[1] == "api file")
         statuses = dict(sorted(Counter(a[2] for a in seen).items()))
-        print(f"\n{phase}: {len(seen)} requests {statuses}, {len(bad)} 5xx or HTML from the API; "
-              f"writes median {writes[len(writes) // 2]:.3f} s; slowest {max(a[4] for a in seen):.2f} s")  # fmt: skip
+        print(
+            f"\n{phase}: {len(seen)} requests {statuses}, {len(bad)} 5xx or HTML from the API; "
+            f"writes median {writes[len(writes) // 2]:.3f} s; slowest {max(a[4] for a in seen):.2f} s"
+        )
     outage = [a for a in answers if a[0].endswith(" down")]
     slowest = max(a[4] for a in outage)
     assert {a[0] for a in outage} == {"broker down", "redis down"} and len(outage) >= 20

@@ -307,10 +307,17 @@ ACCESS: dict[str, dict[str, tuple]] = {
 # Admin pages of a model: the sample asks its changelist and add page. These models are read-only there.
 ADMIN_NO_ADD = {
     "tickets.ticket",  # made through the service, with its timeline
-    "integrations.snsmessage", "integrations.trustedadvisorcheck", "integrations.pollrun", "integrations.finding",
-    "integrations.healthevent", "notifications.notification", "escalation.ticketescalation",
-    "rules.notificationhold", "kpis.kpisnapshot", "readiness.review",
-}  # fmt: skip
+    "integrations.snsmessage",
+    "integrations.trustedadvisorcheck",
+    "integrations.pollrun",
+    "integrations.finding",
+    "integrations.healthevent",
+    "notifications.notification",
+    "escalation.ticketescalation",
+    "rules.notificationhold",
+    "kpis.kpisnapshot",
+    "readiness.review",
+}
 _ADMIN_MODEL_PAGE = re.compile(r"^admin/(\w+)/(\w+)/")
 _APP_LABELS = re.compile(r"\(\?P<app_label>[^)]*\)")
 
@@ -354,23 +361,39 @@ def landscape(db, settings, tmp_path, fake_aws) -> Landscape:
     manager, admin_user = UserFactory(role=Role.MANAGER), UserFactory(role=Role.ADMIN)
     queue, other_queue = QueueFactory(members=[agent]), QueueFactory()
     account = AwsAccount.objects.create(
-        account_id="111122223333", name="Payments prod", environment="production", owner_queue=queue,
+        account_id="111122223333",
+        name="Payments prod",
+        environment="production",
+        owner_queue=queue,
         role_arn="arn:aws:iam::111122223333:role/SupportdeskRead",
-    )  # fmt: skip
-    mine = TicketFactory(requester=requester, queue=queue, aws_account_id=account.account_id,
-                         attachments=[upload("mine.log")])  # fmt: skip
-    other = TicketFactory(queue=other_queue, title="Payroll export leaks salaries", aws_account_id=account.account_id,
-                          attachments=[upload("other.log")])  # fmt: skip
+    )
+    mine = TicketFactory(
+        requester=requester, queue=queue, aws_account_id=account.account_id, attachments=[upload("mine.log")]
+    )
+    other = TicketFactory(
+        queue=other_queue,
+        title="Payroll export leaks salaries",
+        aws_account_id=account.account_id,
+        attachments=[upload("other.log")],
+    )
     services.comment_add(
         ticket=mine, author=agent, body="Their switch is end of life, do not tell them", is_internal=True
     )
     now = timezone.now()
     for n, ticket in enumerate((mine, other)):
         SupportCase.objects.create(
-            ticket=ticket, account=account, case_id=f"case-{n}", display_id=str(n), state=SupportCase.State.OPEN,
-            severity_code="low", service_code="amazon-ec2", category_code="other", subject=ticket.title,
-            body=ticket.description, opened_at=now,
-        )  # fmt: skip
+            ticket=ticket,
+            account=account,
+            case_id=f"case-{n}",
+            display_id=str(n),
+            state=SupportCase.State.OPEN,
+            severity_code="low",
+            service_code="amazon-ec2",
+            category_code="other",
+            subject=ticket.title,
+            body=ticket.description,
+            opened_at=now,
+        )
     start = now + timedelta(days=1)
     window = MaintenanceWindow.objects.create(
         title="Database upgrade", account=account, starts_at=start, ends_at=start + timedelta(hours=2)
@@ -382,19 +405,29 @@ def landscape(db, settings, tmp_path, fake_aws) -> Landscape:
     template = ReviewTemplate.objects.get(name="Operational readiness (quarterly)")
     reviews = [
         readiness_services.review_create(
-            actor=manager, template=template, due_on=timezone.localdate() + timedelta(days=30),
+            actor=manager,
+            template=template,
+            due_on=timezone.localdate() + timedelta(days=30),
             workload=Workload.objects.create(name=name, owner_queue=q, owner=manager),
         )
         for q, name in ((queue, "Checkout API"), (other_queue, "Salary ledger"))
-    ]  # fmt: skip
+    ]
     review, other_review = reviews
     names = {
-        "mine": mine.reference, "other": other.reference, "mine_file": mine.attachments.get().pk,
-        "other_file": other.attachments.get().pk, "other_pk": other.pk, "requester_pk": requester.pk,
-        "ticket_type": ContentType.objects.get_for_model(Ticket).pk, "account": account.pk, "window": window.pk,
-        "review": review.pk, "other_review": other_review.pk, "answer": review.answers.first().pk,
+        "mine": mine.reference,
+        "other": other.reference,
+        "mine_file": mine.attachments.get().pk,
+        "other_file": other.attachments.get().pk,
+        "other_pk": other.pk,
+        "requester_pk": requester.pk,
+        "ticket_type": ContentType.objects.get_for_model(Ticket).pk,
+        "account": account.pk,
+        "window": window.pk,
+        "review": review.pk,
+        "other_review": other_review.pk,
+        "answer": review.answers.first().pk,
         "other_answer": other_review.answers.first().pk,
-    }  # fmt: skip
+    }
     people = {"anonymous": None, "requester": requester, "agent": agent, "manager": manager, "admin": admin_user}
     unseen = [other.title, "Salary ledger"]  # what one queue hides from the others
     internal = ["Their switch is end of life"]

@@ -10,10 +10,25 @@ from . import reference
 from .models import Ticket
 
 COLUMNS = (
-    "Reference", "Title", "Kind", "Status", "Severity", "Queue", "Assignee", "Requester", "Environment",
-    "AWS account", "Created", "Acknowledged", "Resolved", "Closed", "Response due", "Resolution due",
-    "Breaching SLA", "Link",
-)  # fmt: skip
+    "Reference",
+    "Title",
+    "Kind",
+    "Status",
+    "Severity",
+    "Queue",
+    "Assignee",
+    "Requester",
+    "Environment",
+    "AWS account",
+    "Created",
+    "Acknowledged",
+    "Resolved",
+    "Closed",
+    "Response due",
+    "Resolution due",
+    "Breaching SLA",
+    "Link",
+)
 
 TIMES = ("created_at", "acknowledged_at", "resolved_at", "closed_at", "response_due_at", "resolution_due_at")
 
@@ -39,10 +54,17 @@ def ticket_csv_rows(chunks: Iterable[list[dict]], *, site_url: str) -> Iterator[
         for row in chunk:
             ref = f"{settings.TICKET_REFERENCE_PREFIX}-{row['id']}"
             yield (
-                ref, row["title"], kinds.get(row["kind"], row["kind"]), statuses.get(row["status"], row["status"]),
-                severities.get(row["severity_id"], ""), queues.get(row["queue_id"], ""),
-                _person(row, "assignee"), _person(row, "requester"),
-                environments.get(row["environment"], row["environment"]), row["aws_account_id"],
+                ref,
+                row["title"],
+                kinds.get(row["kind"], row["kind"]),
+                statuses.get(row["status"], row["status"]),
+                severities.get(row["severity_id"], ""),
+                queues.get(row["queue_id"], ""),
+                _person(row, "assignee"),
+                _person(row, "requester"),
+                environments.get(row["environment"], row["environment"]),
+                row["aws_account_id"],
                 *(_time(row[field], zone) for field in TIMES),
-                "yes" if row["breaching"] else "no", f"{site_url}/tickets/{ref}/",
-            )  # fmt: skip
+                "yes" if row["breaching"] else "no",
+                f"{site_url}/tickets/{ref}/",
+            )

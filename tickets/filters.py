@@ -107,8 +107,10 @@ class TicketFilterForm(forms.Form):
         """The active date ranges as (label, from, to), for the list to show what it is narrowed to."""
         if not self.is_valid():
             return []
-        ranges = [(name, self.cleaned_data.get(f"{name}_from"), self.cleaned_data.get(f"{name}_to"))
-                  for _, name in DATE_RANGES]  # fmt: skip
+        ranges = [
+            (name, self.cleaned_data.get(f"{name}_from"), self.cleaned_data.get(f"{name}_to"))
+            for _, name in DATE_RANGES
+        ]
         return [(name.capitalize(), start, end) for name, start, end in ranges if start or end]
 
     @property

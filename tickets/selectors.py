@@ -24,13 +24,35 @@ if TYPE_CHECKING:
 
 # What a list row shows; the description and the rest stay in the database.
 LIST_FIELDS = (
-    "id", "title", "kind", "status", "environment", "aws_account_id", "escalation_level",
-    "created_at", "updated_at", "acknowledged_at", "response_due_at", "resolution_due_at",
-    "severity__id", "severity__name", "severity__label", "severity__rank", "severity__colour",
-    "queue__id", "queue__name", "queue__slug",
-    "assignee__id", "assignee__email", "assignee__first_name", "assignee__last_name",
-    "requester_id", "assignee_id", "queue_id", "severity_id",
-)  # fmt: skip
+    "id",
+    "title",
+    "kind",
+    "status",
+    "environment",
+    "aws_account_id",
+    "escalation_level",
+    "created_at",
+    "updated_at",
+    "acknowledged_at",
+    "response_due_at",
+    "resolution_due_at",
+    "severity__id",
+    "severity__name",
+    "severity__label",
+    "severity__rank",
+    "severity__colour",
+    "queue__id",
+    "queue__name",
+    "queue__slug",
+    "assignee__id",
+    "assignee__email",
+    "assignee__first_name",
+    "assignee__last_name",
+    "requester_id",
+    "assignee_id",
+    "queue_id",
+    "severity_id",
+)
 
 
 _PERSON_FIELDS = ("id", "email", "first_name", "last_name")
@@ -124,11 +146,27 @@ def ticket_page(*, user, form: TicketFilterForm, cursor: str | None, size: int =
 
 
 EXPORT_FIELDS = (
-    "id", "title", "kind", "status", "severity_id", "queue_id", "environment", "aws_account_id",
-    "created_at", "acknowledged_at", "resolved_at", "closed_at", "response_due_at", "resolution_due_at",
-    "assignee__email", "assignee__first_name", "assignee__last_name",
-    "requester__email", "requester__first_name", "requester__last_name",
-)  # fmt: skip
+    "id",
+    "title",
+    "kind",
+    "status",
+    "severity_id",
+    "queue_id",
+    "environment",
+    "aws_account_id",
+    "created_at",
+    "acknowledged_at",
+    "resolved_at",
+    "closed_at",
+    "response_due_at",
+    "resolution_due_at",
+    "assignee__email",
+    "assignee__first_name",
+    "assignee__last_name",
+    "requester__email",
+    "requester__first_name",
+    "requester__last_name",
+)
 
 
 def ticket_export_chunks(
@@ -260,8 +298,12 @@ def home_sections(*, user, role: str, limit: int = 8) -> list[tuple[str, str, li
             ("Most severe open", "?sort=severity", base.filter(severity_id__in=_most_severe_ids())),
         ]
     most_severe = ["severity__rank", "-id"]  # what matters most first, not what was filed last
-    order = {"Breaching SLA": ["resolution_due_at"], "Most severe open": most_severe, "My open requests": most_severe,
-             "Assigned to me": most_severe}  # fmt: skip
+    order = {
+        "Breaching SLA": ["resolution_due_at"],
+        "Most severe open": most_severe,
+        "My open requests": most_severe,
+        "Assigned to me": most_severe,
+    }
     return [(title, link, list(qs.order_by(*order.get(title, ["-id"]))[:limit])) for title, link, qs in sections]
 
 

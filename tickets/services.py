@@ -90,8 +90,13 @@ def _tags_from_names(names: Iterable[str]) -> list[Tag]:
 
 # Python's own table only, not the host's /etc/mime.types: the same type on every machine
 _MIME_TYPES = mimetypes.MimeTypes(filenames=())
-for _type, _extension in [("text/plain", ".log"), ("application/yaml", ".yaml"), ("application/yaml", ".yml"),
-                          ("application/json", ".har"), ("image/webp", ".webp")]:  # fmt: skip
+for _type, _extension in [
+    ("text/plain", ".log"),
+    ("application/yaml", ".yaml"),
+    ("application/yaml", ".yml"),
+    ("application/json", ".har"),
+    ("image/webp", ".webp"),
+]:
     _MIME_TYPES.add_type(_type, _extension)
 
 
@@ -183,8 +188,17 @@ def ticket_create(
     record: Changes | None = None,
 ) -> Ticket:
     """File a ticket; it lands in the chosen queue, or the default one, with its due times set."""
-    new = NewTicket(requester=requester, title=title, severity=severity, kind=kind, description=description,
-                    queue=queue, environment=environment, aws_account_id=aws_account_id, tags=tags)  # fmt: skip
+    new = NewTicket(
+        requester=requester,
+        title=title,
+        severity=severity,
+        kind=kind,
+        description=description,
+        queue=queue,
+        environment=environment,
+        aws_account_id=aws_account_id,
+        tags=tags,
+    )
     with _files_deleted_on_error() as stored, transaction.atomic(), recording(record) as changes:
         [ticket] = tickets_create(new=[new], actor=actor, now=now, record=changes)
         _attach(ticket=ticket, comment=None, uploads=attachments, user=requester, stored=stored)
@@ -288,10 +302,16 @@ def _update(ticket: Ticket, actor: Actor, values: dict[str, Any], changes: Chang
             if [t.name for t in new_tags] != before:
                 ticket.tags.set(new_tags)
                 changed.append("tags")
-                changes.event(timeline.field_changed(
-                    ticket=ticket, actor=actor, field="tags", label="Tags",
-                    before=", ".join(before), after=", ".join(t.name for t in new_tags),
-                ))  # fmt: skip
+                changes.event(
+                    timeline.field_changed(
+                        ticket=ticket,
+                        actor=actor,
+                        field="tags",
+                        label="Tags",
+                        before=", ".join(before),
+                        after=", ".join(t.name for t in new_tags),
+                    )
+                )
             continue
         old = getattr(ticket, field)
         if isinstance(value, str):
@@ -302,10 +322,16 @@ def _update(ticket: Ticket, actor: Actor, values: dict[str, Any], changes: Chang
         setattr(ticket, field, value)
         changed.append(field)
         model_field = cast(models.Field, Ticket._meta.get_field(field))  # a column, not a relation's far side
-        changes.event(timeline.field_changed(
-            ticket=ticket, actor=actor, field=field, label=model_field.verbose_name.capitalize(),
-            before=before_text, after=_display(ticket, field),
-        ))  # fmt: skip
+        changes.event(
+            timeline.field_changed(
+                ticket=ticket,
+                actor=actor,
+                field=field,
+                label=model_field.verbose_name.capitalize(),
+                before=before_text,
+                after=_display(ticket, field),
+            )
+        )
     if "severity" in changed:
         _apply_due_times(ticket)
         changed += ["response_due_at", "resolution_due_at"]
@@ -475,9 +501,11 @@ def _escalate(
     fields = ["escalation_level", "updated_at", *_acknowledge_if_first(ticket, actor, timezone.now())]
     targets = []
     if queue is not None and queue.pk != ticket.queue_id:
-        changes.event(timeline.field_changed(
-            ticket=ticket, actor=actor, field="queue", label="Queue", before=ticket.queue.name, after=queue.name
-        ))  # fmt: skip
+        changes.event(
+            timeline.field_changed(
+                ticket=ticket, actor=actor, field="queue", label="Queue", before=ticket.queue.name, after=queue.name
+            )
+        )
         ticket.queue = queue
         fields.append("queue")
         targets.append(queue.name)
@@ -518,10 +546,15 @@ def comment_add(
             if ticket.status == S.WAITING_REQUESTER and author is not None and author.pk == ticket.requester_id:
                 ticket.status = S.IN_PROGRESS
                 changes.save(ticket, update_fields=["status", "updated_at"])
-                changes.event(timeline.status_changed(
-                    ticket=ticket, actor=author, before=S.WAITING_REQUESTER.label, after=S.IN_PROGRESS.label,
-                    note="The requester replied.",
-                ))  # fmt: skip
+                changes.event(
+                    timeline.status_changed(
+                        ticket=ticket,
+                        actor=author,
+                        before=S.WAITING_REQUESTER.label,
+                        after=S.IN_PROGRESS.label,
+                        note="The requester replied.",
+                    )
+                )
             else:
                 acknowledged = [] if is_internal else _acknowledge_if_first(ticket, author, comment.created_at)
                 changes.save(ticket, update_fields=["updated_at", *acknowledged])

@@ -228,9 +228,13 @@ def ticket_assign(request: AuthedHttpRequest, reference: str) -> HttpResponse:
         return f"Assigned to {ticket.assignee.display_name}." if ticket.assignee else "Unassigned."
 
     return _work_form(
-        request, reference, AssignForm, ("Assign", "Assign"), apply,
+        request,
+        reference,
+        AssignForm,
+        ("Assign", "Assign"),
+        apply,
         form_kwargs=lambda t: {"ticket": t, "initial": {"assignee": t.assignee_id}},
-    )  # fmt: skip
+    )
 
 
 @never_cache

@@ -93,9 +93,20 @@ def _manage(env: dict[str, str], *args: str) -> None:
 
 def web_command(port: str) -> list[str]:
     """gunicorn, two workers, the access log on stdout without password-reset keys (supportdesk/gunicorn.py)."""
-    return [sys.executable, "-m", "gunicorn", "supportdesk.wsgi:application", "--workers", "2",
-            "--bind", f"127.0.0.1:{port}", "--access-logfile", "-",
-            "--logger-class", "supportdesk.gunicorn.SecretsRedactedLogger"]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "supportdesk.wsgi:application",
+        "--workers",
+        "2",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--access-logfile",
+        "-",
+        "--logger-class",
+        "supportdesk.gunicorn.SecretsRedactedLogger",
+    ]
 
 
 def main() -> int:
@@ -166,8 +177,11 @@ def supervise(commands: dict[str, list[str]], *, env: dict[str, str], stop_reque
                 now = time.monotonic()
                 deaths[name] = [t for t in deaths[name] if now - t < RESTART_WINDOW] + [now]
                 if len(deaths[name]) > RESTARTS_ALLOWED:
-                    print(f"{name} exited with {process.returncode} {len(deaths[name])} times within a minute; "
-                          "stopping everything (its messages above say why).", flush=True)  # fmt: skip
+                    print(
+                        f"{name} exited with {process.returncode} {len(deaths[name])} times within a minute; "
+                        "stopping everything (its messages above say why).",
+                        flush=True,
+                    )
                     return False
                 print(
                     f"{name} exited with {process.returncode}; starting it again (the rest keep running).", flush=True

@@ -67,10 +67,17 @@ def poll_recorded(account: AwsAccount, source: str) -> Iterator[PollCounts]:
 
 def _record(account: AwsAccount, source: str, started_at: datetime, counts: PollCounts, outcome: str, message: str):
     PollRun.objects.create(
-        account=account, source=source, started_at=started_at, finished_at=timezone.now(), outcome=outcome,
-        opened=counts.opened, updated=counts.updated, resolved=counts.resolved, errors=counts.errors,
+        account=account,
+        source=source,
+        started_at=started_at,
+        finished_at=timezone.now(),
+        outcome=outcome,
+        opened=counts.opened,
+        updated=counts.updated,
+        resolved=counts.resolved,
+        errors=counts.errors,
         message=message[:4000],
-    )  # fmt: skip
+    )
 
 
 @contextmanager

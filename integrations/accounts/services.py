@@ -69,11 +69,15 @@ def _members_apply(manager: AwsAccount, members: dict, counts) -> None:
         account = known.get(account_id)
         if account is None and member.state == "ACTIVE":
             AwsAccount.objects.create(
-                account_id=account_id, name=member.name[:100] or account_id, environment=manager.environment,
-                support_plan=manager.support_plan, owner_queue=manager.owner_queue, discovered_by=manager,
+                account_id=account_id,
+                name=member.name[:100] or account_id,
+                environment=manager.environment,
+                support_plan=manager.support_plan,
+                owner_queue=manager.owner_queue,
+                discovered_by=manager,
                 role_arn=f"arn:{partition}:iam::{account_id}:role/{role}" if role else "",
                 external_id=manager.external_id if role else "",
-            )  # fmt: skip
+            )
             counts.opened += 1
         elif (
             account is not None

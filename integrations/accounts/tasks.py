@@ -12,8 +12,13 @@ from awsgateway.errors import RETRYABLE
 from . import polls, services
 from .models import ApiState, AwsAccount
 
-RETRY: dict[str, Any] = {"acks_late": True, "autoretry_for": RETRYABLE, "retry_backoff": True,
-                         "retry_backoff_max": 600, "max_retries": 8}  # fmt: skip
+RETRY: dict[str, Any] = {
+    "acks_late": True,
+    "autoretry_for": RETRYABLE,
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "max_retries": 8,
+}
 # A poll of a large account (thousands of flagged resources, Health events) may take minutes: past the global limit
 LONG: dict[str, Any] = {"soft_time_limit": 14 * 60, "time_limit": 15 * 60}
 

@@ -40,9 +40,13 @@ class SupportCase(models.Model):
     body = models.TextField(help_text="The first message, kept to open the case again if AWS never got it.")
     cc = models.JSONField("cc addresses", default=list, blank=True)
     opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="Empty: a rule or an escalation opened it.",
-    )  # fmt: skip
+    )
     opened_at = models.DateTimeField(help_text="When AWS was asked to open it; the case is not older.")
     last_synced_at = models.DateTimeField(null=True, blank=True, help_text="Or, while opening, the last attempt.")
     note = models.CharField(max_length=500, blank=True, help_text="For people, e.g. why the severity is lower.")

@@ -62,9 +62,10 @@ def identity_headings_default(headings: Iterable[str]) -> list[str]:
     identified = {_subject(h) for h in stable if _IDENTIFIER.search(h)}
     self_named = any(h.casefold() in _SELF_NAMED for h in stable)
     return [
-        h for h in stable
+        h
+        for h in stable
         if not (DESCRIPTOR.search(h) and not _IDENTIFIER.search(h) and (self_named or _subject(h) in identified))
-    ]  # fmt: skip
+    ]
 
 
 def resource_key(check_id: str, identity_headings: list[str], details: dict[str, str]) -> str:
@@ -127,8 +128,11 @@ def checks_sync(checks: list[TaCheck]) -> dict[str, TrustedAdvisorCheck]:
             )
             new.append(row)
         elif (row.name, row.category, row.description, row.headings) == (
-            check.name, check.category, check.description, headings,
-        ):  # fmt: skip
+            check.name,
+            check.category,
+            check.description,
+            headings,
+        ):
             continue
         else:
             changed.append(row)
@@ -187,8 +191,9 @@ class _GroupChange:
             (self.changed, "changed"),
             (self.cleared, "cleared"),
         ]
-        return "; ".join(f"{len(items)} {'resource' if len(items) == 1 else 'resources'} {what}"
-                         for items, what in parts if items)  # fmt: skip
+        return "; ".join(
+            f"{len(items)} {'resource' if len(items) == 1 else 'resources'} {what}" for items, what in parts if items
+        )
 
     def lines(self) -> list[str]:
         return [
@@ -218,8 +223,9 @@ def _rank(check: TrustedAdvisorCheck, account: AwsAccount, items: list[FlaggedIt
     return ticketing.RANK_ADVICE
 
 
-def _new_ticket(account: AwsAccount, check: TrustedAdvisorCheck, key: str, items: list[FlaggedItem],
-                requester) -> ticketing.ticket_services.NewTicket:  # fmt: skip
+def _new_ticket(
+    account: AwsAccount, check: TrustedAdvisorCheck, key: str, items: list[FlaggedItem], requester
+) -> ticketing.ticket_services.NewTicket:
     about = f"{check.name}: {_label(items[0], check)}" if key else check.name
     return ticketing.new_ticket(
         account=account,
@@ -286,8 +292,9 @@ def check_pages_apply(*, account: AwsAccount, pages: list[CheckPage], counts: Po
     AwsAccount.objects.select_for_update().filter(pk=account.pk).first()  # one writer per account: no twin tickets
     now = timezone.now()
     plans = _plans(account, pages, now)
-    opening = [(plan, key, new) for plan in plans for key, new in plan.new_items.items()
-               if key not in plan.existing_groups]  # fmt: skip
+    opening = [
+        (plan, key, new) for plan in plans for key, new in plan.new_items.items() if key not in plan.existing_groups
+    ]
     if opening:
         requester = ticketing.aws_requester()
         new_tickets = [_new_ticket(account, plan.page.check, key, new, requester) for plan, key, new in opening]
@@ -310,28 +317,50 @@ def check_pages_apply(*, account: AwsAccount, pages: list[CheckPage], counts: Po
                 plan.changes[group.pk].new.extend(_label(i, check) + _savings_text(i.savings) for i in new)
             created += [
                 Finding(
-                    account=account, ta_check=check, resource_key=i.key, group=group, resource_id=i.resource_id,
-                    resource_arn=i.resource_arn, region=i.region, status=i.status, details=i.details,
-                    estimated_monthly_savings=i.savings, fingerprint=i.fingerprint, first_seen_at=now, changed_at=now,
+                    account=account,
+                    ta_check=check,
+                    resource_key=i.key,
+                    group=group,
+                    resource_id=i.resource_id,
+                    resource_arn=i.resource_arn,
+                    region=i.region,
+                    status=i.status,
+                    details=i.details,
+                    estimated_monthly_savings=i.savings,
+                    fingerprint=i.fingerprint,
+                    first_seen_at=now,
+                    changed_at=now,
                 )
                 for i in new
-            ]  # fmt: skip
+            ]
     Finding.objects.bulk_create(created)
     if opening:  # the rules see the new tickets' findings (a maintenance window names their resources)
         ticketing.tickets_linked(filed)
     Finding.objects.bulk_update(
         [f for plan in plans for f in plan.to_update],
-        ["status", "details", "region", "estimated_monthly_savings", "fingerprint", "resource_id", "resource_arn",
-         "is_open", "resolved_at", "changed_at"],
+        [
+            "status",
+            "details",
+            "region",
+            "estimated_monthly_savings",
+            "fingerprint",
+            "resource_id",
+            "resource_arn",
+            "is_open",
+            "resolved_at",
+            "changed_at",
+        ],
         batch_size=500,
-    )  # fmt: skip
+    )
     changes = {group_id: change for plan in plans for group_id, change in plan.changes.items()}
     if changes:
         groups_changed = FindingGroup.objects.filter(pk__in=changes.keys()).select_related("ticket")
         still_open = dict(
             Finding.objects.filter(group_id__in=changes.keys(), is_open=True)
-            .values("group_id").annotate(n=Count("pk")).values_list("group_id", "n")
-        )  # fmt: skip
+            .values("group_id")
+            .annotate(n=Count("pk"))
+            .values_list("group_id", "n")
+        )
         for group in groups_changed:
             _ticket_follow(group, changes[group.pk], still_open.get(group.pk, 0), counts)
     return [set(plan.items) for plan in plans]
@@ -376,8 +405,9 @@ def _plans(account: AwsAccount, pages: list[CheckPage], now: datetime) -> list[_
         )
         by_key = {(g.ta_check_id, g.resource_key): g for g in groups}
         for plan in plans:
-            plan.existing_groups = {k: by_key[plan.page.check.pk, k] for k in plan.new_items
-                                    if (plan.page.check.pk, k) in by_key}  # fmt: skip
+            plan.existing_groups = {
+                k: by_key[plan.page.check.pk, k] for k in plan.new_items if (plan.page.check.pk, k) in by_key
+            }
     return plans
 
 
@@ -484,15 +514,17 @@ def _support_api_pages(account: AwsAccount, access, counts: PollCounts) -> Itera
         yield from _check_pages(rows[check.id], [result.flagged], counts, name=check.name)
 
 
-def _check_pages(check: TrustedAdvisorCheck, pages: Iterable[Iterable[TaFlaggedResource]], counts: PollCounts,
-                 *, name: str) -> Iterator[CheckPage]:  # fmt: skip
+def _check_pages(
+    check: TrustedAdvisorCheck, pages: Iterable[Iterable[TaFlaggedResource]], counts: PollCounts, *, name: str
+) -> Iterator[CheckPage]:
     """A check's resources as pages; the last one says what the earlier ones held (filled in when applied)."""
     listed_at = timezone.now()
     try:
         for page, is_last in _with_last(pages):
             flagged = [flagged_from_poll(check, r) for r in page if not r.is_suppressed]
-            yield CheckPage(check, flagged, seen_before=set() if is_last else None, listed_at=listed_at,
-                            size=len(flagged))  # fmt: skip
+            yield CheckPage(
+                check, flagged, seen_before=set() if is_last else None, listed_at=listed_at, size=len(flagged)
+            )
     except RETRYABLE:
         raise
     except AwsError as exc:  # a page failed: pages done stay done, nothing is cleared, the other checks go on

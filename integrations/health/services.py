@@ -119,8 +119,21 @@ def _windows_sync(rows: list[HealthEvent]) -> None:
 
 
 _WINDOW_FIELDS = ["title", "account", "ticket", "service", "region", "starts_at", "ends_at", "notes", "resources"]
-_EVENT_FIELDS = ["service", "event_type_code", "category", "region", "status", "scope", "start_time", "end_time",
-                 "last_updated_at", "description", "entities", "entity_count", "ticket"]  # fmt: skip
+_EVENT_FIELDS = [
+    "service",
+    "event_type_code",
+    "category",
+    "region",
+    "status",
+    "scope",
+    "start_time",
+    "end_time",
+    "last_updated_at",
+    "description",
+    "entities",
+    "entity_count",
+    "ticket",
+]
 
 
 def _changes(row: HealthEvent, view: EventView) -> list[str]:
@@ -213,8 +226,11 @@ def _merged(row: HealthEvent, view: EventView) -> EventView | None:
     if view.event.last_updated and view.event.last_updated < row.last_updated_at:
         return None  # a late page of an older update
     pushed = {x.value for x in view.entities}
-    kept = [Entity(row.arn, x["value"], row.account.account_id, x["status"], x["tags"]) for x in row.entities
-            if x["value"] not in pushed]  # fmt: skip
+    kept = [
+        Entity(row.arn, x["value"], row.account.account_id, x["status"], x["tags"])
+        for x in row.entities
+        if x["value"] not in pushed
+    ]
     if view.event.last_updated == row.last_updated_at and pushed <= {x["value"] for x in row.entities}:
         return None
     merged = [*view.entities, *kept]
@@ -281,8 +297,10 @@ def _organization_view_refusal(access, exc: AwsError) -> AwsError:
     if status == "ENABLED":
         return exc
     if status == "PENDING":
-        return AwsError("AWS Health's organisational view is still being turned on for this organisation; "
-                        "its events can be read once AWS finishes (usually within minutes).")  # fmt: skip
+        return AwsError(
+            "AWS Health's organisational view is still being turned on for this organisation; "
+            "its events can be read once AWS finishes (usually within minutes)."
+        )
     return AwsError(
         f"AWS Health's organisational view is not enabled for this organisation (AWS says {status or 'nothing'}), "
         "so its events cannot be read from here. Enable it in the management account (Health console, "
@@ -341,9 +359,13 @@ def _organization_poll(manager, access, since, counts: PollCounts) -> datetime |
         descriptions = health.organization_event_details(access, keys)
         entities = _grouped(health.organization_affected_entities(access, keys), lambda x: (x.event_arn, x.account_id))
         views = [
-            EventView(members[account_id or manager.account_id], events[arn], descriptions.get((arn, account_id), ""),
-                      *entities.get((arn, account_id), ([], 0)))
+            EventView(
+                members[account_id or manager.account_id],
+                events[arn],
+                descriptions.get((arn, account_id), ""),
+                *entities.get((arn, account_id), ([], 0)),
+            )
             for arn, account_id in keys
-        ]  # fmt: skip
+        ]
         health_events_record(views=views, counts=counts)
     return newest

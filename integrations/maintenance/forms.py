@@ -33,15 +33,20 @@ class WindowForm(forms.ModelForm):
     """A window entered by hand; the model's clean() checks the times, length and region."""
 
     account = forms.ModelChoiceField(
-        queryset=AwsAccount.objects.order_by("name"), required=False, empty_label="All accounts",
+        queryset=AwsAccount.objects.order_by("name"),
+        required=False,
+        empty_label="All accounts",
         error_messages={"invalid_choice": "Choose one of the AWS accounts Supportdesk knows."},
-    )  # fmt: skip
+    )
     starts_at = forms.DateTimeField(label="Starts", widget=_LOCAL)
     ends_at = forms.DateTimeField(label="Ends", widget=_LOCAL)
     service = forms.RegexField(
-        required=False, max_length=60, regex=r"^[A-Za-z0-9 _.-]*$", help_text="As AWS Health names it: EC2, RDS…",
+        required=False,
+        max_length=60,
+        regex=r"^[A-Za-z0-9 _.-]*$",
+        help_text="As AWS Health names it: EC2, RDS…",
         error_messages={"invalid": "Letters, digits, spaces and _.- only."},
-    )  # fmt: skip
+    )
     resources = ResourcesField(
         required=False,
         help_text="Resource ids or ARNs, one a line: the window then covers only tickets about them.",
@@ -68,9 +73,11 @@ class WindowFilterForm(forms.Form):
     )
     environment = forms.ChoiceField(required=False, choices=[("", "Any environment"), *Ticket.Environment.choices])
     service = forms.RegexField(
-        required=False, max_length=60, regex=r"^[A-Za-z0-9 _.-]*$",
+        required=False,
+        max_length=60,
+        regex=r"^[A-Za-z0-9 _.-]*$",
         error_messages={"invalid": "A service name: letters, digits, spaces and _.- only."},
-    )  # fmt: skip
+    )
     month = forms.DateField(required=False, input_formats=["%Y-%m"], widget=forms.DateInput(attrs={"type": "month"}))
 
     def clean_month(self) -> date | None:

@@ -34,9 +34,14 @@ class MaintenanceWindow(models.Model):
     resources = models.JSONField(default=list, blank=True)
     notes = models.TextField(blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        editable=False, help_text="Who entered it by hand; empty for AWS Health.",
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        help_text="Who entered it by hand; empty for AWS Health.",
+    )
 
     class Meta:
         ordering = ["starts_at"]

@@ -116,9 +116,12 @@ def ticket_window(*, ticket: Ticket, event: "HealthEvent | None") -> Maintenance
     if not ticket.aws_account_id:
         return None
     covering = covering_q(
-        at=ticket.created_at, account_id=ticket.aws_account_id, service=event.service if event else "",
-        region=event.region if event else "", ticket_id=ticket.pk,
-    )  # fmt: skip
+        at=ticket.created_at,
+        account_id=ticket.aws_account_id,
+        service=event.service if event else "",
+        region=event.region if event else "",
+        ticket_id=ticket.pk,
+    )
     windows = MaintenanceWindow.objects.filter(covering).select_related("account", "ticket")
     return windows.order_by("starts_at", "pk").first()
 
@@ -147,8 +150,9 @@ def window_list_current_first(*, now: datetime, **filters: str) -> "QuerySet[_Wi
     windows = window_list(**filters).annotate(
         is_past=Case(When(effective_end__lte=now, then=True), default=False, output_field=BooleanField())
     )
-    return windows.order_by("is_past", Case(When(is_past=False, then=F("starts_at"))).asc(), F("starts_at").desc(),
-                            "pk")  # fmt: skip
+    return windows.order_by(
+        "is_past", Case(When(is_past=False, then=F("starts_at"))).asc(), F("starts_at").desc(), "pk"
+    )
 
 
 def windows_upcoming(*, now: datetime, account: str = "", environment: str = "") -> list[MaintenanceWindow]:
@@ -185,9 +189,10 @@ def month_calendar(*, month: date, today: date, **filters: str) -> MonthCalendar
     start = datetime.combine(grid_start, time.min, tzinfo=zone)
     end = datetime.combine(grid_end, time.min, tzinfo=zone)
     windows = list(
-        window_list(**filters).filter(starts_at__lt=end, effective_end__gt=start)
+        window_list(**filters)
+        .filter(starts_at__lt=end, effective_end__gt=start)
         .order_by("starts_at", "pk")[: CALENDAR_SHOWN + 1]
-    )  # fmt: skip
+    )
     truncated = len(windows) > CALENDAR_SHOWN
     by_day: dict[date, list[MaintenanceWindow]] = {}
     for window in windows[:CALENDAR_SHOWN]:

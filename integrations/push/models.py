@@ -11,9 +11,13 @@ class SnsTopic(models.Model):
         "topic ARN",
         max_length=256,
         unique=True,
-        validators=[RegexValidator(r"^arn:aws(-[a-z]+)*:sns:[a-z0-9-]+:[0-9]{12}:[\w-]{1,256}(\.fifo)?$",
-                                   "Use an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:health.")],
-    )  # fmt: skip
+        validators=[
+            RegexValidator(
+                r"^arn:aws(-[a-z]+)*:sns:[a-z0-9-]+:[0-9]{12}:[\w-]{1,256}(\.fifo)?$",
+                "Use an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:health.",
+            )
+        ],
+    )
     description = models.CharField(max_length=200, blank=True)
     enabled = models.BooleanField(default=True)
     confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)

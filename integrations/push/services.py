@@ -57,9 +57,12 @@ def eventbridge_event_ingest(*, event: dict[str, Any]) -> str:
                 return f"ignored: AWS lists no check named “{item.check_name}”"
             flagged = flagged_from_push(check, item)
             findings_apply(
-                account=account, check=check, flagged=[flagged], cleared_keys=[flagged.key],
+                account=account,
+                check=check,
+                flagged=[flagged],
+                cleared_keys=[flagged.key],
                 counts=counts,
-            )  # fmt: skip
+            )
         else:
             return "ignored: not an AWS Health or Trusted Advisor event"
     except eventbridge.MalformedEvent as exc:

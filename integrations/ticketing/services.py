@@ -54,9 +54,16 @@ def queue_for(account: AwsAccount, tag_sets: Iterable[dict[str, str]], routes: l
 
 
 def new_ticket(
-    *, account: AwsAccount, kind: str, title: str, description: str, rank: int, queue: Queue, tags: list[str],
+    *,
+    account: AwsAccount,
+    kind: str,
+    title: str,
+    description: str,
+    rank: int,
+    queue: Queue,
+    tags: list[str],
     requester: User | None,
-) -> ticket_services.NewTicket:  # fmt: skip
+) -> ticket_services.NewTicket:
     """A ticket for a finding or event, filed by ``aws_requester()`` in the account's environment."""
     return ticket_services.NewTicket(
         requester=requester,

@@ -19,8 +19,13 @@ def finance_page(request: HttpRequest) -> HttpResponse:
     form = KpiFilterForm(request.GET)
     scope = form.scope()  # an invalid filter shows its errors over the default period, never a 500
     report = finance_report(scope=scope, user=request.user)
-    context = {"form": form, "scope": scope, "report": report, "query": scope.query_string(),
-               "period": period_shown(scope)}  # fmt: skip
+    context = {
+        "form": form,
+        "scope": scope,
+        "report": report,
+        "query": scope.query_string(),
+        "period": period_shown(scope),
+    }
     return render(request, "kpis/finance.html", context, status=200 if form.is_valid() else 400)
 
 

@@ -19,8 +19,13 @@ def trends_page(request: HttpRequest) -> HttpResponse:
     form = KpiFilterForm(request.GET)
     scope = form.scope()  # an invalid filter shows its errors over the default period, never a 500
     sections = trends.trends(user=request.user, scope=scope)
-    context = {"form": form, "scope": scope, "sections": sections, "query": scope.query_string(),
-               "period": trends.period_shown(scope)}  # fmt: skip
+    context = {
+        "form": form,
+        "scope": scope,
+        "sections": sections,
+        "query": scope.query_string(),
+        "period": trends.period_shown(scope),
+    }
     return render(request, "kpis/trends.html", context, status=200 if form.is_valid() else 400)
 
 

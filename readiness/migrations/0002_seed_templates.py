@@ -54,7 +54,7 @@ TEMPLATES = [
             (OPS, "Did customers and stakeholders hear from us in time?", ""),
         ],
     ),
-]  # fmt: skip
+]
 
 
 def seed(apps, schema_editor):

@@ -24,8 +24,12 @@ class PortalProcess:
         }
         self._proc = subprocess.Popen(
             [sys.executable, str(Path(__file__).with_name("worker.py"))],
-            cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
 
     def __call__(self, expression: str):
         self._proc.stdin.write(expression.replace("\n", " ") + "\n")

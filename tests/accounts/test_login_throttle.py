@@ -30,8 +30,14 @@ def test_wrong_passwords_from_one_address_do_not_lock_the_owner_out_elsewhere(cl
 def test_behind_a_proxy_the_client_address_is_the_entry_it_appended_to_x_forwarded_for():
     env = os.environ | {"DJANGO_BEHIND_PROXY": "true", "DJANGO_SECRET_KEY": "x" * 60}  # as the compose file runs
     read = "from supportdesk.settings import base; print(base.ALLAUTH_TRUSTED_PROXY_COUNT)"
-    result = subprocess.run([sys.executable, "-c", read], env=env, capture_output=True, text=True, check=True,
-                            cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", read],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert result.stdout.strip() == "1"
 
 
@@ -42,14 +48,26 @@ def test_behind_the_proxy_the_stranger_is_stopped_by_their_own_address_not_the_p
     UserFactory(email=OWNER)
     proxy = "127.0.0.1"
     for n in range(10):  # a stranger tries ten accounts, claiming to be the owner's address in vain
-        client.post("/accounts/login/", {"login": f"guess{n}@example.com", "password": "x"}, REMOTE_ADDR=proxy,
-                    HTTP_X_FORWARDED_FOR=f"{OWNER_IP}, {STRANGER_IP}")  # fmt: skip
+        client.post(
+            "/accounts/login/",
+            {"login": f"guess{n}@example.com", "password": "x"},
+            REMOTE_ADDR=proxy,
+            HTTP_X_FORWARDED_FOR=f"{OWNER_IP}, {STRANGER_IP}",
+        )
     # then: the stranger is stopped, the owner (through the same proxy) still signs in
-    stranger = client.post("/accounts/login/", {"login": OWNER, "password": "pass-word-123"}, REMOTE_ADDR=proxy,
-                           HTTP_X_FORWARDED_FOR=STRANGER_IP)  # fmt: skip
+    stranger = client.post(
+        "/accounts/login/",
+        {"login": OWNER, "password": "pass-word-123"},
+        REMOTE_ADDR=proxy,
+        HTTP_X_FORWARDED_FOR=STRANGER_IP,
+    )
     assert LOCKED in stranger.content.decode()
-    owner = client.post("/accounts/login/", {"login": OWNER, "password": "pass-word-123"}, REMOTE_ADDR=proxy,
-                        HTTP_X_FORWARDED_FOR=OWNER_IP)  # fmt: skip
+    owner = client.post(
+        "/accounts/login/",
+        {"login": OWNER, "password": "pass-word-123"},
+        REMOTE_ADDR=proxy,
+        HTTP_X_FORWARDED_FOR=OWNER_IP,
+    )
     assert owner.status_code == 302
 
 

@@ -7,15 +7,23 @@ from awsgateway import eventbridge
 
 
 def _health(**detail):
-    return {"source": "aws.health", "account": "123456789012", "time": "2026-11-27T09:05:00Z",
-            "detail": {"eventArn": "arn:aws:health:global::event/IAM/X/X_1", **detail}}  # fmt: skip
+    return {
+        "source": "aws.health",
+        "account": "123456789012",
+        "time": "2026-11-27T09:05:00Z",
+        "detail": {"eventArn": "arn:aws:health:global::event/IAM/X/X_1", **detail},
+    }
 
 
 def test_health_times_are_rfc_1123_and_global_means_no_region():
     pushed = eventbridge.health_event(
-        _health(startTime="Wed, 15 Feb 2023 22:07:07 GMT", lastUpdatedTime="Wed, 15 Feb 2023 23:00:00 GMT",
-                eventRegion="global", statusCode="open")
-    )  # fmt: skip
+        _health(
+            startTime="Wed, 15 Feb 2023 22:07:07 GMT",
+            lastUpdatedTime="Wed, 15 Feb 2023 23:00:00 GMT",
+            eventRegion="global",
+            statusCode="open",
+        )
+    )
     assert pushed.event.start_time == datetime(2023, 2, 15, 22, 7, 7, tzinfo=UTC)
     assert pushed.event.last_updated == datetime(2023, 2, 15, 23, tzinfo=UTC)
     assert pushed.event.region == "" and pushed.account_id == "123456789012"
@@ -30,24 +38,39 @@ def test_health_falls_back_to_the_envelope_time_and_reads_both_entity_spellings(
                 {"no": "value"},
                 "junk",
             ],
-            eventDescription=[{"language": "fr_FR", "latestDescription": "non"},
-                              {"language": "en_US", "latestDescription": "yes"}],
+            eventDescription=[
+                {"language": "fr_FR", "latestDescription": "non"},
+                {"language": "en_US", "latestDescription": "yes"},
+            ],
             affectedAccount="210987654321",
         )
-    )  # fmt: skip
+    )
     assert pushed.event.last_updated == datetime(2026, 11, 27, 9, 5, tzinfo=UTC)
-    assert [(e.value, e.status, e.tags) for e in pushed.entities] == [("i-1", "IMPAIRED", {"team": "web"}),
-                                                                       ("i-2", "RESOLVED", {})]  # fmt: skip
+    assert [(e.value, e.status, e.tags) for e in pushed.entities] == [
+        ("i-1", "IMPAIRED", {"team": "web"}),
+        ("i-2", "RESOLVED", {}),
+    ]
     assert pushed.description == "yes" and pushed.account_id == "210987654321"
 
 
 def test_trusted_advisor_statuses_and_savings_are_read_from_the_columns():
     item = eventbridge.trusted_advisor_item(
-        {"source": "aws.trustedadvisor", "account": "123456789012",
-         "detail": {"check-name": "Idle Load Balancers", "status": "WARN", "resource_id": "",
-                    "check-item-detail": {"Region": "eu-west-1", "Load Balancer Name": "lb",
-                                          "Estimated Monthly Savings": "$1,018.40", "Reason": None}}}
-    )  # fmt: skip
+        {
+            "source": "aws.trustedadvisor",
+            "account": "123456789012",
+            "detail": {
+                "check-name": "Idle Load Balancers",
+                "status": "WARN",
+                "resource_id": "",
+                "check-item-detail": {
+                    "Region": "eu-west-1",
+                    "Load Balancer Name": "lb",
+                    "Estimated Monthly Savings": "$1,018.40",
+                    "Reason": None,
+                },
+            },
+        }
+    )
     assert (item.status, item.region, item.resource_arn) == ("warning", "eu-west-1", "")
     assert item.estimated_monthly_savings == Decimal("1018.40") and item.details["Reason"] == ""
 

@@ -159,21 +159,35 @@ def test_organization_view_uses_a_single_time_range_and_keys_by_account(monkeypa
             "describe_event_details_for_organization",
             {
                 "successfulSet": [
-                    {"awsAccountId": "111111111111", "event": {"arn": _arn(1)},
-                     "eventDescription": {"latestDescription": "for one"}},
+                    {
+                        "awsAccountId": "111111111111",
+                        "event": {"arn": _arn(1)},
+                        "eventDescription": {"latestDescription": "for one"},
+                    },
                 ],
                 "failedSet": [],
             },
-            {"organizationEventDetailFilters": [
-                {"eventArn": _arn(1), "awsAccountId": "111111111111"}, {"eventArn": _arn(1)},
-            ]},
-        )  # fmt: skip
+            {
+                "organizationEventDetailFilters": [
+                    {"eventArn": _arn(1), "awsAccountId": "111111111111"},
+                    {"eventArn": _arn(1)},
+                ]
+            },
+        )
         stub.add_response(
             "describe_affected_entities_for_organization",
-            {"entities": [{"eventArn": _arn(1), "entityValue": "i-1", "awsAccountId": "111111111111",
-                           "resourceTags": {"team": "payments"}}]},
+            {
+                "entities": [
+                    {
+                        "eventArn": _arn(1),
+                        "entityValue": "i-1",
+                        "awsAccountId": "111111111111",
+                        "resourceTags": {"team": "payments"},
+                    }
+                ]
+            },
             {"organizationEntityFilters": [{"eventArn": _arn(1), "awsAccountId": "111111111111"}]},
-        )  # fmt: skip
+        )
         events = list(health.organization_events_since(access, SINCE))
         accounts = health.affected_accounts(access, _arn(1))
         details = health.organization_event_details(access, [(_arn(1), "111111111111"), (_arn(1), "")])

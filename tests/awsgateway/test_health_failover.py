@@ -30,12 +30,15 @@ def _canonical(monkeypatch, name: str | None) -> list[str]:
     return lookups
 
 
-@pytest.mark.parametrize(("canonical", "regions"), [
-    ("health.us-east-2.amazonaws.com", ["us-east-2", "us-east-1"]),
-    ("health.us-east-1.amazonaws.com.", ["us-east-1", "us-east-2"]),
-    (None, ["us-east-1", "us-east-2"]),  # no DNS (as here): the documented order
-    ("elsewhere.example.com", ["us-east-1", "us-east-2"]),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("canonical", "regions"),
+    [
+        ("health.us-east-2.amazonaws.com", ["us-east-2", "us-east-1"]),
+        ("health.us-east-1.amazonaws.com.", ["us-east-1", "us-east-2"]),
+        (None, ["us-east-1", "us-east-2"]),  # no DNS (as here): the documented order
+        ("elsewhere.example.com", ["us-east-1", "us-east-2"]),
+    ],
+)
 def test_the_active_region_comes_from_the_global_names_canonical_name(monkeypatch, canonical, regions):
     lookups = _canonical(monkeypatch, canonical)
     assert clients.health_regions() == regions

@@ -21,8 +21,14 @@ ATTRIBUTES = {"severity": "SEV1", "environment": "production", "account": "", "k
 def test_publish_delivers_subject_body_and_string_attributes_skipping_empty_ones():
     topic, queue = topic_with_queue("ops")
 
-    message_id = sns.sns_publish(topic_arn=topic, subject="[SD-1] Down", message="Body\nhttps://x/tickets/SD-1/",
-                                 attributes=ATTRIBUTES, group_id="SD-1", dedup_id="k:1")  # fmt: skip
+    message_id = sns.sns_publish(
+        topic_arn=topic,
+        subject="[SD-1] Down",
+        message="Body\nhttps://x/tickets/SD-1/",
+        attributes=ATTRIBUTES,
+        group_id="SD-1",
+        dedup_id="k:1",
+    )
 
     [got] = received(queue)
     assert got["MessageId"] == message_id
@@ -85,21 +91,39 @@ def test_the_topic_region_is_used():
 @mock_aws
 def test_a_missing_topic_is_a_readable_aws_error():
     with pytest.raises(AwsError, match="AWS refused: NotFound"):
-        sns.sns_publish(topic_arn="arn:aws:sns:us-east-1:123456789012:gone", subject="s", message="m",
-                        attributes={}, group_id="g", dedup_id="d")  # fmt: skip
+        sns.sns_publish(
+            topic_arn="arn:aws:sns:us-east-1:123456789012:gone",
+            subject="s",
+            message="m",
+            attributes={},
+            group_id="g",
+            dedup_id="d",
+        )
 
 
 def test_a_malformed_arn_is_refused_before_calling_aws():
     with pytest.raises(AwsError, match="is not an SNS topic ARN"):
-        sns.sns_publish(topic_arn="arn:aws:sqs:us-east-1:123456789012:q", subject="s", message="m",
-                        attributes={}, group_id="g", dedup_id="d")  # fmt: skip
+        sns.sns_publish(
+            topic_arn="arn:aws:sqs:us-east-1:123456789012:q",
+            subject="s",
+            message="m",
+            attributes={},
+            group_id="g",
+            dedup_id="d",
+        )
 
 
 @pytest.mark.parametrize(
     ("value", "kept"),
-    [("SD-12", True), ("event:12:channel:3", True), ("x" * 128, True), ("x" * 129, False), ("naïve", False),
-     ("with space", False)],
-)  # fmt: skip
+    [
+        ("SD-12", True),
+        ("event:12:channel:3", True),
+        ("x" * 128, True),
+        ("x" * 129, False),
+        ("naïve", False),
+        ("with space", False),
+    ],
+)
 def test_fifo_ids_are_kept_when_sns_accepts_them_else_hashed(value, kept):
     assert (sns.fifo_id(value) == value) is kept
     assert len(sns.fifo_id(value)) <= 128

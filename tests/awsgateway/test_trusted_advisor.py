@@ -155,14 +155,28 @@ def test_newer_api_checks_order_headings_by_position(monkeypatch, access):
     with stubbed(monkeypatch, access, "trustedadvisor") as stub:
         stub.add_response(
             "list_checks",
-            {"checkSummaries": [{
-                "id": IDLE_LB.id, "arn": f"arn:aws:trustedadvisor:::check/{IDLE_LB.id}", "name": IDLE_LB.name,
-                "description": "d", "pillars": ["cost_optimizing"], "awsServices": ["elb"], "source": "ta_check",
-                "metadata": {"10": "Later", "1": "Load Balancer Name", "0": "Region", "2": "Reason",
-                             "3": "Estimated Monthly Savings"},
-            }]},
+            {
+                "checkSummaries": [
+                    {
+                        "id": IDLE_LB.id,
+                        "arn": f"arn:aws:trustedadvisor:::check/{IDLE_LB.id}",
+                        "name": IDLE_LB.name,
+                        "description": "d",
+                        "pillars": ["cost_optimizing"],
+                        "awsServices": ["elb"],
+                        "source": "ta_check",
+                        "metadata": {
+                            "10": "Later",
+                            "1": "Load Balancer Name",
+                            "0": "Region",
+                            "2": "Reason",
+                            "3": "Estimated Monthly Savings",
+                        },
+                    }
+                ]
+            },
             {"source": "ta_check", "language": "en"},
-        )  # fmt: skip
+        )
         (check,) = trusted_advisor.recommendation_checks(access)
     assert check.headings == ("Region", "Load Balancer Name", "Reason", "Estimated Monthly Savings", "Later")
     assert (check.id, check.category) == (IDLE_LB.id, "cost_optimizing")
@@ -174,12 +188,16 @@ REC_ARN = "arn:aws:trustedadvisor::123456789012:recommendation/rec-1"
 def test_newer_api_resources_stream_page_by_page_with_columns_by_heading(monkeypatch, access):
     def resource(n, status="warning", exclusion="included"):
         return {
-            "id": f"r-{n}", "arn": f"arn:aws:trustedadvisor::123456789012:recommendation-resource/r-{n}",
-            "awsResourceId": f"lb-{n}", "regionCode": "eu-west-1", "status": status,
+            "id": f"r-{n}",
+            "arn": f"arn:aws:trustedadvisor::123456789012:recommendation-resource/r-{n}",
+            "awsResourceId": f"lb-{n}",
+            "regionCode": "eu-west-1",
+            "status": status,
             "metadata": {"0": "eu-west-1", "1": f"lb-{n}", "2": "No traffic", "3": "$18.00"},
-            "lastUpdatedAt": datetime(2026, 11, 27, tzinfo=UTC), "exclusionStatus": exclusion,
+            "lastUpdatedAt": datetime(2026, 11, 27, tzinfo=UTC),
+            "exclusionStatus": exclusion,
             "recommendationArn": REC_ARN,
-        }  # fmt: skip
+        }
 
     with stubbed(monkeypatch, access, "trustedadvisor") as stub:
         stub.add_response(
@@ -201,8 +219,12 @@ def test_newer_api_resources_stream_page_by_page_with_columns_by_heading(monkeyp
             stub.assert_no_pending_responses()  # the second page waits for the consumer
         rest = list(stream)
 
-    assert first.details == {"Region": "eu-west-1", "Load Balancer Name": "lb-1", "Reason": "No traffic",
-                             "Estimated Monthly Savings": "$18.00"}  # fmt: skip
+    assert first.details == {
+        "Region": "eu-west-1",
+        "Load Balancer Name": "lb-1",
+        "Reason": "No traffic",
+        "Estimated Monthly Savings": "$18.00",
+    }
     assert (first.resource_id, first.region, first.estimated_monthly_savings) == ("lb-1", "eu-west-1", Decimal("18.00"))
     assert [(r.resource_id, r.status, r.is_suppressed) for r in rest] == [
         ("lb-2", "warning", True),
@@ -214,15 +236,23 @@ def test_newer_api_recommendations_name_their_check(monkeypatch, access):
     with stubbed(monkeypatch, access, "trustedadvisor") as stub:
         stub.add_response(
             "list_recommendations",
-            {"recommendationSummaries": [{
-                "id": "rec-1", "arn": "arn:aws:trustedadvisor::123456789012:recommendation/rec-1", "name": "Idle",
-                "checkArn": f"arn:aws:trustedadvisor:::check/{IDLE_LB.id}", "status": "warning",
-                "pillars": ["cost_optimizing"],
-                "source": "ta_check", "resourcesAggregates": {"okCount": 1, "warningCount": 2, "errorCount": 0},
-                "type": "standard",
-            }]},
+            {
+                "recommendationSummaries": [
+                    {
+                        "id": "rec-1",
+                        "arn": "arn:aws:trustedadvisor::123456789012:recommendation/rec-1",
+                        "name": "Idle",
+                        "checkArn": f"arn:aws:trustedadvisor:::check/{IDLE_LB.id}",
+                        "status": "warning",
+                        "pillars": ["cost_optimizing"],
+                        "source": "ta_check",
+                        "resourcesAggregates": {"okCount": 1, "warningCount": 2, "errorCount": 0},
+                        "type": "standard",
+                    }
+                ]
+            },
             {"type": "standard", "source": "ta_check"},
-        )  # fmt: skip
+        )
         (rec,) = trusted_advisor.recommendations(access)
     assert (rec.check_id, rec.status) == (IDLE_LB.id, "warning")
 

@@ -32,8 +32,12 @@ def scheduled_review(manager_and_agent):
     manager, agent = manager_and_agent
     importlib.import_module("readiness.migrations.0002_seed_templates").seed(apps, None)  # a flush may have gone
     template = ReviewTemplate.objects.create(name="Launch check", scope="A new production workload")
-    template.questions.create(position=1, pillar="reliability", text="Does it survive the loss of one AZ?",
-                              guidance="Multi-AZ database, two tasks behind the load balancer.")  # fmt: skip
+    template.questions.create(
+        position=1,
+        pillar="reliability",
+        text="Does it survive the loss of one AZ?",
+        guidance="Multi-AZ database, two tasks behind the load balancer.",
+    )
     template.questions.create(position=2, pillar="security", text="Is access least-privilege?")
     three_days_ago = timezone.localdate() - timedelta(days=3)
     queue = QueueFactory(name="Payments", members=[agent])
@@ -45,12 +49,15 @@ def scheduled_review(manager_and_agent):
 
 @pytest.fixture
 def manager_and_agent(db):
-    return (UserFactory(role=Role.MANAGER, first_name="Morgan", last_name="Lee"),
-            UserFactory(role=Role.AGENT, first_name="Alex", last_name="Moreno"))  # fmt: skip
+    return (
+        UserFactory(role=Role.MANAGER, first_name="Morgan", last_name="Lee"),
+        UserFactory(role=Role.AGENT, first_name="Alex", last_name="Moreno"),
+    )
 
 
-def test_manager_fills_a_review_raises_an_action_and_submits(browser, live_server, sign_in, manager_and_agent,
-                                                             scheduled_review):  # fmt: skip
+def test_manager_fills_a_review_raises_an_action_and_submits(
+    browser, live_server, sign_in, manager_and_agent, scheduled_review
+):
     manager, agent = manager_and_agent
     review = scheduled_review
     page = browser.new_context().new_page()

@@ -29,8 +29,14 @@ def test_manager_reads_trends_and_finance(browser, live_server, sign_in):
     aws = account("111122223333", "Payments prod")
     finding(aws, ta_check("Idle load balancers"), "a", first_seen=f"{day} 00:00", savings="120.50")
     earlier = f"{timezone.localdate() - timedelta(days=40):%Y-%m-%d}"
-    finding(aws, ta_check("Underutilized EBS volumes"), "b", first_seen=f"{earlier} 00:00", savings="30.00",
-            resolved=f"{day} 00:00")  # fmt: skip
+    finding(
+        aws,
+        ta_check("Underutilized EBS volumes"),
+        "b",
+        first_seen=f"{earlier} 00:00",
+        savings="30.00",
+        resolved=f"{day} 00:00",
+    )
     page = browser.new_context(viewport={"width": 1400, "height": 1800}).new_page()
     sign_in(page, manager.email)
 

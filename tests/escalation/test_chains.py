@@ -170,8 +170,9 @@ def test_a_channel_step_tells_the_channel(clock, team):
 def test_an_aws_step_opens_a_case_within_the_plan_after_the_commit(clock, settings, monkeypatch, queue):
     with moto_support(settings, monkeypatch):
         ticket = production_ticket(case_account(severities=BUSINESS_SEVERITIES, support_plan="business"), queue)
-        run = escalation_start(ticket=ticket, policy=escalation_policy(("open_aws_case", minutes(0), "critical")),
-                               reason="Checkout down")  # fmt: skip
+        run = escalation_start(
+            ticket=ticket, policy=escalation_policy(("open_aws_case", minutes(0), "critical")), reason="Checkout down"
+        )
         escalation_step(ticket_escalation_id=run.pk, token=run.token)
         [args] = queued_cases()
         assert args == (ticket.pk, "critical", "Escalation policy Page")

@@ -145,11 +145,17 @@ def test_the_admin_lists_who_is_on_call_now(client, admin_user, queue_with_rotat
 
 def test_the_admin_refuses_a_second_policy_for_the_same_severity_and_queue(client, admin_user):
     queue = QueueFactory()
-    SlaPolicy.objects.create(severity=severity("SEV1"), queue=queue, acknowledge_within="00:15:00",
-                             resolve_within="04:00:00")  # fmt: skip
+    SlaPolicy.objects.create(
+        severity=severity("SEV1"), queue=queue, acknowledge_within="00:15:00", resolve_within="04:00:00"
+    )
     client.force_login(admin_user)
-    form = {"severity": severity("SEV1").pk, "queue": queue.pk, "acknowledge_within": "00:10:00",
-            "resolve_within": "02:00:00", "warn_at": 80}  # fmt: skip
+    form = {
+        "severity": severity("SEV1").pk,
+        "queue": queue.pk,
+        "acknowledge_within": "00:10:00",
+        "resolve_within": "02:00:00",
+        "warn_at": 80,
+    }
     response = client.post("/admin/escalation/slapolicy/add/", form)
     assert "This queue already has a policy for this severity." in response.content.decode()
     response = client.post("/admin/escalation/slapolicy/add/", form | {"queue": "", "warn_at": 100})

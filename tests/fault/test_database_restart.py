@@ -35,15 +35,23 @@ def test_requests_recover_within_seconds_of_a_database_restart(tmp_path):
     # as in production (gunicorn, persistent connections with health checks)
     agent = UserFactory(role="agent")
     session = SessionStore()  # in the database, as the server keeps them without a cache
-    session.update({SESSION_KEY: str(agent.pk), BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
-                    HASH_SESSION_KEY: agent.get_session_auth_hash()})  # fmt: skip
+    session.update(
+        {
+            SESSION_KEY: str(agent.pk),
+            BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
+            HASH_SESSION_KEY: agent.get_session_auth_hash(),
+        }
+    )
     session.create()
     database, port = Postgres(), free_port()
     env = {
-        "PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "supportdesk.settings.base", "DATABASE_URL": database.url,
-        "DJANGO_SECRET_KEY": settings.SECRET_KEY, "DJANGO_HTTPS": "false",  # the key signs the session's user
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "supportdesk.settings.base",
+        "DATABASE_URL": database.url,
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "DJANGO_HTTPS": "false",  # the key signs the session's user
         "LOG_LEVEL": "WARNING",
-    }  # fmt: skip
+    }
     gunicorn = [
         PYTHON,
         "-m",

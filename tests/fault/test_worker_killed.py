@@ -80,22 +80,47 @@ def test_a_worker_killed_mid_poll_loses_nothing_and_doubles_nothing(tmp_path):
     redis, epoch, sandbox_port = Redis(), datetime.now(UTC).replace(microsecond=0), free_port()
     aws_log = tmp_path / "sandbox.log"  # a line per AWS call: a poll is running while it grows
     sandbox = Process(
-        [PYTHON, "-m", "tools.sandbox", "--port", str(sandbox_port), "--epoch", epoch.isoformat(), "--accounts",
-         str(ACCOUNTS), "--resources", str(RESOURCES), "--events", str(EVENTS), "--verbose"],
-        cwd=BASE_DIR, log=aws_log, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
+        [
+            PYTHON,
+            "-m",
+            "tools.sandbox",
+            "--port",
+            str(sandbox_port),
+            "--epoch",
+            epoch.isoformat(),
+            "--accounts",
+            str(ACCOUNTS),
+            "--resources",
+            str(RESOURCES),
+            "--events",
+            str(EVENTS),
+            "--verbose",
+        ],
+        cwd=BASE_DIR,
+        log=aws_log,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     queue = Queue.objects.order_by("pk").first()
     AwsAccount.objects.bulk_create(
-        AwsAccount(account_id=str(300_000_000_000 + i), name=f"Fault {i}", owner_queue=queue,
-                   support_plan="enterprise", role_arn=f"arn:aws:iam::{300_000_000_000 + i}:role/SupportdeskRead")
+        AwsAccount(
+            account_id=str(300_000_000_000 + i),
+            name=f"Fault {i}",
+            owner_queue=queue,
+            support_plan="enterprise",
+            role_arn=f"arn:aws:iam::{300_000_000_000 + i}:role/SupportdeskRead",
+        )
         for i in range(ACCOUNTS)
-    )  # fmt: skip
+    )
     _rounds_as_in_production()
     expected_groups, expected_events = _expected(epoch)
     env = django_env(
-        DATABASE_URL=database_url_under_test(), REDIS_URL=redis.url, AWS_ENDPOINT_URL=f"http://127.0.0.1:{sandbox_port}",
-        AWS_ACCESS_KEY_ID="sandbox", AWS_SECRET_ACCESS_KEY="sandbox", AWS_DEFAULT_REGION="us-east-1",
-    )  # fmt: skip
+        DATABASE_URL=database_url_under_test(),
+        REDIS_URL=redis.url,
+        AWS_ENDPOINT_URL=f"http://127.0.0.1:{sandbox_port}",
+        AWS_ACCESS_KEY_ID="sandbox",
+        AWS_SECRET_ACCESS_KEY="sandbox",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
     numbers = itertools.count(1)
 
     def start_worker() -> Process:

@@ -60,15 +60,23 @@ def live_sandbox(settings, monkeypatch) -> Iterator[Live]:
 
 def case_account(account_id: str = PRODUCTION, severities=ALL_SEVERITIES, **extra) -> AwsAccount:
     return AwsAccount.objects.create(
-        account_id=account_id, name=extra.pop("name", "Payments production"), owner_queue=QueueFactory(),
-        role_arn=f"arn:aws:iam::{account_id}:role/SupportdeskRead", case_severities=list(severities),
-        support_api=ApiState.AVAILABLE if severities else ApiState.PLAN_TOO_LOW, **extra,
-    )  # fmt: skip
+        account_id=account_id,
+        name=extra.pop("name", "Payments production"),
+        owner_queue=QueueFactory(),
+        role_arn=f"arn:aws:iam::{account_id}:role/SupportdeskRead",
+        case_severities=list(severities),
+        support_api=ApiState.AVAILABLE if severities else ApiState.PLAN_TOO_LOW,
+        **extra,
+    )
 
 
 def production_ticket(account: AwsAccount, queue, **extra) -> Ticket:
     return TicketFactory(
-        queue=queue, title=extra.pop("title", "Checkout API returns 502"), environment="production",
-        aws_account_id=account.account_id, severity=severity(extra.pop("severity", "SEV1")),
-        description="Since 09:00 every checkout fails.", **extra,
-    )  # fmt: skip
+        queue=queue,
+        title=extra.pop("title", "Checkout API returns 502"),
+        environment="production",
+        aws_account_id=account.account_id,
+        severity=severity(extra.pop("severity", "SEV1")),
+        description="Since 09:00 every checkout fails.",
+        **extra,
+    )

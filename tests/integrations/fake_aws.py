@@ -16,9 +16,17 @@ LOW_UTILISATION = TaCheck(
     name="Low Utilization Amazon EC2 Instances",
     category="cost_optimizing",
     description="Checks for <b>idle</b> instances.",
-    headings=("Region/AZ", "Instance ID", "Instance Name", "Instance Type", "Estimated Monthly Savings",
-              "Day 1", "14-Day Average CPU Utilization", "Number of Days Low Utilization"),
-)  # fmt: skip
+    headings=(
+        "Region/AZ",
+        "Instance ID",
+        "Instance Name",
+        "Instance Type",
+        "Estimated Monthly Savings",
+        "Day 1",
+        "14-Day Average CPU Utilization",
+        "Number of Days Low Utilization",
+    ),
+)
 OPEN_PORTS = TaCheck(
     id="HCP4007jGY",
     name="Security Groups - Specific Ports Unrestricted",

@@ -52,11 +52,17 @@ def test_admins_can_register_an_account_in_the_admin(client, admin_user):
     response = client.post(
         "/admin/integrations/awsaccount/add/",
         {
-            "name": "Payments prod", "account_id": "123456789012", "environment": "production",
-            "owner_queue": queue.pk, "enabled": "on", "support_plan": "business",
-            "role_arn": "", "external_id": "", "regions": '["eu-west-1"]',
+            "name": "Payments prod",
+            "account_id": "123456789012",
+            "environment": "production",
+            "owner_queue": queue.pk,
+            "enabled": "on",
+            "support_plan": "business",
+            "role_arn": "",
+            "external_id": "",
+            "regions": '["eu-west-1"]',
         },
-    )  # fmt: skip
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert AwsAccount.objects.get().regions == ["eu-west-1"]
 
@@ -66,11 +72,17 @@ def test_the_admin_form_says_why_a_govcloud_role_is_refused(client, admin_user):
     response = client.post(
         "/admin/integrations/awsaccount/add/",
         {
-            "name": "Gov", "account_id": "123456789012", "environment": "production", "owner_queue": QueueFactory().pk,
-            "enabled": "on", "support_plan": "business", "external_id": "", "regions": "[]",
+            "name": "Gov",
+            "account_id": "123456789012",
+            "environment": "production",
+            "owner_queue": QueueFactory().pk,
+            "enabled": "on",
+            "support_plan": "business",
+            "external_id": "",
+            "regions": "[]",
             "role_arn": "arn:aws-us-gov:iam::123456789012:role/SupportdeskRead",
         },
-    )  # fmt: skip
+    )
     assert response.status_code == 200
     assert "AWS GovCloud (aws-us-gov)" in response.content.decode()
     assert not AwsAccount.objects.exists()

@@ -23,9 +23,15 @@ def _access(account):
 
 
 def test_business_plan_account_lists_its_case_severities(monkeypatch, account):
-    levels = [{"code": c, "name": n} for c, n in [("low", "General guidance"), ("normal", "System impaired"),
-                                                   ("high", "Production system impaired"),
-                                                   ("urgent", "Production system down")]]  # fmt: skip
+    levels = [
+        {"code": c, "name": n}
+        for c, n in [
+            ("low", "General guidance"),
+            ("normal", "System impaired"),
+            ("high", "Production system impaired"),
+            ("urgent", "Production system down"),
+        ]
+    ]
     with stubbed(monkeypatch, _access(account), "support") as stub:
         stub.add_response("describe_severity_levels", {"severityLevels": levels}, {"language": "en"})
         account_services.account_capability_refresh(account=account)

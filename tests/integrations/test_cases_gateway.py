@@ -16,22 +16,38 @@ T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
 def _case(n: int, status: str = "opened") -> dict:
-    return {"caseId": f"case-{n}", "displayId": str(n), "subject": f"[SD-{n}] Down", "status": status,
-            "severityCode": "urgent", "timeCreated": "2026-11-27T09:00:01.000Z"}  # fmt: skip
+    return {
+        "caseId": f"case-{n}",
+        "displayId": str(n),
+        "subject": f"[SD-{n}] Down",
+        "status": status,
+        "severityCode": "urgent",
+        "timeCreated": "2026-11-27T09:00:01.000Z",
+    }
 
 
 def test_create_case_sends_a_technical_case_in_english(monkeypatch):
     expected = {
-        "subject": "[SD-7] Checkout down", "communicationBody": "502s", "serviceCode": "amazon-ec2",
-        "categoryCode": "instance-issue", "severityCode": "urgent", "issueType": "technical", "language": "en",
+        "subject": "[SD-7] Checkout down",
+        "communicationBody": "502s",
+        "serviceCode": "amazon-ec2",
+        "categoryCode": "instance-issue",
+        "severityCode": "urgent",
+        "issueType": "technical",
+        "language": "en",
         "ccEmailAddresses": ["oncall@example.com"],
-    }  # fmt: skip
+    }
     with stubbed(monkeypatch, ACCESS, "support") as stub:
         stub.add_response("create_case", {"caseId": "case-1"}, expected)
         case_id = support.create_case(
-            ACCESS, subject="[SD-7] Checkout down", body="502s", service_code="amazon-ec2",
-            category_code="instance-issue", severity_code="urgent", cc_emails=["oncall@example.com"],
-        )  # fmt: skip
+            ACCESS,
+            subject="[SD-7] Checkout down",
+            body="502s",
+            service_code="amazon-ec2",
+            category_code="instance-issue",
+            severity_code="urgent",
+            cc_emails=["oncall@example.com"],
+        )
     assert case_id == "case-1"
 
 
@@ -52,8 +68,9 @@ def test_cases_asks_at_most_100_ids_a_call_with_resolved_ones_and_no_messages(mo
             stub.add_response("describe_cases", {"cases": [_case(int(chunk[0][5:]))]}, params)
         found = list(support.cases(ACCESS, ids))
     assert [c.case_id for c in found] == ["case-0", "case-100"]
-    assert found[0] == CaseDetails("case-0", "0", "[SD-0] Down", "opened", "urgent", datetime(2026, 11, 27, 9, 0, 1,
-                                                                                            tzinfo=UTC))  # fmt: skip
+    assert found[0] == CaseDetails(
+        "case-0", "0", "[SD-0] Down", "opened", "urgent", datetime(2026, 11, 27, 9, 0, 1, tzinfo=UTC)
+    )
 
 
 def test_cases_since_follows_pages(monkeypatch):
@@ -67,8 +84,12 @@ def test_cases_since_follows_pages(monkeypatch):
 
 def test_communications_since_a_time_follow_pages(monkeypatch):
     def message(body: str, second: int) -> dict:
-        return {"caseId": "case-1", "body": body, "submittedBy": "Amazon Web Services",
-                "timeCreated": f"2026-11-27T09:00:{second:02d}.000Z"}  # fmt: skip
+        return {
+            "caseId": "case-1",
+            "body": body,
+            "submittedBy": "Amazon Web Services",
+            "timeCreated": f"2026-11-27T09:00:{second:02d}.000Z",
+        }
 
     base = {"caseId": "case-1", "afterTime": "2026-11-27T09:00:00Z"}
     with stubbed(monkeypatch, ACCESS, "support") as stub:
@@ -108,9 +129,13 @@ def test_support_services_are_asked_once_a_day_per_account(monkeypatch):
 def test_a_case_round_trip_through_moto(settings, monkeypatch):
     with moto_support(settings, monkeypatch):
         case_id = support.create_case(
-            ACCESS, subject="[SD-1] Down", body="502s", service_code="amazon-ec2", category_code="instance-issue",
+            ACCESS,
+            subject="[SD-1] Down",
+            body="502s",
+            service_code="amazon-ec2",
+            category_code="instance-issue",
             severity_code="high",
-        )  # fmt: skip
+        )
         [case] = support.cases(ACCESS, [case_id])
         before = support.resolve_case(ACCESS, case_id)
         [created] = [c for c in support.cases_since(ACCESS, T0) if c.subject.startswith("[SD-1]")]

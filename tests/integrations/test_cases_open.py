@@ -32,10 +32,14 @@ def aws(settings, monkeypatch):
 
 def _open(ticket, actor, **changes):
     values = {
-        "service_code": EC2.code, "category_code": "instance-issue", "severity_code": "urgent",
-        "subject": f"[{ticket.reference}] {ticket.title}", "body": "Every checkout fails.",
-        "cc_emails": ["oncall@example.com"], **changes,
-    }  # fmt: skip
+        "service_code": EC2.code,
+        "category_code": "instance-issue",
+        "severity_code": "urgent",
+        "subject": f"[{ticket.reference}] {ticket.title}",
+        "body": "Every checkout fails.",
+        "cc_emails": ["oncall@example.com"],
+        **changes,
+    }
     return cases.support_case_open(ticket=ticket, actor=actor, **values)
 
 
@@ -86,11 +90,17 @@ def test_a_double_click_opens_one_case(aws, agent, queue):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("severities", "refusal"), [
-    ([], "support plan does not let Supportdesk open AWS Support cases"),
-    (BUSINESS_SEVERITIES, "offers “General guidance”, “System impaired”, “Production system impaired”, "
-                          "“Production system down”, not “critical”"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("severities", "refusal"),
+    [
+        ([], "support plan does not let Supportdesk open AWS Support cases"),
+        (
+            BUSINESS_SEVERITIES,
+            "offers “General guidance”, “System impaired”, “Production system impaired”, "
+            "“Production system down”, not “critical”",
+        ),
+    ],
+)
 def test_what_the_plan_does_not_offer_is_refused_before_aws(aws, agent, queue, severities, refusal):
     ticket = production_ticket(case_account(severities=severities), queue)
     with pytest.raises((cases.CaseRefused, cases.CaseFieldInvalid), match=refusal):
@@ -99,12 +109,15 @@ def test_what_the_plan_does_not_offer_is_refused_before_aws(aws, agent, queue, s
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("field", "changes", "message"), [
-    ("cc_emails", {"cc_emails": [f"p{n}@example.com" for n in range(11)]}, "at most 10 cc addresses"),
-    ("cc_emails", {"cc_emails": ["not an address"]}, "is not an email address"),
-    ("body", {"body": "x" * 8001}, "at most 8000 characters"),
-    ("category_code", {"category_code": "billing"}, "not a category of amazon-elastic-compute-cloud-linux"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("field", "changes", "message"),
+    [
+        ("cc_emails", {"cc_emails": [f"p{n}@example.com" for n in range(11)]}, "at most 10 cc addresses"),
+        ("cc_emails", {"cc_emails": ["not an address"]}, "is not an email address"),
+        ("body", {"body": "x" * 8001}, "at most 8000 characters"),
+        ("category_code", {"category_code": "billing"}, "not a category of amazon-elastic-compute-cloud-linux"),
+    ],
+)
 def test_bad_input_is_refused_on_its_field(aws, agent, queue, field, changes, message):
     ticket = production_ticket(case_account(), queue)
     with pytest.raises(cases.CaseFieldInvalid, match=message) as raised:

@@ -37,9 +37,14 @@ def ticket(account, queue):
 
 def _open(ticket, agent) -> SupportCase:
     return case_services.support_case_open(
-        ticket=ticket, actor=agent, service_code=EC2.code, category_code="instance-issue", severity_code="critical",
-        subject="Checkout is down", body="Every checkout fails since 09:00.",
-    )  # fmt: skip
+        ticket=ticket,
+        actor=agent,
+        service_code=EC2.code,
+        category_code="instance-issue",
+        severity_code="critical",
+        subject="Checkout is down",
+        body="Every checkout fails since 09:00.",
+    )
 
 
 def _summaries(ticket) -> list[str]:
@@ -95,8 +100,9 @@ def test_public_comments_go_to_aws_once_and_internal_notes_stay(live, account, t
     messages = live.client("support", PRODUCTION).describe_communications(caseId=case.case_id)["communications"]
     bodies = [m["body"] for m in messages]
     sent = [b for b in bodies if "Rolled back the deploy" in b]
-    assert sent == [f"{agent.display_name} wrote in Supportdesk ({ticket.reference}):\n\n"
-                    "Rolled back the deploy; still failing."]  # fmt: skip
+    assert sent == [
+        f"{agent.display_name} wrote in Supportdesk ({ticket.reference}):\n\nRolled back the deploy; still failing."
+    ]
     assert not any("NAT gateway" in b for b in bodies)
     assert _summaries(ticket) == [_summaries(ticket)[0]]  # what we sent does not come back as news
     assert case.communications.filter(sent_at__isnull=True).count() == 0
@@ -140,8 +146,9 @@ def test_a_ticket_resolved_or_closed_in_the_portal_resolves_the_case_at_aws(live
     assert _summaries(ticket)[-1] == f"Resolved case 17000000001 at AWS, as {ticket.reference} is {status}."
 
 
-def test_the_sync_adopts_a_case_whose_opening_died_and_waits_while_it_may_be_running(live, account, ticket, agent,
-                                                                                     monkeypatch):  # fmt: skip
+def test_the_sync_adopts_a_case_whose_opening_died_and_waits_while_it_may_be_running(
+    live, account, ticket, agent, monkeypatch
+):
     # given: AWS opened the case and the process died before the id was stored
     class Died(BaseException):
         pass

@@ -32,8 +32,13 @@ def _api_url(ticket) -> str:
     return f"/api/tickets/{ticket.reference}/aws-case/"
 
 
-FORM = {"topic": f"{EC2.code}/instance-issue", "severity_code": "critical", "subject": "Checkout down",
-        "body": "Every checkout fails.", "cc_emails": "oncall@example.com, sre@example.com"}  # fmt: skip
+FORM = {
+    "topic": f"{EC2.code}/instance-issue",
+    "severity_code": "critical",
+    "subject": "Checkout down",
+    "body": "Every checkout fails.",
+    "cc_emails": "oncall@example.com, sre@example.com",
+}
 API = {"service_code": EC2.code, "category_code": "instance-issue", "severity_code": "urgent", "body": "502s."}
 
 
@@ -97,15 +102,19 @@ def test_a_basic_plan_is_explained_not_offered(client, agent, queue):
     assert "Escalate to AWS</a>" not in client.get(f"/aws/tickets/{ticket.reference}/").content.decode()
 
 
-@pytest.mark.parametrize(("who", "get", "post"), [
-    ("requester", 404, 404),  # their own ticket: the AWS side is not theirs
-    ("manager", 403, 403),  # reads everything, changes nothing
-    ("agent of another queue", 404, 404),  # does not see the ticket
-    ("agent of another queue, watching", 403, 403),  # sees it, does not work it
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("who", "get", "post"),
+    [
+        ("requester", 404, 404),  # their own ticket: the AWS side is not theirs
+        ("manager", 403, 403),  # reads everything, changes nothing
+        ("agent of another queue", 404, 404),  # does not see the ticket
+        ("agent of another queue, watching", 403, 403),  # sees it, does not work it
+    ],
+)
 def test_only_agents_of_the_ticket_s_queue_may_escalate(client, ticket, who, get, post):
-    person = ticket.requester if who == "requester" else UserFactory(role=Role.MANAGER if who == "manager" else
-                                                                      Role.AGENT)  # fmt: skip
+    person = (
+        ticket.requester if who == "requester" else UserFactory(role=Role.MANAGER if who == "manager" else Role.AGENT)
+    )
     if who.startswith("agent"):
         QueueFactory(members=[person])
     if who.endswith("watching"):
@@ -149,12 +158,15 @@ def test_the_api_opens_the_case_and_reads_it(client, agent, manager, ticket):
     assert client.get(_api_url(ticket)).json()["case_id"] == body["case_id"]
 
 
-@pytest.mark.parametrize(("payload", "errors"), [
-    ({"body": "502s."}, {"service_code", "category_code", "severity_code"}),
-    ({**API, "severity_code": "critical"}, {"severity_code"}),
-    ({**API, "cc_emails": ["not an address"]}, {"cc_emails"}),
-    ({**API, "category_code": "billing"}, {"category_code"}),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("payload", "errors"),
+    [
+        ({"body": "502s."}, {"service_code", "category_code", "severity_code"}),
+        ({**API, "severity_code": "critical"}, {"severity_code"}),
+        ({**API, "cc_emails": ["not an address"]}, {"cc_emails"}),
+        ({**API, "category_code": "billing"}, {"category_code"}),
+    ],
+)
 def test_the_api_says_which_field_is_wrong(client, agent, queue, payload, errors):
     ticket = production_ticket(case_account(severities=BUSINESS_SEVERITIES), queue)
     client.force_login(agent)

@@ -122,8 +122,9 @@ def test_a_scheduled_change_becomes_a_maintenance_window_on_its_ticket(fake_aws,
     assert ticket.severity.name == "SEV4"
 
 
-def test_a_scheduled_change_on_more_resources_than_an_event_keeps_covers_the_service(fake_aws, prod_account,
-                                                                                     monkeypatch):  # fmt: skip
+def test_a_scheduled_change_on_more_resources_than_an_event_keeps_covers_the_service(
+    fake_aws, prod_account, monkeypatch
+):
     # given: AWS names three instances where an event keeps two
     monkeypatch.setattr(health_service, "ENTITIES_KEPT", 2)
     event = health_event(2, status="upcoming", category="scheduledChange", end_time=T0 + timedelta(hours=2))
@@ -155,15 +156,23 @@ def test_a_push_and_a_poll_of_the_same_event_meet_on_one_ticket(fake_aws, prod_a
         "time": T0_ISO,
         "region": "us-east-1",
         "detail": {
-            "eventArn": event.arn, "service": "EC2", "eventTypeCode": event.event_type_code,
-            "eventTypeCategory": "issue", "eventScopeCode": "ACCOUNT_SPECIFIC", "communicationId": "abc-1",
-            "startTime": T0_RFC1123, "lastUpdatedTime": T0_RFC1123,
-            "statusCode": "open", "eventRegion": "eu-west-1",
+            "eventArn": event.arn,
+            "service": "EC2",
+            "eventTypeCode": event.event_type_code,
+            "eventTypeCategory": "issue",
+            "eventScopeCode": "ACCOUNT_SPECIFIC",
+            "communicationId": "abc-1",
+            "startTime": T0_RFC1123,
+            "lastUpdatedTime": T0_RFC1123,
+            "statusCode": "open",
+            "eventRegion": "eu-west-1",
             "eventDescription": [{"language": "en_US", "latestDescription": "Pushed description."}],
             "affectedEntities": [{"entityValue": "i-0abc", "status": "IMPAIRED"}],
-            "affectedAccount": prod_account.account_id, "page": "1", "totalPages": "1",
+            "affectedAccount": prod_account.account_id,
+            "page": "1",
+            "totalPages": "1",
         },
-    }  # fmt: skip
+    }
 
     assert push_services.eventbridge_event_ingest(event=pushed) == "opened"
     assert push_services.eventbridge_event_ingest(event=pushed) == "unchanged"
@@ -177,13 +186,21 @@ def test_a_push_and_a_poll_of_the_same_event_meet_on_one_ticket(fake_aws, prod_a
 def test_a_push_split_into_pages_gathers_every_pages_entities(prod_account):
     def page(n, entity):
         return {
-            "source": "aws.health", "account": prod_account.account_id,
-            "detail": {"eventArn": "arn:aws:health:us-east-1::event/EC2/X/X_1", "service": "EC2",
-                       "eventTypeCode": "X", "eventTypeCategory": "issue", "statusCode": "open",
-                       "lastUpdatedTime": T0_RFC1123, "communicationId": f"c-{n}",
-                       "affectedEntities": [{"entityValue": entity, "statusCode": "IMPAIRED"}],
-                       "page": str(n), "totalPages": "2"},
-        }  # fmt: skip
+            "source": "aws.health",
+            "account": prod_account.account_id,
+            "detail": {
+                "eventArn": "arn:aws:health:us-east-1::event/EC2/X/X_1",
+                "service": "EC2",
+                "eventTypeCode": "X",
+                "eventTypeCategory": "issue",
+                "statusCode": "open",
+                "lastUpdatedTime": T0_RFC1123,
+                "communicationId": f"c-{n}",
+                "affectedEntities": [{"entityValue": entity, "statusCode": "IMPAIRED"}],
+                "page": str(n),
+                "totalPages": "2",
+            },
+        }
 
     push_services.eventbridge_event_ingest(event=page(2, "i-2"))
     push_services.eventbridge_event_ingest(event=page(1, "i-1"))
@@ -200,19 +217,28 @@ def test_pushes_for_unregistered_accounts_or_other_sources_are_ignored(prod_acco
     assert push_services.eventbridge_event_ingest(event={"source": "aws.ec2", "detail": {}}).startswith("ignored")
 
 
-@pytest.mark.parametrize("event", [{"source": "aws.health"}, {"source": "aws.health", "detail": []},
-                                   {"source": "aws.health", "account": "12", "detail": {"eventArn": "arn:x"}},
-                                   {"source": "aws.trustedadvisor", "detail": {"status": "WARN"}}])  # fmt: skip
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"source": "aws.health"},
+        {"source": "aws.health", "detail": []},
+        {"source": "aws.health", "account": "12", "detail": {"eventArn": "arn:x"}},
+        {"source": "aws.trustedadvisor", "detail": {"status": "WARN"}},
+    ],
+)
 def test_malformed_pushes_are_refused_with_a_reason(event, prod_account):
     with pytest.raises(push_services.EventRefused):
         push_services.eventbridge_event_ingest(event=event)
 
 
-@pytest.mark.parametrize(("status", "words"), [
-    ("DISABLED", "organisational view is not enabled for this organisation (AWS says DISABLED)"),
-    ("PENDING", "organisational view is still being turned on"),
-    ("ENABLED", "AWS denied access"),  # then the refusal is about something else, and says so itself
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [
+        ("DISABLED", "organisational view is not enabled for this organisation (AWS says DISABLED)"),
+        ("PENDING", "organisational view is still being turned on"),
+        ("ENABLED", "AWS denied access"),  # then the refusal is about something else, and says so itself
+    ],
+)
 def test_an_organisational_view_not_turned_on_is_said_in_words_on_the_account_page(fake_aws, client, status, words):
     manager = AwsAccount.objects.create(
         account_id="999988887777", name="Org management", owner_queue=QueueFactory(), is_organization_manager=True

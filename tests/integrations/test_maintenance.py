@@ -28,8 +28,9 @@ def window(**fields) -> MaintenanceWindow:
 
 
 def other_account() -> AwsAccount:
-    return AwsAccount.objects.create(account_id="444455556666", name="Shop staging", environment="staging",
-                                     owner_queue=QueueFactory())  # fmt: skip
+    return AwsAccount.objects.create(
+        account_id="444455556666", name="Shop staging", environment="staging", owner_queue=QueueFactory()
+    )
 
 
 def _ticket(account_id: str, **fields) -> Ticket:
@@ -69,16 +70,30 @@ def test_a_ticket_without_an_account_is_never_in_maintenance(prod_account):
     assert not Ticket.objects.filter(maintenance.ticket_in_maintenance(), pk=ticket.pk).exists()
 
 
-@pytest.mark.parametrize(("service", "region", "covers"), [
-    ("EC2", "eu-west-1", True), ("ec2", "", True), ("", "eu-west-1", True), ("RDS", "", False),
-    ("", "us-east-1", False),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("service", "region", "covers"),
+    [
+        ("EC2", "eu-west-1", True),
+        ("ec2", "", True),
+        ("", "eu-west-1", True),
+        ("RDS", "", False),
+        ("", "us-east-1", False),
+    ],
+)
 def test_a_health_tickets_service_and_region_must_match_the_windows(prod_account, service, region, covers):
     made = window(account=prod_account, service=service, region=region)
     ticket = _ticket(prod_account.account_id, kind=Ticket.Kind.AWS_HEALTH)
-    event = HealthEvent.objects.create(account=prod_account, arn="arn:1", service="EC2", region="eu-west-1",
-                                       event_type_code="X", category="issue", status="open",
-                                       last_updated_at=NOW, ticket=ticket)  # fmt: skip
+    event = HealthEvent.objects.create(
+        account=prod_account,
+        arn="arn:1",
+        service="EC2",
+        region="eu-west-1",
+        event_type_code="X",
+        category="issue",
+        status="open",
+        last_updated_at=NOW,
+        ticket=ticket,
+    )
 
     assert (maintenance.ticket_window(ticket=ticket, event=event) == made) is covers
     assert Ticket.objects.filter(maintenance.ticket_in_maintenance(), pk=ticket.pk).exists() is covers
@@ -88,24 +103,48 @@ def _finding_ticket(account: AwsAccount, resource_id: str) -> Ticket:
     ticket = _ticket(account.account_id, kind=Ticket.Kind.AWS_FINDING)
     check, _ = TrustedAdvisorCheck.objects.get_or_create(check_id="idle-rds", name="Idle RDS", category="cost")
     group = FindingGroup.objects.create(account=account, ta_check=check, resource_key=resource_id, ticket=ticket)
-    Finding.objects.create(account=account, ta_check=check, resource_key=resource_id, group=group,
-                           resource_id=resource_id, resource_arn=f"arn:aws:rds:eu-west-1:111122223333:db:{resource_id}",
-                           region="eu-west-1", status="warning", fingerprint="f", first_seen_at=NOW,
-                           changed_at=NOW)  # fmt: skip
+    Finding.objects.create(
+        account=account,
+        ta_check=check,
+        resource_key=resource_id,
+        group=group,
+        resource_id=resource_id,
+        resource_arn=f"arn:aws:rds:eu-west-1:111122223333:db:{resource_id}",
+        region="eu-west-1",
+        status="warning",
+        fingerprint="f",
+        first_seen_at=NOW,
+        changed_at=NOW,
+    )
     return ticket
 
 
 def _health_ticket(account: AwsAccount, arn: str, resources: list[str]) -> tuple[Ticket, HealthEvent]:
     ticket = _ticket(account.account_id, kind=Ticket.Kind.AWS_HEALTH)
-    event = HealthEvent.objects.create(account=account, arn=arn, service="EC2", region="eu-west-1",
-                                       event_type_code="X", category="issue", status="open", last_updated_at=NOW,
-                                       entities=[{"value": r} for r in resources], ticket=ticket)  # fmt: skip
+    event = HealthEvent.objects.create(
+        account=account,
+        arn=arn,
+        service="EC2",
+        region="eu-west-1",
+        event_type_code="X",
+        category="issue",
+        status="open",
+        last_updated_at=NOW,
+        entities=[{"value": r} for r in resources],
+        ticket=ticket,
+    )
     return ticket, event
 
 
-@pytest.mark.parametrize(("named", "covers"), [
-    (["db-1"], True), (["db-9", "arn:aws:rds:eu-west-1:111122223333:db:db-1"], True), (["db-2"], False), ([""], False),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("named", "covers"),
+    [
+        (["db-1"], True),
+        (["db-9", "arn:aws:rds:eu-west-1:111122223333:db:db-1"], True),
+        (["db-2"], False),
+        ([""], False),
+    ],
+)
 def test_a_window_for_named_resources_covers_the_findings_about_them(prod_account, named, covers):
     made = window(account=prod_account, resources=named)
     ticket = _finding_ticket(prod_account, "db-1")
@@ -137,8 +176,10 @@ def test_a_health_window_covers_other_tickets_about_its_resources(prod_account):
 
 
 def test_a_health_window_does_not_cover_the_ticket_announcing_it(fake_aws, prod_account):
-    fake_aws.publish(prod_account.account_id, health_event(1, category="scheduledChange",
-                                                           end_time=timezone.now() + timedelta(hours=2)))  # fmt: skip
+    fake_aws.publish(
+        prod_account.account_id,
+        health_event(1, category="scheduledChange", end_time=timezone.now() + timedelta(hours=2)),
+    )
     from integrations.health import services as health_services
 
     with time_machine.travel(timezone.now(), tick=False):
@@ -216,9 +257,16 @@ def test_the_calendar_places_windows_on_the_days_of_the_site_time_zone():
 def test_a_hand_entered_window_records_who_entered_it(prod_account):
     manager = UserFactory()
     made = maintenance_services.maintenance_window_create(
-        actor=manager, title="DB upgrade", account=prod_account, service="RDS", region="eu-west-1",
-        starts_at=NOW, ends_at=NOW + timedelta(hours=2), resources=["db-1"], notes="",
-    )  # fmt: skip
+        actor=manager,
+        title="DB upgrade",
+        account=prod_account,
+        service="RDS",
+        region="eu-west-1",
+        starts_at=NOW,
+        ends_at=NOW + timedelta(hours=2),
+        resources=["db-1"],
+        notes="",
+    )
     assert (made.created_by, made.is_from_health, made.label) == (manager, False, "DB upgrade")
 
 
@@ -240,17 +288,20 @@ def _form(**data) -> WindowForm:
     return WindowForm({"title": "Upgrade", "starts_at": "2026-03-10T10:00", "ends_at": "2026-03-10T12:00", **data})
 
 
-@pytest.mark.parametrize(("data", "field", "message"), [
-    ({"ends_at": "2026-03-10T09:00"}, "ends_at", "The window must end after it starts."),
-    ({"ends_at": "2026-03-10T10:00"}, "ends_at", "The window must end after it starts."),
-    ({"ends_at": "2026-05-10T10:00"}, "ends_at", "A window lasts at most 31 days."),
-    ({"ends_at": ""}, "ends_at", "This field is required."),
-    ({"starts_at": "yesterday"}, "starts_at", "Enter a valid date/time."),
-    ({"account": "99999"}, "account", "Choose one of the AWS accounts Supportdesk knows."),
-    ({"account": "x'; drop"}, "account", "Choose one of the AWS accounts Supportdesk knows."),
-    ({"region": "Europe"}, "region", "Use a region name such as eu-west-1."),
-    ({"service": "<script>"}, "service", "Letters, digits, spaces and _.- only."),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"ends_at": "2026-03-10T09:00"}, "ends_at", "The window must end after it starts."),
+        ({"ends_at": "2026-03-10T10:00"}, "ends_at", "The window must end after it starts."),
+        ({"ends_at": "2026-05-10T10:00"}, "ends_at", "A window lasts at most 31 days."),
+        ({"ends_at": ""}, "ends_at", "This field is required."),
+        ({"starts_at": "yesterday"}, "starts_at", "Enter a valid date/time."),
+        ({"account": "99999"}, "account", "Choose one of the AWS accounts Supportdesk knows."),
+        ({"account": "x'; drop"}, "account", "Choose one of the AWS accounts Supportdesk knows."),
+        ({"region": "Europe"}, "region", "Use a region name such as eu-west-1."),
+        ({"service": "<script>"}, "service", "Letters, digits, spaces and _.- only."),
+    ],
+)
 def test_the_form_says_what_is_wrong(data, field, message):
     form = _form(**data)
     assert not form.is_valid()

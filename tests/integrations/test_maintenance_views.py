@@ -26,10 +26,16 @@ def window(**fields) -> MaintenanceWindow:
 def _post(on: AwsAccount | None = None, **data) -> dict:
     start = timezone.localtime() + timedelta(days=1)
     return {
-        "title": "Database upgrade", "account": on.pk if on else "", "service": "RDS",
-        "region": "eu-west-1", "starts_at": f"{start:%Y-%m-%dT%H:%M}",
-        "ends_at": f"{start + timedelta(hours=2):%Y-%m-%dT%H:%M}", "resources": "db-1", "notes": "", **data,
-    }  # fmt: skip
+        "title": "Database upgrade",
+        "account": on.pk if on else "",
+        "service": "RDS",
+        "region": "eu-west-1",
+        "starts_at": f"{start:%Y-%m-%dT%H:%M}",
+        "ends_at": f"{start + timedelta(hours=2):%Y-%m-%dT%H:%M}",
+        "resources": "db-1",
+        "notes": "",
+        **data,
+    }
 
 
 @pytest.mark.parametrize("url", ["/maintenance/", "/maintenance/new/", "/maintenance/upcoming/"])
@@ -108,12 +114,18 @@ def test_health_windows_are_read_only_in_the_browser(client, manager, fake_aws, 
 
 
 @pytest.mark.parametrize("rows", [3, 30])
-def test_the_list_costs_the_same_queries_whatever_the_number_of_windows(client, agent, prod_account, rows,
-                                                                        django_assert_max_num_queries):  # fmt: skip
+def test_the_list_costs_the_same_queries_whatever_the_number_of_windows(
+    client, agent, prod_account, rows, django_assert_max_num_queries
+):
     now = timezone.now()
     for n in range(rows):
-        made = window(title=f"W{n}", account=prod_account, starts_at=now + timedelta(hours=n),
-                      ends_at=now + timedelta(hours=n + 1), created_by=agent)  # fmt: skip
+        made = window(
+            title=f"W{n}",
+            account=prod_account,
+            starts_at=now + timedelta(hours=n),
+            ends_at=now + timedelta(hours=n + 1),
+            created_by=agent,
+        )
         made.ticket = TicketFactory()
         made.save()
     client.force_login(agent)
@@ -126,10 +138,22 @@ def test_the_list_costs_the_same_queries_whatever_the_number_of_windows(client, 
     assert response.content.decode().count('<tr id="window-') == min(rows, 25)
 
 
-@pytest.mark.parametrize("query", [
-    "page=abc", "page=-1", "page=99999", "month=2026-13", "month=abc", "month=1000-01", "account=123",
-    "environment=moon", "service=%3Cscript%3E", "account=111122223333&month=2026-02&page=2", "month=%00",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=abc",
+        "page=-1",
+        "page=99999",
+        "month=2026-13",
+        "month=abc",
+        "month=1000-01",
+        "account=123",
+        "environment=moon",
+        "service=%3Cscript%3E",
+        "account=111122223333&month=2026-02&page=2",
+        "month=%00",
+    ],
+)
 def test_malformed_query_strings_never_fail(client, agent, query):
     client.force_login(agent)
     assert client.get(f"/maintenance/?{query}").status_code in (200, 400)
@@ -138,8 +162,9 @@ def test_malformed_query_strings_never_fail(client, agent, query):
 def test_the_dashboard_fragment_follows_the_kpi_filters_account_and_environment(
     client, manager, prod_account, django_assert_max_num_queries
 ):
-    staging = AwsAccount.objects.create(account_id="444455556666", name="Shop staging", environment="staging",
-                                        owner_queue=QueueFactory())  # fmt: skip
+    staging = AwsAccount.objects.create(
+        account_id="444455556666", name="Shop staging", environment="staging", owner_queue=QueueFactory()
+    )
     window(title="Prod patching", account=prod_account)
     window(title="Staging patching", account=staging)
     window(title="Everywhere", ends_at=timezone.now() + timedelta(days=1))
@@ -147,8 +172,9 @@ def test_the_dashboard_fragment_follows_the_kpi_filters_account_and_environment(
 
     # the user and permissions; the KPI filter's severities and queues (cached after); the windows
     with django_assert_max_num_queries(6):
-        response = client.get(reverse("maintenance-upcoming"), {"environment": "production", "start": "2020-01-01",
-                                                                "end": "2020-01-31"})  # fmt: skip
+        response = client.get(
+            reverse("maintenance-upcoming"), {"environment": "production", "start": "2020-01-01", "end": "2020-01-31"}
+        )
 
     page = response.content.decode()
     assert response.status_code == 200 and "<html" not in page
@@ -166,14 +192,23 @@ def test_agents_may_not_read_the_dashboard_fragment(client, agent):
 
 def _health_ticket(account: AwsAccount, service: str = "EC2") -> Ticket:
     ticket = TicketFactory(kind=Ticket.Kind.AWS_HEALTH, aws_account_id=account.account_id, queue=account.owner_queue)
-    HealthEvent.objects.create(account=account, arn="arn:1", service=service, region="eu-west-1",
-                               event_type_code="X", category="issue", status="open", last_updated_at=timezone.now(),
-                               ticket=ticket)  # fmt: skip
+    HealthEvent.objects.create(
+        account=account,
+        arn="arn:1",
+        service=service,
+        region="eu-west-1",
+        event_type_code="X",
+        category="issue",
+        status="open",
+        last_updated_at=timezone.now(),
+        ticket=ticket,
+    )
     return ticket
 
 
-def test_a_ticket_raised_during_maintenance_says_so_on_its_aws_panel(client, manager, prod_account,
-                                                                     django_assert_max_num_queries):  # fmt: skip
+def test_a_ticket_raised_during_maintenance_says_so_on_its_aws_panel(
+    client, manager, prod_account, django_assert_max_num_queries
+):
     window(title="EC2 host retirement", account=prod_account, service="EC2")
     ticket = _health_ticket(prod_account)
     client.force_login(manager)
@@ -185,8 +220,12 @@ def test_a_ticket_raised_during_maintenance_says_so_on_its_aws_panel(client, man
 
 
 def test_no_notice_outside_the_window_or_for_another_service(client, manager, prod_account):
-    window(title="Over", account=prod_account, starts_at=timezone.now() - timedelta(days=2),
-           ends_at=timezone.now() - timedelta(days=1))  # fmt: skip
+    window(
+        title="Over",
+        account=prod_account,
+        starts_at=timezone.now() - timedelta(days=2),
+        ends_at=timezone.now() - timedelta(days=1),
+    )
     window(title="RDS only", account=prod_account, service="RDS")
     ticket = _health_ticket(prod_account)
     client.force_login(manager)
@@ -213,13 +252,23 @@ def test_the_account_page_lists_windows_for_all_accounts_too(client, agent, prod
     assert f'href="/maintenance/?account={prod_account.account_id}"' in page
 
 
-@pytest.mark.parametrize("forged", [
-    {"starts_at": "2026-02-30T10:00"}, {"starts_at": "9999999-01-01T00:00"}, {"ends_at": "\x00"},
-    {"account": "1 OR 1=1"}, {"account": "-1"}, {"title": "x" * 500}, {"resources": "a" * 100_000},
-    {"resources": "\n".join(f"i-{n}" for n in range(201))}, {"service": "EC2" * 40}, {"region": "eu-west-1; drop"},
-    {"starts_at": "0001-01-01T00:00", "ends_at": "0001-01-02T00:00"},  # the calendar could never show these
-    {"starts_at": "9999-12-31T22:00", "ends_at": "9999-12-31T23:59"},
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"starts_at": "2026-02-30T10:00"},
+        {"starts_at": "9999999-01-01T00:00"},
+        {"ends_at": "\x00"},
+        {"account": "1 OR 1=1"},
+        {"account": "-1"},
+        {"title": "x" * 500},
+        {"resources": "a" * 100_000},
+        {"resources": "\n".join(f"i-{n}" for n in range(201))},
+        {"service": "EC2" * 40},
+        {"region": "eu-west-1; drop"},
+        {"starts_at": "0001-01-01T00:00", "ends_at": "0001-01-02T00:00"},  # the calendar could never show these
+        {"starts_at": "9999-12-31T22:00", "ends_at": "9999-12-31T23:59"},
+    ],
+)
 def test_forged_posts_are_refused_with_a_message_not_a_500(client, manager, prod_account, forged):
     client.force_login(manager)
 

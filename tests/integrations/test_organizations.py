@@ -25,10 +25,15 @@ def organization(monkeypatch):
 @pytest.fixture
 def manager(organization):
     return AwsAccount.objects.create(
-        account_id="123456789012", name="Org management", owner_queue=QueueFactory(), environment="staging",
-        support_plan="enterprise", is_organization_manager=True, external_id="shared-secret",
+        account_id="123456789012",
+        name="Org management",
+        owner_queue=QueueFactory(),
+        environment="staging",
+        support_plan="enterprise",
+        is_organization_manager=True,
+        external_id="shared-secret",
         role_arn="arn:aws:iam::123456789012:role/SupportdeskRead",
-    )  # fmt: skip
+    )
 
 
 def _create(organization, name: str) -> str:
@@ -47,8 +52,11 @@ def test_discovery_registers_active_members_reached_through_the_member_role(orga
     assert member.name == "payments" and member.discovered_by == manager and member.enabled
     assert member.role_arn == f"arn:aws:iam::{member_id}:role/SupportdeskRead"
     assert (member.external_id, member.owner_queue, member.environment, member.support_plan) == (
-        "shared-secret", manager.owner_queue, "staging", "enterprise",
-    )  # fmt: skip
+        "shared-secret",
+        manager.owner_queue,
+        "staging",
+        "enterprise",
+    )
     run = PollRun.objects.get(source="organizations")
     assert (run.outcome, run.opened) == ("ok", 1)
 

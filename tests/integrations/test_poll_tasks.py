@@ -91,8 +91,12 @@ def test_a_poll_whose_worker_was_killed_mid_poll_does_not_block_the_next(fake_aw
     env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "supportdesk.settings.test"}
     worker = subprocess.run(
         [sys.executable, "-c", _KILLED_MID_POLL, str(prod_account.pk), cache.key_prefix],
-        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert worker.returncode == -signal.SIGKILL, worker.stderr
     # when: the next poll comes
     result = tasks.health_poll_task.apply(args=[prod_account.pk]).get()
@@ -155,8 +159,12 @@ def test_the_sqlite_demos_poll_lock_is_released_by_a_killed_holder():
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "supportdesk.settings.test"}
     holder = subprocess.run(
         [sys.executable, "-c", _KILLED_HOLDING_THE_FILE_LOCK, "987654"],
-        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert holder.returncode == -signal.SIGKILL, holder.stderr
     # then: the next poll takes it, and a poll beside that one is skipped
     with _file_lock("health", 987654) as held, _file_lock("health", 987654) as beside:

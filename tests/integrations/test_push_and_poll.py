@@ -142,8 +142,14 @@ def test_a_push_that_lands_while_a_poll_runs_is_not_cleared_by_that_poll(fake_aw
     push_services.eventbridge_event_ingest(event=_pushed(prod_account.account_id, "i-new"))
 
     check = TrustedAdvisorCheck.objects.get(check_id=LOW_UTILISATION.id)
-    findings_apply(account=prod_account, check=check, flagged=[], counts=PollCounts(), seen_before=set(),
-                   poll_started_at=poll_started)  # fmt: skip
+    findings_apply(
+        account=prod_account,
+        check=check,
+        flagged=[],
+        counts=PollCounts(),
+        seen_before=set(),
+        poll_started_at=poll_started,
+    )
 
     assert Finding.objects.get().is_open  # the next poll decides, from a listing newer than the push
 
@@ -167,8 +173,14 @@ def test_a_push_that_clears_a_resource_while_a_poll_runs_is_not_undone_by_that_p
 
     check = TrustedAdvisorCheck.objects.get(check_id=LOW_UTILISATION.id)
     stale = flagged_from_poll(check, idle_instance("i-1"))
-    findings_apply(account=prod_account, check=check, flagged=[stale], counts=PollCounts(), seen_before=set(),
-                   poll_started_at=listed_at)  # fmt: skip
+    findings_apply(
+        account=prod_account,
+        check=check,
+        flagged=[stale],
+        counts=PollCounts(),
+        seen_before=set(),
+        poll_started_at=listed_at,
+    )
 
     assert not Finding.objects.get().is_open  # the push is newer than that listing: the next poll decides
     assert not Ticket.objects.get().is_open

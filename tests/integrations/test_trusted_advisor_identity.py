@@ -51,12 +51,25 @@ def test_the_expectations_cover_the_whole_catalogue():
 
 
 def _exposed_key(case_id: str, updated: str, deadline: str) -> TaFlaggedResource:
-    values = ["AKIAQX7EXAMPLEKEY001", "ci-deployer", "Exposed", case_id, updated,
-              "https://github.com/acme/ci/blob/main/.env", deadline, "0.12"]  # fmt: skip
+    values = [
+        "AKIAQX7EXAMPLEKEY001",
+        "ci-deployer",
+        "Exposed",
+        case_id,
+        updated,
+        "https://github.com/acme/ci/blob/main/.env",
+        deadline,
+        "0.12",
+    ]
     return TaFlaggedResource(
-        check_id=EXPOSED_KEYS.id, resource_id="opaque-key-1", status="error", region="", is_suppressed=False,
-        details=dict(zip(EXPOSED_KEYS.headings, values, strict=True)), estimated_monthly_savings=None,
-    )  # fmt: skip
+        check_id=EXPOSED_KEYS.id,
+        resource_id="opaque-key-1",
+        status="error",
+        region="",
+        is_suppressed=False,
+        details=dict(zip(EXPOSED_KEYS.headings, values, strict=True)),
+        estimated_monthly_savings=None,
+    )
 
 
 def test_a_refreshed_exposed_key_updates_its_finding_rather_than_adding_one(fake_aws, prod_account):
@@ -89,10 +102,16 @@ def test_stored_identities_lose_their_volatile_columns_and_findings_are_rekeyed_
     FindingGroup.objects.filter(pk=first.group_id).update(resource_key="")
     twin = _exposed_key("2222", "2026-11-27 10:00", "2026-11-29").details
     Finding.objects.create(
-        account=prod_account, ta_check=check, group=first.group, status="error", details=twin, fingerprint="x",
-        resource_key=resource_key(check.check_id, old_identity, twin), first_seen_at=first.first_seen_at,
+        account=prod_account,
+        ta_check=check,
+        group=first.group,
+        status="error",
+        details=twin,
+        fingerprint="x",
+        resource_key=resource_key(check.check_id, old_identity, twin),
+        first_seen_at=first.first_seen_at,
         changed_at=first.changed_at,
-    )  # fmt: skip
+    )
     migration = importlib.import_module("integrations.migrations.0010_ta_identity_without_volatile_columns")
 
     # when
@@ -114,9 +133,12 @@ def test_stored_identities_lose_their_volatile_columns_and_findings_are_rekeyed_
 
 def test_an_admins_stable_identity_is_left_alone_by_the_migration(prod_account):
     check = TrustedAdvisorCheck.objects.create(
-        check_id="x1", name="Custom", category="security", headings=["Region", "Key"],
+        check_id="x1",
+        name="Custom",
+        category="security",
+        headings=["Region", "Key"],
         identity_headings=["Region", "Key"],
-    )  # fmt: skip
+    )
     migration = importlib.import_module("integrations.migrations.0010_ta_identity_without_volatile_columns")
 
     migration.identities_drop_volatile_columns(apps, None)

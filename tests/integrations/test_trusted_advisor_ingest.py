@@ -180,17 +180,24 @@ def test_checks_are_learned_with_identity_columns_that_leave_out_volatile_ones(f
     assert ports.identity_headings == ["Region", "Security Group ID", "Protocol", "Port"]
 
 
-@pytest.mark.parametrize(("headings", "identity"), [
-    (["Region", "Cluster", "Instance Type", "Reason", "Estimated Monthly Savings"], ["Region", "Cluster"]),
-    (["Region", "Volume ID", "Volume Name", "Volume Type", "Volume Size"], ["Region", "Volume ID"]),
-    (["Region/AZ", "Instance Type", "Platform", "Instance Count"], ["Region/AZ", "Instance Type", "Platform"]),
-    (["Bucket Name", "Storage Class", "Status"], ["Bucket Name", "Storage Class"]),
-    # a type of something else than the id's resource tells two records of one zone apart
-    (["Hosted Zone Name", "Hosted Zone ID", "Resource Record Set Name", "Resource Record Set Type"],
-     ["Hosted Zone ID", "Resource Record Set Name", "Resource Record Set Type"]),
-    (["Region", "Security Group Name", "Security Group ID", "Protocol", "Port"],
-     ["Region", "Security Group ID", "Protocol", "Port"]),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("headings", "identity"),
+    [
+        (["Region", "Cluster", "Instance Type", "Reason", "Estimated Monthly Savings"], ["Region", "Cluster"]),
+        (["Region", "Volume ID", "Volume Name", "Volume Type", "Volume Size"], ["Region", "Volume ID"]),
+        (["Region/AZ", "Instance Type", "Platform", "Instance Count"], ["Region/AZ", "Instance Type", "Platform"]),
+        (["Bucket Name", "Storage Class", "Status"], ["Bucket Name", "Storage Class"]),
+        # a type of something else than the id's resource tells two records of one zone apart
+        (
+            ["Hosted Zone Name", "Hosted Zone ID", "Resource Record Set Name", "Resource Record Set Type"],
+            ["Hosted Zone ID", "Resource Record Set Name", "Resource Record Set Type"],
+        ),
+        (
+            ["Region", "Security Group Name", "Security Group ID", "Protocol", "Port"],
+            ["Region", "Security Group ID", "Protocol", "Port"],
+        ),
+    ],
+)
 def test_names_and_types_identify_a_resource_only_when_nothing_else_does(headings, identity):
     from integrations.findings.services import identity_headings_default
 
@@ -237,9 +244,13 @@ def test_without_the_newer_api_the_support_api_answers(fake_aws, prod_account):
     assert "result Qch7DwouX1" in fake_aws.calls and Finding.objects.count() == 1
 
 
-@pytest.mark.parametrize("failure", [
-    AwsThrottled("AWS is throttling requests; will retry."), AwsUnavailable("AWS is unreachable; will retry."),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "failure",
+    [
+        AwsThrottled("AWS is throttling requests; will retry."),
+        AwsUnavailable("AWS is unreachable; will retry."),
+    ],
+)
 def test_a_throttled_or_failing_newer_api_backs_off_rather_than_falling_back(fake_aws, prod_account, failure):
     fake_aws.newer_ta_api, fake_aws.newer_ta_api_error = True, failure
     fake_aws.flag(prod_account.account_id, LOW_UTILISATION, idle_instance("i-1"))

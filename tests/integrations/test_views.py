@@ -12,13 +12,17 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def account():
     return AwsAccount.objects.create(
-        account_id="123456789012", name="Payments prod", owner_queue=QueueFactory(),
-        support_api="plan_too_low", capability_note="The AWS Support and Health APIs need a Business-level plan.",
-    )  # fmt: skip
+        account_id="123456789012",
+        name="Payments prod",
+        owner_queue=QueueFactory(),
+        support_api="plan_too_low",
+        capability_note="The AWS Support and Health APIs need a Business-level plan.",
+    )
 
 
-@pytest.mark.parametrize(("role", "status"), [(Role.REQUESTER, 403), (Role.AGENT, 200), (Role.MANAGER, 200),
-                                             (Role.ADMIN, 200)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("role", "status"), [(Role.REQUESTER, 403), (Role.AGENT, 200), (Role.MANAGER, 200), (Role.ADMIN, 200)]
+)
 def test_account_pages_are_for_support_staff(client, account, role, status):
     client.force_login(UserFactory(role=role))
     assert client.get("/aws/accounts/").status_code == status
@@ -43,8 +47,11 @@ def test_admins_queue_a_check_and_others_may_not(client, account, django_capture
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/aws/accounts/{account.pk}/check/")
     assert response.status_code == 302
-    assert queued == [("account_capability_refresh_task", account.pk), ("trusted_advisor_poll_task", account.pk),
-                      ("health_poll_task", account.pk)]  # fmt: skip
+    assert queued == [
+        ("account_capability_refresh_task", account.pk),
+        ("trusted_advisor_poll_task", account.pk),
+        ("health_poll_task", account.pk),
+    ]
 
 
 def test_an_empty_registry_says_how_to_start(client):

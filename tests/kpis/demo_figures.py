@@ -44,25 +44,33 @@ def history_build() -> None:
 def _ticket(kind: str, account: AwsAccount, title: str, days_ago: float) -> Ticket:
     with time_machine.travel(FROZEN - timedelta(days=days_ago), tick=False):
         return ticket_services.ticket_create(
-            requester=get_user_model().objects.get(email="agent@example.com"), title=title, kind=kind,
-            severity=Severity.objects.get(name="SEV3"), queue=account.owner_queue, aws_account_id=account.account_id,
+            requester=get_user_model().objects.get(email="agent@example.com"),
+            title=title,
+            kind=kind,
+            severity=Severity.objects.get(name="SEV3"),
+            queue=account.owner_queue,
+            aws_account_id=account.account_id,
             environment=account.environment,
-        )  # fmt: skip
+        )
 
 
 def _estate() -> None:
     """Cost findings found and resolved over two months (savings in cents), and Health events hitting one resource
     twice in production."""
-    kinds = [("Idle load balancers", "cost_optimizing"), ("Underused EBS volumes", "cost_optimizing"),
-             ("Exposed access keys", "security")]  # fmt: skip
+    kinds = [
+        ("Idle load balancers", "cost_optimizing"),
+        ("Underused EBS volumes", "cost_optimizing"),
+        ("Exposed access keys", "security"),
+    ]
     checks = [
         TrustedAdvisorCheck.objects.create(check_id=f"demo-{n}", name=name, category=category)
         for n, (name, category) in enumerate(kinds)
     ]
     platform = Queue.objects.get(slug="platform")
     for n, (account_id, (name, environment)) in enumerate(ACCOUNTS.items()):
-        account = AwsAccount.objects.create(account_id=account_id, name=name, environment=environment,
-                                            owner_queue=platform)  # fmt: skip
+        account = AwsAccount.objects.create(
+            account_id=account_id, name=name, environment=environment, owner_queue=platform
+        )
         for k in range(9):
             check = checks[k % 3]
             first_seen = FROZEN - timedelta(days=3 + 7 * k + n, hours=k)
@@ -70,20 +78,36 @@ def _estate() -> None:
             group = FindingGroup.objects.create(account=account, ta_check=check, resource_key=f"res-{k}", ticket=ticket)
             resolved = first_seen + timedelta(days=2, hours=5) if k % 2 else None
             Finding.objects.create(
-                account=account, ta_check=check, resource_key=f"res-{k}", group=group, resource_id=f"res-{k}",
-                region="eu-west-1", status="warning", fingerprint=f"f{k}", first_seen_at=first_seen,
-                changed_at=first_seen, is_open=resolved is None, resolved_at=resolved,
+                account=account,
+                ta_check=check,
+                resource_key=f"res-{k}",
+                group=group,
+                resource_id=f"res-{k}",
+                region="eu-west-1",
+                status="warning",
+                fingerprint=f"f{k}",
+                first_seen_at=first_seen,
+                changed_at=first_seen,
+                is_open=resolved is None,
+                resolved_at=resolved,
                 estimated_monthly_savings=Decimal(f"{12 + k}.{k}5") if check.category == "cost_optimizing" else None,
-            )  # fmt: skip
+            )
         for k in range(3):  # AWS cases: two resolved (2 h 10 min and 7 h 20 min), one still open
             opened = FROZEN - timedelta(days=4 + 9 * k + n, hours=3)
             ticket = _ticket(Ticket.Kind.INCIDENT, account, f"Outage {n}-{k}", (FROZEN - opened).days)
             SupportCase.objects.create(
-                ticket=ticket, account=account, case_id=f"case-{n}-{k}", state="open" if k == 2 else "resolved",
-                severity_code="urgent", service_code="amazon-elastic-compute-cloud-linux", category_code="other",
-                subject=ticket.title, body="Down", opened_at=opened,
+                ticket=ticket,
+                account=account,
+                case_id=f"case-{n}-{k}",
+                state="open" if k == 2 else "resolved",
+                severity_code="urgent",
+                service_code="amazon-elastic-compute-cloud-linux",
+                category_code="other",
+                subject=ticket.title,
+                body="Down",
+                opened_at=opened,
                 last_synced_at=opened + timedelta(hours=[2, 7, 1][k], minutes=[10, 20, 0][k]),
-            )  # fmt: skip
+            )
         MaintenanceWindow.objects.create(  # the instance hit twice, under maintenance for three weeks
             title=f"Instance i-0a1 maintenance {n}",
             account=account,
@@ -92,17 +116,27 @@ def _estate() -> None:
             starts_at=FROZEN - timedelta(days=20),
             ends_at=FROZEN + timedelta(days=1),
         )
-        impaired = [[{"value": "i-0a1"}], [{"value": "i-0a1"}, {"value": "i-0b2"}],
-                    [{"value": "i-0c3"}, "i-0c3", 7, [], {"value": 12}], "not a list"]  # fmt: skip
+        impaired = [
+            [{"value": "i-0a1"}],
+            [{"value": "i-0a1"}, {"value": "i-0b2"}],
+            [{"value": "i-0c3"}, "i-0c3", 7, [], {"value": 12}],
+            "not a list",
+        ]
         for k, entities in enumerate(impaired):
             start = FROZEN - timedelta(days=5 + 11 * k + n)
             HealthEvent.objects.create(
-                account=account, arn=f"arn:aws:health:eu-west-1::event/EC2/{n}-{k}", service="EC2",
-                event_type_code="AWS_EC2_INSTANCE_RETIREMENT", category="scheduledChange" if k % 2 else "issue",
-                status="closed", start_time=start, last_updated_at=start, entity_count=len(entities),
+                account=account,
+                arn=f"arn:aws:health:eu-west-1::event/EC2/{n}-{k}",
+                service="EC2",
+                event_type_code="AWS_EC2_INSTANCE_RETIREMENT",
+                category="scheduledChange" if k % 2 else "issue",
+                status="closed",
+                start_time=start,
+                last_updated_at=start,
+                entity_count=len(entities),
                 entities=entities,
                 ticket=_ticket(Ticket.Kind.AWS_HEALTH, account, f"Health {n}-{k}", (FROZEN - start).days),
-            )  # fmt: skip
+            )
 
 
 def _plain(value):

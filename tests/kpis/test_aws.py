@@ -21,17 +21,34 @@ def estate(clock, desk):
     rows = {}
     check = TrustedAdvisorCheck.objects.create(check_id="idle-lb", name="Idle load balancers", category="cost")
     for n, environment in enumerate(["production", "staging"]):
-        account = AwsAccount.objects.create(account_id=f"11112222333{n}", name=environment, environment=environment,
-                                            owner_queue=desk)  # fmt: skip
+        account = AwsAccount.objects.create(
+            account_id=f"11112222333{n}", name=environment, environment=environment, owner_queue=desk
+        )
         finding_ticket = TicketFactory(queue=desk, kind=Ticket.Kind.AWS_FINDING, aws_account_id=account.account_id)
         group = FindingGroup.objects.create(account=account, ta_check=check, ticket=finding_ticket)
-        Finding.objects.create(account=account, ta_check=check, resource_key=f"lb-{n}", group=group, status="warning",
-                               estimated_monthly_savings=Decimal("12.50"), fingerprint="x", first_seen_at=T0,
-                               changed_at=T0)  # fmt: skip
+        Finding.objects.create(
+            account=account,
+            ta_check=check,
+            resource_key=f"lb-{n}",
+            group=group,
+            status="warning",
+            estimated_monthly_savings=Decimal("12.50"),
+            fingerprint="x",
+            first_seen_at=T0,
+            changed_at=T0,
+        )
         health_ticket = TicketFactory(queue=desk, kind=Ticket.Kind.AWS_HEALTH, aws_account_id=account.account_id)
-        HealthEvent.objects.create(account=account, arn=f"arn:aws:health:eu-west-1::event/{n}", service="EC2",
-                                   event_type_code="AWS_EC2_OPERATIONAL_ISSUE", category="issue", status="open",
-                                   start_time=T0, last_updated_at=T0, ticket=health_ticket)  # fmt: skip
+        HealthEvent.objects.create(
+            account=account,
+            arn=f"arn:aws:health:eu-west-1::event/{n}",
+            service="EC2",
+            event_type_code="AWS_EC2_OPERATIONAL_ISSUE",
+            category="issue",
+            status="open",
+            start_time=T0,
+            last_updated_at=T0,
+            ticket=health_ticket,
+        )
         rows[environment] = (finding_ticket, health_ticket)
     return rows
 

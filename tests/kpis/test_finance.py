@@ -50,9 +50,13 @@ def test_savings_by_account(estate, manager):
     assert (data["found"], data["found_savings"]) == (1, Decimal("0.10"))
     assert (data["realised"], data["realised_savings"]) == (2, Decimal("300.10"))
     assert report.totals == {
-        "open_now": 3, "found": 2, "realised": 2, "open_now_savings": Decimal("120.75"),
-        "found_savings": Decimal("100.60"), "realised_savings": Decimal("300.10"),
-    }  # fmt: skip
+        "open_now": 3,
+        "found": 2,
+        "realised": 2,
+        "open_now_savings": Decimal("120.75"),
+        "found_savings": Decimal("100.60"),
+        "realised_savings": Decimal("300.10"),
+    }
     assert all(isinstance(value, Decimal) for key, value in report.totals.items() if key.endswith("_savings"))
     assert report.headline["realised_savings"] == "US$300.10"
 

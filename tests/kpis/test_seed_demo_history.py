@@ -39,8 +39,9 @@ def test_the_demo_history_is_added_once_and_fills_the_dashboard(client, django_c
     assert history.count() == demo_tickets + TICKET_COUNT
     assert history.filter(status__in=Ticket.OPEN_STATUSES).count() > TICKET_COUNT // 10
     assert history.filter(status=Ticket.Status.CLOSED).count() > TICKET_COUNT // 2
-    reopened = TicketEvent.objects.filter(kind=TicketEvent.Kind.STATUS_CHANGED, data__after="In progress",
-                                          data__before__in=["Resolved", "Closed"])  # fmt: skip
+    reopened = TicketEvent.objects.filter(
+        kind=TicketEvent.Kind.STATUS_CHANGED, data__after="In progress", data__before__in=["Resolved", "Closed"]
+    )
     assert reopened.exists()
     assert TicketFact.objects.filter(reopen_count__gt=0).exists()
     # nobody is mailed about the past (seed_demo's tickets and today's action item are news)

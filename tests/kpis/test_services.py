@@ -37,10 +37,15 @@ def target(manager):
     return target
 
 
-@pytest.mark.parametrize(("kpi", "value", "error"), [
-    ("mtta_p50", "-5", "below zero"), ("response_sla", "250", "between 0 and 100"),
-    ("created", "0.5", "a whole number"), ("nonsense", "1", "Choose one of the KPIs"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("kpi", "value", "error"),
+    [
+        ("mtta_p50", "-5", "below zero"),
+        ("response_sla", "250", "between 0 and 100"),
+        ("created", "0.5", "a whole number"),
+        ("nonsense", "1", "Choose one of the KPIs"),
+    ],
+)
 def test_a_target_no_kpi_could_reach_is_refused_with_the_reason(kpi, value, error):
     target = KpiTarget(kpi=kpi, direction=KpiTarget.Direction.AT_MOST, value=Decimal(value), window_days=7)
     with pytest.raises(ValidationError, match=error):

@@ -34,8 +34,9 @@ def test_the_sqlite_demo_computes_every_figure_as_postgresql_does(tmp_path):
         "CACHE_URL": "locmemcache://",
         "DJANGO_SECRET_KEY": "test-only-secret-key-for-the-sqlite-demo",
     }
-    sqlite = subprocess.Popen([sys.executable, "-c", ON_SQLITE], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)  # fmt: skip
+    sqlite = subprocess.Popen(
+        [sys.executable, "-c", ON_SQLITE], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     # when: both read every figure
     history_build()
     on_postgresql = json.loads(json.dumps(figures()))

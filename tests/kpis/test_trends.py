@@ -161,10 +161,20 @@ def test_agents_have_no_nav_link(client, agent):
 
 @pytest.mark.parametrize(
     "query",
-    ["start=2026-13-01&end=2026-01-01", "start=2026-03-05&end=2026-03-01", "period=forever", "account=abc",
-     "queue=nope&severity=SEV9", "start=0001-01-01&end=9999-12-31", "start=%00&end=%ff", "period[]=7d",
-     "start=2026-03-01", "start=9999-12-31&end=9999-12-31", "start=0001-01-01&end=0001-01-02"],
-)  # fmt: skip
+    [
+        "start=2026-13-01&end=2026-01-01",
+        "start=2026-03-05&end=2026-03-01",
+        "period=forever",
+        "account=abc",
+        "queue=nope&severity=SEV9",
+        "start=0001-01-01&end=9999-12-31",
+        "start=%00&end=%ff",
+        "period[]=7d",
+        "start=2026-03-01",
+        "start=9999-12-31&end=9999-12-31",
+        "start=0001-01-01&end=0001-01-02",
+    ],
+)
 @pytest.mark.parametrize("path", ["/trends/", "/finance/", "/trends/status-time.csv", "/finance/findings.csv"])
 def test_malformed_filters_never_fail(client, manager, query, path):
     client.force_login(manager)
@@ -212,9 +222,13 @@ def test_page_queries_do_not_grow_with_tickets(client, manager, rows, django_ass
 
 @pytest.mark.parametrize(
     ("query", "shown"),
-    [({}, "30d"), ({"period": "90d"}, "90d"), ({"start": "2026-03-01", "end": "2026-03-31"}, "custom"),
-     ({"start": "2026-03-05", "end": "2026-03-01"}, "30d")],
-)  # fmt: skip
+    [
+        ({}, "30d"),
+        ({"period": "90d"}, "90d"),
+        ({"start": "2026-03-01", "end": "2026-03-31"}, "custom"),
+        ({"start": "2026-03-05", "end": "2026-03-01"}, "30d"),
+    ],
+)
 def test_the_filter_shows_the_period_in_use(client, manager, query, shown):
     client.force_login(manager)
     page = client.get("/trends/", query).content.decode()

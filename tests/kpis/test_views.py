@@ -209,9 +209,15 @@ def test_chart_csvs_defuse_names_that_a_spreadsheet_would_run(client, manager):
 
 @pytest.mark.parametrize(
     ("value", "unit", "shown"),
-    [(9.5, "minutes", "9.5 min"), (250.4, "minutes", "4.2 h"), (3000, "minutes", "2.1 d"), (56.2, "hours", "2.3 d"),
-     (1.5, "hours", "90.0 min"), (-250, "minutes", "-4.2 h")],
-)  # fmt: skip
+    [
+        (9.5, "minutes", "9.5 min"),
+        (250.4, "minutes", "4.2 h"),
+        (3000, "minutes", "2.1 d"),
+        (56.2, "hours", "2.3 d"),
+        (1.5, "hours", "90.0 min"),
+        (-250, "minutes", "-4.2 h"),
+    ],
+)
 def test_durations_read_in_the_unit_that_suits_them(value, unit, shown):
     from kpis.templatetags.kpi_format import duration
 

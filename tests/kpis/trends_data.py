@@ -29,8 +29,9 @@ def move(ticket: Ticket, when: str, action: str, actor=None) -> Ticket:
 
 
 def account(account_id: str, name: str, environment: str = "production") -> AwsAccount:
-    return AwsAccount.objects.create(account_id=account_id, name=name, environment=environment,
-                                     owner_queue=QueueFactory())  # fmt: skip
+    return AwsAccount.objects.create(
+        account_id=account_id, name=name, environment=environment, owner_queue=QueueFactory()
+    )
 
 
 def ta_check(name: str, category: str = "cost_optimizing") -> TrustedAdvisorCheck:
@@ -53,17 +54,33 @@ def finding(
         ticket = ticket or ticket_at(first_seen, kind=Ticket.Kind.AWS_FINDING, aws_account_id=aws.account_id)
         group = FindingGroup.objects.create(account=aws, ta_check=check, resource_key=key, ticket=ticket)
     return Finding.objects.create(
-        account=aws, ta_check=check, resource_key=key, group=group, resource_id=f"res-{key}", region="eu-west-1",
-        status="warning", estimated_monthly_savings=Decimal(savings) if savings else None, is_open=resolved is None,
-        fingerprint=key, first_seen_at=at(first_seen), changed_at=at(first_seen),
+        account=aws,
+        ta_check=check,
+        resource_key=key,
+        group=group,
+        resource_id=f"res-{key}",
+        region="eu-west-1",
+        status="warning",
+        estimated_monthly_savings=Decimal(savings) if savings else None,
+        is_open=resolved is None,
+        fingerprint=key,
+        first_seen_at=at(first_seen),
+        changed_at=at(first_seen),
         resolved_at=at(resolved) if resolved else None,
-    )  # fmt: skip
+    )
 
 
 def health_event(aws: AwsAccount, arn: str, start: str, resources: list[str], service: str = "EC2") -> HealthEvent:
     return HealthEvent.objects.create(
-        account=aws, arn=arn, service=service, event_type_code="AWS_EC2_INSTANCE_RETIREMENT", category="issue",
-        status="closed", start_time=at(start), last_updated_at=at(start),
-        entities=[{"value": r, "status": "IMPAIRED", "tags": {}} for r in resources], entity_count=len(resources),
+        account=aws,
+        arn=arn,
+        service=service,
+        event_type_code="AWS_EC2_INSTANCE_RETIREMENT",
+        category="issue",
+        status="closed",
+        start_time=at(start),
+        last_updated_at=at(start),
+        entities=[{"value": r, "status": "IMPAIRED", "tags": {}} for r in resources],
+        entity_count=len(resources),
         ticket=ticket_at(start, kind=Ticket.Kind.AWS_HEALTH, aws_account_id=aws.account_id),
-    )  # fmt: skip
+    )

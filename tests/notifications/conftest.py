@@ -62,8 +62,13 @@ def sns_channel(db, ops_topic) -> Channel:
 
 @pytest.fixture
 def ticket(db, queue, requester):
-    return TicketFactory(queue=queue, requester=requester, title="Checkout is down", environment="production",
-                         aws_account_id="123456789012")  # fmt: skip
+    return TicketFactory(
+        queue=queue,
+        requester=requester,
+        title="Checkout is down",
+        environment="production",
+        aws_account_id="123456789012",
+    )
 
 
 def hears(channel: Channel, queue, min_severity=None) -> Channel:

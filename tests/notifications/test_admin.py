@@ -21,8 +21,15 @@ def test_the_webhook_secret_is_never_shown_and_kept_when_left_empty(client, admi
     page = client.get(url).content.decode()
     assert SECRET not in page and "ending in …1234" in page
 
-    fields = {"name": "Jira", "kind": "webhook", "webhook_url": "https://x.example/h", "webhook_secret": "",
-              "enabled": "on", "queue_links-TOTAL_FORMS": "0", "queue_links-INITIAL_FORMS": "0"}  # fmt: skip
+    fields = {
+        "name": "Jira",
+        "kind": "webhook",
+        "webhook_url": "https://x.example/h",
+        "webhook_secret": "",
+        "enabled": "on",
+        "queue_links-TOTAL_FORMS": "0",
+        "queue_links-INITIAL_FORMS": "0",
+    }
     assert client.post(url, fields).status_code == 302
     hook.refresh_from_db()
     assert hook.webhook_secret == SECRET

@@ -72,8 +72,10 @@ def test_an_internal_note_tells_nobody(ticket, agent):
     assert not Notification.objects.filter(event="commented").exists()
 
 
-@pytest.mark.parametrize(("actions", "heard"), [(["resolve"], True), (["wait_on_requester"], True),
-                                                (["acknowledge"], False), (["start"], False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("actions", "heard"),
+    [(["resolve"], True), (["wait_on_requester"], True), (["acknowledge"], False), (["start"], False)],
+)
 def test_followers_hear_when_a_ticket_is_resolved_or_waits_on_them(ticket, agent, requester, actions, heard):
     for action in actions:
         services.ticket_transition(ticket=ticket, actor=agent, action=action, note="Rolled back.")
@@ -110,8 +112,9 @@ def test_other_changes_tell_nobody(ticket, agent):
 
 
 @pytest.mark.parametrize("audience", [2, 20])
-def test_the_reaction_costs_the_same_few_queries_whatever_the_audience(ticket, queue, agent, audience,
-                                                                       django_assert_max_num_queries):  # fmt: skip
+def test_the_reaction_costs_the_same_few_queries_whatever_the_audience(
+    ticket, queue, agent, audience, django_assert_max_num_queries
+):
     # given: a busy ticket and queue; events saved without the services, so that only the reaction is counted
     for user in UserFactory.create_batch(audience):
         services.watcher_set(ticket=ticket, actor=user, user=user, watching=True)

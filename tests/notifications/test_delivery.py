@@ -48,10 +48,16 @@ def test_sns_delivers_subject_body_with_link_and_filterable_attributes(ticket, s
     assert f"http://127.0.0.1:8000/tickets/{ticket.reference}/" in got["Message"].splitlines()
     attributes = {name: a["Value"] for name, a in got["MessageAttributes"].items()}
     assert attributes == {
-        "event": "notice", "reference": ticket.reference, "title": "Checkout is down", "status": "new",
-        "severity": "SEV3", "queue": ticket.queue.name, "environment": "production", "account": "123456789012",
+        "event": "notice",
+        "reference": ticket.reference,
+        "title": "Checkout is down",
+        "status": "new",
+        "severity": "SEV3",
+        "queue": ticket.queue.name,
+        "environment": "production",
+        "account": "123456789012",
         "kind": "incident",
-    }  # fmt: skip
+    }
     assert all(a["Type"] == "String" for a in got["MessageAttributes"].values())
     assert (row.status, row.attempts, row.last_error, row.next_attempt_at) == ("sent", 1, "", None)
     assert attempts_on_timeline(ticket) == [
@@ -124,13 +130,19 @@ def test_a_webhook_gets_the_documented_payload_signed_with_the_secret(ticket, ho
         "subject": row.subject,
         "text": row.body,
         "ticket": {
-            "reference": ticket.reference, "title": "Checkout is down", "status": "new", "severity": "SEV3",
-            "queue": ticket.queue.name, "environment": "production", "account": "123456789012", "kind": "incident",
+            "reference": ticket.reference,
+            "title": "Checkout is down",
+            "status": "new",
+            "severity": "SEV3",
+            "queue": ticket.queue.name,
+            "environment": "production",
+            "account": "123456789012",
+            "kind": "incident",
             "link": f"http://127.0.0.1:8000/tickets/{ticket.reference}/",
         },
         "sent_at": row.sent_at.isoformat(),
         "notification_id": row.pk,
-    }  # fmt: skip
+    }
     assert (row.status, attempts_on_timeline(ticket)[-1]["detail"]) == ("sent", "HTTP 204")
 
 

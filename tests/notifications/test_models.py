@@ -29,10 +29,12 @@ def errors(**fields) -> dict:
         ({"kind": "webhook", "webhook_url": "http://localhost:9000/x", "webhook_secret": SECRET}, None),
         ({"kind": "webhook", "webhook_url": "http://hooks.example.com/x", "webhook_secret": SECRET}, "webhook_url"),
         ({"kind": "webhook", "webhook_url": "https://hooks.example.com/x"}, "webhook_secret"),
-        ({"kind": "webhook", "webhook_url": "https://hooks.example.com/x", "webhook_secret": "short"},
-         "webhook_secret"),
+        (
+            {"kind": "webhook", "webhook_url": "https://hooks.example.com/x", "webhook_secret": "short"},
+            "webhook_secret",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_channel_needs_what_its_kind_uses(fields, field):
     assert list(errors(**fields)) == ([field] if field else [])
 

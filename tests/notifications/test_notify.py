@@ -16,8 +16,7 @@ def email_channel(name: str = "Ops mail", **kwargs) -> Channel:
     return Channel.objects.create(name=name, kind=Channel.Kind.EMAIL, email_addresses="ops@example.com", **kwargs)
 
 
-def test_notify_writes_one_row_per_queue_channel_and_person(ticket, queue, django_capture_on_commit_callbacks,
-                                                            broker):  # fmt: skip
+def test_notify_writes_one_row_per_queue_channel_and_person(ticket, queue, django_capture_on_commit_callbacks, broker):
     # given: two channels hearing the queue, one elsewhere, one disabled
     ops, mail = hears(email_channel("Ops"), queue), hears(email_channel("Mail"), queue)
     hears(email_channel("Elsewhere"), QueueFactory())
@@ -71,19 +70,34 @@ def test_people_without_an_active_account_are_skipped(ticket):
 
 def test_the_message_carries_subject_body_link_and_the_ticket_as_it_was(ticket, settings):
     settings.SITE_URL = "https://support.example.com"
-    services.notify(ticket=ticket, reason="Escalation step 2: on-call", key="k", channels=[email_channel()],
-                    link_path="/tickets/x/#sla")  # fmt: skip
+    services.notify(
+        ticket=ticket,
+        reason="Escalation step 2: on-call",
+        key="k",
+        channels=[email_channel()],
+        link_path="/tickets/x/#sla",
+    )
     row = Notification.objects.get(key__startswith="k:")
     assert row.subject == f"[{ticket.reference} SEV3] Escalation step 2: on-call: Checkout is down"
     assert row.link == "https://support.example.com/tickets/x/#sla"
-    assert row.body.splitlines()[:4] == ["Escalation step 2: on-call", "", f"{ticket.reference} · Checkout is down",
-                                         row.link]  # fmt: skip
+    assert row.body.splitlines()[:4] == [
+        "Escalation step 2: on-call",
+        "",
+        f"{ticket.reference} · Checkout is down",
+        row.link,
+    ]
     assert "Environment: Production · AWS account: 123456789012" in row.body
     assert row.attributes == {
-        "event": "notice", "reference": ticket.reference, "title": "Checkout is down", "status": "new",
-        "severity": "SEV3", "queue": ticket.queue.name, "environment": "production", "account": "123456789012",
+        "event": "notice",
+        "reference": ticket.reference,
+        "title": "Checkout is down",
+        "status": "new",
+        "severity": "SEV3",
+        "queue": ticket.queue.name,
+        "environment": "production",
+        "account": "123456789012",
         "kind": "incident",
-    }  # fmt: skip
+    }
     assert (row.status, row.attempts, row.event) == ("pending", 0, "notice")
 
 
@@ -102,8 +116,12 @@ def test_notify_people_mails_without_a_ticket(django_capture_on_commit_callbacks
         count = services.notify_people(users=[manager], subject="KPI missed:\nfirst response", body="b", key="kpi:1")
     row = Notification.objects.get()
     assert count == 1 and broker.queued == [row.pk]
-    assert (row.ticket, row.email, row.subject, row.attributes) == (None, manager.email, "KPI missed: first response",
-                                                                    {"event": "notice"})  # fmt: skip
+    assert (row.ticket, row.email, row.subject, row.attributes) == (
+        None,
+        manager.email,
+        "KPI missed: first response",
+        {"event": "notice"},
+    )
 
 
 def test_an_overlong_key_is_refused_before_writing():

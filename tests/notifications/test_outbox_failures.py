@@ -56,8 +56,9 @@ def flaky_publish(monkeypatch, *, failures: int, code: str = "InternalError", ht
     return said
 
 
-def test_sns_failing_for_a_while_then_delivers_once(ticket, sns_channel, ops_topic, broker, monkeypatch,
-                                                       django_capture_on_commit_callbacks):  # fmt: skip
+def test_sns_failing_for_a_while_then_delivers_once(
+    ticket, sns_channel, ops_topic, broker, monkeypatch, django_capture_on_commit_callbacks
+):
     said = flaky_publish(monkeypatch, failures=3)
     with django_capture_on_commit_callbacks(execute=True):
         services.notify(ticket=ticket, reason="r", key="k", channels=[sns_channel])
@@ -146,8 +147,9 @@ def test_sns_unreachable_for_more_than_a_day_goes_dead_and_an_admin_replay_deliv
     assert len(received(ops_topic[1])) == 1
 
 
-def test_a_refused_notification_fails_at_once_and_is_not_retried(ticket, sns_channel, broker, monkeypatch,
-                                                                 django_capture_on_commit_callbacks):  # fmt: skip
+def test_a_refused_notification_fails_at_once_and_is_not_retried(
+    ticket, sns_channel, broker, monkeypatch, django_capture_on_commit_callbacks
+):
     flaky_publish(monkeypatch, failures=1, code="InvalidParameter", http=400)
     with django_capture_on_commit_callbacks(execute=True):
         services.notify(ticket=ticket, reason="r", key="k", channels=[sns_channel])
@@ -203,8 +205,9 @@ def test_the_broker_down_when_the_ticket_is_saved_delays_but_loses_nothing(
     assert got["sqs"]["MessageGroupId"] == ticket.reference
 
 
-def test_every_notification_arrives_once_through_all_of_it(fifo, requester, broker, monkeypatch,
-                                                           django_capture_on_commit_callbacks):  # fmt: skip
+def test_every_notification_arrives_once_through_all_of_it(
+    fifo, requester, broker, monkeypatch, django_capture_on_commit_callbacks
+):
     # given: five tickets, the broker down for two of them, SNS failing three publishes
     channel, queue_url = fifo
     queue = channel.queue_links.get().queue
@@ -250,8 +253,9 @@ def test_the_sweep_takes_only_pending_rows_past_due_and_pushes_them_ahead(ticket
 def test_two_workers_delivering_one_row_at_once_publish_it_once(ops_topic):
     # given: a notification, and a publish that waits inside SNS until told to go on
     channel = Channel.objects.create(name="Ops", kind=Channel.Kind.SNS, topic_arn=ops_topic[0])
-    row = Notification.objects.create(key="k", channel=channel, event="notice", reason="r", subject="s", body="b",
-                                      next_attempt_at=timezone.now())  # fmt: skip
+    row = Notification.objects.create(
+        key="k", channel=channel, event="notice", reason="r", subject="s", body="b", next_attempt_at=timezone.now()
+    )
     publishing, go_on, outcomes = threading.Event(), threading.Event(), []
     real_publish = sns.sns_publish
 

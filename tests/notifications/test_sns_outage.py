@@ -36,8 +36,11 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def moto_server():
     port = free_port()
-    process = subprocess.Popen([Path(sys.executable).parent / "moto_server", "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    process = subprocess.Popen(
+        [Path(sys.executable).parent / "moto_server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -90,8 +93,10 @@ def test_sns_unreachable_for_six_hours_loses_nothing_and_each_notification_arriv
     assert len(messages) == NOTIFICATIONS
     assert len({m["Subject"] for m in messages}) == NOTIFICATIONS  # each one, once
     tries = Notification.objects.values_list("attempts", flat=True)
-    print(f"\nSNS down 6 h: {NOTIFICATIONS} notifications, {min(tries)}-{max(tries)} attempts each, 0 dead, "
-          f"{len(messages)} delivered")  # fmt: skip
+    print(
+        f"\nSNS down 6 h: {NOTIFICATIONS} notifications, {min(tries)}-{max(tries)} attempts each, 0 dead, "
+        f"{len(messages)} delivered"
+    )
 
 
 def test_sns_unreachable_past_a_day_goes_dead_then_the_admins_replay_delivers_it_once(
@@ -114,8 +119,10 @@ def test_sns_unreachable_past_a_day_goes_dead_then_the_admins_replay_delivers_it
         client.force_login(admin_user)
         row = Notification.objects.get()
         with django_capture_on_commit_callbacks(execute=True):
-            client.post(reverse("admin:notifications_notification_changelist"),
-                        {"action": "retry", "_selected_action": [row.pk]})  # fmt: skip
+            client.post(
+                reverse("admin:notifications_notification_changelist"),
+                {"action": "retry", "_selected_action": [row.pk]},
+            )
         assert broker.work() == ["sent"]
         assert run_outbox(clock, broker, until=start + timedelta(days=5)) == []  # nothing left to send
 

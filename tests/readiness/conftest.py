@@ -41,8 +41,14 @@ def post_incident_now(monkeypatch):
 
 
 def incident(queue, sev: str = "SEV1", kind: str = Ticket.Kind.INCIDENT) -> Ticket:
-    return TicketFactory(queue=queue, severity=severity(sev), kind=kind, title="Checkout returns 502",
-                         environment="production", aws_account_id="111122223333")  # fmt: skip
+    return TicketFactory(
+        queue=queue,
+        severity=severity(sev),
+        kind=kind,
+        title="Checkout returns 502",
+        environment="production",
+        aws_account_id="111122223333",
+    )
 
 
 def act(ticket: Ticket, action: str, actor=None, note: str = "") -> Ticket:

@@ -16,9 +16,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize(
     ("day", "months", "expected"),
-    [(date(2026, 1, 31), 1, date(2026, 2, 28)), (date(2026, 11, 30), 3, date(2027, 2, 28)),
-     (date(2028, 1, 31), 1, date(2028, 2, 29)), (date(2026, 3, 2), 12, date(2027, 3, 2))],
-)  # fmt: skip
+    [
+        (date(2026, 1, 31), 1, date(2026, 2, 28)),
+        (date(2026, 11, 30), 3, date(2027, 2, 28)),
+        (date(2028, 1, 31), 1, date(2028, 2, 29)),
+        (date(2026, 3, 2), 12, date(2027, 3, 2)),
+    ],
+)
 def test_add_months_keeps_the_day_or_takes_the_last_of_the_month(day, months, expected):
     assert services.add_months(day, months) == expected
 

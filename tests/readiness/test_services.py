@@ -15,8 +15,14 @@ pytestmark = pytest.mark.django_db
 
 
 def add_action(review, actor, owner=None, title="Turn on Multi-AZ for the payments database"):
-    return services.action_add(review=review, actor=actor, title=title, severity=severity("SEV3"),
-                               description="Found in the quarterly review.", owner=owner)  # fmt: skip
+    return services.action_add(
+        review=review,
+        actor=actor,
+        title=title,
+        severity=severity("SEV3"),
+        description="Found in the quarterly review.",
+        owner=owner,
+    )
 
 
 def test_the_first_answer_puts_the_review_in_progress(review, agent):

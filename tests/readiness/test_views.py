@@ -30,8 +30,9 @@ def answer_url(review, answer=None) -> str:
 # Who sees what
 
 
-@pytest.mark.parametrize("path", ["/reviews/", "/reviews/{pk}/", "/reviews/{pk}/summary/", "/readiness/panel/",
-                                  "/reviews/new/"])  # fmt: skip
+@pytest.mark.parametrize(
+    "path", ["/reviews/", "/reviews/{pk}/", "/reviews/{pk}/summary/", "/readiness/panel/", "/reviews/new/"]
+)
 def test_requesters_never_see_reviews(client, requester, review, path):
     client.force_login(requester)
     assert client.get(path.format(pk=review.pk)).status_code == 404
@@ -46,9 +47,11 @@ def test_requesters_cannot_post_answers_either(client, requester, review):
 def test_an_agent_sees_and_answers_the_reviews_of_their_queue_only(client, agent, review, quarterly, manager):
     # given: a review of another queue's workload
     other = services.review_create(
-        actor=manager, template=quarterly, due_on=TODAY,
+        actor=manager,
+        template=quarterly,
+        due_on=TODAY,
         workload=review.workload.__class__.objects.create(name="HR portal", owner_queue=QueueFactory()),
-    )  # fmt: skip
+    )
     client.force_login(agent)
     # then
     listed = client.get("/reviews/").content.decode()
@@ -61,8 +64,9 @@ def test_an_agent_sees_and_answers_the_reviews_of_their_queue_only(client, agent
 
 
 @pytest.mark.parametrize("path", ["/reviews/{pk}/", "/reviews/{pk}/summary/"])
-def test_an_action_moved_to_a_queue_the_agent_does_not_work_keeps_its_title_hidden(client, manager, agent, review,
-                                                                                 other_queue, path):  # fmt: skip
+def test_an_action_moved_to_a_queue_the_agent_does_not_work_keeps_its_title_hidden(
+    client, manager, agent, review, other_queue, path
+):
     # given: two action items of the agent's queue's review; one is then moved to a queue the agent does not work
     services.action_add(review=review, actor=manager, title="Rotate the database password", severity=severity("SEV3"))
     moved = services.action_add(review=review, actor=manager, title="Secret plan for HR", severity=severity("SEV3"))
@@ -105,8 +109,9 @@ def test_the_panel_is_for_dashboard_holders(client, agent, manager):
 
 def test_an_htmx_save_returns_the_question_alone(client, manager, review):
     client.force_login(manager)
-    response = client.post(answer_url(review), {"answer": "Runbook linked from alarms.", "risk": "high",
-                                                "notes": "Owner: Sam"}, **HTMX)  # fmt: skip
+    response = client.post(
+        answer_url(review), {"answer": "Runbook linked from alarms.", "risk": "high", "notes": "Owner: Sam"}, **HTMX
+    )
     body = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in body and 'class="risk risk-high"' in body
@@ -125,9 +130,12 @@ def test_a_plain_save_goes_back_to_the_question(client, manager, review):
 
 @pytest.mark.parametrize(
     ("data", "message"),
-    [({"risk": "catastrophic"}, "Select a valid choice"), ({"answer": "x" * 5001}, "at most 5000"),
-     ({"notes": "y" * 5001}, "at most 5000")],
-)  # fmt: skip
+    [
+        ({"risk": "catastrophic"}, "Select a valid choice"),
+        ({"answer": "x" * 5001}, "at most 5000"),
+        ({"notes": "y" * 5001}, "at most 5000"),
+    ],
+)
 def test_malformed_answers_are_refused_with_the_reason(client, manager, review, data, message):
     client.force_login(manager)
     response = client.post(answer_url(review), data, **HTMX)
@@ -156,10 +164,13 @@ def test_an_action_item_added_on_the_page_becomes_a_ticket(client, manager, agen
 
 @pytest.mark.parametrize(
     ("data", "message"),
-    [({"title": "", "severity": "1"}, "This field is required"), ({"title": "x", "severity": "nine"}, "valid choice"),
-     ({"title": "x", "severity": "1", "owner": "999999"}, "valid choice"), ({"title": "x" * 201, "severity": "1"},
-     "at most 200")],
-)  # fmt: skip
+    [
+        ({"title": "", "severity": "1"}, "This field is required"),
+        ({"title": "x", "severity": "nine"}, "valid choice"),
+        ({"title": "x", "severity": "1", "owner": "999999"}, "valid choice"),
+        ({"title": "x" * 201, "severity": "1"}, "at most 200"),
+    ],
+)
 def test_malformed_action_items_are_refused_with_the_reason(client, manager, review, data, message):
     client.force_login(manager)
     response = client.post(f"/reviews/{review.pk}/actions/", data, **HTMX)
@@ -221,9 +232,18 @@ def test_a_due_date_no_review_could_have_is_refused(client, manager, workload, q
 
 
 @pytest.mark.parametrize(
-    "query", ["?page=abc", "?page=-1", "?page=99999", "?state=nonsense", "?workload=abc", "?workload=99999",
-              "?origin=%00", "?mine=maybe&q=" + "z" * 300],
-)  # fmt: skip
+    "query",
+    [
+        "?page=abc",
+        "?page=-1",
+        "?page=99999",
+        "?state=nonsense",
+        "?workload=abc",
+        "?workload=99999",
+        "?origin=%00",
+        "?mine=maybe&q=" + "z" * 300,
+    ],
+)
 def test_forged_list_queries_never_fail(client, manager, review, query):
     client.force_login(manager)
     response = client.get(f"/reviews/{query}")
@@ -242,8 +262,9 @@ def test_the_list_filters_overdue_and_completed(client, manager, review, quarter
 
 
 @pytest.mark.parametrize("rows", [3, 30])
-def test_the_list_costs_the_same_queries_whatever_the_rows(client, manager, agent, workload, quarterly, rows,
-                                                           django_assert_max_num_queries):  # fmt: skip
+def test_the_list_costs_the_same_queries_whatever_the_rows(
+    client, manager, agent, workload, quarterly, rows, django_assert_max_num_queries
+):
     for n in range(rows):
         review = services.review_create(actor=manager, template=quarterly, workload=workload, due_on=TODAY)
         if n % 3 == 0:
@@ -255,8 +276,9 @@ def test_the_list_costs_the_same_queries_whatever_the_rows(client, manager, agen
 
 
 @pytest.mark.parametrize("actions", [1, 12])
-def test_the_review_page_costs_the_same_queries_whatever_its_actions(client, manager, agent, review, actions,
-                                                                     django_assert_max_num_queries):  # fmt: skip
+def test_the_review_page_costs_the_same_queries_whatever_its_actions(
+    client, manager, agent, review, actions, django_assert_max_num_queries
+):
     for _ in range(actions):
         services.action_add(review=review, actor=manager, title="Fix", severity=severity("SEV4"), owner=agent)
     rate_all(review, agent)

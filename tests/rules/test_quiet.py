@@ -87,8 +87,9 @@ def test_its_notices_are_held_and_the_timeline_says_why(window, prod_account, op
 def test_nothing_is_held_outside_a_window(prod_account, ops):
     quiet_rule(hold_notifications=True, set_severity=severity("SEV5"))
     now = timezone.now()
-    MaintenanceWindow.objects.create(account=prod_account, starts_at=now + timedelta(hours=1),
-                                     ends_at=now + timedelta(hours=2))  # fmt: skip
+    MaintenanceWindow.objects.create(
+        account=prod_account, starts_at=now + timedelta(hours=1), ends_at=now + timedelta(hours=2)
+    )
 
     ticket = _ticket(prod_account, severity=severity("SEV2"))
 
@@ -123,8 +124,9 @@ def test_a_held_notice_is_noted_once_however_often_its_cause_comes_round(window,
     assert sorted(reasons) == ["New ticket", "Rule “Tell ops” matched"]  # the rule matched on each change
 
 
-def test_holding_notices_does_not_hold_an_aws_support_case(window, prod_account, monkeypatch,
-                                                           django_capture_on_commit_callbacks):  # fmt: skip
+def test_holding_notices_does_not_hold_an_aws_support_case(
+    window, prod_account, monkeypatch, django_capture_on_commit_callbacks
+):
     queued = []
     monkeypatch.setattr("integrations.tasks.support_case_open_automatically_task.delay", lambda *a: queued.append(a))
     quiet_rule(hold_notifications=True, aws_case_severity="normal")
@@ -163,8 +165,9 @@ def test_a_lowered_severity_is_what_the_creation_notice_goes_by(window, prod_acc
     assert Notification.objects.filter(ticket=loud, channel=sev_ops).exists()  # outside the window: told
 
 
-def test_a_health_ticket_raised_during_maintenance_is_lowered_and_held_by_ingestion(window, prod_account, ops,
-                                                                                   fake_aws):  # fmt: skip
+def test_a_health_ticket_raised_during_maintenance_is_lowered_and_held_by_ingestion(
+    window, prod_account, ops, fake_aws
+):
     quiet_rule(set_severity=severity("SEV5"), hold_notifications=True, kinds=["aws_health"], health_services=["EC2"])
     fake_aws.publish(prod_account.account_id, health_event(1))
 
@@ -200,10 +203,17 @@ def test_the_admins_count_agrees_with_the_rule(window, prod_account, client):
     assert rule_match_count(rule) == (1, 1)
     assert list(Ticket.objects.filter(rule_q(rule)).values_list("pk", flat=True)) == [inside.pk]
     client.force_login(UserFactory(role=Role.ADMIN, is_superuser=True))
-    response = client.post("/admin/rules/rule/add/", {
-        "name": "Quiet", "position": "10", "enabled": "on", "trigger": "created", "in_maintenance": "on",
-        "_test": "Test",
-    })  # fmt: skip
+    response = client.post(
+        "/admin/rules/rule/add/",
+        {
+            "name": "Quiet",
+            "position": "10",
+            "enabled": "on",
+            "trigger": "created",
+            "in_maintenance": "on",
+            "_test": "Test",
+        },
+    )
     assert "Would match 1 ticket (1 open). Not saved." in response.content.decode()
 
 

@@ -69,8 +69,14 @@ def test_conditions(conditions, fields, matches):
 def test_actions_set_severity_route_and_add_watchers_and_say_so_in_the_timeline():
     sre = QueueFactory(name="SRE")
     lead = UserFactory(role=Role.AGENT, first_name="Lee", last_name="Lead")
-    _rule(name="Production outages", kinds=["incident"], environments=["production"], set_severity=severity("SEV1"),
-          set_queue=sre, add_watchers=[lead])  # fmt: skip
+    _rule(
+        name="Production outages",
+        kinds=["incident"],
+        environments=["production"],
+        set_severity=severity("SEV1"),
+        set_queue=sre,
+        add_watchers=[lead],
+    )
 
     ticket = TicketFactory(environment="production")
 
@@ -188,10 +194,18 @@ def test_the_admin_tests_a_rule_against_existing_tickets_without_saving(client):
     TicketFactory(environment="staging", title="Database slow")
     client.force_login(UserFactory(role=Role.ADMIN, is_superuser=True))
 
-    response = client.post("/admin/rules/rule/add/", {
-        "name": "Prod databases", "position": "10", "enabled": "on", "trigger": "created",
-        "environments": ["production"], "text": "database", "_test": "Test",
-    })  # fmt: skip
+    response = client.post(
+        "/admin/rules/rule/add/",
+        {
+            "name": "Prod databases",
+            "position": "10",
+            "enabled": "on",
+            "trigger": "created",
+            "environments": ["production"],
+            "text": "database",
+            "_test": "Test",
+        },
+    )
 
     assert response.status_code == 200
     page = response.content.decode()

@@ -78,9 +78,12 @@ def test_organisational_details_and_entities_need_the_account_for_account_specif
     health = production("health")
     ebs = next(e["arn"] for e in health.describe_events_for_organization()["events"] if e["service"] == "EBS")
     details = health.describe_event_details_for_organization(
-        organizationEventDetailFilters=[{"eventArn": ebs, "awsAccountId": DEVELOPMENT}, {"eventArn": ebs},
-                                        {"eventArn": S3_PUBLIC}]
-    )  # fmt: skip
+        organizationEventDetailFilters=[
+            {"eventArn": ebs, "awsAccountId": DEVELOPMENT},
+            {"eventArn": ebs},
+            {"eventArn": S3_PUBLIC},
+        ]
+    )
     assert [(d.get("awsAccountId"), d["event"]["arn"]) for d in details["successfulSet"]] == [
         (DEVELOPMENT, ebs),
         (None, S3_PUBLIC),

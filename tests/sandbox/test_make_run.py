@@ -56,8 +56,9 @@ def test_make_run_stops_at_once_saying_which_port_is_taken(monkeypatch, capsys):
     assert not devserver.port_taken(taken)  # free again once the holder closed
 
 
-@pytest.mark.parametrize(("dotenv", "site_url"), [(None, "http://127.0.0.1:8100"),
-                                                  ("SITE_URL=https://desk.example.com\n", None)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("dotenv", "site_url"), [(None, "http://127.0.0.1:8100"), ("SITE_URL=https://desk.example.com\n", None)]
+)
 def test_notification_links_follow_the_port_unless_dotenv_says_where(tmp_path, monkeypatch, dotenv, site_url):
     monkeypatch.setattr(devserver, "BASE_DIR", tmp_path)
     if dotenv:
@@ -83,8 +84,11 @@ def test_a_process_that_dies_is_started_again_while_the_rest_keep_running(tmp_pa
     worker += "if not p.exists(): p.touch(); sys.exit(9)\ntime.sleep(60)"
     deadline = time.monotonic() + 3
     # when: make run supervises them for a few seconds, then is stopped
-    clean = devserver.supervise({"web": _python("import time; time.sleep(60)"), "worker": _python(worker)},
-                                env=dict(os.environ), stop_requested=lambda: time.monotonic() > deadline)  # fmt: skip
+    clean = devserver.supervise(
+        {"web": _python("import time; time.sleep(60)"), "worker": _python(worker)},
+        env=dict(os.environ),
+        stop_requested=lambda: time.monotonic() > deadline,
+    )
     # then: the worker was restarted, the web server never stopped, and the stop was a clean one
     said = capsys.readouterr().out
     assert clean is True
@@ -94,8 +98,11 @@ def test_a_process_that_dies_is_started_again_while_the_rest_keep_running(tmp_pa
 
 def test_a_process_that_keeps_dying_stops_everything_saying_so(monkeypatch, capsys):
     monkeypatch.setattr(devserver, "RESTARTS_ALLOWED", 2)
-    clean = devserver.supervise({"web": _python("import time; time.sleep(60)"), "beat": _python("raise SystemExit(3)")},
-                                env=dict(os.environ), stop_requested=lambda: False)  # fmt: skip
+    clean = devserver.supervise(
+        {"web": _python("import time; time.sleep(60)"), "beat": _python("raise SystemExit(3)")},
+        env=dict(os.environ),
+        stop_requested=lambda: False,
+    )
     assert clean is False
     assert "beat exited with 3 3 times within a minute; stopping everything" in capsys.readouterr().out
 

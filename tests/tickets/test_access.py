@@ -92,10 +92,19 @@ def world(cast: Cast) -> tuple:
     """Everything a refused or hidden call must leave as it was."""
     t = fresh(cast)
     return (
-        t.status, t.assignee_id, t.severity_id, t.queue_id, t.escalation_level, t.title, t.updated_at,
-        list(t.events.values_list("id", flat=True)), sorted(t.watchers.values_list("pk", flat=True)),
-        Ticket.objects.count(), Comment.objects.count(), Token.objects.count(),
-    )  # fmt: skip
+        t.status,
+        t.assignee_id,
+        t.severity_id,
+        t.queue_id,
+        t.escalation_level,
+        t.title,
+        t.updated_at,
+        list(t.events.values_list("id", flat=True)),
+        sorted(t.watchers.values_list("pk", flat=True)),
+        Ticket.objects.count(),
+        Comment.objects.count(),
+        Token.objects.count(),
+    )
 
 
 def cells(matrix: dict[str, tuple]) -> list:
@@ -153,8 +162,15 @@ def watch_flipped(cast, user, ticket):
 def edit_form(cast: Cast, **changes) -> dict:
     """The edit form as the page fills it in (a requester's form has only the title and description)."""
     t = cast.ticket
-    return {"title": t.title, "description": t.description, "severity": t.severity_id, "queue": t.queue_id,
-            "kind": t.kind, "environment": t.environment, "aws_account_id": t.aws_account_id} | changes  # fmt: skip
+    return {
+        "title": t.title,
+        "description": t.description,
+        "severity": t.severity_id,
+        "queue": t.queue_id,
+        "kind": t.kind,
+        "environment": t.environment,
+        "aws_account_id": t.aws_account_id,
+    } | changes
 
 
 def token_made(cast, user, response):
@@ -167,75 +183,92 @@ HTML_CALLS = {
     "list": Call("get", "/tickets/", shows(lambda c: 'id="results"')),
     "create-get": Call("get", "/tickets/new/", shows(lambda c: 'name="title"')),
     "create-post": Call(
-        "post", "/tickets/new/", created,
+        "post",
+        "/tickets/new/",
+        created,
         data=lambda c, u: {"title": "Printer on fire", "severity": severity("SEV4").pk, "kind": "incident"},
     ),
     "detail": Call("get", "/tickets/{ref}/", shows(lambda c: c.ticket.title)),
     "comment": Call(
-        "post", "/tickets/{ref}/comment/",
+        "post",
+        "/tickets/{ref}/comment/",
         done(lambda c, u, t: t.comments.filter(author=u, body="Any news?", is_internal=False).exists()),
         data=lambda c, u: {"body": "Any news?"},
     ),
     "acknowledge": Call(
-        "post", "/tickets/{ref}/transition/", done(lambda c, u, t: t.status == S.ACKNOWLEDGED),
+        "post",
+        "/tickets/{ref}/transition/",
+        done(lambda c, u, t: t.status == S.ACKNOWLEDGED),
         data=lambda c, u: {"action": "acknowledge"},
     ),
     "close": Call(
-        "post", "/tickets/{ref}/transition/", done(lambda c, u, t: t.status == S.CLOSED),
+        "post",
+        "/tickets/{ref}/transition/",
+        done(lambda c, u, t: t.status == S.CLOSED),
         data=lambda c, u: {"action": "close"},
     ),
     "edit-get": Call("get", "/tickets/{ref}/edit/", shows(lambda c: 'name="title"')),
     "edit-text": Call(
-        "post", "/tickets/{ref}/edit/", done(lambda c, u, t: t.title == "Wi-Fi drops every hour"),
+        "post",
+        "/tickets/{ref}/edit/",
+        done(lambda c, u, t: t.title == "Wi-Fi drops every hour"),
         data=lambda c, u: edit_form(c, title="Wi-Fi drops every hour"),
     ),
     "edit-details": Call(
-        "post", "/tickets/{ref}/edit/", done(lambda c, u, t: t.severity.name == "SEV1"),
+        "post",
+        "/tickets/{ref}/edit/",
+        done(lambda c, u, t: t.severity.name == "SEV1"),
         data=lambda c, u: edit_form(c, severity=severity("SEV1").pk),
     ),
     "assign-get": Call("get", "/tickets/{ref}/assign/", shows(lambda c: c["queue_agent"].display_name)),
     "assign-post": Call(
-        "post", "/tickets/{ref}/assign/", done(lambda c, u, t: t.assignee == c["queue_agent"]),
+        "post",
+        "/tickets/{ref}/assign/",
+        done(lambda c, u, t: t.assignee == c["queue_agent"]),
         data=lambda c, u: {"assignee": c["queue_agent"].pk},
     ),
     "take": Call("post", "/tickets/{ref}/take/", done(lambda c, u, t: t.assignee == u)),
     "escalate-get": Call("get", "/tickets/{ref}/escalate/", shows(lambda c: 'name="reason"')),
     "escalate-post": Call(
-        "post", "/tickets/{ref}/escalate/", done(lambda c, u, t: t.escalation_level == 1),
+        "post",
+        "/tickets/{ref}/escalate/",
+        done(lambda c, u, t: t.escalation_level == 1),
         data=lambda c, u: {"reason": "The customer is losing orders."},
     ),
     "watch": Call(
-        "post", "/tickets/{ref}/watch/", done(watch_flipped),
+        "post",
+        "/tickets/{ref}/watch/",
+        done(watch_flipped),
         data=lambda c, u: {"watching": "off" if u == c["requester"] else "on"},
     ),
     "download": Call("get", "/tickets/{ref}/files/{file}/", downloaded),
     "profile-get": Call("get", "/profile/", shows(lambda c: "API token")),
     "profile-post": Call("post", "/profile/", token_made),
-}  # fmt: skip
+}
 
 HTML_MATRIX = {
     #                anonymous requester other_req queue_agent other_agent manager admin
-    "home":          (LOGIN, OK,      OK,     OK, OK,     OK,      OK),
-    "list":          (LOGIN, OK,      OK,     OK, OK,     OK,      OK),
-    "create-get":    (LOGIN, OK,      OK,     OK, OK,     OK,      OK),
-    "create-post":   (LOGIN, OK,      OK,     OK, OK,     OK,      OK),
-    "detail":        (LOGIN, OK,      HIDDEN, OK, HIDDEN, OK,      OK),
-    "comment":       (LOGIN, OK,      HIDDEN, OK, HIDDEN, OK,      OK),
-    "acknowledge":   (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
-    "close":         (LOGIN, OK,      HIDDEN, OK, HIDDEN, REFUSED, OK),
-    "edit-get":      (LOGIN, OK,      HIDDEN, OK, HIDDEN, REFUSED, OK),
-    "edit-text":     (LOGIN, OK,      HIDDEN, OK, HIDDEN, REFUSED, OK),
-    "edit-details":  (LOGIN, NA,      HIDDEN, OK, HIDDEN, REFUSED, OK),
-    "assign-get":    (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
-    "assign-post":   (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
-    "take":          (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
-    "escalate-get":  (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
+    "home": (LOGIN, OK, OK, OK, OK, OK, OK),
+    "list": (LOGIN, OK, OK, OK, OK, OK, OK),
+    "create-get": (LOGIN, OK, OK, OK, OK, OK, OK),
+    "create-post": (LOGIN, OK, OK, OK, OK, OK, OK),
+    "detail": (LOGIN, OK, HIDDEN, OK, HIDDEN, OK, OK),
+    "comment": (LOGIN, OK, HIDDEN, OK, HIDDEN, OK, OK),
+    "acknowledge": (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
+    "close": (LOGIN, OK, HIDDEN, OK, HIDDEN, REFUSED, OK),
+    "edit-get": (LOGIN, OK, HIDDEN, OK, HIDDEN, REFUSED, OK),
+    "edit-text": (LOGIN, OK, HIDDEN, OK, HIDDEN, REFUSED, OK),
+    "edit-details": (LOGIN, NA, HIDDEN, OK, HIDDEN, REFUSED, OK),
+    "assign-get": (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
+    "assign-post": (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
+    "take": (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
+    "escalate-get": (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
     "escalate-post": (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
-    "watch":         (LOGIN, OK,      HIDDEN, OK, HIDDEN, OK,      OK),
-    "download":      (LOGIN, OK,      HIDDEN, OK, HIDDEN, OK,      OK),
-    "profile-get":   (LOGIN, OK,      OK,     OK, OK,     OK,      OK),
-    "profile-post":  (LOGIN, OK,      OK,     OK, OK,     OK,      OK),
-}  # fmt: skip
+    "watch": (LOGIN, OK, HIDDEN, OK, HIDDEN, OK, OK),
+    "download": (LOGIN, OK, HIDDEN, OK, HIDDEN, OK, OK),
+    "profile-get": (LOGIN, OK, OK, OK, OK, OK, OK),
+    "profile-post": (LOGIN, OK, OK, OK, OK, OK, OK),
+}
 
 
 @pytest.mark.parametrize(("endpoint", "role", "outcome"), cells(HTML_MATRIX))
@@ -286,10 +319,12 @@ def served(content_type: str) -> Callable:
 
 def transition(action: str, target: str, note: str = "", prepare: Callable = lambda cast: None) -> Call:
     return Call(
-        "post", f"/api/tickets/{{ref}}/{action}/",
+        "post",
+        f"/api/tickets/{{ref}}/{action}/",
         answers(200, lambda c, u, body, t: body["status"] == t.status == target),
-        data=lambda c, u: {"note": note}, prepare=prepare,
-    )  # fmt: skip
+        data=lambda c, u: {"note": note},
+        prepare=prepare,
+    )
 
 
 def resolved(cast: Cast) -> None:
@@ -303,18 +338,21 @@ def with_a_reply(cast: Cast) -> None:
 API_CALLS = {
     "list": Call("get", "/api/tickets/", answers(200, lambda c, u, body, t: "results" in body)),
     "create": Call(
-        "post", "/api/tickets/",
+        "post",
+        "/api/tickets/",
         answers(201, lambda c, u, body, t: Ticket.objects.get(title=body["title"]).requester == u),
         data=lambda c, u: {"title": "Printer on fire", "severity": "SEV4"},
     ),
     "retrieve": Call("get", "/api/tickets/{ref}/", answers(200, lambda c, u, body, t: body["title"] == t.title)),
     "patch-severity": Call(
-        "patch", "/api/tickets/{ref}/",
+        "patch",
+        "/api/tickets/{ref}/",
         answers(200, lambda c, u, body, t: body["severity"] == t.severity.name == "SEV1"),
         data=lambda c, u: {"severity": "SEV1"},
     ),
     "patch-title": Call(
-        "patch", "/api/tickets/{ref}/",
+        "patch",
+        "/api/tickets/{ref}/",
         answers(200, lambda c, u, body, t: body["title"] == t.title == "Wi-Fi drops every hour"),
         data=lambda c, u: {"title": "Wi-Fi drops every hour"},
     ),
@@ -326,36 +364,43 @@ API_CALLS = {
     "close": transition("close", S.CLOSED),
     "reopen": transition("reopen", S.IN_PROGRESS, note="It is back.", prepare=resolved),
     "assign": Call(
-        "post", "/api/tickets/{ref}/assign/",
+        "post",
+        "/api/tickets/{ref}/assign/",
         answers(200, lambda c, u, body, t: body["assignee"]["id"] == t.assignee_id == c["queue_agent"].pk),
         data=lambda c, u: {"assignee": c["queue_agent"].pk},
     ),
     "escalate": Call(
-        "post", "/api/tickets/{ref}/escalate/",
+        "post",
+        "/api/tickets/{ref}/escalate/",
         answers(200, lambda c, u, body, t: body["escalation_level"] == t.escalation_level == 1),
         data=lambda c, u: {"reason": "The customer is losing orders."},
     ),
     "comments-get": Call(
-        "get", "/api/tickets/{ref}/comments/",
+        "get",
+        "/api/tickets/{ref}/comments/",
         answers(200, lambda c, u, body, t: [r["body"] for r in body["results"]] == ["It still drops every hour."]),
         prepare=with_a_reply,
     ),
     "comments-post": Call(
-        "post", "/api/tickets/{ref}/comments/",
+        "post",
+        "/api/tickets/{ref}/comments/",
         answers(201, lambda c, u, body, t: t.comments.get(pk=body["id"]).author == u),
         data=lambda c, u: {"body": "Any news?"},
     ),
     "note-post": Call(
-        "post", "/api/tickets/{ref}/comments/",
+        "post",
+        "/api/tickets/{ref}/comments/",
         answers(201, lambda c, u, body, t: t.comments.get(pk=body["id"]).is_internal),
         data=lambda c, u: {"body": "Their switch is end of life.", "is_internal": True},
     ),
     "timeline": Call(
-        "get", "/api/tickets/{ref}/timeline/",
+        "get",
+        "/api/tickets/{ref}/timeline/",
         answers(200, lambda c, u, body, t: [e["kind"] for e in body["results"]] == ["created"]),
     ),
     "severities": Call(
-        "get", "/api/severities/",
+        "get",
+        "/api/severities/",
         answers(200, lambda c, u, body, t: [s["name"] for s in body] == ["SEV1", "SEV2", "SEV3", "SEV4", "SEV5"]),
     ),
     "queues": Call(
@@ -363,33 +408,33 @@ API_CALLS = {
     ),
     "schema": Call("get", "/api/schema/", served("application/vnd.oai.openapi")),
     "docs": Call("get", "/api/docs/", served("text/html")),
-}  # fmt: skip
+}
 
 API_MATRIX = {
     #                    anonymous requester other_req queue_agent other_agent manager admin
-    "list":              (LOGIN, OK,      OK,     OK, OK,     OK,      OK),
-    "create":            (LOGIN, OK,      OK,     OK, OK,     OK,      OK),
-    "retrieve":          (LOGIN, OK,      HIDDEN, OK, HIDDEN, OK,      OK),
-    "patch-severity":    (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
-    "patch-title":       (LOGIN, OK,      HIDDEN, OK, HIDDEN, REFUSED, OK),
-    "acknowledge":       (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
-    "start":             (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
+    "list": (LOGIN, OK, OK, OK, OK, OK, OK),
+    "create": (LOGIN, OK, OK, OK, OK, OK, OK),
+    "retrieve": (LOGIN, OK, HIDDEN, OK, HIDDEN, OK, OK),
+    "patch-severity": (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
+    "patch-title": (LOGIN, OK, HIDDEN, OK, HIDDEN, REFUSED, OK),
+    "acknowledge": (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
+    "start": (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
     "wait_on_requester": (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
-    "wait_on_aws":       (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
-    "resolve":           (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
-    "close":             (LOGIN, OK,      HIDDEN, OK, HIDDEN, REFUSED, OK),
-    "reopen":            (LOGIN, OK,      HIDDEN, OK, HIDDEN, REFUSED, OK),
-    "assign":            (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
-    "escalate":          (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
-    "comments-get":      (LOGIN, OK,      HIDDEN, OK, HIDDEN, OK,      OK),
-    "comments-post":     (LOGIN, OK,      HIDDEN, OK, HIDDEN, OK,      OK),
-    "note-post":         (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, OK,      OK),
-    "timeline":          (LOGIN, OK,      HIDDEN, OK, HIDDEN, OK,      OK),
-    "severities":        (LOGIN, OK,      OK,     OK, OK,     OK,      OK),
-    "queues":            (LOGIN, OK,      OK,     OK, OK,     OK,      OK),
-    "schema":            (LOGIN, OK,      OK,     OK, OK,     OK,      OK),
-    "docs":              (LOGIN, OK,      OK,     OK, OK,     OK,      OK),
-}  # fmt: skip
+    "wait_on_aws": (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
+    "resolve": (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
+    "close": (LOGIN, OK, HIDDEN, OK, HIDDEN, REFUSED, OK),
+    "reopen": (LOGIN, OK, HIDDEN, OK, HIDDEN, REFUSED, OK),
+    "assign": (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
+    "escalate": (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, REFUSED, OK),
+    "comments-get": (LOGIN, OK, HIDDEN, OK, HIDDEN, OK, OK),
+    "comments-post": (LOGIN, OK, HIDDEN, OK, HIDDEN, OK, OK),
+    "note-post": (LOGIN, REFUSED, HIDDEN, OK, HIDDEN, OK, OK),
+    "timeline": (LOGIN, OK, HIDDEN, OK, HIDDEN, OK, OK),
+    "severities": (LOGIN, OK, OK, OK, OK, OK, OK),
+    "queues": (LOGIN, OK, OK, OK, OK, OK, OK),
+    "schema": (LOGIN, OK, OK, OK, OK, OK, OK),
+    "docs": (LOGIN, OK, OK, OK, OK, OK, OK),
+}
 
 
 @pytest.mark.parametrize(("endpoint", "role", "outcome"), cells(API_MATRIX))
@@ -486,9 +531,12 @@ def noted(cast) -> dict:
     """A public reply, then an internal note with a file, on the cast's ticket."""
     reply = comment(cast.ticket, cast["queue_agent"], "Could you send the router model?")
     note = comment(
-        cast.ticket, cast["queue_agent"], "Their contract lapsed last month.",
-        internal=True, files=[upload("contract.pdf", b"%PDF-1.4 secret", "application/pdf")],
-    )  # fmt: skip
+        cast.ticket,
+        cast["queue_agent"],
+        "Their contract lapsed last month.",
+        internal=True,
+        files=[upload("contract.pdf", b"%PDF-1.4 secret", "application/pdf")],
+    )
     # a requester who watches the ticket reads it as the requester does
     watcher = UserFactory(role=Role.REQUESTER)
     services.watcher_set(ticket=cast.ticket, actor=watcher, user=watcher, watching=True)

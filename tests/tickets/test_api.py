@@ -196,17 +196,24 @@ def catalogue(agent, queue) -> dict:
     long_ago = timezone.now() - timedelta(days=60)
     tickets = {
         "db-down": TicketFactory(
-            queue=queue, title="Database down", severity=severity("SEV1"), environment="production",
+            queue=queue,
+            title="Database down",
+            severity=severity("SEV1"),
+            environment="production",
             aws_account_id="111111111111",
         ),
         "bucket": TicketFactory(
-            queue=second_queue, title="Need a staging bucket", description="Terraform wants one.",
-            kind="service_request", environment="staging", severity=severity("SEV4"),
+            queue=second_queue,
+            title="Need a staging bucket",
+            description="Terraform wants one.",
+            kind="service_request",
+            environment="staging",
+            severity=severity("SEV4"),
         ),
         "laptop": TicketFactory(queue=queue, title="New laptop", kind="it_request", environment="development"),
         "old": TicketFactory(queue=queue, title="Forgotten printer", now=long_ago, severity=severity("SEV5")),
         "done": TicketFactory(queue=queue, title="Password reset"),
-    }  # fmt: skip
+    }
     services.ticket_transition(ticket=tickets["db-down"], actor=agent, action=Action.ACKNOWLEDGE)  # takes it
     services.ticket_transition(ticket=tickets["done"], actor=agent, action=Action.RESOLVE, note="Reset.")
     return {"tickets": tickets, "second_queue": second_queue}

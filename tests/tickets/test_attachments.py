@@ -127,9 +127,12 @@ def test_a_request_larger_than_every_file_allowed_is_refused_unread(client, requ
     declared = settings.ATTACHMENT_MAX_TOTAL_BYTES + settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1
     # when
     response = client.generic(
-        "POST", path.format(ref=ticket.reference), b"--x--", content_type="multipart/form-data; boundary=x",
+        "POST",
+        path.format(ref=ticket.reference),
+        b"--x--",
+        content_type="multipart/form-data; boundary=x",
         CONTENT_LENGTH=str(declared),
-    )  # fmt: skip
+    )
     # then
     assert (response.status_code, response["Content-Type"].split(";")[0]) == (413, kind)
     assert "more than the 25 MB of files one request may carry" in response.content.decode()

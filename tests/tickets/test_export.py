@@ -75,15 +75,25 @@ def test_resolved_range_leaves_out_open_tickets(client, manager):
 def test_dashboard_link_parameters_filter_the_list(client, manager):
     # given: the link the KPI dashboard draws for one bar
     queue = QueueFactory()
-    wanted = TicketFactory(queue=queue, severity=severity("SEV2"), environment="production",
-                           aws_account_id="123456789012", kind="incident")  # fmt: skip
+    wanted = TicketFactory(
+        queue=queue, severity=severity("SEV2"), environment="production", aws_account_id="123456789012", kind="incident"
+    )
     TicketFactory(queue=queue, severity=severity("SEV3"), environment="production", aws_account_id="123456789012")
     day = timezone.localdate().isoformat()
     client.force_login(manager)
-    response = client.get("/tickets/", {
-        "status": "all", "created_from": day, "created_to": day, "severity": "SEV2", "queue": queue.slug,
-        "environment": "production", "account": "123456789012", "kind": "incident",
-    })  # fmt: skip
+    response = client.get(
+        "/tickets/",
+        {
+            "status": "all",
+            "created_from": day,
+            "created_to": day,
+            "severity": "SEV2",
+            "queue": queue.slug,
+            "environment": "production",
+            "account": "123456789012",
+            "kind": "incident",
+        },
+    )
     assert html_refs(response) == [wanted.reference]
 
 
@@ -105,8 +115,14 @@ def test_export_has_the_columns_and_values(client, manager, settings):
     agent = UserFactory(role=Role.AGENT, first_name="Alex", last_name="Moreno")
     queue = QueueFactory(name="Payments", members=[agent], default_assignee=agent)
     requester = UserFactory(first_name="Riya", last_name="Shah")
-    ticket = TicketFactory(title="Ünïcode café", queue=queue, requester=requester, severity=severity("SEV2"),
-                           environment="production", aws_account_id="123456789012")  # fmt: skip
+    ticket = TicketFactory(
+        title="Ünïcode café",
+        queue=queue,
+        requester=requester,
+        severity=severity("SEV2"),
+        environment="production",
+        aws_account_id="123456789012",
+    )
     Ticket.objects.filter(pk=ticket.pk).update(resolution_due_at=timezone.now() - timedelta(minutes=1))
     client.force_login(manager)
     # when
@@ -172,9 +188,15 @@ def test_export_needs_sign_in(client):
 
 @pytest.mark.parametrize(
     "query",
-    ["created_from=2026-02-31", "created_from=2026-03-02&created_to=2026-03-01", "account=12", "status=nope",
-     "created_to=%00", "severity[]=x&created_from=99999-01-01"],
-)  # fmt: skip
+    [
+        "created_from=2026-02-31",
+        "created_from=2026-03-02&created_to=2026-03-01",
+        "account=12",
+        "status=nope",
+        "created_to=%00",
+        "severity[]=x&created_from=99999-01-01",
+    ],
+)
 def test_export_refuses_bad_filters_with_400(client, manager, query):
     client.force_login(manager)
     response = client.get(f"/tickets/export.csv?{query}")
@@ -188,10 +210,18 @@ def test_export_streams_many_rows_in_a_few_queries(client, manager, django_asser
     queue, person = QueueFactory(), UserFactory()
     now = timezone.now()
     Ticket.objects.bulk_create(
-        Ticket(title=f"Ticket {n}", severity=severity("SEV3"), queue=queue, requester=person, assignee=person,
-               created_at=now, response_due_at=now, resolution_due_at=now)
+        Ticket(
+            title=f"Ticket {n}",
+            severity=severity("SEV3"),
+            queue=queue,
+            requester=person,
+            assignee=person,
+            created_at=now,
+            response_due_at=now,
+            resolution_due_at=now,
+        )
         for n in range(4500)
-    )  # fmt: skip
+    )
     client.force_login(manager)
     client.get("/tickets/export.csv")  # person and permissions now cached, as for anyone browsing
     # when: three chunks of at most 2,000, a query each, after the person's two permission queries

@@ -36,11 +36,16 @@ def tickets_in(queue, rows: int, **kwargs) -> list:
     long_ago = timezone.now() - timedelta(days=40)
     return [
         TicketFactory(
-            queue=queue, severity=severities[n % 4], environment="production", aws_account_id="123456789012",
-            tags=["vpn"], now=long_ago if n % 3 == 0 else None, **kwargs,
+            queue=queue,
+            severity=severities[n % 4],
+            environment="production",
+            aws_account_id="123456789012",
+            tags=["vpn"],
+            now=long_ago if n % 3 == 0 else None,
+            **kwargs,
         )
         for n in range(rows)
-    ]  # fmt: skip
+    ]
 
 
 @ROWS

@@ -25,8 +25,9 @@ def test_unicode_digits_in_the_assignee_filter_are_bad_input_not_a_crash(client,
 
 @pytest.mark.parametrize("tags", [["İ" * 50], ["x" * 51], [f"t{n}" for n in range(21)]])
 def test_tags_that_do_not_fit_are_refused_with_a_reason(agent, queue, tags):
-    response = api_client(agent).post("/api/tickets/", {"title": "Disk full", "severity": "SEV3", "tags": tags},
-                                      format="json")  # fmt: skip
+    response = api_client(agent).post(
+        "/api/tickets/", {"title": "Disk full", "severity": "SEV3", "tags": tags}, format="json"
+    )
     assert response.status_code == 400
     assert "tags" in response.json()
     assert not Ticket.objects.exists()
@@ -35,8 +36,16 @@ def test_tags_that_do_not_fit_are_refused_with_a_reason(agent, queue, tags):
 def test_too_long_tag_in_the_edit_form_is_a_form_error(client, agent, queue):
     ticket = TicketFactory(queue=queue)
     client.force_login(agent)
-    data = {"title": ticket.title, "description": "", "severity": ticket.severity_id, "queue": queue.pk,
-            "kind": "incident", "environment": "", "aws_account_id": "", "tags": "x" * 60}  # fmt: skip
+    data = {
+        "title": ticket.title,
+        "description": "",
+        "severity": ticket.severity_id,
+        "queue": queue.pk,
+        "kind": "incident",
+        "environment": "",
+        "aws_account_id": "",
+        "tags": "x" * 60,
+    }
     response = client.post(f"/tickets/{ticket.reference}/edit/", data)
     assert response.status_code == 400
     assert "50 characters or fewer" in response.content.decode()

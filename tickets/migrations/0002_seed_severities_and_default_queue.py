@@ -13,7 +13,7 @@ SEVERITIES = [
      "A minor issue, a question, or a routine service or IT request."),
     ("SEV5", "Planning", 5, "#667085", timedelta(days=3), timedelta(days=30),
      "Informational: improvements, housekeeping, advice with no deadline."),
-]  # fmt: skip
+]
 
 
 def seed(apps, schema_editor):
@@ -24,7 +24,7 @@ def seed(apps, schema_editor):
             name=name,
             defaults=dict(label=label, rank=rank, colour=colour, response_target=response,
                           resolution_target=resolution, description=description),
-        )  # fmt: skip
+        )
     Queue.objects.get_or_create(
         slug="service-desk",
         defaults=dict(name="Service desk", is_default=True, description="Everything that has no better home yet."),

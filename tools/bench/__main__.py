@@ -113,8 +113,11 @@ def _page_profile(page: Page, credentials: "Credentials") -> "Profile":
     profile = page_profile(page, credentials)
     log.info(
         "profiled %-22s %5.1f queries, %6.1f ms (SQL %.1f ms)",
-        page.name, profile.queries, profile.server_ms, profile.sql_ms,
-    )  # fmt: skip
+        page.name,
+        profile.queries,
+        profile.server_ms,
+        profile.sql_ms,
+    )
     return profile
 
 
@@ -167,8 +170,12 @@ class _Loader:
         measured = load.page_load(page, seconds=seconds or self.args.duration, **options)
         log.info(
             "loaded   %-22s %8.1f req/s  p50 %6.1f ms  p99 %6.1f ms  non-2xx %d",
-            page.name, measured.rps, measured.p50_ms, measured.p99_ms, measured.non_2xx,
-        )  # fmt: skip
+            page.name,
+            measured.rps,
+            measured.p50_ms,
+            measured.p99_ms,
+            measured.non_2xx,
+        )
         return measured
 
 

@@ -146,26 +146,42 @@ def main(argv: list[str] | None = None) -> int:
         "BENCH_INGEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/supportdesk_bench_ingest"
     )
     port = _free_port()
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "supportdesk.settings.base",
-        "DATABASE_URL": database_url,
-        "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-7f3a9c1e5b",
-        "DJANGO_DEBUG": "false",
-        "CACHE_URL": os.environ.get("BENCH_INGEST_CACHE_URL", "redis://127.0.0.1:6379/5"),
-        "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/4"),
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-        "AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox", "AWS_DEFAULT_REGION": "us-east-1",
-        "LOG_LEVEL": "WARNING",
-    })  # fmt: skip
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "supportdesk.settings.base",
+            "DATABASE_URL": database_url,
+            "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-7f3a9c1e5b",
+            "DJANGO_DEBUG": "false",
+            "CACHE_URL": os.environ.get("BENCH_INGEST_CACHE_URL", "redis://127.0.0.1:6379/5"),
+            "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/4"),
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+            "AWS_ACCESS_KEY_ID": "sandbox",
+            "AWS_SECRET_ACCESS_KEY": "sandbox",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     os.environ.pop("AWS_SESSION_TOKEN", None)
     os.environ.pop("AWS_PROFILE", None)
     _database_fresh(database_url)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=BASE_DIR, check=True)
     sandbox = subprocess.Popen(
-        [sys.executable, "-m", "tools.sandbox", "--port", str(port), "--accounts", str(args.accounts),
-         "--resources", str(args.resources), "--events", str(args.events)],
-        cwd=BASE_DIR, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "tools.sandbox",
+            "--port",
+            str(port),
+            "--accounts",
+            str(args.accounts),
+            "--resources",
+            str(args.resources),
+            "--events",
+            str(args.events),
+        ],
+        cwd=BASE_DIR,
+        stdout=subprocess.DEVNULL,
+    )
     try:
         _wait_for(port)
         import django
@@ -178,10 +194,15 @@ def main(argv: list[str] | None = None) -> int:
 
         queue = Queue.objects.order_by("pk").first()
         AwsAccount.objects.bulk_create(
-            AwsAccount(account_id=str(FIRST_ACCOUNT + i), name=f"Benchmark {i:02d}", owner_queue=queue,
-                       support_plan="enterprise", role_arn=f"arn:aws:iam::{FIRST_ACCOUNT + i}:role/SupportdeskRead")
+            AwsAccount(
+                account_id=str(FIRST_ACCOUNT + i),
+                name=f"Benchmark {i:02d}",
+                owner_queue=queue,
+                support_plan="enterprise",
+                role_arn=f"arn:aws:iam::{FIRST_ACCOUNT + i}:role/SupportdeskRead",
+            )
             for i in range(args.accounts)
-        )  # fmt: skip
+        )
         ids = list(AwsAccount.objects.order_by("pk").values_list("pk", flat=True))
         shares = [ids[n :: args.workers] for n in range(args.workers)]
         connections.close_all()  # each forked worker opens its own

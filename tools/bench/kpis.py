@@ -144,8 +144,15 @@ def main(argv: list[str] | None = None) -> int:
             rows_out.append((label, endpoint, median, worst, queries, statuses))
             if median > TARGET_MS or statuses != {200}:
                 slow.append((label, endpoint, median, statuses))
-            log.info("%-40s %-34s %7.1f ms (max %7.1f) %4.1f queries %s", label, endpoint, median, worst, queries,
-                     sorted(statuses))  # fmt: skip
+            log.info(
+                "%-40s %-34s %7.1f ms (max %7.1f) %4.1f queries %s",
+                label,
+                endpoint,
+                median,
+                worst,
+                queries,
+                sorted(statuses),
+            )
     _report(rows_out, seeded, rebuild_seconds, args.samples, estate=(findings, health_events))
     print(f"\n{len(rows_out)} requests measured; {len(slow)} over {TARGET_MS} ms or not 200. Written: {OUT}")
     for label, endpoint, median, statuses in slow:
@@ -166,8 +173,10 @@ def _report(rows, seeded, rebuild_seconds, samples: int, *, estate: tuple[int, i
         "| Filter | Request | Median ms | Max ms | Queries |",
         "|---|---|---:|---:|---:|",
     ]
-    lines += [f"| {label} | `{endpoint}` | {median:.1f} | {worst:.1f} | {queries:.0f} |"
-              for label, endpoint, median, worst, queries, _ in rows]  # fmt: skip
+    lines += [
+        f"| {label} | `{endpoint}` | {median:.1f} | {worst:.1f} | {queries:.0f} |"
+        for label, endpoint, median, worst, queries, _ in rows
+    ]
     OUT.write_text("\n".join(lines) + "\n")
 
 

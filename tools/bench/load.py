@@ -53,9 +53,13 @@ def page_load(
 ) -> Load:
     """Run wrk against one page; `paths_file` lists the paths a random-path page picks from."""
     command = [
-        wrk_path(), f"--threads={settings.threads}", f"--connections={settings.connections}",
-        f"--duration={seconds}s", f"--timeout={REQUEST_TIMEOUT}", f"--script={page.script}",
-    ]  # fmt: skip
+        wrk_path(),
+        f"--threads={settings.threads}",
+        f"--connections={settings.connections}",
+        f"--duration={seconds}s",
+        f"--timeout={REQUEST_TIMEOUT}",
+        f"--script={page.script}",
+    ]
     for name, value in headers.items():
         command += ["--header", f"{name}: {value}"]
     command += [f"{base_url}{path}", "--"]

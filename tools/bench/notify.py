@@ -54,8 +54,11 @@ class _QueryCounter:
 
 
 def _moto_server(port: int) -> subprocess.Popen:
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -137,11 +140,16 @@ def _round(workers: int, args: argparse.Namespace, tickets: list, queue_url: str
     received = subscriber.stop()
     sent = Notification.objects.filter(pk__gt=since, status="sent").count()
     return Run(
-        workers=workers, notifications=len(ids), enqueue_seconds=enqueue_seconds, enqueue_queries=counter.queries,
-        deliver_seconds=deliver_seconds, deliver_queries=sum(q for q, _ in results),
-        latencies_ms=[ms for _, share in results for ms in share], sent=sent,
+        workers=workers,
+        notifications=len(ids),
+        enqueue_seconds=enqueue_seconds,
+        enqueue_queries=counter.queries,
+        deliver_seconds=deliver_seconds,
+        deliver_queries=sum(q for q, _ in results),
+        latencies_ms=[ms for _, share in results for ms in share],
+        sent=sent,
         received=received,
-    )  # fmt: skip
+    )
 
 
 def _report(runs: list[Run], load: tuple[tuple[float, ...], tuple[float, ...]]) -> str:
@@ -182,17 +190,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     port = _free_port()
     endpoint = f"http://127.0.0.1:{port}"
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "supportdesk.settings.base",
-        "DATABASE_URL": database_url,
-        "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-7f3a9c1e5b",
-        "DJANGO_DEBUG": "false",
-        "CACHE_URL": os.environ.get("BENCH_NOTIFY_CACHE_URL", "redis://127.0.0.1:6379/6"),
-        "CELERY_BROKER_URL": "memory://localhost/",  # the workers here take pending rows; nothing leaves this process
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
-        "LOG_LEVEL": "WARNING",
-    })  # fmt: skip
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "supportdesk.settings.base",
+            "DATABASE_URL": database_url,
+            "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-7f3a9c1e5b",
+            "DJANGO_DEBUG": "false",
+            "CACHE_URL": os.environ.get("BENCH_NOTIFY_CACHE_URL", "redis://127.0.0.1:6379/6"),
+            "CELERY_BROKER_URL": "memory://localhost/",  # workers here take pending rows; none leave
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     os.environ.pop("AWS_SESSION_TOKEN", None)
     os.environ.pop("AWS_PROFILE", None)
     _database_fresh(database_url)
@@ -211,8 +223,10 @@ def main(argv: list[str] | None = None) -> int:
 
         queue, severity = Queue.objects.get(is_default=True), Severity.objects.get(name="SEV2")
         requester = get_user_model().objects.create_user(email="bench@example.com")
-        tickets = [services.ticket_create(requester=requester, title=f"Bench {n}", severity=severity, queue=queue)
-                   for n in range(TICKETS)]  # fmt: skip
+        tickets = [
+            services.ticket_create(requester=requester, title=f"Bench {n}", severity=severity, queue=queue)
+            for n in range(TICKETS)
+        ]
         topic, queue_url = topic_with_queue("bench", endpoint_url=endpoint)
         channel = Channel.objects.create(name="Bench", kind=Channel.Kind.SNS, topic_arn=topic)
         QueueChannel.objects.create(queue=queue, channel=channel)  # after the tickets: their creation tells no one

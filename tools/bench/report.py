@@ -34,21 +34,45 @@ class PageResult:
 
 
 COLUMNS = [
-    "page", "req/s", "ceiling req/s", "% ceiling", "floor", "aim", "verdict", "p50 ms", "p99 ms", "non-2xx",
-    "queries", "server ms", "SQL ms", "Python ms",
-]  # fmt: skip
+    "page",
+    "req/s",
+    "ceiling req/s",
+    "% ceiling",
+    "floor",
+    "aim",
+    "verdict",
+    "p50 ms",
+    "p99 ms",
+    "non-2xx",
+    "queries",
+    "server ms",
+    "SQL ms",
+    "Python ms",
+]
 
 
 def rows(results: list[PageResult]) -> list[list[str]]:
     table = []
     for result in results:
         page, load, profile = result.page, result.load, result.profile
-        table.append([
-            page.name, f"{load.rps:,.0f}", f"{result.ceiling_rps:,.0f}", f"{result.share:.1f}%",
-            _percent(page.floor), _percent(page.aim), result.verdict,
-            f"{load.p50_ms:.1f}", f"{load.p99_ms:.1f}", f"{load.non_2xx + load.socket_errors:,}",
-            f"{profile.queries:.1f}", f"{profile.server_ms:.1f}", f"{profile.sql_ms:.1f}", f"{profile.python_ms:.1f}",
-        ])  # fmt: skip
+        table.append(
+            [
+                page.name,
+                f"{load.rps:,.0f}",
+                f"{result.ceiling_rps:,.0f}",
+                f"{result.share:.1f}%",
+                _percent(page.floor),
+                _percent(page.aim),
+                result.verdict,
+                f"{load.p50_ms:.1f}",
+                f"{load.p99_ms:.1f}",
+                f"{load.non_2xx + load.socket_errors:,}",
+                f"{profile.queries:.1f}",
+                f"{profile.server_ms:.1f}",
+                f"{profile.sql_ms:.1f}",
+                f"{profile.python_ms:.1f}",
+            ]
+        )
     return table
 
 

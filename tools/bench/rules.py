@@ -110,14 +110,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules", type=int, default=200)
     parser.add_argument("--tickets", type=int, default=100_000)
     args = parser.parse_args(argv)
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "supportdesk.settings.base",
-        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/supportdesk_bench"),
-        "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-7f3a9c1e5b",
-        "CACHE_URL": os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/3"),
-        "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/4"),
-        "LOG_LEVEL": "WARNING",
-    })  # fmt: skip
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "supportdesk.settings.base",
+            "DATABASE_URL": os.environ.get(
+                "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/supportdesk_bench"
+            ),
+            "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-7f3a9c1e5b",
+            "CACHE_URL": os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/3"),
+            "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/4"),
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=BASE_DIR, check=True)
     import django
 

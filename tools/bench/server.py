@@ -31,11 +31,20 @@ def gunicorn(*, env: dict[str, str], cwd: Path, log_path: Path) -> Iterator[str]
     """Yield the base URL of a running portal; on exit stop the server's whole process group."""
     port = free_port()
     command = [
-        sys.executable, "-m", "gunicorn", "supportdesk.wsgi:application",
-        "--bind", f"127.0.0.1:{port}",
-        "--workers", str(WORKERS), "--worker-class", "sync",
-        "--timeout", "60", "--no-control-socket",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "supportdesk.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(WORKERS),
+        "--worker-class",
+        "sync",
+        "--timeout",
+        "60",
+        "--no-control-socket",
+    ]
     with log_path.open("ab") as server_log:
         # A session of its own: one killpg reaches the arbiter and its workers, and nothing else.
         process = subprocess.Popen(

@@ -14,10 +14,20 @@ from .scenario import Entity, Event, EventState
 
 _PAGE = 10  # results per page when the caller does not say
 _LIST_LIMITS = {
-    "eventArns": 10, "eventTypeCodes": 10, "services": 10, "regions": 10, "startTimes": 10, "endTimes": 10,
-    "lastUpdatedTimes": 10, "eventTypeCategories": 10, "eventStatusCodes": 6, "entityArns": 99, "entityValues": 99,
-    "statusCodes": 5, "awsAccountIds": 50,
-}  # fmt: skip
+    "eventArns": 10,
+    "eventTypeCodes": 10,
+    "services": 10,
+    "regions": 10,
+    "startTimes": 10,
+    "endTimes": 10,
+    "lastUpdatedTimes": 10,
+    "eventTypeCategories": 10,
+    "eventStatusCodes": 6,
+    "entityArns": 99,
+    "entityValues": 99,
+    "statusCodes": 5,
+    "awsAccountIds": 50,
+}
 _SINGULAR_RANGES = {"startTime": "startTimes", "endTime": "endTimes", "lastUpdatedTime": "lastUpdatedTimes"}
 
 
@@ -123,8 +133,11 @@ def _entity(account_id: str, event: Event, entity: Entity, state: EventState) ->
 
 
 def _details(event: Event, state: EventState) -> dict[str, Any]:
-    return {"event": _event(event, state), "eventDescription": {"latestDescription": state.description},
-            "eventMetadata": {}}  # fmt: skip
+    return {
+        "event": _event(event, state),
+        "eventDescription": {"latestDescription": state.description},
+        "eventMetadata": {},
+    }
 
 
 def _size(params: dict[str, Any], low: int = 1) -> int:

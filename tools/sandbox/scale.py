@@ -12,10 +12,22 @@ from datetime import UTC, datetime, timedelta
 from .scenario import Account, Clock, Entity, Event, Finding, World, demo, event_arn
 
 # Headings whose values name the resource; the rest (region, type, reason…) may repeat across copies
-_IDENTITY_HEADINGS = frozenset({
-    "Instance ID", "Instance Name", "Security Group ID", "Security Group Name", "DB Instance", "IAM User",
-    "Access Key", "Bucket Name", "Load Balancer Name", "Cluster", "Volume ID", "Volume Name",
-})  # fmt: skip
+_IDENTITY_HEADINGS = frozenset(
+    {
+        "Instance ID",
+        "Instance Name",
+        "Security Group ID",
+        "Security Group Name",
+        "DB Instance",
+        "IAM User",
+        "Access Key",
+        "Bucket Name",
+        "Load Balancer Name",
+        "Cluster",
+        "Volume ID",
+        "Volume Name",
+    }
+)
 _AWS_ID = re.compile(r"^([a-z]+-)([0-9a-f]{8,17})$")
 
 
@@ -71,11 +83,13 @@ def scale(clock: Clock, *, accounts: int, resources: int, events: int) -> World:
         health[ids[n % accounts]].append(_event(template, n, step, clock))
     return World(
         clock=clock,
-        accounts={i: Account(i, f"Benchmark {k:02d}", f"aws-bench-{k:02d}@example.com", "enterprise", joined)
-                  for k, i in enumerate(ids)},
+        accounts={
+            i: Account(i, f"Benchmark {k:02d}", f"aws-bench-{k:02d}@example.com", "enterprise", joined)
+            for k, i in enumerate(ids)
+        },
         default_account_id=ids[0],
         organization_id="o-sbx4bench01",
         management_account_id=ids[0],
         findings={i: tuple(f) for i, f in findings.items()},
         events={i: tuple(e) for i, e in health.items()},
-    )  # fmt: skip
+    )

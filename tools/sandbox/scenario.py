@@ -152,61 +152,173 @@ def _findings() -> dict[str, tuple[Finding, ...]]:
     return {
         PRODUCTION: (
             # Savings change at step 5: someone resized the idle instance up
-            Finding("Qch7DwouX1", "i-0a1b2c3d4e5f60718", "us-east-1", "warning",
-                    _low_utilization("m5.2xlarge", "$138.24"), clears=5),
-            Finding("Qch7DwouX1", "i-0a1b2c3d4e5f60718", "us-east-1", "warning",
-                    _low_utilization("m5.4xlarge", "$276.48"), appears=5),
+            Finding(
+                "Qch7DwouX1",
+                "i-0a1b2c3d4e5f60718",
+                "us-east-1",
+                "warning",
+                _low_utilization("m5.2xlarge", "$138.24"),
+                clears=5,
+            ),
+            Finding(
+                "Qch7DwouX1",
+                "i-0a1b2c3d4e5f60718",
+                "us-east-1",
+                "warning",
+                _low_utilization("m5.4xlarge", "$276.48"),
+                appears=5,
+            ),
             # Cleared at step 3: the one a newcomer sees resolve
-            Finding("HCP4007jGY", "sg-0f1e2d3c4b5a69788", "us-east-1", "error", {
-                "Region": "us-east-1", "Security Group Name": "legacy-bastion-ssh",
-                "Security Group ID": "sg-0f1e2d3c4b5a69788", "Protocol": "tcp", "Status": "Red", "Ports": "22",
-            }, clears=3),
-            Finding("f2iK5R6Dep", "orders-db", "us-east-1", "warning", {
-                "Region/AZ": "us-east-1b", "DB Instance": "orders-db", "VPC ID": "vpc-0a12b34c56d78e90f",
-                "Multi-AZ": "false", "Status": "Yellow",
-            }),
-            Finding("DqdJqYeRm5", "ci-deployer/AKIAQX7EXAMPLECIDEP1", "us-east-1", "warning", {
-                "Status": "Yellow", "IAM User": "ci-deployer", "Access Key": "AKIAQX7EXAMPLECIDEP1",
-                "Key Last Rotated": "2026-02-03T08:14:55.000Z", "Reason": "Key has not been rotated in 90 days",
-            }),
-            Finding("0Xc6LMYG8P", "us-east-1/ec2-standard", "us-east-1", "warning", {
-                "Region": "us-east-1", "Service": "EC2",
-                "Limit Name": "On-Demand instances - Standard (A, C, D, H, I, M, R, T, Z) instances",
-                "Limit Amount": "1152", "Current Usage": "1004", "Status": "Yellow",
-            }),
+            Finding(
+                "HCP4007jGY",
+                "sg-0f1e2d3c4b5a69788",
+                "us-east-1",
+                "error",
+                {
+                    "Region": "us-east-1",
+                    "Security Group Name": "legacy-bastion-ssh",
+                    "Security Group ID": "sg-0f1e2d3c4b5a69788",
+                    "Protocol": "tcp",
+                    "Status": "Red",
+                    "Ports": "22",
+                },
+                clears=3,
+            ),
+            Finding(
+                "f2iK5R6Dep",
+                "orders-db",
+                "us-east-1",
+                "warning",
+                {
+                    "Region/AZ": "us-east-1b",
+                    "DB Instance": "orders-db",
+                    "VPC ID": "vpc-0a12b34c56d78e90f",
+                    "Multi-AZ": "false",
+                    "Status": "Yellow",
+                },
+            ),
+            Finding(
+                "DqdJqYeRm5",
+                "ci-deployer/AKIAQX7EXAMPLECIDEP1",
+                "us-east-1",
+                "warning",
+                {
+                    "Status": "Yellow",
+                    "IAM User": "ci-deployer",
+                    "Access Key": "AKIAQX7EXAMPLECIDEP1",
+                    "Key Last Rotated": "2026-02-03T08:14:55.000Z",
+                    "Reason": "Key has not been rotated in 90 days",
+                },
+            ),
+            Finding(
+                "0Xc6LMYG8P",
+                "us-east-1/ec2-standard",
+                "us-east-1",
+                "warning",
+                {
+                    "Region": "us-east-1",
+                    "Service": "EC2",
+                    "Limit Name": "On-Demand instances - Standard (A, C, D, H, I, M, R, T, Z) instances",
+                    "Limit Amount": "1152",
+                    "Current Usage": "1004",
+                    "Status": "Yellow",
+                },
+            ),
             # New at step 6
-            Finding("Pfx0RwqBli", "acme-payments-exports", "us-east-1", "warning", {
-                "Region Name": "US East (N. Virginia)", "Region API Parameter": "us-east-1",
-                "Bucket Name": "acme-payments-exports", "ACL Allows List": "Yes", "ACL Allows Upload/Delete": "No",
-                "Status": "Yellow", "Policy Allows Access": "No",
-            }, appears=6),
+            Finding(
+                "Pfx0RwqBli",
+                "acme-payments-exports",
+                "us-east-1",
+                "warning",
+                {
+                    "Region Name": "US East (N. Virginia)",
+                    "Region API Parameter": "us-east-1",
+                    "Bucket Name": "acme-payments-exports",
+                    "ACL Allows List": "Yes",
+                    "ACL Allows Upload/Delete": "No",
+                    "Status": "Yellow",
+                    "Policy Allows Access": "No",
+                },
+                appears=6,
+            ),
         ),
         DEVELOPMENT: (
-            Finding("hjLMh88uM8", "dev-checkout-clb", "eu-west-1", "warning", {
-                "Region": "eu-west-1", "Load Balancer Name": "dev-checkout-clb",
-                "Reason": "No active back-end instances", "Estimated Monthly Savings": "$18.25",
-            }),
+            Finding(
+                "hjLMh88uM8",
+                "dev-checkout-clb",
+                "eu-west-1",
+                "warning",
+                {
+                    "Region": "eu-west-1",
+                    "Load Balancer Name": "dev-checkout-clb",
+                    "Reason": "No active back-end instances",
+                    "Estimated Monthly Savings": "$18.25",
+                },
+            ),
             # Savings halve at step 4: the cluster went from four nodes to two
-            Finding("G31sQ1E9U", "analytics-dev", "eu-west-1", "warning",
-                    _redshift("4 x ra3.4xlarge", "$9,384.96"), clears=4),
-            Finding("G31sQ1E9U", "analytics-dev", "eu-west-1", "warning",
-                    _redshift("2 x ra3.4xlarge", "$4,692.48"), appears=4),
-            Finding("H7IgTzjTYb", "vol-0d1e2f3a4b5c6d7e8", "eu-west-1", "warning", {
-                "Region": "eu-west-1", "Volume ID": "vol-0d1e2f3a4b5c6d7e8", "Volume Name": "build-cache",
-                "Volume Attachment": "attached", "Status": "Yellow", "Reason": "No snapshot",
-            }),
-            Finding("lN7RR0l7J9", "eu-west-1/vpc-eips", "eu-west-1", "error", {
-                "Region": "eu-west-1", "Service": "VPC", "Limit Name": "EC2-VPC Elastic IPs",
-                "Limit Amount": "5", "Current Usage": "5", "Status": "Red",
-            }),
+            Finding(
+                "G31sQ1E9U",
+                "analytics-dev",
+                "eu-west-1",
+                "warning",
+                _redshift("4 x ra3.4xlarge", "$9,384.96"),
+                clears=4,
+            ),
+            Finding(
+                "G31sQ1E9U",
+                "analytics-dev",
+                "eu-west-1",
+                "warning",
+                _redshift("2 x ra3.4xlarge", "$4,692.48"),
+                appears=4,
+            ),
+            Finding(
+                "H7IgTzjTYb",
+                "vol-0d1e2f3a4b5c6d7e8",
+                "eu-west-1",
+                "warning",
+                {
+                    "Region": "eu-west-1",
+                    "Volume ID": "vol-0d1e2f3a4b5c6d7e8",
+                    "Volume Name": "build-cache",
+                    "Volume Attachment": "attached",
+                    "Status": "Yellow",
+                    "Reason": "No snapshot",
+                },
+            ),
+            Finding(
+                "lN7RR0l7J9",
+                "eu-west-1/vpc-eips",
+                "eu-west-1",
+                "error",
+                {
+                    "Region": "eu-west-1",
+                    "Service": "VPC",
+                    "Limit Name": "EC2-VPC Elastic IPs",
+                    "Limit Amount": "5",
+                    "Current Usage": "5",
+                    "Status": "Red",
+                },
+            ),
             # New at step 8
-            Finding("ZRxQlPsb6c", "i-0f9e8d7c6b5a49382", "us-east-1", "warning", {
-                "Region/AZ": "us-east-1c", "Instance ID": "i-0f9e8d7c6b5a49382", "Instance Name": "ci-runner-2",
-                "Instance Type": "c5.large", **high_cpu, "14-Day Average CPU Utilization": "96.2%",
-                "Number of Days over 90% CPU Utilization": "14",
-            }, appears=8),
+            Finding(
+                "ZRxQlPsb6c",
+                "i-0f9e8d7c6b5a49382",
+                "us-east-1",
+                "warning",
+                {
+                    "Region/AZ": "us-east-1c",
+                    "Instance ID": "i-0f9e8d7c6b5a49382",
+                    "Instance Name": "ci-runner-2",
+                    "Instance Type": "c5.large",
+                    **high_cpu,
+                    "14-Day Average CPU Utilization": "96.2%",
+                    "Number of Days over 90% CPU Utilization": "14",
+                },
+                appears=8,
+            ),
         ),
-    }  # fmt: skip
+    }
 
 
 def event_arn(region: str, service: str, type_code: str, suffix: str) -> str:
@@ -366,21 +478,42 @@ def _events(step: timedelta) -> dict[str, tuple[Event, ...]]:
     return {
         PRODUCTION: (ec2_issue, retirement, runtime, s3_public),
         DEVELOPMENT: (rds_maintenance, ebs_degraded, s3_public),
-    }  # fmt: skip
+    }
 
 
 def demo(clock: Clock) -> World:
     """Production (Enterprise), development (Business) and a website account on Basic, in one organisation."""
     accounts = [
-        Account(PRODUCTION, "Payments production", "aws-payments-prod@example.com", "enterprise",
-                datetime(2019, 3, 12, 9, 30, tzinfo=UTC)),
-        Account(DEVELOPMENT, "Platform development", "aws-platform-dev@example.com", "business",
-                datetime(2020, 6, 1, 14, 5, tzinfo=UTC)),
-        Account(BASIC, "Marketing website", "aws-marketing-web@example.com", "basic",
-                datetime(2022, 1, 18, 11, 0, tzinfo=UTC)),
-        Account(SUSPENDED, "Old experiments", "aws-experiments@example.com", "basic",
-                datetime(2018, 9, 3, 8, 45, tzinfo=UTC), state="SUSPENDED"),
-    ]  # fmt: skip
+        Account(
+            PRODUCTION,
+            "Payments production",
+            "aws-payments-prod@example.com",
+            "enterprise",
+            datetime(2019, 3, 12, 9, 30, tzinfo=UTC),
+        ),
+        Account(
+            DEVELOPMENT,
+            "Platform development",
+            "aws-platform-dev@example.com",
+            "business",
+            datetime(2020, 6, 1, 14, 5, tzinfo=UTC),
+        ),
+        Account(
+            BASIC,
+            "Marketing website",
+            "aws-marketing-web@example.com",
+            "basic",
+            datetime(2022, 1, 18, 11, 0, tzinfo=UTC),
+        ),
+        Account(
+            SUSPENDED,
+            "Old experiments",
+            "aws-experiments@example.com",
+            "basic",
+            datetime(2018, 9, 3, 8, 45, tzinfo=UTC),
+            state="SUSPENDED",
+        ),
+    ]
     return World(
         clock=clock,
         accounts={a.id: a for a in accounts},

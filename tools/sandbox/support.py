@@ -18,23 +18,54 @@ from .scenario import Finding
 
 _REFRESH_EVERY = timedelta(minutes=5)
 
-SEVERITY_LEVELS = [("low", "Low"), ("normal", "Normal"), ("high", "High"), ("urgent", "Urgent"),
-                   ("critical", "Critical")]  # fmt: skip
+SEVERITY_LEVELS = [
+    ("low", "Low"),
+    ("normal", "Normal"),
+    ("high", "High"),
+    ("urgent", "Urgent"),
+    ("critical", "Critical"),
+]
 _SEVERITIES_BY_PLAN = {"business": 4, "enterprise": 5}  # Business stops at urgent; critical is Enterprise only
 SERVICES = [
-    {"code": "amazon-elastic-compute-cloud-linux", "name": "Elastic Compute Cloud (EC2 - Linux)", "categories": [
-        {"code": "general-guidance", "name": "General Guidance"}, {"code": "instance-issue", "name": "Instance Issue"},
-        {"code": "performance", "name": "Performance"}]},
-    {"code": "amazon-simple-storage-service", "name": "Simple Storage Service (S3)", "categories": [
-        {"code": "general-guidance", "name": "General Guidance"}, {"code": "performance", "name": "Performance"}]},
-    {"code": "amazon-relational-database-service", "name": "Relational Database Service (RDS)", "categories": [
-        {"code": "general-guidance", "name": "General Guidance"}, {"code": "performance", "name": "Performance"}]},
-    {"code": "service-limit-increase", "name": "Service Limit Increase", "categories": [
-        {"code": "service-code-ec2-instances", "name": "EC2 Instances"},
-        {"code": "service-code-vpc", "name": "VPC"}]},
-    {"code": "general-info", "name": "General Info and Getting Started", "categories": [
-        {"code": "using-aws", "name": "Using AWS & Services"}]},
-]  # fmt: skip
+    {
+        "code": "amazon-elastic-compute-cloud-linux",
+        "name": "Elastic Compute Cloud (EC2 - Linux)",
+        "categories": [
+            {"code": "general-guidance", "name": "General Guidance"},
+            {"code": "instance-issue", "name": "Instance Issue"},
+            {"code": "performance", "name": "Performance"},
+        ],
+    },
+    {
+        "code": "amazon-simple-storage-service",
+        "name": "Simple Storage Service (S3)",
+        "categories": [
+            {"code": "general-guidance", "name": "General Guidance"},
+            {"code": "performance", "name": "Performance"},
+        ],
+    },
+    {
+        "code": "amazon-relational-database-service",
+        "name": "Relational Database Service (RDS)",
+        "categories": [
+            {"code": "general-guidance", "name": "General Guidance"},
+            {"code": "performance", "name": "Performance"},
+        ],
+    },
+    {
+        "code": "service-limit-increase",
+        "name": "Service Limit Increase",
+        "categories": [
+            {"code": "service-code-ec2-instances", "name": "EC2 Instances"},
+            {"code": "service-code-vpc", "name": "VPC"},
+        ],
+    },
+    {
+        "code": "general-info",
+        "name": "General Info and Getting Started",
+        "categories": [{"code": "using-aws", "name": "Using AWS & Services"}],
+    },
+]
 AWS = "Amazon Web Services"
 
 

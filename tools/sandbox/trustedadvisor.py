@@ -86,12 +86,15 @@ def _recommendation(call: Call, state: CheckState) -> dict[str, Any]:
         "source": "ta_check",
         "awsServices": [],
         "name": check["name"],
-        "resourcesAggregates": {"okCount": state.ok_count, "warningCount": counts["warning"],
-                                "errorCount": counts["error"]},
+        "resourcesAggregates": {
+            "okCount": state.ok_count,
+            "warningCount": counts["warning"],
+            "errorCount": counts["error"],
+        },
         "createdAt": stamp(call.world.clock.epoch),
         "lastUpdatedAt": stamp(call.world.clock.time(state.changed_step)),
         "arn": _recommendation_arn(account_id, check["id"]),
-    }  # fmt: skip
+    }
     if state.savings is not None:
         rendered["pillarSpecificAggregates"] = {
             "costOptimizing": {
@@ -164,18 +167,22 @@ class TrustedAdvisor:
         resources = []
         for finding in shown:
             resource = resource_id(call.account.id, finding)
-            resources.append({
-                "id": resource,
-                "arn": f"{arn.replace(':recommendation/', ':recommendation-resource/')}/{resource}",
-                "awsResourceId": finding.key,
-                "regionCode": finding.region,
-                "status": finding.status,
-                # Cells by position, as in the Support API's list; empty cells are left out of the map
-                "metadata": {str(i): v for i, h in enumerate(headings) if (v := finding.metadata.get(h)) is not None},
-                "lastUpdatedAt": stamp(call.world.clock.time(max(finding.appears, 0))),
-                "exclusionStatus": "included",
-                "recommendationArn": arn,
-            })  # fmt: skip
+            resources.append(
+                {
+                    "id": resource,
+                    "arn": f"{arn.replace(':recommendation/', ':recommendation-resource/')}/{resource}",
+                    "awsResourceId": finding.key,
+                    "regionCode": finding.region,
+                    "status": finding.status,
+                    # Cells by position, as in the Support API's list; empty cells are left out of the map
+                    "metadata": {
+                        str(i): v for i, h in enumerate(headings) if (v := finding.metadata.get(h)) is not None
+                    },
+                    "lastUpdatedAt": stamp(call.world.clock.time(max(finding.appears, 0))),
+                    "exclusionStatus": "included",
+                    "recommendationArn": arn,
+                }
+            )
         return {"recommendationResourceSummaries": resources, **token}
 
     def _state(self, call: Call, arn: str) -> CheckState:

@@ -141,16 +141,25 @@ class Command(BaseCommand):
                 )
         sev1 = Severity.objects.get(rank=1)
         model("escalation", "SlaPolicy").objects.get_or_create(
-            severity=sev1, queue=None, defaults={"acknowledge_within": timedelta(minutes=15),
-                                                 "resolve_within": timedelta(hours=4), "escalation_policy": policy},
-        )  # fmt: skip
-        model("rules", "Rule").objects.get_or_create(
-            name="AWS issues in production", defaults={
-                "kinds": [Ticket.Kind.AWS_HEALTH], "environments": [Ticket.Environment.PRODUCTION],
-                "health_categories": ["issue"], "set_severity": Severity.objects.get(rank=2),
-                "start_escalation": policy, "position": 10,
+            severity=sev1,
+            queue=None,
+            defaults={
+                "acknowledge_within": timedelta(minutes=15),
+                "resolve_within": timedelta(hours=4),
+                "escalation_policy": policy,
             },
-        )  # fmt: skip
+        )
+        model("rules", "Rule").objects.get_or_create(
+            name="AWS issues in production",
+            defaults={
+                "kinds": [Ticket.Kind.AWS_HEALTH],
+                "environments": [Ticket.Environment.PRODUCTION],
+                "health_categories": ["issue"],
+                "set_severity": Severity.objects.get(rank=2),
+                "start_escalation": policy,
+                "position": 10,
+            },
+        )
 
     def _tickets(self, people: dict) -> None:
         rng = random.Random(7)
@@ -161,10 +170,16 @@ class Command(BaseCommand):
         for i, (title, kind, sev, queue, env) in enumerate(TICKETS):
             created = now - timedelta(hours=rng.randint(1, 96))
             ticket = services.ticket_create(
-                requester=requesters[i % 2], title=title, kind=kind, severity=severities[sev], queue=queues[queue],
-                environment=env, description=f"{title}. Reported from the demo seed.", now=created,
+                requester=requesters[i % 2],
+                title=title,
+                kind=kind,
+                severity=severities[sev],
+                queue=queues[queue],
+                environment=env,
+                description=f"{title}. Reported from the demo seed.",
+                now=created,
                 aws_account_id="111122223333" if env == "production" else "",
-            )  # fmt: skip
+            )
             agent = next((u for u in queues[queue].members.all()), None)
             if i % 3 == 0 and agent:
                 services.ticket_transition(ticket=ticket, actor=agent, action=Action.ACKNOWLEDGE)

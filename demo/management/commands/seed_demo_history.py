@@ -178,10 +178,13 @@ class Command(BaseCommand):
             weights = SEVERITY_WEIGHTS["request"]
         queue = self.queues[slug]
         return Life(
-            spec=spec, severity=rng.choices(self.severities, weights=weights)[0], queue=queue,
-            requester=self.people[rng.choice(["requester", "sam"])], agent=rng.choice(list(queue.members.all())),
+            spec=spec,
+            severity=rng.choices(self.severities, weights=weights)[0],
+            queue=queue,
+            requester=self.people[rng.choice(["requester", "sam"])],
+            agent=rng.choice(list(queue.members.all())),
             environment=environment,
-        )  # fmt: skip
+        )
 
     def _plan_ticket(self, life: Life, created: datetime) -> None:
         rng, sev = self.rng, life.severity
@@ -201,8 +204,12 @@ class Command(BaseCommand):
         if rng.random() < 0.7:
             self._at(acked + timedelta(minutes=1), lambda: self._comment(life, life.agent, "Looking into it now."))
         if major:
-            self._at(acked + timedelta(minutes=3), lambda: ticket_services.ticket_escalate(
-                ticket=life.filed(), actor=life.agent, reason="Customers affected; all hands on it."))  # fmt: skip
+            self._at(
+                acked + timedelta(minutes=3),
+                lambda: ticket_services.ticket_escalate(
+                    ticket=life.filed(), actor=life.agent, reason="Customers affected; all hands on it."
+                ),
+            )
         if open_at == "acknowledged":
             return
         working = acked + sev.response_target * rng.uniform(0.05, 0.3)
@@ -210,8 +217,9 @@ class Command(BaseCommand):
         if rng.random() < 0.3:
             note = "Checked the logs and the recent changes; narrowing it down."
             self._at(working + timedelta(minutes=20), lambda: self._comment(life, life.agent, note, internal=True))
-        resolve_by = sev.resolution_target * (rng.uniform(1.05, 2.5) if rng.random() < 0.15 and not major
-                                              else rng.uniform(0.1, 0.85))  # fmt: skip
+        resolve_by = sev.resolution_target * (
+            rng.uniform(1.05, 2.5) if rng.random() < 0.15 and not major else rng.uniform(0.1, 0.85)
+        )
         resolved = max(created + resolve_by, working + timedelta(minutes=30))
         if not major and (rng.random() < 0.2 or open_at == "waiting"):
             asked = working + (resolved - working) * 0.3
@@ -239,9 +247,15 @@ class Command(BaseCommand):
         title, kind, _, _ = life.spec
         account = PAYMENTS_ACCOUNT if life.environment == PROD and life.queue.slug in {"payments", "platform"} else ""
         life.ticket = ticket_services.ticket_create(
-            requester=life.requester, title=title, kind=kind, severity=life.severity, queue=life.queue,
-            environment=life.environment, aws_account_id=account, description=f"{title}. Seen since this morning.",
-        )  # fmt: skip
+            requester=life.requester,
+            title=title,
+            kind=kind,
+            severity=life.severity,
+            queue=life.queue,
+            environment=life.environment,
+            aws_account_id=account,
+            description=f"{title}. Seen since this morning.",
+        )
 
     def _act(self, life: Life, action: str, actor: User, note: str = "") -> None:
         life.ticket = ticket_services.ticket_transition(ticket=life.filed(), actor=actor, action=action, note=note)
@@ -261,9 +275,18 @@ class Command(BaseCommand):
         self._at(submitted, lambda: self._review_fill(review["it"], life.agent, submit=True))
         if self.rng.random() < 0.5:
             action: dict[str, ReviewAction] = {}
-            self._at(submitted - timedelta(minutes=5), lambda: action.update(it=readiness_services.action_add(
-                review=review["it"], actor=self.people["manager"], title=f"Alarm earlier on: {life.filed().title}",
-                severity=self.severities[3], owner=life.agent)))  # fmt: skip
+            self._at(
+                submitted - timedelta(minutes=5),
+                lambda: action.update(
+                    it=readiness_services.action_add(
+                        review=review["it"],
+                        actor=self.people["manager"],
+                        title=f"Alarm earlier on: {life.filed().title}",
+                        severity=self.severities[3],
+                        owner=life.agent,
+                    )
+                ),
+            )
             done = submitted + timedelta(days=self.rng.uniform(1, 10))
             self._at(done, lambda: self._action_done(action["it"], life.agent))
 
@@ -280,9 +303,12 @@ class Command(BaseCommand):
         risks = [Risk.NONE, Risk.LOW, Risk.LOW, Risk.MEDIUM, Risk.HIGH]
         for answer in list(review.answers.all())[:answered]:
             readiness_services.answer_save(
-                answer=answer, actor=agent, answer_text="Covered; see the runbook and the timeline.",
-                risk=self.rng.choice(risks), notes="",
-            )  # fmt: skip
+                answer=answer,
+                actor=agent,
+                answer_text="Covered; see the runbook and the timeline.",
+                risk=self.rng.choice(risks),
+                notes="",
+            )
         if submit:
             readiness_services.review_submit(review=review, actor=self.people["manager"])
 
@@ -291,41 +317,69 @@ class Command(BaseCommand):
         manager, today = self.people["manager"], timezone.localdate()
         template = ReviewTemplate.objects.get(for_post_incident=False, name__startswith="Operational readiness")
         # Workloads and schedules are configuration (the admin writes them); the reviews come from the services
-        payments, _ = Workload.objects.get_or_create(name="Payments API", defaults={
-            "description": "Card payments and refunds for the web shop.", "owner_queue": self.queues["platform"],
-            "owner": manager, "aws_account": self.account, "environment": PROD})  # fmt: skip
-        corporate, _ = Workload.objects.get_or_create(name="Corporate IT", defaults={
-            "description": "Laptops, VPN, mail and the office network.", "owner_queue": self.queues["central-it"],
-            "owner": manager, "environment": ""})  # fmt: skip
+        payments, _ = Workload.objects.get_or_create(
+            name="Payments API",
+            defaults={
+                "description": "Card payments and refunds for the web shop.",
+                "owner_queue": self.queues["platform"],
+                "owner": manager,
+                "aws_account": self.account,
+                "environment": PROD,
+            },
+        )
+        corporate, _ = Workload.objects.get_or_create(
+            name="Corporate IT",
+            defaults={
+                "description": "Laptops, VPN, mail and the office network.",
+                "owner_queue": self.queues["central-it"],
+                "owner": manager,
+                "environment": "",
+            },
+        )
         for workload, due in ((payments, today + timedelta(days=10)), (corporate, today - timedelta(days=12))):
-            ReviewSchedule.objects.get_or_create(workload=workload, template=template,
-                                                 defaults={"every_months": 3, "next_due_on": due})  # fmt: skip
+            ReviewSchedule.objects.get_or_create(
+                workload=workload, template=template, defaults={"every_months": 3, "next_due_on": due}
+            )
         readiness_services.reviews_open_due(today=today)
         review = Review.objects.get(workload=payments, status=Review.Status.DUE)
         self._review_fill(review, self.people["agent"], submit=False, answered=5)
         readiness_services.action_add(
-            review=review, actor=manager, title="Test a restore of orders-db from last night's snapshot",
-            severity=self.severities[2], owner=self.people["agent"],
+            review=review,
+            actor=manager,
+            title="Test a restore of orders-db from last night's snapshot",
+            severity=self.severities[2],
+            owner=self.people["agent"],
             description="The last restore test is older than a quarter (question 6).",
-        )  # fmt: skip
+        )
 
     def _maintenance(self) -> None:
         starts = datetime.combine(
             timezone.localdate() + timedelta(days=2), time(22), tzinfo=timezone.get_current_timezone()
         )
         maintenance_window_create(
-            actor=self.people["manager"], title="Database failover test", account=self.account, service="RDS",
-            region="eu-west-1", starts_at=starts, ends_at=starts + timedelta(hours=2),
+            actor=self.people["manager"],
+            title="Database failover test",
+            account=self.account,
+            service="RDS",
+            region="eu-west-1",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=2),
             notes="orders-db fails over to its standby; payments may pause for a minute.",
-        )  # fmt: skip
+        )
 
     def _targets(self) -> None:
         sev1 = self.severities[0]
         targets: list[dict[str, Any]] = [
-            {"kpi": "mtta_p50", "direction": KpiTarget.Direction.AT_MOST, "value": 15, "window_days": 30,
-             "severity": sev1, "environment": PROD},
+            {
+                "kpi": "mtta_p50",
+                "direction": KpiTarget.Direction.AT_MOST,
+                "value": 15,
+                "window_days": 30,
+                "severity": sev1,
+                "environment": PROD,
+            },
             {"kpi": "response_sla", "direction": KpiTarget.Direction.AT_LEAST, "value": 90, "window_days": 7},
-        ]  # fmt: skip
+        ]
         for fields in targets:  # configuration, as the admin writes it
             target, _ = KpiTarget.objects.get_or_create(**fields)
             target.stakeholders.add(self.people["manager"])

@@ -30,9 +30,21 @@ class SupportCaseSerializer(serializers.ModelSerializer):
     class Meta:
         model = SupportCase
         fields = [
-            "case_id", "display_id", "state", "status", "severity_code", "severity", "service_code", "category_code",
-            "subject", "cc", "opened_at", "last_synced_at", "note", "error",
-        ]  # fmt: skip
+            "case_id",
+            "display_id",
+            "state",
+            "status",
+            "severity_code",
+            "severity",
+            "service_code",
+            "category_code",
+            "subject",
+            "cc",
+            "opened_at",
+            "last_synced_at",
+            "note",
+            "error",
+        ]
 
 
 class AwsDidNotAnswer(APIException):

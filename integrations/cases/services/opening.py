@@ -123,12 +123,14 @@ class CaseDraft:
 def case_draft(*, ticket: Ticket, account: AwsAccount, preface: str = "") -> CaseDraft:
     """What the form starts with, and what a rule sends: the ticket's words, where it runs, and a link back."""
     link = f"{settings.SITE_URL}{ticket.get_absolute_url()}"
-    footer = "\n".join([
-        "",
-        f"Environment: {ticket.get_environment_display() or 'not given'}",
-        f"AWS account: {account.account_id} ({account.name})",
-        f"Supportdesk ticket: {ticket.reference} {link}",
-    ])  # fmt: skip
+    footer = "\n".join(
+        [
+            "",
+            f"Environment: {ticket.get_environment_display() or 'not given'}",
+            f"AWS account: {account.account_id} ({account.name})",
+            f"Supportdesk ticket: {ticket.reference} {link}",
+        ]
+    )
     text = (preface + (ticket.description or ticket.title).strip())[: BODY_LIMIT - len(footer) - 1]
     wanted = _SEVERITY_FOR_RANK.get(ticket.severity.rank, "low")
     severity = _highest_allowed(account, wanted) or account.case_severities[0]
@@ -173,9 +175,15 @@ def support_case_open(
     if actor is not None and not policies.may_work(actor, ticket):
         raise NotAllowed("Only agents of this ticket's queue may escalate it to AWS.")
     return _open(
-        ticket=ticket, actor=actor, service_code=service_code, category_code=category_code,
-        severity_code=severity_code, subject=subject, body=body, cc_emails=cc_emails,
-    )  # fmt: skip
+        ticket=ticket,
+        actor=actor,
+        service_code=service_code,
+        category_code=category_code,
+        severity_code=severity_code,
+        subject=subject,
+        body=body,
+        cc_emails=cc_emails,
+    )
 
 
 def support_case_open_automatically(*, ticket: Ticket, wanted_severity: str, reason: str) -> SupportCase | None:
@@ -207,10 +215,16 @@ def support_case_open_automatically(*, ticket: Ticket, wanted_severity: str, rea
     try:
         service_code, category_code = _automatic_topic(account)
         return _open(
-            ticket=ticket, actor=None, service_code=service_code, category_code=category_code,
-            severity_code=severity, subject=draft.subject, body=draft.body,
-            note=note, why=f" for “{reason}”",
-        )  # fmt: skip
+            ticket=ticket,
+            actor=None,
+            service_code=service_code,
+            category_code=category_code,
+            severity_code=severity,
+            subject=draft.subject,
+            body=draft.body,
+            note=note,
+            why=f" for “{reason}”",
+        )
     except CaseAlreadyOpen:  # a person or another worker got there first
         return SupportCase.objects.filter(ticket=ticket).first()
     except CaseRefused:  # AWS refused the case; the ticket already says why
@@ -244,8 +258,19 @@ def _managers_told(ticket: Ticket, reason: str, *, key: str) -> None:
     notify(ticket=ticket, reason=reason, key=key, channels=(), users=queue_managers(queue=ticket.queue))
 
 
-def _open(*, ticket: Ticket, actor: Actor, service_code, category_code, severity_code, subject, body, cc_emails=(),
-          note="", why="") -> SupportCase:  # fmt: skip
+def _open(
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    service_code,
+    category_code,
+    severity_code,
+    subject,
+    body,
+    cc_emails=(),
+    note="",
+    why="",
+) -> SupportCase:
     account = case_account(ticket)
     refusal = case_refusal(ticket=ticket, account=account)
     if refusal:
@@ -281,18 +306,28 @@ def _checked(account, ticket, service_code, category_code, severity_code, subjec
         except ValidationError:
             raise CaseFieldInvalid("cc_emails", f"“{email}” is not an email address.") from None
     return {
-        "service_code": service_code, "category_code": category_code, "severity_code": severity_code,
-        "subject": _subject(ticket, subject), "body": body, "cc": cc,
-    }  # fmt: skip
+        "service_code": service_code,
+        "category_code": category_code,
+        "severity_code": severity_code,
+        "subject": _subject(ticket, subject),
+        "body": body,
+        "cc": cc,
+    }
 
 
 @transaction.atomic
 def _claim(*, ticket: Ticket, account: AwsAccount, actor: Actor, note: str, **fields) -> SupportCase:
     """The case row, written before AWS is asked; a case that failed before is taken up again."""
     values = {
-        "account": account, "state": State.OPENING, "opened_by": actor, "note": note, "error": "",
-        "opened_at": timezone.now(), "last_synced_at": timezone.now(), **fields,  # an attempt is under way
-    }  # fmt: skip
+        "account": account,
+        "state": State.OPENING,
+        "opened_by": actor,
+        "note": note,
+        "error": "",
+        "opened_at": timezone.now(),
+        "last_synced_at": timezone.now(),
+        **fields,  # an attempt is under way
+    }
     case = SupportCase.objects.select_for_update().filter(ticket=ticket).first()
     if case is None:
         try:
@@ -320,9 +355,14 @@ def _create_at_aws(case: SupportCase, *, actor: Actor, summary: Summary) -> Supp
     access = account_access(case.account)
     try:
         case_id = support.create_case(
-            access, subject=case.subject, body=case.body, service_code=case.service_code,
-            category_code=case.category_code, severity_code=case.severity_code, cc_emails=case.cc,
-        )  # fmt: skip
+            access,
+            subject=case.subject,
+            body=case.body,
+            service_code=case.service_code,
+            category_code=case.category_code,
+            severity_code=case.severity_code,
+            cc_emails=case.cc,
+        )
     except AwsUnavailable as exc:  # AWS may have opened it: only the sync, having looked, asks again
         note = f"{exc} Supportdesk looks for the case at AWS, and opens it if AWS never got it."
         SupportCase.objects.filter(pk=case.pk).update(error=note[:500], last_synced_at=None)  # the attempt is over
@@ -376,9 +416,12 @@ def _opened(
         ticket = ticket_services.ticket_transition(ticket=ticket, actor=actor, action=Action.WAIT_ON_AWS)
     lines = [f"Subject: {case.subject}", f"Service: {case.service_code} / {case.category_code}"]
     ticket_services.ticket_aws_case_note(
-        ticket=ticket, actor=actor, summary=summary(case), case_id=case_id,
+        ticket=ticket,
+        actor=actor,
+        summary=summary(case),
+        case_id=case_id,
         lines=[*lines, *([case.note] if case.note else [])],
-    )  # fmt: skip
+    )
     if case.note:  # only a rule's case has one: it got a lower severity than it asked for
         _managers_told(
             ticket, f"AWS Support case {case} opened lower than asked. {case.note}", key=f"aws-case:{case.pk}"

@@ -124,14 +124,22 @@ def _messages_record(case: SupportCase, items: Iterable[support.Communication]) 
             sent.save(update_fields=["aws_key", "time_created"])
             continue
         CaseCommunication.objects.create(
-            case=case, direction=Direction.IN, body=item.body, submitted_by=item.submitted_by[:320],
-            time_created=item.time_created, aws_key=key,
-        )  # fmt: skip
+            case=case,
+            direction=Direction.IN,
+            body=item.body,
+            submitted_by=item.submitted_by[:320],
+            time_created=item.time_created,
+            aws_key=key,
+        )
         who = "AWS replied" if item.submitted_by == AWS_SENDER else f"{item.submitted_by} wrote at AWS"
         ticket_services.ticket_aws_case_note(
-            ticket=case.ticket, actor=None, summary=f"{who} on case {case}.", case_id=_aws_id(case),
-            lines=item.body.splitlines()[:TIMELINE_LINES], aws_replied=True,
-        )  # fmt: skip
+            ticket=case.ticket,
+            actor=None,
+            summary=f"{who} on case {case}.",
+            case_id=_aws_id(case),
+            lines=item.body.splitlines()[:TIMELINE_LINES],
+            aws_replied=True,
+        )
 
 
 def _messages_out(case: SupportCase, access: AccountAccess) -> None:
@@ -154,8 +162,15 @@ def _outbox_fill(case: SupportCase) -> None:
     for comment in comments:
         text = f"{person_name(comment.author)} wrote in Supportdesk ({case.ticket.reference}):\n\n{comment.body}"
         body = text if len(text) <= BODY_LIMIT else f"{text[: BODY_LIMIT - 1]}…"
-        rows.append(CaseCommunication(case=case, direction=Direction.OUT, body=body, comment=comment,
-                                      submitted_by=person_name(comment.author)[:320]))  # fmt: skip
+        rows.append(
+            CaseCommunication(
+                case=case,
+                direction=Direction.OUT,
+                body=body,
+                comment=comment,
+                submitted_by=person_name(comment.author)[:320],
+            )
+        )
     CaseCommunication.objects.bulk_create(rows, ignore_conflicts=True)  # a concurrent sync may have added them
 
 

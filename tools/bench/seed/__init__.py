@@ -78,8 +78,11 @@ def seed(dsn: str, *, tickets: int, reseed: bool = False) -> SeedResult:
     seconds = time.perf_counter() - started
     log.info(
         "seeded %s tickets, %s events, %s comments in %.0f s",
-        f"{tickets:,}", f"{generator.event_id:,}", f"{generator.comment_id:,}", seconds,
-    )  # fmt: skip
+        f"{tickets:,}",
+        f"{generator.event_id:,}",
+        f"{generator.comment_id:,}",
+        seconds,
+    )
     return SeedResult(tickets, generator.event_id, generator.comment_id, seconds, skipped=False)
 
 

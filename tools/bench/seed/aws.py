@@ -34,9 +34,11 @@ def aws_estate_seed() -> tuple[int, int]:
     with_account = Ticket.objects.exclude(aws_account_id="")
     every = max(1, with_account.count() // (GROUPS + HEALTH_EVENTS))  # spread over the whole history
     tickets = list(
-        with_account.annotate(nth=Mod("pk", every)).filter(nth=0).order_by("?")
+        with_account.annotate(nth=Mod("pk", every))
+        .filter(nth=0)
+        .order_by("?")
         .values_list("pk", "aws_account_id", "created_at")[: GROUPS + HEALTH_EVENTS]
-    )  # fmt: skip
+    )
     queue = Queue.objects.order_by("pk").first()
     account_ids = sorted({account_id for _, account_id, _ in tickets})[:ACCOUNTS]
     environments = [e.value for e in Ticket.Environment]
@@ -72,14 +74,25 @@ def aws_estate_seed() -> tuple[int, int]:
         for k in range(FINDINGS_PER_GROUP):
             first_seen = created_at + timedelta(hours=k)
             resolved = first_seen + timedelta(days=rng.randint(1, 60)) if rng.random() < 0.6 else None
-            findings.append(Finding(
-                account_id=group.account_id, ta_check=check, resource_key=f"r{k}-{group.pk}", group=group,
-                resource_id=f"res-{group.pk}-{k}", region="eu-west-1", status="warning", fingerprint="bench",
-                estimated_monthly_savings=Decimal(rng.randint(500, 50_000)) / 100 if check.category == "cost_optimizing"
-                else None,
-                first_seen_at=first_seen, changed_at=first_seen, is_open=resolved is None or resolved > now,
-                resolved_at=resolved if resolved and resolved <= now else None,
-            ))  # fmt: skip
+            findings.append(
+                Finding(
+                    account_id=group.account_id,
+                    ta_check=check,
+                    resource_key=f"r{k}-{group.pk}",
+                    group=group,
+                    resource_id=f"res-{group.pk}-{k}",
+                    region="eu-west-1",
+                    status="warning",
+                    fingerprint="bench",
+                    estimated_monthly_savings=Decimal(rng.randint(500, 50_000)) / 100
+                    if check.category == "cost_optimizing"
+                    else None,
+                    first_seen_at=first_seen,
+                    changed_at=first_seen,
+                    is_open=resolved is None or resolved > now,
+                    resolved_at=resolved if resolved and resolved <= now else None,
+                )
+            )
     Finding.objects.bulk_create(findings, batch_size=BATCH)
 
     def impaired() -> list[dict]:
@@ -104,8 +117,12 @@ def aws_estate_seed() -> tuple[int, int]:
     for event in events:
         event.entity_count = len(event.entities)
     HealthEvent.objects.bulk_create(events, batch_size=BATCH)
-    log.info("AWS estate: %s accounts, %s findings, %s Health events", len(accounts), f"{len(findings):,}",
-             f"{len(events):,}")  # fmt: skip
+    log.info(
+        "AWS estate: %s accounts, %s findings, %s Health events",
+        len(accounts),
+        f"{len(findings):,}",
+        f"{len(events):,}",
+    )
     return len(findings), len(events)
 
 

@@ -38,10 +38,26 @@ COMMENT_SHARE = {S.ACKNOWLEDGED: 0.6, S.RESOLVED: 0.5, S.CLOSED: 0.5}  # else ev
 AWS_KINDS = {Ticket.Kind.AWS_FINDING, Ticket.Kind.AWS_HEALTH}
 
 TICKET_COLUMNS = (
-    "id", "title", "description", "kind", "status", "environment", "aws_account_id", "escalation_level",
-    "created_at", "updated_at", "acknowledged_at", "resolved_at", "closed_at", "response_due_at",
-    "resolution_due_at", "assignee_id", "queue_id", "requester_id", "severity_id",
-)  # fmt: skip
+    "id",
+    "title",
+    "description",
+    "kind",
+    "status",
+    "environment",
+    "aws_account_id",
+    "escalation_level",
+    "created_at",
+    "updated_at",
+    "acknowledged_at",
+    "resolved_at",
+    "closed_at",
+    "response_due_at",
+    "resolution_due_at",
+    "assignee_id",
+    "queue_id",
+    "requester_id",
+    "severity_id",
+)
 TABLES = {  # COPY order; FK triggers are off during the load, so the order is only for readability
     "tickets_ticket": TICKET_COLUMNS,
     "tickets_comment": ("id", "ticket_id", "author_id", "body", "is_internal", "created_at"),
