@@ -157,17 +157,22 @@ class _Loader:
             paths_file = OUT_DIR / f"{page.name}.paths"
             tickets = range(len(self.credentials.tickets))
             paths_file.write_text("".join(f"{self.credentials.path(page, n)}\n" for n in tickets))
-        options = dict(
-            base_url=self.base_url,
-            path=self.credentials.path(page),
-            headers=self.credentials.headers(page.auth),
-            settings=self.settings,
-            paths_file=paths_file,
-        )
+
+        def page_load(seconds: int) -> load.Load:
+            return load.page_load(
+                page,
+                base_url=self.base_url,
+                path=self.credentials.path(page),
+                headers=self.credentials.headers(page.auth),
+                seconds=seconds,
+                settings=self.settings,
+                paths_file=paths_file,
+            )
+
         warmup = self.args.warmup if warmup is None else warmup
         if warmup:
-            load.page_load(page, seconds=warmup, **options)
-        measured = load.page_load(page, seconds=seconds or self.args.duration, **options)
+            page_load(warmup)
+        measured = page_load(seconds or self.args.duration)
         log.info(
             "loaded   %-22s %8.1f req/s  p50 %6.1f ms  p99 %6.1f ms  non-2xx %d",
             page.name,
@@ -230,7 +235,7 @@ def _portal_env(database_url: str) -> dict[str, str]:
 
 
 def _database_ensure(url: str) -> None:
-    name = conninfo_to_dict(url)["dbname"]
+    name = str(conninfo_to_dict(url)["dbname"])
     with psycopg.connect(url, dbname="postgres", autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
             log.info("creating database %s", name)

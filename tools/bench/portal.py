@@ -8,6 +8,7 @@ import random
 from dataclasses import dataclass
 from importlib import import_module
 from time import perf_counter
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
@@ -109,6 +110,7 @@ def bench_agent_prepare() -> Credentials:
     tickets = [f"{settings.TICKET_REFERENCE_PREFIX}-{pk}" for pk in visible[:SAMPLED_TICKETS]]
     if not tickets:
         raise RuntimeError("The bench agent's queues hold no tickets; run with --reseed.")
+    assert portal_session.session_key and bench_session.session_key  # both saved above
     return Credentials(portal_session.session_key, bench_session.session_key, token.key, queues[0].slug, tickets)
 
 
@@ -135,7 +137,7 @@ class _QueryTimer:
             statement[1] += 1
             statement[2] = params
 
-    def slowest(self) -> tuple[float, str, object]:
+    def slowest(self) -> tuple[float, str, Any]:
         """(mean seconds, sql, params) of the statement that took the most time in all."""
         if not self.statements:
             return 0.0, "", None
@@ -173,7 +175,7 @@ def page_profile(page: Page, credentials: Credentials, *, warmup: int = 3, sampl
     slowest_seconds, slowest_sql, slowest_params = timer.slowest()
     text, plan = "", ""
     if slowest_sql:
-        text = connection.ops.compose_sql(slowest_sql, slowest_params)
+        text = connection.ops.compose_sql(slowest_sql, slowest_params)  # type: ignore[attr-defined]  # PostgreSQL's
         plan = _plan(slowest_sql, slowest_params)
     return Profile(
         statuses=sorted(statuses),
@@ -186,7 +188,7 @@ def page_profile(page: Page, credentials: Credentials, *, warmup: int = 3, sampl
     )
 
 
-def _plan(sql: str, params: object) -> str:
+def _plan(sql: str, params: Any) -> str:
     """EXPLAIN ANALYZE of a read; writes are not run twice."""
     if not sql.lstrip().upper().startswith("SELECT"):
         return ""

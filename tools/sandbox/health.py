@@ -237,7 +237,8 @@ class Health:
                 "Either organizationEntityFilters or organizationEntityAccountFilters is required.",
             )
         too_long("organizationEntityFilters", filters, 10)
-        entities, failed = [], []
+        entities: list[dict[str, Any]] = []
+        failed: list[dict[str, Any]] = []
         for item in filters:
             arn, account_id = item["eventArn"], item.get("awsAccountId")
             found = _find(call, arn, account_id)

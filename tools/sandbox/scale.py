@@ -78,9 +78,9 @@ def scale(clock: Clock, *, accounts: int, resources: int, events: int) -> World:
         findings[ids[n % accounts]].append(_finding(template, n))
     health: dict[str, list[Event]] = {i: [] for i in ids}
     for n in range(events):
-        template = event_templates[(n // accounts) % len(event_templates)]
+        event_template = event_templates[(n // accounts) % len(event_templates)]
         step = -(n // accounts) - 1  # each account's events one step apart, all before the sandbox started
-        health[ids[n % accounts]].append(_event(template, n, step, clock))
+        health[ids[n % accounts]].append(_event(event_template, n, step, clock))
     return World(
         clock=clock,
         accounts={

@@ -93,6 +93,7 @@ class Event:
             return None
         latest = posted[-1]
         start = clock.epoch + self.starts
+        end: datetime | None
         if self.lasts is not None:
             end = start + self.lasts
         else:

@@ -94,7 +94,8 @@ class _Handler(BaseHTTPRequestHandler):
         target, cbor_path = self.headers.get("X-Amz-Target"), _CBOR_PATH.match(self.path)
         if target:
             prefix, _, operation = target.partition(".")
-            decode, send = json.loads, self._send_json
+            decode: Callable[[bytes], Any] = json.loads
+            send = self._send_json
         elif cbor_path:
             prefix, operation = cbor_path[1], cbor_path[2]
             decode, send = cbor2.loads, self._send_cbor

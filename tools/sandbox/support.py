@@ -26,7 +26,7 @@ SEVERITY_LEVELS = [
     ("critical", "Critical"),
 ]
 _SEVERITIES_BY_PLAN = {"business": 4, "enterprise": 5}  # Business stops at urgent; critical is Enterprise only
-SERVICES = [
+SERVICES: list[dict[str, Any]] = [
     {
         "code": "amazon-elastic-compute-cloud-linux",
         "name": "Elastic Compute Cloud (EC2 - Linux)",
@@ -351,7 +351,7 @@ def _communication(case: Case, communication: Communication) -> dict[str, Any]:
 
 
 def _case(case: Case, now: datetime, with_communications: bool) -> dict[str, Any]:
-    rendered = {
+    rendered: dict[str, Any] = {
         "caseId": case.id,
         "displayId": case.display_id,
         "subject": case.subject,

@@ -37,7 +37,7 @@ def seed(dsn: str, *, tickets: int, reseed: bool = False) -> SeedResult:
     """Make the database hold `tickets` seeded tickets; a no-op when it already has as many."""
     started = time.perf_counter()
     with psycopg.connect(dsn) as conn:
-        existing = conn.execute("SELECT count(*) FROM tickets_ticket").fetchone()[0]
+        (existing,) = conn.execute("SELECT count(*) FROM tickets_ticket").fetchone() or (0,)
         if existing >= tickets and not reseed:
             log.info("%s tickets already seeded; --reseed to start over", f"{existing:,}")
             return SeedResult(existing, 0, 0, 0.0, skipped=True)

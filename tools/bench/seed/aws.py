@@ -39,7 +39,7 @@ def aws_estate_seed() -> tuple[int, int]:
         .order_by("?")
         .values_list("pk", "aws_account_id", "created_at")[: GROUPS + HEALTH_EVENTS]
     )
-    queue = Queue.objects.order_by("pk").first()
+    queue = Queue.objects.earliest("pk")  # the default queue, seeded by a migration
     account_ids = sorted({account_id for _, account_id, _ in tickets})[:ACCOUNTS]
     environments = [e.value for e in Ticket.Environment]
     accounts = {

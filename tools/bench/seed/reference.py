@@ -93,12 +93,14 @@ def reference_rows(conn: psycopg.Connection) -> Reference:
             "ON CONFLICT (email) DO NOTHING",
             [(first, last, joined, email) for email, first, last, _ in people],
         )
-    ids = dict(conn.execute("SELECT email, id FROM accounts_user WHERE email LIKE %s", [f"%@{EMAIL_DOMAIN}"]))
+    ids: dict[str, int] = dict(
+        conn.execute("SELECT email, id FROM accounts_user WHERE email LIKE %s", [f"%@{EMAIL_DOMAIN}"])
+    )
     names = {ids[email]: f"{first} {last}" for email, first, last, _ in people}
     agents = [ids[email] for email, *_, is_agent in people if is_agent]
     requesters = [ids[email] for email, *_, is_agent in people if not is_agent]
 
-    groups = dict(conn.execute("SELECT name, id FROM auth_group"))
+    groups: dict[str, int] = dict(conn.execute("SELECT name, id FROM auth_group"))
     if "agent" not in groups or "requester" not in groups:
         raise RuntimeError("The role groups are missing: accounts creates them after migrate.")
     with conn.cursor() as cur:

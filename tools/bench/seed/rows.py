@@ -33,7 +33,11 @@ RECENT = timedelta(days=60).total_seconds()
 OPEN_SHARE_RECENT, OPEN_SHARE_OLDER = 0.70, 0.155
 OPEN_MIX = {S.NEW: 20, S.ACKNOWLEDGED: 15, S.IN_PROGRESS: 35, S.WAITING_REQUESTER: 15, S.WAITING_AWS: 15}
 AUTO_CLOSE = timedelta(days=7).total_seconds()  # settings.TICKET_AUTO_CLOSE_AFTER_DAYS
-COMMENT_SHARE = {S.ACKNOWLEDGED: 0.6, S.RESOLVED: 0.5, S.CLOSED: 0.5}  # else every worked ticket has one
+COMMENT_SHARE: dict[str, float] = {
+    S.ACKNOWLEDGED: 0.6,
+    S.RESOLVED: 0.5,
+    S.CLOSED: 0.5,
+}  # else every worked ticket has one
 
 AWS_KINDS = {Ticket.Kind.AWS_FINDING, Ticket.Kind.AWS_HEALTH}
 
@@ -181,7 +185,7 @@ class Generator:
             at = ts(created + event.offset * scale)
             actor = NULL if event.actor is None else event.actor
             internal = "t" if event.internal else "f"
-            comment = NULL
+            comment: str | int = NULL
             if event.body is not None:
                 self.comment_id += 1
                 comment = self.comment_id

@@ -18,7 +18,7 @@ SERVICES = [
     "checkout-api", "payments", "search", "auth-service", "orders-db", "reporting", "mobile-backend", "data-lake",
     "web-frontend", "billing-worker",
 ]  # fmt: skip
-TITLES = {
+TITLES: dict[str, list[str]] = {
     Ticket.Kind.INCIDENT: [
         "High latency on {s}", "5xx errors from {s}", "Timeouts calling {s}", "Deployment of {s} failed",
         "Disk full on {s} hosts", "{s} pods crash-looping", "Replication lag on {s}", "Queue backlog in {s}",
