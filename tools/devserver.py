@@ -146,6 +146,11 @@ def main() -> int:
             " to use another.",
             flush=True,
         )
+        print(
+            f"  Texts and calls the portal sends (pages, verification codes) go to the sandbox's phone page instead:"
+            f" {env['AWS_ENDPOINT_URL']}/phone/ (one-tap links work from there).",
+            flush=True,
+        )
     print(flush=True)
     stopping = False
 

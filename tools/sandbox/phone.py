@@ -27,7 +27,7 @@ _NUMBER = re.compile(r"\+?[1-9][0-9]{1,18}")
 _CHANNELS = {TEXT: "Text messages", VOICE: "Calls"}
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; "
+        "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
         "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
@@ -166,12 +166,12 @@ def _phone(phone: Phone, filtered: bool) -> str:
 
 def _spend(spend: Spend, filtered_to: str | None) -> str:
     hidden = f'<input type="hidden" name="to" value="{html.escape(filtered_to)}">' if filtered_to else ""
-    reached = " reached" if spend.spent >= spend.limit else ""
+    reached = spend.spent >= spend.limit
     return (
-        f'<form class="spend{reached}" method="post" action="{PREFIX}/spend">'
+        f'<form class="spend{" reached" if reached else ""}" method="post" action="{PREFIX}/spend">'
         f'<input type="hidden" name="channel" value="{spend.channel}">{hidden}'
         f'<label for="spend-{spend.channel}">{_CHANNELS[spend.channel]}: spent this month, of the '
-        f"${spend.limit} limit</label> "
+        f"${spend.limit} limit{' (reached: AWS refuses to send)' if reached else ''}</label> "
         f'<input id="spend-{spend.channel}" name="amount" inputmode="decimal" value="{spend.spent.normalize():f}">'
         '<button type="submit">Set</button></form>'
     )
@@ -196,7 +196,7 @@ def _page(sms: SmsVoice, number: str | None, now: datetime) -> str:
 def _document(title: str, content: str, version: int) -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">'
         f'<title>{title}</title><link rel="stylesheet" href="{PREFIX}/static/phone.css">'
         f'<script src="{PREFIX}/static/phone.js" defer></script></head>'
         f'<body data-version="{version}"><h1>{title}</h1>{content}</body></html>'
