@@ -8,13 +8,15 @@ from datetime import timedelta
 from decimal import Decimal
 from urllib.error import HTTPError
 
+import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
 from tools.sandbox.smsvoice import ORIGINATION_NUMBER, PHONE_NUMBER_ID, TEXT, VOICE
 
-from .helpers import assert_valid
+from .helpers import assert_valid, assert_valid_error
 
+_MODEL = botocore.session.get_session().get_service_model("pinpoint-sms-voice-v2")
 PAGER = "+15555550123"
 SSML = '<speak>Supportdesk. <emphasis>SEV1</emphasis> on checkout. <break time="1s"/>Press 1.</speak>'
 
@@ -25,9 +27,12 @@ def sms(live):
 
 
 def _refusal(call) -> dict:
+    """The error's parsed response, once it fits the error shape botocore's model gives its code."""
     with pytest.raises(ClientError) as raised:
         call()
-    return raised.value.response
+    response = raised.value.response
+    assert_valid_error(_MODEL, response)
+    return response
 
 
 def _received(live, to: str | None = None) -> list[dict]:

@@ -31,7 +31,7 @@ class AwsError(Exception):
     carry them; their message is then ``Message``, as the shape names it, and botocore puts them all on the
     ``ClientError``'s response."""
 
-    def __init__(self, code: str, message: str = "", status: int = 400, *, members: dict | None = None) -> None:
+    def __init__(self, code: str, message: str = "", status: int = 400, members: dict | None = None) -> None:
         super().__init__(message)
         self.code, self.message, self.status, self.members = code, message, status, members
 

@@ -31,7 +31,7 @@ _SECURITY_HEADERS = {
         "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",  # the one-tap links carry tokens: the portal need not see where from
+    "Referrer-Policy": "same-origin",  # the buttons post with an Origin to check; a link opened tells nothing
     "Cache-Control": "no-store",
 }
 

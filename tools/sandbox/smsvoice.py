@@ -123,7 +123,8 @@ def _spoken(body: str, text_type: str) -> str:
 
 
 class SmsVoice:
-    throttling = ("ThrottlingException", "Rate exceeded", 400)
+    # Modelled members (none here) make the message `Message`, as this service's error shapes spell it
+    throttling: tuple[str, str, int, dict] = ("ThrottlingException", "Rate exceeded", 400, {})
     plan_refusal = None  # any account may send, within its spend limit
 
     def __init__(self) -> None:
