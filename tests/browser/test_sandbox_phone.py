@@ -9,7 +9,7 @@ from ..sandbox.helpers import EPOCH, Live
 
 pytestmark = pytest.mark.browser
 
-PAGER = "+15555550123"
+PAGER = "+12025550123"
 ARN = "arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/checkout-production-alb/0123456789abcdef"
 
 
@@ -31,7 +31,7 @@ def test_a_page_arrives_on_the_open_phone_and_its_link_is_tapped(browser, live):
     expect(page.locator(".message .text")).to_have_text("<b>earlier</b> page")
 
     # when: the portal pages while the phone is open
-    link = f"{live.url}/phone/?to=%2B15555550123&ack=one-tap"
+    link = f"{live.url}/phone/?to=%2B12025550123&ack=one-tap"
     sms.send_text_message(DestinationPhoneNumber=PAGER, MessageBody=f"SEV1 {ARN} down. Acknowledge: {link}")
 
     # then: it appears on top without anyone reloading, the page still fits the phone, and the link works

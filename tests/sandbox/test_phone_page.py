@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from tools.sandbox.smsvoice import ORIGINATION_NUMBER, TEXT
 
-PAGER = "+15555550123"
+PAGER = "+12025550123"
 HOSTILE = (
     "<script>alert(1)</script><img src=x onerror=alert(1)> \"><a href='javascript:alert(2)'>tap</a> "
     'javascript:alert(3) https://evil.example/"onmouseover="alert(4) &amp; <style>body{display:none}</style>'
@@ -97,10 +97,10 @@ def test_newest_first_one_phone_per_number_and_calls_as_transcripts(live, sms):
         MessageBody="<speak>SEV1 on <emphasis>checkout</emphasis>. Press 1 to acknowledge.</speak>",
         MessageBodyTextType="SSML",
     )
-    sms.send_text_message(DestinationPhoneNumber="+15555550100", MessageBody="for someone else")
+    sms.send_text_message(DestinationPhoneNumber="+12025550100", MessageBody="for someone else")
     text = _get(live, "/phone/")[2]
     said = _Page(text).said()
-    assert said.index("+15555550100") < said.index(PAGER)  # the phone used last comes first
+    assert said.index("+12025550100") < said.index(PAGER)  # the phone used last comes first
     assert said.index("Press 1 to acknowledge") < said.index("first page")  # on a phone, newest first
     assert "Call, voice Joanna" in said and "SEV1 on checkout. Press 1 to acknowledge." in said
     assert "&lt;speak&gt;" in text  # the SSML as sent, shown as text

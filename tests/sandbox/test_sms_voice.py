@@ -17,7 +17,7 @@ from tools.sandbox.smsvoice import ORIGINATION_NUMBER, PHONE_NUMBER_ID, TEXT, VO
 from .helpers import assert_valid, assert_valid_error
 
 _MODEL = botocore.session.get_session().get_service_model("pinpoint-sms-voice-v2")
-PAGER = "+15555550123"
+PAGER = "+12025550123"
 SSML = '<speak>Supportdesk. <emphasis>SEV1</emphasis> on checkout. <break time="1s"/>Press 1.</speak>'
 
 
@@ -64,12 +64,12 @@ def test_every_operation_answers_in_its_shape(sms):
     [number] = numbers["PhoneNumbers"]
     assert (number["PhoneNumber"], number["PhoneNumberId"]) == (ORIGINATION_NUMBER, PHONE_NUMBER_ID)
     assert set(number["NumberCapabilities"]) == {"SMS", "VOICE"}
-    put = sms.put_opted_out_number(OptOutListName="Default", OptedOutNumber="+15555550999")
+    put = sms.put_opted_out_number(OptOutListName="Default", OptedOutNumber="+12025550999")
     assert_valid(sms, "PutOptedOutNumber", put)
     opted_out = sms.describe_opted_out_numbers(OptOutListName=put["OptOutListArn"])
     assert_valid(sms, "DescribeOptedOutNumbers", opted_out)
     assert [(o["OptedOutNumber"], o["EndUserOptedOut"]) for o in opted_out["OptedOutNumbers"]] == [
-        ("+15555550999", False)
+        ("+12025550999", False)
     ]
 
 
@@ -79,7 +79,7 @@ def test_a_text_and_a_call_reach_the_destination_phone_newest_first(live, sms):
     sms.send_voice_message(
         DestinationPhoneNumber=PAGER, OriginationIdentity=PHONE_NUMBER_ID, MessageBody=SSML, MessageBodyTextType="SSML"
     )
-    sms.send_text_message(DestinationPhoneNumber="+15555550100", MessageBody="someone else's")
+    sms.send_text_message(DestinationPhoneNumber="+12025550100", MessageBody="someone else's")
     call, text = _received(live, PAGER)
     assert (call["channel"], call["from"], call["spoken"]) == (
         VOICE,
@@ -166,7 +166,7 @@ def test_requests_botocore_would_not_send_are_refused_too(live):
         "DestinationPhoneNumber",
     )
     assert "Member must not be null" in missing["Message"]
-    assert post({"DestinationPhoneNumber": 15555550123, "MessageBody": "hi"})[1]["__type"] == "SerializationException"
+    assert post({"DestinationPhoneNumber": 12025550123, "MessageBody": "hi"})[1]["__type"] == "SerializationException"
     assert post({"DestinationPhoneNumber": PAGER})[1]["Reason"] == "MISSING_PARAMETER"
 
 
@@ -184,7 +184,7 @@ def test_an_opted_out_number_is_refused_for_texts_and_calls(sms):
             "DESTINATION_PHONE_NUMBER_OPTED_OUT",
             PAGER,
         )
-    sms.send_text_message(DestinationPhoneNumber="+15555550100", MessageBody="others still get theirs")
+    sms.send_text_message(DestinationPhoneNumber="+12025550100", MessageBody="others still get theirs")
 
 
 @pytest.mark.parametrize(
@@ -247,21 +247,21 @@ def test_configuration_sets_and_opt_out_lists_the_sandbox_lacks_are_not_found(sm
 
 
 def test_opted_out_numbers_page_and_filter(live, sms):
-    for number in ("+15555550101", "+15555550102", "+15555550103"):
+    for number in ("+12025550101", "+12025550102", "+12025550103"):
         sms.put_opted_out_number(OptOutListName="Default", OptedOutNumber=number)
-    live.sandbox.sms_voice.opt_out("+15555550104", now=live.now, by_end_user=True)  # replied STOP on the phone page
+    live.sandbox.sms_voice.opt_out("+12025550104", now=live.now, by_end_user=True)  # replied STOP on the phone page
     first = sms.describe_opted_out_numbers(OptOutListName="Default", MaxResults=3)
     rest = sms.describe_opted_out_numbers(OptOutListName="Default", NextToken=first["NextToken"])
     assert len(first["OptedOutNumbers"]) == 3 and "NextToken" not in rest
-    assert [o["OptedOutNumber"] for o in rest["OptedOutNumbers"]] == ["+15555550104"]
+    assert [o["OptedOutNumber"] for o in rest["OptedOutNumbers"]] == ["+12025550104"]
     by_end_user = sms.describe_opted_out_numbers(
         OptOutListName="Default", Filters=[{"Name": "end-user-opted-out", "Values": ["true"]}]
     )
     assert [(o["OptedOutNumber"], o["EndUserOptedOut"]) for o in by_end_user["OptedOutNumbers"]] == [
-        ("+15555550104", True)
+        ("+12025550104", True)
     ]
-    asked = sms.describe_opted_out_numbers(OptOutListName="Default", OptedOutNumbers=["+15555550102", PAGER])
-    assert [o["OptedOutNumber"] for o in asked["OptedOutNumbers"]] == ["+15555550102"]
+    asked = sms.describe_opted_out_numbers(OptOutListName="Default", OptedOutNumbers=["+12025550102", PAGER])
+    assert [o["OptedOutNumber"] for o in asked["OptedOutNumbers"]] == ["+12025550102"]
     bad_token = _refusal(lambda: sms.describe_opted_out_numbers(OptOutListName="Default", NextToken="nope"))
     assert bad_token["Reason"] == "INVALID_NEXT_TOKEN"
 
