@@ -240,6 +240,15 @@ def test_configuration_sets_and_opt_out_lists_the_sandbox_lacks_are_not_found(sm
         "ResourceNotFoundException",
         "configuration-set",
     )
+    unknown_protect = _refusal(
+        lambda: sms.send_voice_message(
+            DestinationPhoneNumber=PAGER,
+            OriginationIdentity=ORIGINATION_NUMBER,
+            MessageBody="x",
+            ProtectConfigurationId="pc-1",
+        )
+    )
+    assert unknown_protect["ResourceType"] == "protect-configuration"
     unknown_list = _refusal(lambda: sms.describe_opted_out_numbers(OptOutListName="Marketing"))
     assert unknown_list["ResourceType"] == "opt-out-list"
     unknown_number = _refusal(lambda: sms.describe_phone_numbers(PhoneNumberIds=["phone-0000"]))

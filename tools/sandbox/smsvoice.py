@@ -50,13 +50,12 @@ def _not_found(resource_type: str, resource_id: str) -> AwsError:
     return _error("ResourceNotFoundException", message, ResourceType=resource_type, ResourceId=resource_id)
 
 
-def validated(operation: str, params: dict[str, Any]) -> dict[str, Any]:
-    """The parameters, once they fit the operation's input shape; else the ``ValidationException`` AWS gives."""
+def _validate(operation: str, params: dict[str, Any]) -> None:
+    """Refuses parameters outside the operation's input shape with the ``ValidationException`` AWS gives."""
     found = violations("pinpoint-sms-voice-v2", operation, params)
     if found:
         fields = [{"Name": v.where, "Message": v.constraint} for v in found]
         raise _invalid(described(found), "FIELD_VALIDATION_FAILED", fields)
-    return params
 
 
 @dataclass(frozen=True)
@@ -108,6 +107,14 @@ def text_parts(body: str) -> int:
 
 def call_minutes(spoken: str) -> int:
     return max(1, -(-len(spoken.split()) // _WORDS_A_MINUTE))
+
+
+def _body(operation: str, params: dict[str, Any]) -> str:
+    """The message of a send whose parameters fit the model; the model leaves it optional, for templates."""
+    _validate(operation, params)
+    if not params.get("MessageBody"):
+        raise _invalid("MessageBody is required when no template is given.", "MISSING_PARAMETER")
+    return params["MessageBody"]
 
 
 def _spoken(body: str, text_type: str) -> str:
@@ -186,22 +193,21 @@ class SmsVoice:
     # The API
 
     def send_text_message(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        validated("SendTextMessage", params)
-        if not params.get("MessageBody"):
-            raise _invalid("MessageBody is required when no template is given.", "MISSING_PARAMETER")
-        return self._send(call, params, TEXT, params["MessageBody"], price_limit=params.get("MaxPrice"))
+        body = _body("SendTextMessage", params)
+        return self._send(call, params, TEXT, body, price_limit=params.get("MaxPrice"))
 
     def send_voice_message(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        validated("SendVoiceMessage", params)
-        if not params.get("MessageBody"):
-            raise _invalid("MessageBody is required when no template is given.", "MISSING_PARAMETER")
-        spoken = _spoken(params["MessageBody"], params.get("MessageBodyTextType", "TEXT"))
+        spoken = _spoken(_body("SendVoiceMessage", params), params.get("MessageBodyTextType", "TEXT"))
         return self._send(call, params, VOICE, spoken, price_limit=params.get("MaxPricePerMinute"))
 
     def _send(self, call: Call, params: dict[str, Any], channel: str, spoken: str, price_limit: str | None) -> dict:
         origination = self._origination(call, params.get("OriginationIdentity"))
-        if params.get("ConfigurationSetName"):
-            raise _not_found("configuration-set", params["ConfigurationSetName"])
+        for name, kind in (
+            ("ConfigurationSetName", "configuration-set"),
+            ("ProtectConfigurationId", "protect-configuration"),
+        ):
+            if params.get(name):  # the sandbox has none of either
+                raise _not_found(kind, params[name])
         destination = params["DestinationPhoneNumber"]
         units = text_parts(spoken) if channel == TEXT else call_minutes(spoken)
         if price_limit is not None and PRICES[channel] > Decimal(price_limit):
@@ -259,7 +265,7 @@ class SmsVoice:
         raise _not_found(kind, identity)
 
     def describe_spend_limits(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        validated("DescribeSpendLimits", params)
+        _validate("DescribeSpendLimits", params)
         limits = [
             {"Name": name, "EnforcedLimit": SPEND_LIMIT, "MaxLimit": SPEND_LIMIT, "Overridden": False}
             for name in _LIMIT_NAMES
@@ -268,7 +274,7 @@ class SmsVoice:
         return {"SpendLimits": shown, **token}
 
     def put_opted_out_number(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        validated("PutOptedOutNumber", params)
+        _validate("PutOptedOutNumber", params)
         self._opt_out_list(call, params["OptOutListName"])
         number = params["OptedOutNumber"]
         opt_out = self.opt_out(number, now=call.now, by_end_user=False)
@@ -281,7 +287,7 @@ class SmsVoice:
         }
 
     def describe_opted_out_numbers(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        validated("DescribeOptedOutNumbers", params)
+        _validate("DescribeOptedOutNumbers", params)
         self._opt_out_list(call, params["OptOutListName"])
         with self._lock:
             opted_out = sorted(self._opted_out.items())
@@ -310,7 +316,7 @@ class SmsVoice:
             raise _not_found("opt-out-list", name)
 
     def describe_phone_numbers(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        validated("DescribePhoneNumbers", params)
+        _validate("DescribePhoneNumbers", params)
         number: dict[str, Any] = {
             "PhoneNumberArn": _phone_number_arn(call),
             "PhoneNumberId": PHONE_NUMBER_ID,
