@@ -98,9 +98,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if phone.wanted(urlsplit(self.path).path):
+        path = urlsplit(self.path).path
+        if phone.wanted(path):
             sandbox = self.server.sandbox
-            self._page(phone.post(sandbox.sms_voice, urlsplit(self.path).path, body, self.headers, now=sandbox.now()))
+            self._page(phone.post(sandbox.sms_voice, path, body, self.headers, now=sandbox.now()))
             return
         target, cbor_path = self.headers.get("X-Amz-Target"), _CBOR_PATH.match(self.path)
         if target:
