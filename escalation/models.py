@@ -282,7 +282,7 @@ class TicketSlaState(models.Model):
     paused_status = models.CharField(max_length=20, blank=True)
     # How far pauses moved the response due time: only those while the response clock ran (the resolution clock's
     # total is the ticket's sla_paused_for); a change of policy counts the due times again from filing plus these
-    response_paused_for = models.DurationField(default=timedelta(0))
+    response_paused_for = models.DurationField(default=timedelta(0), db_default=timedelta(0))
 
     class Meta:
         verbose_name = "ticket SLA state"

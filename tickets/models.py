@@ -157,9 +157,10 @@ class Ticket(models.Model):
     sla_paused_since = models.DateTimeField(
         "SLA paused since", null=True, blank=True, help_text="Set while the SLA clocks stand still (waiting)."
     )
-    sla_paused_for = models.DurationField(
+    sla_paused_for = models.DurationField(  # db_default too: bulk loads (the bench seed's COPY) leave it out
         "SLA paused for",
         default=timedelta(0),
+        db_default=timedelta(0),
         help_text="In all, in the clock's working time; the due times moved by it.",
     )
     next_update_due_at = models.DateTimeField(
