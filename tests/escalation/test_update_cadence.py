@@ -137,3 +137,16 @@ def test_a_reminder_reaches_someone_even_without_any_on_call(clock, cadence):
     clock.shift(minutes(31))
     assert sla_sweep() == 1
     assert overdue_notes(ticket) == ["the queue's channels"]
+
+
+def test_the_admin_edits_the_pauses_and_the_cadence(client, admin_user):
+    client.force_login(admin_user)
+    page = client.get("/admin/escalation/slapolicy/add/").content.decode()
+    assert "Off by default: to the requester, time spent waiting on AWS Support" in page
+    form = {"severity": severity("SEV2").pk, "acknowledge_within": "00:15:00", "resolve_within": "04:00:00"}
+    form |= {"warn_at": 80, "pause_on_requester": "on", "update_every": "00:00:30"}
+    response = client.post("/admin/escalation/slapolicy/add/", form)
+    assert "Use at least one minute." in response.content.decode()
+    client.post("/admin/escalation/slapolicy/add/", form | {"update_every": "00:30:00", "pause_on_aws": "on"})
+    saved = SlaPolicy.objects.get(severity=severity("SEV2"))
+    assert (saved.pause_on_requester, saved.pause_on_aws, saved.update_every) == (True, True, minutes(30))
