@@ -12,6 +12,7 @@ from tickets import services as ticket_services
 from tickets.workflow import Action
 
 from ..factories import QueueFactory, TicketFactory, severity
+from ..tickets.helpers import api_client
 
 pytestmark = pytest.mark.django_db
 minutes = lambda n: timedelta(minutes=n)  # noqa: E731
@@ -93,3 +94,14 @@ def test_the_page_reads_the_clock_in_the_same_queries_however_often_it_paused(
         page = text(client.get(sev1.get_absolute_url()))
     assert f"SLA paused {10 * pauses} min" in page
     assert "Next update due in 30 min" in page
+
+
+def test_the_api_says_where_the_clock_stands(sev1, clock, agent):
+    ticket_services.ticket_transition(ticket=sev1, actor=agent, action=Action.WAIT_ON_REQUESTER)
+    clock.shift(minutes(20))
+    ticket_services.ticket_transition(ticket=sev1, actor=agent, action=Action.START)
+    clock.shift(minutes(5))
+    ticket_services.ticket_transition(ticket=sev1, actor=agent, action=Action.WAIT_ON_REQUESTER)
+    body = api_client(agent).get(f"/api/tickets/{sev1.reference}/").json()
+    assert (body["sla_paused_for"], body["next_update_due_at"]) == ("00:20:00", None)
+    assert body["sla_paused_since"].startswith("2026-03-02T10:25:00")
