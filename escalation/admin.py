@@ -62,10 +62,26 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "calendar", "acknowledge_within", "resolve_within", "warn_at", "escalation_policy"]
-    list_filter = ["severity", "queue"]
+    list_display = [
+        "__str__",
+        "calendar",
+        "acknowledge_within",
+        "resolve_within",
+        "warn_at",
+        "escalation_policy",
+        "pause_on_requester",
+        "pause_on_aws",
+        "update_every",
+    ]
+    list_filter = ["severity", "queue", "pause_on_requester", "pause_on_aws"]
     list_select_related = ["severity", "queue", "calendar", "escalation_policy"]
     autocomplete_fields = ["calendar", "escalation_policy"]
+    fieldsets = [
+        (None, {"fields": ["severity", "queue", "calendar"]}),
+        ("Targets", {"fields": ["acknowledge_within", "resolve_within", "warn_at", "escalation_policy"]}),
+        ("While the ticket waits", {"fields": ["pause_on_requester", "pause_on_aws"]}),
+        ("Updates", {"fields": ["update_every"]}),
+    ]
 
 
 class EscalationStepInline(admin.TabularInline):

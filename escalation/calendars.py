@@ -50,3 +50,33 @@ def due_at(start: datetime, duration: timedelta, calendar: WorkingWeek | None) -
                     return begin + remaining
                 remaining -= end - begin
         day += timedelta(days=1)
+
+
+def working_time(start: datetime, end: datetime, calendar: WorkingWeek | None) -> timedelta:
+    """How much working time lies between two moments (nothing when `end` is not after `start`): what a paused SLA
+    clock did not count. Without a calendar every hour counts."""
+    if end <= start:
+        return timedelta(0)
+    if calendar is None:
+        return end - start
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    total = timedelta(0)
+    day, last = start.astimezone(calendar.zone).date(), end.astimezone(calendar.zone).date()
+    while day <= last:
+        if day not in calendar.holidays:
+            for opens, closes in calendar.hours.get(day.weekday(), ()):
+                end_day = day + timedelta(days=1) if closes == MIDNIGHT else day
+                begin, stop = (
+                    max(instant(day, opens, calendar.zone), start),
+                    min(instant(end_day, closes, calendar.zone), end),
+                )
+                if stop > begin:
+                    total += stop - begin
+        day += timedelta(days=1)
+    return total
+
+
+def shifted(moment: datetime, by: timedelta, calendar: WorkingWeek | None) -> datetime:
+    """A due time moved later by `by` of working time; unmoved by nothing (`due_at` would carry a due time that falls
+    outside hours on to the next opening)."""
+    return due_at(moment, by, calendar) if by > timedelta(0) else moment

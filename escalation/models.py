@@ -207,6 +207,27 @@ class SlaPolicy(models.Model):
         related_name="sla_policies",
         help_text="Started when a target is breached.",
     )
+    pause_on_requester = models.BooleanField(
+        "pause while waiting on the requester",
+        default=True,
+        help_text="The clocks stop while the ticket waits on the requester's answer; the due times move later by the "
+        "time waited (working time, with a calendar).",
+    )
+    pause_on_aws = models.BooleanField(
+        "pause while waiting on AWS",
+        default=False,
+        help_text="Off by default: to the requester, time spent waiting on AWS Support is still time their problem "
+        "is not solved, and AWS's own response times are part of what we promise. Turn it on where the agreement "
+        "leaves out time with the vendor.",
+    )
+    update_every = models.DurationField(
+        null=True,
+        blank=True,
+        validators=[at_least_a_minute],
+        help_text="How often the team posts a public update while the ticket is open (for SEV1 and SEV2, e.g. "
+        "00:30:00); the assignee, else the queue's on-call and channels, is reminded once per overdue period. "
+        "Empty: no update cadence.",
+    )
 
     class Meta:
         verbose_name = "SLA policy"
@@ -243,8 +264,9 @@ class Target(models.TextChoices):
 class TicketSlaState(models.Model):
     """The SLA clock's bookkeeping for one ticket: when to warn, what was recorded, when to look next.
 
-    Due times stay on the ticket, where pages and filters read them. `next_check_at` is the earliest warning or
-    breach still to record, so the sweep reads only the tickets that have something due.
+    Due times stay on the ticket, where pages and filters read them, and so do the pause and the next update due.
+    `next_check_at` is the earliest warning, breach or update reminder still to record, so the sweep reads only the
+    tickets that have something due; a paused clock has none.
     """
 
     ticket = models.OneToOneField("tickets.Ticket", on_delete=models.CASCADE, primary_key=True, related_name="+")
@@ -256,6 +278,11 @@ class TicketSlaState(models.Model):
     resolution_warned_at = models.DateTimeField(null=True, blank=True)
     resolution_breached_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True)
+    # While paused (the ticket's sla_paused_since): the status that paused the clocks, named when they resume
+    paused_status = models.CharField(max_length=20, blank=True)
+    # How far pauses moved the response due time: only those while the response clock ran (the resolution clock's
+    # total is the ticket's sla_paused_for); a change of policy counts the due times again from filing plus these
+    response_paused_for = models.DurationField(default=timedelta(0), db_default=timedelta(0))
 
     class Meta:
         verbose_name = "ticket SLA state"

@@ -43,6 +43,9 @@ class TicketFact(models.Model):
     mttr_bucket = models.SmallIntegerField(null=True)
     aws_case_opened_at = models.DateTimeField(null=True)
     aws_case_resolved_at = models.DateTimeField(null=True)
+    # While the ticket's SLA clocks are paused: an open ticket's due times are judged at that moment, not now (they
+    # move later when the clocks resume, and the status change that resumes them refreshes this row)
+    sla_paused_since = models.DateTimeField(null=True)
     refreshed_at = models.DateTimeField()
 
     class Meta:
@@ -69,6 +72,7 @@ class TicketFact(models.Model):
                     "first_resolved_at",
                     "response_due_at",
                     "resolution_due_at",
+                    "sla_paused_since",
                 ],
             ),
             models.Index(

@@ -37,13 +37,16 @@ AGE_BANDS = [
 ]
 AGE_BAND_KEYS = [band[0] for band in AGE_BANDS]
 
+# Due times are those the SLA clocks left on the ticket, moved later by its pauses. A ticket still waiting is judged
+# at the moment its clocks paused, if they are paused (%s: now): nothing falls due while it waits.
+CLOCK_AT = "coalesce(f.sla_paused_since, %s)"
 # Response: acknowledged (or, failing that, resolved) by the due time; still waiting past it is a miss.
 RESPONDED_AT = "coalesce(f.acknowledged_at, f.first_resolved_at)"
 RESPONSE_MET = f"""CASE WHEN {RESPONDED_AT} IS NOT NULL THEN {RESPONDED_AT} <= f.response_due_at
-    WHEN f.response_due_at < %s THEN false END"""
+    WHEN f.response_due_at < {CLOCK_AT} THEN false END"""
 # Resolution: the last resolution by the due time (a reopened ticket is judged by when it was really done).
-RESOLUTION_MET = """CASE WHEN f.resolved_at IS NOT NULL THEN f.resolved_at <= f.resolution_due_at
-    WHEN f.resolution_due_at < %s THEN false END"""
+RESOLUTION_MET = f"""CASE WHEN f.resolved_at IS NOT NULL THEN f.resolved_at <= f.resolution_due_at
+    WHEN f.resolution_due_at < {CLOCK_AT} THEN false END"""
 FIRST_CONTACT = "(f.resolved_at IS NOT NULL AND f.reopen_count = 0 AND f.agent_replies <= 1)"
 FCR_APPLIES = f"f.kind IN ({', '.join(repr(k) for k in FILEABLE_KINDS)})"
 # Longer ranges read percentiles from one ticket in eight (a partial index holds them: migration 0003)
@@ -231,8 +234,8 @@ def _pending_misses(scope: KpiScope, group: str, group_params: list, lo: date, n
     open-tickets index: what the rollup cannot hold, since the clock decides them."""
     where, params = _where(scope, "f.resolved_at IS NULL", start=lo)
     rows = sql.fetch(
-        f"""SELECT {group}, count(*) FILTER (WHERE {RESPONDED_AT} IS NULL AND f.response_due_at < %s),
-            count(*) FILTER (WHERE f.resolution_due_at < %s)
+        f"""SELECT {group}, count(*) FILTER (WHERE {RESPONDED_AT} IS NULL AND f.response_due_at < {CLOCK_AT}),
+            count(*) FILTER (WHERE f.resolution_due_at < {CLOCK_AT})
         FROM kpis_ticketfact f WHERE {where} GROUP BY 1""",
         [*group_params, now, now, *params],
     )

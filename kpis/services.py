@@ -36,7 +36,7 @@ _FACT_COLUMNS = (
     "ticket_id, created_at, created_day, severity_id, queue_id, kind, environment, account, acknowledged_at, "
     "first_resolved_at, resolved_at, resolved_day, response_due_at, resolution_due_at, reopen_count, "
     "agent_replies, mtta_seconds, mttr_seconds, mtta_bucket, mttr_bucket, aws_case_opened_at, "
-    "aws_case_resolved_at, refreshed_at"
+    "aws_case_resolved_at, sla_paused_since, refreshed_at"
 )
 
 
@@ -67,7 +67,8 @@ WITH e AS (
 SELECT id, created_at, {sql.local_day("created_at", "%(tz)s")}, severity_id, queue_id, kind, environment,
     aws_account_id, acknowledged_at, first_resolved_at, resolved_at, {sql.local_day("resolved_at", "%(tz)s")},
     response_due_at, resolution_due_at, {sql.least("reopens", "32767")}, {sql.least("replies", "32767")}, mtta, mttr,
-    {_BUCKET.format("mtta")}, {_BUCKET.format("mttr")}, case_opened_at, case_resolved_at, %(now)s
+    {_BUCKET.format("mtta")}, {_BUCKET.format("mttr")}, case_opened_at, case_resolved_at, sla_paused_since,
+    %(now)s
 FROM d WHERE true"""  # WHERE: SQLite reads "ON CONFLICT" after a bare FROM as a join's ON
 
 

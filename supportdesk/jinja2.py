@@ -8,12 +8,13 @@ Links come from the `url()` global, reverse() at the cost of a string join (supp
 
 import functools
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import cast
 
 from django.template import engines
 from django.template.backends.jinja2 import Jinja2
 from django.template.defaultfilters import filesizeformat, linebreaks_filter
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from jinja2 import Environment, StrictUndefined, Template
 from markupsafe import Markup
@@ -26,11 +27,34 @@ def when(moment: datetime, fmt: str = "%d %b %H:%M") -> Markup:
     return Markup('<time datetime="{}" data-relative>{}</time>').format(moment.isoformat(), moment.strftime(fmt))
 
 
+def local(moment: datetime, fmt: str = "%d %b %H:%M %Z") -> Markup:
+    """A moment in the active time zone (the viewer's), the zone named; not made relative by app.js."""
+    local_moment = timezone.localtime(moment)
+    return Markup('<time datetime="{}">{}</time>').format(local_moment.isoformat(), local_moment.strftime(fmt))
+
+
+def span(length: timedelta | int) -> str:
+    """A length of time (or a number of seconds) as people say it, to the minute: "3 h 20 min", "2 d 4 h", "45 min",
+    "0 min"; the sign is for the sentence around it."""
+    seconds = length.total_seconds() if isinstance(length, timedelta) else length
+    minutes = int(abs(seconds) // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [
+        f"{days} d" if days else "",
+        f"{hours} h" if hours else "",
+        f"{minutes} min" if minutes and not days else "",
+    ]
+    return " ".join(p for p in parts if p) or "0 min"
+
+
 def environment(**options) -> Environment:
     env = Environment(**{**options, "undefined": StrictUndefined, "trim_blocks": True, "lstrip_blocks": True})
     env.filters["linebreaks"] = lambda text: linebreaks_filter(text, autoescape=True)  # escapes, then marks safe
     env.filters["filesizeformat"] = filesizeformat
     env.globals["when"] = when
+    env.globals["local"] = local
+    env.filters["span"] = span
     env.globals["url"] = url
     return env
 

@@ -6,7 +6,7 @@ from typing import Any, cast
 
 from django import forms
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -170,10 +170,15 @@ def _id_by(rows: list, attribute: str, value: str) -> int | None:
 
 
 def breaching_q(now=None) -> Q:
+    """Ticket.is_breaching in SQL: a paused clock is read at the moment it paused."""
     now = now or timezone.now()
-    return Q(status__in=Ticket.OPEN_STATUSES) & (
-        Q(resolution_due_at__lt=now) | Q(acknowledged_at__isnull=True, response_due_at__lt=now)
-    )
+
+    def past_due(moment) -> Q:
+        return Q(resolution_due_at__lt=moment) | Q(acknowledged_at__isnull=True, response_due_at__lt=moment)
+
+    running = Q(sla_paused_since__isnull=True) & past_due(now)
+    paused = Q(sla_paused_since__isnull=False) & past_due(F("sla_paused_since"))
+    return Q(status__in=Ticket.OPEN_STATUSES) & (running | paused)
 
 
 def reference_number(text: str) -> int | None:

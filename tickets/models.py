@@ -1,5 +1,5 @@
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -153,6 +153,19 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     response_due_at = models.DateTimeField()
     resolution_due_at = models.DateTimeField()
+    # Kept by the SLA clocks (escalation) beside the due times, for pages and lists to read with the row
+    sla_paused_since = models.DateTimeField(
+        "SLA paused since", null=True, blank=True, help_text="Set while the SLA clocks stand still (waiting)."
+    )
+    sla_paused_for = models.DurationField(  # db_default too: bulk loads (the bench seed's COPY) leave it out
+        "SLA paused for",
+        default=timedelta(0),
+        db_default=timedelta(0),
+        help_text="In all, in the clock's working time; the due times moved by it.",
+    )
+    next_update_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the team owes a public update (the SLA policy's update cadence)."
+    )
 
     class Meta:
         permissions = [
@@ -192,10 +205,11 @@ class Ticket(models.Model):
         return self.status in self.OPEN_STATUSES
 
     def is_breaching(self, now: datetime | None = None) -> bool:
-        """Past a due time it has not met: no acknowledgement in time, or still unresolved."""
+        """Past a due time it has not met: no acknowledgement in time, or still unresolved. A paused clock stands
+        at the moment it paused: its due times move later when it resumes."""
         if not self.is_open:
             return False
-        now = now or timezone.now()
+        now = self.sla_paused_since or now or timezone.now()
         return self.resolution_due_at < now or (self.acknowledged_at is None and self.response_due_at < now)
 
 
@@ -271,6 +285,8 @@ class TicketEvent(models.Model):
         RULE_APPLIED = "rule_applied", "Rule applied"
         SLA_WARNED = "sla_warned", "SLA breach approaching"
         SLA_BREACHED = "sla_breached", "SLA breached"
+        SLA_RESUMED = "sla_resumed", "SLA clock resumed"
+        UPDATE_OVERDUE = "update_overdue", "Update overdue"
         AWS_CASE = "aws_case", "AWS Support case"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", db_index=False)

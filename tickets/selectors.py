@@ -36,6 +36,7 @@ LIST_FIELDS = (
     "acknowledged_at",
     "response_due_at",
     "resolution_due_at",
+    "sla_paused_since",  # is_breaching reads it
     "severity__id",
     "severity__name",
     "severity__label",

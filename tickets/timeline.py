@@ -80,6 +80,17 @@ def sla_breached(*, ticket: Ticket, target: str, due_at: str) -> TicketEvent:
     return _add(ticket, None, E.SLA_BREACHED, {"target": target, "due_at": due_at}, is_internal=True)
 
 
+def sla_resumed(*, ticket: Ticket, waited_on: str, paused_seconds: int, resolution_due_at: str) -> TicketEvent:
+    """The SLA clocks ran again after a wait (waited_on: the status label); the due times moved by the pause."""
+    data = {"waited_on": waited_on, "paused_seconds": paused_seconds, "resolution_due_at": resolution_due_at}
+    return _add(ticket, None, E.SLA_RESUMED, data, is_internal=True)
+
+
+def update_overdue(*, ticket: Ticket, due_at: str, reminded: str) -> TicketEvent:
+    """A public update was due and none came: reminded says whom the reminder went to."""
+    return _add(ticket, None, E.UPDATE_OVERDUE, {"due_at": due_at, "reminded": reminded}, is_internal=True)
+
+
 def aws_case(*, ticket: Ticket, actor, summary: str, case_id: str = "", lines: list[str] | None = None) -> TicketEvent:
     """An AWS Support case opened, refused, updated by AWS, or resolved; lines carry AWS's words."""
     return _add(ticket, actor, E.AWS_CASE, {"summary": summary, "case_id": case_id, "lines": lines or []})

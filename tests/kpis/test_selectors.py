@@ -77,6 +77,21 @@ def test_a_ticket_still_open_past_its_due_time_has_missed_and_one_inside_it_is_n
     assert values["resolution_sla"] is None  # not yet due: not judged
 
 
+def test_sla_attainment_reads_the_due_times_moved_by_a_pause(timeline, now_values):
+    # given: SEV1, 15 minutes to respond and 4 hours to resolve; both wait on the requester for 5 hours
+    resumed, still_waiting = timeline.ticket(sev="SEV1"), timeline.ticket(sev="SEV1")
+    for ticket in (resumed, still_waiting):
+        timeline.act(ticket, "wait_on_requester", at=minutes(10))  # the agent's move acknowledges in time
+    timeline.act(resumed, "start", at=minutes(310))
+    # when: one is resolved at 5 h 20 min, past the 4 hours on the wall clock but inside them on the SLA clock
+    timeline.act(resumed, "resolve", at=minutes(320))
+    timeline.clock.move_to(T0 + minutes(330))
+    services.facts_refresh()
+    values = registry.kpi_values(scope(), now=T0 + minutes(330))
+    # then: the resolved one met its moved due time; the one still waiting is not judged yet (its clock stands)
+    assert (values["resolution_sla"], values["response_sla"]) == (Decimal("100.00"), Decimal("100.00"))
+
+
 def test_the_backlog_counts_tickets_open_at_the_periods_end(timeline):
     resolved_inside = timeline.ticket(at=timedelta(days=-3))
     timeline.act(resolved_inside, RESOLVE, at=timedelta(days=-2))

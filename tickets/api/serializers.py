@@ -67,6 +67,9 @@ class TicketDetailSerializer(TicketListSerializer):
     resolved_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
     is_breaching = serializers.BooleanField()
+    sla_paused_since = serializers.DateTimeField(allow_null=True, help_text="Set while the SLA clocks are paused.")
+    sla_paused_for = serializers.DurationField(help_text="SLA time paused in all; the due times moved later by it.")
+    next_update_due_at = serializers.DateTimeField(allow_null=True, help_text="When a public update is owed.")
 
 
 class _SeverityByName(serializers.SlugRelatedField):

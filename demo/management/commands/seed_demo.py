@@ -147,6 +147,7 @@ class Command(BaseCommand):
                 "acknowledge_within": timedelta(minutes=15),
                 "resolve_within": timedelta(hours=4),
                 "escalation_policy": policy,
+                "update_every": timedelta(minutes=30),  # a public update every half hour while a SEV1 is open
             },
         )
         model("rules", "Rule").objects.get_or_create(
