@@ -170,7 +170,8 @@ class StatusForm(TransitionForm):
     def __init__(self, *args, actions: list[Action], **kwargs):
         super().__init__(*args, **kwargs)
         field = cast(forms.ChoiceField, self.fields["action"])
-        field.choices = [("", "Change status…"), *((a.value, a.label) for a in actions)]
+        # Offered: what this person may do now; accepted: any action, so a stale choice gets the service's reason
+        cast(forms.Select, field.widget).choices = [("", "Change status…"), *((a.value, a.label) for a in actions)]
         field.label = "Status"
         self.fields["note"].label = "Note (needed to resolve or reopen)"
         self.fields["note"].widget = forms.TextInput()
@@ -236,12 +237,6 @@ class SavedViewForm(forms.Form):
         if not sight.everything:
             queues = queues.filter(pk__in=sorted(sight.queue_ids))
         cast(forms.ModelChoiceField, self.fields["shared_with"]).queryset = queues
-
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if not name:
-            raise forms.ValidationError("Give the view a name.")
-        return name
 
 
 class SavedViewCreateForm(SavedViewForm):

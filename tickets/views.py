@@ -172,6 +172,7 @@ def _detail_context(request: HttpRequest, ticket: Ticket, comment_form: CommentF
         "can_work": policies.may_work(user, ticket),
         "can_edit_text": policies.may_edit_text(user, ticket),
         "can_read_internal": can_read_internal,
+        "can_use_replies": policies.works_tickets(user),
         "actions": policies.allowed_actions(user, ticket),
         "note_required": [a.value for a in NOTE_REQUIRED],
         "is_watching": any(w.pk == user.pk for w in ticket.watcher_people),
