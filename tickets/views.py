@@ -1,5 +1,6 @@
 """Thin HTML views: parse, call a selector or a service, render. htmx requests get partials."""
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -407,7 +408,10 @@ def ticket_inline(request: AuthedHttpRequest, reference: str, field: str) -> Htt
         else:
             if not _is_htmx(request):
                 return _done(request, ticket, f"{ticket.reference} updated.")
-            return _inline_shown(request, ticket, field, place)
+            response = _inline_shown(request, ticket, field, place)
+            # for the page's other parts (live updates listen for it): this ticket changed
+            response["HX-Trigger"] = json.dumps({"tickets-changed": {"references": [ticket.reference]}})
+            return response
     action = f"{reverse('ticket-inline', args=[ticket.reference, field])}?place={place}"
     context = {"ticket": ticket, "form": form, "field": field, "action": action}
     context["target"] = _inline_target(ticket, field, place)
@@ -421,6 +425,7 @@ def ticket_bulk(request: AuthedHttpRequest) -> HttpResponse:
     if not policies.works_tickets(request.user):
         raise PermissionDenied("Only the people who work tickets may change several at once.")
     form = BulkForm(request.POST)
+    changed: list[str] = []
     if form.is_valid():
         data = form.cleaned_data
         outcome = services.tickets_bulk_change(
@@ -431,7 +436,8 @@ def ticket_bulk(request: AuthedHttpRequest) -> HttpResponse:
             queue=data["queue"],
             note=data["note"],
         )
-        level, text = (messages.SUCCESS if outcome.updated else messages.WARNING), outcome.summary()
+        changed = outcome.updated
+        level, text = (messages.SUCCESS if changed else messages.WARNING), outcome.summary()
     else:
         level = messages.ERROR
         text = " ".join(str(e) for errors in form.errors.values() for e in errors)
@@ -441,7 +447,10 @@ def ticket_bulk(request: AuthedHttpRequest) -> HttpResponse:
         return redirect(f"{reverse('ticket-list')}?{query_without(params, 'cursor')}")
     context = _list_context(request, QueryDict(query_without(params, "cursor")))
     context["bulk_message"] = (messages.DEFAULT_TAGS[level], text)
-    return render(request, "tickets/_results.html", context, status=200 if form.is_valid() else 400)
+    response = render(request, "tickets/_results.html", context, status=200 if form.is_valid() else 400)
+    if changed:  # for the page's other parts (live updates listen for it)
+        response["HX-Trigger"] = json.dumps({"tickets-changed": {"references": changed}})
+    return response
 
 
 @login_required

@@ -56,6 +56,7 @@ def test_severity_changed_in_place_rerenders_the_row(client, agent, queue, djang
     assert response.status_code == 200
     assert response["HX-Retarget"] == f"#row-{ticket.reference}"
     assert response["HX-Reswap"] == "outerHTML"
+    assert json.loads(response["HX-Trigger"]) == {"tickets-changed": {"references": [ticket.reference]}}
     row = text(response)
     assert row.lstrip().startswith(f'<tr id="row-{ticket.reference}"')
     assert ">SEV1</span>" in row
@@ -162,6 +163,7 @@ def test_bulk_acknowledge_says_what_it_did_to_each_ticket(client, agent, queue):
     assert response.status_code == 200
     body = text(response)
     assert "2 updated, 2 skipped:" in body
+    assert json.loads(response["HX-Trigger"]) == {"tickets-changed": {"references": [t.reference for t in fresh]}}
     assert f"{closed.reference}: “Acknowledge” does not apply to a ticket that is closed." in body
     assert f"{unseen.reference}: no such ticket" in body  # the same words as for a number nobody uses
     assert unseen.title not in body
