@@ -93,6 +93,20 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "tickets/": {"/tickets/": SIGNED_IN},
     "tickets/export.csv": {"/tickets/export.csv": SIGNED_IN},
     "tickets/new/": {"/tickets/new/": SIGNED_IN},
+    "tickets/bulk/": {"/tickets/bulk/": POST_ONLY, "POST /tickets/bulk/": (LOGIN, REFUSED, SKIP, SKIP, SKIP)},
+    "tickets/bulk/people/": {"/tickets/bulk/people/": SUPPORT},
+    "tickets/views/": {"/tickets/views/": SIGNED_IN},
+    "tickets/views/<int:view_id>/": {
+        "/tickets/views/999999/": POST_ONLY,
+        "POST /tickets/views/999999/": (LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),  # someone else's is no different
+    },
+    "tickets/views/<int:view_id>/delete/": {
+        "/tickets/views/999999/delete/": POST_ONLY,
+        "POST /tickets/views/999999/delete/": (LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
+    },
+    "tickets/replies/": {"/tickets/replies/": SUPPORT},
+    "tickets/replies/<int:reply_id>/": {"/tickets/replies/999999/": (LOGIN, REFUSED, HIDDEN, HIDDEN, HIDDEN)},
+    "tickets/replies/<int:reply_id>/delete/": {"/tickets/replies/999999/delete/": POST_ONLY},
     "tickets/<str:reference>/": {
         "/tickets/{mine}/": SIGNED_IN,
         "/tickets/{other}/": (LOGIN, HIDDEN, HIDDEN, OK, OK),
@@ -125,6 +139,20 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "tickets/<str:reference>/watch/": {
         "/tickets/{mine}/watch/": POST_ONLY,
         "POST /tickets/{other}/watch/": (LOGIN, HIDDEN, HIDDEN, SKIP, SKIP),
+    },
+    "tickets/<str:reference>/inline/<str:field>/": {
+        # without htmx, those who may change the ticket are sent to its page
+        "/tickets/{mine}/inline/severity/": (LOGIN, REFUSED, "/tickets/{mine}/", REFUSED, "/tickets/{mine}/"),
+        "/tickets/{other}/inline/severity/": (LOGIN, HIDDEN, HIDDEN, REFUSED, "/tickets/{other}/"),
+        "/tickets/{mine}/inline/title/": (LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
+    },
+    "tickets/<str:reference>/replies/": {
+        "/tickets/{mine}/replies/": SIGNED_IN,
+        "/tickets/{other}/replies/": (LOGIN, HIDDEN, HIDDEN, OK, OK),
+    },
+    "tickets/<str:reference>/replies/<int:reply_id>/": {
+        "/tickets/{mine}/replies/999999/": (LOGIN, REFUSED, HIDDEN, HIDDEN, HIDDEN),
+        "/tickets/{other}/replies/999999/": (LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
     },
     "tickets/<str:reference>/files/<int:attachment_id>/": {
         "/tickets/{mine}/files/{mine_file}/": SIGNED_IN,

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import Queue, QueueMember, Severity, Tag, Ticket
+from .models import CannedReply, Queue, QueueMember, SavedView, Severity, Tag, Ticket
 
 
 @admin.register(Severity)
@@ -45,3 +45,22 @@ class TicketAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(admin.ModelAdmin):
+    """The team's replies (no owner) and each person's own; people keep theirs in the portal (/tickets/replies/)."""
+
+    list_display = ["title", "queue", "owner", "created_at"]
+    list_filter = ["queue"]
+    list_select_related = ["queue", "owner"]
+    search_fields = ["title", "body"]
+    autocomplete_fields = ["owner"]
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "shared_with", "query"]
+    list_select_related = ["owner", "shared_with"]
+    search_fields = ["name", "owner__email"]
+    autocomplete_fields = ["owner"]

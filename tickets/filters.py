@@ -8,10 +8,12 @@ from django import forms
 from django.conf import settings
 from django.db.models import F, Q, QuerySet
 from django.forms.utils import flatatt
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from . import reference
+from .exceptions import InvalidChoice
 from .models import Ticket
 
 REFERENCE_RE = re.compile(r"^\s*(?:(?P<prefix>[A-Za-z]+)-)?(?P<number>\d{1,12})\s*$")
@@ -197,3 +199,19 @@ def search_q(text: str) -> Q:
     if number is not None:
         return Q(pk=number)
     return Q(title__icontains=text) | Q(description__icontains=text)
+
+
+def saved_query(query: str) -> str:
+    """A list query string as a saved view keeps it: checked by the filter form, only the filters that are set, in
+    the form's order, without the page cursor. Raises InvalidChoice saying what is wrong."""
+    given = QueryDict(query.lstrip("?"))
+    form = TicketFilterForm(given)
+    if not form.is_valid():
+        problems = "; ".join(f"{field}: {error}" for field, errors in form.errors.items() for error in errors)
+        raise InvalidChoice(f"Those filters don't work ({problems}).")
+    kept = QueryDict(mutable=True)
+    for name in form.fields:
+        values = [value for value in given.getlist(name) if value]
+        if values:
+            kept.setlist(name, values[-1:])  # the form reads the last value of each
+    return kept.urlencode()

@@ -7,8 +7,9 @@ from django.contrib.auth import get_user_model
 from supportdesk.errors import DomainError
 
 from . import policies, reference, selectors, services
-from .models import LONG_TEXT_MAX, Queue, Severity, Ticket
-from .workflow import Action
+from .models import LONG_TEXT_MAX, CannedReply, Queue, Severity, Ticket
+from .services import BULK_MAX, BulkAction
+from .workflow import NOTE_REQUIRED, Action
 
 User = get_user_model()
 
@@ -150,3 +151,117 @@ class EscalateForm(forms.Form):
     def __init__(self, *args, ticket: Ticket, **kwargs):
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["assignee"]).queryset = selectors.assignable_users()
+
+
+# The engineer's workspace ------------------------------------------------------------------------------------------
+
+
+class SeverityForm(forms.Form):
+    severity = SeverityChoiceField(queryset=Severity.objects.order_by("rank"), empty_label=None)
+
+
+class QueueForm(forms.Form):
+    queue = forms.ModelChoiceField(queryset=Queue.objects.order_by("name"), empty_label=None)
+
+
+class StatusForm(TransitionForm):
+    """A status change in place: the actions this person may take on this ticket, a note where one is needed."""
+
+    def __init__(self, *args, actions: list[Action], **kwargs):
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ChoiceField, self.fields["action"])
+        # Offered: what this person may do now; accepted: any action, so a stale choice gets the service's reason
+        cast(forms.Select, field.widget).choices = [("", "Change status…"), *((a.value, a.label) for a in actions)]
+        field.label = "Status"
+        self.fields["note"].label = "Note (needed to resolve or reopen)"
+        self.fields["note"].widget = forms.TextInput()
+
+    def clean(self):
+        data = super().clean()
+        action = (data or {}).get("action")
+        if action in NOTE_REQUIRED and not (data or {}).get("note", "").strip():
+            self.add_error("note", f"Say why: “{Action(action).label}” needs a note.")
+        return data
+
+
+class TicketIdsField(forms.Field):
+    """The selected tickets' ids, from checkboxes; at most BULK_MAX."""
+
+    def to_python(self, value) -> list[int]:
+        values = value if isinstance(value, list | tuple) else [value] if value else []
+        try:
+            ids = sorted({int(v) for v in values})
+        except (TypeError, ValueError) as exc:
+            raise forms.ValidationError("Those are not tickets.") from exc
+        if not ids:
+            raise forms.ValidationError("Select at least one ticket.")
+        if len(ids) > BULK_MAX:
+            raise forms.ValidationError(f"Select at most {BULK_MAX} tickets at a time; you selected {len(ids)}.")
+        return ids
+
+
+class BulkForm(forms.Form):
+    tickets = TicketIdsField(widget=forms.MultipleHiddenInput)
+    action = forms.ChoiceField(choices=BulkAction.choices)
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    queue = forms.ModelChoiceField(queryset=Queue.objects.order_by("name"), required=False)
+    note = forms.CharField(required=False, max_length=2000)
+    query = forms.CharField(required=False, max_length=2000)  # the list to go back to
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["assignee"]).queryset = selectors.assignable_users()
+
+    def clean(self):
+        data = super().clean() or {}
+        action = data.get("action")
+        if action == BulkAction.ASSIGN and not data.get("assignee"):
+            self.add_error("assignee", "Choose whom to assign the tickets to.")
+        if action == BulkAction.MOVE and not data.get("queue"):
+            self.add_error("queue", "Choose the queue to move the tickets to.")
+        if action == BulkAction.RESOLVE and not data.get("note", "").strip():
+            self.add_error("note", "Say what fixed them: resolving needs a note.")
+        return data
+
+
+class SavedViewForm(forms.Form):
+    name = forms.CharField(max_length=60, help_text="For example “my SEV1-2 in production”.")
+    shared_with = forms.ModelChoiceField(
+        queryset=Queue.objects.none(), required=False, empty_label="Only me", label="Share with"
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        sight = policies.sight_of(user)
+        queues = Queue.objects.order_by("name")
+        if not sight.everything:
+            queues = queues.filter(pk__in=sorted(sight.queue_ids))
+        cast(forms.ModelChoiceField, self.fields["shared_with"]).queryset = queues
+
+
+class SavedViewCreateForm(SavedViewForm):
+    query = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+
+
+class CannedReplyForm(forms.Form):
+    title = forms.CharField(max_length=80)
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=LONG_TEXT_MAX,
+        help_text="Placeholders: {{ requester }}, {{ reference }}, {{ title }}, {{ queue }}, {{ assignee }}, {{ me }}.",
+    )
+    queue = forms.ModelChoiceField(queryset=Queue.objects.order_by("name"), required=False, empty_label="Every queue")
+    team = forms.BooleanField(required=False, label="The team's reply (offered to everyone, not only me)")
+
+    def __init__(self, *args, user, reply: CannedReply | None = None, **kwargs):
+        if reply is not None:
+            initial = {
+                "title": reply.title,
+                "body": reply.body,
+                "queue": reply.queue_id,
+                "team": reply.owner_id is None,
+            }
+            kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+        if not policies.may_keep_team_replies(user):
+            del self.fields["team"]

@@ -312,3 +312,56 @@ class TicketEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Timeline events are append-only; they go only with their ticket.")
+
+
+class SavedView(models.Model):
+    """A person's named list filters ("my SEV1-2 in production"): the list's query string, checked by its filter
+    form when saved. It only narrows the list, which always starts from what the person may see."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(max_length=60)
+    query = models.CharField(max_length=1000, blank=True)
+    shared_with = models.ForeignKey(
+        Queue,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The members of this queue see the view too (they may not change it).",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="saved_view_name_once")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CannedReply(models.Model):
+    """A reusable reply. Without an owner it is the team's (kept by admins and managers), for every queue or one;
+    with an owner it is that person's own. Placeholders such as {{ requester }} are filled in plain text."""
+
+    title = models.CharField(max_length=80)
+    body = models.TextField(max_length=LONG_TEXT_MAX)
+    queue = models.ForeignKey(
+        Queue, null=True, blank=True, on_delete=models.CASCADE, related_name="+", help_text="Empty: every queue."
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="canned_replies",
+        help_text="Empty: the team's reply, offered to every agent of the queue.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["title", "pk"]
+        verbose_name_plural = "canned replies"
+        indexes = [models.Index(fields=["owner", "title"], name="canned_reply_owner")]
+
+    def __str__(self) -> str:
+        return self.title

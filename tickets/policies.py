@@ -121,3 +121,14 @@ def may_transition(user, ticket: Ticket, action: str) -> bool:
 
 def allowed_actions(user, ticket: Ticket) -> list[Action]:
     return [Action(action) for action in TRANSITIONS if may_transition(user, ticket, action)]
+
+
+def works_tickets(user) -> bool:
+    """The people who answer tickets (agents, managers, admins): bulk changes, saved views shared with a queue,
+    canned replies."""
+    return user.has_perm("tickets.work_ticket") or user.has_perm("tickets.view_all_tickets")
+
+
+def may_keep_team_replies(user) -> bool:
+    """The team's canned replies (no owner) are kept by admins and managers."""
+    return user.has_perm("tickets.change_cannedreply")

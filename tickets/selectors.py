@@ -1,6 +1,7 @@
 """Reads. Every list, endpoint and export starts from tickets_visible_to; one ticket read by its key (ticket_detail)
 is checked by the same rule, policies.Sight, in its Python reading. A ticket you may not see is a 404."""
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from supportdesk.keyset import Page, keyset_page, rows_after
 
 from . import policies, reference
 from .filters import TicketFilterForm, breaching_q, reference_number
-from .models import Attachment, Comment, Queue, Tag, Ticket, TicketEvent
+from .models import Attachment, CannedReply, Comment, Queue, SavedView, Tag, Ticket, TicketEvent
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -326,3 +327,59 @@ def queue_managers(*, queue: Queue) -> "list[User]":
     """A queue's managers: people with the manager role who are members of the queue, else every manager."""
     managers = get_user_model().objects.filter(is_active=True, groups__name=Role.MANAGER).order_by("pk")
     return list(managers.filter(support_queues=queue)) or list(managers)
+
+
+# The engineer's workspace ------------------------------------------------------------------------------------------
+
+
+def ticket_row(*, user, ticket_id: int) -> Ticket | None:
+    """One ticket as a list row shows it, or None when it is not (or no longer) in the person's sight."""
+    return tickets_visible_to(user, read=ROWS).filter(pk=ticket_id).first()
+
+
+def saved_views_for(*, user, limit: int = 30) -> list[SavedView]:
+    """The person's views and those shared with a queue they work, by name; one query."""
+    shared = sorted(policies.queue_ids_of(user)) if user.has_perm("tickets.work_ticket") else []
+    mine = Q(owner_id=user.pk) | Q(shared_with_id__in=shared) if shared else Q(owner_id=user.pk)
+    return list(SavedView.objects.filter(mine).select_related("owner", "shared_with").order_by("name", "pk")[:limit])
+
+
+def saved_view_of(*, user, view_id: int) -> SavedView:
+    """One of the person's own views, or a 404: someone else's view does not exist for them."""
+    view = SavedView.objects.filter(pk=view_id, owner_id=user.pk).first()
+    if view is None:
+        raise Http404("No such view.")
+    return view
+
+
+def canned_replies_for(*, user, queue_id: int | None = None) -> QuerySet[CannedReply]:
+    """The person's own replies and the team's; for a ticket, those for every queue and for the ticket's."""
+    replies = CannedReply.objects.filter(Q(owner_id=user.pk) | Q(owner__isnull=True)).select_related("queue")
+    if queue_id is not None:
+        replies = replies.filter(Q(queue__isnull=True) | Q(queue_id=queue_id))
+    return replies.order_by("title", "pk")
+
+
+def canned_reply_of(*, user, reply_id: int, queue_id: int | None = None) -> CannedReply:
+    reply = canned_replies_for(user=user, queue_id=queue_id).filter(pk=reply_id).first()
+    if reply is None:
+        raise Http404("No such reply.")
+    return reply
+
+
+PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+PLACEHOLDERS = ("requester", "reference", "title", "queue", "assignee", "me")
+
+
+def canned_reply_text(*, reply: CannedReply, ticket: Ticket, user) -> str:
+    """The reply's body with {{ requester }}, {{ reference }}… filled in as plain text. A substitution, not a
+    template: a body cannot reach anything but these values, and the values are never read as markup."""
+    values = {
+        "requester": ticket.requester.display_name,
+        "reference": ticket.reference,
+        "title": ticket.title,
+        "queue": ticket.queue.name,
+        "assignee": ticket.assignee.display_name if ticket.assignee else "",
+        "me": user.display_name,
+    }
+    return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), reply.body)

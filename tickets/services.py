@@ -18,15 +18,17 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.types import Actor
+from supportdesk.errors import DomainError
 
 from . import policies, reference, timeline
 from .exceptions import IllegalTransition, InvalidAttachment, InvalidChoice, NotAllowed
-from .models import Attachment, Comment, Queue, Severity, Tag, Ticket, Watch
+from .filters import saved_query
+from .models import Attachment, CannedReply, Comment, Queue, SavedView, Severity, Tag, Ticket, Watch
 from .reactions import Changes, recording
 from .workflow import NOTE_REQUIRED, TRANSITIONS, Action, transition_for
 
@@ -587,3 +589,165 @@ def tickets_auto_close(*, now: datetime | None = None) -> int:
             continue  # reopened since the query ran
         closed += 1
     return closed
+
+
+# The engineer's workspace: bulk changes, saved views, canned replies ------------------------------------------------
+
+BULK_MAX = 100  # tickets in one bulk change: each goes through its service, so a request stays a few seconds at most
+
+
+class BulkAction(models.TextChoices):
+    ASSIGN_ME = "assign_me", "Assign to me"
+    ASSIGN = "assign", "Assign to…"
+    ACKNOWLEDGE = "acknowledge", "Acknowledge"
+    RESOLVE = "resolve", "Resolve"
+    MOVE = "move", "Move to queue…"
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    updated: list[str]  # references
+    skipped: list[tuple[str, str]]  # (reference or what was asked for, why)
+
+    def summary(self) -> str:
+        """“12 updated, 2 skipped: SD-14: …; SD-20: …”: what happened to each ticket asked for."""
+        text = f"{len(self.updated)} updated"
+        if self.skipped:
+            reasons = "; ".join(f"{ref}: {why}" for ref, why in self.skipped)
+            text += f", {len(self.skipped)} skipped: {reasons}"
+        return text
+
+
+def tickets_bulk_change(
+    *,
+    actor: User,
+    ticket_ids: Sequence[int],
+    action: str,
+    assignee: User | None = None,
+    queue: Queue | None = None,
+    note: str = "",
+) -> BulkOutcome:
+    """One action on many tickets, each through the service and policy a single change uses, in its own
+    transaction (as tickets_auto_close): a refused ticket is skipped with the reason and leaves the others done.
+    Tickets the person may not see are neither touched nor told apart from tickets that do not exist."""
+    if len(ticket_ids) > BULK_MAX:
+        raise InvalidChoice(f"Select at most {BULK_MAX} tickets at a time; you selected {len(ticket_ids)}.")
+    if action not in BulkAction.values:
+        raise InvalidChoice(f"“{action}” is not a bulk action.")
+    if action == BulkAction.ASSIGN and assignee is None:
+        raise InvalidChoice("Choose whom to assign the tickets to.")
+    if action == BulkAction.MOVE and queue is None:
+        raise InvalidChoice("Choose the queue to move the tickets to.")
+    wanted = sorted(set(ticket_ids))
+    visible = set(
+        Ticket.objects.filter(policies.sight_of(actor).q(), pk__in=wanted).values_list("pk", flat=True).order_by()
+    )
+    updated: list[str] = []
+    skipped: list[tuple[str, str]] = []
+    for pk in wanted:
+        ref = f"{settings.TICKET_REFERENCE_PREFIX}-{pk}"
+        if pk not in visible:
+            skipped.append((ref, "no such ticket"))
+            continue
+        try:
+            _bulk_apply(Ticket(pk=pk), actor, action, assignee, queue, note)
+        except DomainError as exc:
+            skipped.append((ref, str(exc)))
+        else:
+            updated.append(ref)
+    return BulkOutcome(updated=updated, skipped=skipped)
+
+
+def _bulk_apply(
+    ticket: Ticket, actor: User, action: str, assignee: User | None, queue: Queue | None, note: str
+) -> None:
+    if action == BulkAction.ASSIGN_ME:
+        ticket_assign(ticket=ticket, actor=actor, assignee=actor)
+    elif action == BulkAction.ASSIGN:
+        ticket_assign(ticket=ticket, actor=actor, assignee=assignee)
+    elif action == BulkAction.MOVE:
+        ticket_update(ticket=ticket, actor=actor, queue=queue)
+    else:  # acknowledge, resolve: the workflow's actions of the same name
+        ticket_transition(ticket=ticket, actor=actor, action=action, note=note)
+
+
+def _view_sharing_check(owner: User, shared_with: Queue | None) -> None:
+    sight = policies.sight_of(owner)
+    if shared_with is not None and not sight.everything and shared_with.pk not in sight.queue_ids:
+        raise NotAllowed(f"You may share a view only with a queue you work in, not {shared_with.name}.")
+
+
+def _view_save(view: SavedView) -> SavedView:
+    try:
+        with transaction.atomic():  # a savepoint: the duplicate name is reported, the caller's transaction goes on
+            view.save()
+    except IntegrityError as exc:
+        raise InvalidChoice(f"You already have a view called “{view.name}”.") from exc
+    return view
+
+
+@transaction.atomic
+def saved_view_create(*, owner: User, name: str, query: str, shared_with: Queue | None = None) -> SavedView:
+    """Keep the list's filters under a name; the query is checked by the list's filter form and kept without
+    its page cursor."""
+    _view_sharing_check(owner, shared_with)
+    query = saved_query(query)
+    if len(query) > cast(int, SavedView._meta.get_field("query").max_length):
+        raise InvalidChoice("Those filters are too long to save; shorten the search.")
+    view = SavedView(owner=owner, name=name.strip(), query=query, shared_with=shared_with)
+    return _view_save(view)
+
+
+@transaction.atomic
+def saved_view_update(*, view: SavedView, actor: User, name: str, shared_with: Queue | None) -> SavedView:
+    if view.owner_id != actor.pk:
+        raise NotAllowed("Only the person who saved a view may change it.")
+    _view_sharing_check(actor, shared_with)
+    view.name, view.shared_with = name.strip(), shared_with
+    return _view_save(view)
+
+
+@transaction.atomic
+def saved_view_delete(*, view: SavedView, actor: User) -> None:
+    if view.owner_id != actor.pk:
+        raise NotAllowed("Only the person who saved a view may delete it.")
+    view.delete()
+
+
+def _reply_check(actor: User, reply: CannedReply) -> None:
+    if reply.owner_id is None and not policies.may_keep_team_replies(actor):
+        raise NotAllowed("Only admins and managers keep the team's replies.")
+    if reply.owner_id is not None and reply.owner_id != actor.pk:
+        raise NotAllowed("You may change only your own replies.")
+    if not policies.works_tickets(actor):
+        raise NotAllowed("Canned replies are for the people who work tickets.")
+
+
+@transaction.atomic
+def canned_reply_save(
+    *,
+    actor: User,
+    title: str,
+    body: str,
+    queue: Queue | None = None,
+    team: bool = False,
+    reply: CannedReply | None = None,
+) -> CannedReply:
+    """Create a reply (``reply`` None) or change one: the team's (admins, managers) or the actor's own."""
+    if reply is not None:
+        _reply_check(actor, reply)  # may the actor change the reply as it is...
+    reply = reply or CannedReply()
+    reply.title, reply.body, reply.queue = title.strip(), body.strip(), queue
+    reply.owner = None if team else actor
+    _reply_check(actor, reply)  # ...and as it becomes
+    if not reply.body:
+        raise InvalidChoice("A canned reply needs some text.")
+    reply.full_clean()
+    reply.save()
+    return reply
+
+
+@transaction.atomic
+def canned_reply_delete(*, actor: User, reply: CannedReply) -> None:
+    _reply_check(actor, reply)
+    reply.delete()

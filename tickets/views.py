@@ -1,11 +1,24 @@
 """Thin HTML views: parse, call a selector or a service, render. htmx requests get partials."""
 
+import json
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.views.decorators.cache import never_cache
@@ -21,8 +34,23 @@ from supportdesk.keyset import InvalidCursor, query_without
 from . import policies, reference, selectors, services
 from .export import ticket_csv_rows
 from .filters import TicketFilterForm
-from .forms import AssignForm, CommentForm, EscalateForm, TicketCreateForm, TicketEditForm, TransitionForm
+from .forms import (
+    AssignForm,
+    BulkForm,
+    CannedReplyForm,
+    CommentForm,
+    EscalateForm,
+    QueueForm,
+    SavedViewCreateForm,
+    SavedViewForm,
+    SeverityForm,
+    StatusForm,
+    TicketCreateForm,
+    TicketEditForm,
+    TransitionForm,
+)
 from .models import Ticket
+from .services import BulkAction
 from .workflow import NOTE_REQUIRED
 
 
@@ -39,26 +67,49 @@ def home(request: AuthedHttpRequest) -> HttpResponse:
     return render(request, "tickets/home.html", context)
 
 
-@login_required
-@require_GET
-def ticket_list(request: AuthedHttpRequest) -> HttpResponse:
-    form = TicketFilterForm(request.GET)
+class Workspace:
+    """What the list and the ticket page offer a person who works tickets: bulk actions, changes in place. Read by
+    the Jinja rows, for each row, without a query (the person's queues and permissions are cached)."""
+
+    def __init__(self, user) -> None:
+        self.user = user
+        self.bulk = policies.works_tickets(user)
+
+    def may_work(self, ticket: Ticket) -> bool:
+        return policies.may_work(self.user, ticket)
+
+
+def _list_context(request: AuthedHttpRequest, params: QueryDict) -> dict:
+    """The list's results for these filters; raises InvalidCursor for a forged or stale cursor."""
+    form = TicketFilterForm(params)
     page = None
     if form.is_valid():
-        try:
-            page = selectors.ticket_page(user=request.user, form=form, cursor=request.GET.get("cursor"))
-        except InvalidCursor as exc:
-            messages.warning(request, str(exc))
-            return redirect(f"{request.path}?{query_without(request.GET, 'cursor')}")
-    context = {
+        page = selectors.ticket_page(user=request.user, form=form, cursor=params.get("cursor"))
+    return {
         "form": form,
         "page": page,
         "now": timezone.now(),
-        "query": query_without(request.GET, "cursor"),
-        "filtered": any(v for k, v in request.GET.items() if k not in {"cursor", "sort", "status"}),
+        "query": query_without(params, "cursor"),
+        "filtered": any(v for k, v in params.items() if k not in {"cursor", "sort", "status"}),
+        "workspace": Workspace(request.user),
+        "bulk_actions": BulkAction.choices,
+        "queues": reference.queues(),
+        "share_queues": _share_queues(request.user),
     }
-    template = "tickets/_results.html" if _is_htmx(request) else "tickets/list.html"
-    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def ticket_list(request: AuthedHttpRequest) -> HttpResponse:
+    try:
+        context = _list_context(request, request.GET)
+    except InvalidCursor as exc:
+        messages.warning(request, str(exc))
+        return redirect(f"{request.path}?{query_without(request.GET, 'cursor')}")
+    if _is_htmx(request):
+        return render(request, "tickets/_results.html", context)
+    views = selectors.saved_views_for(user=request.user)
+    return render(request, "tickets/list.html", context | {"saved_views": views})
 
 
 @login_required
@@ -122,6 +173,7 @@ def _detail_context(request: HttpRequest, ticket: Ticket, comment_form: CommentF
         "can_work": policies.may_work(user, ticket),
         "can_edit_text": policies.may_edit_text(user, ticket),
         "can_read_internal": can_read_internal,
+        "can_use_replies": policies.works_tickets(user),
         "actions": policies.allowed_actions(user, ticket),
         "note_required": [a.value for a in NOTE_REQUIRED],
         "is_watching": any(w.pk == user.pk for w in ticket.watcher_people),
@@ -277,3 +329,279 @@ def attachment_download(request: AuthedHttpRequest, reference: str, attachment_i
     attachment = selectors.ticket_attachment(user=request.user, reference=reference, attachment_id=attachment_id)
     # Always a download, never rendered inline: an uploaded HTML or SVG must not run in our origin.
     return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename)
+
+
+# The engineer's workspace: changes in place, bulk actions, saved views, canned replies -------------------------------
+
+INLINE_FIELDS = ("severity", "assignee", "status", "queue")
+
+
+def _inline_form(field: str, ticket: Ticket, user, data=None):
+    auto_id = f"inline-{ticket.pk}-%s"  # several rows may have a form open at once
+    if field == "severity":
+        return SeverityForm(data, initial={"severity": ticket.severity_id}, auto_id=auto_id)
+    if field == "queue":
+        return QueueForm(data, initial={"queue": ticket.queue_id}, auto_id=auto_id)
+    if field == "assignee":
+        return AssignForm(data, ticket=ticket, initial={"assignee": ticket.assignee_id}, auto_id=auto_id)
+    return StatusForm(data, actions=policies.allowed_actions(user, ticket), auto_id=auto_id)
+
+
+def _inline_apply(field: str, ticket: Ticket, user, data: dict) -> Ticket:
+    if field == "assignee":
+        return services.ticket_assign(ticket=ticket, actor=user, assignee=data["assignee"])
+    if field == "status":
+        return services.ticket_transition(ticket=ticket, actor=user, action=data["action"], note=data["note"])
+    return services.ticket_update(ticket=ticket, actor=user, **{field: data[field]})
+
+
+def _inline_target(ticket: Ticket, field: str, place: str) -> str:
+    return f"cell-{ticket.reference}-{field}" if place == "row" else f"field-{field}"
+
+
+def _inline_shown(request: AuthedHttpRequest, ticket: Ticket, field: str, place: str) -> HttpResponse:
+    """What the field shows now: the whole row on the list (its status, badges and due times move together), the
+    ticket page's four fields on the page."""
+    workspace = Workspace(request.user)
+    if place == "row":
+        row = selectors.ticket_row(user=request.user, ticket_id=ticket.pk)
+        context: dict[str, Any] = {
+            "t": row,
+            "ticket": ticket,
+            "now": timezone.now(),
+            "workspace": workspace,
+            "user": request.user,
+        }
+        response = HttpResponse(partial_render("tickets/_row.jinja", context))
+        response["HX-Retarget"] = f"#row-{ticket.reference}"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    if not selectors.ticket_is_visible(user=request.user, ticket=ticket):
+        messages.info(request, f"{ticket.reference} now belongs to {ticket.queue.name} and has left your view.")
+        response = HttpResponse()
+        response["HX-Redirect"] = reverse("ticket-list")
+        return response
+    context = {"t": ticket, "field": field, "fields": INLINE_FIELDS, "workspace": workspace}
+    return HttpResponse(partial_render("tickets/_inline_show.jinja", context))
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def ticket_inline(request: AuthedHttpRequest, reference: str, field: str) -> HttpResponse:
+    """One field changed in place (htmx): GET the form, POST it, GET with show=1 for what it shows (cancel). Without
+    htmx, the ticket's own forms do the same and this answers with the ticket page."""
+    if field not in INLINE_FIELDS:
+        raise Http404("No such field.")
+    place = "row" if request.GET.get("place") == "row" else "page"
+    ticket = selectors.ticket_detail(user=request.user, reference=reference)
+    if not policies.may_work(request.user, ticket):
+        raise PermissionDenied("Only agents of this ticket's queue may change it.")
+    if request.method == "GET" and (request.GET.get("show") or not _is_htmx(request)):
+        return _inline_shown(request, ticket, field, place) if _is_htmx(request) else redirect(ticket)
+    form = _inline_form(field, ticket, request.user, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket = _inline_apply(field, ticket, request.user, form.cleaned_data)
+        except (DomainError, ValidationError) as exc:
+            form.add_error(None, _message(exc))
+        else:
+            if not _is_htmx(request):
+                return _done(request, ticket, f"{ticket.reference} updated.")
+            response = _inline_shown(request, ticket, field, place)
+            # for the page's other parts (live updates listen for it): this ticket changed
+            response["HX-Trigger"] = json.dumps({"tickets-changed": {"references": [ticket.reference]}})
+            return response
+    action = f"{reverse('ticket-inline', args=[ticket.reference, field])}?place={place}"
+    context = {"ticket": ticket, "form": form, "field": field, "action": action}
+    context["target"] = _inline_target(ticket, field, place)
+    return render(request, "tickets/_inline_form.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def ticket_bulk(request: AuthedHttpRequest) -> HttpResponse:
+    """One action on the selected tickets; the list comes back with what happened to each."""
+    if not policies.works_tickets(request.user):
+        raise PermissionDenied("Only the people who work tickets may change several at once.")
+    form = BulkForm(request.POST)
+    changed: list[str] = []
+    if form.is_valid():
+        data = form.cleaned_data
+        outcome = services.tickets_bulk_change(
+            actor=request.user,
+            ticket_ids=data["tickets"],
+            action=data["action"],
+            assignee=data["assignee"],
+            queue=data["queue"],
+            note=data["note"],
+        )
+        changed = outcome.updated
+        level, text = (messages.SUCCESS if changed else messages.WARNING), outcome.summary()
+    else:
+        level = messages.ERROR
+        text = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    params = QueryDict(form.data.get("query", ""))
+    if not _is_htmx(request):
+        messages.add_message(request, level, text)
+        return redirect(f"{reverse('ticket-list')}?{query_without(params, 'cursor')}")
+    context = _list_context(request, QueryDict(query_without(params, "cursor")))
+    context["bulk_message"] = (messages.DEFAULT_TAGS[level], text)
+    response = render(request, "tickets/_results.html", context, status=200 if form.is_valid() else 400)
+    if changed:  # for the page's other parts (live updates listen for it)
+        response["HX-Trigger"] = json.dumps({"tickets-changed": {"references": changed}})
+    return response
+
+
+@login_required
+@require_GET
+def ticket_bulk_people(request: AuthedHttpRequest) -> HttpResponse:
+    """The people the bulk bar may assign to, as <option>s, fetched when the bar's select is first used."""
+    if not policies.works_tickets(request.user):
+        raise PermissionDenied("Only the people who work tickets may assign them.")
+    people = selectors.assignable_users()[:500]
+    return render(request, "tickets/_people_options.html", {"people": people})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def saved_view_list(request: AuthedHttpRequest) -> HttpResponse:
+    """The person's saved views: rename, share, delete; POST saves the list's current filters as a new one."""
+    form = SavedViewCreateForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            view = services.saved_view_create(
+                owner=request.user, name=data["name"], query=data["query"], shared_with=data["shared_with"]
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Saved “{view.name}”.")
+            return redirect(f"{reverse('ticket-list')}?{view.query}")
+    return _saved_views_page(request, create_form=form)
+
+
+def _share_queues(user) -> list:
+    """The queues a person may share a view with: those they work, or all for those who see everything."""
+    sight = policies.sight_of(user)
+    return (
+        [q for q in reference.queues() if sight.everything or q.pk in sight.queue_ids]
+        if policies.works_tickets(user)
+        else []
+    )
+
+
+def _saved_views_page(request: AuthedHttpRequest, create_form=None, edited=None) -> HttpResponse:
+    """The views, each with its rename form (written out in the template: a form object per row would read the
+    queues once per row); the one whose change failed carries its form and errors."""
+    views = selectors.saved_views_for(user=request.user)
+    rows = [(view, edited[1] if edited and edited[0] == view.pk else None) for view in views]
+    context = {"rows": rows, "create_form": create_form, "share_queues": _share_queues(request.user)}
+    failed = (create_form is not None and create_form.errors) or (edited and edited[1].errors)
+    return render(request, "tickets/saved_views.html", context, status=400 if failed else 200)
+
+
+@login_required
+@require_POST
+def saved_view_edit(request: AuthedHttpRequest, view_id: int) -> HttpResponse:
+    view = selectors.saved_view_of(user=request.user, view_id=view_id)
+    form = SavedViewForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            services.saved_view_update(view=view, actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Saved “{view.name}”.")
+            return redirect("saved-view-list")
+    return _saved_views_page(request, create_form=None, edited=(view.pk, form))
+
+
+@login_required
+@require_POST
+def saved_view_delete(request: AuthedHttpRequest, view_id: int) -> HttpResponse:
+    view = selectors.saved_view_of(user=request.user, view_id=view_id)
+    services.saved_view_delete(view=view, actor=request.user)
+    messages.success(request, f"Deleted “{view.name}”.")
+    return redirect("saved-view-list")
+
+
+def _replies_allowed(request: AuthedHttpRequest) -> None:
+    if not policies.works_tickets(request.user):
+        raise PermissionDenied("Canned replies are for the people who work tickets.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def canned_reply_list(request: AuthedHttpRequest) -> HttpResponse:
+    """The person's canned replies and the team's; POST adds one."""
+    _replies_allowed(request)
+    form = CannedReplyForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            reply = services.canned_reply_save(actor=request.user, **form.cleaned_data)
+        except (DomainError, ValidationError) as exc:
+            form.add_error(None, _message(exc))
+        else:
+            messages.success(request, f"Saved “{reply.title}”.")
+            return redirect("canned-reply-list")
+    replies = selectors.canned_replies_for(user=request.user)[:200]
+    context = {"replies": replies, "form": form, "may_keep_team": policies.may_keep_team_replies(request.user)}
+    return render(request, "tickets/canned_replies.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def canned_reply_edit(request: AuthedHttpRequest, reply_id: int) -> HttpResponse:
+    _replies_allowed(request)
+    reply = selectors.canned_reply_of(user=request.user, reply_id=reply_id)
+    form = CannedReplyForm(request.POST or None, user=request.user, reply=reply)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.canned_reply_save(actor=request.user, reply=reply, **form.cleaned_data)
+        except (DomainError, ValidationError) as exc:
+            form.add_error(None, _message(exc))
+        else:
+            messages.success(request, f"Saved “{reply.title}”.")
+            return redirect("canned-reply-list")
+    context = {"reply": reply, "form": form}
+    return render(request, "tickets/canned_reply_form.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def canned_reply_delete(request: AuthedHttpRequest, reply_id: int) -> HttpResponse:
+    _replies_allowed(request)
+    reply = selectors.canned_reply_of(user=request.user, reply_id=reply_id)
+    try:
+        services.canned_reply_delete(actor=request.user, reply=reply)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Deleted “{reply.title}”.")
+    return redirect("canned-reply-list")
+
+
+@never_cache
+@login_required
+@require_GET
+def ticket_replies(request: AuthedHttpRequest, reference: str) -> HttpResponse:
+    """The comment form's picker: the replies offered for this ticket, as a partial fetched once the page is up."""
+    ticket = selectors.ticket_detail(user=request.user, reference=reference)
+    replies = selectors.canned_replies_for(user=request.user, queue_id=ticket.queue_id)[:200]
+    usable = policies.works_tickets(request.user)
+    return render(request, "tickets/_canned_picker.html", {"ticket": ticket, "replies": replies if usable else []})
+
+
+@never_cache
+@login_required
+@require_GET
+def ticket_reply_text(request: AuthedHttpRequest, reference: str, reply_id: int) -> JsonResponse:
+    """One reply for this ticket, placeholders filled in (as text: the page puts it in the comment box's value)."""
+    ticket = selectors.ticket_detail(user=request.user, reference=reference)  # a 404 before any 403
+    _replies_allowed(request)
+    reply = selectors.canned_reply_of(user=request.user, reply_id=reply_id, queue_id=ticket.queue_id)
+    return JsonResponse(
+        {"title": reply.title, "body": selectors.canned_reply_text(reply=reply, ticket=ticket, user=request.user)}
+    )

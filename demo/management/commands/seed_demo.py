@@ -17,7 +17,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from accounts.roles import Role, user_set_role
 from supportdesk.commit import after_commit_robust
 from tickets import services
-from tickets.models import Queue, QueueMember, Severity, Ticket
+from tickets.models import CannedReply, Queue, QueueMember, Severity, Ticket
 from tickets.workflow import Action
 
 DEMO_PASSWORD = "supportdesk-demo"
@@ -67,6 +67,16 @@ SANDBOX_POLL_TASKS = [
 ]
 SANDBOX_POLL_SECONDS = 30  # the sandbox's story moves every 30 s: a newcomer sees tickets within a minute
 
+CANNED_REPLIES = [
+    ("We're on it", "Hi {{ requester }}, thanks for {{ reference }}. {{ me }} is looking into it now."),
+    (
+        "Need more detail",
+        "Hi {{ requester }}, to move {{ reference }} along, could you send the time it happened, the AWS account "
+        "and region, and any error message?",
+    ),
+    ("Resolved, please confirm", "Hi {{ requester }}, we believe {{ reference }} is fixed. Reply if it comes back."),
+]
+
 
 class Command(BaseCommand):
     help = "Create demo users for each role, queues and tickets (idempotent)."
@@ -84,6 +94,7 @@ class Command(BaseCommand):
             people = self._people()
             self._queues(people)
             self._oncall_and_escalation(people)
+            self._canned_replies()
         if not Ticket.objects.exists():
             self._tickets(people)
         if options["sandbox"]:
@@ -225,3 +236,8 @@ class Command(BaseCommand):
         for task in PeriodicTask.objects.filter(task__in=SANDBOX_POLL_TASKS):
             task.interval, task.crontab, task.solar, task.clocked = every, None, None, None
             task.save()  # save(), not update(): beat notices changed schedules through its change signal
+
+    def _canned_replies(self) -> None:
+        """The team's replies the demo's agents find in a ticket's comment box."""
+        for title, body in CANNED_REPLIES:
+            CannedReply.objects.get_or_create(title=title, owner=None, defaults={"body": body})
