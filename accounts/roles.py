@@ -25,6 +25,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "tickets.view_internal_notes",
         "tickets.view_dashboards",
         "readiness.manage_review",
+        "oncall.manage_schedule",
         "integrations.view_awsaccount",
         "integrations.view_maintenancewindow",
         "integrations.add_maintenancewindow",
