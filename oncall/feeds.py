@@ -3,6 +3,7 @@ the same (the layer, the person and the start), its times in UTC so every calend
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from icalendar import Calendar, Event
 
@@ -25,10 +26,10 @@ def calendar_ics(*, name: str, rows: Iterable[tuple[Layer, Shift]]) -> bytes:
     cal.add("x-wr-calname", name)
     stamp = datetime.now(UTC).replace(microsecond=0)
     for layer, shift in rows:
-        person = shift.person
+        person: Any = shift.person  # a shift in a feed has someone on it
         event = Event()
-        event.add("uid", f"shift-{layer.pk}-{person.pk}-{shift.starts_at.astimezone(UTC):%Y%m%dT%H%M%SZ}@supportdesk")  # type: ignore[attr-defined]
-        event.add("summary", f"On call: {layer.schedule.queue.name} {layer.name}, {person.display_name}")  # type: ignore[attr-defined]
+        event.add("uid", f"shift-{layer.pk}-{person.pk}-{shift.starts_at.astimezone(UTC):%Y%m%dT%H%M%SZ}@supportdesk")
+        event.add("summary", f"On call: {layer.schedule.queue.name} {layer.name}, {person.display_name}")
         event.add("dtstart", shift.starts_at.astimezone(UTC))
         event.add("dtend", shift.ends_at.astimezone(UTC))
         event.add("dtstamp", stamp)

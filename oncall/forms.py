@@ -72,7 +72,7 @@ class PeopleField(forms.CharField):
     def prepare_value(self, value):
         return "\n".join(u.email for u in value) if isinstance(value, list) else value
 
-    def to_python(self, value) -> "list[User]":
+    def to_python(self, value):  # a list of people, not a str
         emails = [line.strip().lower() for line in (super().to_python(value) or "").splitlines() if line.strip()]
         found = {u.email.lower(): u for u in get_user_model().objects.filter(email__in=emails, is_active=True)}
         unknown = [e for e in emails if e not in found]
@@ -91,7 +91,7 @@ class WindowsField(forms.CharField):
             return value
         return "\n".join(f"{Weekday(w.weekday).label[:3]} {w.starts:%H:%M}-{w.ends:%H:%M}" for w in value)
 
-    def to_python(self, value) -> list[shifts.Window]:
+    def to_python(self, value):  # a list of windows, not a str
         windows = []
         for line in (super().to_python(value) or "").splitlines():
             if not line.strip():

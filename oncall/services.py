@@ -5,7 +5,7 @@ notice once however often the cause is replayed.
 """
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -164,7 +164,9 @@ def swap_propose(
         note=note[:200],
         created_at=now,
     )
-    back = f"; you give {_when(return_starts_at)} to {_when(return_ends_at)} in return" if return_starts_at else ""
+    back = ""
+    if return_starts_at is not None and return_ends_at is not None:
+        back = f"; you give {_when(return_starts_at)} to {_when(return_ends_at)} in return"
     notify_people(
         users=[recipient],
         subject=f"{proposer.display_name} asks you to swap on-call for {layer.schedule.queue.name}",
@@ -180,7 +182,7 @@ def swap_decide(*, swap: Swap, actor: "User", status: str, now: datetime | None 
     """The recipient accepts or declines; the proposer may cancel. Accepted, it becomes overrides. Once only."""
     now = now or timezone.now()
     swap = Swap.objects.select_for_update().select_related("layer__schedule__queue").get(pk=swap.pk)
-    allowed = {Swap.Status.ACCEPTED: swap.recipient_id, Swap.Status.DECLINED: swap.recipient_id}
+    allowed: dict[str, int] = {Swap.Status.ACCEPTED: swap.recipient_id, Swap.Status.DECLINED: swap.recipient_id}
     allowed[Swap.Status.CANCELLED] = swap.proposer_id
     if status not in allowed:
         raise ScheduleRefused("Accept, decline or cancel a swap.")
@@ -239,12 +241,12 @@ def shift_reminders_send(*, now: datetime | None = None, lead: timedelta = REMIN
     sent = 0
     for layer in selectors.layers_with_shifts_all(since=now):
         for shift in shifts.shift_starts([layer.plan()], now, now + lead):
-            person = shift.person
+            person: Any = shift.person  # shift_starts names only shifts with someone on them
             sent += notify_people(
                 users=[person],
                 subject=f"Your on-call shift for {layer.schedule.queue.name} ({layer.name}) starts at "
                 f"{_when(shift.starts_at)}",
                 body="The on-call page and your iCal feed have your shifts.",
-                key=f"oncall:reminder:{layer.pk}:{person.pk}:{shift.starts_at:%Y%m%dT%H%MZ}",  # type: ignore[attr-defined]
+                key=f"oncall:reminder:{layer.pk}:{person.pk}:{shift.starts_at:%Y%m%dT%H%MZ}",
             )
     return sent

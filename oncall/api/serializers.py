@@ -1,6 +1,7 @@
 """Who is on call now and next, per queue and layer: the shape `GET /api/oncall/` answers (times ISO 8601, UTC)."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from rest_framework import serializers
 
@@ -35,11 +36,11 @@ class QueueOnCallSerializer(serializers.Serializer):
     name = serializers.CharField()
     layers = serializers.SerializerMethodField()
 
-    def get_layers(self, queue) -> list[dict]:
+    def get_layers(self, queue) -> list[dict[str, Any]]:
         schedule = getattr(queue, "oncall_schedule", None)
         if schedule is None:
             return []
-        rows = []
+        rows: list[dict[str, Any]] = []
         for layer in schedule.layers.all():
             item = layer_now(layer, now=self.context["now"])
             current, nxt = item.current, item.next
