@@ -13,18 +13,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RemoveField(
-            model_name='oncalloverride',
-            name='rotation',
-        ),
-        migrations.RemoveField(
-            model_name='oncalloverride',
-            name='user',
-        ),
-        migrations.RemoveField(
-            model_name='oncallrotation',
-            name='queue',
-        ),
         migrations.AddField(
             model_name='escalationpolicy',
             name='repeat',
