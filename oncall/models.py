@@ -80,7 +80,12 @@ class Layer(models.Model):
                 fields=["schedule", "position"],
                 name="oncall_layer_position_once",
                 violation_error_message="Two layers of a schedule cannot share a position.",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(shift_hours__gte=1, position__gte=1),
+                name="oncall_layer_hours_and_position",
+                violation_error_message="A shift lasts at least an hour, and layers count from 1.",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -66,9 +66,8 @@ class LayerNow:
 
 def layer_now(layer: Layer, *, now: datetime) -> LayerNow:
     plan = layer.plan()
-    stretches = shifts.layer_shifts(plan, now, now + HORIZON)
-    current = stretches[0]
-    return LayerNow(layer, current, next((s for s in stretches[1:] if s.person != current.person), None))
+    current = shifts.layer_shifts(plan, now, now + HORIZON)[0]
+    return LayerNow(layer, current, shifts.handover_after(plan, now, horizon=HORIZON))
 
 
 @dataclass(frozen=True)
@@ -135,6 +134,12 @@ def schedule_shifts(*, schedule: Schedule, start: datetime, end: datetime) -> li
         for shift in shifts.layer_shifts(layer.plan(), start, end)
         if shift.person is not None
     ]
+
+
+def overrides_ahead(*, schedule: Schedule, now: datetime) -> list[Override]:
+    """The schedule's overrides not over yet, from the prefetch schedules_with_layers made (no query)."""
+    found = [o for layer in schedule.layers.all() for o in layer.overrides.all() if o.ends_at > now]
+    return sorted(found, key=lambda o: o.starts_at)
 
 
 def swaps_open_for(*, user: "User") -> QuerySet[Swap]:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("swaps/<int:swap_id>/<str:decision>/", views.swap_decide, name="oncall-swap-decide"),
     path("<slug:slug>/", views.schedule_detail, name="oncall-schedule"),
     path("<slug:slug>/overrides/", views.override_create, name="oncall-override-create"),
+    path("<slug:slug>/overrides/<int:override_id>/delete/", views.override_delete, name="oncall-override-delete"),
     path("<slug:slug>/swaps/", views.swap_propose, name="oncall-swap-propose"),
     path("<slug:slug>/feed/", views.schedule_feed_regenerate, name="oncall-schedule-feed"),
     path("<slug:slug>/layers/new/", views.layer_edit, name="oncall-layer-new"),

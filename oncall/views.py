@@ -18,7 +18,7 @@ from tickets.models import Queue
 
 from . import feeds, selectors, services
 from .forms import LayerForm, OverrideForm, SwapForm
-from .models import Layer, Schedule, Swap
+from .models import Layer, Override, Schedule, Swap
 
 WEEKS = 2  # the calendar's default; up to MAX_WEEKS
 MAX_WEEKS = 6
@@ -76,6 +76,7 @@ def _schedule_context(request: AuthedHttpRequest, schedule: Schedule, **forms) -
         "override_form": forms.get("override_form") or (OverrideForm(schedule=schedule) if can_act else None),
         "swap_form": forms.get("swap_form") or (SwapForm(schedule=schedule, user=request.user) if can_act else None),
         "swaps": [s for s in selectors.swaps_open_for(user=request.user) if s.layer.schedule_id == schedule.pk],
+        "overrides": selectors.overrides_ahead(schedule=schedule, now=now),
         "feed_url": request.build_absolute_uri(f"/oncall/feeds/{schedule.feed_token}.ics"),
     }
 
@@ -121,6 +122,21 @@ def override_create(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     messages.success(
         request, f"{override.user.display_name} covers {override.layer.name} from {starts:%a %d %b %H:%M}."
     )
+    return redirect("oncall-schedule", slug=slug)
+
+
+@login_required
+@require_POST
+def override_delete(request: AuthedHttpRequest, slug: str, override_id: int) -> HttpResponse:
+    """The person covering, who set it up, or a manager removes an override."""
+    schedule = _acting(request, slug)
+    override = get_object_or_404(Override, pk=override_id, layer__schedule=schedule)
+    try:
+        services.override_delete(override=override, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Override removed; the rotation's person is back on call for that stretch.")
     return redirect("oncall-schedule", slug=slug)
 
 

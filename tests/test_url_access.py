@@ -140,6 +140,7 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "oncall/swaps/<int:swap_id>/<str:decision>/": {"/oncall/swaps/999999/accept/": POST_ONLY},
     "oncall/<slug:slug>/": {"/oncall/no-such-queue/": (LOGIN, REFUSED, HIDDEN, HIDDEN, HIDDEN)},
     "oncall/<slug:slug>/overrides/": {"/oncall/no-such-queue/overrides/": POST_ONLY},
+    "oncall/<slug:slug>/overrides/<int:override_id>/delete/": {"/oncall/no-such-queue/overrides/1/delete/": POST_ONLY},
     "oncall/<slug:slug>/swaps/": {"/oncall/no-such-queue/swaps/": POST_ONLY},
     "oncall/<slug:slug>/feed/": {"/oncall/no-such-queue/feed/": POST_ONLY},
     "oncall/<slug:slug>/layers/new/": {"/oncall/no-such-queue/layers/new/": (LOGIN, REFUSED, REFUSED, HIDDEN, HIDDEN)},

@@ -3,6 +3,8 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..selectors import layer_now
@@ -12,6 +14,11 @@ def _utc(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
+class UtcInstant(serializers.CharField):
+    """An instant as ISO 8601 in UTC (`Z`), whatever the server's zone."""
+
+
 class PersonSerializer(serializers.Serializer):
     name = serializers.CharField(source="display_name")
     email = serializers.EmailField()
@@ -19,8 +26,8 @@ class PersonSerializer(serializers.Serializer):
 
 class StretchSerializer(serializers.Serializer):
     person = PersonSerializer(allow_null=True, help_text="Null: nobody.")
-    starts_at = serializers.CharField(help_text="ISO 8601, UTC; for `now`, the time of the request.")
-    ends_at = serializers.CharField(allow_null=True, help_text="ISO 8601, UTC; null: no change in six weeks.")
+    starts_at = UtcInstant(help_text="ISO 8601, UTC; for `now`, the time of the request.")
+    ends_at = UtcInstant(allow_null=True, help_text="ISO 8601, UTC; null: no change in six weeks.")
     override = serializers.BooleanField(help_text="Someone covering (an override or an accepted swap).")
 
 
@@ -36,6 +43,7 @@ class QueueOnCallSerializer(serializers.Serializer):
     name = serializers.CharField()
     layers = serializers.SerializerMethodField()
 
+    @extend_schema_field(LayerSerializer(many=True))
     def get_layers(self, queue) -> list[dict[str, Any]]:
         schedule = getattr(queue, "oncall_schedule", None)
         if schedule is None:

@@ -128,6 +128,10 @@ class Migration(migrations.Migration):
             constraint=models.UniqueConstraint(fields=('schedule', 'position'), name='oncall_layer_position_once', violation_error_message='Two layers of a schedule cannot share a position.'),
         ),
         migrations.AddConstraint(
+            model_name='layer',
+            constraint=models.CheckConstraint(condition=models.Q(('position__gte', 1), ('shift_hours__gte', 1)), name='oncall_layer_hours_and_position', violation_error_message='A shift lasts at least an hour, and layers count from 1.'),
+        ),
+        migrations.AddConstraint(
             model_name='swap',
             constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='oncall_swap_ends_after_start', violation_error_message='A swap must end after it starts.'),
         ),

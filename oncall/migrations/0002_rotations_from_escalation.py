@@ -14,10 +14,11 @@ def rotations_to_schedules(apps, schema_editor) -> None:
     Layer = apps.get_model("oncall", "Layer")
     LayerMember = apps.get_model("oncall", "LayerMember")
     Override = apps.get_model("oncall", "Override")
+    # Foreign keys by id: the historical model classes of a migration run may be rendered more than once
     for rotation in Rotation.objects.order_by("pk"):
         schedule = Schedule.objects.create(queue_id=rotation.queue_id, feed_token=secrets.token_urlsafe(24))
         layer = Layer.objects.create(
-            schedule=schedule,
+            schedule_id=schedule.pk,
             position=1,
             name="Primary",
             time_zone=rotation.time_zone,
@@ -27,11 +28,11 @@ def rotations_to_schedules(apps, schema_editor) -> None:
             start_date=rotation.start_date,
         )
         LayerMember.objects.bulk_create(
-            LayerMember(layer=layer, user_id=m.user_id, position=m.position)
+            LayerMember(layer_id=layer.pk, user_id=m.user_id, position=m.position)
             for m in Member.objects.filter(rotation=rotation).order_by("position")
         )
         Override.objects.bulk_create(
-            Override(layer=layer, user_id=o.user_id, starts_at=o.starts_at, ends_at=o.ends_at, reason=o.reason)
+            Override(layer_id=layer.pk, user_id=o.user_id, starts_at=o.starts_at, ends_at=o.ends_at, reason=o.reason)
             for o in Cover.objects.filter(rotation=rotation)
         )
 
@@ -50,13 +51,15 @@ def schedules_to_rotations(apps, schema_editor) -> None:
             start_date=layer.start_date,
         )
         Member.objects.bulk_create(
-            Member(rotation=rotation, user_id=m.user_id, position=m.position) for m in layer.members.all()
+            Member(rotation_id=rotation.pk, user_id=m.user_id, position=m.position) for m in layer.members.all()
         )
         Cover.objects.bulk_create(
-            Cover(rotation=rotation, user_id=o.user_id, starts_at=o.starts_at, ends_at=o.ends_at, reason=o.reason)
+            Cover(rotation_id=rotation.pk, user_id=o.user_id, starts_at=o.starts_at, ends_at=o.ends_at, reason=o.reason)
             for o in layer.overrides.all()
         )
-    apps.get_model("oncall", "Schedule").objects.all().delete()
+    # Plain DELETEs, children first: the deletion collector trips over historical model classes rendered twice
+    for name in ("LayerMember", "Restriction", "Override", "Swap", "Layer", "PersonFeed", "Schedule"):
+        schema_editor.execute(f"DELETE FROM {schema_editor.quote_name(apps.get_model('oncall', name)._meta.db_table)}")
 
 
 class Migration(migrations.Migration):

@@ -230,3 +230,49 @@ def test_the_old_rotations_move_to_a_schedule_with_one_weekly_layer(team):
     layer = Layer.objects.get(schedule__queue=queue)
     assert (layer.name, layer.shift, layer.start_date) == ("Primary", "weekly", rotation.start_date)
     assert [m.user for m in layer.members.all()] == [ann] and layer.overrides.get().reason == "x"
+
+
+def test_a_manager_gives_a_queue_its_first_layer_and_the_schedule_is_made(client, clock, manager):
+    ann = UserFactory(role=Role.AGENT)
+    queue = QueueFactory(slug="platform", members=[ann])
+    client.force_login(manager)
+    assert client.get("/oncall/platform/").status_code == 404  # no schedule yet
+    assert client.get("/oncall/platform/layers/new/").status_code == 200
+    form = {
+        "position": 1,
+        "name": "Primary",
+        "time_zone": "America/New_York",
+        "shift": "custom",
+        "shift_hours": 12,
+        "handoff_weekday": 0,
+        "handoff_time": "08:00",
+        "start_date": "2026-03-02",
+        "members": ann.email.upper(),
+        "windows": "",
+    }
+    assert client.post("/oncall/platform/layers/new/", form).status_code == 302
+    assert oncall_people(queue_id=queue.pk, at=NOW) == [(Layer.objects.get(), ann)]
+    assert ann.display_name in client.get("/oncall/").content.decode()
+
+
+def test_the_person_covering_removes_an_override_and_others_may_not(client, clock, team):
+    queue, primary, _, (ann, bob, cy) = team
+    override = services.override_create(
+        layer=primary, actor=ann, user=bob, starts_at=NOW + timedelta(hours=1), ends_at=NOW + timedelta(hours=3)
+    )
+    client.force_login(cy)
+    assert "Overrides ahead" in client.get("/oncall/payments/").content.decode()
+    client.post(f"/oncall/payments/overrides/{override.pk}/delete/")
+    assert Override.objects.filter(pk=override.pk).exists()  # Cy neither covers nor set it up
+    client.force_login(bob)
+    client.post(f"/oncall/payments/overrides/{override.pk}/delete/")
+    assert not Override.objects.filter(pk=override.pk).exists()
+    assert oncall_people(queue_id=queue.pk, at=NOW + timedelta(hours=2), layer=1)[0][1] == ann
+
+
+def test_the_schema_documents_the_oncall_endpoint_with_instants_in_utc(client, agent):
+    client.force_login(agent)
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    assert "/api/oncall/" in schema["paths"]
+    layer = schema["components"]["schemas"]["Stretch"]["properties"]
+    assert layer["starts_at"]["format"] == "date-time"
