@@ -276,3 +276,30 @@ def test_the_schema_documents_the_oncall_endpoint_with_instants_in_utc(client, a
     assert "/api/oncall/" in schema["paths"]
     layer = schema["components"]["schemas"]["Stretch"]["properties"]
     assert layer["starts_at"]["format"] == "date-time"
+
+
+@pytest.mark.parametrize("path", ["/oncall/payments/?weeks=6", "/oncall/mine/?weeks=6"])
+def test_the_schedule_and_my_shifts_cost_the_same_queries_however_many_layers_and_overrides(client, clock, team, path):
+    queue, _, _, (ann, bob, cy) = team
+    client.force_login(ann)
+    _queries(client, path)
+    few = _queries(client, path)
+    for n in range(3):
+        layer = oncall_layer(queue, f"Extra {n}", ann, bob, cy)
+        layer.restrictions.create(weekday=n, starts="09:00", ends="17:00")
+        services.override_create(
+            layer=layer,
+            actor=ann,
+            user=bob,
+            starts_at=NOW + timedelta(days=n),
+            ends_at=NOW + timedelta(days=n, hours=2),
+        )
+    assert _queries(client, path) == few
+
+
+def test_htmx_gets_the_calendar_alone_for_the_weeks_chosen(client, clock, team):
+    client.force_login(team[3][0])
+    response = client.get("/oncall/payments/?weeks=3", headers={"HX-Request": "true"})
+    page = response.content.decode()
+    assert page.lstrip().startswith('<section class="card oncall-calendar"') and "The next 3 weeks" in page
+    assert page.count('<td class="nowrap">') == 21
