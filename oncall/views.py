@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -77,7 +78,7 @@ def _schedule_context(request: AuthedHttpRequest, schedule: Schedule, **forms) -
         "swap_form": forms.get("swap_form") or (SwapForm(schedule=schedule, user=request.user) if can_act else None),
         "swaps": [s for s in selectors.swaps_open_for(user=request.user) if s.layer.schedule_id == schedule.pk],
         "overrides": selectors.overrides_ahead(schedule=schedule, now=now),
-        "feed_url": request.build_absolute_uri(f"/oncall/feeds/{schedule.feed_token}.ics"),
+        "feed_url": request.build_absolute_uri(reverse("oncall-feed", args=[schedule.feed_token])),
     }
 
 
@@ -188,7 +189,9 @@ def mine(request: AuthedHttpRequest) -> HttpResponse:
         "weeks": weeks,
         "week_choices": range(1, MAX_WEEKS + 1),
         "zone": _zone_name(),
-        "feed_url": request.build_absolute_uri(f"/oncall/feeds/{services.person_feed_token(user=request.user)}.ics"),
+        "feed_url": request.build_absolute_uri(
+            reverse("oncall-feed", args=[services.person_feed_token(user=request.user)])
+        ),
     }
     return render(request, "oncall/mine.html", context)
 

@@ -1,13 +1,11 @@
 """The on-call pages, overrides and swaps made by the engineers, layers edited by managers, iCal feeds, the reminder
-before a shift, GET /api/oncall/, and the old rotations moved over."""
+before a shift, GET /api/oncall/ (the rotations moved over: test_migration.py)."""
 
 from datetime import UTC, datetime, timedelta
-from importlib import import_module
 
 import icalendar
 import pytest
 import time_machine
-from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -200,36 +198,6 @@ def test_a_reminder_goes_once_before_a_shift_starts(clock, team):
     clock.shift(timedelta(minutes=5))
     services.shift_reminders_send()
     assert told("oncall:reminder:") == [bob.email, ann.email]
-
-
-def test_the_old_rotations_move_to_a_schedule_with_one_weekly_layer(team):
-    ann = team[3][0]
-    queue = QueueFactory()
-    migration = import_module("oncall.migrations.0002_rotations_from_escalation")
-
-    class Rows(list):
-        def order_by(self, *_):
-            return self
-
-        def filter(self, **_):
-            return self
-
-    rotation = type("R", (), {"pk": 1, "queue_id": queue.pk, "time_zone": "Europe/London", "handoff_weekday": 0})
-    rotation.handoff_time, rotation.start_date = datetime(2026, 3, 2, 9).time(), datetime(2026, 3, 2).date()
-    member = type("M", (), {"user_id": ann.pk, "position": 0})
-    cover = type("O", (), {"user_id": ann.pk, "starts_at": NOW, "ends_at": NOW + timedelta(hours=1), "reason": "x"})
-    old = {"OnCallRotation": Rows([rotation]), "OnCallMember": Rows([member]), "OnCallOverride": Rows([cover])}
-
-    class Apps:
-        def get_model(self, app, name):
-            if app == "escalation":
-                return type(name, (), {"objects": old[name]})
-            return apps.get_model(app, name)
-
-    migration.rotations_to_schedules(Apps(), None)
-    layer = Layer.objects.get(schedule__queue=queue)
-    assert (layer.name, layer.shift, layer.start_date) == ("Primary", "weekly", rotation.start_date)
-    assert [m.user for m in layer.members.all()] == [ann] and layer.overrides.get().reason == "x"
 
 
 def test_a_manager_gives_a_queue_its_first_layer_and_the_schedule_is_made(client, clock, manager):
