@@ -20,7 +20,7 @@ def _migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the seeded rows come back after
 def test_a_rotation_becomes_a_weekly_primary_layer_and_comes_back():
     old = _migrate(BEFORE)
     try:
