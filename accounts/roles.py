@@ -28,6 +28,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "tickets.change_cannedreply",
         "tickets.delete_cannedreply",
         "readiness.manage_review",
+        "oncall.manage_schedule",
         "integrations.view_awsaccount",
         "integrations.view_maintenancewindow",
         "integrations.add_maintenancewindow",

@@ -1,14 +1,12 @@
-"""Configuration in the Django admin: calendars, SLA policies, escalation policies, on-call rotations."""
+"""Configuration in the Django admin: calendars, SLA policies, escalation policies (on-call schedules: oncall)."""
 
 from datetime import time
 from itertools import pairwise
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
-from django.utils import timezone
 
 from .calendars import MIDNIGHT
 from .models import (
@@ -16,15 +14,11 @@ from .models import (
     EscalationPolicy,
     EscalationStep,
     Holiday,
-    OnCallMember,
-    OnCallOverride,
-    OnCallRotation,
     SlaPolicy,
     TicketEscalation,
     Weekday,
     WorkingHours,
 )
-from .selectors import rotations_with_shifts
 
 
 class WorkingHoursFormSet(BaseInlineFormSet):
@@ -93,7 +87,7 @@ class EscalationStepInline(admin.TabularInline):
 
 @admin.register(EscalationPolicy)
 class EscalationPolicyAdmin(admin.ModelAdmin):
-    list_display = ["name", "description"]
+    list_display = ["name", "description", "repeat"]
     search_fields = ["name"]
     inlines = [EscalationStepInline]
 
@@ -112,31 +106,3 @@ class TicketEscalationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
-
-
-class OnCallMemberInline(admin.TabularInline):
-    model = OnCallMember
-    extra = 0
-    ordering = ["position"]
-    autocomplete_fields = ["user"]
-
-
-class OnCallOverrideInline(admin.TabularInline):
-    model = OnCallOverride
-    extra = 0
-    autocomplete_fields = ["user"]
-
-
-@admin.register(OnCallRotation)
-class OnCallRotationAdmin(admin.ModelAdmin):
-    list_display = ["queue", "time_zone", "handoff_weekday", "handoff_time", "on_call_now"]
-    list_select_related = ["queue"]
-    inlines = [OnCallMemberInline, OnCallOverrideInline]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[OnCallRotation]:
-        return rotations_with_shifts(super().get_queryset(request), now=timezone.now())
-
-    @admin.display(description="On call now")
-    def on_call_now(self, rotation: OnCallRotation) -> str:
-        person = rotation.on_call_at(timezone.now())
-        return person.display_name if person else "—"

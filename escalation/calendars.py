@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from supportdesk.zones import instant
+
 MIDNIGHT = time(0)
 Span = tuple[time, time]  # opens, closes; closing at 00:00 means at midnight, the end of the day
 
@@ -16,12 +18,6 @@ class WorkingWeek:
     zone: ZoneInfo
     hours: Mapping[int, tuple[Span, ...]]  # weekday (Monday is 0) → its spans, in order
     holidays: frozenset[date] = frozenset()
-
-
-def instant(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """A local day and time in a zone, as a UTC instant."""
-    # UTC: aware datetimes in one zone subtract by the wall clock, which is wrong on the days clocks change.
-    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
 
 def due_at(start: datetime, duration: timedelta, calendar: WorkingWeek | None) -> datetime:

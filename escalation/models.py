@@ -1,9 +1,8 @@
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 from uuid import uuid4
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -12,22 +11,16 @@ from django.utils import timezone
 
 from integrations.models import CaseSeverity
 from notifications.models import Channel
+from supportdesk.zones import validate_time_zone
 from tickets.models import Queue, Severity
 
-from .calendars import MIDNIGHT, WorkingWeek, instant
+from .calendars import MIDNIGHT, WorkingWeek
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    pass
 
 at_least_a_minute = MinValueValidator(timedelta(minutes=1), "Use at least one minute.")
 not_negative = MinValueValidator(timedelta(0), "A delay cannot be negative.")
-
-
-def validate_time_zone(name: str) -> None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError(f"“{name}” is not a time zone; use an IANA name such as Europe/London.") from exc
 
 
 class Weekday(models.IntegerChoices):
@@ -111,6 +104,17 @@ class EscalationPolicy(models.Model):
 
     name = models.CharField(max_length=80, unique=True)
     description = models.TextField(blank=True)
+    repeat = models.PositiveSmallIntegerField(
+        "repeat times",
+        default=0,
+        validators=[MaxValueValidator(9)],
+        help_text="Run the chain again from the first step this many times while nobody acknowledges.",
+    )
+    repeat_after = models.DurationField(
+        default=timedelta(minutes=5),
+        validators=[at_least_a_minute],
+        help_text="How long after the last step a repeat starts the first step again.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -136,6 +140,13 @@ class EscalationStep(models.Model):
     action = models.CharField(max_length=20, choices=Action.choices)
     channel = models.ForeignKey(
         Channel, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="For a channel step."
+    )
+    oncall_layer = models.PositiveSmallIntegerField(
+        "on-call layer",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="For an on-call step: 1 the primary, 2 the secondary…; empty: every layer.",
     )
     aws_severity = models.CharField(
         "AWS severity",
@@ -173,6 +184,8 @@ class EscalationStep(models.Model):
             errors["channel"] = "Choose the channel to notify."
         if self.action != self.Action.NOTIFY_CHANNEL and self.channel_id:
             errors["channel"] = "Only a channel step has a channel."
+        if self.action != self.Action.NOTIFY_ONCALL and self.oncall_layer is not None:
+            errors["oncall_layer"] = "Only an on-call step has a layer."
         if errors:
             raise ValidationError(errors)
 
@@ -301,7 +314,8 @@ class TicketEscalation(models.Model):
     ticket = models.OneToOneField("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
     policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="+")
     reason = models.CharField(max_length=200)
-    next_step = models.PositiveSmallIntegerField(default=0, help_text="How many steps have run.")
+    next_step = models.PositiveSmallIntegerField(default=0, help_text="How many steps of this round have run.")
+    round = models.PositiveSmallIntegerField(default=0, help_text="How many times the chain has repeated.")
     token = models.UUIDField(default=uuid4)
     next_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(default=timezone.now)
@@ -317,117 +331,3 @@ class TicketEscalation(models.Model):
     @property
     def is_active(self) -> bool:
         return self.stopped_at is None
-
-
-class OnCallRotation(models.Model):
-    """A queue's on-call: its members in turn, one week each, handing over at a set weekday and time."""
-
-    queue = models.OneToOneField(Queue, on_delete=models.CASCADE, related_name="oncall_rotation")
-    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
-    handoff_weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, default=Weekday.MONDAY)
-    handoff_time = models.TimeField(default=time(9))
-    start_date = models.DateField(help_text="The first handoff, to the first member; on the handoff weekday.")
-
-    class Meta:
-        ordering = ["queue__name"]
-        verbose_name = "on-call rotation"
-
-    def __str__(self) -> str:
-        return f"On-call for {self.queue}"
-
-    def clean(self) -> None:
-        if self.start_date and self.start_date.weekday() != self.handoff_weekday:
-            day = Weekday(self.handoff_weekday).label
-            raise ValidationError({"start_date": f"The first handoff must be on a {day}, the handoff weekday."})
-
-    # The methods below read members and overrides through prefetches when the caller made them.
-
-    def _handoff_before(self, at: datetime) -> datetime:
-        zone = ZoneInfo(self.time_zone)
-        day = at.astimezone(zone).date()
-        day -= timedelta(days=(day.weekday() - self.handoff_weekday) % 7)
-        handoff = instant(day, self.handoff_time, zone)
-        # Whole local weeks, not 168 hours: the handoff stays at its wall-clock time across a change of clocks.
-        return handoff if handoff <= at else instant(day - timedelta(days=7), self.handoff_time, zone)
-
-    def _next_handoff(self, at: datetime) -> datetime:
-        zone = ZoneInfo(self.time_zone)
-        day = self._handoff_before(at).astimezone(zone).date() + timedelta(days=7)
-        return instant(day, self.handoff_time, zone)
-
-    def _scheduled(self, at: datetime) -> "User | None":
-        members = list(self.members.all())
-        weeks = (self._handoff_before(at).astimezone(ZoneInfo(self.time_zone)).date() - self.start_date).days // 7
-        if not members or weeks < 0:
-            return None
-        return members[weeks % len(members)].user
-
-    def on_call_at(self, at: datetime) -> "User | None":
-        """The person on call at a moment: an override covering it (the latest to start), else the rotation's."""
-        covering = [o for o in self.overrides.all() if o.starts_at <= at < o.ends_at]
-        if covering:
-            return max(covering, key=lambda o: o.starts_at).user
-        return self._scheduled(at)
-
-    def _next_change(self, at: datetime) -> datetime:
-        """The next moment someone else may take over: a handoff, or an override starting or ending."""
-        edges = [self._next_handoff(at)]
-        edges += [edge for o in self.overrides.all() for edge in (o.starts_at, o.ends_at) if edge > at]
-        return min(edges)
-
-    def handover_after(self, at: datetime) -> "tuple[User | None, datetime] | None":
-        """Who takes over from the person on call at `at`, and when; None when nobody else is due."""
-        current = self.on_call_at(at)
-        moment = at
-        # Each change is a handoff or an override's edge; past them all, the whole rotation has come round.
-        for _ in range(len(self.members.all()) + 2 * len(self.overrides.all()) + 1):
-            moment = self._next_change(moment)
-            person = self.on_call_at(moment)
-            if person != current:
-                return person, moment
-        return None
-
-
-class OnCallMember(models.Model):
-    rotation = models.ForeignKey(OnCallRotation, on_delete=models.CASCADE, related_name="members")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    position = models.PositiveSmallIntegerField()
-
-    class Meta:
-        ordering = ["position"]
-        verbose_name = "rotation member"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["rotation", "position"],
-                name="oncall_member_position_once",
-                violation_error_message="Two members cannot share a position.",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.position}. {self.user}"
-
-
-class OnCallOverride(models.Model):
-    """Someone covering a stretch of the rotation: a swap, a holiday, a sick day."""
-
-    rotation = models.ForeignKey(OnCallRotation, on_delete=models.CASCADE, related_name="overrides")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    reason = models.CharField(max_length=200, blank=True)
-
-    class Meta:
-        ordering = ["starts_at"]
-        verbose_name = "on-call override"
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(ends_at__gt=F("starts_at")),
-                name="oncall_override_ends_after_start",
-                violation_error_message="An override must end after it starts.",
-            )
-        ]
-        indexes = [models.Index(fields=["rotation", "ends_at"], name="oncall_override_rotation_end")]
-
-    def __str__(self) -> str:
-        return f"{self.user} from {self.starts_at:%Y-%m-%d %H:%M}"

@@ -6,5 +6,6 @@ app_name = "api"
 
 urlpatterns = [
     path("", include("tickets.api.urls")),
+    path("oncall/", include("oncall.api.urls")),
     path("tickets/<str:reference>/aws-case/", TicketAwsCaseView.as_view(), name="ticket-aws-case"),
 ]

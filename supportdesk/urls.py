@@ -32,7 +32,7 @@ urlpatterns = [
     path("profile/", include("accounts.urls")),
     path("aws/", include("integrations.urls")),
     path("maintenance/", include("integrations.maintenance.urls")),
-    path("oncall/", include("escalation.urls")),
+    path("oncall/", include("oncall.urls")),
     path("reviews/", include("readiness.urls")),
     path("readiness/", include(readiness.urls.panel_urlpatterns)),
     path("dashboard/", include("kpis.urls")),

@@ -50,6 +50,7 @@ MAX_QUERIES = 25  # per request (the most seen is 10); pages that list rows have
 PUBLIC = {
     "healthz",
     "aws/sns/",
+    "oncall/feeds/<str:token>.ics",  # iCal for calendar apps: the secret in the address is the key
     "accounts/login/",
     "accounts/signup/",
     "accounts/inactive/",
@@ -161,6 +162,20 @@ ACCESS: dict[str, dict[str, tuple]] = {
     },
     "profile/": {"/profile/": SIGNED_IN},
     "oncall/": {"/oncall/": SUPPORT},
+    "oncall/mine/": {"/oncall/mine/": SUPPORT},
+    "oncall/mine/feed/": {"/oncall/mine/feed/": POST_ONLY},
+    "oncall/feeds/<str:token>.ics": {"/oncall/feeds/not-a-token.ics": (HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN)},
+    "oncall/swaps/<int:swap_id>/<str:decision>/": {"/oncall/swaps/999999/accept/": POST_ONLY},
+    "oncall/<slug:slug>/": {"/oncall/no-such-queue/": (LOGIN, REFUSED, HIDDEN, HIDDEN, HIDDEN)},
+    "oncall/<slug:slug>/overrides/": {"/oncall/no-such-queue/overrides/": POST_ONLY},
+    "oncall/<slug:slug>/overrides/<int:override_id>/delete/": {"/oncall/no-such-queue/overrides/1/delete/": POST_ONLY},
+    "oncall/<slug:slug>/swaps/": {"/oncall/no-such-queue/swaps/": POST_ONLY},
+    "oncall/<slug:slug>/feed/": {"/oncall/no-such-queue/feed/": POST_ONLY},
+    "oncall/<slug:slug>/layers/new/": {"/oncall/no-such-queue/layers/new/": (LOGIN, REFUSED, REFUSED, HIDDEN, HIDDEN)},
+    "oncall/<slug:slug>/layers/<int:layer_id>/": {
+        "/oncall/no-such-queue/layers/1/": (LOGIN, REFUSED, REFUSED, HIDDEN, HIDDEN)
+    },
+    "oncall/<slug:slug>/layers/<int:layer_id>/delete/": {"/oncall/no-such-queue/layers/1/delete/": POST_ONLY},
     # AWS
     "aws/accounts/": {"/aws/accounts/": SUPPORT},
     "aws/accounts/<int:account_id>/": {
@@ -241,6 +256,7 @@ ACCESS: dict[str, dict[str, tuple]] = {
     # API
     "api/schema/": {"/api/schema/": SIGNED_IN},
     "api/docs/": {"/api/docs/": SIGNED_IN},
+    "api/oncall/": {"/api/oncall/": SUPPORT},
     r"api/^tickets/$": {"/api/tickets/": SIGNED_IN},
     r"api/^tickets/(?P<reference>[A-Za-z]+-\d+)/$": {
         "/api/tickets/{mine}/": SIGNED_IN,

@@ -14,12 +14,12 @@ from django.utils import timezone
 from integrations.cases.tasks import support_case_open_automatically_task
 from notifications.models import Channel
 from notifications.services import notify
+from oncall.selectors import oncall_people
 from supportdesk.commit import after_commit_robust
 from tickets import services as ticket_services
 from tickets.models import Ticket
 from tickets.selectors import queue_managers
 
-from .. import selectors
 from ..models import EscalationPolicy, EscalationStep, TicketEscalation
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def escalation_start(
     if run is not None and run.is_active:
         return run
     run = run or TicketEscalation(ticket=ticket)
-    run.policy, run.reason, run.next_step, run.token = policy, reason[:200], 0, uuid4()
+    run.policy, run.reason, run.next_step, run.round, run.token = policy, reason[:200], 0, 0, uuid4()
     run.started_at, run.next_at, run.stopped_at, run.stop_reason = now, now + steps[0].delay, None, ""
     run.save()
     _schedule(run, steps[0].delay)
@@ -83,10 +83,13 @@ def _audience(step: EscalationStep, ticket: Ticket, now: datetime) -> tuple[str,
             return "the assignee: nobody is assigned", [], []
         return f"the assignee, {ticket.assignee.display_name}", [ticket.assignee], []
     if step.action == A.NOTIFY_ONCALL:
-        person = selectors.oncall_for(queue=ticket.queue, at=now)
-        if person is None:
-            return f"the on-call of {ticket.queue.name}: nobody is on call", [], []
-        return f"the on-call of {ticket.queue.name}, {person.display_name}", [person], []
+        on_call = oncall_people(queue_id=ticket.queue_id, at=now, layer=step.oncall_layer)
+        which = f"the on-call of {ticket.queue.name}" + (f" (layer {step.oncall_layer})" if step.oncall_layer else "")
+        if not on_call:
+            return f"{which}: nobody is on call", [], []
+        names = ", ".join(f"{person.display_name} ({layer.name})" for layer, person in on_call)
+        people = list(dict.fromkeys(person for _, person in on_call))  # one notice for someone on two layers
+        return f"{which}, {names}", people, []
     if step.action == A.NOTIFY_CHANNEL:
         channel = step.channel
         assert channel is not None  # a notify-a-channel step names its channel
@@ -106,7 +109,8 @@ def _run(run: TicketEscalation, step: EscalationStep, number: int, of: int, tick
         target, people, channels = f"AWS Support, a case up to {step.get_aws_severity_display().lower()}", [], []
     else:
         target, people, channels = _audience(step, ticket, now)
-    reason = f"{run.policy.name}, step {number} of {of}: {target}. Started because: {run.reason}."
+    again = f" (repeat {run.round} of {run.policy.repeat})" if run.round else ""
+    reason = f"{run.policy.name}, step {number} of {of}{again}: {target}. Started because: {run.reason}."
     ticket_services.ticket_escalate(ticket=ticket, actor=None, reason=reason)
     if people or channels:  # the queue's channels hear of every escalation from notifications' own receiver
         notify(
@@ -145,12 +149,22 @@ def escalation_step(*, ticket_escalation_id: int, token: UUID | str, now: dateti
         run.token = uuid4()
         if run.next_step < len(steps):
             delay = steps[run.next_step].delay
-            run.next_at = now + delay
-            _schedule(run, delay)
+        elif run.round < run.policy.repeat:
+            # Nobody acknowledged: the chain runs again from its first step, after the policy's pause
+            run.round, run.next_step = run.round + 1, 0
+            delay = run.policy.repeat_after + steps[0].delay
         else:
-            run.next_at, run.stopped_at, run.stop_reason = None, now, "Every step ran."
+            run.next_at, run.stopped_at, run.stop_reason = None, now, _every_step_ran(run)
+            run.save()
+            return "ran"
+        run.next_at = now + delay
+        _schedule(run, delay)
         run.save()
         return "ran"
+
+
+def _every_step_ran(run: TicketEscalation) -> str:
+    return f"Every step ran {run.round + 1} times." if run.round else "Every step ran."
 
 
 def escalations_sweep(*, now: datetime | None = None, batch_size: int = SWEEP_BATCH) -> int:

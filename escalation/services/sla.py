@@ -9,6 +9,7 @@ from django.db.models.functions import Least
 from django.utils import timezone
 
 from notifications.services import notify
+from oncall.selectors import oncall_people
 from tickets import timeline
 from tickets.models import Ticket
 from tickets.reactions import Changes, dispatch
@@ -274,7 +275,8 @@ def _remind(ticket: Ticket, state: TicketSlaState, now: datetime, changes: Chang
     if (assignee := ticket.assignee) is not None:  # no query when there is no assignee_id
         users, channels, reminded = [assignee], (), f"the assignee, {assignee.display_name}"
     else:
-        person = selectors.oncall_for(queue=ticket.queue, at=now)
+        primary = oncall_people(queue_id=ticket.queue_id, at=now, layer=1)
+        person = primary[0][1] if primary else None
         users, channels = ([person] if person else []), None  # None: the queue's channels
         reminded = f"the on-call, {person.display_name}, and the queue's channels" if person else "the queue's channels"
     notify(

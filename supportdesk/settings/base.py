@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "integrations",
     "notifications",
     "escalation",
+    "oncall",
     "rules",
     "kpis",
     "readiness",

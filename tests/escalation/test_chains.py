@@ -1,12 +1,12 @@
 """Escalation chains stepping on a frozen clock: every step in turn, stopped by acknowledgement, stale tokens, lost
 steps run by the sweep."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from accounts.roles import Role
-from escalation.models import OnCallMember, OnCallRotation, TicketEscalation
+from escalation.models import TicketEscalation
 from escalation.services import escalation_start, escalation_step, escalations_sweep
 from integrations import tasks as aws_tasks
 from integrations.models import SupportCase
@@ -17,6 +17,7 @@ from tickets.workflow import Action
 
 from ..factories import QueueFactory, TicketFactory, UserFactory
 from ..integrations.cases_fakes import BUSINESS_SEVERITIES, case_account, moto_support, production_ticket
+from ..oncall.helpers import oncall_layer
 from .conftest import escalation_policy, queued_cases, queued_steps
 
 pytestmark = pytest.mark.django_db
@@ -28,8 +29,7 @@ def team(agent):
     """A queue whose tickets go to `agent`, with a colleague on call this week and a manager."""
     oncall, boss = UserFactory(role=Role.AGENT), UserFactory(role=Role.MANAGER)
     queue = QueueFactory(name="Payments", members=[agent, oncall, boss], default_assignee=agent)
-    rotation = OnCallRotation.objects.create(queue=queue, time_zone="Europe/London", start_date=date(2026, 3, 2))
-    OnCallMember.objects.create(rotation=rotation, user=oncall, position=1)
+    oncall_layer(queue, "Primary", oncall)
     return queue, oncall, boss
 
 
@@ -67,7 +67,8 @@ def test_the_chain_runs_every_step_on_its_timer(clock, team, chain, agent):
     assert [countdown for *_, countdown in queued_steps()] == [0, 600, 1200, 1800]
     assert escalations(ticket) == [
         f"Page, step 1 of 4: the assignee, {agent.display_name}. Started because: Production is down.",
-        f"Page, step 2 of 4: the on-call of Payments, {oncall.display_name}. Started because: Production is down.",
+        f"Page, step 2 of 4: the on-call of Payments, {oncall.display_name} (Primary). Started because: Production "
+        "is down.",
         f"Page, step 3 of 4: the managers: {boss.display_name}. Started because: Production is down.",
         "Page, step 4 of 4: AWS Support, a case up to production system down. Started because: Production is down.",
     ]
@@ -180,3 +181,36 @@ def test_an_aws_step_opens_a_case_within_the_plan_after_the_commit(clock, settin
     case = SupportCase.objects.get(ticket=ticket)
     assert opened == case.case_id
     assert (case.severity_code, case.opened_by) == ("urgent", None)  # the most a Business plan offers
+
+
+def test_on_call_steps_page_the_primary_then_the_secondary_and_the_chain_repeats(clock, team, agent):
+    queue, oncall, _ = team
+    backup = UserFactory(role=Role.AGENT)
+    oncall_layer(queue, "Secondary", backup)
+    policy = escalation_policy(("notify_oncall", minutes(0)), ("notify_oncall", minutes(5)), name="Layers")
+    first, second = policy.steps.order_by("position")
+    first.oncall_layer, second.oncall_layer = 1, 2
+    first.save()
+    second.save()
+    policy.repeat = 1
+    policy.save()
+    ticket = TicketFactory(queue=queue)
+    run = escalation_start(ticket=ticket, policy=policy, reason="Down")
+    assert [step_when_due(clock) for _ in range(4)] == ["ran"] * 4
+    assert mailed(ticket) == [oncall.email, backup.email, oncall.email, backup.email]
+    assert [countdown for *_, countdown in queued_steps()] == [0, 300, 300, 300]  # the repeat waits repeat_after
+    assert escalations(ticket)[2].startswith("Layers, step 1 of 2 (repeat 1 of 1): the on-call of Payments (layer 1)")
+    run.refresh_from_db()
+    assert (run.round, run.stop_reason) == (1, "Every step ran 2 times.")
+    assert step_when_due(clock) == "stale"
+
+
+def test_an_all_layers_step_pages_everyone_on_call_once_each(clock, team):
+    queue, oncall, _ = team
+    oncall_layer(queue, "Secondary", oncall)  # the same person on both layers: one notice
+    ticket = TicketFactory(queue=queue)
+    escalation_start(ticket=ticket, policy=escalation_policy(("notify_oncall", minutes(0)), name="All"), reason="Down")
+    step_when_due(clock)
+    assert mailed(ticket) == [oncall.email]
+    name = oncall.display_name
+    assert f"the on-call of Payments, {name} (Primary), {name} (Secondary)." in escalations(ticket)[0]

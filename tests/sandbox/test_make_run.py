@@ -153,9 +153,10 @@ def test_seed_without_sandbox_adds_no_aws_accounts():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("weekday_hour", [(0, 8), (0, 9), (2, 15), (6, 23)])  # Monday before and at handoff
-def test_the_demo_has_on_call_rotations_an_escalation_policy_and_a_rule_once(weekday_hour):
-    from escalation.models import EscalationPolicy, OnCallRotation, SlaPolicy
-    from escalation.selectors import oncall_for
+def test_the_demo_has_on_call_schedules_an_escalation_policy_and_a_rule_once(weekday_hour):
+    from escalation.models import EscalationPolicy, SlaPolicy
+    from oncall.models import Layer, Override, Schedule
+    from oncall.selectors import oncall_people
     from rules.models import Rule
     from tickets.models import Queue
 
@@ -165,9 +166,18 @@ def test_the_demo_has_on_call_rotations_an_escalation_policy_and_a_rule_once(wee
     with time_machine.travel(moment, tick=False):
         call_command("seed_demo", stdout=StringIO())
         call_command("seed_demo", stdout=StringIO())
-        on_call = oncall_for(queue=Queue.objects.get(slug="payments"), at=timezone.now())
+        payments = Queue.objects.get(slug="payments")
+        on_call = oncall_people(queue_id=payments.pk, at=timezone.now())
+        desk = oncall_people(queue_id=Queue.objects.get(slug="service-desk").pk, at=timezone.now(), layer=1)
 
-    assert OnCallRotation.objects.count() == 2 and EscalationPolicy.objects.get().steps.count() == 3
+    assert Schedule.objects.count() == 2 and Layer.objects.count() == 4 and Override.objects.count() == 1
+    policy = EscalationPolicy.objects.get()
+    assert [(s.action, s.oncall_layer) for s in policy.steps.all()][1:3] == [("notify_oncall", 1), ("notify_oncall", 2)]
     assert SlaPolicy.objects.get().escalation_policy.name == "Page the on-call"
     assert Rule.objects.get().start_escalation.name == "Page the on-call"
-    assert on_call is not None and on_call.email == "agent@example.com"  # the first member, from the start
+    # the first member, from the start, on both layers of a one-person queue
+    assert [(layer.name, person.email) for layer, person in on_call] == [
+        ("Primary", "agent@example.com"),
+        ("Secondary", "agent@example.com"),
+    ]
+    assert [person.email for _, person in desk] == ["agent@example.com"]

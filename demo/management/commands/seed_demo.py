@@ -37,7 +37,15 @@ QUEUES = [
     ("Payments", "payments", ["agent@example.com"]),
 ]
 ONCALL = {"service-desk": ["agent@example.com", "jo@example.com"], "payments": ["agent@example.com"]}
-ESCALATION_STEPS = [(0, "notify_assignee"), (15, "notify_oncall"), (30, "notify_managers")]  # minutes after the last
+# Primary weekly, secondary daily in the reverse order (so the two are not the same person), hand-offs 09:00 UTC
+ONCALL_LAYERS = [("Primary", "weekly", 1), ("Secondary", "daily", -1)]
+# minutes after the last, the action, the on-call layer: the primary, then the secondary after 5 minutes
+ESCALATION_STEPS = [
+    (0, "notify_assignee", None),
+    (10, "notify_oncall", 1),
+    (5, "notify_oncall", 2),
+    (15, "notify_managers", None),
+]
 # Health events whose resources carry these tags go to these queues (the sandbox tags some team=payments)
 SANDBOX_TAG_ROUTES = [("team", "payments", "payments")]
 TICKETS = [
@@ -123,32 +131,51 @@ class Command(BaseCommand):
                 QueueMember.objects.get_or_create(queue=queue, user=people[email])
 
     def _oncall_and_escalation(self, people: dict) -> None:
-        """Weekly on-call for two queues, a page-the-on-call policy that SEV1 SLAs and a production rule start."""
+        """Two-layer on-call for two queues (primary weekly, secondary daily), an override, and a policy paging the
+        primary, then the secondary, then the managers, that SEV1 SLAs and a production rule start."""
         # By name, not import: `tickets` imports no other domain app, even in its demo seed
         model = apps.get_model
         queues = {q.slug: q for q in Queue.objects.all()}
-        # The first member is on call from the last Monday handoff already past (09:00 UTC, a rotation's
-        # default): on a Monday morning before it, this Monday's would leave nobody on call until nine.
+        # The first member is on call from the last Monday handoff already past (09:00 UTC, a layer's default): on a
+        # Monday morning before it, this Monday's would leave nobody on call until nine.
         now = timezone.now().astimezone(UTC)
         monday = now.date() - timedelta(days=now.weekday())
         if now < datetime.combine(monday, time(9), tzinfo=UTC):
             monday -= timedelta(days=7)
         for slug, emails in ONCALL.items():
-            rotation, created = model("escalation", "OnCallRotation").objects.get_or_create(
-                queue=queues[slug], defaults={"start_date": monday}
-            )
-            if created:
-                for position, email in enumerate(emails):
-                    model("escalation", "OnCallMember").objects.create(
-                        rotation=rotation, user=people[email], position=position
-                    )
+            schedule, created = model("oncall", "Schedule").objects.get_or_create(queue=queues[slug])
+            if not created:
+                continue
+            for position, (name, shift, order) in enumerate(ONCALL_LAYERS, start=1):
+                layer = model("oncall", "Layer").objects.create(
+                    schedule=schedule, position=position, name=name, shift=shift, start_date=monday
+                )
+                for i, email in enumerate(emails[::order]):
+                    model("oncall", "LayerMember").objects.create(layer=layer, user=people[email], position=i)
+            if len(emails) > 1:  # the second member covers tomorrow evening on the primary layer
+                evening = datetime.combine(now.date() + timedelta(days=1), time(18), tzinfo=UTC)
+                model("oncall", "Override").objects.create(
+                    layer=schedule.layers.get(position=1),
+                    user=people[emails[1]],
+                    starts_at=evening,
+                    ends_at=evening + timedelta(hours=5),
+                    reason="Covering a school run",
+                )
         policy, created = model("escalation", "EscalationPolicy").objects.get_or_create(
-            name="Page the on-call", defaults={"description": "Assignee, then the queue's on-call, then its managers."}
+            name="Page the on-call",
+            defaults={
+                "description": "Assignee, then the primary on-call, the secondary, then the managers; twice.",
+                "repeat": 1,
+            },
         )
         if created:
-            for position, (minutes, action) in enumerate(ESCALATION_STEPS, start=1):
+            for position, (minutes, action, layer) in enumerate(ESCALATION_STEPS, start=1):
                 model("escalation", "EscalationStep").objects.create(
-                    policy=policy, position=position, delay=timedelta(minutes=minutes), action=action
+                    policy=policy,
+                    position=position,
+                    delay=timedelta(minutes=minutes),
+                    action=action,
+                    oncall_layer=layer,
                 )
         sev1 = Severity.objects.get(rank=1)
         model("escalation", "SlaPolicy").objects.get_or_create(
