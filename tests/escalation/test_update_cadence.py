@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from escalation.models import OnCallMember, OnCallRotation, SlaPolicy, TicketSlaState
+from escalation.models import SlaPolicy, TicketSlaState
 from escalation.services import sla_sweep
 from notifications.models import Notification
 from tickets import services as ticket_services
@@ -13,6 +13,7 @@ from tickets.models import Ticket, TicketEvent
 from tickets.workflow import Action
 
 from ..factories import QueueFactory, TicketFactory, UserFactory, severity
+from ..oncall.helpers import oncall_layer
 from .conftest import T0
 
 pytestmark = pytest.mark.django_db
@@ -88,8 +89,7 @@ def test_a_sweep_down_for_hours_reminds_once_and_owes_the_next_period_ahead(sev1
 
 def test_an_unassigned_ticket_reminds_the_queues_on_call(clock, cadence, agent):
     queue = QueueFactory(members=[agent])
-    rotation = OnCallRotation.objects.create(queue=queue, start_date=T0.date())
-    OnCallMember.objects.create(rotation=rotation, user=agent, position=1)
+    oncall_layer(queue, "Primary", agent, shift="daily", start=T0.date() - timedelta(days=1))
     ticket = TicketFactory(queue=queue, severity=severity("SEV1"))
     clock.shift(minutes(31))
     sla_sweep()
