@@ -19,11 +19,15 @@ from jinja2 import Environment, StrictUndefined, Template
 from markupsafe import Markup
 
 from supportdesk.links import Links, url
+from supportdesk.timezones import STRFTIME, STRFTIME_YEAR, active_zone_name, local
 
 
-def when(moment: datetime, fmt: str = "%d %b %H:%M") -> Markup:
-    """A moment as the server writes it; app.js shows it relative to now in the reader's browser."""
-    return Markup('<time datetime="{}" data-relative>{}</time>').format(moment.isoformat(), moment.strftime(fmt))
+def when(moment: datetime, fmt: str = STRFTIME) -> Markup:
+    """A moment in the viewer's zone, the zone named; app.js shows it relative to now and keeps this as its title."""
+    moment = local(moment)
+    written = moment.strftime(fmt)
+    title = f"{moment.strftime(STRFTIME_YEAR)} ({active_zone_name()})"
+    return Markup('<time datetime="{}" title="{}" data-relative>{}</time>').format(moment.isoformat(), title, written)
 
 
 def environment(**options) -> Environment:
