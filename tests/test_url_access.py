@@ -132,6 +132,7 @@ ACCESS: dict[str, dict[str, tuple]] = {
         "/tickets/{mine}/files/{other_file}/": (LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),  # not this ticket's
     },
     "profile/": {"/profile/": SIGNED_IN},
+    "profile/time-zone/": {"/profile/time-zone/": POST_ONLY},
     "oncall/": {"/oncall/": SUPPORT},
     # AWS
     "aws/accounts/": {"/aws/accounts/": SUPPORT},

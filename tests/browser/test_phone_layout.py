@@ -1,5 +1,7 @@
 """Phones: at 390 x 844 no page is wider than the screen, the menu and the filters fold away, text reads at 4.5:1."""
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -12,23 +14,16 @@ from ..factories import QueueFactory, TicketFactory, UserFactory, severity
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PHONE = {"width": 390, "height": 844}
-ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/payments-production-public-alb/50dc6c495c0c9188"
-URL = "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/log-group/$252Faws$252Flambda$252Fpayments-settlement-reconciliation"
+ARN = (
+    "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/"
+    "payments-production-public-alb/50dc6c495c0c9188"
+)
+URL = (
+    "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/log-group/"
+    "$252Faws$252Flambda$252Fpayments-settlement-reconciliation"
+)
 
-# The contrast of an element's text against the first opaque background behind it, colours read through a canvas
-CONTRAST = """el => {
-  const ctx = document.createElement('canvas').getContext('2d');
-  const rgba = c => { ctx.clearRect(0, 0, 1, 1); ctx.fillStyle = '#fff'; ctx.fillStyle = c; ctx.fillRect(0, 0, 1, 1);
-                      return Array.from(ctx.getImageData(0, 0, 1, 1).data); };
-  const alpha = c => { const m = c.match(/rgba?\\(([^)]*)\\)/); if (!m) return 1; const p = m[1].split(/[ ,\\/]+/).filter(Boolean);
-                       return p.length > 3 ? parseFloat(p[3]) : 1; };
-  let node = el, paper = 'rgb(255, 255, 255)';
-  while (node && node.nodeType === 1) { const b = getComputedStyle(node).backgroundColor; if (alpha(b) === 1) { paper = b; break; } node = node.parentElement; }
-  const lum = c => { const [r, g, b] = rgba(c).slice(0, 3).map(v => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
-                     return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
-  const [lo, hi] = [lum(getComputedStyle(el).color), lum(paper)].sort((a, b) => a - b);
-  return (hi + 0.05) / (lo + 0.05);
-}"""
+CONTRAST = (Path(__file__).parent / "contrast.js").read_text()  # the ratio of an element's text to its background
 
 
 def no_horizontal_scroll(page) -> None:
