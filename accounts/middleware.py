@@ -35,12 +35,15 @@ TIME_ZONE_COOKIE = "tz"
 class TimeZoneMiddleware:
     """Pages speak the viewer's time: their own setting, else their browser's zone (a cookie), else the site's.
 
-    After AuthenticationMiddleware. A cookie naming no known zone is ignored, never an error."""
+    After AuthenticationMiddleware. A cookie naming no known zone is ignored, never an error. The API is left in the
+    site's zone: scripts get the same offsets whoever runs them."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path.startswith("/api/"):
+            return self.get_response(request)  # the API writes ISO 8601 in the site's zone, whoever asks
         user = getattr(request, "user", None)
         own = user.time_zone if user is not None and user.is_authenticated else ""
         zone = zone_named(own) or zone_named(request.COOKIES.get(TIME_ZONE_COOKIE))

@@ -30,11 +30,21 @@ def when(moment: datetime, fmt: str = STRFTIME) -> Markup:
     return Markup('<time datetime="{}" title="{}" data-relative>{}</time>').format(moment.isoformat(), title, written)
 
 
+def when_written(value: str) -> Markup | str:
+    """when() for a moment stored as ISO 8601 text (a timeline event's data); other text is shown as it is."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return value
+    return when(moment)
+
+
 def environment(**options) -> Environment:
     env = Environment(**{**options, "undefined": StrictUndefined, "trim_blocks": True, "lstrip_blocks": True})
     env.filters["linebreaks"] = lambda text: linebreaks_filter(text, autoescape=True)  # escapes, then marks safe
     env.filters["filesizeformat"] = filesizeformat
     env.globals["when"] = when
+    env.globals["when_written"] = when_written
     env.globals["url"] = url
     return env
 

@@ -104,3 +104,21 @@ def test_the_zone_does_not_outlive_the_request(client, agent):
     client.cookies["tz"] = "Asia/Tokyo"
     client.get("/tickets/")
     assert timezone.get_current_timezone_name() == "UTC"
+
+
+def test_a_moment_stored_as_text_is_written_in_the_zone():
+    from django.utils import timezone
+
+    from supportdesk.jinja2 import when_written
+
+    with timezone.override("Europe/Paris"):
+        assert "15 Jan 14:05 CET" in when_written("2026-01-15T13:05:00+00:00")
+    assert when_written("soon") == "soon"
+
+
+def test_the_api_keeps_the_sites_zone(client, agent, ticket):
+    agent.time_zone = "Asia/Tokyo"
+    agent.save()
+    client.force_login(agent)
+    body = client.get(f"/api/tickets/{ticket.reference}/").json()
+    assert body["created_at"].endswith(("Z", "+00:00"))
