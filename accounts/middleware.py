@@ -46,11 +46,11 @@ class TimeZoneMiddleware:
             return self.get_response(request)  # the API writes ISO 8601 in the site's zone, whoever asks
         user = getattr(request, "user", None)
         own = user.time_zone if user is not None and user.is_authenticated else ""
-        zone = zone_named(own) or zone_named(request.COOKIES.get(TIME_ZONE_COOKIE))
-        if zone is not None:
-            timezone.activate(zone)
-        else:
-            timezone.activate(settings.TIME_ZONE)
+        browser = zone_named(request.COOKIES.get(TIME_ZONE_COOKIE))
+        zone = zone_named(own) or browser
+        # Where the zone came from, for the profile page to say: "own", "browser" or "site"
+        request.time_zone_source = "own" if own and zone else "browser" if zone else "site"
+        timezone.activate(zone or settings.TIME_ZONE)
         try:
             return self.get_response(request)
         finally:

@@ -20,6 +20,7 @@ def _profile_page(request: AuthedHttpRequest, zone_form: TimeZoneForm | None = N
         "zone_form": zone_form or TimeZoneForm(initial={"time_zone": request.user.time_zone}),
         "zone_names": zone_names(),
         "active_zone": active_zone_name(),
+        "zone_source": getattr(request, "time_zone_source", "site"),
     }
     return render(request, "accounts/profile.html", context, status=status)
 

@@ -122,3 +122,10 @@ def test_the_api_keeps_the_sites_zone(client, agent, ticket):
     client.force_login(agent)
     body = client.get(f"/api/tickets/{ticket.reference}/").json()
     assert body["created_at"].endswith(("Z", "+00:00"))
+
+
+def test_the_profile_says_where_the_zone_comes_from(client, agent):
+    client.force_login(agent)
+    assert "the site's zone" in client.get("/profile/").content.decode()
+    client.cookies["tz"] = "Asia/Tokyo"
+    assert "<strong>Asia/Tokyo</strong>, your browser's zone" in client.get("/profile/").content.decode()
