@@ -1,6 +1,10 @@
+from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
+
+from supportdesk.timezones import zone_named
 
 from .mfa import MFA_REQUIRED_MESSAGE, mfa_enrolment_missing
 
@@ -22,3 +26,32 @@ class AdminMfaRequiredMiddleware:
                 return JsonResponse({"detail": MFA_REQUIRED_MESSAGE}, status=403)
             return redirect(reverse("mfa_activate_totp"))
         return self.get_response(request)
+
+
+# Set by static/js/timezone.js from Intl.DateTimeFormat().resolvedOptions().timeZone
+TIME_ZONE_COOKIE = "tz"
+
+
+class TimeZoneMiddleware:
+    """Pages speak the viewer's time: their own setting, else their browser's zone (a cookie), else the site's.
+
+    After AuthenticationMiddleware. A cookie naming no known zone is ignored, never an error. The API is left in the
+    site's zone: scripts get the same offsets whoever runs them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/"):
+            return self.get_response(request)  # the API writes ISO 8601 in the site's zone, whoever asks
+        user = getattr(request, "user", None)
+        own = user.time_zone if user is not None and user.is_authenticated else ""
+        browser = zone_named(request.COOKIES.get(TIME_ZONE_COOKIE))
+        zone = zone_named(own) or browser
+        # Where the zone came from, for the profile page to say: "own", "browser" or "site"
+        request.time_zone_source = "own" if own and zone else "browser" if zone else "site"
+        timezone.activate(zone or settings.TIME_ZONE)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

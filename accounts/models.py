@@ -36,6 +36,8 @@ class User(AbstractUser):
     email = models.EmailField("email address", unique=True)
     # Keys the cached access facts (accounts/access_cache.py); renewed when the person's access may change
     access_stamp = models.UUIDField(default=uuid4, editable=False)
+    # An IANA name (Europe/Paris); empty follows the browser's zone (accounts.middleware.TimeZoneMiddleware)
+    time_zone = models.CharField(max_length=64, blank=True, default="")
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []

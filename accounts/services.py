@@ -18,6 +18,14 @@ def api_token_renew(*, user: User) -> str:
 
 
 @transaction.atomic
+def user_time_zone_set(*, user: User, time_zone: str) -> User:
+    """The zone pages show this person's times in (an IANA name, validated by the form); empty follows the browser."""
+    user.time_zone = time_zone
+    user.save(update_fields=["time_zone"])
+    return user
+
+
+@transaction.atomic
 def login_failure_record(*, ip: str, login: str, now: datetime | None = None) -> None:
     now = now or timezone.now()
     LoginFailure.objects.filter(at__lte=now - FAILURES_KEPT).delete()  # only the recent ones count

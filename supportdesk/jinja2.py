@@ -14,23 +14,35 @@ from typing import cast
 from django.template import engines
 from django.template.backends.jinja2 import Jinja2
 from django.template.defaultfilters import filesizeformat, linebreaks_filter
-from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from jinja2 import Environment, StrictUndefined, Template
 from markupsafe import Markup
 
 from supportdesk.links import Links, url
+from supportdesk.timezones import STRFTIME, STRFTIME_YEAR, active_zone_name, local
 
 
-def when(moment: datetime, fmt: str = "%d %b %H:%M") -> Markup:
-    """A moment as the server writes it; app.js shows it relative to now in the reader's browser."""
-    return Markup('<time datetime="{}" data-relative>{}</time>').format(moment.isoformat(), moment.strftime(fmt))
+def when(moment: datetime, fmt: str = STRFTIME) -> Markup:
+    """A moment in the viewer's zone, the zone named; app.js shows it relative to now and keeps this as its title."""
+    moment = local(moment)
+    written = moment.strftime(fmt)
+    title = f"{moment.strftime(STRFTIME_YEAR)} ({active_zone_name()})"
+    return Markup('<time datetime="{}" title="{}" data-relative>{}</time>').format(moment.isoformat(), title, written)
 
 
-def local(moment: datetime, fmt: str = "%d %b %H:%M %Z") -> Markup:
+def when_written(value: str) -> Markup | str:
+    """when() for a moment stored as ISO 8601 text (a timeline event's data); other text is shown as it is."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return value
+    return when(moment)
+
+
+def clock_time(moment: datetime, fmt: str = "%d %b %H:%M %Z") -> Markup:
     """A moment in the active time zone (the viewer's), the zone named; not made relative by app.js."""
-    local_moment = timezone.localtime(moment)
-    return Markup('<time datetime="{}">{}</time>').format(local_moment.isoformat(), local_moment.strftime(fmt))
+    shown = local(moment)
+    return Markup('<time datetime="{}">{}</time>').format(shown.isoformat(), shown.strftime(fmt))
 
 
 def span(length: timedelta | int) -> str:
@@ -53,8 +65,9 @@ def environment(**options) -> Environment:
     env.filters["linebreaks"] = lambda text: linebreaks_filter(text, autoescape=True)  # escapes, then marks safe
     env.filters["filesizeformat"] = filesizeformat
     env.globals["when"] = when
-    env.globals["local"] = local
+    env.globals["clock_time"] = clock_time
     env.filters["span"] = span
+    env.globals["when_written"] = when_written
     env.globals["url"] = url
     return env
 

@@ -161,6 +161,7 @@ ACCESS: dict[str, dict[str, tuple]] = {
         "/tickets/{mine}/files/{other_file}/": (LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),  # not this ticket's
     },
     "profile/": {"/profile/": SIGNED_IN},
+    "profile/time-zone/": {"/profile/time-zone/": POST_ONLY},
     "oncall/": {"/oncall/": SUPPORT},
     "oncall/mine/": {"/oncall/mine/": SUPPORT},
     "oncall/mine/feed/": {"/oncall/mine/feed/": POST_ONLY},

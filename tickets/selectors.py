@@ -96,6 +96,12 @@ class TicketRead:
         return ticket
 
 
+# A ticket's number of events, which versions the history its page shows (see PAGE)
+_EVENT_COUNT = Subquery(
+    TicketEvent.objects.filter(ticket_id=OuterRef("pk")).values("ticket_id").annotate(n=Count("*")).values("n")
+)
+
+
 _DETAIL_QUERYSET = (
     Ticket.objects.select_related(*_TICKET_RELATED_EXTRAS)
     .defer(*(f"{related}__{field}" for related, fields in _TICKET_RELATED_EXTRAS.items() for field in fields))
@@ -114,13 +120,42 @@ DETAIL = TicketRead(_DETAIL_QUERYSET, people_and_tags=True)
 # the history the page shows (and caches). A count, not the last id: ids are taken at insert, a later one can commit
 # first.
 PAGE = TicketRead(
-    _DETAIL_QUERYSET.annotate(  # type: ignore[no-redef]  # the plugin's copy of Ticket.event_count
-        event_count=Subquery(
-            TicketEvent.objects.filter(ticket_id=OuterRef("pk")).values("ticket_id").annotate(n=Count("*")).values("n")
-        )
-    ),
+    _DETAIL_QUERYSET.annotate(event_count=_EVENT_COUNT),  # type: ignore[no-redef]  # the plugin's Ticket.event_count
     people_and_tags=True,
 )
+
+
+def live_stamp(updated_at: datetime | None, count: int | None = 0) -> str:
+    """What an open page shows, versioned: it differs as soon as the ticket (or a list's tickets) changed.
+
+    Pages carry it; their poll (static/js/live.js) sends it back and gets 204 while it still holds."""
+    micros = int(updated_at.timestamp() * 1_000_000) if updated_at else 0
+    return f"{micros:x}-{count or 0}"
+
+
+def ticket_live_stamp(*, user, reference: str) -> str:
+    """The stamp of one ticket's page (its last save and its number of events), or a 404 out of the person's sight.
+
+    One query by primary key with the access rule; the events are counted on their (ticket, id) index."""
+    row = (
+        tickets_visible_to(user)
+        .filter(pk=ticket_pk(reference))
+        .annotate(number_of_events=_EVENT_COUNT)
+        .values_list("updated_at", "number_of_events")
+        .first()
+    )
+    if row is None:
+        raise Http404("No such ticket.")
+    return live_stamp(*row)
+
+
+def tickets_changed_since(*, user, since: datetime) -> bool:
+    """Whether any ticket this person sees was saved after `since`: an open list's poll.
+
+    Any change they could see refreshes the list, whatever its filters (a ticket resolved out of an "open" list, one
+    filed into it). One query, a range of the (-updated_at, -id) index, stopping at the first visible ticket."""
+    return tickets_visible_to(user).filter(updated_at__gt=since).exists()
+
 
 # A comment event's actor is the comment's author, so the author is not joined again.
 _EVENTS = (

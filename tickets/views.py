@@ -1,6 +1,7 @@
 """Thin HTML views: parse, call a selector or a service, render. htmx requests get partials."""
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -20,6 +21,7 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import SafeString
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -58,6 +60,33 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
 
 
+# static/js/live.js polls an open list or ticket page with the stamp the page was drawn at: 204 while it holds,
+# else the page's live parts (the elements marked data-live-region), which the script swaps in place.
+LIVE_HEADER = "X-Live-Since"
+
+
+# A list's stamp is the moment it was drawn, less a margin: a change saved just before, but committed just after,
+# the list was read still counts as new at the next poll.
+LIVE_MARGIN = timedelta(seconds=5)
+
+
+def _list_stamp(drawn_at: datetime) -> str:
+    return f"{int((drawn_at - LIVE_MARGIN).timestamp() * 1_000_000):x}"
+
+
+def _list_stamp_time(stamp: str) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(stamp, 16) / 1_000_000, tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        return None  # not a stamp we made: draw the list afresh
+
+
+def _unchanged() -> HttpResponse:
+    response = HttpResponse(status=204)
+    add_never_cache_headers(response)
+    return response
+
+
 @login_required
 @require_GET
 def home(request: AuthedHttpRequest) -> HttpResponse:
@@ -81,6 +110,7 @@ class Workspace:
 
 def _list_context(request: AuthedHttpRequest, params: QueryDict) -> dict:
     """The list's results for these filters; raises InvalidCursor for a forged or stale cursor."""
+    drawn_at = timezone.now()  # before the read: a change made during it shows at the next poll
     form = TicketFilterForm(params)
     page = None
     if form.is_valid():
@@ -91,6 +121,7 @@ def _list_context(request: AuthedHttpRequest, params: QueryDict) -> dict:
         "now": timezone.now(),
         "query": query_without(params, "cursor"),
         "filtered": any(v for k, v in params.items() if k not in {"cursor", "sort", "status"}),
+        "live_stamp": _list_stamp(drawn_at),
         "workspace": Workspace(request.user),
         "bulk_actions": BulkAction.choices,
         "queues": reference.queues(),
@@ -101,11 +132,19 @@ def _list_context(request: AuthedHttpRequest, params: QueryDict) -> dict:
 @login_required
 @require_GET
 def ticket_list(request: AuthedHttpRequest) -> HttpResponse:
+    live = request.headers.get(LIVE_HEADER)
+    since = _list_stamp_time(live) if live is not None else None
+    if since is not None and not selectors.tickets_changed_since(user=request.user, since=since):
+        return _unchanged()
     try:
         context = _list_context(request, request.GET)
     except InvalidCursor as exc:
         messages.warning(request, str(exc))
         return redirect(f"{request.path}?{query_without(request.GET, 'cursor')}")
+    if live is not None:
+        response = render(request, "tickets/_results_live.html", context)
+        add_never_cache_headers(response)
+        return response
     if _is_htmx(request):
         return render(request, "tickets/_results.html", context)
     views = selectors.saved_views_for(user=request.user)
@@ -152,8 +191,10 @@ STORY_TIMEOUT = 600  # also how long someone renamed keeps their old name in the
 
 
 def _story(ticket: Ticket, user, can_read_internal: bool) -> SafeString:
-    """The description and timeline, rendered once per event for each audience (with internal notes or without)."""
-    key = f"tickets:story:{partial_digest(STORY)}:{ticket.pk}:{ticket.event_count}:{int(can_read_internal)}"
+    """The description and timeline, rendered once per event for each audience (with internal notes or without) and
+    time zone (its times are written in the viewer's)."""
+    zone = timezone.get_current_timezone_name()
+    key = f"tickets:story:{partial_digest(STORY)}:{ticket.pk}:{ticket.event_count}:{int(can_read_internal)}:{zone}"
     story = cache.get(key)
     if story is None:
         events, attachments = selectors.ticket_timeline(ticket=ticket, user=user)
@@ -179,6 +220,7 @@ def _detail_context(request: HttpRequest, ticket: Ticket, comment_form: CommentF
         "is_watching": any(w.pk == user.pk for w in ticket.watcher_people),
         "comment_form": comment_form or CommentForm(),
         "breaching": ticket.is_breaching(now),
+        "live_stamp": selectors.live_stamp(ticket.updated_at, ticket.event_count),
     }
 
 
@@ -186,8 +228,12 @@ def _detail_context(request: HttpRequest, ticket: Ticket, comment_form: CommentF
 @login_required
 @require_GET
 def ticket_detail(request: AuthedHttpRequest, reference: str) -> HttpResponse:
+    live = request.headers.get(LIVE_HEADER)
+    if live is not None and live == selectors.ticket_live_stamp(user=request.user, reference=reference):
+        return _unchanged()
     ticket = selectors.ticket_detail(user=request.user, reference=reference, for_page=True)
-    return render(request, "tickets/detail.html", _detail_context(request, ticket))
+    template = "tickets/_detail_live.html" if live is not None else "tickets/detail.html"
+    return render(request, template, _detail_context(request, ticket))
 
 
 def _done(request: HttpRequest, ticket: Ticket, message: str) -> HttpResponse:

@@ -24,7 +24,25 @@
   // No inline handlers (the Content-Security-Policy refuses them): buttons say what they do in data attributes
   document.addEventListener("click", (event) => {
     if (event.target.closest("[data-print]")) window.print();
+    const toggle = event.target.closest("[data-nav-toggle]");
+    if (toggle) {
+      const open = toggle.closest(".sidebar").classList.toggle("nav-open");
+      toggle.setAttribute("aria-expanded", String(open));
+    }
   });
-  document.addEventListener("htmx:afterSettle", (event) => refresh(event.target));
+  // Phones: the list's filters start folded (a <details>, open without JavaScript) unless some are in use
+  function foldFilters(root) {
+    if (!window.matchMedia("(max-width: 900px)").matches) return;
+    root.querySelectorAll("details.filters-fold[data-fold-small]").forEach((details) => {
+      details.open = false;
+      details.removeAttribute("data-fold-small");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", () => foldFilters(document));
+  document.addEventListener("htmx:afterSettle", (event) => {
+    refresh(event.target);
+    foldFilters(event.target);
+  });
+  document.addEventListener("live:swapped", (event) => refresh(event.target));
   setInterval(() => refresh(document), 60000);
 })();

@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.AdminMfaRequiredMiddleware",
+    "accounts.middleware.TimeZoneMiddleware",  # the viewer's zone for every time a page shows
 ]
 
 ROOT_URLCONF = "supportdesk.urls"
