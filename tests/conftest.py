@@ -50,6 +50,22 @@ def _seeds_ensure() -> None:
         importlib.import_module(migration).seed(apps, None)
 
 
+def pytest_collection_modifyitems(items):
+    """A transactional test without serialized_rollback is flushed after it, and Django's flush re-creates the roles
+    and the schedule (post_migrate); a serialized test after it would then load its copy over them (a duplicate
+    group). Naming every app available makes that flush leave the database empty, as a serialized test's does
+    (the next transactional test is seeded by _seeded_after_flush)."""
+    from django.apps import apps
+
+    every_app = [config.name for config in apps.get_app_configs()]
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None or not marker.kwargs.get("transaction") or marker.kwargs.get("serialized_rollback"):
+            continue
+        if marker.kwargs.get("available_apps") is None:
+            item.add_marker(pytest.mark.django_db(**{**marker.kwargs, "available_apps": every_app}))
+
+
 @pytest.fixture(autouse=True)
 def _seeded_after_flush(request):
     marker = request.node.get_closest_marker("django_db")

@@ -7,6 +7,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from tickets.api.serializers import PersonSerializer
+
 from ..selectors import layer_now
 
 
@@ -17,11 +19,6 @@ def _utc(moment: datetime | None) -> str | None:
 @extend_schema_field(OpenApiTypes.DATETIME)
 class UtcInstant(serializers.CharField):
     """An instant as ISO 8601 in UTC (`Z`), whatever the server's zone."""
-
-
-class PersonSerializer(serializers.Serializer):
-    name = serializers.CharField(source="display_name")
-    email = serializers.EmailField()
 
 
 class StretchSerializer(serializers.Serializer):
