@@ -71,6 +71,8 @@ SCHEDULE: dict[str, Entry] = {
     # escalation
     "Record SLA warnings and breaches": Entry("escalation.tasks.sla_sweep_task", MINUTE),
     "Run escalation steps whose task was lost": Entry("escalation.tasks.escalations_sweep_task", MINUTE),
+    # paging
+    "Run page steps whose timer was lost": Entry("paging.tasks.pages_sweep_task", MINUTE),
     # kpis
     "Fold new timeline events into the KPI facts": Entry("kpis.tasks.facts_refresh_task", MINUTE),
     "Snapshot yesterday's KPIs and check the KPI targets": Entry(

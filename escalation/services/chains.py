@@ -14,6 +14,7 @@ from django.utils import timezone
 from integrations.cases.tasks import support_case_open_automatically_task
 from notifications.models import Channel
 from notifications.services import notify
+from paging.services import page_start
 from supportdesk.commit import after_commit_robust
 from tickets import services as ticket_services
 from tickets.models import Ticket
@@ -108,15 +109,12 @@ def _run(run: TicketEscalation, step: EscalationStep, number: int, of: int, tick
         target, people, channels = _audience(step, ticket, now)
     reason = f"{run.policy.name}, step {number} of {of}: {target}. Started because: {run.reason}."
     ticket_services.ticket_escalate(ticket=ticket, actor=None, reason=reason)
-    if people or channels:  # the queue's channels hear of every escalation from notifications' own receiver
-        notify(
-            ticket=ticket,
-            reason=f"Escalated ({run.policy.name}, step {number} of {of}): please acknowledge",
-            key=f"escalation:{run.pk}:{run.token}",  # this step of this run, once
-            channels=channels,
-            users=people,
-            link_path=ticket.get_absolute_url(),
-        )
+    cause = f"escalation:{run.pk}:{run.token}"  # this step of this run, once
+    why = f"Escalated ({run.policy.name}, step {number} of {of}): please acknowledge"
+    for person in people:  # people are paged by their own rules (SMS, calls, email) until someone acknowledges
+        page_start(ticket=ticket, user=person, reason=why, key=f"{cause}:user:{person.pk}", now=now)
+    if channels:  # the queue's channels hear of every escalation from notifications' own receiver
+        notify(ticket=ticket, reason=why, key=cause, channels=channels, link_path=ticket.get_absolute_url())
 
 
 def escalation_step(*, ticket_escalation_id: int, token: UUID | str, now: datetime | None = None) -> str:
