@@ -3,6 +3,7 @@
 from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
+from accounts.roles import Role, user_role
 from accounts.types import AuthedHttpRequest
 from supportdesk.errors import DomainError
 from tickets.models import Queue
@@ -65,6 +67,7 @@ def _answer(request: AuthedHttpRequest, failed: bool, **forms: Form) -> HttpResp
 
 def _apply(request: AuthedHttpRequest, form: Form, name: str, act: Callable[[], object], field: str | None = None):
     """Run the service if the form is valid; a refusal goes on the form, next to its field when it names one."""
+    _engineer(request)
     if form.is_valid():
         try:
             act()
@@ -74,9 +77,16 @@ def _apply(request: AuthedHttpRequest, form: Form, name: str, act: Callable[[], 
     return _answer(request, True, **{name: form})
 
 
+def _engineer(request: AuthedHttpRequest) -> None:
+    """Paging is for the people who work tickets; requesters are never paged."""
+    if user_role(request.user) == Role.REQUESTER:
+        raise PermissionDenied
+
+
 @login_required
 @require_GET
 def paging_settings(request: AuthedHttpRequest) -> HttpResponse:
+    _engineer(request)
     return render(request, "paging/settings.html", _settings_context(request))
 
 
@@ -154,6 +164,7 @@ def rule_delete(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def rules_reset(request: AuthedHttpRequest, band: str) -> HttpResponse:
+    _engineer(request)
     if band not in Band.values:
         raise Http404
     services.rules_reset(user=request.user, band=band)

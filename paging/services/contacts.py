@@ -1,6 +1,7 @@
 """A person's numbers: kept in E.164, usable once the code sent to them by SMS is typed back."""
 
 import hmac
+import math
 import secrets
 from datetime import datetime, timedelta
 
@@ -83,7 +84,7 @@ def contact_method_code_resend(*, method: ContactMethod, now: datetime | None = 
     if method.is_verified:
         raise CodeRefused("This number is verified already.")
     if method.code_sent_at is not None and now < method.code_sent_at + RESEND_AFTER:
-        wait = int((method.code_sent_at + RESEND_AFTER - now).total_seconds()) + 1
+        wait = math.ceil((method.code_sent_at + RESEND_AFTER - now).total_seconds())
         raise CodeRefused(f"A code was sent moments ago: wait {wait} seconds before asking for another.")
     _code_send(method, now)
     return method

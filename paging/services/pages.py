@@ -99,18 +99,19 @@ def _advance(page: Page, ticket: Ticket, now: datetime, *, at_once: bool = False
 
 
 def _fire(page: Page, ticket: Ticket, number: int, medium: str, now: datetime) -> None:
-    """Step ``number`` (from 1): one message, with its own one-tap link, or a note that it could not go."""
-    user, of, label = page.user, len(page.steps), Medium(medium).label
-    where = f"{user.display_name} by {label}"
-    if medium == Medium.EMAIL:
-        address = user.email
-    else:
+    """Step ``number`` (from 1): one message, with its own one-tap link. A step by SMS or call for someone without a
+    verified number goes by email instead, so that a page is never dropped; without an address it is noted."""
+    user, of = page.user, len(page.steps)
+    note, method = "", None
+    if medium != Medium.EMAIL:
         method = ContactMethod.objects.filter(user=user, medium=medium, verified_at__isnull=False).first()
-        address = method.phone if method else ""
+        if method is None:
+            note, medium = f" (no verified number for {Medium(medium).label}: by email instead)", Medium.EMAIL
+    address = method.phone if method is not None else user.email
+    where = f"{user.display_name} by {Medium(medium).label}"
     if not address:
-        timeline.notified(
-            ticket=ticket, channel=where, outcome="skipped", detail=f"Step {number} of {of}: no verified address."
-        )
+        detail = f"Step {number} of {of}{note}: {user.display_name} has no email address either."
+        timeline.notified(ticket=ticket, channel=where, outcome="skipped", detail=detail)
         return
     link = PageLink.objects.create(page=page, via=medium, created_at=now, expires_at=now + _link_life())
     url = link_url(link, reference=ticket.reference, ticket_id=ticket.pk, user_id=user.pk)
@@ -123,7 +124,8 @@ def _fire(page: Page, ticket: Ticket, number: int, medium: str, now: datetime) -
         body=_body(medium, ticket, page, url),
         link=url,
     )
-    timeline.notified(ticket=ticket, channel=where, outcome="paged", detail=f"Step {number} of {of}. {page.reason}")
+    detail = f"Step {number} of {of}{note}. {page.reason}"
+    timeline.notified(ticket=ticket, channel=where, outcome="paged", detail=detail)
 
 
 def _link_life() -> timedelta:
