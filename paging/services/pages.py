@@ -115,7 +115,7 @@ def _fire(page: Page, ticket: Ticket, number: int, medium: str, now: datetime) -
         return
     link = PageLink.objects.create(page=page, via=medium, created_at=now, expires_at=now + _link_life())
     url = link_url(link, reference=ticket.reference, ticket_id=ticket.pk, user_id=user.pk)
-    notify_person(
+    sent = notify_person(
         ticket=ticket,
         key=f"{KEY_PREFIX}{page.pk}:{number}",
         target={TARGET_FIELD[Medium(medium)]: address},
@@ -124,8 +124,9 @@ def _fire(page: Page, ticket: Ticket, number: int, medium: str, now: datetime) -
         body=_body(medium, ticket, page, url),
         link=url,
     )
-    detail = f"Step {number} of {of}{note}. {page.reason}"
-    timeline.notified(ticket=ticket, channel=where, outcome="paged", detail=detail)
+    if sent:  # else held by a quiet rule, which the outbox noted
+        detail = f"Step {number} of {of}{note}. {page.reason}"
+        timeline.notified(ticket=ticket, channel=where, outcome="paged", detail=detail)
 
 
 def _link_life() -> timedelta:

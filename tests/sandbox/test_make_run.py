@@ -154,7 +154,27 @@ def test_the_demo_has_on_call_rotations_an_escalation_policy_and_a_rule_once(wee
         call_command("seed_demo", stdout=StringIO())
         on_call = oncall_for(queue=Queue.objects.get(slug="payments"), at=timezone.now())
 
-    assert OnCallRotation.objects.count() == 2 and EscalationPolicy.objects.get().steps.count() == 3
+    assert (
+        OnCallRotation.objects.count() == 2 and EscalationPolicy.objects.get(name="Page the on-call").steps.count() == 3
+    )
     assert SlaPolicy.objects.get().escalation_policy.name == "Page the on-call"
-    assert Rule.objects.get().start_escalation.name == "Page the on-call"
+    assert Rule.objects.get(name="AWS issues in production").start_escalation.name == "Page the on-call"
+    # a new SEV1 or SEV2 pages the on-call at once
+    assert Rule.objects.get(name="SEV1 and SEV2 page the on-call").start_escalation.steps.first().delay == timedelta(0)
     assert on_call is not None and on_call.email == "agent@example.com"  # the first member, from the start
+
+
+@pytest.mark.django_db
+def test_the_demo_engineers_have_verified_numbers_and_rules_that_tighten_their_teams_defaults():
+    from paging.models import ContactMethod, NotificationRule
+    from paging.selectors import page_plan
+    from tickets.models import Queue
+
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
+
+    alex = ContactMethod.objects.get(user__email="agent@example.com", medium="sms")
+    assert alex.is_verified and alex.phone == "+12065550101"
+    assert NotificationRule.objects.filter(user__email="jo@example.com").count() == 3
+    plan = page_plan(user=alex.user, queue_id=Queue.objects.get(slug="payments").pk, band="urgent")
+    assert plan.steps == [(timedelta(0), "sms"), (timedelta(minutes=5), "voice")]  # their own: they tighten

@@ -38,6 +38,17 @@ QUEUES = [
 ]
 ONCALL = {"service-desk": ["agent@example.com", "jo@example.com"], "payments": ["agent@example.com"]}
 ESCALATION_STEPS = [(0, "notify_assignee"), (15, "notify_oncall"), (30, "notify_managers")]  # minutes after the last
+# A new SEV1 or SEV2 pages the queue's on-call at once, then its managers if nobody acknowledged
+URGENT_STEPS = [(0, "notify_oncall"), (10, "notify_managers")]
+# Paging: verified numbers (fictional 555-01xx numbers; the sandbox's phone page shows what they are sent) and rules
+DEMO_NUMBERS = {
+    "agent@example.com": "+12065550101",
+    "jo@example.com": "+12065550102",
+    "manager@example.com": "+12065550103",
+}
+# (minutes, medium) per band; a person's own rules tighten their queues' defaults
+PERSONAL_RULES = {"urgent": [(0, "sms"), (5, "voice")], "other": [(0, "email")]}
+TEAM_DEFAULTS = {"service-desk": [(0, "sms"), (10, "voice")], "payments": [(0, "sms"), (10, "voice")]}
 # Health events whose resources carry these tags go to these queues (the sandbox tags some team=payments)
 SANDBOX_TAG_ROUTES = [("team", "payments", "payments")]
 TICKETS = [
@@ -84,6 +95,7 @@ class Command(BaseCommand):
             people = self._people()
             self._queues(people)
             self._oncall_and_escalation(people)
+            self._paging(people)
         if not Ticket.objects.exists():
             self._tickets(people)
         if options["sandbox"]:
@@ -149,6 +161,18 @@ class Command(BaseCommand):
                 "escalation_policy": policy,
             },
         )
+        urgent, created = model("escalation", "EscalationPolicy").objects.get_or_create(
+            name="Page the on-call now", defaults={"description": "The queue's on-call at once, then its managers."}
+        )
+        if created:
+            for position, (minutes, action) in enumerate(URGENT_STEPS, start=1):
+                model("escalation", "EscalationStep").objects.create(
+                    policy=urgent, position=position, delay=timedelta(minutes=minutes), action=action
+                )
+        model("rules", "Rule").objects.get_or_create(
+            name="SEV1 and SEV2 page the on-call",
+            defaults={"min_severity": Severity.objects.get(rank=2), "start_escalation": urgent, "position": 20},
+        )
         model("rules", "Rule").objects.get_or_create(
             name="AWS issues in production",
             defaults={
@@ -160,6 +184,25 @@ class Command(BaseCommand):
                 "position": 10,
             },
         )
+
+    def _paging(self, people: dict) -> None:
+        """Verified numbers for the engineers and the manager, their own rules, and two teams' defaults."""
+        model = apps.get_model
+        now = timezone.now()
+        for email, number in DEMO_NUMBERS.items():
+            for medium in ("sms", "voice"):
+                model("paging", "ContactMethod").objects.get_or_create(
+                    user=people[email], medium=medium, defaults={"phone": number, "verified_at": now}
+                )
+        rule = model("paging", "NotificationRule").objects
+        for email in ("agent@example.com", "jo@example.com"):
+            for band, steps in PERSONAL_RULES.items():
+                for minutes, medium in steps:
+                    rule.get_or_create(user=people[email], band=band, delay=timedelta(minutes=minutes), medium=medium)
+        for slug, steps in TEAM_DEFAULTS.items():
+            queue = Queue.objects.get(slug=slug)
+            for minutes, medium in steps:
+                rule.get_or_create(queue=queue, band="urgent", delay=timedelta(minutes=minutes), medium=medium)
 
     def _tickets(self, people: dict) -> None:
         rng = random.Random(7)
