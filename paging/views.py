@@ -53,6 +53,7 @@ def _settings_context(request: AuthedHttpRequest, **forms: Form) -> dict:
         "code_form": CodeForm(),
         "step_form": StepForm(),
         "tighten_help": TIGHTEN_HELP,
+        "team_queues": Queue.objects.order_by("name") if policies.may_set_team_defaults(user) else [],
     }
     return context | forms
 
