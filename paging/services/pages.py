@@ -212,6 +212,9 @@ def page_delivery_failed(*, notification: Notification) -> None:
     if why := _stop_reason(page.ticket):
         _stop(page, why, now)
         return
+    if page.next_step < len(page.steps):
+        detail = f"Step {number} of {len(page.steps)} failed: step {page.next_step + 1} goes now, not at its time."
+        timeline.notified(ticket=page.ticket, channel=page.user.display_name, outcome="next rule", detail=detail)
     _advance(page, page.ticket, now, at_once=True)
 
 

@@ -120,6 +120,7 @@ def test_a_failed_sms_moves_to_the_next_rule_at_once(clock, jo, sev1, fake_sms):
     failed = TicketEvent.objects.filter(ticket=sev1, kind="notified", data__outcome="failed").get()
     assert failed.data["channel"] == "SMS to +447700900123"
     assert "SMS failed: The number opted out" in failed.data["detail"]
+    assert "Jo Lind: next rule" in timeline(sev1)
     assert step_when_due(clock) == "stale"  # the call's own timer finds the page moved on
 
 
