@@ -100,3 +100,28 @@ def test_team_defaults_are_for_managers(client, engineer):
 
 def test_the_profile_links_to_my_paging(client, engineer):
     assert reverse("paging").encode() in client.get(reverse("profile")).content
+
+
+@pytest.mark.parametrize("steps", [1, 6])
+def test_the_team_defaults_page_reads_a_constant_number_of_queries(client, steps, django_assert_max_num_queries):
+    queue = QueueFactory(name="Payments")
+    rules({"queue": queue}, "urgent", *[(minutes, "sms") for minutes in range(steps)])
+    client.force_login(UserFactory(role=Role.MANAGER))
+
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("paging-team", args=[queue.slug]))
+
+    assert response.content.count(b'name="remove"') == steps
+
+
+def test_a_team_default_with_a_delay_out_of_range_says_so(client):
+    queue = QueueFactory(name="Payments")
+    client.force_login(UserFactory(role=Role.MANAGER))
+
+    response = client.post(
+        reverse("paging-team", args=[queue.slug]), {"band": "urgent", "minutes": 5000, "medium": "sms"}
+    )
+
+    assert response.status_code == 400
+    assert b"less than or equal to 1440" in response.content
+    assert not NotificationRule.objects.exists()
