@@ -47,6 +47,7 @@ bench: $(STAMP) services
 	$(PY) -m tools.bench.ingest
 	$(PY) -m tools.bench.rules
 	$(PY) -m tools.bench.notify
+	$(PY) -m tools.bench.paging
 	$(PY) -m tools.bench.kpis
 
 lint: $(STAMP)

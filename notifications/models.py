@@ -119,6 +119,8 @@ class Notification(models.Model):
     key = models.CharField(max_length=300, unique=True, help_text="The cause and target: one notification each.")
     channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     email = models.EmailField(blank=True, help_text="A person's address, for mail to them rather than to a channel.")
+    sms_to = models.CharField("SMS to", max_length=16, blank=True, help_text="A verified number (E.164): a page.")
+    call_to = models.CharField("call to", max_length=16, blank=True, help_text="A verified number (E.164): a page.")
     ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     event = models.CharField(max_length=30, help_text="What happened: a timeline event kind, or “notice”.")
     reason = models.CharField(max_length=300)
@@ -136,8 +138,12 @@ class Notification(models.Model):
 
     class Meta:
         constraints = [
+            # exactly one target: a channel, an address, a number to text or a number to call
             models.CheckConstraint(
-                condition=Q(channel__isnull=False, email="") | Q(channel__isnull=True) & ~Q(email=""),
+                condition=Q(channel__isnull=False, email="", sms_to="", call_to="")
+                | Q(channel__isnull=True, sms_to="", call_to="") & ~Q(email="")
+                | Q(channel__isnull=True, email="", call_to="") & ~Q(sms_to="")
+                | Q(channel__isnull=True, email="", sms_to="") & ~Q(call_to=""),
                 name="notification_one_target",
             )
         ]
@@ -152,4 +158,10 @@ class Notification(models.Model):
 
     @property
     def target_label(self) -> str:
-        return self.channel.label if self.channel is not None else f"Email to {self.email}"
+        if self.channel is not None:
+            return self.channel.label
+        if self.sms_to:
+            return f"SMS to {self.sms_to}"
+        if self.call_to:
+            return f"Call to {self.call_to}"
+        return f"Email to {self.email}"

@@ -5,12 +5,15 @@ import hashlib
 import hmac
 import json
 import smtplib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import requests
 from django.core.mail import send_mail
 
 from awsgateway.errors import RETRYABLE, AwsError
+from awsgateway.sms_voice import sms_send, voice_send
 from awsgateway.sns import sns_publish
 
 from .messages import webhook_payload
@@ -35,6 +38,10 @@ class PermanentDeliveryError(DeliveryError):
 
 def send(notification: Notification, *, now: datetime) -> str:
     channel = notification.channel
+    if notification.sms_to:
+        return _phone(notification, "SMS", sms_send, notification.sms_to)
+    if notification.call_to:
+        return _phone(notification, "Call", voice_send, notification.call_to)
     if channel is None:
         return _mail(notification, [notification.email])
     if not channel.enabled:
@@ -46,8 +53,19 @@ def send(notification: Notification, *, now: datetime) -> str:
     return _webhook(notification, channel, now=now)
 
 
-def _sns(notification: Notification, channel: Channel) -> str:
+@contextmanager
+def _aws_answer(what: str = "") -> Iterator[None]:
+    """AWS's errors as delivery errors: throttling and outages retried, the rest a refusal."""
     try:
+        yield
+    except RETRYABLE as exc:  # the outbox says itself when it will retry, and when it gives up
+        raise RetryableDeliveryError(str(exc).removesuffix("; will retry.") + ".") from exc
+    except AwsError as exc:
+        raise PermanentDeliveryError(f"{what}{exc}") from exc
+
+
+def _sns(notification: Notification, channel: Channel) -> str:
+    with _aws_answer():
         message_id = sns_publish(
             topic_arn=channel.topic_arn,
             subject=notification.subject,
@@ -56,11 +74,15 @@ def _sns(notification: Notification, channel: Channel) -> str:
             group_id=notification.attributes.get("reference") or FIFO_GROUP_WITHOUT_TICKET,
             dedup_id=notification.key,
         )
-    except RETRYABLE as exc:  # the outbox says itself when it will retry, and when it gives up
-        raise RetryableDeliveryError(str(exc).removesuffix("; will retry.") + ".") from exc
-    except AwsError as exc:
-        raise PermanentDeliveryError(str(exc)) from exc
     return f"SNS message {message_id}"
+
+
+def _phone(notification: Notification, what: str, send_by: Callable[..., str], number: str) -> str:
+    """A page by SMS or call. Opt-outs and spend limits are refusals (the next rule takes over); throttling and
+    outages are retried like every other channel's."""
+    with _aws_answer(f"{what} failed: "):
+        message_id = send_by(destination=number, body=notification.body, key=notification.key)
+    return f"{what} message {message_id}"
 
 
 def _mail(notification: Notification, recipients: list[str]) -> str:

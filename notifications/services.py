@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 SWEEP_BATCH = 1000
 KEY_MAX = cast(int, Notification._meta.get_field("key").max_length) - 40  # room for ":channel:<id>" or ":user:<id>"
+REASON_MAX = cast(int, Notification._meta.get_field("reason").max_length)
 S = Notification.Status
 # Set by notices_held_all(): a replayed history's notices are held
 _all_held: ContextVar[bool] = ContextVar("notices_all_held", default=False)
@@ -40,6 +41,13 @@ def _notice_hold() -> Callable[..., str | None] | None:
     once: it answers (ticket=, key=) with None (not held), the reason to note on the timeline, or "" (held, noted
     already)."""
     return import_string(settings.NOTICE_HOLD) if settings.NOTICE_HOLD else None
+
+
+@cache
+def _failed_hook() -> Callable[..., None] | None:
+    """settings.NOTICE_FAILED (paging's: a page moves on to its next rule; paging imports this module, not the other
+    way round), resolved once: called with notification= in the delivery's transaction once it failed for good."""
+    return import_string(settings.NOTICE_FAILED) if getattr(settings, "NOTICE_FAILED", "") else None
 
 
 @contextmanager
@@ -98,7 +106,7 @@ def ticket_notify(
     message = {
         "ticket": ticket,
         "event": event,
-        "reason": one_line(reason, limit=cast(int, Notification._meta.get_field("reason").max_length)),
+        "reason": one_line(reason, limit=REASON_MAX),
         "subject": ticket_subject(ticket, reason),
         "body": ticket_body(ticket, reason=reason, link=link, details=details),
         "link": link,
@@ -129,6 +137,30 @@ def notify_audience(*, users: Iterable, channels: Iterable[Channel], subject: st
         "attributes": {"event": NOTICE},
     }
     return _enqueue(key=key, targets=_targets(channels, users), message=message)
+
+
+def notify_person(
+    *, ticket: Ticket | None, key: str, target: dict[str, str], reason: str, subject: str, body: str, link: str = ""
+) -> int:
+    """One message to one person, by the medium the target names (``{"sms_to": number}``, ``{"call_to": number}``
+    or ``{"email": address}``): a page's step, or a verification code (no ticket). Like notify(), inside the
+    caller's transaction, once per key, held by quiet rules; the body is the caller's (an SMS is short)."""
+    if ticket is not None and (why := _held_why(ticket, key)) is not None:
+        if why:
+            label = Notification(**target).target_label
+            timeline.notified(ticket=ticket, channel=label, outcome="held", detail=f"{one_line(reason)}. {why}")
+        return 0
+    message = {
+        "ticket": ticket,
+        "event": NOTICE,
+        "reason": one_line(reason, limit=REASON_MAX),
+        "subject": one_line(subject),
+        "body": body,
+        "link": link,
+        "attributes": ticket_attributes(ticket, event=NOTICE) if ticket is not None else {"event": NOTICE},
+    }
+    medium = next(iter(target))
+    return _enqueue(key=key, targets={medium: target}, message=message)
 
 
 def _targets(channels: Iterable[Channel], users: Iterable) -> dict[str, dict]:
@@ -227,6 +259,8 @@ def _attempt_record(row: Notification, *, detail: str, error: DeliveryError | No
     row.save(update_fields=["attempts", "status", "sent_at", "next_attempt_at", "retry_until", "last_error"])
     if row.ticket is not None:  # no query without a ticket_id
         timeline.notified(ticket=row.ticket, channel=row.target_label, outcome=outcome, detail=detail)
+    if outcome in ("failed", "dead") and (hook := _failed_hook()) is not None:
+        hook(notification=row)  # a page moves on to its next rule now, not at that rule's time
     return outcome
 
 

@@ -73,6 +73,8 @@ SCHEDULE: dict[str, Entry] = {
     "Run escalation steps whose task was lost": Entry("escalation.tasks.escalations_sweep_task", MINUTE),
     # oncall
     "Remind people before their on-call shift": Entry("oncall.tasks.shift_reminders_task", Every(5, "minutes")),
+    # paging
+    "Run page steps whose timer was lost": Entry("paging.tasks.pages_sweep_task", MINUTE),
     # kpis
     "Fold new timeline events into the KPI facts": Entry("kpis.tasks.facts_refresh_task", MINUTE),
     "Snapshot yesterday's KPIs and check the KPI targets": Entry(

@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 import kpis.urls
+import paging.urls
 import readiness.urls
 import tickets.urls
 
@@ -33,6 +34,8 @@ urlpatterns = [
     path("aws/", include("integrations.urls")),
     path("maintenance/", include("integrations.maintenance.urls")),
     path("oncall/", include("oncall.urls")),
+    path("paging/", include("paging.urls")),
+    path("p/", include(paging.urls.link_urlpatterns)),
     path("reviews/", include("readiness.urls")),
     path("readiness/", include(readiness.urls.panel_urlpatterns)),
     path("dashboard/", include("kpis.urls")),

@@ -73,6 +73,7 @@ PUBLIC = {
     "admin/logout/",  # sends whoever is not signed into the admin to its index
     r"accounts/oidc/^(?P<provider_id>[^/]+)/login/",
     r"accounts/oidc/^(?P<provider_id>[^/]+)/login/callback/",
+    "p/<str:reference>/<str:token>",  # one-tap acknowledge: the signed token is the credential
 }
 
 EVERYONE = (OK, OK, OK, OK, OK)
@@ -177,6 +178,20 @@ ACCESS: dict[str, dict[str, tuple]] = {
         "/oncall/no-such-queue/layers/1/": (LOGIN, REFUSED, REFUSED, HIDDEN, HIDDEN)
     },
     "oncall/<slug:slug>/layers/<int:layer_id>/delete/": {"/oncall/no-such-queue/layers/1/delete/": POST_ONLY},
+    # Paging: one's own numbers and rules (POSTs answer with one's own settings only), managers' team defaults
+    "paging/": {"/paging/": SUPPORT},
+    "paging/numbers/": {"/paging/numbers/": POST_ONLY},
+    "paging/numbers/<str:medium>/verify/": {"/paging/numbers/sms/verify/": POST_ONLY},
+    "paging/numbers/<str:medium>/resend/": {"/paging/numbers/sms/resend/": POST_ONLY},
+    "paging/numbers/<str:medium>/delete/": {"/paging/numbers/sms/delete/": POST_ONLY},
+    "paging/rules/": {"/paging/rules/": POST_ONLY},
+    "paging/rules/<int:pk>/delete/": {"/paging/rules/1/delete/": POST_ONLY},
+    "paging/rules/reset/<str:band>/": {"/paging/rules/reset/urgent/": POST_ONLY},
+    "paging/teams/<slug:slug>/": {
+        "/paging/teams/{queue_slug}/": (LOGIN, HIDDEN, HIDDEN, OK, OK),
+        "/paging/teams/nope/": (LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
+    },
+    "p/<str:reference>/<str:token>": {"/p/{mine}/1.AAAAAAAAAAAAAAAA": (400, 400, 400, 400, 400)},  # not a link
     # AWS
     "aws/accounts/": {"/aws/accounts/": SUPPORT},
     "aws/accounts/<int:account_id>/": {
@@ -359,6 +374,7 @@ ADMIN_NO_ADD = {
     "integrations.healthevent",
     "notifications.notification",
     "escalation.ticketescalation",
+    "paging.page",
     "rules.notificationhold",
     "kpis.kpisnapshot",
     "readiness.review",
@@ -467,6 +483,7 @@ def landscape(db, settings, tmp_path, fake_aws) -> Landscape:
         "requester_pk": requester.pk,
         "ticket_type": ContentType.objects.get_for_model(Ticket).pk,
         "account": account.pk,
+        "queue_slug": queue.slug,
         "window": window.pk,
         "review": review.pk,
         "other_review": other_review.pk,

@@ -55,6 +55,9 @@ def sandbox_wanted(env: dict[str, str]) -> bool:
     return not env.get("AWS_ENDPOINT_URL") and not _real_aws_configured(env)
 
 
+SANDBOX_ORIGINATION = "+12065550142"  # the sandbox's own origination number (tools/sandbox/smsvoice.py)
+
+
 def _use_sandbox(env: dict[str, str], port: str) -> None:
     # Dummy keys: the sandbox reads only which account signed, and these map to its default account
     env.update(
@@ -65,6 +68,8 @@ def _use_sandbox(env: dict[str, str], port: str) -> None:
             "AWS_DEFAULT_REGION": "us-east-1",
         }
     )
+    if not env.get("SMS_ORIGINATION_IDENTITY") and not _dotenv_sets("SMS_ORIGINATION_IDENTITY"):
+        env["SMS_ORIGINATION_IDENTITY"] = SANDBOX_ORIGINATION  # pages by call need a number to call from
 
 
 def port_taken(port: str) -> bool:

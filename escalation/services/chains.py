@@ -15,6 +15,7 @@ from integrations.cases.tasks import support_case_open_automatically_task
 from notifications.models import Channel
 from notifications.services import notify
 from oncall.selectors import oncall_people
+from paging.services import page_start
 from supportdesk.commit import after_commit_robust
 from tickets import services as ticket_services
 from tickets.models import Ticket
@@ -112,15 +113,12 @@ def _run(run: TicketEscalation, step: EscalationStep, number: int, of: int, tick
     again = f" (repeat {run.round} of {run.policy.repeat})" if run.round else ""
     reason = f"{run.policy.name}, step {number} of {of}{again}: {target}. Started because: {run.reason}."
     ticket_services.ticket_escalate(ticket=ticket, actor=None, reason=reason)
-    if people or channels:  # the queue's channels hear of every escalation from notifications' own receiver
-        notify(
-            ticket=ticket,
-            reason=f"Escalated ({run.policy.name}, step {number} of {of}): please acknowledge",
-            key=f"escalation:{run.pk}:{run.token}",  # this step of this run, once
-            channels=channels,
-            users=people,
-            link_path=ticket.get_absolute_url(),
-        )
+    cause = f"escalation:{run.pk}:{run.token}"  # this step of this run, once
+    why = f"Escalated ({run.policy.name}, step {number} of {of}): please acknowledge"
+    for person in people:  # people are paged by their own rules (SMS, calls, email) until someone acknowledges
+        page_start(ticket=ticket, user=person, reason=why, key=f"{cause}:user:{person.pk}", now=now)
+    if channels:  # the queue's channels hear of every escalation from notifications' own receiver
+        notify(ticket=ticket, reason=why, key=cause, channels=channels, link_path=ticket.get_absolute_url())
 
 
 def escalation_step(*, ticket_escalation_id: int, token: UUID | str, now: datetime | None = None) -> str:

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "tickets",
     "integrations",
     "notifications",
+    "paging",
     "escalation",
     "oncall",
     "rules",
@@ -204,6 +205,9 @@ TICKET_REACTIONS = [
 # Who may hold a ticket's notices (quiet rules during maintenance): a function (ticket=, key=) answering None (not
 # held), the reason to note on the timeline, or "" (held, noted already). Resolved once, like TICKET_REACTIONS.
 NOTICE_HOLD = "rules.quiet.notice_held"
+# Told when a notification fails for good (refused, opted out, dead): a function (notification=) called in the
+# delivery's transaction. Paging moves a page on to its next rule at once. Resolved once, like NOTICE_HOLD.
+NOTICE_FAILED = "paging.services.page_delivery_failed"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -307,6 +311,15 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # AWS: credentials come from the default chain (environment, instance role); the sandbox or moto when set.
 AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default=None)
+# Pages by SMS and voice (AWS End User Messaging SMS and Voice; docs/aws.md#sms-and-voice). The origination identity
+# is a phone number, pool or sender id (its ID or ARN); calls need a number or pool that can call.
+SMS_ORIGINATION_IDENTITY = env.str("SMS_ORIGINATION_IDENTITY", default="")
+SMS_CONFIGURATION_SET = env.str("SMS_CONFIGURATION_SET", default="")
+SMS_REGION = env.str("SMS_REGION", default="")  # empty: the default region
+SMS_MAX_PRICE = env.str("SMS_MAX_PRICE", default="")  # USD per message part, e.g. "0.50"; empty: no cap
+VOICE_MAX_PRICE_PER_MINUTE = env.str("VOICE_MAX_PRICE_PER_MINUTE", default="")
+VOICE_ID = env.str("VOICE_ID", default="JOANNA")
+PAGE_LINK_HOURS = env.int("PAGE_LINK_HOURS", default=12)  # how long a one-tap acknowledge link works
 
 BENCH_VIEWS = env.bool("SUPPORTDESK_BENCH_VIEWS", default=False)  # `make bench` yardsticks only
 

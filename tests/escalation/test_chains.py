@@ -48,7 +48,8 @@ def escalations(ticket) -> list[str]:
 
 
 def mailed(ticket) -> list[str]:
-    rows = Notification.objects.filter(ticket=ticket, key__startswith="escalation:").order_by("pk")
+    # people are paged (paging/): without rules of their own or a team default, by email at once
+    rows = Notification.objects.filter(ticket=ticket, key__startswith="page:").order_by("pk")
     return [n.email for n in rows]
 
 

@@ -171,13 +171,31 @@ def test_the_demo_has_on_call_schedules_an_escalation_policy_and_a_rule_once(wee
         desk = oncall_people(queue_id=Queue.objects.get(slug="service-desk").pk, at=timezone.now(), layer=1)
 
     assert Schedule.objects.count() == 2 and Layer.objects.count() == 4 and Override.objects.count() == 1
-    policy = EscalationPolicy.objects.get()
+    policy = EscalationPolicy.objects.get(name="Page the on-call")
     assert [(s.action, s.oncall_layer) for s in policy.steps.all()][1:3] == [("notify_oncall", 1), ("notify_oncall", 2)]
     assert SlaPolicy.objects.get().escalation_policy.name == "Page the on-call"
-    assert Rule.objects.get().start_escalation.name == "Page the on-call"
+    assert Rule.objects.get(name="AWS issues in production").start_escalation.name == "Page the on-call"
+    # a new SEV1 or SEV2 pages the on-call at once
+    assert Rule.objects.get(name="SEV1 and SEV2 page the on-call").start_escalation.steps.first().delay == timedelta(0)
     # the first member, from the start, on both layers of a one-person queue
     assert [(layer.name, person.email) for layer, person in on_call] == [
         ("Primary", "agent@example.com"),
         ("Secondary", "agent@example.com"),
     ]
     assert [person.email for _, person in desk] == ["agent@example.com"]
+
+
+@pytest.mark.django_db
+def test_the_demo_engineers_have_verified_numbers_and_rules_that_tighten_their_teams_defaults():
+    from paging.models import ContactMethod, NotificationRule
+    from paging.selectors import page_plan
+    from tickets.models import Queue
+
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
+
+    alex = ContactMethod.objects.get(user__email="agent@example.com", medium="sms")
+    assert alex.is_verified and alex.phone == "+12065550101"
+    assert NotificationRule.objects.filter(user__email="jo@example.com").count() == 3
+    plan = page_plan(user=alex.user, queue_id=Queue.objects.get(slug="payments").pk, band="urgent")
+    assert plan.steps == [(timedelta(0), "sms"), (timedelta(minutes=5), "voice")]  # their own: they tighten

@@ -46,6 +46,17 @@ ESCALATION_STEPS = [
     (5, "notify_oncall", 2),
     (15, "notify_managers", None),
 ]
+# A new SEV1 or SEV2 pages the queue's primary on-call at once, the secondary after 5 minutes, then its managers
+URGENT_STEPS = [(0, "notify_oncall", 1), (5, "notify_oncall", 2), (10, "notify_managers", None)]
+# Paging: verified numbers (fictional 555-01xx numbers; the sandbox's phone page shows what they are sent) and rules
+DEMO_NUMBERS = {
+    "agent@example.com": "+12065550101",
+    "jo@example.com": "+12065550102",
+    "manager@example.com": "+12065550103",
+}
+# (minutes, medium) per band; a person's own rules tighten their queues' defaults
+PERSONAL_RULES = {"urgent": [(0, "sms"), (5, "voice")], "other": [(0, "email")]}
+TEAM_DEFAULTS = {"service-desk": [(0, "sms"), (10, "voice")], "payments": [(0, "sms"), (10, "voice")]}
 # Health events whose resources carry these tags go to these queues (the sandbox tags some team=payments)
 SANDBOX_TAG_ROUTES = [("team", "payments", "payments")]
 TICKETS = [
@@ -103,6 +114,7 @@ class Command(BaseCommand):
             self._queues(people)
             self._oncall_and_escalation(people)
             self._canned_replies()
+            self._paging(people)
         if not Ticket.objects.exists():
             self._tickets(people)
         if options["sandbox"]:
@@ -188,6 +200,23 @@ class Command(BaseCommand):
                 "update_every": timedelta(minutes=30),  # a public update every half hour while a SEV1 is open
             },
         )
+        urgent, created = model("escalation", "EscalationPolicy").objects.get_or_create(
+            name="Page the on-call now",
+            defaults={"description": "The queue's primary on-call at once, the secondary, then its managers."},
+        )
+        if created:
+            for position, (minutes, action, layer) in enumerate(URGENT_STEPS, start=1):
+                model("escalation", "EscalationStep").objects.create(
+                    policy=urgent,
+                    position=position,
+                    delay=timedelta(minutes=minutes),
+                    action=action,
+                    oncall_layer=layer,
+                )
+        model("rules", "Rule").objects.get_or_create(
+            name="SEV1 and SEV2 page the on-call",
+            defaults={"min_severity": Severity.objects.get(rank=2), "start_escalation": urgent, "position": 20},
+        )
         model("rules", "Rule").objects.get_or_create(
             name="AWS issues in production",
             defaults={
@@ -199,6 +228,25 @@ class Command(BaseCommand):
                 "position": 10,
             },
         )
+
+    def _paging(self, people: dict) -> None:
+        """Verified numbers for the engineers and the manager, their own rules, and two teams' defaults."""
+        model = apps.get_model
+        now = timezone.now()
+        for email, number in DEMO_NUMBERS.items():
+            for medium in ("sms", "voice"):
+                model("paging", "ContactMethod").objects.get_or_create(
+                    user=people[email], medium=medium, defaults={"phone": number, "verified_at": now}
+                )
+        rule = model("paging", "NotificationRule").objects
+        for email in ("agent@example.com", "jo@example.com"):
+            for band, steps in PERSONAL_RULES.items():
+                for minutes, medium in steps:
+                    rule.get_or_create(user=people[email], band=band, delay=timedelta(minutes=minutes), medium=medium)
+        for slug, steps in TEAM_DEFAULTS.items():
+            queue = Queue.objects.get(slug=slug)
+            for minutes, medium in steps:
+                rule.get_or_create(queue=queue, band="urgent", delay=timedelta(minutes=minutes), medium=medium)
 
     def _tickets(self, people: dict) -> None:
         rng = random.Random(7)
