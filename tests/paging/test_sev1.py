@@ -5,21 +5,20 @@ from datetime import date, timedelta
 
 import pytest
 
-from escalation.models import OnCallMember, OnCallRotation
 from escalation.services import escalation_step
 from notifications.models import Notification
 from rules.models import Rule
 
 from ..escalation.conftest import escalation_policy, queued_steps
 from ..factories import QueueFactory, TicketFactory, severity
+from ..oncall.helpers import oncall_layer
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_sev1_filed_pages_the_on_call_by_sms_in_the_first_step(clock, jo):
     queue = QueueFactory(name="Payments", members=[jo])
-    rotation = OnCallRotation.objects.create(queue=queue, start_date=date(2026, 2, 23))  # a Monday before T0
-    OnCallMember.objects.create(rotation=rotation, user=jo, position=0)
+    oncall_layer(queue, "Primary", jo, start=date(2026, 2, 23))  # a Monday before T0
     policy = escalation_policy(("notify_oncall", timedelta(0)), name="Page the on-call now")
     Rule.objects.create(name="SEV1 and SEV2 page the on-call", min_severity=severity("SEV2"), start_escalation=policy)
 
