@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "integrations",
     "notifications",
     "escalation",
+    "chat",  # Slack in: button clicks and the /supportdesk command
     "rules",
     "kpis",
     "readiness",
@@ -305,6 +306,12 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # AWS: credentials come from the default chain (environment, instance role); the sandbox or moto when set.
 AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default=None)
+
+# Slack (the chat app, and Slack channels in notifications): secrets from the environment only, never the database.
+# The bot token posts and updates messages; the signing secret proves a request came from Slack. Empty: not set up.
+SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", default="")
+SLACK_SIGNING_SECRET = env.str("SLACK_SIGNING_SECRET", default="")
+SLACK_API_URL = env.str("SLACK_API_URL", default="https://slack.com/api/")  # the sandbox's fake Slack for make run
 
 BENCH_VIEWS = env.bool("SUPPORTDESK_BENCH_VIEWS", default=False)  # `make bench` yardsticks only
 
