@@ -71,6 +71,10 @@ SCHEDULE: dict[str, Entry] = {
     # escalation
     "Record SLA warnings and breaches": Entry("escalation.tasks.sla_sweep_task", MINUTE),
     "Run escalation steps whose task was lost": Entry("escalation.tasks.escalations_sweep_task", MINUTE),
+    # chat
+    "Forget Slack requests older than a day": Entry(
+        "chat.tasks.slack_requests_prune_task", Crontab(minute="41", hour="3")
+    ),
     # kpis
     "Fold new timeline events into the KPI facts": Entry("kpis.tasks.facts_refresh_task", MINUTE),
     "Snapshot yesterday's KPIs and check the KPI targets": Entry(

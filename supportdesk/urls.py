@@ -33,6 +33,7 @@ urlpatterns = [
     path("aws/", include("integrations.urls")),
     path("maintenance/", include("integrations.maintenance.urls")),
     path("oncall/", include("escalation.urls")),
+    path("slack/", include("chat.urls")),  # Slack's requests, signed by Slack: no session, no CSRF token
     path("reviews/", include("readiness.urls")),
     path("readiness/", include(readiness.urls.panel_urlpatterns)),
     path("dashboard/", include("kpis.urls")),
