@@ -3,7 +3,8 @@
 - JSON 1.1: a POST with ``X-Amz-Target: <prefix>.<Operation>`` (Support, Health, Organizations);
 - RPC v2 CBOR: a POST to ``/service/<prefix>/operation/<Operation>`` (Health's first declared protocol);
 - query: a form-encoded POST with ``Action=`` (STS), answered in XML;
-- REST-JSON: a GET to ``/v1/...`` (the newer trustedadvisor API).
+- REST-JSON: a GET to ``/v1/...`` (the newer trustedadvisor API);
+- and not AWS: ``/slack/``, a fake Slack and its chat view (slack.py).
 """
 
 import json
@@ -19,7 +20,7 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import cbor2
 
-from . import sts, trustedadvisor
+from . import slack, sts, trustedadvisor
 from .api import AwsError, Call
 from .health import Health
 from .organizations import Organizations
@@ -41,6 +42,7 @@ class Sandbox:
         self.now = now
         self.throttle_every = throttle_every  # every Nth request is throttled; 0 never
         self.sts = sts.Sts()
+        self.slack = slack.FakeSlack.from_environment()  # /slack/: Slack's Web API and the chat view
         self.trusted_advisor = trustedadvisor.TrustedAdvisor()
         self.services = {
             "AWSSupport_20130415": Support(),
@@ -90,6 +92,9 @@ class _Handler(BaseHTTPRequestHandler):
     server: "_Server"
 
     def do_POST(self) -> None:
+        if self.path.startswith(slack.PREFIX):
+            slack.answer(self, self.server.sandbox.slack)
+            return
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         target, cbor_path = self.headers.get("X-Amz-Target"), _CBOR_PATH.match(self.path)
         if target:
@@ -106,6 +111,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._rpc(service, f"{prefix}.{operation}", lambda: decode(body) if body else {}, send)
 
     def do_GET(self) -> None:
+        if self.path.startswith(slack.PREFIX):
+            slack.answer(self, self.server.sandbox.slack)
+            return
         url = urlsplit(self.path)
         operation, params = trustedadvisor.route(url.path, dict(parse_qsl(url.query)))
         self._rpc(self.server.sandbox.trusted_advisor, f"trustedadvisor.{operation}", lambda: params, self._send_json)
