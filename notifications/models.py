@@ -87,7 +87,7 @@ class Channel(models.Model):
         }
         required = by_kind.get(self.kind, [])
         errors = {
-            field: f"A {self.get_kind_display().lower()} channel needs this."
+            field: f"A {self.get_kind_display().lower().removesuffix(' channel')} channel needs this."
             for field in required
             if not getattr(self, field)
         }

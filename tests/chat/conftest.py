@@ -1,4 +1,3 @@
-import threading
 from urllib.parse import urlencode
 
 import pytest
@@ -6,24 +5,7 @@ import pytest
 from chat import tasks
 from notifications import slack
 from notifications.messages import ticket_card
-from tools.sandbox.slack import DEFAULT_CHANNEL, FakeSlack, serve
-
-SIGNING_SECRET = "test-signing-secret-0123456789"
-
-
-@pytest.fixture
-def fake_slack(settings):
-    """The sandbox's fake Slack on a free port, and the portal configured to use it."""
-    fake = FakeSlack(token="xoxb-test", signing_secret=SIGNING_SECRET)
-    server = serve(fake)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.SLACK_BOT_TOKEN = fake.token
-    settings.SLACK_SIGNING_SECRET = SIGNING_SECRET
-    settings.SLACK_API_URL = f"http://127.0.0.1:{server.server_address[1]}/slack/api/"
-    yield fake
-    server.shutdown()
-    server.server_close()
+from tools.sandbox.slack import DEFAULT_CHANNEL, FakeSlack
 
 
 @pytest.fixture(autouse=True)
