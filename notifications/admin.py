@@ -44,10 +44,14 @@ class ChannelForm(forms.ModelForm):
         stored = self.instance.webhook_secret
         kept = f"A secret ending in …{stored[-SECRET_SHOWN:]} is stored; leave empty to keep it. " if stored else ""
         self.fields["webhook_secret"].help_text = kept + Channel._meta.get_field("webhook_secret").help_text
+        self.fields["message_format"].required = False  # only SNS topics have a choice: plain unless said
         if not slack_configured():
             self.fields[
                 "kind"
             ].help_text = "Slack is not configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to add Slack channels."
+
+    def clean_message_format(self) -> str:
+        return self.cleaned_data["message_format"] or Channel.MessageFormat.PLAIN
 
     def clean_webhook_secret(self) -> str:
         return self.cleaned_data["webhook_secret"] or self.instance.webhook_secret

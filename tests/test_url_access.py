@@ -317,6 +317,7 @@ ADMIN_NO_ADD = {
     "integrations.finding",
     "integrations.healthevent",
     "notifications.notification",
+    "chat.slackuser",  # what Slack says (users.info)
     "escalation.ticketescalation",
     "rules.notificationhold",
     "kpis.kpisnapshot",
