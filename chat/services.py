@@ -66,10 +66,11 @@ class SlackLookupFailed(DomainError):
 
 def slack_user_portal(*, slack_user_id: str, now: datetime | None = None) -> User:
     """The portal user behind a Slack user: by the confirmed email Slack has for them (users.info), remembered for a
-    day. Raises SlackUserUnknown when there is none, or they are no longer active."""
+    day once found. Raises SlackUserUnknown when there is none, or they are no longer active."""
     now = now or timezone.now()
     row = SlackUser.objects.select_related("user").filter(slack_user_id=slack_user_id).first()
-    if row is None or row.checked_at < now - SLACK_USER_FRESH:
+    # someone unknown is asked about again each time: they may have been invited since
+    if row is None or row.user_id is None or row.checked_at < now - SLACK_USER_FRESH:
         try:
             person = slack.slack_person(user_id=slack_user_id)
         except slack.SlackError as exc:
