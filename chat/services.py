@@ -7,7 +7,6 @@ What people do from Slack is recorded with ``tickets.timeline.via("slack")``: th
 
 import logging
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -126,7 +125,8 @@ def slack_ticket_act(
         if message is not None:
             headline = f"{DONE[action]} by {user.display_name} from Slack"
             args = (ticket.pk, *message, headline)
-            transaction.on_commit(partial(tasks.slack_card_refresh_task.delay, *args), robust=True)
+            # robust: a broker outage must not undo the action. A lambda: Django logs a failed one by __qualname__
+            transaction.on_commit(lambda: tasks.slack_card_refresh_task.delay(*args), robust=True)
     return ticket
 
 
@@ -179,7 +179,7 @@ def slack_card_refresh(*, ticket_id: int, channel: str, ts: str, headline: str) 
 
 def slack_tell_later(*, channel: str, user: str, text: str) -> None:
     """A message only this Slack user sees, sent by the worker: Slack wants our answer to a click within 3 s."""
-    transaction.on_commit(partial(tasks.slack_tell_task.delay, channel, user, text), robust=True)
+    transaction.on_commit(lambda: tasks.slack_tell_task.delay(channel, user, text), robust=True)
 
 
 def ticket_line(ticket: Ticket) -> str:
