@@ -80,7 +80,7 @@ def command(request: HttpRequest) -> HttpResponse:
         if verb == "file":
             ticket = services.slack_ticket_file(user=user, title=rest, request_key=key)
             return _say(f"Filed {services.ticket_line(ticket)}") if ticket else HttpResponse(status=200)
-        reference_text = rest.strip().upper()
+        reference_text = next(iter(rest.split()), "").upper()  # the first word: "ack SD-12 on it" is SD-12
         if not reference_text:
             return _say("Which ticket? /supportdesk ack SD-123")
         done = services.slack_ticket_act(

@@ -85,7 +85,7 @@ def test_a_retried_file_command_files_once(in_slack, requester):
 
 def test_ack(in_slack, agent):
     ticket = TicketFactory(queue=QueueFactory(members=[agent]))
-    said = _said(in_slack.command(f"ack {ticket.reference.lower()}", agent.email))
+    said = _said(in_slack.command(f"ack {ticket.reference.lower()} looking now", agent.email))
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.ACKNOWLEDGED
     assert said.startswith("Acknowledged <") and ticket.reference in said

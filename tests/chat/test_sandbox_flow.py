@@ -11,7 +11,7 @@ from tools.sandbox.slack import DEFAULT_CHANNEL
 from ..factories import QueueFactory, TicketFactory
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_file_see_the_card_click_acknowledge(live_server, fake_slack, agent, monkeypatch):
     deliver = notification_tasks.notification_deliver_task
     monkeypatch.setattr(deliver, "apply_async", lambda args, **options: deliver.apply(args))  # a worker, at once
