@@ -10,7 +10,7 @@ from tickets.models import Ticket
 from tickets.workflow import Action, transition_for
 
 from .models import Notification
-from .slack import ACKNOWLEDGE, ASSIGN_ME, ESCALATE, RESOLVE, TicketCard
+from .slack import ACKNOWLEDGE, ASSIGN_ME, ESCALATE, RESOLVE, TicketCard, cut
 
 NOTICE = "notice"  # raised by a rule, an escalation step or a timer through notify(); the reason says which
 SUBJECT_MAX = cast(int, Notification._meta.get_field("subject").max_length)
@@ -122,7 +122,7 @@ def amazon_q_message(notification: Notification) -> dict[str, Any]:
         "content": {
             "textType": "client-markdown",
             "title": one_line(title, limit=AMAZON_Q_TITLE_MAX),
-            "description": _cut(notification.body, AMAZON_Q_DESCRIPTION_MAX),
+            "description": cut(notification.body, AMAZON_Q_DESCRIPTION_MAX),
             "nextSteps": next_steps,
             "keywords": keywords,
         },
@@ -134,7 +134,3 @@ def amazon_q_message(notification: Notification) -> dict[str, Any]:
         },
     }
     return message
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

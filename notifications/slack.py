@@ -146,13 +146,14 @@ def escaped(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _cut(text: str, limit: int) -> str:
+def cut(text: str, limit: int) -> str:
+    """At most limit characters, an ellipsis marking a cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def card_text(card: TicketCard) -> str:
     """The plain text of the message: notifications, screen readers and clients without blocks show it."""
-    return _cut(f"[{card.reference} {card.severity}] {card.headline}: {card.title}", TEXT_MAX)
+    return cut(f"[{card.reference} {card.severity}] {card.headline}: {card.title}", TEXT_MAX)
 
 
 def card_attachments(card: TicketCard) -> list[dict[str, Any]]:
@@ -168,12 +169,12 @@ def card_attachments(card: TicketCard) -> list[dict[str, Any]]:
         {
             "type": "section",
             "block_id": "ticket",
-            "text": {"type": "mrkdwn", "text": _cut(f"{title}\n{escaped(card.headline)}", TEXT_MAX)},
+            "text": {"type": "mrkdwn", "text": cut(f"{title}\n{escaped(card.headline)}", TEXT_MAX)},
         },
         {
             "type": "section",
             "block_id": "facts",
-            "fields": [{"type": "mrkdwn", "text": _cut(f"*{k}*\n{escaped(v)}", FIELD_MAX)} for k, v in facts],
+            "fields": [{"type": "mrkdwn", "text": cut(f"*{k}*\n{escaped(v)}", FIELD_MAX)} for k, v in facts],
         },
     ]
     buttons: list[dict[str, Any]] = [
