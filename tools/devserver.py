@@ -164,6 +164,11 @@ def main() -> int:
             " to use another.",
             flush=True,
         )
+        print(
+            f"  Texts and calls the portal sends (pages, verification codes) go to the sandbox's phone page instead:"
+            f" {env['AWS_ENDPOINT_URL']}/phone/ (one-tap links work from there).",
+            flush=True,
+        )
     if sandbox_slack:
         print(
             f"  No Slack configured: Slack messages go to the sandbox's chat view, http://127.0.0.1:{sandbox_port}/slack/"

@@ -91,3 +91,14 @@ def assert_valid(client: Any, operation: str, response: dict[str, Any]) -> None:
     report = ParamValidator().validate(parsed, shape)
     assert not report.has_errors(), report.generate_report()
     assert not _strict(parsed, shape, operation)
+
+
+def assert_valid_error(service_model: Any, response: dict[str, Any]) -> None:
+    """A ClientError's modelled members (``Reason``, ``Fields``…) fit the shape the model gives its code."""
+    shape = service_model.shape_for_error_code(response["Error"]["Code"])
+    assert shape is not None, f"{response['Error']['Code']} is not modelled"
+    members = {k: v for k, v in response.items() if k not in ("Error", "ResponseMetadata")}
+    assert set(members) >= {"Message"} & set(shape.members), "the message is in the shape's own member"
+    report = ParamValidator().validate(members, shape)
+    assert not report.has_errors(), report.generate_report()
+    assert not _strict(members, shape, response["Error"]["Code"])

@@ -75,6 +75,19 @@ def test_notification_links_follow_the_port_unless_dotenv_says_where(tmp_path, m
     assert seen.get("SITE_URL") == site_url  # None: settings read it from .env
 
 
+def test_make_run_names_the_sandbox_phone_page_when_the_sandbox_runs(monkeypatch, capsys):
+    monkeypatch.setattr(devserver, "_environment", lambda: {"PORT": "8100", "SANDBOX_PORT": "4599"})
+    monkeypatch.setattr(devserver, "_ports_taken", lambda ports: [])
+    monkeypatch.setattr(devserver, "sandbox_wanted", lambda env: True)
+    monkeypatch.setattr(devserver, "_manage", lambda *args: None)
+    monkeypatch.setattr(devserver, "supervise", lambda commands, **kwargs: True)
+    monkeypatch.setattr(devserver.signal, "signal", lambda *args: None)  # pytest keeps its own Ctrl-C handling
+
+    assert devserver.main() == 0
+
+    assert "the sandbox's phone page instead: http://127.0.0.1:4599/phone/" in capsys.readouterr().out
+
+
 def _python(code: str) -> list[str]:
     return [sys.executable, "-c", code]
 

@@ -1,5 +1,6 @@
-"""A local stand-in for the AWS APIs Supportdesk reads: STS, Support (cases and Trusted Advisor), Health and
-Organizations, spoken over HTTP in their real protocols, so the portal's boto3 code runs unchanged against it.
+"""A local stand-in for the AWS APIs Supportdesk uses: STS, Support (cases and Trusted Advisor), Health,
+Organizations and End User Messaging SMS and Voice, spoken over HTTP in their real protocols, so the portal's boto3
+code runs unchanged against it. Texts and calls land on its phone page (``/phone/``) rather than on a phone.
 
 It is its own package, not part of the portal: it plays AWS, so the portal must never import it (the portal
 reaches it only through ``AWS_ENDPOINT_URL``), and it imports nothing from the portal. ``make run`` starts it

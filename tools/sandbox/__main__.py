@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> None:
     sandbox = Sandbox(world, throttle_every=args.throttle_every)
     server = serve(sandbox, host=args.host, port=args.port, verbose=args.verbose)
     print(f"AWS sandbox at http://{args.host}:{args.port} ({story})", flush=True)
+    print(f"Texts and calls sent through it: http://{args.host}:{args.port}/phone/", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

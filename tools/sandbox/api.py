@@ -25,11 +25,20 @@ class Call:
 
 
 class AwsError(Exception):
-    """An error answer, in the code and HTTP status the real service uses."""
+    """An error answer, in the code and HTTP status the real service uses.
 
-    def __init__(self, code: str, message: str = "", status: int = 400) -> None:
+    ``members`` are the error shape's modelled members (a ``Reason``, ``Fields``…) for services whose exceptions
+    carry them; their message is then ``Message``, as the shape names it, and botocore puts them all on the
+    ``ClientError``'s response."""
+
+    def __init__(self, code: str, message: str = "", status: int = 400, members: dict | None = None) -> None:
         super().__init__(message)
-        self.code, self.message, self.status = code, message, status
+        self.code, self.message, self.status, self.members = code, message, status, members
+
+    def body(self) -> dict[str, Any]:
+        if self.members is None:
+            return {"__type": self.code, "message": self.message}
+        return {"__type": self.code, "Message": self.message, **self.members}
 
 
 # AwsError arguments: each service says how it refuses a plan without API access, and how it throttles

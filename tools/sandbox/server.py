@@ -1,10 +1,13 @@
 """The HTTP face of the sandbox: it tells the four wire protocols apart and answers each in kind.
 
-- JSON 1.1: a POST with ``X-Amz-Target: <prefix>.<Operation>`` (Support, Health, Organizations);
+- JSON 1.1 and 1.0: a POST with ``X-Amz-Target: <prefix>.<Operation>`` (Support, Health, Organizations; SMS and
+  voice in 1.0);
 - RPC v2 CBOR: a POST to ``/service/<prefix>/operation/<Operation>`` (Health's first declared protocol);
 - query: a form-encoded POST with ``Action=`` (STS), answered in XML;
-- REST-JSON: a GET to ``/v1/...`` (the newer trustedadvisor API);
-- and not AWS: ``/slack/``, a fake Slack and its chat view (slack.py).
+- REST-JSON: a GET to ``/v1/...`` (the newer trustedadvisor API).
+
+Pages for people, not SDKs, live under their own paths: ``/phone/`` shows what SMS and voice sent (phone.py), and
+``/slack/`` is a fake Slack, its Web API and its chat view (slack.py).
 """
 
 import json
@@ -14,17 +17,19 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import cbor2
 
-from . import slack, sts, trustedadvisor
+from . import phone, slack, sts, trustedadvisor
 from .api import AwsError, Call
 from .health import Health
 from .organizations import Organizations
 from .scenario import PAID_PLANS, World
+from .smsvoice import SmsVoice
 from .support import Support
 
 _CBOR_PATH = re.compile(r"^/service/([\w.]+)/operation/(\w+)$")
@@ -44,10 +49,12 @@ class Sandbox:
         self.sts = sts.Sts()
         self.slack = slack.FakeSlack.from_environment()  # /slack/: Slack's Web API and the chat view
         self.trusted_advisor = trustedadvisor.TrustedAdvisor()
+        self.sms_voice = SmsVoice()  # the phone page reads what it sent
         self.services = {
             "AWSSupport_20130415": Support(),
             "AWSHealth_20160804": Health(),
             "AWSOrganizationsV20161128": Organizations(),
+            "PinpointSMSVoiceV2": self.sms_voice,
         }
         self._requests = 0
         self._lock = threading.Lock()
@@ -96,11 +103,17 @@ class _Handler(BaseHTTPRequestHandler):
             slack.answer(self, self.server.sandbox.slack)
             return
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        path = urlsplit(self.path).path
+        if phone.wanted(path):
+            sandbox = self.server.sandbox
+            self._page(phone.post(sandbox.sms_voice, path, body, self.headers, now=sandbox.now()))
+            return
         target, cbor_path = self.headers.get("X-Amz-Target"), _CBOR_PATH.match(self.path)
         if target:
             prefix, _, operation = target.partition(".")
             decode: Callable[[bytes], Any] = json.loads
-            send = self._send_json
+            json_version = "1.0" if self.headers.get("Content-Type", "").endswith("json-1.0") else "1.1"
+            send: Callable[[int, dict[str, Any]], None] = partial(self._send_json, version=json_version)
         elif cbor_path:
             prefix, operation = cbor_path[1], cbor_path[2]
             decode, send = cbor2.loads, self._send_cbor
@@ -115,6 +128,10 @@ class _Handler(BaseHTTPRequestHandler):
             slack.answer(self, self.server.sandbox.slack)
             return
         url = urlsplit(self.path)
+        if phone.wanted(url.path):
+            sandbox = self.server.sandbox
+            self._page(phone.get(sandbox.sms_voice, url.path, url.query, now=sandbox.now()))
+            return
         operation, params = trustedadvisor.route(url.path, dict(parse_qsl(url.query)))
         self._rpc(self.server.sandbox.trusted_advisor, f"trustedadvisor.{operation}", lambda: params, self._send_json)
 
@@ -124,7 +141,7 @@ class _Handler(BaseHTTPRequestHandler):
             params = _decoded(decode)
             status, payload = 200, sandbox.answer(service, target.rpartition(".")[2], params, self.headers)
         except AwsError as error:
-            status, payload = error.status, {"__type": error.code, "message": error.message}
+            status, payload = error.status, error.body()
         self._log(target, status)
         send(status, payload)
 
@@ -141,9 +158,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._log(f"STS.{operation}", status)
         self._send(status, "text/xml", payload, {"x-amzn-RequestId": request_id})
 
-    def _send_json(self, status: int, payload: dict[str, Any]) -> None:
+    def _send_json(self, status: int, payload: dict[str, Any], version: str = "1.1") -> None:
         body = json.dumps(payload, default=_epoch_seconds).encode()
-        self._send(status, "application/x-amz-json-1.1", body, {"x-amzn-RequestId": str(uuid.uuid4())})
+        self._send(status, f"application/x-amz-json-{version}", body, {"x-amzn-RequestId": str(uuid.uuid4())})
+
+    def _page(self, answer: phone.Answer) -> None:
+        self._send(answer.status, answer.content_type, answer.body, answer.headers)
 
     def _send_cbor(self, status: int, payload: dict[str, Any]) -> None:
         body = cbor2.dumps(payload, datetime_as_timestamp=True)  # tag 1, the only tag botocore reads
