@@ -7,27 +7,24 @@ from notifications.slack import SlackUnavailable, slack_tell
 
 from . import services
 
-
-@shared_task(
+# A Slack call takes seconds: limits well under the global ones (soft first, as Celery requires); retried while Slack
+# is unreachable or throttling
+slack_call = shared_task(
     acks_late=True,
-    soft_time_limit=45,  # a Slack call takes seconds: well under the global limits, soft first as Celery requires
+    soft_time_limit=45,
     time_limit=60,
     autoretry_for=(SlackUnavailable,),
     retry_backoff=5,
     retry_backoff_max=120,
 )
+
+
+@slack_call
 def slack_card_refresh_task(ticket_id: int, channel: str, ts: str, headline: str) -> None:
     services.slack_card_refresh(ticket_id=ticket_id, channel=channel, ts=ts, headline=headline)
 
 
-@shared_task(
-    acks_late=True,
-    soft_time_limit=45,  # a Slack call takes seconds: well under the global limits, soft first as Celery requires
-    time_limit=60,
-    autoretry_for=(SlackUnavailable,),
-    retry_backoff=5,
-    retry_backoff_max=120,
-)
+@slack_call
 def slack_tell_task(channel: str, user: str, text: str) -> None:
     slack_tell(channel=channel, user=user, text=text)
 
