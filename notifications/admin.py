@@ -13,6 +13,7 @@ from tickets.filters import reference_number
 
 from . import services
 from .models import Channel, Notification, QueueChannel
+from .slack import slack_configured
 
 SECRET_SHOWN = 4  # trailing characters of a webhook secret the admin shows, to tell secrets apart
 
@@ -25,7 +26,17 @@ class ChannelForm(forms.ModelForm):
 
     class Meta:
         model = Channel
-        fields = ["name", "kind", "topic_arn", "email_addresses", "webhook_url", "webhook_secret", "enabled"]
+        fields = [
+            "name",
+            "kind",
+            "topic_arn",
+            "message_format",
+            "email_addresses",
+            "webhook_url",
+            "webhook_secret",
+            "slack_channel",
+            "enabled",
+        ]
         field_classes = {"webhook_url": partial(forms.URLField, assume_scheme="https")}  # webhooks go over https
 
     def __init__(self, *args, **kwargs) -> None:
@@ -33,6 +44,14 @@ class ChannelForm(forms.ModelForm):
         stored = self.instance.webhook_secret
         kept = f"A secret ending in …{stored[-SECRET_SHOWN:]} is stored; leave empty to keep it. " if stored else ""
         self.fields["webhook_secret"].help_text = kept + Channel._meta.get_field("webhook_secret").help_text
+        self.fields["message_format"].required = False  # only SNS topics have a choice: plain unless said
+        if not slack_configured():
+            self.fields[
+                "kind"
+            ].help_text = "Slack is not configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to add Slack channels."
+
+    def clean_message_format(self) -> str:
+        return self.cleaned_data["message_format"] or Channel.MessageFormat.PLAIN
 
     def clean_webhook_secret(self) -> str:
         return self.cleaned_data["webhook_secret"] or self.instance.webhook_secret
@@ -48,12 +67,12 @@ class ChannelAdmin(admin.ModelAdmin):
     form = ChannelForm
     list_display = ["name", "kind", "destination", "enabled"]
     list_filter = ["kind", "enabled"]
-    search_fields = ["name", "topic_arn", "email_addresses", "webhook_url"]
+    search_fields = ["name", "topic_arn", "email_addresses", "webhook_url", "slack_channel"]
     inlines = [QueueChannelInline]
 
     @admin.display(description="goes to")
     def destination(self, channel: Channel) -> str:
-        return channel.topic_arn or channel.email_addresses or channel.webhook_url
+        return channel.topic_arn or channel.email_addresses or channel.webhook_url or channel.slack_channel
 
 
 @admin.register(QueueChannel)

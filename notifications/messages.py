@@ -7,8 +7,10 @@ from typing import Any, cast
 from django.conf import settings
 
 from tickets.models import Ticket
+from tickets.workflow import Action, transition_for
 
 from .models import Notification
+from .slack import ACKNOWLEDGE, ASSIGN_ME, ESCALATE, RESOLVE, TicketCard, cut
 
 NOTICE = "notice"  # raised by a rule, an escalation step or a timer through notify(); the reason says which
 SUBJECT_MAX = cast(int, Notification._meta.get_field("subject").max_length)
@@ -70,3 +72,65 @@ def webhook_payload(notification: Notification, *, sent_at: datetime) -> dict[st
         "sent_at": sent_at.isoformat(),
         "notification_id": notification.pk,
     }
+
+
+def ticket_card(ticket: Ticket, *, headline: str) -> TicketCard:
+    """The ticket as a Slack card, with the buttons its status allows. Reads the ticket's severity, queue and
+    assignee: select them with it."""
+    actions = [
+        button
+        for button, action in ((ACKNOWLEDGE, Action.ACKNOWLEDGE), (RESOLVE, Action.RESOLVE))
+        if transition_for(action, ticket.status)
+    ]
+    if ticket.is_open:
+        actions += [ESCALATE, ASSIGN_ME]
+    return TicketCard(
+        reference=ticket.reference,
+        title=ticket.title,
+        severity=ticket.severity.name,
+        colour=ticket.severity.colour,
+        queue=ticket.queue.name,
+        status=str(ticket.get_status_display()),
+        assignee=ticket.assignee.display_name if ticket.assignee else "",
+        link=link_for(ticket.get_absolute_url()),
+        headline=headline,
+        actions=tuple(actions),
+    )
+
+
+# Amazon Q Developer in chat applications, custom notifications (docs/aws.md#amazon-q-developer-in-chat-applications)
+AMAZON_Q_TITLE_MAX = 250
+AMAZON_Q_DESCRIPTION_MAX = 8000
+AMAZON_Q_KEYWORDS = ("severity", "queue", "status", "environment")
+
+
+def amazon_q_message(notification: Notification) -> dict[str, Any]:
+    """The notification in Amazon Q's custom-notification format: SNS delivers it to Amazon Q, which shows it as a
+    card in Slack or Microsoft Teams. Anything else it drops without a word, so the shape is held by a test."""
+    facts = notification.attributes
+    if notification.ticket_id:
+        title = f"{facts['reference']} {facts['severity']}: {facts['title']}"
+        next_steps = [f"Open {facts['reference']} in Supportdesk: {notification.link}"]
+        keywords = [facts[k] for k in AMAZON_Q_KEYWORDS if facts.get(k)]
+        thread = facts["reference"]  # a ticket's notices thread under its first, where the channel allows it
+    else:
+        title, next_steps, keywords, thread = notification.subject, [], [], notification.key
+    message: dict[str, Any] = {
+        "version": "1.0",
+        "source": "custom",
+        "id": notification.key,
+        "content": {
+            "textType": "client-markdown",
+            "title": one_line(title, limit=AMAZON_Q_TITLE_MAX),
+            "description": cut(notification.body, AMAZON_Q_DESCRIPTION_MAX),
+            "nextSteps": next_steps,
+            "keywords": keywords,
+        },
+        "metadata": {
+            "threadId": thread,
+            "summary": notification.subject,
+            "eventType": notification.event,
+            "additionalContext": {k: v for k, v in facts.items() if v},
+        },
+    }
+    return message

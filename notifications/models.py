@@ -1,5 +1,6 @@
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, validate_email
 from django.db import models
@@ -11,15 +12,21 @@ from tickets.models import Queue, Severity, Ticket
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})  # plain http only here: local receivers and tests
 SECRET_MIN_LENGTH = 16
+SLACK_CHANNEL_ID = r"^[CGDUW][A-Z0-9]{6,}$"  # a channel (C…, G… private, D… direct) or a person (U…, W…)
 
 
 class Channel(models.Model):
-    """Somewhere notifications go: an SNS topic, a list of email addresses, or a signed webhook."""
+    """Somewhere notifications go: an SNS topic, a list of email addresses, a signed webhook or a Slack channel."""
 
     class Kind(models.TextChoices):
         SNS = "sns", "Amazon SNS topic"
         EMAIL = "email", "Email"
         WEBHOOK = "webhook", "Webhook"
+        SLACK = "slack", "Slack channel"
+
+    class MessageFormat(models.TextChoices):
+        PLAIN = "plain", "Plain text (email and SMS subscribers, queues, Lambda)"
+        AMAZON_Q = "amazon_q", "Amazon Q Developer in chat applications (a card in Slack or Microsoft Teams)"
 
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -30,10 +37,25 @@ class Channel(models.Model):
         validators=[RegexValidator(TOPIC_ARN, "Use an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:ops.")],
         help_text="A FIFO topic (its name ends in .fifo) keeps each ticket's messages in order and drops repeats.",
     )
+    message_format = models.CharField(
+        max_length=10,
+        choices=MessageFormat.choices,
+        default=MessageFormat.PLAIN,
+        help_text="For SNS topics: Amazon Q Developer in chat applications shows only its custom-notification "
+        "format, as a card; other subscribers want plain text.",
+    )
     email_addresses = models.TextField(blank=True, help_text="One or more addresses, separated by commas or lines.")
     webhook_url = models.URLField("webhook URL", max_length=500, blank=True, help_text="https:// only.")
     webhook_secret = models.CharField(
         max_length=200, blank=True, help_text="Signs each delivery (HMAC-SHA256); the receiver checks it."
+    )
+    slack_channel = models.CharField(
+        "Slack channel ID",
+        max_length=20,
+        blank=True,
+        validators=[RegexValidator(SLACK_CHANNEL_ID, "Use a Slack channel ID such as C024BE91L (not its #name).")],
+        help_text="In Slack: the channel's details, at the bottom. Invite the Supportdesk app to it. The bot token "
+        "comes from the environment (SLACK_BOT_TOKEN), never from here.",
     )
     enabled = models.BooleanField(default=True)
 
@@ -61,10 +83,11 @@ class Channel(models.Model):
             self.Kind.SNS: ["topic_arn"],
             self.Kind.EMAIL: ["email_addresses"],
             self.Kind.WEBHOOK: ["webhook_url", "webhook_secret"],
+            self.Kind.SLACK: ["slack_channel"],
         }
         required = by_kind.get(self.kind, [])
         errors = {
-            field: f"A {self.get_kind_display().lower()} channel needs this."
+            field: f"A {self.get_kind_display().lower().removesuffix(' channel')} channel needs this."
             for field in required
             if not getattr(self, field)
         }
@@ -80,6 +103,10 @@ class Channel(models.Model):
                 errors.setdefault("webhook_url", "Webhooks go over https:// (plain http only to this machine).")
         if self.kind == self.Kind.WEBHOOK and self.webhook_secret and len(self.webhook_secret) < SECRET_MIN_LENGTH:
             errors.setdefault("webhook_secret", f"Use at least {SECRET_MIN_LENGTH} characters.")
+        if self.kind == self.Kind.SLACK and not settings.SLACK_BOT_TOKEN:
+            errors.setdefault("kind", "Slack is not configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET first.")
+        if self.kind != self.Kind.SNS and self.message_format != self.MessageFormat.PLAIN:
+            errors.setdefault("message_format", "The Amazon Q format is for SNS topics only.")
         if errors:
             raise ValidationError(errors)
 

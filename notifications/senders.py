@@ -15,8 +15,10 @@ from django.core.mail import send_mail
 from awsgateway.errors import RETRYABLE, AwsError
 from awsgateway.sms_voice import sms_send, voice_send
 from awsgateway.sns import sns_publish
+from tickets.models import Ticket
 
-from .messages import webhook_payload
+from . import slack
+from .messages import amazon_q_message, ticket_card, webhook_payload
 from .models import Channel, Notification
 
 WEBHOOK_TIMEOUT = (5, 15)  # seconds to connect, to answer: a slow receiver holds a worker and the row's lock
@@ -50,6 +52,8 @@ def send(notification: Notification, *, now: datetime) -> str:
         return _sns(notification, channel)
     if channel.kind == Channel.Kind.EMAIL:
         return _mail(notification, channel.addresses)
+    if channel.kind == Channel.Kind.SLACK:
+        return _slack(notification, channel)
     return _webhook(notification, channel, now=now)
 
 
@@ -69,7 +73,7 @@ def _sns(notification: Notification, channel: Channel) -> str:
         message_id = sns_publish(
             topic_arn=channel.topic_arn,
             subject=notification.subject,
-            message=notification.body,
+            message=_sns_message(notification, channel),
             attributes=notification.attributes,
             group_id=notification.attributes.get("reference") or FIFO_GROUP_WITHOUT_TICKET,
             dedup_id=notification.key,
@@ -83,6 +87,29 @@ def _phone(notification: Notification, what: str, send_by: Callable[..., str], n
     with _aws_answer(f"{what} failed: "):
         message_id = send_by(destination=number, body=notification.body, key=notification.key)
     return f"{what} message {message_id}"
+
+
+def _sns_message(notification: Notification, channel: Channel) -> str:
+    if channel.message_format == Channel.MessageFormat.AMAZON_Q:
+        return json.dumps(amazon_q_message(notification), ensure_ascii=False)
+    return notification.body
+
+
+def _slack(notification: Notification, channel: Channel) -> str:
+    """A ticket as a card whose buttons act on it (the chat app hears the clicks); anything else as text. The card
+    shows the ticket as it is when sent, so its buttons fit its status; the headline is the notice's."""
+    text, attachments = f"*{slack.escaped(notification.subject)}*\n{slack.escaped(notification.body)}", None
+    if notification.ticket_id:
+        ticket = Ticket.objects.select_related("severity", "queue", "assignee").get(pk=notification.ticket_id)
+        card = ticket_card(ticket, headline=notification.reason)
+        text, attachments = slack.card_text(card), slack.card_attachments(card)
+    try:
+        ts = slack.slack_post(channel=channel.slack_channel, text=text, attachments=attachments)
+    except slack.SlackUnavailable as exc:
+        raise RetryableDeliveryError(str(exc)) from exc
+    except slack.SlackRefused as exc:
+        raise PermanentDeliveryError(str(exc)) from exc
+    return f"Slack message {ts} in {channel.slack_channel}"
 
 
 def _mail(notification: Notification, recipients: list[str]) -> str:

@@ -75,6 +75,10 @@ SCHEDULE: dict[str, Entry] = {
     "Remind people before their on-call shift": Entry("oncall.tasks.shift_reminders_task", Every(5, "minutes")),
     # paging
     "Run page steps whose timer was lost": Entry("paging.tasks.pages_sweep_task", MINUTE),
+    # chat
+    "Forget Slack requests older than a day": Entry(
+        "chat.tasks.slack_requests_prune_task", Crontab(minute="41", hour="3")
+    ),
     # kpis
     "Fold new timeline events into the KPI facts": Entry("kpis.tasks.facts_refresh_task", MINUTE),
     "Snapshot yesterday's KPIs and check the KPI targets": Entry(

@@ -1,5 +1,6 @@
 import importlib
 import os
+import threading
 from datetime import timedelta
 
 import pytest
@@ -16,8 +17,12 @@ CLOCK_SHIFT = timedelta(days=int(os.environ.get("SUPPORTDESK_TEST_CLOCK_SHIFT_DA
 if CLOCK_SHIFT:
     time_machine.travel(CLOCK_SHIFT, tick=True).start()
 
+from tools.sandbox.slack import FakeSlack, serve  # noqa: E402
+
 from .factories import QueueFactory, UserFactory  # noqa: E402
 from .integrations.fake_aws import FakeAws  # noqa: E402
+
+SLACK_SIGNING_SECRET = "test-signing-secret-0123456789"
 
 
 def pytest_report_header(config):
@@ -128,3 +133,18 @@ def prod_account(db) -> AwsAccount:
         owner_queue=QueueFactory(),
         role_arn="arn:aws:iam::111122223333:role/SupportdeskRead",
     )
+
+
+@pytest.fixture
+def fake_slack(settings):
+    """The sandbox's fake Slack on a free port, and the portal configured to use it."""
+    fake = FakeSlack(token="xoxb-test", signing_secret=SLACK_SIGNING_SECRET)
+    server = serve(fake)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.SLACK_BOT_TOKEN = fake.token
+    settings.SLACK_SIGNING_SECRET = SLACK_SIGNING_SECRET
+    settings.SLACK_API_URL = f"http://127.0.0.1:{server.server_address[1]}/slack/api/"
+    yield fake
+    server.shutdown()
+    server.server_close()

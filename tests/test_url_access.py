@@ -46,11 +46,13 @@ LOGIN, ADMIN, SKIP = "login", "admin-login", None
 SIGN_IN, ADMIN_SIGN_IN = "/accounts/login/?next=", "/admin/login/?next="
 MAX_QUERIES = 25  # per request (the most seen is 10); pages that list rows have constant-query tests of their own
 
-# The ones anonymous may open: signing in, the load balancer's health check, and SNS (which signs its messages).
+# The ones anonymous may open: signing in, the load balancer's health check, and SNS and Slack (which sign theirs).
 PUBLIC = {
     "healthz",
     "aws/sns/",
     "oncall/feeds/<str:token>.ics",  # iCal for calendar apps: the secret in the address is the key
+    "slack/interactivity/",
+    "slack/commands/",
     "accounts/login/",
     "accounts/signup/",
     "accounts/inactive/",
@@ -210,6 +212,8 @@ ACCESS: dict[str, dict[str, tuple]] = {
         "/aws/tickets/{other}/case/": (LOGIN, HIDDEN, HIDDEN, REFUSED, OK),
     },
     "aws/sns/": {"/aws/sns/": (NOT_GET, NOT_GET, NOT_GET, NOT_GET, NOT_GET)},
+    "slack/interactivity/": {"/slack/interactivity/": (NOT_GET, NOT_GET, NOT_GET, NOT_GET, NOT_GET)},
+    "slack/commands/": {"/slack/commands/": (NOT_GET, NOT_GET, NOT_GET, NOT_GET, NOT_GET)},
     "maintenance/": {"/maintenance/": SUPPORT},
     "maintenance/upcoming/": {"/maintenance/upcoming/": DASHBOARDS},
     "maintenance/new/": {"/maintenance/new/": DASHBOARDS},
@@ -373,6 +377,7 @@ ADMIN_NO_ADD = {
     "integrations.finding",
     "integrations.healthevent",
     "notifications.notification",
+    "chat.slackuser",  # what Slack says (users.info)
     "escalation.ticketescalation",
     "paging.page",
     "rules.notificationhold",

@@ -77,7 +77,7 @@ class TicketCreateForm(forms.Form):
         if not policies.may_set_aws_account(user):
             del self.fields["aws_account_id"]
         cast(forms.ModelChoiceField, self.fields["severity"]).queryset = Severity.objects.order_by("rank")
-        self.fields["severity"].initial = next((s for s in reference.severities() if s.name == "SEV4"), None)
+        self.fields["severity"].initial = reference.default_severity()
         cast(forms.ModelChoiceField, self.fields["queue"]).queryset = Queue.objects.order_by("name")
         self.fields["attachments"].help_text = attachment_hint()
 

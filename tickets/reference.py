@@ -31,5 +31,14 @@ def default_queue() -> Queue | None:
     return next((q for q in rows if q.is_default), None) or min(rows, key=lambda q: q.pk, default=None)
 
 
+DEFAULT_SEVERITY = "SEV4"  # what a ticket is filed as unless the person says otherwise
+
+
+def default_severity() -> Severity | None:
+    """The severity the filing form starts at (and the Slack command files with): SEV4, else the least severe."""
+    rows = severities()
+    return next((s for s in rows if s.name == DEFAULT_SEVERITY), None) or (rows[-1] if rows else None)
+
+
 def reference_forget() -> None:
     cache.delete(_KEY)

@@ -1,15 +1,37 @@
 """One function per timeline event. TicketEvent rows are only ever added, never changed."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.utils import timezone
 
 from .models import Comment, Ticket, TicketEvent
 
 E = TicketEvent.Kind
+_via: ContextVar[str] = ContextVar("timeline_via", default="")
+
+
+@contextmanager
+def via(door: str) -> Iterator[None]:
+    """Inside the block, what people do is recorded as done from elsewhere than the portal (``"slack"``): their
+    events carry ``"via"`` in their data, and the ticket page says "from Slack". The system's events do not."""
+    token = _via.set(door)
+    try:
+        yield
+    finally:
+        _via.reset(token)
+
+
+def _door(actor) -> dict[str, str]:
+    door = _via.get()
+    return {"via": door} if door and actor is not None else {}
 
 
 def _add(ticket: Ticket, actor, kind: str, data: dict | None = None, **extra) -> TicketEvent:
+    data = {**(data or {}), **_door(actor)}
     return TicketEvent.objects.create(
-        ticket=ticket, actor=actor, kind=kind, data=data or {}, created_at=timezone.now(), **extra
+        ticket=ticket, actor=actor, kind=kind, data=data, created_at=timezone.now(), **extra
     )
 
 
@@ -20,7 +42,12 @@ def tickets_created(*, tickets: list[Ticket], actor) -> list[TicketEvent]:
             ticket=ticket,
             actor=actor or ticket.requester,
             kind=E.CREATED,
-            data={"severity": ticket.severity.name, "queue": ticket.queue.name, "status": ticket.status},
+            data={
+                "severity": ticket.severity.name,
+                "queue": ticket.queue.name,
+                "status": ticket.status,
+                **_door(actor or ticket.requester),
+            },
             created_at=ticket.created_at,
         )
         for ticket in tickets

@@ -72,6 +72,22 @@ def _use_sandbox(env: dict[str, str], port: str) -> None:
         env["SMS_ORIGINATION_IDENTITY"] = SANDBOX_ORIGINATION  # pages by call need a number to call from
 
 
+def _use_sandbox_slack(env: dict[str, str], port: str, sandbox_port: str) -> bool:
+    """Slack through the sandbox's fake (its chat view at /slack/) unless a real Slack app is configured. The
+    signing secret is made per run: the sandbox signs its clicks with it and the portal checks them."""
+    if env.get("SLACK_BOT_TOKEN") or _dotenv_sets("SLACK_BOT_TOKEN"):
+        return False
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-sandbox",
+            "SLACK_SIGNING_SECRET": secrets.token_hex(16),
+            "SLACK_API_URL": f"http://127.0.0.1:{sandbox_port}/slack/api/",
+            "SANDBOX_PORTAL_URL": f"http://127.0.0.1:{port}",
+        }
+    )
+    return True
+
+
 def port_taken(port: str) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         # as the servers do: a port whose last connections are still closing (TIME_WAIT) is free to listen on
@@ -125,8 +141,10 @@ def main() -> int:
     if taken:
         print("\n".join(taken), file=sys.stderr)
         return 1
+    sandbox_slack = False
     if sandbox:
         _use_sandbox(env, sandbox_port)
+        sandbox_slack = _use_sandbox_slack(env, port, sandbox_port)
     _manage(env, "migrate", "--noinput", "-v", "0")
     _manage(env, "collectstatic", "--noinput", "-v", "0")  # whitenoise serves them, as in production
     _manage(env, "seed_demo", *(["--sandbox"] if sandbox else []))
@@ -154,6 +172,12 @@ def main() -> int:
         print(
             f"  Texts and calls the portal sends (pages, verification codes) go to the sandbox's phone page instead:"
             f" {env['AWS_ENDPOINT_URL']}/phone/ (one-tap links work from there).",
+            flush=True,
+        )
+    if sandbox_slack:
+        print(
+            f"  No Slack configured: Slack messages go to the sandbox's chat view, http://127.0.0.1:{sandbox_port}/slack/"
+            " (its buttons and /supportdesk act on the portal). Set SLACK_BOT_TOKEN to use a real workspace.",
             flush=True,
         )
     print(flush=True)

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "paging",
     "escalation",
     "oncall",
+    "chat",  # Slack in: button clicks and the /supportdesk command
     "rules",
     "kpis",
     "readiness",
@@ -320,6 +321,12 @@ SMS_MAX_PRICE = env.str("SMS_MAX_PRICE", default="")  # USD per message part, e.
 VOICE_MAX_PRICE_PER_MINUTE = env.str("VOICE_MAX_PRICE_PER_MINUTE", default="")
 VOICE_ID = env.str("VOICE_ID", default="JOANNA")
 PAGE_LINK_HOURS = env.int("PAGE_LINK_HOURS", default=12)  # how long a one-tap acknowledge link works
+
+# Slack (the chat app, and Slack channels in notifications): secrets from the environment only, never the database.
+# The bot token posts and updates messages; the signing secret proves a request came from Slack. Empty: not set up.
+SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", default="")
+SLACK_SIGNING_SECRET = env.str("SLACK_SIGNING_SECRET", default="")
+SLACK_API_URL = env.str("SLACK_API_URL", default="https://slack.com/api/")  # the sandbox's fake Slack for make run
 
 BENCH_VIEWS = env.bool("SUPPORTDESK_BENCH_VIEWS", default=False)  # `make bench` yardsticks only
 

@@ -16,7 +16,9 @@ from django_celery_beat.models import PeriodicTask
 
 from demo.management.commands.seed_demo import SANDBOX_POLL_TASKS
 from integrations.models import AwsAccount
+from notifications.models import Channel, QueueChannel
 from supportdesk.celery import app as celery_app
+from tickets.models import Queue
 from tools import devserver
 from tools.devserver import sandbox_wanted
 
@@ -199,3 +201,35 @@ def test_the_demo_engineers_have_verified_numbers_and_rules_that_tighten_their_t
     assert NotificationRule.objects.filter(user__email="jo@example.com").count() == 3
     plan = page_plan(user=alex.user, queue_id=Queue.objects.get(slug="payments").pk, band="urgent")
     assert plan.steps == [(timedelta(0), "sms"), (timedelta(minutes=5), "voice")]  # their own: they tighten
+
+
+@pytest.mark.parametrize(
+    ("env", "dotenv", "faked"),
+    [({}, None, True), ({"SLACK_BOT_TOKEN": "xoxb-real"}, None, False), ({}, "SLACK_BOT_TOKEN=xoxb-real\n", False)],
+)
+def test_make_run_fakes_slack_unless_a_slack_app_is_configured(tmp_path, monkeypatch, env, dotenv, faked):
+    monkeypatch.setattr(devserver, "BASE_DIR", tmp_path)
+    if dotenv:
+        (tmp_path / ".env").write_text(dotenv)
+    assert devserver._use_sandbox_slack(env, "8100", "4600") is faked
+    if faked:
+        assert env["SLACK_API_URL"] == "http://127.0.0.1:4600/slack/api/"
+        assert env["SANDBOX_PORTAL_URL"] == "http://127.0.0.1:8100"
+        assert env["SLACK_BOT_TOKEN"] == "xoxb-sandbox" and len(env["SLACK_SIGNING_SECRET"]) == 32
+
+
+@pytest.mark.django_db
+def test_seed_with_the_sandboxs_slack_adds_a_slack_channel_hearing_every_queue_once(settings):
+    settings.SLACK_BOT_TOKEN, settings.SLACK_API_URL = "xoxb-sandbox", "http://127.0.0.1:4566/slack/api/"
+    call_command("seed_demo", "--sandbox", stdout=StringIO())
+    call_command("seed_demo", "--sandbox", stdout=StringIO())
+    [channel] = Channel.objects.filter(kind=Channel.Kind.SLACK)
+    assert channel.slack_channel == "C0SANDBOX1"
+    assert QueueChannel.objects.filter(channel=channel).count() == Queue.objects.count()
+
+
+@pytest.mark.django_db
+def test_seed_with_a_real_slack_adds_no_slack_channel(settings):
+    settings.SLACK_BOT_TOKEN, settings.SLACK_API_URL = "xoxb-real", "https://slack.com/api/"
+    call_command("seed_demo", "--sandbox", stdout=StringIO())
+    assert not Channel.objects.filter(kind=Channel.Kind.SLACK).exists()

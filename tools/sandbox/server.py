@@ -6,7 +6,8 @@
 - query: a form-encoded POST with ``Action=`` (STS), answered in XML;
 - REST-JSON: a GET to ``/v1/...`` (the newer trustedadvisor API).
 
-Pages for people, not SDKs, live under their own paths: ``/phone/`` shows what SMS and voice sent (phone.py).
+Pages for people, not SDKs, live under their own paths: ``/phone/`` shows what SMS and voice sent (phone.py), and
+``/slack/`` is a fake Slack, its Web API and its chat view (slack.py).
 """
 
 import json
@@ -23,7 +24,7 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import cbor2
 
-from . import phone, sts, trustedadvisor
+from . import phone, slack, sts, trustedadvisor
 from .api import AwsError, Call
 from .health import Health
 from .organizations import Organizations
@@ -46,6 +47,7 @@ class Sandbox:
         self.now = now
         self.throttle_every = throttle_every  # every Nth request is throttled; 0 never
         self.sts = sts.Sts()
+        self.slack = slack.FakeSlack.from_environment()  # /slack/: Slack's Web API and the chat view
         self.trusted_advisor = trustedadvisor.TrustedAdvisor()
         self.sms_voice = SmsVoice()  # the phone page reads what it sent
         self.services = {
@@ -97,6 +99,9 @@ class _Handler(BaseHTTPRequestHandler):
     server: "_Server"
 
     def do_POST(self) -> None:
+        if self.path.startswith(slack.PREFIX):
+            slack.answer(self, self.server.sandbox.slack)
+            return
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         path = urlsplit(self.path).path
         if phone.wanted(path):
@@ -119,6 +124,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._rpc(service, f"{prefix}.{operation}", lambda: decode(body) if body else {}, send)
 
     def do_GET(self) -> None:
+        if self.path.startswith(slack.PREFIX):
+            slack.answer(self, self.server.sandbox.slack)
+            return
         url = urlsplit(self.path)
         if phone.wanted(url.path):
             sandbox = self.server.sandbox

@@ -5,9 +5,11 @@ Safe to run again: it adds nothing twice.
 
 import random
 from datetime import UTC, datetime, time, timedelta
+from urllib.parse import urlsplit
 
 from celery import current_app as celery_app  # the project's app; apps do not import supportdesk.celery
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -84,6 +86,7 @@ SANDBOX_POLL_TASKS = [
     "integrations.tasks.health_poll_all_task",
     "integrations.tasks.support_cases_sync_all_task",  # the sandbox replies a minute after each message
 ]
+SANDBOX_SLACK_CHANNEL = "C0SANDBOX1"  # tools/sandbox/slack.py's channel
 SANDBOX_POLL_SECONDS = 30  # the sandbox's story moves every 30 s: a newcomer sees tickets within a minute
 
 CANNED_REPLIES = [
@@ -120,6 +123,8 @@ class Command(BaseCommand):
         if options["sandbox"]:
             self._sandbox_accounts()
             self._sandbox_poll_every_30_seconds()
+            if urlsplit(settings.SLACK_API_URL).hostname in ("127.0.0.1", "localhost") and settings.SLACK_BOT_TOKEN:
+                self._sandbox_slack_channel()
         self.stdout.write(self.style.SUCCESS(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):"))
         for email, *_, role in PEOPLE:
             self.stdout.write(f"  {role.label:<10} {email}")
@@ -303,6 +308,17 @@ class Command(BaseCommand):
             after_commit_robust(
                 celery_app.send_task, "integrations.tasks.account_capability_refresh_task", [account.pk]
             )
+
+    @transaction.atomic
+    def _sandbox_slack_channel(self) -> None:
+        """The sandbox's fake Slack (make run, without a real Slack app): every queue's tickets go to its one channel,
+        where the chat view (http://127.0.0.1:4566/slack/) shows them with working buttons."""
+        Channel = apps.get_model("notifications", "Channel")
+        channel, _ = Channel.objects.get_or_create(
+            name="Slack #supportdesk (sandbox)", defaults={"kind": "slack", "slack_channel": SANDBOX_SLACK_CHANNEL}
+        )
+        for queue in Queue.objects.all():
+            apps.get_model("notifications", "QueueChannel").objects.get_or_create(queue=queue, channel=channel)
 
     @transaction.atomic
     def _sandbox_poll_every_30_seconds(self) -> None:
