@@ -241,6 +241,8 @@ def page_acknowledge(*, ticket: Ticket, user: User, via: str, now: datetime | No
     if ticket.acknowledged_at is not None:
         pages_stop(ticket=ticket, reason="The ticket was acknowledged.", now=now)
         return "already"
+    # before the change, so the pages' stop reason says from where (the reaction then finds none running)
+    pages_stop(ticket=ticket, reason=f"Acknowledged by {user.display_name} from {how}.", now=now)
     with timeline.via(via):  # the ticket page says "from SMS", as it says "from Slack"
         if ticket.status == Ticket.Status.NEW and policies.may_transition(user, ticket, Action.ACKNOWLEDGE):
             ticket_services.ticket_transition(
@@ -249,7 +251,6 @@ def page_acknowledge(*, ticket: Ticket, user: User, via: str, now: datetime | No
         else:  # in progress already (by the system), unacknowledged: taking it is the acknowledgement
             ticket_services.ticket_assign(ticket=ticket, actor=user, assignee=ticket.assignee or user)
             timeline.notified(ticket=ticket, channel=user.display_name, outcome="acknowledged", detail=f"From {how}.")
-    pages_stop(ticket=ticket, reason=f"Acknowledged by {user.display_name} from {how}.", now=now)
     return "acknowledged"
 
 

@@ -200,6 +200,7 @@ TICKET_AUTO_CLOSE_AFTER_DAYS = env.int("TICKET_AUTO_CLOSE_AFTER_DAYS", default=7
 TICKET_REACTIONS = [
     ("rules.reactions.rules_react", "in transaction"),  # first: the others see the ticket as the rules left it
     ("escalation.reactions.sla_react", "in transaction"),  # due times and clocks, stopped chains
+    ("paging.reactions.pages_react", "in transaction"),  # pages stopped once someone has the ticket
     ("notifications.reactions.notices_react", "in transaction"),  # enqueued with the change, sent after commit
     ("readiness.reactions.reviews_react", "in transaction"),  # a review opens after commit (its own task)
 ]

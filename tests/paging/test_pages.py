@@ -55,21 +55,22 @@ def test_rules_fire_in_order_each_on_its_delay(clock, jo, sev1):
     ]
 
 
-def test_acknowledging_stops_the_page_before_the_next_rule(clock, jo, sev1):
+def test_acknowledging_in_the_portal_stops_the_page_at_once(clock, jo, sev1):
     page_start(ticket=sev1, user=jo, reason="r", key="test:1")
     ticket_services.ticket_transition(ticket=sev1, actor=jo, action=Action.ACKNOWLEDGE)
 
-    assert step_when_due(clock) == "stopped"
+    page = Page.objects.get()
+    assert (page.stopped_at is not None, page.stop_reason) == (True, "Acknowledged by Jo Lind.")
+    assert step_when_due(clock) == "stale"  # the call queued for later finds its token spent
     assert paged(sev1) == [("sms", "+447700900123")]  # no call
-    assert Page.objects.get().stop_reason == "The ticket was acknowledged."
 
 
 def test_resolving_stops_the_page_too(clock, jo, sev1):
     page_start(ticket=sev1, user=jo, reason="r", key="test:1")
     ticket_services.ticket_transition(ticket=sev1, actor=jo, action=Action.RESOLVE, note="Fixed")
 
-    assert step_when_due(clock) == "stopped"
-    assert Page.objects.get().stop_reason == "The ticket is resolved."
+    assert Page.objects.get().stop_reason == "Resolved by Jo Lind."
+    assert step_when_due(clock) == "stale"
 
 
 def test_a_step_queued_twice_runs_once(clock, jo, sev1):
