@@ -14,7 +14,12 @@
   function changedField(field) {
     if (field.type === "hidden" || field.type === "submit" || field.type === "button") return false;
     if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
-    if (field.tagName === "SELECT") return Array.from(field.options).some((o) => o.selected !== o.defaultSelected);
+    if (field.tagName === "SELECT") {
+      const options = Array.from(field.options);
+      if (field.multiple) return options.some((o) => o.selected !== o.defaultSelected);
+      // a single select with no option marked selected shows its first: that is not a change
+      return options.length > 0 && field.selectedIndex !== Math.max(0, options.findIndex((o) => o.defaultSelected));
+    }
     return field.value !== field.defaultValue;
   }
 

@@ -49,9 +49,14 @@
     row.classList.add(SELECTED);
     row.setAttribute("aria-current", "true");
     selectedRef = row.getAttribute("data-ref");
-    const link = row.querySelector("a[href]");
+    const link = opener(row);
     if (link) link.focus({ preventScroll: true });
     row.scrollIntoView({ block: "nearest" });
+  }
+
+  // the ticket's own link (the row's first link may be a change-in-place pencil)
+  function opener(row) {
+    return row.querySelector(".col-title a[href]") || row.querySelector("a[href]");
   }
 
   function current() {
@@ -98,7 +103,7 @@
     k: () => move(-1),
     o: () => {
       const row = current();
-      const link = row && row.querySelector("a[href]");
+      const link = row && opener(row);
       if (link) link.click();
       return !!link;
     },
@@ -162,13 +167,17 @@
     if (event.target.matches("[data-shortcuts-toggle]")) setEnabled(event.target.checked);
   });
   // A live refresh or an htmx swap redraws the rows: the selection follows the ticket, not the position
-  document.addEventListener("live:swapped", () => {
+  function reselect() {
     const row = current();
     if (row) {
       row.classList.add(SELECTED);
       row.setAttribute("aria-current", "true");
     }
+  }
+  document.addEventListener("live:swapped", reselect);
+  document.addEventListener("htmx:afterSettle", () => {
+    syncToggles();
+    reselect();
   });
-  document.addEventListener("htmx:afterSettle", syncToggles);
   document.addEventListener("DOMContentLoaded", syncToggles);
 })();

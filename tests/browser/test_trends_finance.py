@@ -54,7 +54,7 @@ def test_manager_reads_trends_and_finance(browser, live_server, sign_in):
     page.click("#queues table >> text=Payments")
     # then: the list shows what it is filtered to
     expect(page.locator(".chip")).to_contain_text(f"Created from {timezone.localdate() - timedelta(days=29):%Y-%m-%d}")
-    expect(page.locator("select[name=queue]")).to_have_value("payments")
+    expect(page.locator("form.filters select[name=queue]")).to_have_value("payments")
     expect(page.locator("table.tickets tbody tr")).to_have_count(3)
     page.screenshot(path=f"{SCREENSHOTS}/ticket-list-from-trends.png")
 
