@@ -18,6 +18,7 @@ from accounts.roles import Role, user_role
 from notifications import slack
 from notifications.messages import link_for, ticket_card
 from oncall.selectors import oncall_board
+from paging.services import pages_acknowledged
 from supportdesk.errors import DomainError
 from tickets import reference, selectors, timeline
 from tickets.models import Ticket
@@ -116,6 +117,7 @@ def slack_ticket_act(
             return None
         if action == slack.ACKNOWLEDGE:
             ticket = ticket_transition(ticket=ticket, actor=user, action=Action.ACKNOWLEDGE)
+            pages_acknowledged(ticket=ticket, user=user, via=VIA)  # a page's DM, or any card: its pages stop now
         elif action == slack.RESOLVE:
             ticket = ticket_transition(ticket=ticket, actor=user, action=Action.RESOLVE, note=NOTES[action])
         elif action == slack.ESCALATE:

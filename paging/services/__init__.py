@@ -4,9 +4,11 @@ from .contacts import (
     contact_method_code_resend,
     contact_method_delete,
     contact_method_set,
+    contact_method_slack_set,
     contact_method_verify,
     phone_display,
     phone_parse,
+    slack_member_parse,
 )
 from .pages import (
     page_acknowledge,
@@ -15,6 +17,7 @@ from .pages import (
     page_link_use,
     page_start,
     page_step,
+    pages_acknowledged,
     pages_stop,
     pages_sweep,
 )
@@ -24,6 +27,7 @@ __all__ = [
     "contact_method_code_resend",
     "contact_method_delete",
     "contact_method_set",
+    "contact_method_slack_set",
     "contact_method_verify",
     "page_acknowledge",
     "page_delivery_failed",
@@ -31,6 +35,7 @@ __all__ = [
     "page_link_use",
     "page_start",
     "page_step",
+    "pages_acknowledged",
     "pages_stop",
     "pages_sweep",
     "phone_display",
@@ -38,5 +43,6 @@ __all__ = [
     "rule_add",
     "rule_remove",
     "rules_reset",
+    "slack_member_parse",
     "team_rule_add",
 ]
