@@ -231,7 +231,12 @@ def pages_stop(*, ticket: Ticket, reason: str, now: datetime | None = None) -> i
     return running.update(stopped_at=now or timezone.now(), stop_reason=reason[:200], next_at=None, token=uuid4())
 
 
-VIA_LABELS: dict[str, str] = {Medium.EMAIL: "email", Medium.SLACK: "Slack", Medium.SMS: "SMS", Medium.VOICE: "a phone call"}
+VIA_LABELS: dict[str, str] = {
+    Medium.EMAIL: "email",
+    Medium.SLACK: "Slack",
+    Medium.SMS: "SMS",
+    Medium.VOICE: "a phone call",
+}
 
 
 def pages_acknowledged(*, ticket: Ticket, user: User, via: str, now: datetime | None = None) -> int:
