@@ -46,10 +46,9 @@ def _settings_context(request: AuthedHttpRequest, **forms: Form) -> dict:
     ]
     context = {
         "methods": [
-            {"medium": medium, "label": label, "method": methods.get(medium)}
-            for medium, label in (("sms", "SMS"), ("voice", "Phone calls"))
+            _contact_row(medium, label, methods) for medium, label in (("sms", "SMS"), ("voice", "Phone calls"))
         ],
-        "slack": {"configured": slack_configured(), "method": methods.get(Medium.SLACK)},
+        "slack": {"configured": slack_configured(), "row": _contact_row(Medium.SLACK, "Slack DM", methods)},
         "bands": bands,
         "number_form": NumberForm(),
         "slack_form": SlackForm(),
@@ -59,6 +58,17 @@ def _settings_context(request: AuthedHttpRequest, **forms: Form) -> dict:
         "team_queues": Queue.objects.order_by("name") if policies.may_set_team_defaults(user) else [],
     }
     return context | forms
+
+
+def _contact_row(medium: str, label: str, methods: dict[str, ContactMethod]) -> dict:
+    slack = medium == Medium.SLACK
+    return {
+        "medium": medium,
+        "label": label,
+        "method": methods.get(medium),
+        "noun": "account" if slack else "number",
+        "waiting": "Waiting for the code sent to you in Slack" if slack else "Waiting for the code",
+    }
 
 
 def _answer(request: AuthedHttpRequest, failed: bool, **forms: Form) -> HttpResponse:
