@@ -64,3 +64,16 @@ def test_a_refused_acknowledge_leaves_the_pages_running(in_slack, paged):
     page.refresh_from_db()
     assert page.is_active
     assert Page.objects.filter(ticket=ticket, stopped_at__isnull=True).count() == 1
+
+
+def test_someone_who_linked_slack_by_code_acts_as_themselves_whatever_address_slack_has(in_slack, paged, fake_slack):
+    jo, ticket, _, dm = paged
+    member = ContactMethod.objects.get(user=jo, medium="slack")
+    member.slack_user_id = fake_slack.user_id("jo.lind@personal.example")  # Slack's address is not the portal's
+    member.save()
+    dm.channel = member.slack_user_id
+
+    in_slack.click(dm.ts, "acknowledge", "jo.lind@personal.example")
+
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.assignee) == (Ticket.Status.ACKNOWLEDGED, jo)
