@@ -18,6 +18,7 @@ from accounts.roles import Role, user_role
 from notifications import slack
 from notifications.messages import link_for, ticket_card
 from oncall.selectors import oncall_board
+from paging.selectors import slack_member_user
 from supportdesk.errors import DomainError
 from tickets import reference, selectors, timeline
 from tickets.models import Ticket
@@ -64,8 +65,12 @@ class SlackLookupFailed(DomainError):
 
 
 def slack_user_portal(*, slack_user_id: str, now: datetime | None = None) -> User:
-    """The portal user behind a Slack user: by the confirmed email Slack has for them (users.info), remembered for a
-    day once found. Raises SlackUserUnknown when there is none, or they are no longer active."""
+    """The portal user behind a Slack user: the person who linked and verified that Slack account on My paging (a
+    code sent to it proved it theirs, whatever address Slack has), else by the confirmed email Slack has for them
+    (users.info), remembered for a day once found. Raises SlackUserUnknown when there is none, or they are no longer
+    active."""
+    if (linked := slack_member_user(slack_user_id=slack_user_id)) is not None:
+        return linked
     now = now or timezone.now()
     row = SlackUser.objects.select_related("user").filter(slack_user_id=slack_user_id).first()
     # someone unknown is asked about again each time: they may have been invited since
@@ -115,6 +120,7 @@ def slack_ticket_act(
         if not _first_time(request_key):
             return None
         if action == slack.ACKNOWLEDGE:
+            # its pages stop in this change (the paging reaction), "from Slack"
             ticket = ticket_transition(ticket=ticket, actor=user, action=Action.ACKNOWLEDGE)
         elif action == slack.RESOLVE:
             ticket = ticket_transition(ticket=ticket, actor=user, action=Action.RESOLVE, note=NOTES[action])

@@ -148,6 +148,9 @@ class Notification(models.Model):
     email = models.EmailField(blank=True, help_text="A person's address, for mail to them rather than to a channel.")
     sms_to = models.CharField("SMS to", max_length=16, blank=True, help_text="A verified number (E.164): a page.")
     call_to = models.CharField("call to", max_length=16, blank=True, help_text="A verified number (E.164): a page.")
+    slack_to = models.CharField(
+        "Slack DM to", max_length=20, blank=True, help_text="A person's verified Slack member ID: a page as a DM."
+    )
     ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     event = models.CharField(max_length=30, help_text="What happened: a timeline event kind, or “notice”.")
     reason = models.CharField(max_length=300)
@@ -165,12 +168,13 @@ class Notification(models.Model):
 
     class Meta:
         constraints = [
-            # exactly one target: a channel, an address, a number to text or a number to call
+            # exactly one target: a channel, an address, a number to text or to call, a Slack member to DM
             models.CheckConstraint(
-                condition=Q(channel__isnull=False, email="", sms_to="", call_to="")
-                | Q(channel__isnull=True, sms_to="", call_to="") & ~Q(email="")
-                | Q(channel__isnull=True, email="", call_to="") & ~Q(sms_to="")
-                | Q(channel__isnull=True, email="", sms_to="") & ~Q(call_to=""),
+                condition=Q(channel__isnull=False, email="", sms_to="", call_to="", slack_to="")
+                | Q(channel__isnull=True, sms_to="", call_to="", slack_to="") & ~Q(email="")
+                | Q(channel__isnull=True, email="", call_to="", slack_to="") & ~Q(sms_to="")
+                | Q(channel__isnull=True, email="", sms_to="", slack_to="") & ~Q(call_to="")
+                | Q(channel__isnull=True, email="", sms_to="", call_to="") & ~Q(slack_to=""),
                 name="notification_one_target",
             )
         ]
@@ -191,4 +195,6 @@ class Notification(models.Model):
             return f"SMS to {self.sms_to}"
         if self.call_to:
             return f"Call to {self.call_to}"
+        if self.slack_to:
+            return f"Slack DM to {self.slack_to}"
         return f"Email to {self.email}"

@@ -44,6 +44,8 @@ def send(notification: Notification, *, now: datetime) -> str:
         return _phone(notification, "SMS", sms_send, notification.sms_to)
     if notification.call_to:
         return _phone(notification, "Call", voice_send, notification.call_to)
+    if notification.slack_to:
+        return _slack_dm(notification)
     if channel is None:
         return _mail(notification, [notification.email])
     if not channel.enabled:
@@ -98,18 +100,37 @@ def _sns_message(notification: Notification, channel: Channel) -> str:
 def _slack(notification: Notification, channel: Channel) -> str:
     """A ticket as a card whose buttons act on it (the chat app hears the clicks); anything else as text. The card
     shows the ticket as it is when sent, so its buttons fit its status; the headline is the notice's."""
-    text, attachments = f"*{slack.escaped(notification.subject)}*\n{slack.escaped(notification.body)}", None
-    if notification.ticket_id:
-        ticket = Ticket.objects.select_related("severity", "queue", "assignee").get(pk=notification.ticket_id)
-        card = ticket_card(ticket, headline=notification.reason)
-        text, attachments = slack.card_text(card), slack.card_attachments(card)
+    text, attachments = _slack_message(notification)
+    ts = _slack_post(channel.slack_channel, text, attachments)
+    return f"Slack message {ts} in {channel.slack_channel}"
+
+
+def _slack_dm(notification: Notification) -> str:
+    """A page (or a verification code) as a direct message to a person's Slack member ID: the ticket card with its
+    buttons, and the body (the one-tap link) under the card's line. Slack refusing (no such member, DMs to the app
+    turned off) is for good: the page moves on to its next rule."""
+    text, attachments = _slack_message(notification)
+    if attachments is not None:
+        text = f"{text}\n{slack.escaped(notification.body)}"
+    ts = _slack_post(notification.slack_to, text, attachments)
+    return f"Slack DM {ts} to {notification.slack_to}"
+
+
+def _slack_message(notification: Notification) -> tuple[str, list | None]:
+    if not notification.ticket_id:
+        return f"*{slack.escaped(notification.subject)}*\n{slack.escaped(notification.body)}", None
+    ticket = Ticket.objects.select_related("severity", "queue", "assignee").get(pk=notification.ticket_id)
+    card = ticket_card(ticket, headline=notification.reason)
+    return slack.card_text(card), slack.card_attachments(card)
+
+
+def _slack_post(to: str, text: str, attachments: list | None) -> str:
     try:
-        ts = slack.slack_post(channel=channel.slack_channel, text=text, attachments=attachments)
+        return slack.slack_post(channel=to, text=text, attachments=attachments)
     except slack.SlackUnavailable as exc:
         raise RetryableDeliveryError(str(exc)) from exc
     except slack.SlackRefused as exc:
         raise PermanentDeliveryError(str(exc)) from exc
-    return f"Slack message {ts} in {channel.slack_channel}"
 
 
 def _mail(notification: Notification, recipients: list[str]) -> str:

@@ -142,9 +142,10 @@ def notify_audience(*, users: Iterable, channels: Iterable[Channel], subject: st
 def notify_person(
     *, ticket: Ticket | None, key: str, target: dict[str, str], reason: str, subject: str, body: str, link: str = ""
 ) -> int:
-    """One message to one person, by the medium the target names (``{"sms_to": number}``, ``{"call_to": number}``
-    or ``{"email": address}``): a page's step, or a verification code (no ticket). Like notify(), inside the
-    caller's transaction, once per key, held by quiet rules; the body is the caller's (an SMS is short)."""
+    """One message to one person, by the medium the target names (``{"sms_to": number}``, ``{"call_to": number}``,
+    ``{"slack_to": member_id}`` or ``{"email": address}``): a page's step, or a verification code (no ticket). Like
+    notify(), inside the caller's transaction, once per key, held by quiet rules; the body is the caller's (an SMS
+    is short)."""
     if ticket is not None and (why := _held_why(ticket, key)) is not None:
         if why:
             label = Notification(**target).target_label

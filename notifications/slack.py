@@ -32,6 +32,11 @@ REFUSALS = {  # the ones an admin can fix, said plainly
     "not_authed": "No Slack bot token was sent: set SLACK_BOT_TOKEN.",
     "account_inactive": "The Slack bot token belongs to a deleted app or user: check SLACK_BOT_TOKEN.",
     "token_revoked": "The Slack bot token was revoked: install the app again and update SLACK_BOT_TOKEN.",
+    "user_not_found": "Slack knows no member {channel}: check the Slack member ID on My paging.",
+    "user_disabled": "Slack member {channel} is deactivated.",
+    "cannot_dm_bot": "Slack member {channel} is a bot: pages go to people.",
+    "messages_tab_disabled": "Slack member {channel} cannot get direct messages from the Supportdesk app "
+    "(the app's Messages tab is turned off).",
     "missing_scope": "The Slack app lacks a scope it needs (chat:write, users:read, users:read.email).",
 }
 
@@ -116,6 +121,23 @@ def slack_person(*, user_id: str) -> SlackPerson:
     confirmed = user.get("is_email_confirmed", True) is not False  # bots and unconfirmed addresses do not count
     email = profile.get("email", "") if confirmed and not user.get("is_bot") else ""
     return SlackPerson(user_id=user_id, email=email, name=profile.get("real_name") or user.get("name", user_id))
+
+
+def slack_person_by_email(*, email: str) -> SlackPerson | None:
+    """The Slack member with this address (users.lookupByEmail, needs users:read.email), or None when the workspace
+    has nobody with it. Bots and deactivated members count as nobody."""
+    try:
+        with _translated():
+            user = _client(timeout=LOOKUP_TIMEOUT_SECONDS).users_lookupByEmail(email=email)["user"]
+    except SlackRefused as exc:
+        if "users_not_found" in str(exc):
+            return None
+        raise
+    if user.get("is_bot") or user.get("deleted"):
+        return None
+    profile = user.get("profile", {})
+    name = profile.get("real_name") or user.get("name", user["id"])
+    return SlackPerson(user_id=str(user["id"]), email=profile.get("email", email), name=name)
 
 
 # The ticket card ---------------------------------------------------------------------------------------------------

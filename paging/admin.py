@@ -5,9 +5,9 @@ from .models import ContactMethod, NotificationRule, Page
 
 @admin.register(ContactMethod)
 class ContactMethodAdmin(admin.ModelAdmin):
-    list_display = ["user", "medium", "phone", "verified_at"]
+    list_display = ["user", "medium", "phone", "slack_user_id", "verified_at"]
     list_filter = ["medium"]
-    search_fields = ["user__email", "phone"]
+    search_fields = ["user__email", "phone", "slack_user_id"]
     readonly_fields = ["code_hash", "code_sent_at", "code_expires_at", "code_attempts", "verified_at"]
 
 

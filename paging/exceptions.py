@@ -5,6 +5,10 @@ class InvalidNumber(DomainError):
     field = "phone"
 
 
+class InvalidSlackAccount(DomainError):
+    field = "slack_user_id"
+
+
 class CodeRefused(DomainError):
     field = "code"
 

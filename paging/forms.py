@@ -6,7 +6,9 @@ from .models import LONGEST_DELAY, PHONE_MEDIA, Band, Medium
 
 TIGHTEN_HELP = (
     "Your rules may only tighten your teams' defaults: for every step of a default, keep a step at least as loud "
-    "(a call beats an SMS, an SMS beats email) at the same time or sooner. Add steps freely; a step that would "
+    "(a call beats an SMS, an SMS beats a Slack DM, a Slack DM beats email) at the same time or sooner. A Slack DM "
+    "sits below SMS: it pushes to your phone at once with buttons that act, but only with the Slack app signed in "
+    "and outside Slack's do-not-disturb, where an SMS reaches any phone. Add steps freely; a step that would "
     "loosen a default is refused."
 )
 
@@ -18,6 +20,17 @@ class NumberForm(forms.Form):
         max_length=32,
         help_text="International format, e.g. +44 7700 900123. We text it a code to check it is yours.",
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+
+
+class SlackForm(forms.Form):
+    slack_user_id = forms.CharField(
+        label="Slack member ID",
+        max_length=24,
+        required=False,
+        help_text="Leave empty to be found by your email address. Or, in Slack: your profile, ⋮ (more), Copy member "
+        "ID (U…); we send it a code by DM to check it is yours.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
 
 

@@ -14,15 +14,22 @@ LONGEST_DELAY = timedelta(hours=24)
 
 
 class Medium(models.TextChoices):
-    """How a page reaches a person, quietest first: a rule may swap a step for a louder one, never a quieter."""
+    """How a page reaches a person, quietest first: a rule may swap a step for a louder one, never a quieter.
+
+    A Slack DM sits between email and SMS: it pushes to the phone at once with buttons that act, where mail waits in
+    an inbox; but it needs the Slack app signed in, and Slack's own notification schedule and do-not-disturb hold
+    it, where an SMS reaches any phone."""
 
     EMAIL = "email", "Email"
+    SLACK = "slack", "Slack DM"
     SMS = "sms", "SMS"
     VOICE = "voice", "Phone call"
 
 
-LOUDNESS = {Medium.EMAIL: 0, Medium.SMS: 1, Medium.VOICE: 2}
+LOUDNESS = {Medium.EMAIL: 0, Medium.SLACK: 1, Medium.SMS: 2, Medium.VOICE: 3}
 PHONE_MEDIA = (Medium.SMS, Medium.VOICE)
+CONTACT_MEDIA = (*PHONE_MEDIA, Medium.SLACK)  # the media that need a verified contact (email is the account's)
+SLACK_MEMBER_ID = r"^[UW][A-Z0-9]{6,19}$"
 
 
 class Band(models.TextChoices):
@@ -43,12 +50,14 @@ def band_for(severity: Severity) -> str:
 
 
 class ContactMethod(models.Model):
-    """A person's number for SMS or for calls, in E.164, usable once they typed back the code sent to it. Email
-    needs no row: it is their account's address."""
+    """A person's number for SMS or for calls, in E.164, or their Slack member ID for DMs: usable once they typed
+    back the code sent to it (or, for Slack, once Slack's lookup by their address found them). Email needs no row: it
+    is their account's address."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_methods")
-    medium = models.CharField(max_length=10, choices=[(m.value, m.label) for m in PHONE_MEDIA])
-    phone = models.CharField(max_length=16, help_text="E.164, e.g. +447700900123.")
+    medium = models.CharField(max_length=10, choices=[(m.value, m.label) for m in CONTACT_MEDIA])
+    phone = models.CharField(max_length=16, blank=True, help_text="E.164, e.g. +447700900123 (SMS and calls).")
+    slack_user_id = models.CharField("Slack member ID", max_length=20, blank=True, help_text="U… or W…, for Slack DMs.")
     verified_at = models.DateTimeField(null=True, blank=True)
     code_hash = models.CharField(max_length=128, blank=True, help_text="The verification code, hashed.")
     code_sent_at = models.DateTimeField(null=True, blank=True)
@@ -60,11 +69,20 @@ class ContactMethod(models.Model):
         ordering = ["medium"]
         constraints = [
             models.UniqueConstraint(fields=["user", "medium"], name="contact_method_one_per_medium"),
-            models.CheckConstraint(condition=Q(medium__in=[m.value for m in PHONE_MEDIA]), name="contact_method_phone"),
+            models.CheckConstraint(
+                condition=Q(medium__in=[m.value for m in PHONE_MEDIA], slack_user_id="") & ~Q(phone="")
+                | Q(medium=Medium.SLACK, phone="") & ~Q(slack_user_id=""),
+                name="contact_method_address",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_medium_display()} to {self.phone}"
+        return f"{self.get_medium_display()} to {self.address}"
+
+    @property
+    def address(self) -> str:
+        """Where it goes: the number, or the Slack member ID."""
+        return self.slack_user_id if self.medium == Medium.SLACK else self.phone
 
     @property
     def is_verified(self) -> bool:

@@ -38,6 +38,16 @@ def contact_methods(*, user: User) -> dict[str, ContactMethod]:
     return {m.medium: m for m in ContactMethod.objects.filter(user=user)}
 
 
+def slack_member_user(*, slack_user_id: str) -> User | None:
+    """The active person who linked and verified this Slack member ID on My paging, if any."""
+    method = (
+        ContactMethod.objects.select_related("user")
+        .filter(medium=Medium.SLACK, slack_user_id=slack_user_id, verified_at__isnull=False, user__is_active=True)
+        .first()
+    )
+    return method.user if method is not None else None
+
+
 def personal_rules(*, user: User) -> QuerySet[NotificationRule]:
     return NotificationRule.objects.filter(user=user).order_by("band", "delay", "pk")
 

@@ -13,12 +13,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from accounts.roles import Role, user_role
 from accounts.types import AuthedHttpRequest
+from notifications.slack import slack_configured
 from supportdesk.errors import DomainError
 from tickets.models import Queue
 
 from . import policies, selectors, services
-from .forms import TIGHTEN_HELP, CodeForm, NumberForm, StepForm
-from .models import Band, ContactMethod, NotificationRule
+from .forms import TIGHTEN_HELP, CodeForm, NumberForm, SlackForm, StepForm
+from .models import Band, ContactMethod, Medium, NotificationRule
 
 SETTINGS_PARTIAL = "paging/_settings.html"
 
@@ -45,17 +46,29 @@ def _settings_context(request: AuthedHttpRequest, **forms: Form) -> dict:
     ]
     context = {
         "methods": [
-            {"medium": medium, "label": label, "method": methods.get(medium)}
-            for medium, label in (("sms", "SMS"), ("voice", "Phone calls"))
+            _contact_row(medium, label, methods) for medium, label in (("sms", "SMS"), ("voice", "Phone calls"))
         ],
+        "slack": {"configured": slack_configured(), "row": _contact_row(Medium.SLACK, "Slack DM", methods)},
         "bands": bands,
         "number_form": NumberForm(),
+        "slack_form": SlackForm(),
         "code_form": CodeForm(),
         "step_form": StepForm(),
         "tighten_help": TIGHTEN_HELP,
         "team_queues": Queue.objects.order_by("name") if policies.may_set_team_defaults(user) else [],
     }
     return context | forms
+
+
+def _contact_row(medium: str, label: str, methods: dict[str, ContactMethod]) -> dict:
+    slack = medium == Medium.SLACK
+    return {
+        "medium": medium,
+        "label": label,
+        "method": methods.get(medium),
+        "noun": "account" if slack else "number",
+        "waiting": "Waiting for the code sent to you in Slack" if slack else "Waiting for the code",
+    }
 
 
 def _answer(request: AuthedHttpRequest, failed: bool, **forms: Form) -> HttpResponse:
@@ -105,6 +118,19 @@ def number_set(request: AuthedHttpRequest) -> HttpResponse:
     )
 
 
+@login_required
+@require_POST
+def slack_set(request: AuthedHttpRequest) -> HttpResponse:
+    """Link one's Slack account: by the member ID typed, or found by one's email address when left empty."""
+    form = SlackForm(request.POST)
+    return _apply(
+        request,
+        form,
+        "slack_form",
+        lambda: services.contact_method_slack_set(user=request.user, slack_user_id=form.cleaned_data["slack_user_id"]),
+    )
+
+
 def _int(value: str) -> int:
     return int(value) if value.isdigit() else 0
 
@@ -136,8 +162,12 @@ def number_resend(request: AuthedHttpRequest, medium: str) -> HttpResponse:
 @require_POST
 def number_delete(request: AuthedHttpRequest, medium: str) -> HttpResponse:
     method = _method(request, medium)
-    form = NumberForm({"medium": medium, "phone": method.phone})
-    return _apply(request, form, "number_form", lambda: services.contact_method_delete(method=method), "phone")
+    remove = lambda: services.contact_method_delete(method=method)  # noqa: E731
+    if method.medium == Medium.SLACK:
+        return _apply(
+            request, SlackForm({"slack_user_id": method.slack_user_id}), "slack_form", remove, "slack_user_id"
+        )
+    return _apply(request, NumberForm({"medium": medium, "phone": method.phone}), "number_form", remove, "phone")
 
 
 @login_required

@@ -186,6 +186,7 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "paging/numbers/<str:medium>/verify/": {"/paging/numbers/sms/verify/": POST_ONLY},
     "paging/numbers/<str:medium>/resend/": {"/paging/numbers/sms/resend/": POST_ONLY},
     "paging/numbers/<str:medium>/delete/": {"/paging/numbers/sms/delete/": POST_ONLY},
+    "paging/slack/": {"/paging/slack/": POST_ONLY},
     "paging/rules/": {"/paging/rules/": POST_ONLY},
     "paging/rules/<int:pk>/delete/": {"/paging/rules/1/delete/": POST_ONLY},
     "paging/rules/reset/<str:band>/": {"/paging/rules/reset/urgent/": POST_ONLY},

@@ -4,9 +4,11 @@ from .contacts import (
     contact_method_code_resend,
     contact_method_delete,
     contact_method_set,
+    contact_method_slack_set,
     contact_method_verify,
     phone_display,
     phone_parse,
+    slack_member_parse,
 )
 from .pages import (
     page_acknowledge,
@@ -24,6 +26,7 @@ __all__ = [
     "contact_method_code_resend",
     "contact_method_delete",
     "contact_method_set",
+    "contact_method_slack_set",
     "contact_method_verify",
     "page_acknowledge",
     "page_delivery_failed",
@@ -38,5 +41,6 @@ __all__ = [
     "rule_add",
     "rule_remove",
     "rules_reset",
+    "slack_member_parse",
     "team_rule_add",
 ]

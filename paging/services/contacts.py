@@ -1,7 +1,9 @@
-"""A person's numbers: kept in E.164, usable once the code sent to them by SMS is typed back."""
+"""A person's numbers, kept in E.164, and their Slack account: usable once the code sent to them (by SMS, or by a
+Slack DM) is typed back, or, for Slack, once Slack's lookup by their account's address finds them."""
 
 import hmac
 import math
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -11,10 +13,11 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts.models import User
+from notifications import slack
 from notifications.services import notify_person
 
-from ..exceptions import CodeRefused, InvalidNumber, RuleRefused
-from ..models import ContactMethod, Medium, NotificationRule
+from ..exceptions import CodeRefused, InvalidNumber, InvalidSlackAccount, RuleRefused
+from ..models import SLACK_MEMBER_ID, ContactMethod, Medium, NotificationRule
 
 CODE_DIGITS = 6
 CODE_VALID_FOR = timedelta(minutes=10)
@@ -40,7 +43,7 @@ def phone_display(e164: str) -> str:
 
 
 def _code_hash(method: ContactMethod, code: str) -> str:
-    return salted_hmac("paging.code", f"{method.pk}:{method.phone}:{code}", algorithm="sha256").hexdigest()
+    return salted_hmac("paging.code", f"{method.pk}:{method.address}:{code}", algorithm="sha256").hexdigest()
 
 
 def _code_send(method: ContactMethod, now: datetime) -> None:
@@ -52,7 +55,7 @@ def _code_send(method: ContactMethod, now: datetime) -> None:
     notify_person(
         ticket=None,
         key=f"verify:{method.pk}:{int(now.timestamp())}",
-        target={"sms_to": method.phone},
+        target={"slack_to": method.slack_user_id} if method.medium == Medium.SLACK else {"sms_to": method.phone},
         reason="Verification code",
         subject="Supportdesk verification code",
         body=f"Your Supportdesk code is {code}. It works for {minutes} minutes. Not you? Ignore this message.",
@@ -77,12 +80,65 @@ def contact_method_set(*, user: User, medium: str, phone: str, now: datetime | N
     return method
 
 
+def slack_member_parse(raw: str) -> str:
+    """A Slack member ID as Slack shows it (U… or W…), or InvalidSlackAccount saying where to find it."""
+    member = raw.strip().upper()
+    if not re.fullmatch(SLACK_MEMBER_ID, member):
+        raise InvalidSlackAccount(
+            "Type your Slack member ID, such as U024BE7LH: in Slack, your profile, ⋮ (more), Copy member ID. "
+            "Or leave it empty to be found by your email address."
+        )
+    return member
+
+
+def contact_method_slack_set(*, user: User, slack_user_id: str = "", now: datetime | None = None) -> ContactMethod:
+    """Link the person's Slack account for pages by DM. Without a member ID, Slack is asked who has their account's
+    address (users.lookupByEmail): found, it is verified at once. With one, it is verified at once if Slack has the
+    same address for that member, else a code goes to them as a DM, to type back as for a phone number."""
+    if not slack.slack_configured():
+        raise InvalidSlackAccount("Slack is not configured here: ask an admin to set up the Slack app.")
+    member = slack_member_parse(slack_user_id) if slack_user_id.strip() else ""
+    same_address = False
+    try:  # Slack first, outside the transaction: a slow Slack must not hold the row's lock
+        if not member:
+            person = slack.slack_person_by_email(email=user.email) if user.email else None
+            if person is None:
+                raise InvalidSlackAccount(
+                    f"Slack has nobody with {user.email or 'your address'}: type your Slack member ID instead."
+                )
+            member, same_address = person.user_id, True
+        else:
+            person = slack.slack_person(user_id=member)
+            same_address = bool(person.email and user.email and person.email.lower() == user.email.lower())
+    except slack.SlackUnavailable as exc:
+        if not member:
+            raise InvalidSlackAccount(f"{exc} Try again in a minute, or type your Slack member ID.") from exc
+    except slack.SlackRefused as exc:
+        raise InvalidSlackAccount(str(exc)) from exc
+    return _slack_method_save(user=user, member=member, verified=same_address, now=now or timezone.now())
+
+
+@transaction.atomic
+def _slack_method_save(*, user: User, member: str, verified: bool, now: datetime) -> ContactMethod:
+    method = ContactMethod.objects.select_for_update().filter(user=user, medium=Medium.SLACK).first()
+    if method is not None and method.slack_user_id == member and method.is_verified:
+        return method
+    if method is None:
+        method = ContactMethod(user=user, medium=Medium.SLACK, created_at=now)
+    method.slack_user_id, method.verified_at = member, now if verified else None
+    method.code_hash, method.code_expires_at = "", None
+    method.save()
+    if not verified:
+        _code_send(method, now)
+    return method
+
+
 @transaction.atomic
 def contact_method_code_resend(*, method: ContactMethod, now: datetime | None = None) -> ContactMethod:
     now = now or timezone.now()
     method = ContactMethod.objects.select_for_update().get(pk=method.pk)
     if method.is_verified:
-        raise CodeRefused("This number is verified already.")
+        raise CodeRefused(f"This {'Slack account' if method.medium == Medium.SLACK else 'number'} is verified already.")
     if method.code_sent_at is not None and now < method.code_sent_at + RESEND_AFTER:
         wait = math.ceil((method.code_sent_at + RESEND_AFTER - now).total_seconds())
         raise CodeRefused(f"A code was sent moments ago: wait {wait} seconds before asking for another.")
@@ -121,6 +177,6 @@ def contact_method_delete(*, method: ContactMethod) -> None:
     if NotificationRule.objects.filter(user_id=method.user_id, medium=method.medium).exists():
         raise RuleRefused(
             f"Your rules page you by {method.get_medium_display()}: take those steps out (or use the team default) "
-            "before removing the number."
+            f"before removing the {'Slack account' if method.medium == Medium.SLACK else 'number'}."
         )
     method.delete()

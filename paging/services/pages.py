@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from notifications import slack
 from notifications.messages import link_for
 from notifications.models import Notification
 from notifications.services import notify_person
@@ -32,7 +33,7 @@ LOST_AFTER = timedelta(minutes=1)  # a step this late lost its timer (broker out
 SWEEP_BATCH = 200
 KEY_PREFIX = "page:"
 SMS_TITLE_CHARS = 60
-TARGET_FIELD = {Medium.EMAIL: "email", Medium.SMS: "sms_to", Medium.VOICE: "call_to"}
+TARGET_FIELD = {Medium.EMAIL: "email", Medium.SLACK: "slack_to", Medium.SMS: "sms_to", Medium.VOICE: "call_to"}
 
 
 def _schedule(page: Page, delay: timedelta) -> None:
@@ -99,15 +100,19 @@ def _advance(page: Page, ticket: Ticket, now: datetime, *, at_once: bool = False
 
 
 def _fire(page: Page, ticket: Ticket, number: int, medium: str, now: datetime) -> None:
-    """Step ``number`` (from 1): one message, with its own one-tap link. A step by SMS or call for someone without a
-    verified number goes by email instead, so that a page is never dropped; without an address it is noted."""
+    """Step ``number`` (from 1): one message, with its own one-tap link. A step by SMS, call or Slack for someone
+    without a verified number or Slack account (or with Slack no longer configured) goes by email instead, so that a
+    page is never dropped; without an address it is noted."""
     user, of = page.user, len(page.steps)
     note, method = "", None
+    if medium == Medium.SLACK and not slack.slack_configured():
+        note, medium = " (Slack is not configured: by email instead)", Medium.EMAIL
     if medium != Medium.EMAIL:
         method = ContactMethod.objects.filter(user=user, medium=medium, verified_at__isnull=False).first()
         if method is None:
-            note, medium = f" (no verified number for {Medium(medium).label}: by email instead)", Medium.EMAIL
-    address = method.phone if method is not None else user.email
+            what = "Slack account" if medium == Medium.SLACK else f"number for {Medium(medium).label}"
+            note, medium = f" (no verified {what}: by email instead)", Medium.EMAIL
+    address = method.address if method is not None else user.email
     where = f"{user.display_name} by {Medium(medium).label}"
     if not address:
         detail = f"Step {number} of {of}{note}: {user.display_name} has no email address either."
@@ -137,6 +142,8 @@ def _body(medium: str, ticket: Ticket, page: Page, url: str) -> str:
     title = ticket.title if len(ticket.title) <= SMS_TITLE_CHARS else ticket.title[: SMS_TITLE_CHARS - 1] + "…"
     if medium == Medium.SMS:  # one or two segments: the reference, the severity, the link first-class
         return f"{ticket.reference} {ticket.severity.name}: {title}\nAck: {url}"
+    if medium == Medium.SLACK:  # under the ticket card, whose buttons act too
+        return f"Acknowledge with one tap: {url} (the link works once, for {settings.PAGE_LINK_HOURS} hours)"
     if medium == Medium.VOICE:
         spoken = " ".join(ticket.reference.replace("-", " "))
         return (
@@ -224,7 +231,12 @@ def pages_stop(*, ticket: Ticket, reason: str, now: datetime | None = None) -> i
     return running.update(stopped_at=now or timezone.now(), stop_reason=reason[:200], next_at=None, token=uuid4())
 
 
-VIA_LABELS = {Medium.EMAIL: "email", Medium.SMS: "SMS", Medium.VOICE: "a phone call", "slack": "Slack"}
+VIA_LABELS: dict[str, str] = {
+    Medium.EMAIL: "email",
+    Medium.SLACK: "Slack",
+    Medium.SMS: "SMS",
+    Medium.VOICE: "a phone call",
+}
 
 
 @transaction.atomic
@@ -241,9 +253,8 @@ def page_acknowledge(*, ticket: Ticket, user: User, via: str, now: datetime | No
     if ticket.acknowledged_at is not None:
         pages_stop(ticket=ticket, reason="The ticket was acknowledged.", now=now)
         return "already"
-    # before the change, so the pages' stop reason says from where (the reaction then finds none running)
-    pages_stop(ticket=ticket, reason=f"Acknowledged by {user.display_name} from {how}.", now=now)
-    with timeline.via(via):  # the ticket page says "from SMS", as it says "from Slack"
+    # from where: the ticket page says "from SMS", and the paging reaction stops the pages "from SMS" too
+    with timeline.via(via):
         if ticket.status == Ticket.Status.NEW and policies.may_transition(user, ticket, Action.ACKNOWLEDGE):
             ticket_services.ticket_transition(
                 ticket=ticket, actor=user, action=Action.ACKNOWLEDGE, note=f"Acknowledged from {how}.", now=now

@@ -8,7 +8,7 @@ from accounts.models import User
 from tickets.models import Queue
 
 from ..exceptions import RuleRefused
-from ..models import LONGEST_DELAY, PHONE_MEDIA, Band, ContactMethod, Medium, NotificationRule, delay_words
+from ..models import CONTACT_MEDIA, LONGEST_DELAY, Band, ContactMethod, Medium, NotificationRule, delay_words
 from ..selectors import Step, defaults_by_queue, loosened, queues_of, steps_of, team_defaults
 
 
@@ -21,7 +21,7 @@ def _check_tightens(user: User, band: str, mine: list[Step]) -> None:
             delay, medium = gap
             raise RuleRefused(
                 f"The {queue} default pages by {Medium(medium).label} {delay_words(delay)}: your rules for "
-                f"{Band(band).label} need a step at least as loud by then (call > SMS > email)."
+                f"{Band(band).label} need a step at least as loud by then (call > SMS > Slack DM > email)."
             )
 
 
@@ -29,16 +29,18 @@ def _check_step(delay: timedelta, medium: str) -> None:
     if delay < timedelta(0) or delay > LONGEST_DELAY:
         raise RuleRefused("Use a delay between 0 (at once) and 24 hours.")
     if medium not in Medium.values:
-        raise RuleRefused(f"“{medium}” is not a way to page: use email, SMS or a phone call.")
+        raise RuleRefused(f"“{medium}” is not a way to page: use email, a Slack DM, SMS or a phone call.")
 
 
 @transaction.atomic
 def rule_add(*, user: User, band: str, delay: timedelta, medium: str) -> NotificationRule:
     """Add a step to the person's rules for the band. Their first step starts from the defaults of their teams (so
-    the rules tighten them from the start); SMS and calls need a verified number."""
+    the rules tighten them from the start); SMS and calls need a verified number, Slack DMs a verified Slack account."""
     _check_step(delay, medium)
     verified = set(ContactMethod.objects.filter(user=user, verified_at__isnull=False).values_list("medium", flat=True))
-    if medium in PHONE_MEDIA and medium not in verified:
+    if medium == Medium.SLACK and medium not in verified:
+        raise RuleRefused("Link and verify your Slack account first.")
+    if medium in CONTACT_MEDIA and medium not in verified:
         raise RuleRefused(f"Add and verify a number for {Medium(medium).label} first.")
     User.objects.select_for_update().filter(pk=user.pk).first()  # one person's rules change one at a time
     mine = list(NotificationRule.objects.filter(user=user, band=band))

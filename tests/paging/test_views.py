@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.roles import Role
 from notifications.models import Notification
@@ -33,17 +34,55 @@ def test_an_engineer_without_numbers_or_rules_sees_what_applies(client, engineer
 
 
 @pytest.mark.parametrize("queues", [1, 8])
-def test_the_page_reads_a_constant_number_of_queries(client, engineer, queues, django_assert_max_num_queries):
+def test_the_page_reads_a_constant_number_of_queries(client, engineer, queues, django_assert_max_num_queries, settings):
+    settings.SLACK_BOT_TOKEN = "xoxb-test"
     for _ in range(queues):
         queue = QueueFactory(members=[engineer])
         rules({"queue": queue}, "urgent", (0, "sms"), (5, "voice"))
     verified(engineer, "sms", "+447911123456")
-    rules({"user": engineer}, "urgent", (0, "sms"), (2, "voice"))
+    ContactMethod.objects.create(user=engineer, medium="slack", slack_user_id="U0ENGINEER", verified_at=timezone.now())
+    rules({"user": engineer}, "urgent", (0, "slack"), (0, "sms"), (2, "voice"))
 
     with django_assert_max_num_queries(8):
         response = client.get(reverse("paging"))
 
     assert response.content.count(b" default: SMS at once, Phone call after 5 min") == queues
+    assert b"U0ENGINEER" in response.content
+
+
+def test_without_slack_configured_the_page_says_so(client, engineer, settings):
+    settings.SLACK_BOT_TOKEN = ""
+
+    response = client.get(reverse("paging"))
+
+    assert b"Slack is not configured here" in response.content
+    assert reverse("paging-slack-set").encode() not in response.content
+
+
+def test_linking_slack_by_email_verifies_it_and_returns_the_partial(client, engineer, fake_slack):
+    response = client.post(reverse("paging-slack-set"), {"slack_user_id": ""}, **HTMX)
+
+    assert response.status_code == 200
+    assert response.content.startswith(b'<div id="paging-settings">')
+    assert fake_slack.user_id(engineer.email).encode() in response.content
+    assert ContactMethod.objects.get(user=engineer, medium="slack").is_verified
+
+
+def test_a_wrong_slack_member_id_says_what_to_type_next_to_the_field(client, engineer, fake_slack):
+    response = client.post(reverse("paging-slack-set"), {"slack_user_id": "#general"}, **HTMX)
+
+    assert response.status_code == 400
+    assert "Type your Slack member ID" in response.content.decode()
+    assert not ContactMethod.objects.exists()
+
+
+def test_an_unlinked_slack_account_can_be_removed(client, engineer, fake_slack):
+    ContactMethod.objects.create(user=engineer, medium="slack", slack_user_id="U0ENGINEER", verified_at=timezone.now())
+
+    response = client.post(reverse("paging-number-delete", args=["slack"]), **HTMX)
+
+    assert response.status_code == 200
+    assert not ContactMethod.objects.exists()
 
 
 def test_adding_a_number_texts_a_code_and_returns_the_partial(client, engineer):

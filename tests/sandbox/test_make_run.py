@@ -229,7 +229,28 @@ def test_seed_with_the_sandboxs_slack_adds_a_slack_channel_hearing_every_queue_o
 
 
 @pytest.mark.django_db
+def test_with_the_sandboxs_slack_the_engineers_are_paged_by_slack_dm_first(settings):
+    from paging.models import ContactMethod
+    from paging.selectors import page_plan
+    from tools.sandbox.slack import FakeSlack
+
+    settings.SLACK_BOT_TOKEN, settings.SLACK_API_URL = "xoxb-sandbox", "http://127.0.0.1:4566/slack/api/"
+    call_command("seed_demo", stdout=StringIO())  # first without the sandbox: its rules give way
+    call_command("seed_demo", "--sandbox", stdout=StringIO())
+    call_command("seed_demo", "--sandbox", stdout=StringIO())
+
+    jo = ContactMethod.objects.get(user__email="jo@example.com", medium="slack")
+    assert jo.is_verified and jo.slack_user_id == FakeSlack().user_id("jo@example.com")  # whom the fake DMs
+    plan = page_plan(user=jo.user, queue_id=Queue.objects.get(slug="payments").pk, band="urgent")
+    assert plan.steps == [(timedelta(0), "slack"), (timedelta(minutes=2), "sms"), (timedelta(minutes=5), "voice")]
+    assert plan.rules_from.startswith("Jo")  # their own: they tighten the team's default
+
+
+@pytest.mark.django_db
 def test_seed_with_a_real_slack_adds_no_slack_channel(settings):
+    from paging.models import ContactMethod
+
     settings.SLACK_BOT_TOKEN, settings.SLACK_API_URL = "xoxb-real", "https://slack.com/api/"
     call_command("seed_demo", "--sandbox", stdout=StringIO())
     assert not Channel.objects.filter(kind=Channel.Kind.SLACK).exists()
+    assert not ContactMethod.objects.filter(medium="slack").exists()  # nobody's real Slack is guessed

@@ -78,3 +78,36 @@ def test_the_chat_view_shows_cards_with_their_buttons_and_the_command_box(live, 
     assert '<a href="http://portal/tickets/SD-1/">SD-1 · Disk &lt;full&gt;</a>' in page
     assert 'name="action_id" value="ticket_acknowledge"' in page and "<button>Acknowledge</button>" in page
     assert 'value="jo@example.com"' in page and 'action="/slack/command"' in page
+
+
+def test_users_lookup_by_email_finds_everyone_under_the_id_the_fake_gives_them(live, slack_api):
+    fake = live.sandbox.slack
+    fake.unknown_emails.add("left@example.com")
+
+    user = slack_api.users_lookupByEmail(email="Jo@example.com")["user"]
+
+    assert (user["id"], user["profile"]["email"], user["is_bot"]) == (
+        fake.user_id("jo@example.com"),
+        "Jo@example.com",
+        False,
+    )
+    assert slack_api.users_info(user=user["id"])["ok"]  # known from now on
+    with pytest.raises(SlackApiError, match="users_not_found"):
+        slack_api.users_lookupByEmail(email="left@example.com")
+
+
+def test_a_dm_goes_to_a_member_id_and_only_they_see_it(live, slack_api):
+    fake = live.sandbox.slack
+    jo = fake.user_id("jo@example.com")
+    slack_api.chat_postMessage(channel=jo, text="Your Supportdesk code is 123456.")
+    fake.unknown_channels.add("U0LEFT0000")
+    with pytest.raises(SlackApiError, match="channel_not_found"):
+        slack_api.chat_postMessage(channel="U0LEFT0000", text="Anyone there?")
+
+    def view(email: str) -> str:
+        with urllib.request.urlopen(f"{live.url}/slack/?{urlencode({'email': email})}") as response:
+            return response.read().decode()
+
+    assert [m.text for m in fake.direct_messages("jo@example.com")] == ["Your Supportdesk code is 123456."]
+    assert "Direct message" in view("jo@example.com") and "123456" in view("jo@example.com")
+    assert "123456" not in view("agent@example.com")

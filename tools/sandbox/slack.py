@@ -1,6 +1,6 @@
-"""A fake Slack for `make run` and the tests: the four Web API methods Supportdesk calls (chat.postMessage,
-chat.update, chat.postEphemeral, users.info, and auth.test), and a chat view at /slack/ that shows the messages with
-working buttons and a /supportdesk box.
+"""A fake Slack for `make run` and the tests: the Web API methods Supportdesk calls (chat.postMessage, to a channel or
+to a person's member ID as a DM, chat.update, chat.postEphemeral, users.info, users.lookupByEmail, and auth.test), and
+a chat view at /slack/ that shows the messages (a DM only to its person) with working buttons and a /supportdesk box.
 
 A click or a command is sent to the portal the way Slack sends it: form-encoded, signed with the signing secret from
 this process's environment (SLACK_SIGNING_SECRET; the portal reads the same variable), to SANDBOX_PORTAL_URL. Like
@@ -49,7 +49,8 @@ class FakeSlack:
     portal_url: str = "http://127.0.0.1:8000"
     messages: list[Message] = field(default_factory=list)
     emails: dict[str, str] = field(default_factory=dict)  # Slack user id -> email
-    unknown_channels: set[str] = field(default_factory=set)
+    unknown_channels: set[str] = field(default_factory=set)  # channels, or member IDs refused as DM targets
+    unknown_emails: set[str] = field(default_factory=set)  # addresses users.lookupByEmail finds nobody for
     fail_next: list[tuple[int, str]] = field(default_factory=list)  # (HTTP status, error) for the next calls
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -117,12 +118,18 @@ class FakeSlack:
         email = self.emails.get(user)
         if email is None:
             return {"ok": False, "error": "user_not_found"}
-        name = email.split("@")[0].title()
-        profile = {"email": email, "real_name": name}
-        return {
-            "ok": True,
-            "user": {"id": user, "name": name, "is_bot": False, "is_email_confirmed": True, "profile": profile},
-        }
+        return {"ok": True, "user": _member(user, email)}
+
+    def _users_lookupByEmail(self, params: dict) -> dict:
+        """Everyone is in the sandbox's workspace, under the id user_id() gives their address, but unknown_emails."""
+        email = params.get("email", "")
+        if "@" not in email or email.lower() in {e.lower() for e in self.unknown_emails}:
+            return {"ok": False, "error": "users_not_found"}
+        return {"ok": True, "user": _member(self.user_id(email), email)}
+
+    def direct_messages(self, email: str) -> list[Message]:
+        """What the app sent this person as DMs, oldest first."""
+        return [m for m in self.messages if m.channel == self.user_id(email) and not m.only_for]
 
     # What Slack sends the portal -------------------------------------------------------------------------------------
 
@@ -201,6 +208,17 @@ class FakeSlack:
             return 0, f"The portal could not be reached at {self.portal_url}: {error}"
 
 
+def _member(user: str, email: str) -> dict[str, Any]:
+    name = email.split("@")[0].title()
+    profile = {"email": email, "real_name": name}
+    return {"id": user, "name": name, "is_bot": False, "is_email_confirmed": True, "profile": profile}
+
+
+def _is_member(channel: str) -> bool:
+    """A DM's target: a member ID (U…, W…) rather than a channel."""
+    return channel[:1] in ("U", "W")
+
+
 def _listed(value: Any) -> list[dict[str, Any]]:
     if isinstance(value, str):  # form-encoded calls send JSON in a string
         value = json.loads(value or "[]")
@@ -277,12 +295,15 @@ def _plain(text: str) -> str:
 
 def chat_view(fake: FakeSlack, *, email: str) -> str:
     """The messages, newest first, with their buttons; a click posts back here and on to the portal."""
-    who = html.escape(email)
+    who, me = html.escape(email), fake.user_id(email)
     rows = []
     for message in reversed(fake.messages):
         if message.only_for and fake.emails.get(message.only_for, "").lower() != email.lower():
             continue
-        parts = [f'<p class="meta">#{html.escape(message.channel)} · {html.escape(message.ts)}']
+        if _is_member(message.channel) and message.channel != me:
+            continue  # someone else's DM
+        where = "Direct message" if _is_member(message.channel) else f"#{html.escape(message.channel)}"
+        parts = [f'<p class="meta">{where} · {html.escape(message.ts)}']
         parts.append(" · only visible to you</p>" if message.only_for else "</p>")
         if not message.attachments:
             parts.append(f"<p>{_mrkdwn(message.text)}</p>")

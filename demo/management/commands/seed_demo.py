@@ -3,6 +3,7 @@
 Safe to run again: it adds nothing twice.
 """
 
+import hashlib
 import random
 from datetime import UTC, datetime, time, timedelta
 from urllib.parse import urlsplit
@@ -58,7 +59,10 @@ DEMO_NUMBERS = {
 }
 # (minutes, medium) per band; a person's own rules tighten their queues' defaults
 PERSONAL_RULES = {"urgent": [(0, "sms"), (5, "voice")], "other": [(0, "email")]}
-TEAM_DEFAULTS = {"service-desk": [(0, "sms"), (10, "voice")], "payments": [(0, "sms"), (10, "voice")]}
+TEAM_DEFAULTS = {"service-desk": [(2, "sms"), (10, "voice")], "payments": [(2, "sms"), (10, "voice")]}
+# With the sandbox's Slack: the issue's example, a Slack DM at once, an SMS after 2 minutes, a call after 5
+SLACK_URGENT_RULES = [(0, "slack"), (2, "sms"), (5, "voice")]
+ENGINEERS = ("agent@example.com", "jo@example.com")
 # Health events whose resources carry these tags go to these queues (the sandbox tags some team=payments)
 SANDBOX_TAG_ROUTES = [("team", "payments", "payments")]
 TICKETS = [
@@ -87,6 +91,14 @@ SANDBOX_POLL_TASKS = [
     "integrations.tasks.support_cases_sync_all_task",  # the sandbox replies a minute after each message
 ]
 SANDBOX_SLACK_CHANNEL = "C0SANDBOX1"  # tools/sandbox/slack.py's channel
+
+
+def sandbox_slack_member(email: str) -> str:
+    """The member ID the sandbox's Slack gives an address (tools/sandbox/slack.py FakeSlack.user_id; the sandbox
+    imports nothing of the portal, nor the portal of it)."""
+    return "U" + hashlib.sha1(email.lower().encode()).hexdigest()[:10].upper()
+
+
 SANDBOX_POLL_SECONDS = 30  # the sandbox's story moves every 30 s: a newcomer sees tickets within a minute
 
 CANNED_REPLIES = [
@@ -125,6 +137,7 @@ class Command(BaseCommand):
             self._sandbox_poll_every_30_seconds()
             if urlsplit(settings.SLACK_API_URL).hostname in ("127.0.0.1", "localhost") and settings.SLACK_BOT_TOKEN:
                 self._sandbox_slack_channel()
+                self._sandbox_slack_dms()
         self.stdout.write(self.style.SUCCESS(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):"))
         for email, *_, role in PEOPLE:
             self.stdout.write(f"  {role.label:<10} {email}")
@@ -244,7 +257,7 @@ class Command(BaseCommand):
                     user=people[email], medium=medium, defaults={"phone": number, "verified_at": now}
                 )
         rule = model("paging", "NotificationRule").objects
-        for email in ("agent@example.com", "jo@example.com"):
+        for email in ENGINEERS:
             for band, steps in PERSONAL_RULES.items():
                 for minutes, medium in steps:
                     rule.get_or_create(user=people[email], band=band, delay=timedelta(minutes=minutes), medium=medium)
@@ -319,6 +332,27 @@ class Command(BaseCommand):
         )
         for queue in Queue.objects.all():
             apps.get_model("notifications", "QueueChannel").objects.get_or_create(queue=queue, channel=channel)
+
+    @transaction.atomic
+    def _sandbox_slack_dms(self) -> None:
+        """The engineers and the manager linked to the sandbox's Slack (the member IDs it gives their addresses), and
+        the engineers' urgent rules start with a Slack DM: the chat view shows it to them with working buttons."""
+        model, now = apps.get_model, timezone.now()
+        rules = model("paging", "NotificationRule").objects
+        for user in get_user_model().objects.filter(email__in=DEMO_NUMBERS):
+            model("paging", "ContactMethod").objects.update_or_create(
+                user=user,
+                medium="slack",
+                defaults={"slack_user_id": sandbox_slack_member(user.email), "verified_at": now},
+            )
+            if user.email not in ENGINEERS:
+                continue
+            wanted = [(timedelta(minutes=minutes), medium) for minutes, medium in SLACK_URGENT_RULES]
+            for rule in rules.filter(user=user, band="urgent"):
+                if (rule.delay, rule.medium) not in wanted:
+                    rule.delete()
+            for delay, medium in wanted:
+                rules.get_or_create(user=user, band="urgent", delay=delay, medium=medium)
 
     @transaction.atomic
     def _sandbox_poll_every_30_seconds(self) -> None:
