@@ -48,6 +48,7 @@ def test_the_reactions_are_listed_in_order_and_resolve():
     assert paths == [
         "rules.reactions.rules_react",
         "escalation.reactions.sla_react",
+        "paging.reactions.pages_react",
         "notifications.reactions.notices_react",
         "readiness.reactions.reviews_react",
     ]
