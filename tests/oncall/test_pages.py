@@ -1,6 +1,7 @@
 """The on-call pages, overrides and swaps made by the engineers, layers edited by managers, iCal feeds, the reminder
 before a shift, GET /api/oncall/ (the rotations moved over: test_migration.py)."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import icalendar
@@ -89,6 +90,14 @@ def test_the_schedule_page_shows_the_calendar_in_the_viewers_zone_and_gaps_to_ma
     client.force_login(team[3][1])
     page = client.get("/oncall/payments/").content.decode()
     assert "Nobody on the primary" not in page and "Cover a stretch" in page
+
+
+def test_the_override_and_swap_forms_give_each_field_an_id_of_its_own(client, clock, team):
+    client.force_login(team[3][0])
+    page = client.get("/oncall/payments/").content.decode()
+
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert "Propose the swap" in page and len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
 
 
 def test_an_engineer_gets_a_colleague_to_cover_and_the_covered_person_is_told(client, clock, team):
