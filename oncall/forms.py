@@ -60,7 +60,8 @@ class SwapForm(_OnLayer):
     note = forms.CharField(max_length=200, required=False)
 
     def __init__(self, *args, schedule: Schedule, user: "User", **kwargs) -> None:
-        super().__init__(*args, schedule=schedule, **kwargs)
+        # Beside the override form, whose fields share its names: ids of its own, so labels find their fields
+        super().__init__(*args, schedule=schedule, auto_id="id_swap_%s", **kwargs)
         self.fields["recipient"].queryset = _people(schedule).exclude(pk=user.pk)  # type: ignore[attr-defined]
 
 

@@ -53,6 +53,10 @@ class StepForm(forms.Form):
     )
     medium = forms.ChoiceField(label="By", choices=Medium.choices)
 
+    def __init__(self, data=None) -> None:
+        # Shares a field name with the number form on the same page: ids of its own, so each label finds its field
+        super().__init__(data, auto_id="id_step_%s")
+
     @property
     def delay(self) -> timedelta:
         return timedelta(minutes=self.cleaned_data["minutes"])

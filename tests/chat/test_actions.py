@@ -138,12 +138,3 @@ def test_a_click_costs_the_same_queries_however_many_watchers(
     in_slack.click(ts, "assign_me", agent.email)  # who they are, remembered
     with django_assert_max_num_queries(18):  # 16 today: the request, the ticket, the change and its reactions
         in_slack.click(ts, "acknowledge", agent.email)
-
-
-def test_the_chat_tasks_can_be_queued(settings):
-    # Celery refuses to send a task whose soft time limit (the global one, unless its own) exceeds its hard one
-    from chat import tasks
-
-    for task in (tasks.slack_card_refresh_task, tasks.slack_tell_task, tasks.slack_requests_prune_task):
-        soft = task.soft_time_limit or settings.CELERY_TASK_SOFT_TIME_LIMIT
-        assert soft <= (task.time_limit or settings.CELERY_TASK_TIME_LIMIT), task.name

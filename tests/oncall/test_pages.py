@@ -1,6 +1,7 @@
 """The on-call pages, overrides and swaps made by the engineers, layers edited by managers, iCal feeds, the reminder
 before a shift, GET /api/oncall/ (the rotations moved over: test_migration.py)."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import icalendar
@@ -8,6 +9,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import strip_tags
 
 from accounts.roles import Role
 from notifications.models import Notification
@@ -91,6 +93,14 @@ def test_the_schedule_page_shows_the_calendar_in_the_viewers_zone_and_gaps_to_ma
     assert "Nobody on the primary" not in page and "Cover a stretch" in page
 
 
+def test_the_override_and_swap_forms_give_each_field_an_id_of_its_own(client, clock, team):
+    client.force_login(team[3][0])
+    page = client.get("/oncall/payments/").content.decode()
+
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert "Propose the swap" in page and len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
 def test_an_engineer_gets_a_colleague_to_cover_and_the_covered_person_is_told(client, clock, team):
     queue, primary, _, (ann, bob, _) = team
     client.force_login(ann)
@@ -135,7 +145,8 @@ def test_a_swap_is_proposed_told_and_accepted_into_overrides(client, clock, team
     swap.refresh_from_db()
     assert swap.status == "proposed"
     client.force_login(bob)
-    assert "asks you" in client.get("/oncall/mine/").content.decode()
+    asked = " ".join(strip_tags(client.get("/oncall/mine/").content.decode()).split())
+    assert "Fri 6 Mar 09:00 UTC, in return for Tue 10 Mar 09:00" in asked
     client.post(f"/oncall/swaps/{swap.pk}/accept/")
     swap.refresh_from_db()
     assert swap.status == "accepted"

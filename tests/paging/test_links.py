@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils.html import strip_tags
 from django.utils.http import base36_to_int, int_to_base36
 
 from notifications.models import Notification
@@ -56,6 +57,15 @@ def test_the_post_acknowledges_as_the_paged_person_without_a_password(phone, pag
     note = TicketEvent.objects.filter(ticket=sev1, kind="status_changed").latest("pk").data["note"]
     assert note == "Acknowledged from SMS."
     assert Page.objects.get().stop_reason == "Acknowledged by Jo Lind from SMS."
+
+
+def test_the_ticket_page_says_both_changes_came_from_sms(phone, paged, sev1, jo, client):
+    phone.post(paged)
+    client.force_login(jo)
+
+    text = " ".join(strip_tags(client.get(sev1.get_absolute_url()).content.decode()).split())
+    assert "changed the status from New to Acknowledged from SMS" in text
+    assert "assigned it to Jo Lind from SMS" in text
 
 
 def test_a_link_works_once(phone, paged, sev1):

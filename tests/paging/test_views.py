@@ -1,6 +1,7 @@
 """My paging and the team defaults: htmx partials, what a refusal says, whose things one may touch, and a constant
 number of queries."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -31,6 +32,13 @@ def test_an_engineer_without_numbers_or_rules_sees_what_applies(client, engineer
     assert response.status_code == 200
     assert b"No number" in response.content
     assert b"you get an email at once (your teams set no default)" in response.content
+
+
+def test_each_field_on_the_page_has_an_id_of_its_own(client, engineer):
+    response = client.get(reverse("paging"))
+
+    ids = re.findall(r'\bid="([^"]+)"', response.content.decode())
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
 
 
 @pytest.mark.parametrize("queues", [1, 8])
