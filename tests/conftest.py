@@ -6,6 +6,8 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core.cache import cache
+from django.core.management.sql import emit_post_migrate_signal
+from django.db import DEFAULT_DB_ALIAS
 
 from accounts.roles import Role
 from integrations.models import AwsAccount
@@ -76,6 +78,8 @@ def _seeded_after_flush(request):
     marker = request.node.get_closest_marker("django_db")
     if marker is not None and marker.kwargs.get("transaction"):
         request.getfixturevalue("transactional_db")
+        # content types and permissions are not in the serialized copy, and the flush before may have removed them
+        emit_post_migrate_signal(verbosity=0, interactive=False, db=DEFAULT_DB_ALIAS)
         _seeds_ensure()
     yield
 
