@@ -70,7 +70,7 @@ def pytest_collection_modifyitems(items):
         if marker is None or not marker.kwargs.get("transaction") or marker.kwargs.get("serialized_rollback"):
             continue
         if marker.kwargs.get("available_apps") is None:
-            item.add_marker(pytest.mark.django_db(**{**marker.kwargs, "available_apps": every_app}))
+            item.add_marker(pytest.mark.django_db(**{**marker.kwargs, "available_apps": every_app}), append=False)
 
 
 @pytest.fixture(autouse=True)
