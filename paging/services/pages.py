@@ -44,15 +44,21 @@ def _schedule(page: Page, delay: timedelta) -> None:
 
 
 def page_start(*, ticket: Ticket, user: User, reason: str, key: str, now: datetime | None = None) -> Page | None:
-    """Start paging the person about the ticket, once per key (the cause: an escalation step, say). Call inside the
-    caller's transaction: the page and its first messages commit with it. Steps due at once go now; the next waits
-    on its timer. Nothing starts for a ticket acknowledged or closed, or a person who cannot be reached."""
+    """Start paging the person about the ticket, once per key (the cause: an escalation step, say), and not while
+    they are being paged about it already. Call inside the caller's transaction: the page and its first messages
+    commit with it. Steps due at once go now; the next waits on its timer. Nothing starts for a ticket acknowledged
+    or closed, or a person who cannot be reached."""
     if not user.is_active or not ticket.is_open or ticket.acknowledged_at is not None:
         return None
     now = now or timezone.now()
     existing = Page.objects.filter(key=key).first()
     if existing is not None:
         return existing
+    # Someone already being paged about this ticket (the primary and the secondary layer are the same person, a
+    # chain that names them twice) follows the page they have: a second would text and call them twice over
+    running = Page.objects.filter(ticket_id=ticket.pk, user_id=user.pk, stopped_at__isnull=True).first()
+    if running is not None:
+        return running
     band = band_for(ticket.severity)
     plan = page_plan(user=user, queue_id=ticket.queue_id, band=band)
     steps = [{"delay": int(d.total_seconds()), "medium": str(m)} for d, m in plan.steps]

@@ -73,6 +73,14 @@ def test_resolving_stops_the_page_too(clock, jo, sev1):
     assert step_when_due(clock) == "stale"
 
 
+def test_a_person_already_paged_about_the_ticket_is_not_paged_twice(clock, jo, sev1):
+    first = page_start(ticket=sev1, user=jo, reason="Primary", key="escalation:1:a:user:1")
+    # the next step names Jo again (Jo is the secondary too): Jo's running page goes on, nothing more is sent
+    assert page_start(ticket=sev1, user=jo, reason="Secondary", key="escalation:1:b:user:1") == first
+    assert paged(sev1) == [("sms", "+447700900123")]
+    assert Page.objects.count() == 1
+
+
 def test_a_step_queued_twice_runs_once(clock, jo, sev1):
     page_start(ticket=sev1, user=jo, reason="r", key="test:1")
     pk, token, countdown = queued_steps()[-1]
