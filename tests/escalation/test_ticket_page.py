@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from escalation.models import SlaPolicy
+from supportdesk.jinja2 import span
 from tickets import services as ticket_services
 from tickets.workflow import Action
 
@@ -53,6 +54,9 @@ def test_the_page_shows_the_time_paused_and_since_when_in_the_viewers_zone(clien
     assert "SLA paused 3 h 20 min" in page
     assert "Paused since 02 Mar 14:55 CET (waiting on requester)" in page  # 13:55 UTC
     assert "Next update" not in page  # none is owed while the requester has the ball
+    sev1.refresh_from_db()
+    left = span(sev1.resolution_due_at - sev1.sla_paused_since)
+    assert f"Resolve byPaused with {left} left" in page  # no countdown while the clock stands
     assert "resumed the SLA clocks after 3 h 20 min waiting on requester" in page  # the timeline
     assert 'class="sla-breach"' not in response.content.decode()
 
