@@ -21,14 +21,14 @@ class IsStaff(BasePermission):
 
 
 class OnCallView(generics.ListAPIView):
-    """Every queue (paginated, by id) with each layer's person now and the next change: a constant number of
+    """Every queue (paginated, by name) with each layer's person now and the next change: a constant number of
     queries per page."""
 
     serializer_class = QueueOnCallSerializer
     permission_classes = [IsStaff]
 
     def keyset_ordering(self) -> list[str]:
-        return ["id"]
+        return ["name", "id"]
 
     def get_queryset(self) -> QuerySet[Queue]:
         self.now = timezone.now()

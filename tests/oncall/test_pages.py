@@ -72,7 +72,10 @@ def test_the_board_and_the_api_cost_the_same_queries_however_many_queues(client,
 
 def test_the_api_says_who_is_on_call_now_and_next_in_utc(client, clock, team, agent):
     client.force_login(agent)
+    QueueFactory(name="Accounts payable")
     body = client.get("/api/oncall/").json()
+    names = [q["name"] for q in body["results"]]
+    assert names == sorted(names) and names[0] == "Accounts payable"  # by name, as the board lists them
     payments = next(q for q in body["results"] if q["queue"] == "payments")
     primary = payments["layers"][0]
     assert (primary["position"], primary["name"], primary["now"]["person"]["name"]) == (1, "Primary", "Ann Test")
