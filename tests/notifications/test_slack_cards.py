@@ -2,11 +2,14 @@
 
 import pytest
 
+from accounts.roles import Role
 from notifications import services, tasks
 from notifications.models import Channel, Notification, SlackCard
 from tickets import services as ticket_services
 from tickets.models import Ticket
 from tickets.workflow import Action
+
+from ..factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 SLACK_ID = "C0OPSCHAN1"
@@ -181,3 +184,28 @@ def test_the_reaction_path_costs_the_same_queries_however_many_cards(
     with django_assert_max_num_queries(QUERIES_ON_THE_REACTION_PATH), django_capture_on_commit_callbacks(execute=True):
         ticket_services.ticket_transition(ticket=ticket, actor=agent, action=Action.ACKNOWLEDGE)
     assert len(worker.queued) == cards
+
+
+def test_a_broker_outage_loses_the_redraw_not_the_change(
+    ticket, slack_channel, fake_slack, agent, worker, monkeypatch, django_capture_on_commit_callbacks
+):
+    deliver(ticket, slack_channel, "one", "New ticket")
+
+    def down(args, **options):
+        raise OSError("Connection refused")
+
+    monkeypatch.setattr(tasks.slack_card_refresh_task, "apply_async", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_services.ticket_transition(ticket=ticket, actor=agent, action=Action.ACKNOWLEDGE)
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.ACKNOWLEDGED
+
+    monkeypatch.setattr(tasks.slack_card_refresh_task, "apply_async", worker.apply_async)
+    other = UserFactory(role=Role.AGENT)
+    ticket.queue.members.add(other)
+    with django_capture_on_commit_callbacks(execute=True):  # the next change queues again: nothing held it off
+        ticket_services.ticket_assign(ticket=ticket, actor=agent, assignee=other)
+    assert worker.work() == ["redrawn"]
+    status, buttons = status_and_buttons(fake_slack.cards(SLACK_ID)[0])
+    assert status == "Acknowledged" and "Acknowledge" not in buttons
+    assert other.display_name in str(fake_slack.cards(SLACK_ID)[0].attachments)
