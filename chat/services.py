@@ -16,7 +16,8 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import Role, user_role
 from notifications import slack
-from notifications.messages import link_for, ticket_card
+from notifications.messages import link_for
+from notifications.services import slack_card_remember, slack_cards_refresh_soon
 from oncall.selectors import oncall_board
 from paging.selectors import slack_member_user
 from supportdesk.errors import DomainError
@@ -128,11 +129,11 @@ def slack_ticket_act(
             ticket = ticket_escalate(ticket=ticket, actor=user, reason=NOTES[action])
         else:
             ticket = ticket_assign(ticket=ticket, actor=user, assignee=user)
-        if message is not None:
+        if message is not None:  # the card clicked is the ticket's card there, redrawn as every card is
+            channel, ts = message
             headline = f"{DONE[action]} by {user.display_name} from Slack"
-            args = (ticket.pk, *message, headline)
-            # robust: a broker outage must not undo the action. A lambda: Django logs a failed one by __qualname__
-            transaction.on_commit(lambda: tasks.slack_card_refresh_task.delay(*args), robust=True)
+            slack_card_remember(ticket_id=ticket.pk, channel=channel, ts=ts, headline=headline)
+            slack_cards_refresh_soon(ticket_ids=[ticket.pk])  # coalesced with the reaction's for the same change
     return ticket
 
 
@@ -172,15 +173,6 @@ def slack_oncall_text(*, user: User, now: datetime | None = None) -> str:
             queue, layer = slack.escaped(row.queue.name), slack.escaped(shown.layer.name)
             lines.append(f"• *{queue}* ({layer}): {slack.escaped(who)}{slack.escaped(after)}")
     return "*On call now*\n" + "\n".join(lines) if lines else "No queue has an on-call schedule yet."
-
-
-def slack_card_refresh(*, ticket_id: int, channel: str, ts: str, headline: str) -> None:
-    """Redraw a ticket's Slack message as the ticket is now: its buttons follow its status."""
-    ticket = Ticket.objects.select_related("severity", "queue", "assignee").filter(pk=ticket_id).first()
-    if ticket is None:
-        return
-    card = ticket_card(ticket, headline=headline)
-    slack.slack_update(channel=channel, ts=ts, text=slack.card_text(card), attachments=slack.card_attachments(card))
 
 
 def slack_tell_later(*, channel: str, user: str, text: str) -> None:

@@ -1,5 +1,6 @@
-"""Thin Celery wrappers for what must not hold up Slack's three seconds: redrawing a message, telling someone
-something only they see, forgetting old requests. Safe to run twice (acks_late): each sends the state as it is."""
+"""Thin Celery wrappers for what must not hold up Slack's three seconds: telling someone something only they see,
+forgetting old requests (a card's redraw is notifications.tasks.slack_card_refresh_task). Safe to run twice
+(acks_late): each sends the state as it is."""
 
 from celery import shared_task
 
@@ -17,11 +18,6 @@ slack_call = shared_task(
     retry_backoff=5,
     retry_backoff_max=120,
 )
-
-
-@slack_call
-def slack_card_refresh_task(ticket_id: int, channel: str, ts: str, headline: str) -> None:
-    services.slack_card_refresh(ticket_id=ticket_id, channel=channel, ts=ts, headline=headline)
 
 
 @slack_call

@@ -198,3 +198,20 @@ class Notification(models.Model):
         if self.slack_to:
             return f"Slack DM to {self.slack_to}"
         return f"Email to {self.email}"
+
+
+class SlackCard(models.Model):
+    """A ticket's card in one Slack conversation (a channel, or a person's DM): the one message kept current there.
+    A later notice about the ticket updates it and replies in its thread; a change of the ticket redraws it."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="slack_cards")
+    channel = models.CharField(max_length=40)  # the channel ID, or the member ID a DM went to
+    ts = models.CharField(max_length=40)  # the message's timestamp: Slack's id for it in that conversation
+    headline = models.CharField(max_length=300)  # the latest notice's line, shown on the card when redrawn
+    posted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "channel"], name="slack_card_one_per_conversation")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} in {self.channel} at {self.ts}"

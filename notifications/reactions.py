@@ -11,9 +11,10 @@ from tickets.models import Ticket, TicketEvent
 from tickets.reactions import Changes
 
 from . import selectors
-from .services import ticket_notify
+from .services import slack_cards_refresh_soon, ticket_notify
 
 E = TicketEvent.Kind
+CARD_SHOWS = frozenset({"status", "assignee", "severity", "queue", "title", "acknowledged_at", "resolved_at"})
 FOLLOWERS_HEAR = frozenset({Ticket.Status.RESOLVED, Ticket.Status.WAITING_REQUESTER})
 
 
@@ -96,3 +97,9 @@ def notices_react(changes: Changes) -> None:
     for event in changes.events:
         if (tell := BASELINE.get(event.kind)) is not None:
             tell(event)
+
+
+def cards_react(changes: Changes) -> None:
+    """A change the Slack cards show redraws them after the commit, without anyone clicking (an acknowledgement by
+    SMS or in the portal takes the Acknowledge button away). No query here: the cards are looked up after commit."""
+    slack_cards_refresh_soon(ticket_ids=[saved.ticket.pk for saved in changes.saves if saved.fields & CARD_SHOWS])

@@ -11,6 +11,8 @@ from datetime import datetime
 
 import requests
 from django.core.mail import send_mail
+from django.db import connection
+from django.utils import timezone
 
 from awsgateway.errors import RETRYABLE, AwsError
 from awsgateway.sms_voice import sms_send, voice_send
@@ -19,11 +21,12 @@ from tickets.models import Ticket
 
 from . import slack
 from .messages import amazon_q_message, ticket_card, webhook_payload
-from .models import Channel, Notification
+from .models import Channel, Notification, SlackCard
 
 WEBHOOK_TIMEOUT = (5, 15)  # seconds to connect, to answer: a slow receiver holds a worker and the row's lock
 ERROR_BODY_BYTES = 300  # of a refusing receiver's answer, kept with the error
 FIFO_GROUP_WITHOUT_TICKET = "supportdesk"
+HEADLINE_MAX = 300  # SlackCard.headline
 
 
 class DeliveryError(Exception):
@@ -98,35 +101,65 @@ def _sns_message(notification: Notification, channel: Channel) -> str:
 
 
 def _slack(notification: Notification, channel: Channel) -> str:
-    """A ticket as a card whose buttons act on it (the chat app hears the clicks); anything else as text. The card
-    shows the ticket as it is when sent, so its buttons fit its status; the headline is the notice's."""
-    text, attachments = _slack_message(notification)
-    ts = _slack_post(channel.slack_channel, text, attachments)
-    return f"Slack message {ts} in {channel.slack_channel}"
+    """A ticket as its card in the channel (one per ticket, kept current: see _slack_card); anything else as text."""
+    return _slack_to(notification, channel.slack_channel)
 
 
 def _slack_dm(notification: Notification) -> str:
     """A page (or a verification code) as a direct message to a person's Slack member ID: the ticket card with its
-    buttons, and the body (the one-tap link) under the card's line. Slack refusing (no such member, DMs to the app
+    buttons, and the body (the one-tap link) under the notice's line. Slack refusing (no such member, DMs to the app
     turned off) is for good: the page moves on to its next rule."""
-    text, attachments = _slack_message(notification)
-    if attachments is not None:
-        text = f"{text}\n{slack.escaped(notification.body)}"
-    ts = _slack_post(notification.slack_to, text, attachments)
-    return f"Slack DM {ts} to {notification.slack_to}"
+    return _slack_to(notification, notification.slack_to, extra=f"\n{slack.escaped(notification.body)}")
 
 
-def _slack_message(notification: Notification) -> tuple[str, list | None]:
+def _slack_to(notification: Notification, to: str, *, extra: str = "") -> str:
     if not notification.ticket_id:
-        return f"*{slack.escaped(notification.subject)}*\n{slack.escaped(notification.body)}", None
+        text = f"*{slack.escaped(notification.subject)}*\n{slack.escaped(notification.body)}"
+        with _slack_answer():
+            ts = slack.slack_post(channel=to, text=text)
+        return f"Slack message {ts} in {to}"
+    return _slack_card(notification, to, extra=extra)
+
+
+def _slack_card(notification: Notification, to: str, *, extra: str) -> str:
+    """One card per ticket per conversation. The first notice posts the card (the ticket as it is now, the notice's
+    line as its headline) and remembers it; a later one redraws that card and replies in its thread with its line, so
+    the channel keeps one card and the thread the history. A card deleted in Slack is posted again. Runs in the
+    delivery's transaction: a retry finds the card remembered and posts no second one."""
+    assert notification.ticket_id is not None  # _slack_to sends the rest as text
+    with connection.cursor() as cursor:  # one delivery at a time per ticket and conversation, or both would post
+        lock = f"slack-card:{notification.ticket_id}:{to}"
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [lock])
     ticket = Ticket.objects.select_related("severity", "queue", "assignee").get(pk=notification.ticket_id)
-    card = ticket_card(ticket, headline=notification.reason)
-    return slack.card_text(card), slack.card_attachments(card)
+    headline = notification.reason
+    card = ticket_card(ticket, headline=headline)
+    text, attachments = slack.card_text(card), slack.card_attachments(card)
+    known = SlackCard.objects.filter(ticket=ticket, channel=to).first()
+    if known is not None:
+        try:
+            with _slack_answer():
+                slack.slack_update(channel=to, ts=known.ts, text=text, attachments=attachments)
+        except PermanentDeliveryError as exc:
+            if not isinstance(exc.__cause__, slack.SlackMessageGone):
+                raise
+        else:
+            with _slack_answer():
+                reply = slack.slack_post(channel=to, text=f"{slack.escaped(headline)}{extra}", thread_ts=known.ts)
+            known.headline = headline[:HEADLINE_MAX]
+            known.save(update_fields=["headline"])
+            return f"Slack card {known.ts} in {to} updated; reply {reply} in its thread"
+    with _slack_answer():
+        ts = slack.slack_post(channel=to, text=f"{text}{extra}", attachments=attachments)
+    SlackCard.objects.update_or_create(
+        ticket=ticket, channel=to, defaults={"ts": ts, "headline": headline[:HEADLINE_MAX], "posted_at": timezone.now()}
+    )
+    return f"Slack card {ts} in {to}"
 
 
-def _slack_post(to: str, text: str, attachments: list | None) -> str:
+@contextmanager
+def _slack_answer() -> Iterator[None]:
     try:
-        return slack.slack_post(channel=to, text=text, attachments=attachments)
+        yield
     except slack.SlackUnavailable as exc:
         raise RetryableDeliveryError(str(exc)) from exc
     except slack.SlackRefused as exc:

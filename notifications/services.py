@@ -12,16 +12,18 @@ from functools import cache
 from typing import cast
 
 from django.conf import settings
+from django.core.cache import cache as django_cache
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from supportdesk.commit import after_commit_robust
 from tickets import timeline
 from tickets.models import Ticket
 
-from . import selectors, senders, tasks
-from .messages import NOTICE, link_for, one_line, ticket_attributes, ticket_body, ticket_subject
-from .models import Channel, Notification
+from . import selectors, senders, slack, tasks
+from .messages import NOTICE, link_for, one_line, ticket_attributes, ticket_body, ticket_card, ticket_subject
+from .models import Channel, Notification, SlackCard
 from .retries import RETRY_FOR, SWEEP_AFTER, backoff
 from .senders import DeliveryError, RetryableDeliveryError
 
@@ -290,3 +292,67 @@ def notifications_retry(*, ids: Iterable[int]) -> int:
     if retried:
         _deliver_after_commit(retried)
     return len(retried)
+
+
+# Slack cards kept current -----------------------------------------------------------------------------------------
+
+CARD_REFRESH_AFTER_SECONDS = 2  # changes within this much of each other redraw a card once
+CARD_REFRESH_QUEUED_FOR = 120  # seconds a queued refresh holds off others, should its task be lost
+
+
+def _card_refresh_key(card_id: int) -> str:
+    return f"slack-card-refresh:{card_id}"
+
+
+def slack_cards_refresh_soon(*, ticket_ids: Iterable[int]) -> None:
+    """After the commit, redraw these tickets' Slack cards: one task per card, not one per change. A refresh queued
+    and not yet started takes later changes along (it reads the ticket when it runs). Robust: a broker outage loses
+    the redraw, never the change (the next change or notice redraws the card)."""
+    if ids := sorted(set(ticket_ids)):
+        after_commit_robust(_cards_refresh_queue, ids)
+
+
+def _cards_refresh_queue(ticket_ids: list[int]) -> None:
+    for card_id in SlackCard.objects.filter(ticket_id__in=ticket_ids).values_list("pk", flat=True):
+        key = _card_refresh_key(card_id)
+        if not django_cache.add(key, 1, timeout=CARD_REFRESH_QUEUED_FOR):
+            continue  # one is queued and has not read the ticket yet
+        try:
+            tasks.slack_card_refresh_task.apply_async((card_id,), countdown=CARD_REFRESH_AFTER_SECONDS, retry=False)
+        except Exception:
+            django_cache.delete(key)  # not queued after all: let the next change try
+            raise
+
+
+def slack_card_remember(*, ticket_id: int, channel: str, ts: str, headline: str) -> None:
+    """The Slack message someone acted on is the ticket's card in that conversation, with this headline (a click
+    on a card: "Acknowledged by Alex from Slack"). Inside the acting transaction."""
+    SlackCard.objects.update_or_create(
+        ticket_id=ticket_id, channel=channel, defaults={"ts": ts, "headline": headline[: senders.HEADLINE_MAX]}
+    )
+
+
+def slack_card_refresh(*, card_id: int) -> str:
+    """Redraw one Slack card as its ticket is now (its buttons follow the status). Safe to run again: it sends the
+    state as it is. Raises SlackUnavailable for the task to retry; a card deleted in Slack is forgotten (the next
+    notice posts a new one); a refusal is logged and dropped."""
+    # from here on a change queues another refresh: this one may read the ticket before that change commits
+    django_cache.delete(_card_refresh_key(card_id))
+    card = SlackCard.objects.select_related("ticket__severity", "ticket__queue", "ticket__assignee").filter(pk=card_id)
+    row = card.first()
+    if row is None:
+        return "gone"
+    drawn = ticket_card(row.ticket, headline=row.headline)
+    try:
+        slack.slack_update(
+            channel=row.channel, ts=row.ts, text=slack.card_text(drawn), attachments=slack.card_attachments(drawn)
+        )
+    except slack.SlackMessageGone:
+        SlackCard.objects.filter(pk=row.pk, ts=row.ts).delete()  # unless a notice posted a new one meanwhile
+        return "deleted in Slack"
+    except slack.SlackNotConfigured:
+        return "not configured"
+    except slack.SlackRefused as exc:
+        log.warning("Slack card %s of ticket %s not redrawn: %s", row.ts, row.ticket.reference, exc)
+        return "refused"
+    return "redrawn"

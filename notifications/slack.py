@@ -57,6 +57,10 @@ class SlackNotConfigured(SlackRefused):
     """No bot token is set."""
 
 
+class SlackMessageGone(SlackRefused):
+    """The message to update is no longer there (someone deleted it in Slack)."""
+
+
 def slack_configured() -> bool:
     return bool(settings.SLACK_BOT_TOKEN)
 
@@ -79,23 +83,34 @@ def _translated(channel: str = "") -> Iterator[None]:
         code = str(exc.response.get("error", "") if isinstance(exc.response.data, dict) else "") or f"HTTP {status}"
         if status == 429 or status >= 500 or code in RETRYABLE_CODES:
             raise SlackUnavailable(f"Slack could not take it ({code}).") from exc
+        if code == "message_not_found":
+            raise SlackMessageGone(f"The Slack message in {channel} was deleted.") from exc
         said = REFUSALS.get(code, "Slack refused it: {code}.")
         raise SlackRefused(said.format(channel=channel, code=code)) from exc
     except (urllib.error.URLError, OSError, SlackClientError) as exc:  # refused, timed out, cut off
         raise SlackUnavailable(f"Slack could not be reached: {exc.__class__.__name__}.") from exc
 
 
-def slack_post(*, channel: str, text: str, blocks: list | None = None, attachments: list | None = None) -> str:
-    """Post a message to a channel, or to a person by their user id (a DM); returns the message's ts."""
+def slack_post(
+    *,
+    channel: str,
+    text: str,
+    blocks: list | None = None,
+    attachments: list | None = None,
+    thread_ts: str | None = None,
+) -> str:
+    """Post a message to a channel, or to a person by their user id (a DM), or as a reply in the thread of the
+    message ``thread_ts``; returns the message's ts."""
     with _translated(channel):
         response = _client().chat_postMessage(
-            channel=channel, text=text, blocks=blocks, attachments=attachments, unfurl_links=False
+            channel=channel, text=text, blocks=blocks, attachments=attachments, thread_ts=thread_ts, unfurl_links=False
         )
     return str(response["ts"])
 
 
 def slack_update(*, channel: str, ts: str, text: str, blocks: list | None = None, attachments: list | None = None):
-    """Replace a message Supportdesk posted (its buttons follow the ticket's state)."""
+    """Replace a message Supportdesk posted (its buttons follow the ticket's state). SlackMessageGone when it was
+    deleted."""
     with _translated(channel):
         _client().chat_update(channel=channel, ts=ts, text=text, blocks=blocks, attachments=attachments)
 

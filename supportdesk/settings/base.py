@@ -202,6 +202,7 @@ TICKET_REACTIONS = [
     ("escalation.reactions.sla_react", "in transaction"),  # due times and clocks, stopped chains
     ("paging.reactions.pages_react", "in transaction"),  # pages stopped once someone has the ticket
     ("notifications.reactions.notices_react", "in transaction"),  # enqueued with the change, sent after commit
+    ("notifications.reactions.cards_react", "in transaction"),  # Slack cards redrawn after commit
     ("readiness.reactions.reviews_react", "in transaction"),  # a review opens after commit (its own task)
 ]
 # Who may hold a ticket's notices (quiet rules during maintenance): a function (ticket=, key=) answering None (not

@@ -4,6 +4,7 @@ import pytest
 
 from chat import tasks
 from notifications import slack
+from notifications import tasks as notification_tasks
 from notifications.messages import ticket_card
 from tools.sandbox.slack import DEFAULT_CHANNEL, FakeSlack
 
@@ -11,8 +12,10 @@ from tools.sandbox.slack import DEFAULT_CHANNEL, FakeSlack
 @pytest.fixture(autouse=True)
 def worker(monkeypatch):
     """The chat tasks run at once, as a worker would run them right after the commit."""
-    for task in (tasks.slack_card_refresh_task, tasks.slack_tell_task):
+    for task in (tasks.slack_tell_task,):
         monkeypatch.setattr(task, "delay", lambda *args, task=task: task.apply(args))
+    refresh = notification_tasks.slack_card_refresh_task
+    monkeypatch.setattr(refresh, "apply_async", lambda args, **options: refresh.apply(args))
 
 
 class Slack:

@@ -111,3 +111,21 @@ def test_a_dm_goes_to_a_member_id_and_only_they_see_it(live, slack_api):
     assert [m.text for m in fake.direct_messages("jo@example.com")] == ["Your Supportdesk code is 123456."]
     assert "Direct message" in view("jo@example.com") and "123456" in view("jo@example.com")
     assert "123456" not in view("agent@example.com")
+
+
+def test_thread_replies_show_under_their_card(live, slack_api):
+    fake = live.sandbox.slack
+    ts = slack_api.chat_postMessage(channel="C0SANDBOX1", text="[SD-2 SEV2] New ticket")["ts"]
+    slack_api.chat_postMessage(channel="C0SANDBOX1", text="Escalated (level 1)", thread_ts=ts)
+    with pytest.raises(SlackApiError, match="thread_not_found"):
+        slack_api.chat_postMessage(channel="C0SANDBOX1", text="lost", thread_ts="1.999999")
+    [card] = fake.cards("C0SANDBOX1")
+    assert [r.text for r in fake.replies(card)] == ["Escalated (level 1)"]
+    with urllib.request.urlopen(f"{live.url}/slack/") as response:
+        page = response.read().decode()
+    card_at, thread_at = page.index("New ticket"), page.index('<ol class="thread" aria-label="Thread">')
+    assert card_at < thread_at < page.index("Escalated (level 1)")
+    assert page.count("Escalated (level 1)") == 1  # shown in the thread only, not as a message of its own
+    fake.delete(card)
+    with pytest.raises(SlackApiError, match="message_not_found"):
+        slack_api.chat_update(channel="C0SANDBOX1", ts=ts, text="gone")

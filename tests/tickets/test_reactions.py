@@ -50,6 +50,7 @@ def test_the_reactions_are_listed_in_order_and_resolve():
         "escalation.reactions.sla_react",
         "paging.reactions.pages_react",
         "notifications.reactions.notices_react",
+        "notifications.reactions.cards_react",
         "readiness.reactions.reviews_react",
     ]
 

@@ -38,6 +38,7 @@ class Message:
     text: str
     attachments: list[dict[str, Any]]
     only_for: str = ""  # an ephemeral message's user
+    thread_ts: str = ""  # a reply's: the ts of the message it answers, shown under it
 
 
 @dataclass
@@ -96,7 +97,11 @@ class FakeSlack:
         channel = params.get("channel", "")
         if not channel or channel in self.unknown_channels:
             return {"ok": False, "error": "channel_not_found"}
+        thread = params.get("thread_ts") or ""
+        if thread and not any(m.channel == channel and m.ts == thread for m in self.messages):
+            return {"ok": False, "error": "thread_not_found"}
         message = Message(channel, self._ts(), params.get("text", ""), _listed(params.get("attachments")))
+        message.thread_ts = thread
         self.messages.append(message)
         return {"ok": True, "channel": channel, "ts": message.ts, "message": {"text": message.text}}
 
@@ -127,9 +132,21 @@ class FakeSlack:
             return {"ok": False, "error": "users_not_found"}
         return {"ok": True, "user": _member(self.user_id(email), email)}
 
+    def cards(self, channel: str) -> list[Message]:
+        """The messages in a channel (or DM) itself, oldest first: not replies in threads, not ephemeral ones."""
+        return [m for m in self.messages if m.channel == channel and not m.thread_ts and not m.only_for]
+
+    def replies(self, message: Message) -> list[Message]:
+        """The replies in a message's thread, oldest first."""
+        return [m for m in self.messages if m.channel == message.channel and m.thread_ts == message.ts]
+
+    def delete(self, message: Message) -> None:
+        """Someone deletes a message in Slack (its thread goes with it)."""
+        self.messages = [m for m in self.messages if m is not message and m.thread_ts != message.ts]
+
     def direct_messages(self, email: str) -> list[Message]:
         """What the app sent this person as DMs, oldest first."""
-        return [m for m in self.messages if m.channel == self.user_id(email) and not m.only_for]
+        return [m for m in self.messages if m.channel == self.user_id(email) and not m.only_for and not m.thread_ts]
 
     # What Slack sends the portal -------------------------------------------------------------------------------------
 
@@ -298,6 +315,8 @@ def chat_view(fake: FakeSlack, *, email: str) -> str:
     who, me = html.escape(email), fake.user_id(email)
     rows = []
     for message in reversed(fake.messages):
+        if message.thread_ts:
+            continue  # shown under the message it answers
         if message.only_for and fake.emails.get(message.only_for, "").lower() != email.lower():
             continue
         if _is_member(message.channel) and message.channel != me:
@@ -327,13 +346,17 @@ def chat_view(fake: FakeSlack, *, email: str) -> str:
                     f'<input type="hidden" name="email" value="{who}"><button>{label}</button></form>'
                 )
             parts.append("</div>")
+        if replies := fake.replies(message):
+            said = "".join(f'<li><span class="meta">{html.escape(r.ts)}</span> {_mrkdwn(r.text)}</li>' for r in replies)
+            parts.append(f'<ol class="thread" aria-label="Thread">{said}</ol>')
         rows.append(f'<li class="message">{"".join(parts)}</li>')
     listed = "".join(rows) or "<li>No messages yet: file a ticket in a queue with a Slack channel.</li>"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sandbox Slack</title>
 <style>body{{font:15px system-ui;margin:2rem auto;max-width:46rem}} .message{{list-style:none;border-top:1px solid #ddd;
 padding:.6rem 0}} .meta{{color:#555;font-size:13px;margin:0}} .card{{border-left:4px solid #888;padding-left:.7rem}}
-.bar{{display:none}} .facts{{display:flex;gap:1.2rem;list-style:none;padding:0}} form{{display:inline}}
+.bar{{display:none}} .thread{{border-left:2px solid #ddd;margin:.4rem 0 0 .7rem;padding-left:.7rem}}
+.facts{{display:flex;gap:1.2rem;list-style:none;padding:0}} form{{display:inline}}
 button,.button{{margin:.2rem .3rem .2rem 0;padding:.3rem .7rem}}</style></head>
 <body><h1>Sandbox Slack</h1>
 <p>What Supportdesk posted to Slack. The buttons and the command are sent to {html.escape(fake.portal_url)} as
