@@ -307,7 +307,10 @@ def _card_refresh_key(card_id: int) -> str:
 def slack_cards_refresh_soon(*, ticket_ids: Iterable[int]) -> None:
     """After the commit, redraw these tickets' Slack cards: one task per card, not one per change. A refresh queued
     and not yet started takes later changes along (it reads the ticket when it runs). Robust: a broker outage loses
-    the redraw, never the change (the next change or notice redraws the card)."""
+    the redraw, never the change (the next change or notice redraws the card). Nothing without Slack, nor while a
+    replayed history holds every notice (no card was posted about the past)."""
+    if not slack.slack_configured() or _all_held.get():
+        return
     if ids := sorted(set(ticket_ids)):
         after_commit_robust(_cards_refresh_queue, ids)
 

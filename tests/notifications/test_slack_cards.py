@@ -209,3 +209,21 @@ def test_a_broker_outage_loses_the_redraw_not_the_change(
     status, buttons = status_and_buttons(fake_slack.cards(SLACK_ID)[0])
     assert status == "Acknowledged" and "Acknowledge" not in buttons
     assert other.display_name in str(fake_slack.cards(SLACK_ID)[0].attachments)
+
+
+def test_without_slack_or_while_history_replays_no_redraw_is_queued(
+    ticket, agent, settings, django_capture_on_commit_callbacks
+):
+    settings.SLACK_BOT_TOKEN = ""  # no Slack app: no card can exist, and the change queues nothing after it
+    with django_capture_on_commit_callbacks() as after:
+        ticket_services.ticket_transition(ticket=ticket, actor=agent, action=Action.ACKNOWLEDGE)
+    assert not [c for c in after if getattr(c, "func", None) is services._cards_refresh_queue]
+
+    settings.SLACK_BOT_TOKEN = "xoxb-test"
+    with services.notices_held_all(), django_capture_on_commit_callbacks() as after:  # the demo's history replayed
+        ticket_services.ticket_transition(ticket=ticket, actor=agent, action=Action.START)
+    assert not [c for c in after if getattr(c, "func", None) is services._cards_refresh_queue]
+
+    with django_capture_on_commit_callbacks() as after:  # and with Slack, a change now queues its redraw
+        ticket_services.ticket_assign(ticket=ticket, actor=agent, assignee=None)
+    assert [c.args for c in after if getattr(c, "func", None) is services._cards_refresh_queue] == [([ticket.pk],)]
