@@ -37,7 +37,7 @@ from .processes import (
 
 pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-ACCOUNTS, RESOURCES, EVENTS = 6, 600, 60
+ACCOUNTS, RESOURCES, EVENTS = 6, 3000, 300  # enough that a poll lasts long enough to be killed in
 KILLS = 3
 RECOVERY_SECONDS = 60
 
