@@ -63,6 +63,11 @@ def notices_held_all() -> Iterator[None]:
         _all_held.reset(token)
 
 
+def notices_all_held() -> bool:
+    """Whether a replayed history is holding every notice (notices_held_all): nobody is to be reached about it."""
+    return _all_held.get()
+
+
 def notify(
     *,
     ticket: Ticket,
@@ -121,7 +126,7 @@ def _held_why(ticket: Ticket, key: str) -> str | None:
     hold = _notice_hold()
     if hold is not None and (why := hold(ticket=ticket, key=key)) is not None:
         return why
-    return "" if _all_held.get() else None
+    return "" if notices_all_held() else None
 
 
 def notify_people(*, users: Iterable, subject: str, body: str, key: str) -> int:
@@ -309,7 +314,7 @@ def slack_cards_refresh_soon(*, ticket_ids: Iterable[int]) -> None:
     and not yet started takes later changes along (it reads the ticket when it runs). Robust: a broker outage loses
     the redraw, never the change (the next change or notice redraws the card). Nothing without Slack, nor while a
     replayed history holds every notice (no card was posted about the past)."""
-    if not slack.slack_configured() or _all_held.get():
+    if not slack.slack_configured() or notices_all_held():
         return
     if ids := sorted(set(ticket_ids)):
         after_commit_robust(_cards_refresh_queue, ids)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from integrations.cases.tasks import support_case_open_automatically_task
 from notifications.models import Channel
-from notifications.services import notify
+from notifications.services import notices_all_held, notify
 from oncall.selectors import oncall_people
 from paging.services import page_start
 from supportdesk.commit import after_commit_robust
@@ -53,6 +53,8 @@ def escalation_start(
 ) -> TicketEscalation | None:
     """Start the policy's chain for the ticket. An escalation already running goes on as it is; a closed ticket or
     a policy without steps starts nothing (None)."""
+    if notices_all_held():  # a replayed history (the demo's ninety days) pages nobody about the past
+        return None
     now = now or timezone.now()
     ticket = _locked_ticket(ticket.pk)
     steps = list(policy.steps.all())
