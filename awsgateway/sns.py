@@ -1,6 +1,7 @@
 """Publishing to SNS topics. SNS's limits are applied here: callers say what they mean (docs/aws.md#sns-publish)."""
 
 import hashlib
+import logging
 import re
 from collections.abc import Mapping
 
@@ -14,6 +15,7 @@ SUBJECT_MAX = 99  # "less than 100 characters"; AWS refuses more with InvalidPar
 MESSAGE_MAX_BYTES = 262_144  # body and attributes together: the default MaximumMessageSize
 _FIFO_ID = re.compile(r"^[!-~]{1,128}$")  # alphanumerics and ASCII punctuation, as SNS allows
 _LINE_BREAKS = re.compile(r"[\s\x00-\x1f\x7f]+")
+log = logging.getLogger(__name__)
 _TRUNCATED = "\n\n[… cut here: SNS messages are limited to 256 KB; the rest is on the ticket]"
 
 
@@ -66,4 +68,7 @@ def sns_publish(
         params |= {"MessageGroupId": fifo_id(group_id), "MessageDeduplicationId": fifo_id(dedup_id)}
     client = client_for(AccountAccess(account_id=arn["account"]), "sns", region=arn["region"], once=True)
     with translated_errors():
-        return client.publish(**params)["MessageId"]
+        message_id = client.publish(**params)["MessageId"]
+    # The end of a ticket's path in the logs: the line carries the request id of the click that caused it
+    log.info("SNS message %s published to %s", message_id, topic_arn)
+    return message_id

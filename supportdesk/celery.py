@@ -1,9 +1,16 @@
-"""The Celery app: configured from Django settings (CELERY_*), tasks found in every app."""
+"""The Celery app: configured from Django settings (CELERY_*), tasks found in every app; its logs and the request
+ids its tasks carry wired here."""
 
+import logging
+import logging.config
 import os
+from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 from celery.worker.consumer import Consumer
+from django.conf import settings
+
+from . import requestid
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportdesk.settings.base")
 
@@ -19,3 +26,18 @@ class ReconnectingConsumer(Consumer):
 
     class Blueprint(Consumer.Blueprint):  # type: ignore[misc,valid-type]  # a class; celery-types says a variable
         default_steps = [s for s in Consumer.Blueprint.default_steps if not s.endswith((":Gossip", ":Mingle"))]
+
+
+@signals.setup_logging.connect
+def logging_from_settings(loglevel: int | str | None = None, **_: Any) -> None:
+    """Workers and beat log as the web does (settings.LOGGING: the format, secrets redacted, request ids), not in
+    Celery's own format, which would drop the JSON and the filters; the --loglevel given decides the level."""
+    logging.config.dictConfig(settings.LOGGING)
+    if loglevel:
+        logging.getLogger().setLevel(loglevel)
+
+
+# The request id a request (or a task) had goes with each task it queues, and is bound while that task runs
+signals.before_task_publish.connect(requestid.headers_stamp, weak=False)
+signals.task_prerun.connect(requestid.task_bind, weak=False)
+signals.task_postrun.connect(requestid.task_unbind, weak=False)

@@ -1,4 +1,7 @@
 import importlib
+import io
+import json
+import logging
 import os
 import threading
 from datetime import timedelta
@@ -11,6 +14,7 @@ from django.db import DEFAULT_DB_ALIAS
 
 from accounts.roles import Role
 from integrations.models import AwsAccount
+from supportdesk.logfilters import JsonLines
 
 # SUPPORTDESK_TEST_CLOCK_SHIFT_DAYS=400 runs the suite a year and more ahead (`make test` does, for the
 # date-sensitive modules): a test that compares a fixed date with the real clock fails today, not next year.
@@ -152,3 +156,14 @@ def fake_slack(settings):
     yield fake
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def json_log(monkeypatch):
+    """The console handler as LOG_FORMAT=json sets it up (its filters kept), writing to a buffer: returns a function
+    giving the lines logged so far, parsed."""
+    handler = next(h for h in logging.getLogger().handlers if h.name == "console")
+    stream = io.StringIO()
+    monkeypatch.setattr(handler, "formatter", JsonLines())
+    monkeypatch.setattr(handler, "stream", stream)
+    return lambda: [json.loads(line) for line in stream.getvalue().splitlines()]

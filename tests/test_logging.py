@@ -1,3 +1,4 @@
+import json
 import logging
 import os
 import socket
@@ -6,6 +7,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime
 
 import pytest
 from django.db import connection
@@ -91,3 +93,55 @@ def test_the_gunicorn_access_log_of_make_run_shows_no_reset_key():
     # then: the access log names the page, not the key
     assert "/accounts/password/reset/key/3-[redacted]/" in log
     assert "cf1b7a" not in log
+
+
+# LOG_FORMAT=json -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_json_lines_carry_time_level_logger_message_request_id_and_user_id(client, requester, json_log):
+    # given: a signed-in person
+    client.force_login(requester)
+    # when: they open a ticket that does not exist (Django logs "Not Found" after authentication has run)
+    response = client.get("/tickets/NOPE-1/", HTTP_X_REQUEST_ID="click-42")
+    # then: the line is JSON with every field, the request's id and the person's
+    assert response.status_code == 404
+    (line,) = [line for line in json_log() if line["logger"] == "django.request"]
+    assert line["level"] == "WARNING" and line["message"] == "Not Found: /tickets/NOPE-1/"
+    assert (line["request_id"], line["user_id"]) == ("click-42", requester.pk)
+    assert datetime.fromisoformat(line["time"]).tzinfo is not None
+    assert "task_id" not in line and "request" not in line  # no task here; Django's request object stays out
+
+
+@pytest.mark.django_db
+def test_a_log_line_before_sign_in_has_the_request_id_and_no_user(client, json_log):
+    # the API refuses them; Django logs that after every middleware has run
+    assert client.get("/api/tickets/", HTTP_X_REQUEST_ID="anon-1").status_code in (401, 403)
+    lines = [line for line in json_log() if line["logger"] == "django.request"]
+    assert lines and all((line["request_id"], line["user_id"]) == ("anon-1", None) for line in lines)
+
+
+def test_json_lines_outside_a_request_have_null_ids_and_the_traceback_as_one_field(json_log):
+    log = logging.getLogger("supportdesk.test")
+    try:
+        raise ValueError("broken\nacross lines")
+    except ValueError:
+        log.exception("It failed")
+    (line,) = json_log()
+    assert (line["message"], line["level"], line["request_id"], line["user_id"]) == ("It failed", "ERROR", None, None)
+    assert line["exception"].startswith("Traceback") and "ValueError: broken\nacross lines" in line["exception"]
+
+
+def test_json_lines_redact_secret_keys_and_drop_a_refusals_traceback(json_log):
+    logging.getLogger("django.request").warning("Not Found: %s", KEY_URL, extra={"status_code": 404})
+    logging.getLogger("django.request").handle(_record(403))
+    not_found, refusal = json_log()
+    assert not_found["message"] == "Not Found: /accounts/password/reset/key/3-[redacted]/"
+    assert not_found["status_code"] == 404 and "cf1b7a" not in json.dumps(not_found)
+    assert refusal["status_code"] == 403 and "exception" not in refusal
+
+
+def test_an_unknown_log_format_stops_the_start():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "supportdesk.settings.test", "LOG_FORMAT": "xml"}
+    started = subprocess.run([sys.executable, "manage.py", "check"], env=env, capture_output=True, text=True)
+    assert started.returncode != 0 and "LOG_FORMAT is plain or json, not 'xml'" in started.stderr

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -54,7 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "supportdesk.middleware.RequestSizeLimitMiddleware",  # first: before anything reads the body
+    "supportdesk.requestid.RequestIdMiddleware",  # first: every log line of a request carries its id
+    "supportdesk.middleware.RequestSizeLimitMiddleware",  # before anything reads the body
     "django.middleware.security.SecurityMiddleware",
     "supportdesk.headers.SecurityHeadersMiddleware",  # CSP and Permissions-Policy
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -332,15 +334,27 @@ SLACK_API_URL = env.str("SLACK_API_URL", default="https://slack.com/api/")  # th
 
 BENCH_VIEWS = env.bool("SUPPORTDESK_BENCH_VIEWS", default=False)  # `make bench` yardsticks only
 
+# Logs go to standard error, as plain lines (`make run`) or JSON lines (LOG_FORMAT=json) for a log pipeline: time,
+# level, logger, message, request_id, user_id, in a worker task_id and task_name, a traceback as one field. Celery
+# workers and beat log through this too (supportdesk/celery.py), their --loglevel deciding the level.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT is plain or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "supportdesk.logfilters.JsonLines"},
+    },
     "filters": {
         "refusals": {"()": "supportdesk.logfilters.RefusalsWithoutTraceback"},
         "secrets": {"()": "supportdesk.logfilters.SecretsRedacted"},
+        "context": {"()": "supportdesk.logfilters.RequestContext"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["secrets"]}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context", "secrets"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # On the logger, not a handler: Django's own console handler (DEBUG) sees the record without the traceback too
     "loggers": {
