@@ -1,7 +1,6 @@
 from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
-from django.http import HttpResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -21,7 +20,6 @@ handler404 = "supportdesk.api.page_not_found"
 handler500 = "supportdesk.api.server_error"
 
 urlpatterns = [
-    path("healthz", lambda request: HttpResponse("ok", content_type="text/plain"), name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

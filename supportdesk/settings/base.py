@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "supportdesk.requestid.RequestIdMiddleware",  # first: every log line of a request carries its id
+    "supportdesk.health.HealthCheckMiddleware",  # probes: before the host check, the HTTPS redirect and sessions
     "supportdesk.middleware.RequestSizeLimitMiddleware",  # before anything reads the body
     "django.middleware.security.SecurityMiddleware",
     "supportdesk.headers.SecurityHeadersMiddleware",  # CSP and Permissions-Policy
@@ -312,7 +313,6 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _behind_proxy e
 # proxy's address and ten wrong passwords from anyone would stop every sign-in.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=1 if _behind_proxy else 0)
 ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.str("DJANGO_CLIENT_IP_HEADER", default=None)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # AWS: credentials come from the default chain (environment, instance role); the sandbox or moto when set.
 AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default=None)
