@@ -59,8 +59,8 @@ class JsonLines(JsonFormatter):
     """One JSON object a line (LOG_FORMAT=json), with named fields only: a record's other extras stay out, as
     django.request's `request` object, whose text would carry the unredacted path."""
 
-    FIELDS = ("request_id", "user_id")  # on every line, null outside a request or task
-    OPTIONAL = ("task_id", "task_name", "status_code")  # only when they are set
+    FIELDS: tuple[str, ...] = ("request_id", "user_id")  # on every line, null outside a request or task
+    OPTIONAL: tuple[str, ...] = ("task_id", "task_name", "status_code")  # only when they are set
 
     def add_fields(self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]) -> None:
         log_data["time"] = datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds")

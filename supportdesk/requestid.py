@@ -45,10 +45,10 @@ def user_id() -> int | None:
     if context.request is None:
         return context.user_id
     # AuthenticationMiddleware sets a lazy user, DRF sets the one its authentication found
-    user = context.request.__dict__.get("user")
+    user: Any = context.request.__dict__.get("user")
     if isinstance(user, SimpleLazyObject):
-        user = None if user._wrapped is empty else user._wrapped
-    return user.pk if user is not None and user.is_authenticated else None
+        user = getattr(user, "_wrapped", empty)  # empty until something asked who it is
+    return user.pk if user not in (None, empty) and user.is_authenticated else None
 
 
 def task_fields() -> tuple[str | None, str | None]:

@@ -2,15 +2,10 @@
 before a day, every notification arrives once when SNS is back, and a dead one is replayed from the admin. The
 clock is moved, not waited for; SNS is unreachable as in a network outage (its address refuses connections)."""
 
-import socket
-import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-import requests
 import time_machine
 from django.urls import reverse
 from django.utils import timezone
@@ -19,40 +14,19 @@ from notifications import selectors, services
 from notifications.models import Channel, Notification
 from notifications.retries import RETRY_FOR
 
+from . import moto_sns
 from .conftest import run_outbox
-from .moto_sns import received, topic_with_queue
+from .moto_sns import free_port, received, topic_with_queue
 
 pytestmark = [pytest.mark.fault, pytest.mark.django_db]
 
 NOTIFICATIONS = 10
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def moto_server():
-    port = free_port()
-    process = subprocess.Popen(
-        [Path(sys.executable).parent / "moto_server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(f"{url}/moto-api/", timeout=1)
-            break
-        except requests.RequestException:
-            assert time.monotonic() < deadline, "moto_server did not start"
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(10)
+    with moto_sns.moto_server() as url:
+        yield url
 
 
 @pytest.fixture
