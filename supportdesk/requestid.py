@@ -101,7 +101,8 @@ def headers_stamp(headers: dict[str, Any] | None = None, **_: Any) -> None:
     context = _context.get()
     if headers is not None and context.request_id is not None:
         headers.setdefault("request_id", context.request_id)
-        headers.setdefault("user_id", user_id())
+        if (uid := user_id()) is not None:
+            headers.setdefault("user_id", uid)
 
 
 def task_bind(task_id: str | None = None, task: Any = None, **_: Any) -> None:
