@@ -1,6 +1,7 @@
 import json
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -65,7 +66,8 @@ def _free_port() -> int:
 
 
 @pytest.mark.django_db
-def test_the_gunicorn_access_log_of_make_run_shows_no_reset_key():
+@pytest.mark.parametrize("log_format", ["plain", "json"])
+def test_the_gunicorn_access_log_of_make_run_shows_no_reset_key(log_format):
     # given: gunicorn as `make run` starts it, over the test database
     db, port = connection.settings_dict, _free_port()
     web = web_command(str(port))
@@ -73,6 +75,7 @@ def test_the_gunicorn_access_log_of_make_run_shows_no_reset_key():
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "supportdesk.settings.test",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "LOG_FORMAT": log_format,
     }
     server = subprocess.Popen(web, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -93,6 +96,13 @@ def test_the_gunicorn_access_log_of_make_run_shows_no_reset_key():
     # then: the access log names the page, not the key
     assert "/accounts/password/reset/key/3-[redacted]/" in log
     assert "cf1b7a" not in log
+    if log_format == "json":  # every line JSON; the access line with its request id and the redacted path
+        lines = [json.loads(line) for line in log.splitlines()]
+        access = [line for line in lines if line.get("path") == "/accounts/password/reset/key/3-[redacted]/"]
+        assert access  # one, or more when a first try timed out while gunicorn was starting
+        for line in access:
+            assert line["logger"] == "gunicorn.access" and re.fullmatch("[0-9a-f]{32}", line["request_id"])
+            assert line["message"] == f"GET /accounts/password/reset/key/3-[redacted]/ HTTP/1.1 {line['status_code']}"
 
 
 # LOG_FORMAT=json -----------------------------------------------------------------------------------------------
