@@ -85,6 +85,7 @@ def test_a_cache_nobody_listens_on_makes_it_not_ready(client, settings):
 
 def test_probes_over_plain_http_are_not_redirected_to_https(client, settings):
     settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/tickets/").status_code == 301  # pages go to HTTPS
     assert client.get("/tickets/", **POD).status_code == 400  # the host check still guards every page
     assert client.get("/health/live", **POD).status_code == 200
     assert client.get("/health/ready", **POD).status_code == 200
