@@ -63,7 +63,8 @@ def request_id_from(value: str | None) -> str:
 
 @contextmanager
 def bound(**fields: Any) -> Iterator[LogContext]:
-    """Log lines within carry these fields (request_id=, user_id=, task_id=, task_name=, request=)."""
+    """Log lines within, and tasks queued within, carry these fields (request_id=, user_id=, task_id=, task_name=,
+    request=): for work outside a request that should be followed as one (a script, a test)."""
     token = _context.set(replace(_context.get(), **fields))
     try:
         yield _context.get()
