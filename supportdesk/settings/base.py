@@ -10,6 +10,8 @@ from typing import Any
 
 import environ
 
+from supportdesk.rabbitmq import task_queues
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -248,7 +250,7 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Celery: the embedded filesystem broker for `make run`, Redis in production and tests.
+# Celery: the embedded filesystem broker for `make run`, Redis or RabbitMQ in production and tests.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 # A request publishing while the broker is down fails at once (one connection attempt, no publish retries) rather
 # than after seconds: callers queue after commit, robustly, and a sweep re-queues what did not go.
@@ -270,6 +272,21 @@ elif CELERY_BROKER_URL.startswith("redis"):
     # escalation step that comes twice finds its token stale); lost polls need not wait for it: integrations'
     # overdue-poll sweep queues them again within a minute or two, and the notification sweep re-queues its rows.
     CELERY_BROKER_TRANSPORT_OPTIONS |= {"visibility_timeout": 20 * 60}
+elif CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
+    # RabbitMQ returns a dead worker's unacknowledged messages as soon as its connection drops. Publisher confirms:
+    # a publish returns once the broker has the message (on a quorum queue, a majority of the nodes), and raises if
+    # the broker refuses it, rather than losing it silently.
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {"confirm_publish": True}
+    CELERY_BROKER_HEARTBEAT = 30  # a worker notices a dead connection (a node lost, a dropped NAT entry) in a minute
+    CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"  # as task_queues' exchanges: native delayed delivery needs them
+    # Quorum queues (production, a 3-node cluster): replicated, and Celery's native delayed delivery keeps countdowns
+    # (escalation and page steps, retries) in the broker; classic queues hold them unacknowledged in the worker.
+    CELERY_QUORUM_QUEUES = env.bool("CELERY_QUORUM_QUEUES", default=False)
+    CELERY_TASK_QUEUES = task_queues(quorum=CELERY_QUORUM_QUEUES)
+    if CELERY_QUORUM_QUEUES:
+        CELERY_TASK_DEFAULT_QUEUE_TYPE = "quorum"
+        CELERY_TASK_CREATE_MISSING_QUEUE_TYPE = "quorum"
+        CELERY_TASK_CREATE_MISSING_QUEUE_EXCHANGE_TYPE = "topic"
 # A worker rides out a broker outage of any length rather than exiting after 100 attempts
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
