@@ -114,6 +114,14 @@ else:
         # Planning costs more than running our indexed queries: a connection plans each one once.
         # Turn off behind a pooler that cannot keep prepared statements (PgBouncer before 1.21).
         DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 2}
+# Optional read replica (PostgreSQL streaming replication): the KPI dashboard and CSV exports read from it
+# (supportdesk/replica.py); in tests a mirror of the default database.
+if _replica_url := env.str("DATABASE_REPLICA_URL", default=""):
+    _replica = env.db_url_config(_replica_url)  # the primary's connection settings, and the URL's own options
+    _replica["OPTIONS"] = DATABASES["default"].get("OPTIONS", {}) | _replica.get("OPTIONS", {})
+    _replica |= {"CONN_MAX_AGE": env.int("DATABASE_CONN_MAX_AGE", default=60), "CONN_HEALTH_CHECKS": True}
+    DATABASES["replica"] = _replica | {"TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["supportdesk.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Covering-index columns speed up PostgreSQL's KPI reads; the SQLite demo does without them
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
