@@ -9,6 +9,7 @@ class SupportdeskConfig(AppConfig):
     verbose_name = "Supportdesk"
 
     def ready(self) -> None:
+        from . import checks  # noqa: F401  registers the deploy checks
         from .schedule import schedule_sync_after_migrate
 
         # Once per migrate, after django-celery-beat's own post_migrate (its tables exist by then)

@@ -8,6 +8,7 @@ from typing import Any
 
 from celery import Celery, signals
 from celery.worker.consumer import Consumer
+from celery.worker.consumer.delayed_delivery import DelayedDelivery
 from django.conf import settings
 
 from . import requestid
@@ -25,7 +26,24 @@ class ReconnectingConsumer(Consumer):
     connection (AttributeError: 'NoneType' object has no attribute 'hostname', celery/kombu#582)."""
 
     class Blueprint(Consumer.Blueprint):  # type: ignore[misc,valid-type]  # a class; celery-types says a variable
-        default_steps = [s for s in Consumer.Blueprint.default_steps if not s.endswith((":Gossip", ":Mingle"))]
+        default_steps = [
+            "supportdesk.celery:EveryQueueDelayedDelivery" if s.endswith(":DelayedDelivery") else s
+            for s in Consumer.Blueprint.default_steps
+            if not s.endswith((":Gossip", ":Mingle"))
+        ]
+
+
+class EveryQueueDelayedDelivery(DelayedDelivery):
+    """Native delayed delivery (RabbitMQ quorum queues only) binds every queue of the app to its delivery exchange,
+    not only the queues this worker consumes: a worker started for two of them (``-Q notifications,sweeps``) found
+    the other queues' exchanges missing and turned delayed delivery off. So every queue is declared first (durable,
+    idempotent), and all six exist on the broker from the first worker's start."""
+
+    def start(self, c: Consumer) -> None:
+        with c.app.connection_for_write() as connection:
+            for queue in c.app.amqp.queues.values():
+                queue.bind(connection.default_channel).declare()
+        super().start(c)
 
 
 @signals.setup_logging.connect

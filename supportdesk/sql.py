@@ -13,8 +13,9 @@ from decimal import Decimal
 from typing import overload
 from zoneinfo import ZoneInfo
 
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.backends.signals import connection_created
+from django.db.models import Model
 from django.dispatch import receiver
 
 CENTS = Decimal("0.01")
@@ -135,7 +136,8 @@ def _sqlite_value(value):
 
 
 def fetch(query: str, values: list | dict) -> list[tuple]:
-    with connection.cursor() as cursor:
+    """A read: routed as the ORM's are (to the read replica inside `supportdesk.replica.replica_reads()`)."""
+    with connections[router.db_for_read(Model)].cursor() as cursor:  # raw SQL has no model: any stands for it
         cursor.execute(query, params(values))
         return cursor.fetchall()
 

@@ -81,3 +81,34 @@ def test_models_and_migrations_agree():
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("unset", "warning"),
+    [
+        ("CACHE_URL", "supportdesk.W001"),
+        ("CELERY_BROKER_URL", "supportdesk.W002"),
+        ("DATABASE_URL", "supportdesk.W003"),
+    ],
+)
+def test_check_deploy_names_what_one_host_would_keep_to_itself(unset, warning):
+    # given: production settings, but for one shared service left at its single-host default
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "supportdesk.settings.base",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "support.example.com",
+        "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/supportdesk"),
+        "CACHE_URL": "redis://127.0.0.1:6379/1",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    }
+    for name in (unset, "DJANGO_HTTPS", "DJANGO_DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"):
+        env.pop(name, None)
+    # when
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    # then: that one is named, the others not
+    output = result.stdout + result.stderr
+    assert warning in output
+    assert {w for w in ("supportdesk.W001", "supportdesk.W002", "supportdesk.W003") if w in output} == {warning}

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from notifications.selectors import dead_notification_count
 from supportdesk.keyset import InvalidCursor
+from supportdesk.replica import replica_reads_view
 
 from .. import charts, selectors
 from ..filters import DEFAULT_PERIOD, KpiFilterForm
@@ -17,9 +18,9 @@ from ..forms import DrillForm
 
 
 def dashboard_view(view):
-    """Signed in, allowed to see dashboards (else 403), GET only."""
+    """Signed in, allowed to see dashboards (else 403), GET only; then its reads from the replica when there is one."""
     allowed = permission_required("tickets.view_dashboards", raise_exception=True)
-    return login_required(allowed(require_GET(view)))
+    return login_required(allowed(require_GET(replica_reads_view(view))))
 
 
 def _filters(request: HttpRequest) -> tuple[KpiFilterForm, int]:

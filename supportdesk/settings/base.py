@@ -11,6 +11,8 @@ from typing import Any
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from supportdesk.rabbitmq import task_queues
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -115,6 +117,14 @@ else:
         # Planning costs more than running our indexed queries: a connection plans each one once.
         # Turn off behind a pooler that cannot keep prepared statements (PgBouncer before 1.21).
         DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 2}
+# Optional read replica (PostgreSQL streaming replication): the KPI dashboard and CSV exports read from it
+# (supportdesk/replica.py); in tests a mirror of the default database.
+if _replica_url := env.str("DATABASE_REPLICA_URL", default=""):
+    _replica = env.db_url_config(_replica_url)  # the primary's connection settings, and the URL's own options
+    _replica["OPTIONS"] = DATABASES["default"].get("OPTIONS", {}) | _replica.get("OPTIONS", {})
+    _replica |= {"CONN_MAX_AGE": env.int("DATABASE_CONN_MAX_AGE", default=60), "CONN_HEALTH_CHECKS": True}
+    DATABASES["replica"] = _replica | {"TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["supportdesk.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Covering-index columns speed up PostgreSQL's KPI reads; the SQLite demo does without them
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
@@ -251,7 +261,7 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Celery: the embedded filesystem broker for `make run`, Redis in production and tests.
+# Celery: the embedded filesystem broker for `make run`, Redis or RabbitMQ in production and tests.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 # A request publishing while the broker is down fails at once (one connection attempt, no publish retries) rather
 # than after seconds: callers queue after commit, robustly, and a sweep re-queues what did not go.
@@ -273,6 +283,21 @@ elif CELERY_BROKER_URL.startswith("redis"):
     # escalation step that comes twice finds its token stale); lost polls need not wait for it: integrations'
     # overdue-poll sweep queues them again within a minute or two, and the notification sweep re-queues its rows.
     CELERY_BROKER_TRANSPORT_OPTIONS |= {"visibility_timeout": 20 * 60}
+elif CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
+    # RabbitMQ returns a dead worker's unacknowledged messages as soon as its connection drops. Publisher confirms:
+    # a publish returns once the broker has the message (on a quorum queue, a majority of the nodes), and raises if
+    # the broker refuses it, rather than losing it silently.
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {"confirm_publish": True}
+    CELERY_BROKER_HEARTBEAT = 30  # a worker notices a dead connection (a node lost, a dropped NAT entry) in a minute
+    CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"  # as task_queues' exchanges: native delayed delivery needs them
+    # Quorum queues (production, a 3-node cluster): replicated, and Celery's native delayed delivery keeps countdowns
+    # (escalation and page steps, retries) in the broker; classic queues hold them unacknowledged in the worker.
+    CELERY_QUORUM_QUEUES = env.bool("CELERY_QUORUM_QUEUES", default=False)
+    CELERY_TASK_QUEUES = task_queues(quorum=CELERY_QUORUM_QUEUES)
+    if CELERY_QUORUM_QUEUES:
+        CELERY_TASK_DEFAULT_QUEUE_TYPE = "quorum"
+        CELERY_TASK_CREATE_MISSING_QUEUE_TYPE = "quorum"
+        CELERY_TASK_CREATE_MISSING_QUEUE_EXCHANGE_TYPE = "topic"
 # A worker rides out a broker outage of any length rather than exiting after 100 attempts
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
