@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from kombu import Exchange, Queue
+
+from supportdesk import queues
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -285,6 +288,50 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Every task goes to the queue of its kind (supportdesk/queues.py), so a flood of polls never delays a page. One table,
+# by task name; a task missing from it fails tests/test_celery.py rather than landing in the default queue unnoticed.
+CELERY_TASK_ROUTES = {
+    name: {"queue": queue}
+    for queue, names in {
+        queues.NOTIFICATIONS: [
+            "notifications.tasks.notification_deliver_task",
+            "notifications.tasks.slack_card_refresh_task",
+            "paging.tasks.page_step_task",
+            "chat.tasks.slack_tell_task",
+        ],
+        queues.SWEEPS: [
+            "notifications.tasks.notifications_sweep_task",
+            "paging.tasks.pages_sweep_task",
+            "escalation.tasks.*",  # the SLA sweep, escalation steps and the sweep re-running lost ones
+            "oncall.tasks.shift_reminders_task",
+            # what an escalation step asked AWS for: one CreateCase, not stuck behind a thousand polls
+            "integrations.tasks.support_case_open_automatically_task",
+            # the beat ticks that queue polls: quick, and they must run on time for the spread to hold
+            "integrations.tasks.polls_overdue_queue_task",
+            "integrations.tasks.*_all_task",
+        ],
+        queues.POLLING: [
+            "integrations.tasks.trusted_advisor_poll_task",
+            "integrations.tasks.health_poll_task",
+            "integrations.tasks.support_cases_sync_task",
+            "integrations.tasks.organization_discover_task",
+            "integrations.tasks.account_capability_refresh_task",
+        ],
+        queues.KPIS: ["kpis.tasks.*"],
+        queues.DEFAULT: [
+            "integrations.tasks.poll_runs_prune_task",
+            "chat.tasks.slack_requests_prune_task",
+            "tickets.tasks.tickets_auto_close_task",
+            "accounts.tasks.sessions_expired_clear_task",
+            "readiness.tasks.*",
+        ],
+    }.items()
+    for name in names
+}
+# Declared, so that `celery worker -Q notifications,sweeps` finds them on Redis and RabbitMQ alike (a worker without
+# -Q consumes them all); each queue's exchange and routing key are its name, as create_missing_queues would make them.
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in queues.QUEUES]
+CELERY_TASK_DEFAULT_QUEUE = queues.DEFAULT
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
