@@ -361,6 +361,13 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # AWS: credentials come from the default chain (environment, instance role); the sandbox or moto when set.
 AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default=None)
+# Calls a second/burst to each AWS operation, per caller account and region, shared by every worker through Redis
+# (awsgateway/ratelimit.py, docs/operations.md#queues-and-workers); "off" for none. Per service or operation:
+# AWS_RATE_LIMITS="support=5/10,health.DescribeEvents=2/4".
+AWS_RATE_LIMIT = env.str("AWS_RATE_LIMIT", default="10/20")
+AWS_RATE_LIMITS: dict[str, str] = env.dict("AWS_RATE_LIMITS", default={})
+AWS_RATE_LIMIT_WAIT_SECONDS = env.float("AWS_RATE_LIMIT_WAIT_SECONDS", default=20.0)  # then AwsThrottled: a retry
+AWS_RATE_LIMIT_REDIS_URL = CACHES["default"]["LOCATION"] if "redis" in CACHES["default"]["BACKEND"].lower() else None
 # Pages by SMS and voice (AWS End User Messaging SMS and Voice; docs/aws.md#sms-and-voice). The origination identity
 # is a phone number, pool or sender id (its ID or ARN); calls need a number or pool that can call.
 SMS_ORIGINATION_IDENTITY = env.str("SMS_ORIGINATION_IDENTITY", default="")
