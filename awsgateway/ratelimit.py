@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import redis
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from redis.backoff import NoBackoff
 from redis.commands.core import Script
 from redis.exceptions import RedisError
@@ -56,8 +57,16 @@ def rate_for(service: str, operation: str) -> Rate | None:
     if text.strip().lower() == "off":
         return None
     per_second, _, burst = text.partition("/")
-    rate = float(per_second)
-    return Rate(per_second=rate, burst=int(burst or max(1, round(rate))))
+    try:
+        rate = Rate(per_second=float(per_second), burst=int(burst) if burst else max(1, round(float(per_second))))
+    except (ValueError, OverflowError):  # not numbers, or an infinite rate
+        rate = Rate(per_second=-1, burst=0)
+    if not (0 < rate.per_second < float("inf")) or rate.burst < 1:
+        raise ImproperlyConfigured(
+            f"AWS rate limit {text!r} for {service} {operation}: expected calls a second and a burst, such as "
+            "10/20 (AWS_RATE_LIMIT, AWS_RATE_LIMITS), or off."
+        )
+    return rate
 
 
 class _LocalBuckets:
@@ -120,7 +129,7 @@ _buckets = _Buckets()
 def acquire(*, caller: str, region: str, service: str, operation: str) -> None:
     """Wait for a token to call ``operation``; raises AwsThrottled rather than waiting past the bound."""
     rate = rate_for(service, operation)
-    if rate is None or rate.per_second <= 0:
+    if rate is None:
         return
     key = f"{caller}:{region}:{service}:{operation}"
     deadline = time.monotonic() + settings.AWS_RATE_LIMIT_WAIT_SECONDS

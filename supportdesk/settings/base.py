@@ -365,7 +365,9 @@ AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default=None)
 # (awsgateway/ratelimit.py, docs/operations.md#queues-and-workers); "off" for none. Per service or operation:
 # AWS_RATE_LIMITS="support=5/10,health.DescribeEvents=2/4".
 AWS_RATE_LIMIT = env.str("AWS_RATE_LIMIT", default="10/20")
-AWS_RATE_LIMITS: dict[str, str] = env.dict("AWS_RATE_LIMITS", default={})
+# Notices and pages are not held back: SNS and SMS accept far more than we send, and a person waits for them
+_UNLIMITED = {"sns": "off", "pinpoint-sms-voice-v2": "off", "sts": "off"}
+AWS_RATE_LIMITS: dict[str, str] = _UNLIMITED | env.dict("AWS_RATE_LIMITS", default={})
 AWS_RATE_LIMIT_WAIT_SECONDS = env.float("AWS_RATE_LIMIT_WAIT_SECONDS", default=20.0)  # then AwsThrottled: a retry
 AWS_RATE_LIMIT_REDIS_URL = CACHES["default"]["LOCATION"] if "redis" in CACHES["default"]["BACKEND"].lower() else None
 # Pages by SMS and voice (AWS End User Messaging SMS and Voice; docs/aws.md#sms-and-voice). The origination identity

@@ -9,6 +9,7 @@ import uuid
 import pytest
 import time_machine
 from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
 from moto import mock_aws
 
 from awsgateway import ratelimit
@@ -60,6 +61,18 @@ def test_rates_come_from_settings_by_operation_then_service_then_default(limits)
     assert ratelimit.rate_for("health", "DescribeEvents") == ratelimit.Rate(1, 1)
     assert ratelimit.rate_for("health", "DescribeEventDetails") == ratelimit.Rate(10, 20)
     assert ratelimit.rate_for("sns", "Publish") is None
+
+
+@pytest.mark.parametrize("text", ["fast", "0/5", "-1/5", "5/0", "5/x", "nan/3", "inf"])
+def test_a_malformed_rate_is_refused_with_what_was_expected(limits, text):
+    limits.AWS_RATE_LIMITS = {"support": text}
+    with pytest.raises(ImproperlyConfigured, match="such as 10/20"):
+        ratelimit.rate_for("support", "DescribeCases")
+
+
+def test_notices_and_pages_are_not_held_back_by_default():
+    assert ratelimit.rate_for("sns", "Publish") is None
+    assert ratelimit.rate_for("pinpoint-sms-voice-v2", "SendTextMessage") is None
 
 
 _TAKER = """
