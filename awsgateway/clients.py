@@ -6,6 +6,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import boto3
@@ -13,6 +14,7 @@ from botocore.config import Config
 from django.conf import settings
 from django.utils import timezone
 
+from . import ratelimit
 from .errors import AwsError, translated_errors
 
 # Support and Trusted Advisor are global but documented for us-east-1 only; Organizations always answers there.
@@ -171,6 +173,10 @@ _clients_lock = threading.Lock()
 _shared: list[boto3.Session] = []
 
 
+def _rate_limited(*, caller: str, region: str, service: str, event_name: str, **kwargs) -> None:
+    ratelimit.acquire(caller=caller, region=region, service=service, operation=event_name.rsplit(".", 1)[-1])
+
+
 def client_for(access: AccountAccess, service: str, *, region: str | None = None, once: bool = False) -> Any:
     """A botocore client for ``service`` acting as ``access``'s account; ``once``: no retries inside botocore, for
     calls AWS would carry out twice."""
@@ -197,5 +203,9 @@ def client_for(access: AccountAccess, service: str, *, region: str | None = None
         )
         config = _ONCE if once else _CONFIG
         client = _shared[0].client(service, region_name=key[3], endpoint_url=key[4], config=config, **secrets)  # type: ignore[call-overload]  # the stubs want a literal service name
+        # Each request sent, botocore's retries included, waits for a token of what AWS throttles on
+        caller = access.role_arn.split(":")[4] if access.role_arn else "self"  # no role: our own account
+        limited = partial(_rate_limited, caller=caller, region=signing_region, service=service)
+        client.meta.events.register("before-send", limited)
         _clients[key] = (generation, client)
         return client

@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
+
+from supportdesk.queues import DEFAULT, INGESTION, KPIS, NOTIFICATIONS, POLLING, QUEUES, SWEEPS
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_ENV = {**os.environ, "DJANGO_SECRET_KEY": "x" * 60, "POSTGRES_PASSWORD": "secret"}
@@ -112,3 +115,19 @@ def test_check_deploy_names_what_one_host_would_keep_to_itself(unset, warning):
     output = result.stdout + result.stderr
     assert warning in output
     assert {w for w in ("supportdesk.W001", "supportdesk.W002", "supportdesk.W003") if w in output} == {warning}
+
+
+def test_compose_starts_one_worker_per_kind_of_work_and_together_they_consume_every_queue():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    workers = {name: s for name, s in services.items() if " worker " in f" {s.get('command', '')} "}
+
+    consumed = {name: s["command"].split("-Q ", 1)[1].split()[0].split(",") for name, s in workers.items()}
+
+    assert consumed == {
+        "worker-notifications": [NOTIFICATIONS, SWEEPS],  # what a person waits for, never behind a flood
+        "worker-ingestion": [INGESTION],
+        "worker-polling": [POLLING],
+        "worker-default": [KPIS, DEFAULT],
+    }
+    assert sorted(q for queues in consumed.values() for q in queues) == sorted(QUEUES)
+    assert all("healthcheck" in s and s["environment"] == services["web"]["environment"] for s in workers.values())

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from supportdesk.queues import QUEUES
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR = BASE_DIR / "var"
 
@@ -152,7 +154,8 @@ def main() -> int:
     celery = [sys.executable, "-m", "celery", "-A", "supportdesk"]
     commands = {
         "web": web_command(port),
-        "worker": [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"],
+        # One worker for every queue (production starts one per kind: docker-compose.yml)
+        "worker": [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2", "-Q", ",".join(QUEUES)],
         "beat": [*celery, "beat", "--loglevel", "INFO", "--schedule", str(VAR / "celerybeat-schedule")],
     }
     if sandbox:  # first, so it listens before the worker's first call

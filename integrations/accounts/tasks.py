@@ -3,13 +3,14 @@ safe to run twice (acks_late: a killed worker's task runs again) and retries onl
 unreachable. Names are explicit: beat's rows and queued messages name the tasks as they were in integrations.tasks."""
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
 
 from awsgateway.errors import RETRYABLE
 
-from . import polls, services
+from . import polls, selectors, services
 from .models import ApiState, AwsAccount
 
 RETRY: dict[str, Any] = {
@@ -45,6 +46,38 @@ def fan_out(task, accounts) -> int:
     for account_id in ids:
         task.delay(account_id)
     return len(ids)
+
+
+# A round is walked a minute at a time, each step queueing the next: countdowns stay far below the Redis broker's
+# visibility timeout (20 minutes), past which a message held for later would be delivered twice
+SPREAD_STEP = timedelta(minutes=1)
+
+
+def fan_out_spread(fan_out_task, poll_task, accounts, *, every: int | None, window: int) -> int:
+    """Queue the polls of one round's ``window`` (seconds from its start, a minute wide): each account at its slot.
+
+    Beat starts a round at its interval (Periodic tasks, admin-editable); the round then queues its next minute
+    itself, with the interval it began with, until it is over or turned off. ``every=0``: every account at once.
+    The overdue-poll sweep (integrations.tasks) catches a poll lost on the way, and a new account's first."""
+    if every is None:  # beat starting a round, or a run by hand
+        interval = selectors.poll_interval(task_name=fan_out_task.name)
+        every = int(interval.total_seconds()) if interval else 0  # no interval round (off, a crontab): all now
+    elif window and selectors.poll_interval(task_name=fan_out_task.name) is None:
+        return 0  # turned off in Periodic tasks since the round began
+    if every <= SPREAD_STEP.total_seconds():
+        return fan_out(poll_task, accounts)
+    start, end = timedelta(seconds=window), timedelta(seconds=window) + SPREAD_STEP
+    queued = 0
+    for account_id in accounts.values_list("pk", flat=True):
+        slot = selectors.poll_slot(account_id=account_id, every=timedelta(seconds=every))
+        if start <= slot < end:
+            poll_task.apply_async(args=[account_id], countdown=(slot - start).total_seconds())
+            queued += 1
+    if end.total_seconds() < every:
+        fan_out_task.apply_async(
+            kwargs={"every": every, "window": int(end.total_seconds())}, countdown=SPREAD_STEP.total_seconds()
+        )
+    return queued
 
 
 def pollable():

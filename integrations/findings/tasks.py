@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from ..accounts.tasks import LONG, RETRY, fan_out, poll_once, pollable
+from ..accounts.tasks import LONG, RETRY, fan_out_spread, poll_once, pollable
 from . import services
 
 
@@ -12,5 +12,8 @@ def trusted_advisor_poll_task(account_id: int) -> str:
 
 
 @shared_task(name="integrations.tasks.trusted_advisor_poll_all_task", acks_late=True)
-def trusted_advisor_poll_all_task() -> int:
-    return fan_out(trusted_advisor_poll_task, pollable())
+def trusted_advisor_poll_all_task(every: int | None = None, window: int = 0) -> int:
+    """Queue this minute's share of the round (every account at its slot; ``every=0``: all now)."""
+    return fan_out_spread(
+        trusted_advisor_poll_all_task, trusted_advisor_poll_task, pollable(), every=every, window=window
+    )

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from ..accounts.models import AwsAccount
-from ..accounts.tasks import LONG, RETRY, fan_out, poll_once, pollable
+from ..accounts.tasks import LONG, RETRY, fan_out_spread, poll_once, pollable
 from . import services
 
 
@@ -21,5 +21,6 @@ def health_pollable():
 
 
 @shared_task(name="integrations.tasks.health_poll_all_task", acks_late=True)
-def health_poll_all_task() -> int:
-    return fan_out(health_poll_task, health_pollable())
+def health_poll_all_task(every: int | None = None, window: int = 0) -> int:
+    """Queue this minute's share of the round (every account at its slot; ``every=0``: all now)."""
+    return fan_out_spread(health_poll_all_task, health_poll_task, health_pollable(), every=every, window=window)

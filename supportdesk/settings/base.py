@@ -11,7 +11,7 @@ from typing import Any
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from supportdesk.rabbitmq import task_queues
+from supportdesk import queues
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -268,6 +268,8 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {"max_retries": 0, "socket_connect_timeout": 1}
+CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "direct"
+_quorum_queues = False  # RabbitMQ only (below)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = BASE_DIR / "var" / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS |= {
@@ -289,12 +291,11 @@ elif CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
     # the broker refuses it, rather than losing it silently.
     CELERY_BROKER_TRANSPORT_OPTIONS |= {"confirm_publish": True}
     CELERY_BROKER_HEARTBEAT = 30  # a worker notices a dead connection (a node lost, a dropped NAT entry) in a minute
-    CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"  # as task_queues' exchanges: native delayed delivery needs them
     # Quorum queues (production, a 3-node cluster): replicated, and Celery's native delayed delivery keeps countdowns
     # (escalation and page steps, retries) in the broker; classic queues hold them unacknowledged in the worker.
-    CELERY_QUORUM_QUEUES = env.bool("CELERY_QUORUM_QUEUES", default=False)
-    CELERY_TASK_QUEUES = task_queues(quorum=CELERY_QUORUM_QUEUES)
-    if CELERY_QUORUM_QUEUES:
+    _quorum_queues = env.bool("CELERY_QUORUM_QUEUES", default=False)
+    CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"  # native delayed delivery routes due messages through topic exchanges
+    if _quorum_queues:
         CELERY_TASK_DEFAULT_QUEUE_TYPE = "quorum"
         CELERY_TASK_CREATE_MISSING_QUEUE_TYPE = "quorum"
         CELERY_TASK_CREATE_MISSING_QUEUE_EXCHANGE_TYPE = "topic"
@@ -313,6 +314,50 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Every task goes to the queue of its kind (supportdesk/queues.py), so a flood of polls never delays a page. One table,
+# by task name; a task missing from it fails tests/test_celery.py rather than landing in the default queue unnoticed.
+CELERY_TASK_ROUTES = {
+    name: {"queue": queue}
+    for queue, names in {
+        queues.NOTIFICATIONS: [
+            "notifications.tasks.notification_deliver_task",
+            "notifications.tasks.slack_card_refresh_task",
+            "paging.tasks.page_step_task",
+            "chat.tasks.slack_tell_task",
+        ],
+        queues.SWEEPS: [
+            "notifications.tasks.notifications_sweep_task",
+            "paging.tasks.pages_sweep_task",
+            "escalation.tasks.*",  # the SLA sweep, escalation steps and the sweep re-running lost ones
+            "oncall.tasks.shift_reminders_task",
+            # what an escalation step asked AWS for: one CreateCase, not stuck behind a thousand polls
+            "integrations.tasks.support_case_open_automatically_task",
+            # the beat ticks that queue polls: quick, and they must run on time for the spread to hold
+            "integrations.tasks.polls_overdue_queue_task",
+            "integrations.tasks.*_all_task",
+        ],
+        queues.POLLING: [
+            "integrations.tasks.trusted_advisor_poll_task",
+            "integrations.tasks.health_poll_task",
+            "integrations.tasks.support_cases_sync_task",
+            "integrations.tasks.organization_discover_task",
+            "integrations.tasks.account_capability_refresh_task",
+        ],
+        queues.KPIS: ["kpis.tasks.*"],
+        queues.DEFAULT: [
+            "integrations.tasks.poll_runs_prune_task",
+            "chat.tasks.slack_requests_prune_task",
+            "tickets.tasks.tickets_auto_close_task",
+            "accounts.tasks.sessions_expired_clear_task",
+            "readiness.tasks.*",
+        ],
+    }.items()
+    for name in names
+}
+# Declared, so that `celery worker -Q notifications,sweeps` finds them on Redis and RabbitMQ alike (a worker without
+# -Q consumes them all); each queue's exchange and routing key are its name, as create_missing_queues would make them.
+CELERY_TASK_QUEUES = queues.declared(exchange_type=CELERY_TASK_DEFAULT_EXCHANGE_TYPE, quorum=_quorum_queues)
+CELERY_TASK_DEFAULT_QUEUE = queues.DEFAULT
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
@@ -341,6 +386,15 @@ ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.str("DJANGO_CLIENT_IP_HEADER", default=No
 
 # AWS: credentials come from the default chain (environment, instance role); the sandbox or moto when set.
 AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default=None)
+# Calls a second/burst to each AWS operation, per caller account and region, shared by every worker through Redis
+# (awsgateway/ratelimit.py, docs/operations.md#queues-and-workers); "off" for none. Per service or operation:
+# AWS_RATE_LIMITS="support=5/10,health.DescribeEvents=2/4".
+AWS_RATE_LIMIT = env.str("AWS_RATE_LIMIT", default="10/20")
+# Notices and pages are not held back: SNS and SMS accept far more than we send, and a person waits for them
+_UNLIMITED = {"sns": "off", "pinpoint-sms-voice-v2": "off", "sts": "off"}
+AWS_RATE_LIMITS: dict[str, str] = _UNLIMITED | env.dict("AWS_RATE_LIMITS", default={})
+AWS_RATE_LIMIT_WAIT_SECONDS = env.float("AWS_RATE_LIMIT_WAIT_SECONDS", default=20.0)  # then AwsThrottled: a retry
+AWS_RATE_LIMIT_REDIS_URL = CACHES["default"]["LOCATION"] if "redis" in CACHES["default"]["BACKEND"].lower() else None
 # Pages by SMS and voice (AWS End User Messaging SMS and Voice; docs/aws.md#sms-and-voice). The origination identity
 # is a phone number, pool or sender id (its ID or ARN); calls need a number or pool that can call.
 SMS_ORIGINATION_IDENTITY = env.str("SMS_ORIGINATION_IDENTITY", default="")

@@ -19,3 +19,4 @@ WHITENOISE_USE_FINDERS = True
 CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"  # noqa: F405
 CELERY_TASK_ALWAYS_EAGER = False
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405  the live server's request threads must not hold connections
+AWS_RATE_LIMIT = "off"  # moto and the sandbox do not throttle; tests/awsgateway/test_ratelimit.py turns limits on

@@ -133,7 +133,7 @@ def test_a_worker_killed_mid_poll_loses_nothing_and_doubles_nothing(tmp_path):
         wait_until(lambda: listening(sandbox_port), seconds=30, what="the sandbox listening")
         # when: beat's rounds are queued, and the worker is killed mid-poll, restarted at once, KILLS times
         for fan_out in (tasks.trusted_advisor_poll_all_task, tasks.health_poll_all_task):
-            app.send_task(fan_out.name, connection=broker)
+            app.send_task(fan_out.name, kwargs={"every": 0}, connection=broker)  # all at once: polls to kill
         mid_poll = 0
 
         def polling_aws() -> None:

@@ -89,6 +89,23 @@ def test_health_is_polled_through_the_manager_for_discovered_members(organizatio
     queued = []
     monkeypatch.setattr(tasks.health_poll_task, "delay", queued.append)
 
-    tasks.health_poll_all_task()
+    tasks.health_poll_all_task(every=0)  # the whole round at once
 
     assert queued == [manager.pk]
+
+
+def test_discovered_members_are_polled_one_task_each_soon_after_discovery(organization, manager, monkeypatch):
+    # given: an organisation of three members, just discovered
+    member_ids = {_create(organization, name) for name in ("payments", "search", "data")}
+    account_services.organization_discover(manager=manager)
+    queued = {"trusted_advisor": [], "health": []}
+    monkeypatch.setattr(tasks.trusted_advisor_poll_task, "delay", queued["trusted_advisor"].append)
+    monkeypatch.setattr(tasks.health_poll_task, "delay", queued["health"].append)
+    # when: the minute's overdue sweep runs (new accounts are polled without waiting for their slot)
+    tasks.polls_overdue_queue_task()
+    # then: Trusted Advisor, one task per account, each spread and retried on its own; Health through the
+    # manager's organisational view, which answers for every member in one stream
+    members = dict(AwsAccount.objects.filter(discovered_by=manager).values_list("pk", "account_id"))
+    assert set(members.values()) == member_ids
+    assert sorted(queued["trusted_advisor"]) == sorted([manager.pk, *members])
+    assert queued["health"] == [manager.pk]

@@ -111,7 +111,7 @@ def test_disabled_accounts_are_not_polled(fake_aws, prod_account, monkeypatch):
     queued = []
     monkeypatch.setattr(tasks.trusted_advisor_poll_task, "delay", queued.append)
 
-    assert tasks.trusted_advisor_poll_all_task() == 0
+    assert tasks.trusted_advisor_poll_all_task(every=0) == 0
     assert tasks.trusted_advisor_poll_task.apply(args=[prod_account.pk]).get() == "skipped: disabled or gone"
 
 
@@ -122,10 +122,10 @@ def test_accounts_known_to_lack_api_access_are_not_polled_until_their_plan_chang
     monkeypatch.setattr(tasks.trusted_advisor_poll_task, "delay", queued.append)
     monkeypatch.setattr(tasks.health_poll_task, "delay", queued.append)
 
-    assert tasks.trusted_advisor_poll_all_task() == tasks.health_poll_all_task() == 0
+    assert tasks.trusted_advisor_poll_all_task(every=0) == tasks.health_poll_all_task(every=0) == 0
     prod_account.support_api = "available"  # the daily capability check saw an upgrade
     prod_account.save()
-    assert tasks.trusted_advisor_poll_all_task() == tasks.health_poll_all_task() == 1
+    assert tasks.trusted_advisor_poll_all_task(every=0) == tasks.health_poll_all_task(every=0) == 1
 
 
 def test_poll_records_older_than_ninety_days_are_forgotten(prod_account):
