@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "kpis",
     "readiness",
     "demo",  # seed_demo and seed_demo_history: above every app they seed
+    "backups",  # manage.py backup and restore: every app's tables and the media folder
     "supportdesk.apps.SupportdeskConfig",  # last: the composition root (syncs the beat schedule on migrate)
 ]
 
@@ -314,6 +315,10 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # AWS: credentials come from the default chain (environment, instance role); the sandbox or moto when set.
 AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default=None)
+# `manage.py backup --to s3://…`: "" leaves it to the bucket's default encryption; AES256, or aws:kms (with a key id,
+# or the account's aws/s3 key)
+BACKUP_S3_SSE = env.str("BACKUP_S3_SSE", default="")
+BACKUP_S3_KMS_KEY_ID = env.str("BACKUP_S3_KMS_KEY_ID", default="")
 # Pages by SMS and voice (AWS End User Messaging SMS and Voice; docs/aws.md#sms-and-voice). The origination identity
 # is a phone number, pool or sender id (its ID or ARN); calls need a number or pool that can call.
 SMS_ORIGINATION_IDENTITY = env.str("SMS_ORIGINATION_IDENTITY", default="")
