@@ -47,6 +47,8 @@ def rows_count(tables: Sequence[str]) -> dict[str, int]:
 
 
 def database_dump(*, directory: Path) -> Dump:
+    if connection.in_atomic_block:  # the snapshot must be the first thing its transaction does
+        raise BackupError("A backup takes its own snapshot of the database: run it outside a transaction.")
     if connection.vendor == POSTGRESQL:
         return _postgres_dump(directory / MEMBERS[POSTGRESQL])
     if connection.vendor == SQLITE:
