@@ -1,6 +1,7 @@
 """The production stack description and settings hold up: compose validates, `check --deploy` is clean."""
 
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -81,3 +82,10 @@ def test_models_and_migrations_agree():
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_image_has_the_pg_dump_of_the_compose_files_postgresql():
+    # backup refuses a pg_dump older than the server: the image's client follows the compose file's server
+    server = re.search(r"image:\s*postgres:(\d+)", (ROOT / "docker-compose.yml").read_text())
+    client = re.search(r"postgresql-client-(\d+)", (ROOT / "Dockerfile").read_text())
+    assert server and client and client.group(1) == server.group(1)
