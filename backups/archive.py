@@ -99,7 +99,7 @@ def manifest_read(tar: tarfile.TarFile, *, path: Path) -> dict[str, Any]:
         raise BackupError(
             f"{path} cannot be read to its end ({exc}): cut short or damaged. Nothing was changed."
         ) from exc
-    if not isinstance(data, dict) or not isinstance(data.get("members"), dict):
+    if not _manifest_shaped(data):
         raise BackupError(f"{path}'s {MANIFEST} is not a manifest. Nothing was changed.")
     if data.get("format") != FORMAT:
         raise BackupError(
@@ -107,6 +107,22 @@ def manifest_read(tar: tarfile.TarFile, *, path: Path) -> dict[str, Any]:
             "Nothing was changed."
         )
     return data
+
+
+def _manifest_shaped(data: Any) -> bool:
+    """The fields a restore reads, of the types it reads them as: a hand-edited manifest is refused, not a traceback."""
+    if not isinstance(data, dict):
+        return False
+    members, rows = data.get("members"), data.get("rows")
+    return (
+        isinstance(data.get("database"), dict)
+        and isinstance(data.get("migrations"), dict)
+        and all(isinstance(name, str) for name in data["migrations"].values())
+        and isinstance(rows, dict)
+        and all(isinstance(count, int) for count in rows.values())
+        and isinstance(members, dict)
+        and all(isinstance(entry, dict) for entry in members.values())
+    )
 
 
 def _staged_path(staging: Path, name: str) -> Path:

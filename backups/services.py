@@ -62,6 +62,8 @@ def backup_create(*, output: Path, progress: Progress = _quiet) -> BackupResult:
     started, now = time.perf_counter(), datetime.now(UTC)
     if not output.parent.is_dir():
         raise BackupError(f"{output.parent} is not a folder: create it first.")
+    if output.exists():
+        raise BackupError(f"{output} exists already: a backup never writes over one; name another file.")
     partial = output.with_name(output.name + ".partial")
     try:
         with tempfile.TemporaryDirectory(prefix="supportdesk-backup-") as staging:
