@@ -14,7 +14,7 @@ import tarfile
 import tempfile
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, TypeGuard
 
 from .exceptions import BackupError
 
@@ -99,17 +99,17 @@ def manifest_read(tar: tarfile.TarFile, *, path: Path) -> dict[str, Any]:
         raise BackupError(
             f"{path} cannot be read to its end ({exc}): cut short or damaged. Nothing was changed."
         ) from exc
-    if not _manifest_shaped(data):
-        raise BackupError(f"{path}'s {MANIFEST} is not a manifest. Nothing was changed.")
-    if data.get("format") != FORMAT:
+    if isinstance(data, dict) and data.get("format") != FORMAT:  # before the shape: another format has another
         raise BackupError(
             f"{path} is in backup format {data.get('format')!r}; this version of Supportdesk reads format {FORMAT}. "
             "Nothing was changed."
         )
+    if not _manifest_shaped(data):
+        raise BackupError(f"{path}'s {MANIFEST} is not a manifest. Nothing was changed.")
     return data
 
 
-def _manifest_shaped(data: Any) -> bool:
+def _manifest_shaped(data: Any) -> TypeGuard[dict[str, Any]]:
     """The fields a restore reads, of the types it reads them as: a hand-edited manifest is refused, not a traceback."""
     if not isinstance(data, dict):
         return False

@@ -139,3 +139,16 @@ def test_restore_refuses_a_file_that_is_not_an_archive(tmp_path):
 def test_backup_refuses_a_folder_that_does_not_exist(tmp_path):
     with pytest.raises(CommandError, match="is not a folder"):
         call_command("backup", "--output", str(tmp_path / "no" / "such.tar"), stdout=StringIO())
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("manifest", "refusal"),
+    [(b'{"format": 2}', "is in backup format 2"), (b'{"format": 1, "rows": "many"}', "is not a manifest"), (b"[", "")],
+)
+def test_restore_refuses_a_manifest_it_cannot_read(settings, archive, tmp_path, manifest, refusal):
+    odd = tmp_path / "odd.tar"
+    archive_rewritten(archive, odd, lambda name, data: manifest if name == "manifest.json" else data)
+    message = _refusal(odd, "--force")
+    assert refusal in message and "Nothing was changed" in message
+    _assert_unchanged(settings, tickets=2)
