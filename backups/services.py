@@ -64,6 +64,8 @@ def backup_create(*, output: Path, progress: Progress = _quiet) -> BackupResult:
         raise BackupError(f"{output.parent} is not a folder: create it first.")
     if output.exists():
         raise BackupError(f"{output} exists already: a backup never writes over one; name another file.")
+    if output.resolve().is_relative_to(_media_root().resolve()):
+        raise BackupError(f"{output} is inside the media folder, which the archive copies: write it elsewhere.")
     partial = output.with_name(output.name + ".partial")
     try:
         with tempfile.TemporaryDirectory(prefix="supportdesk-backup-") as staging:

@@ -75,3 +75,10 @@ def test_backup_never_writes_over_an_archive(tmp_path):
         call_command("backup", "--output", str(existing), stdout=StringIO())
     assert existing.read_bytes() == b"last night's"
     assert list(tmp_path.iterdir()) == [existing]  # no .partial left either
+
+
+def test_backup_is_not_written_into_the_media_folder_it_copies(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    with pytest.raises(CommandError, match="inside the media folder"):
+        call_command("backup", "--output", str(tmp_path), stdout=StringIO())
+    assert list(tmp_path.iterdir()) == []
