@@ -4,6 +4,9 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 RUN useradd --create-home --uid 10001 supportdesk
+# pg_dump and pg_restore for `manage.py backup` and `restore`, of the compose file's PostgreSQL major version: a pg_dump
+# older than the server refuses to dump it
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client-15 && rm -rf /var/lib/apt/lists/*
 
 # The locked runtime dependencies first: a layer that a change of code does not rebuild
 COPY requirements/lock-runtime.txt requirements/

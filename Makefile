@@ -23,11 +23,13 @@ $(STAMP): $(LOCK) pyproject.toml
 run: $(STAMP)
 	$(PY) -m tools.devserver
 
-# Debian packages the tests drive: Chromium for the browser tests, docker-compose to validate the stack.
+# Debian packages the tests drive: Chromium for the browser tests, docker-compose to validate the stack, pg_dump and
+# pg_restore for the backup drill (at least the server's major version: backup refuses an older pg_dump).
 system-packages:
-	@command -v chromium >/dev/null && command -v docker-compose >/dev/null || { \
+	@command -v chromium >/dev/null && command -v docker-compose >/dev/null && command -v pg_restore >/dev/null || { \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium docker-compose >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium docker-compose \
+	    postgresql-client >/dev/null; }
 
 services:
 	@scripts/ensure-services

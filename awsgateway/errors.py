@@ -54,7 +54,10 @@ _THROTTLE_CODES = frozenset(
         "KMSThrottling",  # SNS
     }
 )
-_NOT_FOUND_CODES = frozenset({"CaseIdNotFound", "ResourceNotFoundException", "NotFoundException"})
+# S3's HeadObject (a download's first call) has no body, so no code but the status: "404"
+_NOT_FOUND_CODES = frozenset(
+    {"CaseIdNotFound", "ResourceNotFoundException", "NotFoundException", "NoSuchBucket", "NoSuchKey", "404"}
+)
 _DENIED_ACTION = re.compile(r"perform: (\S+)")
 
 

@@ -45,8 +45,8 @@ def _forget_cached_keys() -> None:
 
 def _seeds_ensure() -> None:
     """Put back what migrations seed (roles, severities, the default queue, Trusted Advisor categories, the periodic
-    schedule): in the full suite a transactional test's flush left the next ones without them despite
-    serialized_rollback."""
+    schedule, review templates): in the full suite a transactional test's flush left the next ones without them
+    despite serialized_rollback."""
     from django.apps import apps
 
     from accounts.roles import roles_sync
@@ -57,6 +57,7 @@ def _seeds_ensure() -> None:
     for migration in (
         "tickets.migrations.0002_seed_severities_and_default_queue",
         "integrations.migrations.0005_categories_and_poll_schedules",
+        "readiness.migrations.0002_seed_templates",
     ):
         importlib.import_module(migration).seed(apps, None)
 

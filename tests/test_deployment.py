@@ -1,6 +1,7 @@
 """The production stack description and settings hold up: compose validates, `check --deploy` is clean."""
 
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -131,3 +132,10 @@ def test_compose_starts_one_worker_per_kind_of_work_and_together_they_consume_ev
     }
     assert sorted(q for queues in consumed.values() for q in queues) == sorted(QUEUES)
     assert all("healthcheck" in s and s["environment"] == services["web"]["environment"] for s in workers.values())
+
+
+def test_the_image_has_the_pg_dump_of_the_compose_files_postgresql():
+    # backup refuses a pg_dump older than the server: the image's client follows the compose file's server
+    server = re.search(r"image:\s*postgres:(\d+)", (ROOT / "docker-compose.yml").read_text())
+    client = re.search(r"postgresql-client-(\d+)", (ROOT / "Dockerfile").read_text())
+    assert server and client and client.group(1) == server.group(1)

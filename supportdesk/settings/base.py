@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "kpis",
     "readiness",
     "demo",  # seed_demo and seed_demo_history: above every app they seed
+    "backups",  # manage.py backup and restore: every app's tables and the media folder
     "supportdesk.apps.SupportdeskConfig",  # last: the composition root (syncs the beat schedule on migrate)
 ]
 
@@ -390,11 +391,16 @@ AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default=None)
 # (awsgateway/ratelimit.py, docs/operations.md#queues-and-workers); "off" for none. Per service or operation:
 # AWS_RATE_LIMITS="support=5/10,health.DescribeEvents=2/4".
 AWS_RATE_LIMIT = env.str("AWS_RATE_LIMIT", default="10/20")
-# Notices and pages are not held back: SNS and SMS accept far more than we send, and a person waits for them
-_UNLIMITED = {"sns": "off", "pinpoint-sms-voice-v2": "off", "sts": "off"}
+# Notices and pages are not held back: SNS and SMS accept far more than we send, and a person waits for them; nor
+# are backups (S3 takes thousands of requests a second per prefix)
+_UNLIMITED = {"sns": "off", "pinpoint-sms-voice-v2": "off", "sts": "off", "s3": "off"}
 AWS_RATE_LIMITS: dict[str, str] = _UNLIMITED | env.dict("AWS_RATE_LIMITS", default={})
 AWS_RATE_LIMIT_WAIT_SECONDS = env.float("AWS_RATE_LIMIT_WAIT_SECONDS", default=20.0)  # then AwsThrottled: a retry
 AWS_RATE_LIMIT_REDIS_URL = CACHES["default"]["LOCATION"] if "redis" in CACHES["default"]["BACKEND"].lower() else None
+# `manage.py backup --to s3://…`: "" leaves it to the bucket's default encryption; AES256, or aws:kms (with a key id,
+# or the account's aws/s3 key)
+BACKUP_S3_SSE = env.str("BACKUP_S3_SSE", default="")
+BACKUP_S3_KMS_KEY_ID = env.str("BACKUP_S3_KMS_KEY_ID", default="")
 # Pages by SMS and voice (AWS End User Messaging SMS and Voice; docs/aws.md#sms-and-voice). The origination identity
 # is a phone number, pool or sender id (its ID or ARN); calls need a number or pool that can call.
 SMS_ORIGINATION_IDENTITY = env.str("SMS_ORIGINATION_IDENTITY", default="")

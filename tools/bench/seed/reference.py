@@ -89,7 +89,8 @@ def reference_rows(conn: psycopg.Connection) -> Reference:
     with conn.cursor() as cur:
         cur.executemany(  # "!" is an unusable password: seeded people cannot sign in
             "INSERT INTO accounts_user (password, is_superuser, first_name, last_name, is_staff, is_active, "
-            "date_joined, email, access_stamp) VALUES ('!', false, %s, %s, false, true, %s, %s, gen_random_uuid()) "
+            "date_joined, email, access_stamp, time_zone) "
+            "VALUES ('!', false, %s, %s, false, true, %s, %s, gen_random_uuid(), '') "
             "ON CONFLICT (email) DO NOTHING",
             [(first, last, joined, email) for email, first, last, _ in people],
         )
