@@ -22,6 +22,7 @@ handler500 = "supportdesk.api.server_error"
 
 urlpatterns = [
     path("healthz", lambda request: HttpResponse("ok", content_type="text/plain"), name="healthz"),
+    path("metrics", include("observability.urls")),  # Prometheus's default path; token or network (settings)
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

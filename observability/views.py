@@ -1,0 +1,22 @@
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+from .access import scrape_allowed
+from .collectors import SupportdeskCollector
+from .exposition import scrape
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus's scrape: every process's metrics and the gauges read now. Refused as a 404, so the address does
+    not say that it exists."""
+    allowed = scrape_allowed(
+        authorization=request.headers.get("Authorization", ""),
+        peer=request.META.get("REMOTE_ADDR", ""),
+        forwarded="X-Forwarded-For" in request.headers,
+    )
+    if not allowed:
+        raise Http404
+    return HttpResponse(scrape(SupportdeskCollector()), content_type=CONTENT_TYPE)
