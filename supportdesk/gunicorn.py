@@ -1,5 +1,5 @@
-"""gunicorn's configuration module (`gunicorn -c python:supportdesk.gunicorn …`; command-line flags still win) and
-its access log without secrets (`--logger-class supportdesk.gunicorn.SecretsRedactedLogger`).
+"""gunicorn's hooks (read through ./gunicorn.conf.py, which gunicorn loads from the folder it starts in) and its
+access log without secrets (`--logger-class supportdesk.gunicorn.SecretsRedactedLogger`).
 
 The hooks keep Prometheus's multiprocess mode right (PROMETHEUS_MULTIPROC_DIR, set by the shell that starts
 gunicorn, so every worker inherits it): each worker writes its metrics to files there and `/metrics` sums them.
