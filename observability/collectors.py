@@ -14,7 +14,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from kombu.exceptions import ChannelError, OperationalError
+from kombu.exceptions import ChannelError
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -197,7 +197,7 @@ def broker_metrics() -> Iterator[Metric]:
             conn.ensure_connection(max_retries=1)  # one attempt: no retry loop inside a scrape
             for queue in QUEUES:
                 depth.add_metric([queue], _queue_size(conn, queue))
-    except (OperationalError, ConnectionError, OSError, TimeoutError):
+    except Exception:  # whatever the transport raises (refused, timed out, bad credentials): the scrape answers
         logger.warning("Metrics: the broker did not answer.", exc_info=True)
         up.add_metric([], 0)
         yield up

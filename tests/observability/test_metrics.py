@@ -224,3 +224,39 @@ def test_a_database_that_does_not_answer_costs_its_gauges_not_the_scrape(client,
     finally:
         holder.rollback()
         holder.close()
+
+
+def test_on_rabbitmq_each_queue_is_read_with_a_passive_declare(scrape, monkeypatch):
+    # Read only: the test machine's RabbitMQ is shared, so nothing is published to its queues here
+    url = "amqp://guest:guest@127.0.0.1:5672//"
+    monkeypatch.setattr(current_app.conf, "broker_url", url)
+    monkeypatch.setattr(current_app.conf, "broker_read_url", url)
+    metrics = scrape()
+    assert metrics.value("supportdesk_broker_up") == 1
+    depths = metrics.series("supportdesk_broker_queue_messages")
+    assert {dict(labels)["queue"] for labels in depths} == set(QUEUES)
+    assert all(depth >= 0 for depth in depths.values())
+
+
+def test_wrong_broker_credentials_cost_the_queue_gauges_not_the_scrape(scrape, monkeypatch):
+    url = "amqp://guest:not-the-password@127.0.0.1:5672//"
+    monkeypatch.setattr(current_app.conf, "broker_url", url)
+    monkeypatch.setattr(current_app.conf, "broker_read_url", url)
+    metrics = scrape()
+    assert metrics.value("supportdesk_broker_up") == 0
+    assert metrics.value("supportdesk_database_up") == 1
+
+
+def test_a_server_error_is_counted_for_the_5xx_alert(client, metrics_token, scrape, monkeypatch):
+    # given: a view that fails (here the scrape itself, broken for one request)
+    responses = "django_http_responses_total_by_status_view_method_total"
+    labels = {"status": "500", "view": "observability:metrics", "method": "GET"}
+    before = scrape().value(responses, **labels) or 0
+    with monkeypatch.context() as broken:
+        broken.setattr("observability.views.scrape", lambda *collectors: 1 / 0)
+        client.raise_request_exception = False
+        failed = client.get("/metrics", headers={"Authorization": f"Bearer {metrics_token}"})
+        client.raise_request_exception = True
+    assert failed.status_code == 500
+    # then
+    assert scrape().value(responses, **labels) == before + 1
