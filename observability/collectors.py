@@ -133,13 +133,13 @@ def _poll_ages(now: datetime) -> Metric:
         "recorded poll when none succeeded. Accounts a source does not poll have no series.",
         labels=["account_id", "account_name", "source"],
     )
-    for round in ROUNDS:  # one query each: per account, two probes of the (account, source, started_at) index
-        runs = PollRun.objects.filter(account=OuterRef("pk"), source=round.source)
+    for poll_round in ROUNDS:  # one query each: per account, two probes of the (account, source, started_at) index
+        runs = PollRun.objects.filter(account=OuterRef("pk"), source=poll_round.source)
         last_success = runs.filter(outcome__in=SUCCEEDED).order_by("-started_at").values("finished_at")[:1]
         first = runs.order_by("started_at").values("started_at")[:1]
-        polled = round.accounts().annotate(since=Coalesce(Subquery(last_success), Subquery(first)))
+        polled = poll_round.accounts().annotate(since=Coalesce(Subquery(last_success), Subquery(first)))
         for account_id, name, since in polled.filter(since__isnull=False).values_list("account_id", "name", "since"):
-            ages.add_metric([account_id, name, round.source], max((now - since).total_seconds(), 0))
+            ages.add_metric([account_id, name, poll_round.source], max((now - since).total_seconds(), 0))
     return ages
 
 
@@ -149,10 +149,10 @@ def _poll_intervals() -> Metric:
         "How often beat starts each source's round of polls (Periodic tasks); no series while it is off.",
         labels=["source"],
     )
-    for round in ROUNDS:
-        every = accounts.poll_interval(task_name=round.fan_out_task)
+    for poll_round in ROUNDS:
+        every = accounts.poll_interval(task_name=poll_round.fan_out_task)
         if every is not None:
-            intervals.add_metric([round.source], every.total_seconds())
+            intervals.add_metric([poll_round.source], every.total_seconds())
     return intervals
 
 
