@@ -1,12 +1,20 @@
-"""gunicorn's logs: `gunicorn --logger-class supportdesk.gunicorn.SecretsRedactedLogger`.
+"""gunicorn's hooks (read through ./gunicorn.conf.py, which gunicorn loads from the folder it starts in) and its
+logs (`--logger-class supportdesk.gunicorn.SecretsRedactedLogger`).
 
 The access log never shows a secret key from a URL; with LOG_FORMAT=json both its logs are JSON lines like the
-portal's, each access line carrying the request's id (from the X-Request-ID the response returns)."""
+portal's, each access line carrying the request's id (from the X-Request-ID the response returns).
+
+The hooks keep Prometheus's multiprocess mode right (PROMETHEUS_MULTIPROC_DIR, set by the shell that starts
+gunicorn, so every worker inherits it): each worker writes its metrics to files there and `/metrics` sums them.
+https://prometheus.github.io/client_python/multiprocess/"""
 
 import logging
 import os
 
 from gunicorn.glogging import Logger
+from prometheus_client import multiprocess
+
+from observability.exposition import stale_files_removed
 
 from . import requestid
 from .logfilters import JsonLines, secrets_redacted
@@ -50,3 +58,14 @@ class SecretsRedactedLogger(Logger):
             "user_agent": atoms["a"],
         }
         self.access_log.log(logging.INFO, f"{atoms['r']} {atoms['s']}", extra=fields)
+
+
+def on_starting(server) -> None:
+    """In the master, before any worker: the last run's files would be summed into this one's."""
+    stale_files_removed(keep_pid=os.getpid())
+
+
+def child_exit(server, worker) -> None:
+    """A worker gone (recycled, killed, timed out): its live gauges go; its counters stay in the sums."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)

@@ -20,6 +20,7 @@ handler404 = "supportdesk.api.page_not_found"
 handler500 = "supportdesk.api.server_error"
 
 urlpatterns = [
+    path("metrics", include("observability.urls")),  # Prometheus's default path; token or network (settings)
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

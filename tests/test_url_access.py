@@ -49,6 +49,7 @@ MAX_QUERIES = 25  # per request (the most seen is 10); pages that list rows have
 # The ones anonymous may open: signing in, and SNS and Slack (which sign theirs). The health endpoints are not URL
 # patterns: a middleware answers them before the resolver (supportdesk/health.py, tests/test_health.py).
 PUBLIC = {
+    "metrics",  # Prometheus: METRICS_TOKEN or METRICS_ALLOWED_NETWORKS is the key, never a session
     "aws/sns/",
     "oncall/feeds/<str:token>.ics",  # iCal for calendar apps: the secret in the address is the key
     "slack/interactivity/",
@@ -91,6 +92,7 @@ NO_AUTHENTICATOR = (LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN)  # nobody in the land
 # in braces, optionally preceded by "POST ". "mine" is a ticket the requester filed in the agent's queue; "other" is
 # one in a queue the agent does not work, filed by someone else; "review"/"other_review" likewise.
 ACCESS: dict[str, dict[str, tuple]] = {
+    "metrics": {"/metrics": (HIDDEN,) * 5},  # neither set here: a 404 for everyone, admins too (tests/observability)
     # Tickets
     "": {"/": SIGNED_IN},
     "tickets/": {"/tickets/": SIGNED_IN},

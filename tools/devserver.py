@@ -110,6 +110,20 @@ def _ports_taken(ports: dict[str, str]) -> list[str]:
     ]
 
 
+def _use_local_metrics(env: dict[str, str]) -> dict[str, dict[str, str]]:
+    """/metrics and the worker's metrics port readable from this machine without a token (METRICS_* in the
+    environment or .env win), and each process group its own multiprocess folder (gunicorn's two workers, the
+    worker's pool), emptied when it starts. What each process adds to the environment."""
+    for name, value in {"METRICS_ALLOWED_NETWORKS": "127.0.0.1/32,::1/128", "WORKER_METRICS_PORT": "9808"}.items():
+        if not env.get(name) and not _dotenv_sets(name) and not env.get("METRICS_TOKEN"):
+            env[name] = value
+    env.setdefault("WORKER_METRICS_ADDRESS", "127.0.0.1")
+    folders = {name: VAR / "prometheus" / name for name in ("web", "worker")}
+    for folder in folders.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    return {name: {"PROMETHEUS_MULTIPROC_DIR": str(folder)} for name, folder in folders.items()}
+
+
 def _manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
 
@@ -139,7 +153,11 @@ def main() -> int:
         env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")  # notifications link to the port served
     sandbox_port = env.get("SANDBOX_PORT", "4566")
     sandbox = sandbox_wanted(env)
-    taken = _ports_taken({"PORT": port, **({"SANDBOX_PORT": sandbox_port} if sandbox else {})})
+    per_process = _use_local_metrics(env)
+    ports = {"PORT": port, **({"SANDBOX_PORT": sandbox_port} if sandbox else {})}
+    if env.get("WORKER_METRICS_PORT"):
+        ports["WORKER_METRICS_PORT"] = env["WORKER_METRICS_PORT"]
+    taken = _ports_taken(ports)
     if taken:
         print("\n".join(taken), file=sys.stderr)
         return 1
@@ -177,6 +195,13 @@ def main() -> int:
             f" {env['AWS_ENDPOINT_URL']}/phone/ (one-tap links work from there).",
             flush=True,
         )
+    if env.get("WORKER_METRICS_PORT"):
+        print(
+            f"  Metrics (Prometheus text): curl http://127.0.0.1:{port}/metrics and, for the worker's tasks,"
+            f" http://127.0.0.1:{env['WORKER_METRICS_PORT']}/metrics"
+            + ("" if env.get("METRICS_TOKEN") else " (from this machine only, no token)."),
+            flush=True,
+        )
     if sandbox_slack:
         print(
             f"  No Slack configured: Slack messages go to the sandbox's chat view, http://127.0.0.1:{sandbox_port}/slack/"
@@ -192,17 +217,25 @@ def main() -> int:
 
     for stopping_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: the terminal closed
         signal.signal(stopping_signal, stop)
-    return 0 if supervise(commands, env=env, stop_requested=lambda: stopping) else 1
+    return 0 if supervise(commands, env=env, stop_requested=lambda: stopping, per_process=per_process) else 1
 
 
 RESTARTS_ALLOWED = 5  # within RESTART_WINDOW seconds: a process that keeps dying is broken, not unlucky
 RESTART_WINDOW = 60.0
 
 
-def supervise(commands: dict[str, list[str]], *, env: dict[str, str], stop_requested: Callable[[], bool]) -> bool:
-    """Run the commands until asked to stop. One that dies (a killed worker, say) is started again while the rest
-    keep serving; one that keeps dying stops them all, saying so. True for a requested stop."""
-    processes = {name: subprocess.Popen(cmd, cwd=BASE_DIR, env=env) for name, cmd in commands.items()}
+def supervise(
+    commands: dict[str, list[str]],
+    *,
+    env: dict[str, str],
+    stop_requested: Callable[[], bool],
+    per_process: dict[str, dict[str, str]] | None = None,
+) -> bool:
+    """Run the commands until asked to stop, each with ``env`` and what ``per_process`` adds for it. One that dies
+    (a killed worker, say) is started again while the rest keep serving; one that keeps dying stops them all,
+    saying so. True for a requested stop."""
+    envs = {name: env | (per_process or {}).get(name, {}) for name in commands}
+    processes = {name: subprocess.Popen(cmd, cwd=BASE_DIR, env=envs[name]) for name, cmd in commands.items()}
     deaths: dict[str, list[float]] = {name: [] for name in commands}
     try:
         while not stop_requested():
@@ -223,7 +256,7 @@ def supervise(commands: dict[str, list[str]], *, env: dict[str, str], stop_reque
                 print(
                     f"{name} exited with {process.returncode}; starting it again (the rest keep running).", flush=True
                 )
-                processes[name] = subprocess.Popen(commands[name], cwd=BASE_DIR, env=env)
+                processes[name] = subprocess.Popen(commands[name], cwd=BASE_DIR, env=envs[name])
             time.sleep(0.5)
         return True
     finally:

@@ -5,6 +5,7 @@ CELERY_BROKER_URL, CACHE_URL and DJANGO_ALLOWED_HOSTS (the full list: docs/opera
 """
 
 import json
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "kpis",
     "readiness",
     "demo",  # seed_demo and seed_demo_history: above every app they seed
+    "observability",  # /metrics: reads across every app
     "backups",  # manage.py backup and restore: every app's tables and the media folder
     "supportdesk.apps.SupportdeskConfig",  # last: the composition root (syncs the beat schedule on migrate)
 ]
@@ -60,6 +62,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "supportdesk.requestid.RequestIdMiddleware",  # first: every log line of a request carries its id
     "supportdesk.health.HealthCheckMiddleware",  # probes: before the host check, the HTTPS redirect and sessions
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # and last: requests by view, status, latency
     "supportdesk.middleware.RequestSizeLimitMiddleware",  # before anything reads the body
     "django.middleware.security.SecurityMiddleware",
     "supportdesk.headers.SecurityHeadersMiddleware",  # CSP and Permissions-Policy
@@ -73,6 +76,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.AdminMfaRequiredMiddleware",
     "accounts.middleware.TimeZoneMiddleware",  # the viewer's zone for every time a page shows
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "supportdesk.urls"
@@ -384,6 +388,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _behind_proxy e
 # proxy's address and ten wrong passwords from anyone would stop every sign-in.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=1 if _behind_proxy else 0)
 ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.str("DJANGO_CLIENT_IP_HEADER", default=None)
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]  # Prometheus scrapes each process over plain HTTP
 
 # AWS: credentials come from the default chain (environment, instance role); the sandbox or moto when set.
 AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default=None)
@@ -416,6 +421,13 @@ PAGE_LINK_HOURS = env.int("PAGE_LINK_HOURS", default=12)  # how long a one-tap a
 SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", default="")
 SLACK_SIGNING_SECRET = env.str("SLACK_SIGNING_SECRET", default="")
 SLACK_API_URL = env.str("SLACK_API_URL", default="https://slack.com/api/")  # the sandbox's fake Slack for make run
+
+# Metrics (docs/operations.md#metrics): whoever reads /metrics and the workers' metrics ports needs the token, and
+# comes from one of the networks, whichever are set; with neither set nobody may (a 404).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = [ip_network(n, strict=False) for n in env.list("METRICS_ALLOWED_NETWORKS", default=[])]
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=None)  # each Celery worker's /metrics; off when unset
+WORKER_METRICS_ADDRESS = env.str("WORKER_METRICS_ADDRESS", default="0.0.0.0")
 
 BENCH_VIEWS = env.bool("SUPPORTDESK_BENCH_VIEWS", default=False)  # `make bench` yardsticks only
 
