@@ -37,13 +37,13 @@ def test_metrics_sum_the_requests_of_every_gunicorn_worker(tmp_path: Path):
         # when: requests, spread by the kernel over both workers
         with requests.Session() as session:
             for _ in range(REQUESTS):
-                assert session.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+                assert session.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=5).status_code == 200
         # then: every scrape, whichever worker answers, has them all
         bearer = {"Authorization": f"Bearer {TOKEN}"}
         for _ in range(4):
             metrics = parsed(requests.get(f"http://127.0.0.1:{port}/metrics", headers=bearer, timeout=10).text)
             served = "django_http_responses_total_by_status_view_method_total"
-            assert metrics.value(served, status="200", view="healthz", method="GET") == REQUESTS
+            assert metrics.value(served, status="200", view="account_login", method="GET") == REQUESTS
             assert metrics.value("supportdesk_database_up") == 1
         pids = {name.rsplit("_", 1)[1] for name in os.listdir(metrics_dir) if name.startswith("counter_")}
         assert len(pids) == 2
