@@ -171,6 +171,15 @@ class Sampler:
             used[self.role[pid]] += cpu - before.get(pid, 0.0)  # a process born in the window started at zero
         return used
 
+    def database_counters(self) -> tuple[int, int]:
+        """Transactions committed and rows written in the run's database, as PostgreSQL counts them."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT xact_commit, tup_inserted + tup_updated + tup_deleted FROM pg_stat_database WHERE datname = %s",
+                [self.database],
+            ).fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
     def peak_reset(self) -> None:
         with self._lock:
             self.peak = dict(self.rss)
@@ -199,6 +208,8 @@ class Cycle:
     rss_start: list[float]
     rss_peak: list[float]
     rss_end: list[float]
+    transactions: int
+    rows_written: int
     duplicates: int
     missing: int
     tickets: int
@@ -377,6 +388,7 @@ class Bench:
         rss_start, _ = sampler.pool_memory()
         sampler.peak_reset()
         cpu_before, busy_before = sampler.snapshot(), machine_busy_seconds()
+        counters_before = sampler.database_counters()
         started = time.time()
         for account_id in account_ids:  # straight onto the queue: no spreading over the interval here
             trusted_advisor_poll_task.apply_async((account_id,), queue=POLLING)
@@ -393,6 +405,8 @@ class Bench:
                 raise SystemExit(f"{name}: {done} of {expected} polls recorded, none for {STALL_SECONDS} s")
         last = max(polls.values_list("finished_at", flat=True))
         cpu_after, busy_after = sampler.snapshot(), machine_busy_seconds()
+        time.sleep(1)  # PostgreSQL publishes its counters within a second of a transaction's end
+        counters_after = sampler.database_counters()
         rss_end, rss_peak = sampler.pool_memory()
         failed = polls.exclude(outcome=PollRun.Outcome.OK)
         totals = [sum(polls.values_list(f, flat=True)) for f in ("opened", "updated")]
@@ -423,6 +437,8 @@ class Bench:
             rss_start=rss_start,
             rss_peak=rss_peak,
             rss_end=rss_end,
+            transactions=counters_after[0] - counters_before[0],
+            rows_written=counters_after[1] - counters_before[1],
             duplicates=duplicates,
             missing=missing,
             tickets=tickets,
@@ -473,7 +489,9 @@ def _say(workers: int, c: Cycle) -> None:
 
 def report(runs: list[Run], args: argparse.Namespace, *, extra: int, started_at: str) -> str:
     """The side-by-side table, the arithmetic for a host with the cores, and the run's conditions."""
-    single = {c.name: c.accounts_per_second for c in runs[0].cycles} if runs[0].workers == 1 else {}
+    one = runs[0].cycles if runs[0].workers == 1 else []
+    single = {c.name: c.accounts_per_second for c in one}
+    single_cpu = {c.name: c.cpu_per_account("worker") for c in one}
     lines = [
         f"# Scale-out: one poll cycle of {args.accounts:,} AWS accounts by 1, 2 and 4 worker processes",
         "",
@@ -494,20 +512,23 @@ def report(runs: list[Run], args: argparse.Namespace, *, extra: int, started_at:
         ]
     lines += [
         "| workers (hosts) | cycle | accounts | cycle s | accounts/s | per worker | resources+events/s | efficiency "
-        "| worker / sandbox / DB CPU s per account | worker RSS MiB start / peak / end | duplicates | missing "
-        "| failed polls | load |",
-        "|---|---|--:|--:|--:|--:|--:|--:|---|---|--:|--:|--:|--:|",
+        "| CPU efficiency | worker / sandbox / DB CPU s per account | transactions / rows written per account "
+        "| worker RSS MiB start / peak / end | duplicates | missing | failed polls | load |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|---|---|---|--:|--:|--:|--:|",
     ]
     for run in runs:
         for c in run.cycles:
             rate = c.accounts_per_second
             eff = efficiency(rate, workers=run.workers, single=single.get(c.name, 0.0))
+            # The same, were each worker given a core: one worker's CPU per account over N workers' CPU per account
+            cpu_eff = single_cpu.get(c.name, 0.0) / c.cpu_per_account("worker") if c.cpu["worker"] else 0.0
             cpu = " / ".join(f"{c.cpu_per_account(role):.3f}" for role in ("worker", "sandbox", "database"))
             memory = f"{max(c.rss_start, default=0):.0f} / {max(c.rss_peak, default=0):.0f} / "
             memory += f"{max(c.rss_end, default=0):.0f}"
             lines.append(
                 f"| {run.workers} ({run.hosts}) | {c.name} | {c.accounts:,} | {c.seconds:.1f} | {rate:.2f} "
-                f"| {rate / run.workers:.2f} | {c.items / c.seconds:,.0f} | {eff:.2f} | {cpu} | {memory} "
+                f"| {rate / run.workers:.2f} | {c.items / c.seconds:,.0f} | {eff:.2f} | {cpu_eff:.2f} | {cpu} "
+                f"| {c.transactions / c.accounts:.1f} / {c.rows_written / c.accounts:,.0f} | {memory} "
                 f"| {c.duplicates} | {c.missing} | {c.failed} | {c.load} |"
             )
     lines += ["", "## With a core per worker", ""]
