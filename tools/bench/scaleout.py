@@ -354,11 +354,11 @@ class Bench:
                         )
                         leader = leader or process.pid
                         processes.append(process)
-                        nodes.append(f"celery@{node}" if "@" not in node else node)
+                        nodes.append(node)
             sampler.roots["worker"] = [p.pid for p in processes]
             deadline = time.monotonic() + 120
             while True:
-                answered = {name for reply in app.control.ping(timeout=1.0) for name in reply}
+                answered = {name for reply in app.control.ping(timeout=1.0) or [] for name in reply}
                 if answered >= set(nodes):
                     break
                 if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
@@ -403,7 +403,7 @@ class Bench:
                 done, last_progress = now_done, time.monotonic()
             elif time.monotonic() - last_progress > STALL_SECONDS:
                 raise SystemExit(f"{name}: {done} of {expected} polls recorded, none for {STALL_SECONDS} s")
-        last = max(polls.values_list("finished_at", flat=True))
+        last = max(at for at in polls.values_list("finished_at", flat=True) if at is not None)  # set on each
         cpu_after, busy_after = sampler.snapshot(), machine_busy_seconds()
         time.sleep(1)  # PostgreSQL publishes its counters within a second of a transaction's end
         counters_after = sampler.database_counters()
@@ -597,10 +597,10 @@ def main(argv: list[str] | None = None) -> int:
                 runs[workers] = bench.run(workers, sampler, first_full=not bench.extra or workers == largest)
                 if bench.extra and workers == largest:
                     bench.full_keep()
-    ordered = [runs[n] for n in args.workers]
-    text = report(ordered, args, extra=bench.extra, started_at=started_at)
-    (OUT_DIR / "scaleout.md").write_text(text)
-    (OUT_DIR / "scaleout.json").write_text(json.dumps([asdict(r) for r in ordered], indent=2))
+                ordered = [runs[n] for n in args.workers if n in runs]
+                text = report(ordered, args, extra=bench.extra, started_at=started_at)  # after each: a long run
+                (OUT_DIR / "scaleout.md").write_text(text)  # stopped halfway still leaves its figures
+                (OUT_DIR / "scaleout.json").write_text(json.dumps([asdict(r) for r in ordered], indent=2))
     print(text)
     clean = all(c.duplicates == 0 and c.missing == 0 and c.failed == 0 for r in ordered for c in r.cycles)
     return 0 if clean else 1
