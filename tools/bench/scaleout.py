@@ -433,7 +433,7 @@ class Bench:
             updated=totals[1],
             cpu=sampler.cpu_used(cpu_before, cpu_after),
             machine_busy=busy_after - busy_before,
-            load=Path("/proc/loadavg").read_text().split(" ", 3)[2],
+            load=Path("/proc/loadavg").read_text().split(" ", 1)[0],  # the last minute
             rss_start=rss_start,
             rss_peak=rss_peak,
             rss_end=rss_end,
