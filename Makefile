@@ -51,6 +51,7 @@ bench: $(STAMP) services
 	$(PY) -m tools.bench.notify
 	$(PY) -m tools.bench.paging
 	$(PY) -m tools.bench.kpis
+	$(PY) -m tools.bench.scaleout --first-accounts 100
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -4,6 +4,7 @@ import re
 import socket
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -165,10 +166,13 @@ def forget_credentials() -> None:
     _health_active.clear()
 
 
-# Building a client loads the service model (tens of milliseconds): one client per account, service and region
-# is kept and reused (clients are thread-safe), and rebuilt when the role's credentials are renewed. One shared
-# Session builds them, under a lock, because Sessions are not thread-safe.
-_clients: dict[tuple, tuple[str, Any]] = {}
+# Building a client costs milliseconds (the service model is loaded once per Session): one client per account,
+# service and region is kept and reused (clients are thread-safe), and rebuilt when the role's credentials are
+# renewed. One shared Session builds them, under a lock, because Sessions are not thread-safe.
+# Kept for the most recently used only: each holds about 160 KiB and its own pool of connections, so a worker
+# polling a thousand accounts would otherwise grow by two clients per account it ever saw (measured: issue 15).
+CLIENTS_KEPT = 256
+_clients: OrderedDict[tuple, tuple[str, Any]] = OrderedDict()
 _clients_lock = threading.Lock()
 _shared: list[boto3.Session] = []
 
@@ -189,6 +193,7 @@ def client_for(access: AccountAccess, service: str, *, region: str | None = None
     with _clients_lock:
         cached = _clients.get(key)
         if cached is not None and cached[0] == generation:
+            _clients.move_to_end(key)
             return cached[1]
         if not _shared:
             _shared.append(boto3.Session())
@@ -208,4 +213,7 @@ def client_for(access: AccountAccess, service: str, *, region: str | None = None
         limited = partial(_rate_limited, caller=caller, region=signing_region, service=service)
         client.meta.events.register("before-send", limited)
         _clients[key] = (generation, client)
+        _clients.move_to_end(key)
+        while len(_clients) > CLIENTS_KEPT:
+            _clients.popitem(last=False)  # not closed: a thread may still be calling it; freed with its last use
         return client

@@ -39,17 +39,17 @@ def _assignee_unless_actor(event: TicketEvent) -> list:
     return [ticket.assignee] if ticket.assignee_id and ticket.assignee_id != event.actor_id else []
 
 
-def _created(event: TicketEvent) -> None:
+def _created(event: TicketEvent, queue: list) -> None:
     ticket = event.ticket
-    _tell(event, "New ticket", channels=None, users=_assignee_unless_actor(event), details=ticket.description)
+    _tell(event, "New ticket", channels=queue, users=_assignee_unless_actor(event), details=ticket.description)
 
 
-def _assigned(event: TicketEvent) -> None:
+def _assigned(event: TicketEvent, queue: list) -> None:
     if assignee := _assignee_unless_actor(event):
         _tell(event, f"Assigned to you{_by(event)}", users=assignee)
 
 
-def _commented(event: TicketEvent) -> None:
+def _commented(event: TicketEvent, queue: list) -> None:
     if event.is_internal:
         return  # internal notes stay on the timeline: requesters must never get them
     followers = selectors.ticket_followers(event.ticket, actor_id=event.actor_id)
@@ -57,32 +57,33 @@ def _commented(event: TicketEvent) -> None:
     _tell(event, f"New comment{_by(event)}", users=followers, details=event.comment.body)
 
 
-def _status_changed(event: TicketEvent) -> None:
+def _status_changed(event: TicketEvent, queue: list) -> None:
     if event.ticket.status in FOLLOWERS_HEAR:  # the ticket as this change left it
         followers = selectors.ticket_followers(event.ticket, actor_id=event.actor_id)
         _tell(event, f"{event.data['after']}{_by(event)}", users=followers, details=event.data.get("note", ""))
 
 
-def _escalated(event: TicketEvent) -> None:
+def _escalated(event: TicketEvent, queue: list) -> None:
     to = f" to {event.data['to']}" if event.data.get("to") else ""
-    _tell(event, f"Escalated{to} (level {event.data['level']})", channels=None, details=event.data.get("reason", ""))
+    _tell(event, f"Escalated{to} (level {event.data['level']})", channels=queue, details=event.data.get("reason", ""))
 
 
-def _sla_breached(event: TicketEvent) -> None:
-    _tell(event, f"SLA breached: {event.data['target']} was due {event.data['due_at']}", channels=None)
+def _sla_breached(event: TicketEvent, queue: list) -> None:
+    _tell(event, f"SLA breached: {event.data['target']} was due {event.data['due_at']}", channels=queue)
 
 
-def _aws_case(event: TicketEvent) -> None:
+def _aws_case(event: TicketEvent, queue: list) -> None:
     case = f" {event.data['case_id']}" if event.data.get("case_id") else ""
     _tell(
         event,
         f"AWS Support case{case}: {event.data['summary']}",
-        channels=None,
+        channels=queue,
         details="\n".join(event.data.get("lines", [])),
     )
 
 
-BASELINE: dict[str, Callable[[TicketEvent], None]] = {
+# Each is handed the ticket's queue channels (an empty list for the kinds the queue does not hear)
+BASELINE: dict[str, Callable[[TicketEvent, list], None]] = {
     E.CREATED: _created,
     E.ASSIGNED: _assigned,
     E.COMMENTED: _commented,
@@ -93,10 +94,15 @@ BASELINE: dict[str, Callable[[TicketEvent], None]] = {
 }
 
 
+QUEUE_HEARS = frozenset({E.CREATED, E.ESCALATED, E.SLA_BREACHED, E.AWS_CASE})  # QueueChannel's help text
+
+
 def notices_react(changes: Changes) -> None:
-    for event in changes.events:
-        if (tell := BASELINE.get(event.kind)) is not None:
-            tell(event)
+    told = [event for event in changes.events if event.kind in BASELINE]
+    # The queue channels of every ticket told, in one query: a poll's batch of fifty new tickets asks once
+    queues = selectors.queue_channels(event.ticket for event in told if event.kind in QUEUE_HEARS)
+    for event in told:
+        BASELINE[event.kind](event, queues.get(event.ticket.pk, []))
 
 
 def cards_react(changes: Changes) -> None:

@@ -1,20 +1,35 @@
 """Reads: who hears about a ticket. Each is one query, whatever the number of channels or people."""
 
+from collections import defaultdict
+from collections.abc import Iterable
+
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from tickets.models import Ticket, Watch
 
-from .models import Channel, Notification
+from .models import Channel, Notification, QueueChannel
 
 
-def queue_channels(ticket: Ticket) -> QuerySet[Channel]:
-    """The enabled channels of the ticket's queue whose severity threshold the ticket meets (rank 1 is the worst)."""
-    return Channel.objects.filter(
-        Q(queue_links__min_severity__isnull=True) | Q(queue_links__min_severity__rank__gte=ticket.severity.rank),
-        queue_links__queue_id=ticket.queue_id,
-        enabled=True,
-    )
+def queue_channels(tickets: Iterable[Ticket]) -> dict[int, list[Channel]]:
+    """Each ticket's enabled queue channels whose severity threshold it meets (rank 1 is the worst), by ticket id.
+
+    One query for any number of tickets: a poll that files fifty tickets asks once, not fifty times."""
+    tickets = list(tickets)
+    if not tickets:
+        return {}
+    links = QueueChannel.objects.filter(queue_id__in={t.queue_id for t in tickets}, channel__enabled=True)
+    by_queue: dict[int, list[QueueChannel]] = defaultdict(list)
+    for link in links.select_related("channel", "min_severity"):
+        by_queue[link.queue_id].append(link)
+    return {
+        ticket.pk: [
+            link.channel
+            for link in by_queue[ticket.queue_id]
+            if link.min_severity is None or link.min_severity.rank >= ticket.severity.rank
+        ]
+        for ticket in tickets
+    }
 
 
 def ticket_followers(ticket: Ticket, *, actor_id: int | None) -> QuerySet:

@@ -100,7 +100,7 @@ def ticket_notify(
 ) -> int:
     """notify(), naming the event (a timeline kind) and adding details (a comment, a note) to the body."""
     if channels is None:
-        channels = selectors.queue_channels(ticket)
+        channels = selectors.queue_channels([ticket])[ticket.pk]
     targets = _targets(channels, users)
     if targets and (why := _held_why(ticket, key)) is not None:
         if why:  # said once per notice, however often its cause comes round

@@ -117,6 +117,24 @@ def test_clients_are_reused_per_account_and_service_until_the_role_is_renewed():
         assert renewed is not first and _access_key(renewed) != _access_key(first)
 
 
+@mock_aws
+def test_only_the_most_recently_used_clients_are_kept(monkeypatch):
+    # A worker polling a thousand accounts must not hold two clients for every account it ever polled
+    monkeypatch.setattr(clients, "CLIENTS_KEPT", 3)  # our own STS client, which assumes the roles, is one
+    first, second, third = (
+        AccountAccess(account_id=f"{n}10987654321", role_arn=f"arn:aws:iam::{n}10987654321:role/supportdesk")
+        for n in (2, 3, 4)
+    )
+    kept = client_for(first, "support")
+    evicted = client_for(second, "support")
+    assert client_for(first, "support") is kept  # used again: now the most recent
+    client_for(third, "support")  # the least recently used, the second account's, goes
+    assert len(clients._clients) == 3
+    assert client_for(first, "support") is kept
+    assert client_for(second, "support") is not evicted  # built again when needed
+    assert len(clients._clients) == 3
+
+
 def test_calls_aws_would_carry_out_twice_are_not_retried_by_botocore(access):
     assert client_for(access, "support").meta.config.retries["total_max_attempts"] == 6
     assert client_for(access, "support", once=True).meta.config.retries["total_max_attempts"] == 1

@@ -1,7 +1,7 @@
 """Scale mode: as many findings and events as asked, the same every time, unchanging while it runs."""
 
 from tools.sandbox.checks import resource_id
-from tools.sandbox.scale import scale
+from tools.sandbox.scale import _IDENTITY_HEADINGS, scale
 from tools.sandbox.scenario import Clock
 
 from .helpers import EPOCH, Live
@@ -23,6 +23,18 @@ def test_benchmark_world_has_the_asked_numbers_spread_over_every_account():
     assert (len(resource_ids), len(arns)) == (10_000, 1000)  # no two alike
     states = {e.state(world.clock, 0).status for events in world.events.values() for e in events}
     assert states == {"open", "upcoming"}  # what a first poll asks for: it reads all 1,000
+
+
+def test_every_copy_is_a_resource_of_its_own_in_its_account():
+    # A poll keeps one finding per check and identifying columns: copies alike there would count as one
+    world = _benchmark_world()
+    for findings in world.findings.values():
+        names = {
+            (f.check_id, tuple(sorted((h, v) for h, v in f.metadata.items() if h in _IDENTITY_HEADINGS)))
+            for f in findings
+        }
+        assert len(names) == len(findings) == 200
+        assert all(name for _, name in names)
 
 
 def test_same_arguments_build_the_same_world():

@@ -1,7 +1,9 @@
-"""``python -m tools.sandbox [--port 4566] [--accounts 50 --resources 10000 --events 1000]``."""
+"""``python -m tools.sandbox [--port 4566] [--accounts 50 --resources 10000 --events 1000] [--processes 1]``."""
 
 import argparse
 import os
+import signal
+import sys
 from datetime import UTC, datetime
 
 from .api import moment
@@ -27,6 +29,12 @@ def main(argv: list[str] | None = None) -> None:
     scale_mode.add_argument("--accounts", type=int, help="accounts (default 50 once any of these is given)")
     scale_mode.add_argument("--resources", type=int, help="flagged resources over all accounts (default 10000)")
     scale_mode.add_argument("--events", type=int, help="Health events over all accounts (default 1000)")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="serve from this many processes sharing the port (benchmarks: one Python process is one core at most)",
+    )
     parser.add_argument("--throttle-every", type=int, default=0, help="answer every Nth request with throttling")
     parser.add_argument("--verbose", action="store_true", help="print each operation and its status")
     args = parser.parse_args(argv)
@@ -34,6 +42,8 @@ def main(argv: list[str] | None = None) -> None:
     clock = Clock(epoch=args.epoch or datetime.now(UTC).replace(microsecond=0), step_seconds=args.step_seconds)
     sizes = {"accounts": 50, "resources": 10_000, "events": 1000}
     given = {name: getattr(args, name) for name in sizes if getattr(args, name) is not None}
+    if args.processes < 1 or (args.processes > 1 and not given):
+        parser.error("--processes: at least 1, and more only in scale mode (the demo story keeps state)")
     if given:
         sizes |= given
         world = scale(clock, **sizes)
@@ -44,12 +54,31 @@ def main(argv: list[str] | None = None) -> None:
     server = serve(sandbox, host=args.host, port=args.port, verbose=args.verbose)
     print(f"AWS sandbox at http://{args.host}:{args.port} ({story})", flush=True)
     print(f"Texts and calls sent through it: http://{args.host}:{args.port}/phone/", flush=True)
+    children = _forked(args.processes - 1)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass  # Ctrl-C reaches the whole process group; `make run` says what stopped
     finally:
         server.server_close()
+        for pid in children:
+            os.kill(pid, signal.SIGTERM)
+
+
+def _forked(count: int) -> list[int]:
+    """Copies of this process serving the same listening socket (the kernel hands each connection to one), each
+    with its own copy of the world. Only for static worlds: what one copy records (cases, texts, the story's
+    clock) the others do not see. Returns the children's ids; in a child, an empty list."""
+    children: list[int] = []
+    for _ in range(count):
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            return []
+        children.append(pid)
+    if children:  # a TERM to the first process stops its copies too
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    return children
 
 
 if __name__ == "__main__":

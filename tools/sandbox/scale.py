@@ -70,7 +70,13 @@ def scale(clock: Clock, *, accounts: int, resources: int, events: int) -> World:
     ids = [str(300_000_000_000 + i) for i in range(accounts)]
     joined = datetime(2021, 1, 4, 10, 0, tzinfo=UTC)
     sample = demo(clock)
-    finding_templates = list({f.check_id: f for fs in sample.findings.values() for f in fs}.values())
+    # Only findings named by a resource: copies of a service-limit finding (region, service, limit) would all be
+    # the same resource, and a poll would rightly keep one
+    finding_templates = list(
+        {
+            f.check_id: f for fs in sample.findings.values() for f in fs if _IDENTITY_HEADINGS & f.metadata.keys()
+        }.values()
+    )
     event_templates = list({e.arn: e for es in sample.events.values() for e in es if e.entities}.values())
     findings: dict[str, list[Finding]] = {i: [] for i in ids}
     for n in range(resources):
