@@ -67,7 +67,7 @@ class SnsTopicAdmin(admin.ModelAdmin):
 class SnsMessageAdmin(ReadOnlyAdmin):
     """What each pushed message did; read only: a row is what makes a redelivery change nothing."""
 
-    list_display = ["message_id", "topic", "kind", "received_at", "outcome"]
+    list_display = ["message_id", "topic", "kind", "received_at", "ingested_at", "outcome"]
     list_filter = ["kind", "topic"]
     search_fields = ["message_id", "outcome"]
     list_select_related = ["topic"]

@@ -20,6 +20,7 @@ from .accounts.tasks import (
 from .cases.tasks import support_case_open_automatically_task, support_cases_sync_all_task, support_cases_sync_task
 from .findings.tasks import trusted_advisor_poll_all_task, trusted_advisor_poll_task
 from .health.tasks import health_poll_all_task, health_poll_task, health_pollable
+from .push.tasks import sns_message_ingest_task, sns_messages_requeue_task
 
 __all__ = [
     "account_capability_refresh_task",
@@ -30,6 +31,8 @@ __all__ = [
     "organization_discover_task",
     "poll_runs_prune_task",
     "polls_overdue_queue_task",
+    "sns_message_ingest_task",
+    "sns_messages_requeue_task",
     "support_case_open_automatically_task",
     "support_cases_sync_all_task",
     "support_cases_sync_task",

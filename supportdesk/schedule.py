@@ -66,6 +66,7 @@ SCHEDULE: dict[str, Entry] = {
         "integrations.tasks.poll_runs_prune_task", Crontab(minute="41", hour="3")
     ),
     "Queue lost and overdue AWS polls": Entry("integrations.tasks.polls_overdue_queue_task", MINUTE),
+    "Ingest pushed AWS events whose task was lost": Entry("integrations.tasks.sns_messages_requeue_task", MINUTE),
     # notifications
     "Re-send pending notifications": Entry("notifications.tasks.notifications_sweep_task", MINUTE),
     # escalation

@@ -32,17 +32,31 @@ class SnsTopic(models.Model):
 
 
 class SnsMessage(models.Model):
-    """A message id already taken: SNS redelivers, and a redelivered message must change nothing."""
+    """A message id already taken: SNS redelivers, and a redelivered message must change nothing.
+
+    Also the inbox: a notification is answered 200 once its row commits, and ingested later by a task; the row,
+    not the task, is the promise, so a lost task (a broker outage, a killed worker) is queued again by a sweep."""
 
     message_id = models.CharField(max_length=100, unique=True)
     topic = models.ForeignKey(SnsTopic, on_delete=models.CASCADE, related_name="messages")
     kind = models.CharField(max_length=40)
     received_at = models.DateTimeField()
     outcome = models.CharField(max_length=200, blank=True)
+    payload = models.TextField(blank=True, editable=False)  # the inner Message, as SNS sent it
+    ingested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # when the sweep may queue it again if still not ingested; null once ingested
+    next_attempt_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-received_at"]
         verbose_name = "SNS message"
+        indexes = [  # the sweep's query: only the few messages still waiting
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(ingested_at__isnull=True),
+                name="sns_message_pending",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.message_id

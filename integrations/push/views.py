@@ -22,7 +22,7 @@ MAX_BODY_BYTES = 2 * 256 * 1024 + 16 * 1024
 def sns_push(request: HttpRequest) -> HttpResponse:
     """200: handled or a redelivery. 400: not an SNS delivery. 403: forged, stale, or a topic not allowed.
 
-    413: too big. 503: SNS or ingestion could not be reached; SNS retries 5xx answers, never 4xx ones.
+    413: too big. 503: SNS or the database could not be reached; SNS retries 5xx answers, never 4xx ones.
     """
     length = _content_length(request)
     if length > MAX_BODY_BYTES:

@@ -340,7 +340,9 @@ CELERY_TASK_ROUTES = {
             # the beat ticks that queue polls: quick, and they must run on time for the spread to hold
             "integrations.tasks.polls_overdue_queue_task",
             "integrations.tasks.*_all_task",
+            "integrations.tasks.sns_messages_requeue_task",
         ],
+        queues.INGESTION: ["integrations.tasks.sns_message_ingest_task"],
         queues.POLLING: [
             "integrations.tasks.trusted_advisor_poll_task",
             "integrations.tasks.health_poll_task",

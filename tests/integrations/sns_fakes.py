@@ -12,6 +12,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from integrations.tasks import sns_message_ingest_task
 
 CERT_URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem"
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:supportdesk-events"
@@ -97,3 +100,31 @@ def confirmation(
         "SubscribeURL": subscribe_url,
         "Timestamp": timestamp(),
     }
+
+
+class IngestBroker:
+    """Stands in for Celery's broker behind the ingest task: what was queued, and whether it is reachable."""
+
+    def __init__(self) -> None:
+        self.queued: list[int] = []
+        self.down = False
+
+    def apply_async(self, args, **options) -> None:
+        assert options == {"retry": False}  # a broker outage must not hold up the 200
+        if self.down:
+            raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        self.queued.append(args[0])
+
+    def work(self) -> list:
+        """A worker takes everything queued, as Celery would (retries run at once, without their countdown)."""
+        queued, self.queued = self.queued, []
+        return [sns_message_ingest_task.apply(args=(pk,)).get(propagate=False) for pk in queued]
+
+
+def post_as_sns(client, fields: dict | bytes, *, message_type: str | None = None):
+    body = fields if isinstance(fields, bytes) else json.dumps(fields).encode()
+    kind = message_type if message_type is not None else (fields.get("Type", "") if isinstance(fields, dict) else "")
+    # SNS sends JSON as text/plain, and says the type in a header too
+    return client.post(
+        "/aws/sns/", body, content_type="text/plain; charset=utf-8", headers={"x-amz-sns-message-type": kind}
+    )

@@ -15,32 +15,20 @@ from integrations.push.views import MAX_BODY_BYTES
 from tickets.models import Ticket, TicketEvent
 
 from .fake_aws import T0_ISO, T0_RFC1123
-from .sns_fakes import CERT_URL, SUBSCRIBE_URL, TOPIC_ARN, confirmation, forger, notification, signer
+from .sns_fakes import (
+    CERT_URL,
+    SUBSCRIBE_URL,
+    TOPIC_ARN,
+    confirmation,
+    forger,
+    notification,
+    post_as_sns,
+    signer,
+)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("broker")]  # nothing reaches the real broker
 
 URL = "/aws/sns/"
-
-
-@pytest.fixture
-def topic():
-    return SnsTopic.objects.create(topic_arn=TOPIC_ARN, description="Health and Trusted Advisor")
-
-
-@pytest.fixture
-def aws():
-    """SNS's side of the wire: the signing certificate and the confirmation link. Nothing else answers."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.get(CERT_URL, body=signer().pem)
-        mock.get(SUBSCRIBE_URL, body="<ConfirmSubscriptionResponse/>")
-        yield mock
-
-
-def _post(client, fields: dict | bytes, *, message_type: str | None = None):
-    body = fields if isinstance(fields, bytes) else json.dumps(fields).encode()
-    kind = message_type if message_type is not None else (fields.get("Type", "") if isinstance(fields, dict) else "")
-    # SNS sends JSON as text/plain, and says the type in a header too
-    return client.post(URL, body, content_type="text/plain; charset=utf-8", headers={"x-amz-sns-message-type": kind})
 
 
 def _lines(caplog) -> list[str]:
@@ -52,7 +40,7 @@ def _fetched(aws, url: str) -> int:
 
 
 def test_a_subscription_to_a_registered_topic_is_confirmed(client, topic, aws):
-    response = _post(client, signer().sign(confirmation()))
+    response = post_as_sns(client, signer().sign(confirmation()))
     assert response.status_code == 200
     assert _fetched(aws, SUBSCRIBE_URL) == 1
     topic.refresh_from_db()
@@ -62,8 +50,8 @@ def test_a_subscription_to_a_registered_topic_is_confirmed(client, topic, aws):
 
 def test_a_replayed_confirmation_is_not_visited_again(client, topic, aws):
     fields = signer().sign(confirmation())
-    assert _post(client, fields).status_code == 200
-    assert _post(client, fields).status_code == 200
+    assert post_as_sns(client, fields).status_code == 200
+    assert post_as_sns(client, fields).status_code == 200
     assert _fetched(aws, SUBSCRIBE_URL) == 1
     assert _fetched(aws, CERT_URL) == 1  # cached
     assert SnsMessage.objects.count() == 1
@@ -71,9 +59,9 @@ def test_a_replayed_confirmation_is_not_visited_again(client, topic, aws):
 
 def test_a_new_confirmation_for_a_confirmed_topic_confirms_again(client, topic, aws):
     # say, after someone deleted the subscription and subscribed the endpoint again: AWS takes it as a no-op
-    _post(client, signer().sign(confirmation()))
+    post_as_sns(client, signer().sign(confirmation()))
     first = SnsTopic.objects.get().confirmed_at
-    assert _post(client, signer().sign(confirmation())).status_code == 200
+    assert post_as_sns(client, signer().sign(confirmation())).status_code == 200
     assert _fetched(aws, SUBSCRIBE_URL) == 2
     assert SnsTopic.objects.get().confirmed_at > first
 
@@ -84,7 +72,7 @@ def test_topics_an_admin_did_not_allow_are_refused_before_anything_is_fetched(cl
         SnsTopic.objects.create(topic_arn=TOPIC_ARN, enabled=enabled)
     fields = signer().sign(confirmation())
     with caplog.at_level(logging.WARNING, logger="integrations.sns"):
-        response = _post(client, fields)
+        response = post_as_sns(client, fields)
     assert response.status_code == 403
     assert not aws.calls
     assert not SnsMessage.objects.exists()
@@ -95,7 +83,7 @@ def test_topics_an_admin_did_not_allow_are_refused_before_anything_is_fetched(cl
 def test_a_forged_confirmation_is_refused_and_logged(client, topic, aws, caplog):
     fields = forger().sign(confirmation())
     with caplog.at_level(logging.WARNING, logger="integrations.sns"):
-        response = _post(client, fields)
+        response = post_as_sns(client, fields)
     assert response.status_code == 403
     assert _fetched(aws, SUBSCRIBE_URL) == 0
     assert SnsTopic.objects.get().confirmed_at is None
@@ -106,7 +94,7 @@ def test_a_forged_confirmation_is_refused_and_logged(client, topic, aws, caplog)
 def test_a_tampered_notification_is_refused(client, topic, aws):
     fields = signer().sign(notification("hello"))
     fields["Message"] = "hello, changed"
-    assert _post(client, fields).status_code == 403
+    assert post_as_sns(client, fields).status_code == 403
     assert not SnsMessage.objects.exists()
 
 
@@ -120,20 +108,21 @@ def test_a_tampered_notification_is_refused(client, topic, aws):
     ],
 )
 def test_a_certificate_off_the_sns_hosts_is_refused_unfetched(client, topic, aws, cert_url):
-    assert _post(client, signer().sign(notification("hello"), cert_url=cert_url)).status_code == 403
+    assert post_as_sns(client, signer().sign(notification("hello"), cert_url=cert_url)).status_code == 403
     assert not aws.calls
 
 
 def test_a_stale_message_is_refused(client, topic, aws):
     fields = signer().sign(notification("hello", when=timezone.now() - timezone.timedelta(hours=2)))
-    assert _post(client, fields).status_code == 403
+    assert post_as_sns(client, fields).status_code == 403
     assert not aws.calls
 
 
-def test_a_message_is_taken_once(client, topic, aws):
+def test_a_message_is_taken_once(post, topic, aws, broker):
     fields = signer().sign(notification("Test message from the SNS console"))
-    assert _post(client, fields).status_code == 200
-    assert _post(client, fields).status_code == 200
+    assert post(fields).status_code == 200
+    assert post(fields).status_code == 200
+    assert broker.work() == ["ignored: not an EventBridge event"]  # queued once
     row = SnsMessage.objects.get()
     assert (row.message_id, row.kind) == (fields["MessageId"], "Notification")
     assert row.outcome == "ignored: not an EventBridge event"
@@ -142,7 +131,7 @@ def test_a_message_is_taken_once(client, topic, aws):
 
 def test_an_unsubscribe_confirmation_is_verified_logged_and_not_visited(client, topic, aws, caplog):
     with caplog.at_level(logging.WARNING, logger="integrations.sns"):
-        response = _post(client, signer().sign(confirmation(kind="UnsubscribeConfirmation")))
+        response = post_as_sns(client, signer().sign(confirmation(kind="UnsubscribeConfirmation")))
     assert response.status_code == 200
     assert _fetched(aws, SUBSCRIBE_URL) == 0
     assert "unsubscribed" in _lines(caplog)[0]
@@ -156,30 +145,30 @@ def test_an_unsubscribe_confirmation_is_verified_logged_and_not_visited(client, 
 def test_an_sns_host_out_of_reach_is_a_503_so_sns_retries(client, topic, aws, answer):
     aws.replace(responses.GET, SUBSCRIBE_URL, **answer)
     fields = signer().sign(confirmation())
-    assert _post(client, fields).status_code == 503
+    assert post_as_sns(client, fields).status_code == 503
     assert not SnsMessage.objects.exists()  # the id is free for the retry
     assert SnsTopic.objects.get().confirmed_at is None
 
     aws.replace(responses.GET, SUBSCRIBE_URL, body="<ConfirmSubscriptionResponse/>")
-    assert _post(client, fields).status_code == 200
+    assert post_as_sns(client, fields).status_code == 200
     assert SnsTopic.objects.get().confirmed_at is not None
 
 
 def test_a_certificate_out_of_reach_is_a_503(client, topic, aws):
     aws.replace(responses.GET, CERT_URL, body=requests.ConnectionError("unreachable"))
-    assert _post(client, signer().sign(notification("hello"))).status_code == 503
+    assert post_as_sns(client, signer().sign(notification("hello"))).status_code == 503
     assert not SnsMessage.objects.exists()
 
 
 def test_a_certificate_sns_does_not_have_is_refused(client, topic, aws):
     aws.replace(responses.GET, CERT_URL, status=404)
-    assert _post(client, signer().sign(notification("hello"))).status_code == 403
+    assert post_as_sns(client, signer().sign(notification("hello"))).status_code == 403
 
 
 def test_raw_message_delivery_is_refused(client, topic, aws, caplog):
     event = {"source": "aws.health", "detail-type": "AWS Health Event", "detail": {}}
     with caplog.at_level(logging.WARNING, logger="integrations.sns"):
-        response = _post(client, event, message_type="Notification")
+        response = post_as_sns(client, event, message_type="Notification")
     assert response.status_code == 400
     assert "raw message delivery" in _lines(caplog)[0]
     assert not aws.calls
@@ -201,19 +190,19 @@ def test_raw_message_delivery_is_refused(client, topic, aws, caplog):
     ],
 )
 def test_bad_bodies_are_a_400_never_a_500(client, topic, aws, body):
-    assert _post(client, body, message_type="Notification").status_code == 400
+    assert post_as_sns(client, body, message_type="Notification").status_code == 400
     assert not aws.calls
 
 
 @pytest.mark.parametrize("header", ["", "SubscriptionConfirmation"])
 def test_the_message_type_header_must_agree_with_the_body(client, topic, aws, header):
-    assert _post(client, signer().sign(notification("hello")), message_type=header).status_code == 400
+    assert post_as_sns(client, signer().sign(notification("hello")), message_type=header).status_code == 400
     assert not aws.calls
 
 
 def test_a_body_larger_than_sns_sends_is_a_413(client, topic, aws):
     body = json.dumps(notification("x" * MAX_BODY_BYTES)).encode()
-    assert _post(client, body, message_type="Notification").status_code == 413
+    assert post_as_sns(client, body, message_type="Notification").status_code == 413
 
 
 def test_the_endpoint_takes_posts_only(client):
@@ -235,7 +224,7 @@ def test_a_delivery_from_motos_sns_is_taken(client, topic, monkeypatch):
         sns.subscribe(TopicArn=arn, Protocol="https", Endpoint="https://support.example.com/aws/sns/")
         sns.publish(TopicArn=arn, Message="Test message from moto")
         (delivery,) = posted
-        response = _post(client, delivery)  # the certificate comes from moto, through the real fetcher
+        response = post_as_sns(client, delivery)  # the certificate comes from moto, through the real fetcher
     assert arn == TOPIC_ARN
     assert response.status_code == 200
     assert SnsMessage.objects.get().message_id == delivery["MessageId"]
@@ -280,12 +269,16 @@ def _health_event(account_id: str, **detail) -> dict:
     }
 
 
-def test_a_pushed_health_event_opens_a_ticket_and_pushing_it_again_changes_nothing(client, topic, aws, prod_account):
+def test_a_pushed_health_event_opens_a_ticket_and_pushing_it_again_changes_nothing(
+    post, topic, aws, prod_account, broker
+):
     event = _health_event(prod_account.account_id)
     first = signer().sign(notification(event))
-    assert _post(client, first).status_code == 200
-    assert _post(client, first).status_code == 200  # SNS redelivers: the same message id
-    assert _post(client, signer().sign(notification(event))).status_code == 200  # EventBridge repeats: a new id
+    assert post(first).status_code == 200
+    assert post(first).status_code == 200  # SNS redelivers: the same message id
+    broker.work()
+    assert post(signer().sign(notification(event))).status_code == 200  # EventBridge repeats: a new id
+    broker.work()
 
     assert list(SnsMessage.objects.order_by("received_at").values_list("outcome", flat=True)) == ["opened", "unchanged"]
     ticket = Ticket.objects.get(kind=Ticket.Kind.AWS_HEALTH)
@@ -293,8 +286,9 @@ def test_a_pushed_health_event_opens_a_ticket_and_pushing_it_again_changes_nothi
     assert TicketEvent.objects.filter(ticket=ticket).count() == 1
 
 
-def test_a_genuine_event_ingestion_cannot_use_is_taken_with_the_reason(client, topic, aws, prod_account):
+def test_a_genuine_event_ingestion_cannot_use_is_taken_with_the_reason(post, topic, aws, prod_account, broker):
     fields = signer().sign(notification(_health_event(prod_account.account_id, eventArn="")))
-    assert _post(client, fields).status_code == 200  # a retry would not help
+    assert post(fields).status_code == 200
+    assert broker.work() == ["refused: The Health event has no eventArn."]  # a retry would not help
     assert SnsMessage.objects.get().outcome == "refused: The Health event has no eventArn."
     assert not Ticket.objects.exists()
