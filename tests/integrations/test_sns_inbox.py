@@ -2,19 +2,22 @@
 whatever is lost on the way (the broker down at POST time, a task run twice, AWS unreachable while ingesting)."""
 
 import json
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from awsgateway import trusted_advisor
 from awsgateway.errors import AwsUnavailable
-from integrations.models import Finding, SnsMessage, TrustedAdvisorCheck
+from integrations.models import Finding, SnsMessage, SnsTopic, TrustedAdvisorCheck
 from integrations.push import sns
 from integrations.tasks import sns_message_ingest_task, sns_messages_requeue_task
 from tickets.models import Ticket
 
-from .sns_fakes import confirmation, notification, signer
+from .sns_fakes import TOPIC_ARN, confirmation, notification, signer
 from .test_push_and_poll import _pushed
 from .test_sns_push import _health_event
 
@@ -127,3 +130,39 @@ def test_a_confirmation_is_done_in_the_request_and_never_swept(post, topic, aws,
     assert broker.queued == []
     assert sns_messages_requeue_task.apply().get() == 0
     assert sns.sns_messages_requeue(now=row.received_at + timedelta(days=1)) == 0
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the seeded severities
+def test_two_workers_ingesting_one_message_at_once_make_one_ticket(prod_account):
+    # given: a message taken and queued twice (the sweep and a late task, say)
+    now = timezone.now()
+    row = SnsMessage.objects.create(
+        message_id="b5f7c2f4-race",
+        topic=SnsTopic.objects.create(topic_arn=TOPIC_ARN),
+        kind="Notification",
+        received_at=now,
+        next_attempt_at=now,
+        outcome="queued",
+        payload=json.dumps(_health_event(prod_account.account_id)),
+    )
+    start = threading.Barrier(2)
+    outcomes, errors = [], []
+
+    def work():
+        try:
+            start.wait()
+            outcomes.append(sns.sns_message_ingest(message_pk=row.pk))
+        except Exception as exc:  # surfaced below: a thread's exception would otherwise vanish
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # then: the second waited for the first's lock, then found it ingested
+    assert errors == []
+    assert sorted(outcomes) == ["opened", "skipped"]
+    assert Ticket.objects.filter(kind=Ticket.Kind.AWS_HEALTH).count() == 1
