@@ -44,7 +44,7 @@ class SnsMessage(models.Model):
     outcome = models.CharField(max_length=200, blank=True)
     payload = models.TextField(blank=True, editable=False)  # the inner Message, as SNS sent it
     ingested_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # when the sweep may queue it again if still not ingested; null once ingested
+    # when the sweep queues it again if it is still not ingested; null once ingested
     next_attempt_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:

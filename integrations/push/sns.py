@@ -25,8 +25,9 @@ logger = logging.getLogger("integrations.sns")
 
 DUPLICATE = "duplicate"
 QUEUED = "queued"
-# A message still pending this long after it was last queued was lost on the way (a broker outage, a killed worker)
+# A message still pending this long after it was queued was lost on the way (a broker outage, a killed worker)
 REQUEUE_AFTER = timedelta(minutes=1)
+REQUEUE_MAX = timedelta(hours=1)
 REQUEUE_BATCH = 1000
 # Longer than the ingest task's retries with backoff last (under 5 minutes): the sweep does not queue a second chain
 RETRYING_FOR = timedelta(minutes=10)
@@ -80,7 +81,7 @@ def _handle_once(*, topic: SnsTopic, message: SnsEnvelope, now: datetime) -> str
     else:
         # The committed row is the promise behind the 200; the ingestion queue does the work. Robust: with the
         # broker down the message still commits, and the sweep queues it later.
-        row.outcome, row.next_attempt_at = QUEUED, now
+        row.outcome, row.next_attempt_at = QUEUED, now + REQUEUE_AFTER
         after_commit_robust(tasks.sns_message_ingest_task.apply_async, (row.pk,), retry=False)
     row.save(update_fields=["outcome", "ingested_at", "next_attempt_at"])
     SnsTopic.objects.filter(pk=topic.pk).update(**changes)
@@ -111,19 +112,22 @@ def sns_message_ingest(*, message_pk: int, now: datetime | None = None) -> str:
 
 
 def sns_messages_requeue(*, now: datetime | None = None) -> int:
-    """Queue again the messages a broker outage or a killed worker left pending; returns how many. Each is pushed
-    REQUEUE_AFTER ahead, so the next sweeps leave it to the task queued now."""
+    """Queue again the messages a broker outage or a killed worker left pending; returns how many.
+
+    Each is due again after as long as it has waited (REQUEUE_AFTER to REQUEUE_MAX): a backlog in the ingestion
+    queue, or a message that fails every time, is not queued again every minute."""
     now = now or timezone.now()
     with transaction.atomic():
-        due = SnsMessage.objects.filter(ingested_at__isnull=True, next_attempt_at__lte=now - REQUEUE_AFTER)
+        due = SnsMessage.objects.filter(ingested_at__isnull=True, next_attempt_at__lte=now).order_by("next_attempt_at")
         # skip_locked: a message being ingested right now is not lost
-        ids = list(due.order_by("next_attempt_at").select_for_update(skip_locked=True).values_list("pk", flat=True))
-        ids = ids[:REQUEUE_BATCH]
-        SnsMessage.objects.filter(pk__in=ids).update(next_attempt_at=now)
-    for pk in ids:
-        # no publish retries: with the broker down this sweep fails at once, and the next one tries again
-        tasks.sns_message_ingest_task.apply_async((pk,), retry=False)
-    return len(ids)
+        rows = list(due.select_for_update(skip_locked=True).only("pk", "received_at")[:REQUEUE_BATCH])
+        for row in rows:
+            # Queued before the commit, without publish retries: with the broker down this raises at once and
+            # rolls back, so the next sweep tries again; a task that runs first waits for this lock
+            tasks.sns_message_ingest_task.apply_async((row.pk,), retry=False)
+            row.next_attempt_at = now + min(max(now - row.received_at, REQUEUE_AFTER), REQUEUE_MAX)
+        SnsMessage.objects.bulk_update(rows, ["next_attempt_at"])
+    return len(rows)
 
 
 def _event_ingest(row: SnsMessage) -> str:

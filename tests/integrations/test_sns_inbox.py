@@ -81,8 +81,20 @@ def test_a_sweep_with_the_broker_still_down_fails_and_the_next_one_queues(post, 
     with pytest.raises(OperationalError):
         sns.sns_messages_requeue(now=received + timedelta(minutes=1))
     broker.down = False
-    assert sns.sns_messages_requeue(now=received + timedelta(minutes=2, seconds=1)) == 1
+    # the failed sweep changed nothing: the message is still due
+    assert sns.sns_messages_requeue(now=received + timedelta(minutes=1, seconds=1)) == 1
     assert broker.work() == ["opened"]
+
+
+def test_a_message_never_ingested_is_queued_again_less_and_less_often(post, topic, aws, broker, prod_account):
+    # given: a message whose every task is lost (no worker consumes the ingestion queue, say)
+    post(signer().sign(notification(_health_event(prod_account.account_id))))
+    received = SnsMessage.objects.get().received_at
+    # when: beat runs the sweep every minute for three hours
+    queued_at = [m for m in range(1, 181) if sns.sns_messages_requeue(now=received + timedelta(minutes=m))]
+    # then: after as long again as it has waited, at most an hour apart
+    assert queued_at == [1, 2, 4, 8, 16, 32, 64, 124]
+    assert SnsMessage.objects.get().ingested_at is None
 
 
 def test_aws_unreachable_while_ingesting_is_retried_and_writes_nothing_half(
