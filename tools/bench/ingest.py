@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +80,27 @@ class _QueryCounter:
             else:
                 self.writes += 1
         return execute(statement, params, many, context)
+
+
+def accounts_register(numbers: Iterable[int]) -> list[int]:
+    """Register the sandbox's scale-mode accounts ``numbers`` (enterprise plan, the first queue as owner); their
+    primary keys, in order."""
+    from integrations.models import AwsAccount
+    from tickets.models import Queue
+
+    queue = Queue.objects.order_by("pk").first()
+    account_ids = [str(FIRST_ACCOUNT + n) for n in numbers]
+    AwsAccount.objects.bulk_create(
+        AwsAccount(
+            account_id=account_id,
+            name=f"Benchmark {int(account_id) - FIRST_ACCOUNT:04d}",
+            owner_queue=queue,
+            support_plan="enterprise",
+            role_arn=f"arn:aws:iam::{account_id}:role/SupportdeskRead",
+        )
+        for account_id in account_ids
+    )
+    return list(AwsAccount.objects.filter(account_id__in=account_ids).order_by("pk").values_list("pk", flat=True))
 
 
 def _poll_accounts(account_ids: list[int]) -> tuple[int, int, int]:
@@ -189,21 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         django.setup()
         from django.db import connections
 
-        from integrations.models import AwsAccount
-        from tickets.models import Queue
-
-        queue = Queue.objects.order_by("pk").first()
-        AwsAccount.objects.bulk_create(
-            AwsAccount(
-                account_id=str(FIRST_ACCOUNT + i),
-                name=f"Benchmark {i:02d}",
-                owner_queue=queue,
-                support_plan="enterprise",
-                role_arn=f"arn:aws:iam::{FIRST_ACCOUNT + i}:role/SupportdeskRead",
-            )
-            for i in range(args.accounts)
-        )
-        ids = list(AwsAccount.objects.order_by("pk").values_list("pk", flat=True))
+        ids = accounts_register(range(args.accounts))
         shares = [ids[n :: args.workers] for n in range(args.workers)]
         connections.close_all()  # each forked worker opens its own
         with multiprocessing.get_context("fork").Pool(args.workers, maxtasksperchild=None) as workers:

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -31,7 +31,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from .ingest import FIRST_ACCOUNT, _database_fresh, _free_port, _wait_for
+from .ingest import _database_fresh, _free_port, _wait_for, accounts_register
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 OUT_DIR = BASE_DIR / "var" / "bench"
@@ -305,24 +305,6 @@ class Bench:
             create = sql.SQL("CREATE DATABASE {} TEMPLATE {}")
             conn.execute(create.format(sql.Identifier(target), sql.Identifier(source)))
 
-    def accounts_register(self, numbers: Sequence[int]) -> list[int]:
-        from integrations.models import AwsAccount
-        from tickets.models import Queue
-
-        queue = Queue.objects.order_by("pk").first()
-        AwsAccount.objects.bulk_create(
-            AwsAccount(
-                account_id=str(FIRST_ACCOUNT + n),
-                name=f"Benchmark {n:04d}",
-                owner_queue=queue,
-                support_plan="enterprise",
-                role_arn=f"arn:aws:iam::{FIRST_ACCOUNT + n}:role/SupportdeskRead",
-            )
-            for n in numbers
-        )
-        ids = [str(FIRST_ACCOUNT + n) for n in numbers]
-        return list(AwsAccount.objects.filter(account_id__in=ids).order_by("pk").values_list("pk", flat=True))
-
     @contextmanager
     def workers(self, count: int, hosts: int, sampler: Sampler) -> Iterator[list[subprocess.Popen]]:
         """``count`` workers of one process each, on ``hosts`` simulated hosts: a process group, node names and
@@ -452,11 +434,11 @@ class Bench:
         base = range(self.args.accounts)
         if first_full:
             self.database_copy(self.template)
-            new_ids = base_ids = self.accounts_register(base)
+            new_ids = base_ids = accounts_register(base)
         else:  # every base account polled already (the largest run's database); K new accounts for the first cycle
             self.database_copy(self.full)
             base_ids = self._all_account_ids()
-            new_ids = self.accounts_register(range(self.args.accounts, self.total_accounts))
+            new_ids = accounts_register(range(self.args.accounts, self.total_accounts))
         redis.Redis.from_url(self.broker, socket_timeout=5).flushdb()  # the last run's notifications
         hosts = min(self.args.hosts, workers)
         print(f"{_clock()} {workers} worker(s) on {hosts} host(s)", flush=True)
