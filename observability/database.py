@@ -17,14 +17,18 @@ class QueryCounter:
 
     def __init__(self, alias: str, vendor: str) -> None:
         self.labels = (alias, vendor)
+        # Each .labels() call takes the metric's lock and hashes its labels: look the children up once
+        self.executed = execute_total.labels(alias, vendor)
+        self.executed_many = execute_many_total.labels(alias, vendor)
+        self.duration = duration.labels(alias, vendor)
 
     def __call__(self, execute: Execute, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
         statements = len(params) if many and hasattr(params, "__len__") else 1
-        execute_total.labels(*self.labels).inc(statements)
+        self.executed.inc(statements)
         if many:
-            execute_many_total.labels(*self.labels).inc(statements)
+            self.executed_many.inc(statements)
         try:
-            with duration.labels(*self.labels).time():
+            with self.duration.time():
                 return execute(sql, params, many, context)
         except Exception as exc:
             errors_total.labels(*self.labels, type(exc).__name__).inc()
