@@ -57,7 +57,7 @@ class AlarmChange:
     comparison: str  # GreaterThanOrEqualToThreshold…
     threshold: float | None
     rule: str  # a composite alarm's AlarmRule; "" for a metric alarm
-    tags: tuple[tuple[str, str], ...]  # only when EventBridge propagates the alarm's tags
+    tags: tuple[tuple[str, str], ...]  # only when the alarm propagates its tags
 
     @property
     def is_composite(self) -> bool:
@@ -125,6 +125,13 @@ def _number(value: Any) -> float | None:
 
 def _whole(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _tags(value: Any) -> tuple[tuple[str, str], ...]:
+    """The alarm's tags, when it propagates them (docs/aws.md#alarm-tags): a map of key to value."""
+    if not isinstance(value, dict):
+        return ()
+    return tuple((_text(k, 128), _text(v, 256)) for k, v in value.items())
 
 
 def _state(value: Any, what: str) -> str:
@@ -196,7 +203,7 @@ def alarm_message(message: dict[str, Any]) -> AlarmChange:
         comparison=_text(trigger.get("ComparisonOperator"), 60),
         threshold=_number(trigger.get("Threshold")),
         rule=_text(message.get("AlarmRule"), 10_240),
-        tags=(),
+        tags=_tags(message.get("AlarmTags")),
     )
 
 
@@ -225,7 +232,6 @@ def alarm_event(event: dict[str, Any]) -> AlarmChange:
     metric = stat.get("metric") if isinstance(stat, dict) else None
     metric = metric if isinstance(metric, dict) else {}
     raw_dimensions = metric.get("dimensions") or {}
-    tags = detail.get("alarmTags") or {}
     return AlarmChange(
         account_id=_account(account_id),
         region=region,
@@ -247,5 +253,5 @@ def alarm_event(event: dict[str, Any]) -> AlarmChange:
         comparison="",
         threshold=None,
         rule=_text(configuration.get("alarmRule"), 10_240),
-        tags=tuple((str(k), str(v)) for k, v in tags.items()) if isinstance(tags, dict) else (),
+        tags=_tags(detail.get("alarmTags")),
     )

@@ -37,8 +37,8 @@ def _metric(change: AlarmChange) -> dict[str, Any]:
 
 
 def alarm_severity(*, change: AlarmChange) -> Severity | None:
-    """The severity of the first of the admin's mappings the alarm matches (a name prefix, or a tag EventBridge
-    carried), or None."""
+    """The severity of the first of the admin's mappings the alarm matches (a name prefix, or a tag the alarm
+    propagated), or None."""
     tags = set(change.tags)
     for mapping in AlarmSeverity.objects.select_related("severity").order_by("position", "pk"):
         if mapping.name_prefix and change.name.startswith(mapping.name_prefix):
@@ -71,7 +71,7 @@ def _new_ticket(change: AlarmChange, account: AwsAccount) -> NewTicket:
         description=_description(change),
         # unless the admin's mapping says otherwise: by environment, as for Health issues
         rank=ticketing.RANK_PRODUCTION_OUTAGE if production else ticketing.RANK_ISSUE,
-        # alarm tags (EventBridge only) meet the same tag routes as resources' tags
+        # propagated alarm tags meet the same tag routes as resources' tags
         queue=ticketing.queue_for(account, [dict(change.tags)], ticketing.tag_routes()),
         tags=["cloudwatch", "alarm", *(["composite"] if change.is_composite else [])],
         requester=ticketing.aws_requester(),

@@ -237,6 +237,12 @@ def test_the_admins_mapping_sets_the_severity_first_match_first(deliver, prod_ac
     }
 
 
+def test_tags_a_propagating_alarm_sends_through_sns_map_its_severity(deliver, prod_account):
+    AlarmSeverity.objects.create(tag_key="team", tag_value="payments", severity=Severity.objects.get(name="SEV1"))
+    deliver(_metric_alarm(AlarmTags={"team": "payments", "env": "prod"}, AlarmTagsStatus="SUCCESS"))
+    assert _ticket().severity.name == "SEV1"
+
+
 def test_alarm_tags_meet_the_tag_routes(deliver, prod_account):
     from integrations.models import TagRoute
 
