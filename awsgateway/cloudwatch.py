@@ -5,6 +5,7 @@ The two describe the same change differently: the SNS message names its region i
 and carries the metric as ``Trigger``; the event names the region by code and the metric under ``configuration``.
 """
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -118,7 +119,8 @@ def _time(value: Any, what: str) -> datetime:
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    # Python's json reads NaN and Infinity, which no JSON column stores
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     return float(value)
 
@@ -147,6 +149,8 @@ def _identity(*, arn: str, account_id: str, region: str, name: str) -> tuple[str
         region_from_arn, account_from_arn, name_from_arn = match.groups()
         if (account_id and account_id != account_from_arn) or (name and name != name_from_arn):
             raise MalformedEvent("The alarm's ARN names another account or alarm than the message.")
+        if not _REGION_CODE.fullmatch(region_from_arn) or len(region_from_arn) > 30:
+            raise MalformedEvent("The alarm's ARN names no region.")
         return account_from_arn, region_from_arn, name_from_arn
     if arn:
         raise MalformedEvent("The alarm's ARN is not a CloudWatch alarm ARN.")

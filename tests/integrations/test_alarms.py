@@ -284,12 +284,22 @@ def test_a_forged_alarm_is_refused_before_anything_is_stored(client, prod_accoun
         ({"AlarmArn": "arn:aws:sns:us-east-1:111122223333:x"}, "The alarm's ARN is not a CloudWatch alarm ARN."),
         ({"AlarmArn": None, "Region": "Atlantis"}, "The alarm's region 'Atlantis' is not one Supportdesk knows."),
         ({"AlarmArn": None, "AWSAccountId": "12"}, "The alarm names no valid AWS account."),
+        (
+            {"AlarmArn": f"arn:aws:cloudwatch:{'x' * 40}-1:111122223333:alarm:prod-api-5xx-high"},
+            "The alarm's ARN names no region.",
+        ),
     ],
 )
 def test_a_malformed_alarm_is_refused_with_the_reason_recorded(deliver, prod_account, changes, reason):
     assert deliver(_metric_alarm(**changes)) == f"refused: {reason}"
     assert not Ticket.objects.exists() and not Alarm.objects.exists()
     assert SnsMessage.objects.get().ingested_at is not None  # taken: a retry would not help
+
+
+def test_a_threshold_json_allows_but_no_column_stores_is_left_out(deliver, prod_account):
+    message = json.dumps(_metric_alarm()).replace('"Threshold": 10.0', '"Threshold": NaN')
+    assert deliver(message) == "opened"
+    assert "threshold" not in Alarm.objects.get().metric
 
 
 def test_an_alarm_message_without_its_arn_is_placed_by_its_region_name(deliver, prod_account):
