@@ -2,12 +2,15 @@
 state. Samples are AWS's documented shapes (docs/aws.md#cloudwatch-alarms)."""
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from accounts.roles import Role
 from integrations.models import Alarm, AlarmSeverity, SnsMessage
+from integrations.push import services as push_services
 from tickets.models import Severity, Ticket, TicketEvent
 
 from ..factories import QueueFactory, UserFactory
@@ -359,3 +362,38 @@ def test_admins_map_alarms_to_severities_by_prefix_or_tag_not_both(client, admin
     assert both.status_code == 200 and "not both" in both.content.decode()
     assert client.post(url, {"name_prefix": "prod-", "severity": sev1.pk, "position": 0}).status_code == 302
     assert str(AlarmSeverity.objects.get()) == "name starts 'prod-' → SEV1"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the seeded severities
+def test_an_alarm_delivered_by_its_action_and_by_eventbridge_at_once_opens_one_ticket(prod_account):
+    # given: one change of one alarm, as its SNS action and an EventBridge rule both deliver it, two workers at once
+    event = _sample("eventbridge_alarm_state_change")
+    message = _metric_alarm(
+        AlarmName="ServerCpuTooHigh",
+        AlarmArn="arn:aws:cloudwatch:us-east-1:111122223333:alarm:ServerCpuTooHigh",
+        StateChangeTime=event["detail"]["state"]["timestamp"],
+    )
+    start = threading.Barrier(2)
+    outcomes, errors = [], []
+
+    def work(ingest):
+        try:
+            start.wait()
+            outcomes.append(ingest())
+        except Exception as exc:  # surfaced below: a thread's exception would otherwise vanish
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=work, args=(lambda: push_services.alarm_message_ingest(message=message),)),
+        threading.Thread(target=work, args=(lambda: push_services.eventbridge_event_ingest(event=event),)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # then: the second waited for the first's lock on the alarm, then found the change applied
+    assert errors == []
+    assert sorted(outcomes) == ["opened", "unchanged"]
+    assert Ticket.objects.count() == 1 and Alarm.objects.count() == 1
