@@ -22,6 +22,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from django.conf import settings
 from django.core.cache import cache
 
 from .errors import AwsError, AwsUnavailable
@@ -191,7 +192,10 @@ def sns_subscription_confirm(*, message: SnsEnvelope) -> None:
 
 
 def sns_certificate_fetch(url: str) -> bytes:
-    """A signing certificate's PEM, over HTTPS with the usual certificate checks (certifi's roots)."""
+    """A signing certificate's PEM, over HTTPS with the usual certificate checks (certifi's roots). With
+    AWS_ENDPOINT_URL set (the local sandbox), from there, under /sns/: every AWS call goes there already."""
+    if endpoint := getattr(settings, "AWS_ENDPOINT_URL", None):
+        return _https_get(f"{endpoint.rstrip('/')}/sns{urlsplit(url).path}", "fetching the signing certificate")
     return _https_get(url, "fetching the signing certificate")
 
 

@@ -7,7 +7,7 @@ One Django app, split by domain into sub-packages rather than into apps: one app
 domains are sub-packages with a contract between them (``.importlinter``, checked by ``make lint``), top to bottom:
 
     push (SNS, EventBridge) | cases (AWS Support cases)
-    health (Health events; records the maintenance windows they announce)
+    health (Health events; records the maintenance windows they announce) | alarms (CloudWatch alarms)
     findings (Trusted Advisor) | maintenance (windows, and which one covers a ticket)
     ticketing (where findings and events become tickets: tag routes, requester, queue)
     accounts (AwsAccount, PollRun, polls, organisation discovery)

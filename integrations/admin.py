@@ -3,6 +3,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from .models import (
+    Alarm,
+    AlarmSeverity,
     AwsAccount,
     Finding,
     HealthEvent,
@@ -131,3 +133,20 @@ class HealthEventAdmin(ReadOnlyAdmin):
     list_filter = ["category", "status", "service"]
     list_select_related = ["account"]
     search_fields = ["arn", "event_type_code"]
+
+
+@admin.register(AlarmSeverity)
+class AlarmSeverityAdmin(admin.ModelAdmin):
+    """How severe an alarm's ticket is: the first row an alarm matches, else by the account's environment."""
+
+    list_display = ["__str__", "name_prefix", "tag_key", "tag_value", "severity", "position"]
+    list_editable = ["position"]
+    list_select_related = ["severity"]
+
+
+@admin.register(Alarm)
+class AlarmAdmin(ReadOnlyAdmin):
+    list_display = ["name", "account", "region", "state", "state_changed_at", "ticket"]
+    list_filter = ["state", "region"]
+    list_select_related = ["account", "ticket"]
+    search_fields = ["name", "arn"]

@@ -2,6 +2,7 @@
 ``models.py`` and gets the app label ``integrations`` from there. Old migrations name ``role_arn_partition`` here."""
 
 from .accounts.models import ApiState, AwsAccount, PollRun, Source, role_arn_partition
+from .alarms.models import Alarm, AlarmSeverity
 from .cases.models import CaseCommunication, CaseSeverity, SupportCase
 from .findings.models import DESCRIPTOR, Finding, FindingGroup, TrustedAdvisorCategory, TrustedAdvisorCheck
 from .health.models import HealthEvent
@@ -11,6 +12,8 @@ from .ticketing.models import TagRoute
 
 __all__ = [
     "DESCRIPTOR",
+    "Alarm",
+    "AlarmSeverity",
     "ApiState",
     "AwsAccount",
     "CaseCommunication",

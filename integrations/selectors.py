@@ -14,6 +14,7 @@ from tickets import policies
 from tickets.selectors import ticket_pk, tickets_visible_to
 
 from .accounts.models import AwsAccount, PollRun, Source
+from .alarms.models import Alarm
 from .cases.models import SupportCase
 from .cases.services.opening import case_refusal
 from .findings.models import Finding, FindingGroup, TrustedAdvisorCategory
@@ -79,13 +80,14 @@ class TicketAws:
     window: MaintenanceWindow | None  # the one its Health event announces
     raised_during: MaintenanceWindow | None  # the one in progress when it was raised
     case: SupportCase | None
+    alarm: Alarm | None
     escalate_url: str  # the "Escalate to AWS" form, for those who may open a case now; else empty
 
 
 def ticket_aws(*, user, reference: str) -> TicketAws:
     """The AWS side of a ticket the user may see (404 otherwise), in a fixed number of queries."""
-    # The case comes with the ticket (a one-to-one join): no query of its own
-    ticket = get_object_or_404(tickets_visible_to(user).select_related("aws_case"), pk=ticket_pk(reference))
+    # The case and the alarm come with the ticket (one-to-one joins): no query of their own
+    ticket = get_object_or_404(tickets_visible_to(user).select_related("aws_case", "alarm"), pk=ticket_pk(reference))
     account = AwsAccount.objects.filter(account_id=ticket.aws_account_id).first() if ticket.aws_account_id else None
     group = FindingGroup.objects.select_related("ta_check").filter(ticket=ticket).first()
     counts: dict[str, Any] = {"open": 0, "cleared": 0, "savings": None}
@@ -119,5 +121,6 @@ def ticket_aws(*, user, reference: str) -> TicketAws:
         window=window,
         raised_during=raised_during,
         case=case,
+        alarm=getattr(ticket, "alarm", None),
         escalate_url=reverse("aws-ticket-case", args=[ticket.reference]) if may_escalate else "",
     )

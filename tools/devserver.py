@@ -164,6 +164,7 @@ def main() -> int:
     sandbox_slack = False
     if sandbox:
         _use_sandbox(env, sandbox_port)
+        env.setdefault("SANDBOX_PORTAL_URL", f"http://127.0.0.1:{port}")  # where the sandbox pushes alarms
         sandbox_slack = _use_sandbox_slack(env, port, sandbox_port)
     _manage(env, "migrate", "--noinput", "-v", "0")
     _manage(env, "collectstatic", "--noinput", "-v", "0")  # whitenoise serves them, as in production
@@ -186,8 +187,8 @@ def main() -> int:
     if sandbox:
         print(
             f"  No AWS configured: using the local AWS sandbox at {env['AWS_ENDPOINT_URL']} (three demo accounts;"
-            " tickets from Trusted Advisor and Health within a minute). Set AWS_ENDPOINT_URL or AWS credentials"
-            " to use another.",
+            " tickets from Trusted Advisor and Health within a minute, and a CloudWatch alarm that fires and clears)."
+            " Set AWS_ENDPOINT_URL or AWS credentials to use another.",
             flush=True,
         )
         print(

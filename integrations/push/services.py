@@ -3,12 +3,13 @@
 import logging
 from typing import Any
 
-from awsgateway import eventbridge
+from awsgateway import cloudwatch, eventbridge
 from awsgateway.errors import RETRYABLE, AwsError
 from supportdesk.errors import DomainError
 
 from ..accounts.models import AwsAccount
 from ..accounts.polls import PollCounts
+from ..alarms.services import alarm_change_apply
 from ..findings.services import check_named, findings_apply, flagged_from_push
 from ..health.services import EventView, health_events_record
 
@@ -63,8 +64,26 @@ def eventbridge_event_ingest(*, event: dict[str, Any]) -> str:
                 cleared_keys=[flagged.key],
                 counts=counts,
             )
+        elif source == "aws.cloudwatch" and event.get("detail-type") == "CloudWatch Alarm State Change":
+            return _alarm_apply(cloudwatch.alarm_event(event))
         else:
-            return "ignored: not an AWS Health or Trusted Advisor event"
+            return "ignored: not an AWS Health, Trusted Advisor or CloudWatch alarm event"
     except eventbridge.MalformedEvent as exc:
         raise EventRefused(str(exc)) from exc
     return _outcome(counts)
+
+
+def alarm_message_ingest(*, message: dict[str, Any]) -> str:
+    """Apply a CloudWatch alarm's own SNS message (what an alarm action publishes, not an EventBridge event)."""
+    try:
+        change = cloudwatch.alarm_message(message)
+    except eventbridge.MalformedEvent as exc:
+        raise EventRefused(str(exc)) from exc
+    return _alarm_apply(change)
+
+
+def _alarm_apply(change: cloudwatch.AlarmChange) -> str:
+    account = _account(change.account_id)
+    if account is None:
+        return f"ignored: account {change.account_id} is not registered or is disabled"
+    return alarm_change_apply(account=account, change=change)

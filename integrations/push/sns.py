@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from awsgateway import sns_signature as sns
+from awsgateway.cloudwatch import is_alarm_message
 from awsgateway.errors import RETRYABLE
 from awsgateway.sns_signature import SnsEnvelope, SnsMalformed, SnsRejected
 from supportdesk.commit import after_commit_robust
@@ -139,6 +140,8 @@ def _event_ingest(row: SnsMessage) -> str:
         return "ignored: not an EventBridge event"  # a test message from the SNS console, say
     try:
         with transaction.atomic():  # an event refused part way leaves no half-written ticket
+            if is_alarm_message(event):  # an alarm action publishes its own JSON, not an EventBridge event
+                return services.alarm_message_ingest(message=event)
             return services.eventbridge_event_ingest(event=event)
     except DomainError as exc:
         # Genuine, but unusable as it stands: a retry would not help, so it is taken, with the reason

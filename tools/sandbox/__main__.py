@@ -4,9 +4,11 @@ import argparse
 import os
 import signal
 import sys
+import threading
 from datetime import UTC, datetime
 
 from .api import moment
+from .cloudwatch import Publisher
 from .scale import scale
 from .scenario import Clock, demo
 from .server import Sandbox, serve
@@ -54,6 +56,10 @@ def main(argv: list[str] | None = None) -> None:
     server = serve(sandbox, host=args.host, port=args.port, verbose=args.verbose)
     print(f"AWS sandbox at http://{args.host}:{args.port} ({story})", flush=True)
     print(f"Texts and calls sent through it: http://{args.host}:{args.port}/phone/", flush=True)
+    if not given and os.environ.get("SANDBOX_PORTAL_URL"):  # the demo story's alarms, pushed as SNS would
+        publisher = Publisher(world, os.environ["SANDBOX_PORTAL_URL"], now=sandbox.now)
+        threading.Thread(target=publisher.run, args=(threading.Event(),), daemon=True, name="alarms").start()
+        print(f"CloudWatch alarms go to {publisher.url} through SNS, as the story fires and clears them", flush=True)
     children = _forked(args.processes - 1)
     try:
         server.serve_forever()

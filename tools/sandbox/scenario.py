@@ -109,6 +109,31 @@ class Event:
 
 
 @dataclass(frozen=True)
+class AlarmChange:
+    step: int  # when CloudWatch moves the alarm to this state and its action publishes
+    state: str  # ALARM|OK|INSUFFICIENT_DATA
+    reason: str
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """A metric alarm whose action publishes to an SNS topic subscribed to the portal (cloudwatch.py sends it)."""
+
+    account_id: str
+    region: str
+    name: str
+    description: str
+    namespace: str
+    metric: str
+    dimensions: dict[str, str]
+    statistic: str  # as the SNS message spells it: SUM, AVERAGE
+    period: int
+    comparison: str
+    threshold: float
+    changes: tuple[AlarmChange, ...]  # oldest first; the alarm was OK before the first
+
+
+@dataclass(frozen=True)
 class World:
     clock: Clock
     accounts: dict[str, Account]
@@ -117,6 +142,7 @@ class World:
     management_account_id: str  # the organisation holds every account of the world
     findings: dict[str, tuple[Finding, ...]]  # by account id
     events: dict[str, tuple[Event, ...]]  # by account id; a public event is listed in each account
+    alarms: tuple[Alarm, ...] = ()  # pushed to the portal, not polled: only `make run` sends them
 
 
 PRODUCTION, DEVELOPMENT, BASIC, SUSPENDED = "111122223333", "444455556666", "777788889999", "222233334444"
@@ -482,6 +508,39 @@ def _events(step: timedelta) -> dict[str, tuple[Event, ...]]:
     }
 
 
+def _alarms() -> tuple[Alarm, ...]:
+    """The checkout API's 5xx alarm fires at step 2 and clears at step 6."""
+    return (
+        Alarm(
+            account_id=PRODUCTION,
+            region="us-east-1",
+            name="payments-checkout-api-5xx",
+            description="More than 10 requests a minute to the checkout API fail with a 5xx.",
+            namespace="AWS/ApplicationELB",
+            metric="HTTPCode_Target_5XX_Count",
+            dimensions={"LoadBalancer": "app/checkout-api/50dc6c495c0c9188"},
+            statistic="SUM",
+            period=60,
+            comparison="GreaterThanOrEqualToThreshold",
+            threshold=10.0,
+            changes=(
+                AlarmChange(
+                    2,
+                    "ALARM",
+                    "Threshold Crossed: 1 out of the last 1 datapoints [37.0] was greater than or equal to the "
+                    "threshold (10.0) (minimum 1 datapoint for OK -> ALARM transition).",
+                ),
+                AlarmChange(
+                    6,
+                    "OK",
+                    "Threshold Crossed: 1 out of the last 1 datapoints [0.0] was not greater than or equal to the "
+                    "threshold (10.0) (minimum 1 datapoint for ALARM -> OK transition).",
+                ),
+            ),
+        ),
+    )
+
+
 def demo(clock: Clock) -> World:
     """Production (Enterprise), development (Business) and a website account on Basic, in one organisation."""
     accounts = [
@@ -523,4 +582,5 @@ def demo(clock: Clock) -> World:
         management_account_id=PRODUCTION,
         findings=_findings(),
         events=_events(timedelta(seconds=clock.step_seconds)),
+        alarms=_alarms(),
     )

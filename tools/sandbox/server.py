@@ -6,6 +6,9 @@
 - query: a form-encoded POST with ``Action=`` (STS), answered in XML;
 - REST-JSON: a GET to ``/v1/...`` (the newer trustedadvisor API).
 
+It also plays SNS delivering CloudWatch alarms to the portal (cloudwatch.py), serving the signing certificate at
+``/sns/``.
+
 Pages for people, not SDKs, live under their own paths: ``/phone/`` shows what SMS and voice sent (phone.py), and
 ``/slack/`` is a fake Slack, its Web API and its chat view (slack.py).
 """
@@ -24,7 +27,7 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import cbor2
 
-from . import phone, slack, sts, trustedadvisor
+from . import cloudwatch, phone, slack, sts, trustedadvisor
 from .api import AwsError, Call
 from .health import Health
 from .organizations import Organizations
@@ -128,6 +131,10 @@ class _Handler(BaseHTTPRequestHandler):
             slack.answer(self, self.server.sandbox.slack)
             return
         url = urlsplit(self.path)
+        if url.path.startswith(cloudwatch.PREFIX):  # SNS's signing certificate, for the alarms it pushes
+            pem = cloudwatch.certificate_pem(url.path)
+            self._send(200 if pem else 404, "application/x-pem-file", pem or b"", {})
+            return
         if phone.wanted(url.path):
             sandbox = self.server.sandbox
             self._page(phone.get(sandbox.sms_voice, url.path, url.query, now=sandbox.now()))

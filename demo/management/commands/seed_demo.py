@@ -91,6 +91,7 @@ SANDBOX_POLL_TASKS = [
     "integrations.tasks.support_cases_sync_all_task",  # the sandbox replies a minute after each message
 ]
 SANDBOX_SLACK_CHANNEL = "C0SANDBOX1"  # tools/sandbox/slack.py's channel
+SANDBOX_ALARM_TOPIC = "arn:aws:sns:us-east-1:111122223333:supportdesk-alarms"  # tools/sandbox/cloudwatch.py's
 
 
 def sandbox_slack_member(email: str) -> str:
@@ -305,6 +306,10 @@ class Command(BaseCommand):
         queues = {q.slug: q for q in Queue.objects.all()}
         for key, value, queue in SANDBOX_TAG_ROUTES:
             TagRoute.objects.get_or_create(tag_key=key, tag_value=value, defaults={"queue": queues[queue]})
+        # The sandbox pushes its CloudWatch alarm through this topic
+        apps.get_model("integrations", "SnsTopic").objects.get_or_create(
+            topic_arn=SANDBOX_ALARM_TOPIC, defaults={"description": "The sandbox's CloudWatch alarms"}
+        )
         for account_id, name, environment, plan, queue in SANDBOX_ACCOUNTS:
             account, _ = AwsAccount.objects.get_or_create(
                 account_id=account_id,
