@@ -2,7 +2,7 @@
 ``models.py`` and gets the app label ``integrations`` from there. Old migrations name ``role_arn_partition`` here."""
 
 from .accounts.models import ApiState, AwsAccount, PollRun, Source, role_arn_partition
-from .cases.models import CaseCommunication, CaseSeverity, SupportCase
+from .cases.models import CaseCommunication, CaseSeverity, IssueType, SupportCase
 from .findings.models import DESCRIPTOR, Finding, FindingGroup, TrustedAdvisorCategory, TrustedAdvisorCheck
 from .health.models import HealthEvent
 from .maintenance.models import MaintenanceWindow
@@ -18,6 +18,7 @@ __all__ = [
     "Finding",
     "FindingGroup",
     "HealthEvent",
+    "IssueType",
     "MaintenanceWindow",
     "PollRun",
     "SnsMessage",

@@ -23,6 +23,8 @@ EC2 = SupportService(
     (("general-guidance", "General Guidance"), ("instance-issue", "Instance Issue")),
 )
 GENERAL = SupportService("general-info", "General Info and Getting Started", (("using-aws", "Using AWS & Services"),))
+ACCOUNT = SupportService("customer-account", "Account", (("other-account-issues", "Other Account Issues"),))
+BILLING = SupportService("billing", "Billing", (("other-billing-questions", "Other Billing Questions"),))
 
 
 def _keys(monkeypatch, key_id: str) -> None:
@@ -35,10 +37,11 @@ def _keys(monkeypatch, key_id: str) -> None:
 
 @contextmanager
 def moto_support(settings, monkeypatch) -> Iterator[None]:
-    """moto behind the portal's own gateway; moto has no describe_services, so the service list is given."""
+    """moto behind the portal's own gateway; moto has no describe_services, so the service list is given (technical
+    services, and account and billing ones)."""
     settings.AWS_ENDPOINT_URL = None
     _keys(monkeypatch, "testing")
-    monkeypatch.setattr("awsgateway.support.support_services", lambda access: [EC2, GENERAL])
+    monkeypatch.setattr("awsgateway.support.support_services", lambda access: [EC2, GENERAL, ACCOUNT, BILLING])
     with mock_aws():
         yield
     clients.forget_credentials()
