@@ -87,7 +87,7 @@ def support_case_form(request: AuthedHttpRequest, reference: str) -> HttpRespons
         draft = opening.case_draft(ticket=ticket, account=account)
         initial = {"subject": draft.subject, "body": draft.body, "severity_code": draft.severity_code}
         form = SupportCaseForm(initial={**initial, "issue_type": issue_type}, **options)
-        if request.headers.get("HX-Request") == "true":
+        if request.headers.get("HX-Target") == "case-topic":  # the type changed: its list only (not a boosted visit)
             return render(request, "integrations/_case_topic.html", {"form": form})
     else:
         form = SupportCaseForm(request.POST, **options)

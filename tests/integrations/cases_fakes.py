@@ -65,7 +65,7 @@ def case_account(account_id: str = PRODUCTION, severities=ALL_SEVERITIES, **extr
     return AwsAccount.objects.create(
         account_id=account_id,
         name=extra.pop("name", "Payments production"),
-        owner_queue=QueueFactory(),
+        owner_queue=extra.pop("owner_queue", None) or QueueFactory(),
         role_arn=f"arn:aws:iam::{account_id}:role/SupportdeskRead",
         case_severities=list(severities),
         support_api=ApiState.AVAILABLE if severities else ApiState.PLAN_TOO_LOW,

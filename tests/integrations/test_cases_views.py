@@ -72,7 +72,9 @@ def test_the_type_of_case_decides_the_services_offered(client, agent, ticket):
     assert '<option value="customer-service">Account and billing</option>' in page
     assert '<optgroup label="Elastic Compute Cloud (EC2 - Linux)">' in page and 'label="Billing"' not in page
     # when the type changes, htmx asks for the list of that type only
-    swapped = client.get(_form_url(ticket), {"issue_type": "customer-service"}, headers={"HX-Request": "true"})
+    swapped = client.get(
+        _form_url(ticket), {"issue_type": "customer-service"}, headers={"HX-Request": "true", "HX-Target": "case-topic"}
+    )
     part = swapped.content.decode()
     assert swapped.status_code == 200
     assert '<div id="case-topic">' in part and "<form" not in part

@@ -298,8 +298,8 @@ def _checked(account, ticket, issue_type, service_code, category_code, severity_
         offered = ", ".join(f"“{severity_name(c)}”" for c in account.case_severities)
         message = f"{account.name}'s support plan offers {offered}, not “{severity_code}”."
         raise CaseFieldInvalid("severity_code", message)
-    offered = case_services(account=account, issue_type=issue_type)
-    categories = {s.code: {code for code, _ in s.categories} for s in offered}
+    services = case_services(account=account, issue_type=issue_type)
+    categories = {s.code: {code for code, _ in s.categories} for s in services}
     if service_code not in categories:
         kind = IssueType(issue_type).label.lower()
         raise CaseFieldInvalid("service_code", f"AWS lists no {kind} service “{service_code}” for {account.name}.")
