@@ -17,11 +17,26 @@ class SeverityLevel:
     name: str
 
 
+# The two kinds of case (CreateCase's issueType). DescribeServices names no issue type: account and billing cases
+# take the services below, every other service is technical (docs/aws.md#issue-types)
+TECHNICAL = "technical"
+CUSTOMER_SERVICE = "customer-service"
+CUSTOMER_SERVICE_CODES = frozenset({"customer-account", "billing"})
+
+
 @dataclass(frozen=True)
 class SupportService:
     code: str
     name: str
     categories: tuple[tuple[str, str], ...]  # (code, name)
+
+    @property
+    def issue_type(self) -> str:
+        return issue_type_of(self.code)
+
+
+def issue_type_of(service_code: str) -> str:
+    return CUSTOMER_SERVICE if service_code in CUSTOMER_SERVICE_CODES else TECHNICAL
 
 
 def severity_levels(access: AccountAccess) -> list[SeverityLevel]:
@@ -68,6 +83,9 @@ class CaseDetails:
     status: str
     severity_code: str
     time_created: datetime | None
+    service_code: str = ""
+    category_code: str = ""
+    submitted_by: str = ""  # who opened it: an address, "Role (Role) <address>", or AWS itself
 
 
 @dataclass(frozen=True)
@@ -97,6 +115,9 @@ def _details(case: dict) -> CaseDetails:
         status=case.get("status", ""),
         severity_code=case.get("severityCode", ""),
         time_created=_time(case.get("timeCreated")),
+        service_code=case.get("serviceCode", ""),
+        category_code=case.get("categoryCode", ""),
+        submitted_by=case.get("submittedBy", ""),
     )
 
 
@@ -109,8 +130,9 @@ def create_case(
     category_code: str,
     severity_code: str,
     cc_emails: Sequence[str] = (),
+    issue_type: str = TECHNICAL,
 ) -> str:
-    """Open a technical case; returns AWS's (opaque) case id. CaseCreationLimitExceeded is a permanent AwsError.
+    """Open a case of ``issue_type``; returns AWS's (opaque) case id. CaseCreationLimitExceeded is a permanent AwsError.
 
     AWS takes a body of at most BODY_LIMIT characters and CC_LIMIT cc addresses: callers check before."""
     with translated_errors():
@@ -120,7 +142,7 @@ def create_case(
             serviceCode=service_code,
             categoryCode=category_code,
             severityCode=severity_code,
-            issueType="technical",
+            issueType=issue_type,
             language="en",
             ccEmailAddresses=list(cc_emails),
         )
@@ -144,6 +166,16 @@ def cases_since(access: AccountAccess, after: datetime) -> Iterator[CaseDetails]
         paginator = clients.client_for(access, "support").get_paginator("describe_cases")
         pages = paginator.paginate(afterTime=_stamp(after), includeResolvedCases=True, includeCommunications=False)
         for page in pages:
+            yield from (_details(case) for case in page.get("cases", []))
+
+
+def open_cases(access: AccountAccess, *, after: datetime | None) -> Iterator[CaseDetails]:
+    """Every unresolved case of the account, whoever opened it (a person in the console, AWS itself, Supportdesk),
+    opened since ``after`` when given; pages stream one at a time."""
+    params = {"includeResolvedCases": False, "includeCommunications": False}
+    with translated_errors():
+        paginator = clients.client_for(access, "support").get_paginator("describe_cases")
+        for page in paginator.paginate(**params, **({"afterTime": _stamp(after)} if after else {})):
             yield from (_details(case) for case in page.get("cases", []))
 
 

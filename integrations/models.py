@@ -3,7 +3,7 @@
 
 from .accounts.models import ApiState, AwsAccount, PollRun, Source, role_arn_partition
 from .alarms.models import Alarm, AlarmSeverity
-from .cases.models import CaseCommunication, CaseSeverity, SupportCase
+from .cases.models import CaseCommunication, CaseSeverity, IssueType, SupportCase
 from .findings.models import DESCRIPTOR, Finding, FindingGroup, TrustedAdvisorCategory, TrustedAdvisorCheck
 from .health.models import HealthEvent
 from .maintenance.models import MaintenanceWindow
@@ -21,6 +21,7 @@ __all__ = [
     "Finding",
     "FindingGroup",
     "HealthEvent",
+    "IssueType",
     "MaintenanceWindow",
     "PollRun",
     "SnsMessage",

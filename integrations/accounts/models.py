@@ -89,6 +89,8 @@ class AwsAccount(models.Model):
     )
     # Health is read incrementally: events updated since this time (less an overlap) on the next poll
     health_cursor = models.DateTimeField(null=True, blank=True, editable=False)
+    # AWS Support cases opened outside Supportdesk are looked for among those opened since this time (less an overlap)
+    cases_cursor = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

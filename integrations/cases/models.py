@@ -18,8 +18,21 @@ class CaseSeverity(models.TextChoices):
     CRITICAL = "critical", "Business-critical system down"
 
 
+class IssueType(models.TextChoices):
+    """CreateCase's issueType (docs/aws.md#issue-types)."""
+
+    TECHNICAL = "technical", "Technical"
+    CUSTOMER_SERVICE = "customer-service", "Account and billing"
+
+
 class SupportCase(models.Model):
-    """The AWS Support case of a ticket. The row is written before AWS is asked, so a ticket opens one case at most."""
+    """The AWS Support case of a ticket: opened from it (the row is written before AWS is asked, so a ticket opens
+    one case at most), or found in the account by the sync (opened in the console, or by AWS) and filed as a ticket."""
+
+    class Origin(models.TextChoices):
+        SUPPORTDESK = "supportdesk", "Opened from Supportdesk"
+        CONSOLE = "console", "Opened outside Supportdesk"  # the console, the CLI, another tool
+        AWS = "aws", "Opened by AWS"  # abuse reports, exposed access keys, …
 
     class State(models.TextChoices):
         OPENING = "opening", "Being opened"  # AWS asked, or about to be; the sync finds the case if the id was lost
@@ -34,6 +47,8 @@ class SupportCase(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPENING)
     status = models.CharField("AWS status", max_length=40, blank=True)
     severity_code = models.CharField("severity", max_length=20, choices=CaseSeverity.choices)
+    issue_type = models.CharField(max_length=20, choices=IssueType.choices, default=IssueType.TECHNICAL)
+    origin = models.CharField(max_length=12, choices=Origin.choices, default=Origin.SUPPORTDESK)
     service_code = models.CharField(max_length=100)
     category_code = models.CharField(max_length=100)
     subject = models.CharField(max_length=255)

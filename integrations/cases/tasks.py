@@ -1,10 +1,11 @@
 """AWS Support cases: the periodic sync and the automatic opening (names as they were in integrations.tasks)."""
 
 from celery import shared_task
+from django.db.models import Q
 
 from tickets.models import Ticket
 
-from ..accounts.models import AwsAccount
+from ..accounts.models import ApiState, AwsAccount
 from ..accounts.tasks import LONG, RETRY, fan_out, poll_once
 from . import services
 from .models import SupportCase
@@ -17,9 +18,11 @@ def support_cases_sync_task(account_id: int) -> str:
 
 @shared_task(name="integrations.tasks.support_cases_sync_all_task", acks_late=True)
 def support_cases_sync_all_task() -> int:
-    """Every 5 minutes (admin-editable in Periodic tasks): each account with a case opening or open, on its own."""
+    """Every 5 minutes (admin-editable in Periodic tasks), each on its own: every account whose plan has the Support
+    API (its cases opened outside Supportdesk are looked for), and any other with a case opening or open."""
     live = SupportCase.objects.filter(state__in=[SupportCase.State.OPENING, SupportCase.State.OPEN])
-    return fan_out(support_cases_sync_task, AwsAccount.objects.filter(enabled=True, pk__in=live.values("account_id")))
+    wanted = Q(support_api=ApiState.AVAILABLE) | Q(pk__in=live.values("account_id"))
+    return fan_out(support_cases_sync_task, AwsAccount.objects.filter(wanted, enabled=True))
 
 
 @shared_task(name="integrations.tasks.support_case_open_automatically_task", **RETRY)

@@ -17,13 +17,14 @@ from awsgateway.support import BODY_LIMIT, CC_LIMIT, SupportService
 from supportdesk.errors import DomainError
 from tickets import policies
 
-from .models import SupportCase
+from .models import IssueType, SupportCase
 from .services import CaseFieldInvalid, opening
 
 _TOPIC_FIELDS = {"service_code": "topic", "category_code": "topic"}  # the service's fields, as this form shows them
 
 
 class SupportCaseForm(forms.Form):
+    issue_type = forms.ChoiceField(label="Type of case", choices=IssueType.choices, initial=IssueType.TECHNICAL)
     topic = forms.ChoiceField(label="AWS service and category")
     severity_code = forms.ChoiceField(label="Severity")
     subject = forms.CharField(max_length=255)
@@ -33,11 +34,15 @@ class SupportCaseForm(forms.Form):
     )
 
     def __init__(self, *args, services: list[SupportService], severities: list[str], **kwargs) -> None:
+        """``services``: those of the issue type chosen (the page asks again when the type changes)."""
         super().__init__(*args, **kwargs)
         # One select grouped by service: the category belongs to it, and no script is needed to pick both
-        cast(forms.ChoiceField, self.fields["topic"]).choices = [
+        topic = cast(forms.ChoiceField, self.fields["topic"])
+        topic.choices = [
             (s.name, [(f"{s.code}/{code}", name) for code, name in s.categories]) for s in services if s.categories
         ]
+        if not topic.choices:
+            topic.help_text = "AWS lists no service of this type for the account: open the case in the AWS console."
         cast(forms.ChoiceField, self.fields["severity_code"]).choices = [
             (c, opening.severity_name(c)) for c in reversed(severities)
         ]
@@ -51,9 +56,16 @@ class SupportCaseForm(forms.Form):
         return {"service_code": service_code, "category_code": category_code, **data}
 
 
+def _issue_type(request: AuthedHttpRequest) -> str:
+    """The type whose services the form lists: as chosen, or technical (a wrong one is the form's error to give)."""
+    chosen = (request.POST if request.method == "POST" else request.GET).get("issue_type", "")
+    return chosen if chosen in IssueType.values else IssueType.TECHNICAL
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def support_case_form(request: AuthedHttpRequest, reference: str) -> HttpResponse:
+    """The form; an htmx GET with another ``issue_type`` gets the service list of that type only."""
     ticket = opening.case_ticket(user=request.user, reference=reference)  # 404 for requesters and unseen tickets
     if not policies.may_work(request.user, ticket):
         raise PermissionDenied("Only agents of this ticket's queue may escalate it to AWS.")
@@ -62,8 +74,10 @@ def support_case_form(request: AuthedHttpRequest, reference: str) -> HttpRespons
     context = {"ticket": ticket, "refusal": opening.case_refusal(ticket=ticket, account=account, case=existing)}
     if not context["refusal"]:
         assert account is not None  # case_refusal refuses a ticket without one
+        issue_type = _issue_type(request)
         try:
-            options = {"services": opening.case_services(account=account), "severities": account.case_severities}
+            services = opening.case_services(account=account, issue_type=issue_type)
+            options = {"services": services, "severities": account.case_severities}
         except AwsError as exc:
             context["refusal"] = f"AWS did not list its services: {exc}"
     if context["refusal"]:
@@ -72,7 +86,9 @@ def support_case_form(request: AuthedHttpRequest, reference: str) -> HttpRespons
     if request.method == "GET":
         draft = opening.case_draft(ticket=ticket, account=account)
         initial = {"subject": draft.subject, "body": draft.body, "severity_code": draft.severity_code}
-        form = SupportCaseForm(initial=initial, **options)
+        form = SupportCaseForm(initial={**initial, "issue_type": issue_type}, **options)
+        if request.headers.get("HX-Target") == "case-topic":  # the type changed: its list only (not a boosted visit)
+            return render(request, "integrations/_case_topic.html", {"form": form})
     else:
         form = SupportCaseForm(request.POST, **options)
         if form.is_valid():

@@ -23,6 +23,8 @@ EC2 = SupportService(
     (("general-guidance", "General Guidance"), ("instance-issue", "Instance Issue")),
 )
 GENERAL = SupportService("general-info", "General Info and Getting Started", (("using-aws", "Using AWS & Services"),))
+ACCOUNT = SupportService("customer-account", "Account", (("other-account-issues", "Other Account Issues"),))
+BILLING = SupportService("billing", "Billing", (("other-billing-questions", "Other Billing Questions"),))
 
 
 def _keys(monkeypatch, key_id: str) -> None:
@@ -35,10 +37,11 @@ def _keys(monkeypatch, key_id: str) -> None:
 
 @contextmanager
 def moto_support(settings, monkeypatch) -> Iterator[None]:
-    """moto behind the portal's own gateway; moto has no describe_services, so the service list is given."""
+    """moto behind the portal's own gateway; moto has no describe_services, so the service list is given (technical
+    services, and account and billing ones)."""
     settings.AWS_ENDPOINT_URL = None
     _keys(monkeypatch, "testing")
-    monkeypatch.setattr("awsgateway.support.support_services", lambda access: [EC2, GENERAL])
+    monkeypatch.setattr("awsgateway.support.support_services", lambda access: [EC2, GENERAL, ACCOUNT, BILLING])
     with mock_aws():
         yield
     clients.forget_credentials()
@@ -62,7 +65,7 @@ def case_account(account_id: str = PRODUCTION, severities=ALL_SEVERITIES, **extr
     return AwsAccount.objects.create(
         account_id=account_id,
         name=extra.pop("name", "Payments production"),
-        owner_queue=QueueFactory(),
+        owner_queue=extra.pop("owner_queue", None) or QueueFactory(),
         role_arn=f"arn:aws:iam::{account_id}:role/SupportdeskRead",
         case_severities=list(severities),
         support_api=ApiState.AVAILABLE if severities else ApiState.PLAN_TOO_LOW,

@@ -144,3 +144,51 @@ def test_a_case_round_trip_through_moto(settings, monkeypatch):
     assert case.subject == "[SD-1] Down"
     assert case.time_created is not None and case.time_created.tzinfo is not None
     assert before
+
+
+def test_an_account_and_billing_case_is_sent_as_customer_service(monkeypatch):
+    expected = {
+        "subject": "[SD-8] Invoice shows a second support plan",
+        "communicationBody": "Charged twice for Business support in November.",
+        "serviceCode": "billing",
+        "categoryCode": "other-billing-questions",
+        "severityCode": "normal",
+        "issueType": "customer-service",
+        "language": "en",
+        "ccEmailAddresses": [],
+    }
+    with stubbed(monkeypatch, ACCESS, "support") as stub:
+        stub.add_response("create_case", {"caseId": "case-2"}, expected)
+        support.create_case(
+            ACCESS,
+            subject=expected["subject"],
+            body=expected["communicationBody"],
+            service_code="billing",
+            category_code="other-billing-questions",
+            severity_code="normal",
+            issue_type=support.CUSTOMER_SERVICE,
+        )
+
+
+def test_services_are_told_apart_by_issue_type():
+    account = support.SupportService("customer-account", "Account", (("other-account-issues", "Other"),))
+    ec2 = support.SupportService("amazon-elastic-compute-cloud-linux", "EC2", (("instance-issue", "Instance"),))
+    assert (account.issue_type, ec2.issue_type) == ("customer-service", "technical")
+
+
+def test_open_cases_lists_every_unresolved_case_since_a_time_with_who_opened_it(monkeypatch):
+    case = {
+        **_case(3),
+        "serviceCode": "customer-account",
+        "categoryCode": "security",
+        "submittedBy": "Amazon Web Services",
+    }
+    params = {"includeResolvedCases": False, "includeCommunications": False, "afterTime": "2026-11-27T09:00:00Z"}
+    with stubbed(monkeypatch, ACCESS, "support") as stub:
+        stub.add_response("describe_cases", {"cases": [case]}, params)
+        [found] = support.open_cases(ACCESS, after=T0)
+    assert (found.service_code, found.category_code, found.submitted_by) == (
+        "customer-account",
+        "security",
+        "Amazon Web Services",
+    )

@@ -8,7 +8,7 @@ from django_celery_beat.models import PeriodicTask
 from awsgateway import support
 from integrations import tasks
 from integrations.cases import services as case_services
-from integrations.models import SupportCase
+from integrations.models import ApiState, AwsAccount, SupportCase
 from tickets import services as ticket_services
 from tickets.models import Ticket, TicketEvent
 from tools.sandbox.scenario import PRODUCTION
@@ -167,7 +167,8 @@ def test_the_sync_adopts_a_case_whose_opening_died_and_waits_while_it_may_be_run
     assert case.state == State.OPENING
     # when: the sync runs while the attempt might still be under way, and after
     case_services.support_cases_sync(account=account, now=case.opened_at + timedelta(minutes=1))
-    assert SupportCase.objects.get().state == State.OPENING
+    assert SupportCase.objects.get().state == State.OPENING  # and not filed as a case opened outside Supportdesk
+    assert Ticket.objects.count() == 1
     case_services.support_cases_sync(account=account, now=case.opened_at + timedelta(minutes=11))
     # then: the case AWS has is adopted; nothing was created twice
     case.refresh_from_db()
@@ -187,12 +188,18 @@ def test_a_case_aws_does_not_know_stops_only_itself(live, account, ticket, agent
     assert kept.status == "pending-customer-action" and not kept.error
 
 
-def test_the_periodic_sync_visits_accounts_with_live_cases_only(live, account, ticket, agent, monkeypatch):
+def test_the_periodic_sync_visits_accounts_with_the_support_api_or_live_cases(
+    live, account, ticket, agent, monkeypatch
+):
+    # given: a case opened from a ticket; an account whose plan has the API; one without it, and a disabled one
     _open(ticket, agent)
-    case_account("444455556666", name="Platform development")
+    AwsAccount.objects.filter(pk=account.pk).update(support_api=ApiState.DENIED)  # the case is followed all the same
+    business = case_account("444455556666", name="Platform development")
+    case_account("777788889999", name="Sandbox", severities=[])
+    case_account("222233334444", name="Closed", enabled=False)
     queued = []
     monkeypatch.setattr(tasks.support_cases_sync_task, "delay", queued.append)
-    assert tasks.support_cases_sync_all_task() == 1 and queued == [account.pk]
+    assert tasks.support_cases_sync_all_task() == 2 and sorted(queued) == sorted([account.pk, business.pk])
     assert tasks.support_cases_sync_task(account.pk) == "done"
     schedule = PeriodicTask.objects.get(task="integrations.tasks.support_cases_sync_all_task")
     assert (schedule.interval.every, schedule.interval.period) == (5, "minutes")

@@ -8,7 +8,7 @@ from integrations.models import SupportCase
 from tickets.models import Watch
 
 from ..factories import QueueFactory, UserFactory
-from .cases_fakes import BUSINESS_SEVERITIES, EC2, case_account, moto_support, production_ticket
+from .cases_fakes import BILLING, BUSINESS_SEVERITIES, EC2, case_account, moto_support, production_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +33,7 @@ def _api_url(ticket) -> str:
 
 
 FORM = {
+    "issue_type": "technical",
     "topic": f"{EC2.code}/instance-issue",
     "severity_code": "critical",
     "subject": "Checkout down",
@@ -62,6 +63,44 @@ def test_the_severities_are_those_the_plan_offers(client, agent, queue):
     page = client.get(_form_url(ticket)).content.decode()
     assert '<option value="urgent" selected>Production system down</option>' in page
     assert 'value="critical"' not in page
+
+
+def test_the_type_of_case_decides_the_services_offered(client, agent, ticket):
+    client.force_login(agent)
+    page = client.get(_form_url(ticket)).content.decode()
+    assert '<option value="technical" selected>Technical</option>' in page
+    assert '<option value="customer-service">Account and billing</option>' in page
+    assert '<optgroup label="Elastic Compute Cloud (EC2 - Linux)">' in page and 'label="Billing"' not in page
+    # when the type changes, htmx asks for the list of that type only
+    swapped = client.get(
+        _form_url(ticket), {"issue_type": "customer-service"}, headers={"HX-Request": "true", "HX-Target": "case-topic"}
+    )
+    part = swapped.content.decode()
+    assert swapped.status_code == 200
+    assert '<div id="case-topic">' in part and "<form" not in part
+    assert '<optgroup label="Account">' in part and '<optgroup label="Billing">' in part
+    assert "Elastic Compute Cloud" not in part
+
+
+def test_an_account_and_billing_case_opens_as_one(client, agent, ticket):
+    client.force_login(agent)
+    topic = f"{BILLING.code}/other-billing-questions"
+    response = client.post(_form_url(ticket), {**FORM, "issue_type": "customer-service", "topic": topic})
+    assert response.status_code == 302
+    case = SupportCase.objects.get(ticket=ticket)
+    assert (case.issue_type, case.service_code, case.category_code) == (
+        "customer-service",
+        "billing",
+        "other-billing-questions",
+    )
+
+
+def test_a_service_of_the_other_type_is_refused_by_the_server(client, agent, ticket):
+    client.force_login(agent)
+    response = client.post(_form_url(ticket), {**FORM, "issue_type": "customer-service"})  # an EC2 topic
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    assert not SupportCase.objects.exists()
 
 
 def test_an_agent_escalates_and_sees_the_case_id(client, agent, ticket):
@@ -99,6 +138,7 @@ def test_a_basic_plan_is_explained_not_offered(client, agent, queue):
     client.force_login(agent)
     page = client.get(_form_url(ticket)).content.decode()
     assert "Basic and Developer plans have no Support API" in page and "<form class" not in page
+    assert "on Basic, account and billing cases only; technical cases need Developer or higher" in page
     assert "Escalate to AWS</a>" not in client.get(f"/aws/tickets/{ticket.reference}/").content.decode()
 
 
@@ -165,6 +205,8 @@ def test_the_api_opens_the_case_and_reads_it(client, agent, manager, ticket):
         ({**API, "severity_code": "critical"}, {"severity_code"}),
         ({**API, "cc_emails": ["not an address"]}, {"cc_emails"}),
         ({**API, "category_code": "billing"}, {"category_code"}),
+        ({**API, "issue_type": "customer-service"}, {"service_code"}),  # EC2 is a technical service
+        ({**API, "issue_type": "billing"}, {"issue_type"}),
     ],
 )
 def test_the_api_says_which_field_is_wrong(client, agent, queue, payload, errors):
@@ -172,6 +214,15 @@ def test_the_api_says_which_field_is_wrong(client, agent, queue, payload, errors
     client.force_login(agent)
     response = client.post(_api_url(ticket), payload, content_type="application/json")
     assert response.status_code == 400 and set(response.json()) == errors
+
+
+def test_the_api_opens_an_account_and_billing_case(client, agent, ticket):
+    client.force_login(agent)
+    payload = {**API, "issue_type": "customer-service", "service_code": "billing"}
+    payload["category_code"] = "other-billing-questions"
+    response = client.post(_api_url(ticket), payload, content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert (response.json()["issue_type"], response.json()["origin"]) == ("customer-service", "supportdesk")
 
 
 def test_the_api_refuses_a_second_case_and_has_none_to_show_before(client, agent, ticket):

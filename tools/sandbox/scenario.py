@@ -134,6 +134,18 @@ class Alarm:
 
 
 @dataclass(frozen=True)
+class OpenedByAws:
+    """A Support case AWS opens in an account (an abuse report, exposed keys), there from step ``appears``."""
+
+    subject: str
+    service_code: str
+    category_code: str
+    severity_code: str
+    body: str
+    appears: int
+
+
+@dataclass(frozen=True)
 class World:
     clock: Clock
     accounts: dict[str, Account]
@@ -143,6 +155,7 @@ class World:
     findings: dict[str, tuple[Finding, ...]]  # by account id
     events: dict[str, tuple[Event, ...]]  # by account id; a public event is listed in each account
     alarms: tuple[Alarm, ...] = ()  # pushed to the portal, not polled: only `make run` sends them
+    cases: dict[str, tuple[OpenedByAws, ...]] = field(default_factory=dict)  # by account id
 
 
 PRODUCTION, DEVELOPMENT, BASIC, SUSPENDED = "111122223333", "444455556666", "777788889999", "222233334444"
@@ -583,4 +596,22 @@ def demo(clock: Clock) -> World:
         findings=_findings(),
         events=_events(timedelta(seconds=clock.step_seconds)),
         alarms=_alarms(),
+        cases={PRODUCTION: (_EXPOSED_KEY,)},
     )
+
+
+_EXPOSED_KEY = OpenedByAws(  # the words are the demo's own; the shape is AWS's (tools/sandbox/support.py)
+    subject="Your AWS Access Key is Exposed [AWS ID 111122223333]",
+    service_code="customer-account",
+    category_code="security",
+    severity_code="urgent",
+    body=(
+        "Hello,\n\nWe have become aware that the AWS Access Key AKIAIOSFODNN7EXAMPLE, belonging to IAM user "
+        "deploy-bot in account 111122223333, along with the corresponding Secret Key, is publicly available online "
+        "at https://github.com/example/payments-deploy/blob/main/.env.\n\nTo protect your account, please rotate "
+        "the key now: create a new key, use it in your applications, then delete the exposed one. Check CloudTrail "
+        "for activity you do not recognise.\n\nPlease reply to this case when you have done so.\n\n"
+        "Sincerely,\nAmazon Web Services"
+    ),
+    appears=4,
+)

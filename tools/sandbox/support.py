@@ -2,7 +2,8 @@
 
 Trusted Advisor answers follow the scenario clock. Cases are the one thing clients write: they live in
 memory, keep their status until something happens to them (moto rotates it on every read), and AWS
-replies to each customer message two steps after it.
+replies to each customer message two steps after it. The story's cases AWS opens itself (an exposed key) join
+an account's cases at their step.
 """
 
 import hashlib
@@ -14,7 +15,7 @@ from typing import Any
 
 from .api import SUBSCRIPTION_REQUIRED, THROTTLED, AwsError, Call, out_of_range, page, stamp, time_parameter, too_long
 from .checks import AUTO_REFRESHED, CHECKS, check_state, resource_id
-from .scenario import Finding
+from .scenario import Finding, OpenedByAws
 
 _REFRESH_EVERY = timedelta(minutes=5)
 
@@ -65,7 +66,25 @@ SERVICES: list[dict[str, Any]] = [
         "name": "General Info and Getting Started",
         "categories": [{"code": "using-aws", "name": "Using AWS & Services"}],
     },
+    # Account and billing: the services of customer-service cases (docs/aws.md#issue-types)
+    {
+        "code": "customer-account",
+        "name": "Account",
+        "categories": [
+            {"code": "other-account-issues", "name": "Other Account Issues"},
+            {"code": "security", "name": "Security"},
+        ],
+    },
+    {
+        "code": "billing",
+        "name": "Billing",
+        "categories": [
+            {"code": "other-billing-questions", "name": "Other Billing Questions"},
+            {"code": "question", "name": "Question About My Bill"},
+        ],
+    },
 ]
+
 AWS = "Amazon Web Services"
 
 
@@ -116,6 +135,7 @@ class Support:
         self._lock = threading.Lock()  # cases and refreshes are written by concurrent requests
         self._cases: dict[str, list[Case]] = defaultdict(list)
         self._refreshed: dict[tuple[str, str], datetime] = {}
+        self._arrived: set[tuple[str, int]] = set()  # (account, index) of the story's cases already here
 
     def operations(self) -> dict:
         return {
@@ -226,7 +246,7 @@ class Support:
             raise AwsError("InvalidParameterValueException", f"Invalid category code: {category_code}")
         too_long("ccEmailAddresses", params.get("ccEmailAddresses", []), 10)
         with self._lock:
-            number = sum(len(cases) for cases in self._cases.values()) + 1
+            number = sum(1 for cases in self._cases.values() for c in cases if c.submitted_by != AWS) + 1
             digest = hashlib.sha256(f"{call.account.id}/{number}".encode()).hexdigest()[:16]
             case = Case(
                 id=f"case-{call.account.id}-{call.now.year}-{digest}",
@@ -251,6 +271,7 @@ class Support:
         out_of_range("maxResults", size, 10, 100)
         after, before = _time(params, "afterTime"), _time(params, "beforeTime")
         with self._lock:
+            self._story(call)
             cases = list(self._cases[call.account.id])
             unknown = set(wanted) - {c.id for c in cases}
             if unknown:
@@ -299,7 +320,32 @@ class Support:
             case.communications = [c for c in case.communications if c.at <= call.now]  # no reply will come now
         return {"initialCaseStatus": initial, "finalCaseStatus": "resolved"}
 
+    def _story(self, call: Call) -> None:
+        """Cases AWS opened in the account by now join its cases, once (called under the lock)."""
+        opened: tuple[OpenedByAws, ...] = call.world.cases.get(call.account.id, ())
+        for index, story in enumerate(opened, start=1):
+            step_time = call.world.clock.time(story.appears)
+            if step_time > call.now or (call.account.id, index) in self._arrived:
+                continue
+            self._arrived.add((call.account.id, index))
+            digest = hashlib.sha256(f"{call.account.id}/aws/{index}".encode()).hexdigest()[:16]
+            case = Case(
+                id=f"case-{call.account.id}-{step_time.year}-{digest}",
+                display_id=str(17_100_000_000 + index),
+                subject=story.subject,
+                service_code=story.service_code,
+                category_code=story.category_code,
+                severity_code=story.severity_code,
+                language="en",
+                cc=[],
+                submitted_by=AWS,
+                created=step_time,
+                communications=[Communication(story.body, AWS, step_time)],
+            )
+            self._cases[call.account.id].append(case)
+
     def _case(self, call: Call, case_id: str | None) -> Case:
+        self._story(call)
         case = next((c for c in self._cases[call.account.id] if c.id == case_id), None)
         if case is None:
             raise AwsError("CaseIdNotFound", f"Invalid case ID: {case_id}")
@@ -307,7 +353,7 @@ class Support:
 
     def _post(self, call: Call, case: Case, body: str) -> None:
         reply = _reply(case, first=not case.communications)
-        case.communications.append(Communication(body, case.submitted_by, call.now))
+        case.communications.append(Communication(body, call.account.email, call.now))  # AWS may have opened it
         reply_at = call.now + timedelta(seconds=2 * call.world.clock.step_seconds)
         case.communications.append(Communication(reply, AWS, reply_at))
 

@@ -11,12 +11,17 @@ from awsgateway.errors import AwsError
 from awsgateway.support import CC_LIMIT
 from supportdesk.api import Text
 
-from ..models import SupportCase
+from ..models import IssueType, SupportCase
 from ..services import opening
 
 
 class SupportCaseInputSerializer(serializers.Serializer):
-    service_code = Text(max_length=100, help_text="From AWS's service list (describe_services).")
+    issue_type = serializers.ChoiceField(
+        choices=IssueType.choices,
+        default=IssueType.TECHNICAL,
+        help_text="technical, or customer-service (account and billing): each has its own services.",
+    )
+    service_code = Text(max_length=100, help_text="From AWS's service list (describe_services), of the issue type.")
     category_code = Text(max_length=100)
     severity_code = Text(max_length=20, help_text="One the account's plan offers.")
     subject = Text(max_length=255, required=False, help_text="Defaults to the ticket's title.")
@@ -36,6 +41,8 @@ class SupportCaseSerializer(serializers.ModelSerializer):
             "status",
             "severity_code",
             "severity",
+            "issue_type",
+            "origin",
             "service_code",
             "category_code",
             "subject",

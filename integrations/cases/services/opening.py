@@ -36,7 +36,7 @@ from tickets.workflow import Action, transition_for
 
 from ...accounts.models import ApiState, AwsAccount
 from ...accounts.services import account_access
-from ..models import CaseCommunication, CaseSeverity, SupportCase
+from ..models import CaseCommunication, CaseSeverity, IssueType, SupportCase
 
 _SEVERITY_FOR_RANK = {1: "critical", 2: "urgent", 3: "high", 4: "normal"}  # the form's first guess; rank 1 is worst
 AUTOMATIC_TOPIC = ("general-info", "using-aws")  # a rule knows no AWS service; AWS routes general cases itself
@@ -71,6 +71,11 @@ def severity_name(code: str) -> str:
     return CaseSeverity(code).label if code in CaseSeverity.values else code  # AWS may add codes
 
 
+def severity_rank(code: str) -> int:
+    """The ticket severity rank of an AWS severity code: the form's first guess, read the other way."""
+    return next((rank for rank, c in _SEVERITY_FOR_RANK.items() if c == code), len(_SEVERITY_FOR_RANK) + 1)
+
+
 # What the form, the API and the panel read
 
 
@@ -98,9 +103,9 @@ def case_refusal(*, ticket: Ticket, account: AwsAccount | None, case: SupportCas
         account.support_api == ApiState.AVAILABLE and not account.case_severities
     ):
         return (
-            f"{account.name}'s support plan does not let Supportdesk open AWS Support cases (Basic and Developer "
-            "plans have no Support API): open it in the AWS Support Center, or move the account to a Business-level "
-            "plan."
+            f"{account.name}'s support plan does not let Supportdesk open AWS Support cases: Basic and Developer "
+            "plans have no Support API. Open the case in the AWS Support Center (on Basic, account and billing "
+            "cases only; technical cases need Developer or higher), or move the account to a Business-level plan."
         )
     if account.support_api != ApiState.AVAILABLE:
         why = account.capability_note or account.get_support_api_display()
@@ -108,9 +113,10 @@ def case_refusal(*, ticket: Ticket, account: AwsAccount | None, case: SupportCas
     return ""
 
 
-def case_services(*, account: AwsAccount) -> list[SupportService]:
-    """The services and categories AWS offers the account (cached a day by the gateway)."""
-    return support.support_services(account_access(account))
+def case_services(*, account: AwsAccount, issue_type: str = IssueType.TECHNICAL) -> list[SupportService]:
+    """The services and categories AWS offers the account for cases of ``issue_type`` (cached a day by the
+    gateway)."""
+    return [s for s in support.support_services(account_access(account)) if s.issue_type == issue_type]
 
 
 @dataclass(frozen=True)
@@ -137,15 +143,15 @@ def case_draft(*, ticket: Ticket, account: AwsAccount, preface: str = "") -> Cas
     return CaseDraft(subject=_subject(ticket, ticket.title), body=f"{text}\n{footer}", severity_code=severity)
 
 
-def _tag(ticket: Ticket) -> str:
+def case_tag(ticket: Ticket) -> str:
     return f"[{ticket.reference}]"
 
 
 def _subject(ticket: Ticket, text: str) -> str:
     # The reference leads every subject: it is how the sync finds a case whose id was never stored
     text = text.strip()
-    if not text.startswith(_tag(ticket)):
-        text = f"{_tag(ticket)} {text}"
+    if not text.startswith(case_tag(ticket)):
+        text = f"{case_tag(ticket)} {text}"
     return text[:SUBJECT_LIMIT]
 
 
@@ -169,6 +175,7 @@ def support_case_open(
     subject: str,
     body: str,
     cc_emails: Sequence[str] = (),
+    issue_type: str = IssueType.TECHNICAL,
 ) -> SupportCase:
     """Open the ticket's AWS Support case. Returns it open, or still "opening" when AWS did not answer (the sync
     then finds it, or opens it). Refuses with a sentence when the plan, the input or an existing case says no."""
@@ -183,6 +190,7 @@ def support_case_open(
         subject=subject,
         body=body,
         cc_emails=cc_emails,
+        issue_type=issue_type,
     )
 
 
@@ -268,6 +276,7 @@ def _open(
     subject,
     body,
     cc_emails=(),
+    issue_type=IssueType.TECHNICAL,
     note="",
     why="",
 ) -> SupportCase:
@@ -276,20 +285,24 @@ def _open(
     if refusal:
         raise CaseRefused(refusal)
     assert account is not None  # case_refusal refuses a ticket without one
-    fields = _checked(account, ticket, service_code, category_code, severity_code, subject, body, cc_emails)
+    fields = _checked(account, ticket, issue_type, service_code, category_code, severity_code, subject, body, cc_emails)
     case = _claim(ticket=ticket, account=account, actor=actor, note=note, **fields)
     severity = severity_name(case.severity_code)
     return _create_at_aws(case, actor=actor, summary=lambda c: f"Opened case {c} as “{severity}”{why}.")
 
 
-def _checked(account, ticket, service_code, category_code, severity_code, subject, body, cc_emails) -> dict:
+def _checked(account, ticket, issue_type, service_code, category_code, severity_code, subject, body, cc_emails) -> dict:
+    if issue_type not in IssueType.values:
+        raise CaseFieldInvalid("issue_type", f"“{issue_type}” is not an issue type: {' or '.join(IssueType.values)}.")
     if severity_code not in account.case_severities:
         offered = ", ".join(f"“{severity_name(c)}”" for c in account.case_severities)
         message = f"{account.name}'s support plan offers {offered}, not “{severity_code}”."
         raise CaseFieldInvalid("severity_code", message)
-    categories = {s.code: {code for code, _ in s.categories} for s in case_services(account=account)}
+    services = case_services(account=account, issue_type=issue_type)
+    categories = {s.code: {code for code, _ in s.categories} for s in services}
     if service_code not in categories:
-        raise CaseFieldInvalid("service_code", f"AWS lists no service “{service_code}” for {account.name}.")
+        kind = IssueType(issue_type).label.lower()
+        raise CaseFieldInvalid("service_code", f"AWS lists no {kind} service “{service_code}” for {account.name}.")
     if category_code not in categories[service_code]:
         raise CaseFieldInvalid("category_code", f"“{category_code}” is not a category of {service_code}.")
     body = body.strip()
@@ -306,6 +319,7 @@ def _checked(account, ticket, service_code, category_code, severity_code, subjec
         except ValidationError:
             raise CaseFieldInvalid("cc_emails", f"“{email}” is not an email address.") from None
     return {
+        "issue_type": issue_type,
         "service_code": service_code,
         "category_code": category_code,
         "severity_code": severity_code,
@@ -362,6 +376,7 @@ def _create_at_aws(case: SupportCase, *, actor: Actor, summary: Summary) -> Supp
             category_code=case.category_code,
             severity_code=case.severity_code,
             cc_emails=case.cc,
+            issue_type=case.issue_type,
         )
     except AwsUnavailable as exc:  # AWS may have opened it: only the sync, having looked, asks again
         note = f"{exc} Supportdesk looks for the case at AWS, and opens it if AWS never got it."
@@ -414,7 +429,10 @@ def _opened(
     ticket = Ticket.objects.select_for_update().get(pk=case.ticket_id)  # its status, as the transition will see it
     if transition_for(Action.WAIT_ON_AWS, ticket.status):
         ticket = ticket_services.ticket_transition(ticket=ticket, actor=actor, action=Action.WAIT_ON_AWS)
-    lines = [f"Subject: {case.subject}", f"Service: {case.service_code} / {case.category_code}"]
+    lines = [
+        f"Subject: {case.subject}",
+        f"Service: {case.service_code} / {case.category_code} ({case.get_issue_type_display().lower()})",
+    ]
     ticket_services.ticket_aws_case_note(
         ticket=ticket,
         actor=actor,
@@ -441,7 +459,7 @@ def support_case_recover(*, case: SupportCase, now: datetime) -> None:
     attempt = attempt.filter(last_synced_at=before) if before else attempt.filter(last_synced_at__isnull=True)
     if not attempt.update(last_synced_at=now):
         return  # another sync took it
-    tag = _tag(case.ticket)
+    tag = case_tag(case.ticket)
     opened_since = support.cases_since(account_access(case.account), case.opened_at - CLOCK_SKEW)
     found = next((d for d in opened_since if d.subject.startswith(tag)), None)
     if found is not None:

@@ -1,15 +1,20 @@
 """The periodic sync of AWS Support cases with AWS (opening.py opens them).
 
 AWS's status and new messages come in; public comments go out through an outbox, each once; a resolution on
-either side resolves the other. AWS is called outside transactions, except to send one outbox row while it is locked.
+either side resolves the other. Cases opened outside Supportdesk (in the console, or by AWS itself) are found and
+filed as tickets, once each, and followed from then on like the others. AWS is called outside transactions, except
+to send one outbox row while it is locked.
 """
 
 import hashlib
+import logging
+import re
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -19,19 +24,35 @@ from awsgateway.errors import RETRYABLE, AwsError, AwsNotFound
 from awsgateway.support import BODY_LIMIT, CaseDetails
 from tickets import services as ticket_services
 from tickets.models import Comment, Ticket
+from tickets.reactions import Changes
 from tickets.workflow import Action, transition_for
 
-from ...accounts.models import AwsAccount
+from ...accounts.models import ApiState, AwsAccount
+from ...accounts.polls import chunks
 from ...accounts.services import account_access
+from ...ticketing import services as ticketing
 from ..models import CaseCommunication, SupportCase
-from .opening import CLOCK_SKEW, OPENING_GRACE, person_name, support_case_recover
+from .opening import (
+    CLOCK_SKEW,
+    OPENING_GRACE,
+    case_tag,
+    person_name,
+    severity_name,
+    severity_rank,
+    support_case_recover,
+)
 
 MESSAGES_OVERLAP = timedelta(minutes=5)  # re-read a little; each message is recorded once by its key
 TIMELINE_LINES = 60
 AWS_SENDER = "Amazon Web Services"
+FOUND_OVERLAP = timedelta(minutes=15)  # cases are looked for since the last look, less this: AWS's clock and ours
+_FOUND_CHUNK = 100  # cases checked against the database at a time
+_ADDRESS = re.compile(r"<([^<>\s]+@[^<>\s]+)>\s*$|^([^<>\s]+@[^<>\s]+)$")  # "Role (Role) <a@b>" or "a@b"
 
 State = SupportCase.State
 Direction = CaseCommunication.Direction
+Origin = SupportCase.Origin
+logger = logging.getLogger(__name__)
 
 
 def support_cases_sync(*, account: AwsAccount, now: datetime | None = None) -> int:
@@ -46,7 +67,7 @@ def support_cases_sync(*, account: AwsAccount, now: datetime | None = None) -> i
     for case in account.support_cases.filter(idle, state=State.OPENING).select_related("ticket", "account"):
         with _case_errors(case):
             support_case_recover(case=case, now=now)
-    live = list(account.support_cases.filter(state=State.OPEN).select_related("ticket", "account"))
+    live = list(account.support_cases.filter(state=State.OPEN).select_related("ticket", "account").order_by("pk"))
     described = _described(access, live)
     for case in live:
         if case.case_id not in described:
@@ -55,6 +76,8 @@ def support_cases_sync(*, account: AwsAccount, now: datetime | None = None) -> i
             _messages_in(case, access)
             _messages_out(case, access)
             _resolution(case, described[case.case_id], access, now)
+    if account.support_api == ApiState.AVAILABLE:  # listing cases needs the API, as opening them does
+        _cases_found(account, access, now)
     return len(described)
 
 
@@ -108,7 +131,7 @@ def _messages_in(case: SupportCase, access: AccountAccess) -> None:
 
 
 @transaction.atomic
-def _messages_record(case: SupportCase, items: Iterable[support.Communication]) -> None:
+def _messages_record(case: SupportCase, items: Iterable[support.Communication], record: Changes | None = None) -> None:
     """AWS's new messages, oldest first, each once; those the portal sent are marked seen, not repeated."""
     SupportCase.objects.select_for_update().filter(pk=case.pk).first()  # one sync writes a case's messages
     known = set(case.communications.exclude(aws_key="").values_list("aws_key", flat=True))
@@ -139,6 +162,7 @@ def _messages_record(case: SupportCase, items: Iterable[support.Communication]) 
             case_id=_aws_id(case),
             lines=item.body.splitlines()[:TIMELINE_LINES],
             aws_replied=True,
+            record=record,
         )
 
 
@@ -215,3 +239,126 @@ def _case_resolved(case: SupportCase, now: datetime, *, summary: str, resolve_ti
     if resolve_ticket and transition_for(Action.RESOLVE, ticket.status):
         ticket = ticket_services.ticket_transition(ticket=ticket, actor=None, action=Action.RESOLVE, note=summary)
     ticket_services.ticket_aws_case_note(ticket=ticket, actor=None, summary=summary, case_id=_aws_id(case))
+
+
+# Cases opened outside Supportdesk
+
+
+def _cases_found(account: AwsAccount, access: AccountAccess, now: datetime) -> None:
+    """File a ticket for each open case of the account that Supportdesk did not open, with its messages.
+
+    The first look takes every open case; later ones those opened since the last look (less an overlap). The
+    look moves on only once every case it listed is filed: a case whose messages AWS would not give is tried again
+    at the next sync. A throttled or unreachable AWS stops the sync, which the task retries."""
+    since = account.cases_cursor - FOUND_OVERLAP if account.cases_cursor else None
+    complete = True
+    try:
+        for chunk in chunks(support.open_cases(access, after=since), _FOUND_CHUNK):
+            for details in _not_ours(account, chunk):
+                complete &= _case_found(account, access, details, now)
+    except RETRYABLE:
+        raise
+    except AwsError as exc:  # a permission missing, say: the cases Supportdesk opened are followed all the same
+        logger.warning("Could not list the AWS Support cases of %s: %s", account, exc)
+        return
+    if complete:
+        AwsAccount.objects.filter(pk=account.pk).update(cases_cursor=now)
+
+
+def _not_ours(account: AwsAccount, cases: list[CaseDetails]) -> list[CaseDetails]:
+    """The listed cases no row knows. Read after AWS listed them: a case being opened from a ticket has its row
+    (written before AWS is asked) and, until its id is stored, the ticket's reference leading its subject."""
+    rows = SupportCase.objects.filter(
+        Q(case_id__in=[d.case_id for d in cases]) | Q(account=account, state=State.OPENING)
+    ).select_related("ticket")
+    known = {row.case_id for row in rows}
+    opening = tuple(case_tag(row.ticket) for row in rows if row.state == State.OPENING)
+    return [d for d in cases if d.case_id not in known and not (opening and d.subject.startswith(opening))]
+
+
+def _case_found(account: AwsAccount, access: AccountAccess, details: CaseDetails, now: datetime) -> bool:
+    try:
+        items = list(support.communications(access, details.case_id, since=None))
+    except RETRYABLE:
+        raise
+    except AwsError as exc:
+        logger.warning("Could not read the messages of AWS Support case %s: %s", details.case_id, exc)
+        return False
+    with suppress(IntegrityError):  # another sync filed it first: its row holds the case id
+        _case_file(account, details, items, now)
+    return True
+
+
+def _opened_by_aws(details: CaseDetails, oldest: support.Communication | None) -> bool:
+    # AWS signs its own messages "Amazon Web Services" (docs/aws.md#cases-opened-outside-supportdesk)
+    return AWS_SENDER in (details.submitted_by, oldest.submitted_by if oldest else "")
+
+
+def _requester(submitted_by: str):
+    """The person who opened the case, when they are a Supportdesk user; else the AWS requester."""
+    found = _ADDRESS.search(submitted_by.strip())
+    address = (found[1] or found[2]) if found else ""
+    person = get_user_model().objects.filter(email__iexact=address, is_active=True).first() if address else None
+    return person or ticketing.aws_requester()
+
+
+@transaction.atomic
+def _case_file(
+    account: AwsAccount, details: CaseDetails, items: list[support.Communication], now: datetime
+) -> SupportCase:
+    """The case's ticket and row, its first message as the ticket's description and the others on the timeline."""
+    items = sorted(items, key=lambda c: (c.time_created is None, c.time_created))
+    first = items[0] if items else None
+    by_aws = _opened_by_aws(details, first)
+    # Not later than now: public comments from the filing on go to AWS, even if AWS's clock runs ahead of ours
+    opened_at = min(details.time_created or (first.time_created if first else None) or now, now)
+    number = details.display_id or details.case_id
+    who = "AWS" if by_aws else (details.submitted_by or "someone outside Supportdesk")
+    facts = [
+        f"AWS Support case {number}, opened by {who} on {opened_at:%Y-%m-%d %H:%M %Z}.",
+        f"Service: {details.service_code or '—'} / {details.category_code or '—'}"
+        f" · Severity: {severity_name(details.severity_code) if details.severity_code else '—'}",
+        f"Case id: {details.case_id}",
+    ]
+    text = first.body.strip() if first else ""
+    filed = Changes()
+    new = ticketing.new_ticket(
+        account=account,
+        kind=Ticket.Kind.INCIDENT if by_aws else Ticket.Kind.SERVICE_REQUEST,
+        title=f"AWS Support case {number}: {details.subject}",
+        description="\n\n".join(filter(None, [text[:BODY_LIMIT], "\n".join(facts)])),
+        rank=severity_rank(details.severity_code),
+        queue=account.owner_queue,
+        tags=["aws-support-case", "opened-by-aws" if by_aws else "opened-outside-supportdesk"],
+        requester=ticketing.aws_requester() if by_aws else _requester(details.submitted_by),
+    )
+    [ticket] = ticket_services.tickets_create(new=[new], record=filed)
+    case = SupportCase.objects.create(  # the unique case id: a second sync filing it too fails here, and rolls back
+        ticket=ticket,
+        account=account,
+        case_id=details.case_id,
+        display_id=details.display_id[:30],
+        state=State.OPEN,
+        status=details.status,
+        severity_code=details.severity_code[:20],
+        issue_type=support.issue_type_of(details.service_code),
+        origin=Origin.AWS if by_aws else Origin.CONSOLE,
+        service_code=details.service_code[:100],
+        category_code=details.category_code[:100],
+        subject=details.subject[:255],
+        body=text,
+        opened_at=opened_at,
+        last_synced_at=now,
+    )
+    if first is not None:  # the description: recorded as read, not repeated on the timeline
+        CaseCommunication.objects.create(
+            case=case,
+            direction=Direction.IN,
+            body=first.body,
+            submitted_by=first.submitted_by[:320],
+            time_created=first.time_created,
+            aws_key=_key(first),
+        )
+    _messages_record(case, items[1:], record=filed)
+    ticketing.tickets_linked(filed)
+    return case
