@@ -58,6 +58,9 @@ class Person:
     groups: list[str] = field(default_factory=list)
 
 
+ANA = Person(email="ana@example.com", first_name="Ana", last_name="Lima", groups=["sd-agents", "payments"])
+
+
 @dataclass
 class TestIdP:
     __test__ = False  # not a test class, whatever its name
@@ -195,3 +198,28 @@ def _handler_for(idp: TestIdP) -> type[BaseHTTPRequestHandler]:
             pass  # quiet test output
 
     return Handler
+
+
+# The SP side of a round trip, through Django's test client
+
+
+def saml_start(client, slug: str = "test-idp") -> dict:
+    """Press "Continue with …" on the sign-in page: the AuthnRequest the SP sends the browser to the IdP with."""
+    response = client.post(f"/accounts/saml/{slug}/login/", {"process": "login"})
+    assert response.status_code == 302
+    request, relay_state = authn_request(response["Location"])
+    return request | {"relay_state": relay_state}
+
+
+def saml_finish(client, request: dict, saml_response: str):
+    """The IdP's page POSTs the Response to the ACS; allauth moves it to its finishing step and signs in."""
+    response = client.post(request["acs_url"], {"SAMLResponse": saml_response, "RelayState": request["relay_state"]})
+    assert response.status_code == 302
+    return client.get(response["Location"])
+
+
+def signed_response(idp: TestIdP, request: dict, person: Person = ANA, **knobs) -> str:
+    """The IdP's signed answer to the SP's request (knobs: see TestIdP.response)."""
+    return idp.response(
+        person=person, acs_url=request["acs_url"], audience=request["issuer"], in_response_to=request["id"], **knobs
+    )

@@ -10,64 +10,18 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount, SocialApp
 from django.contrib.auth import get_user_model
 
 from accounts.roles import Role, user_role
 
 from ..factories import UserFactory
-from .saml_idp import GROUPS, Person, TestIdP, authn_request, key_and_cert
+from .saml_idp import ANA, GROUPS, Person, TestIdP, key_and_cert, saml_finish, saml_start, signed_response
 
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
-ANA = Person(email="ana@example.com", first_name="Ana", last_name="Lima", groups=["sd-agents", "payments"])
-
-
-@pytest.fixture(autouse=True)
-def _host(client) -> None:
-    client.defaults["HTTP_HOST"] = "localhost"  # as browsers send it (python3-saml reads the header)
-
-
-@pytest.fixture(scope="module")
-def idp_keys() -> tuple[str, str]:
-    return key_and_cert("Test IdP")  # RSA key generation is the slow part: once per module
-
-
-@pytest.fixture
-def idp(settings, idp_keys) -> TestIdP:
-    test_idp = TestIdP(people=[ANA], key=idp_keys[0], cert=idp_keys[1])
-    saml = {**settings.SOCIALACCOUNT_PROVIDERS["saml"], "APPS": [test_idp.app()]}
-    settings.SOCIALACCOUNT_PROVIDERS = {**settings.SOCIALACCOUNT_PROVIDERS, "saml": saml}
-    settings.SSO_SIGNUP_DOMAINS, settings.ACCOUNT_ALLOW_SIGNUP = ["example.com"], False
-    return test_idp
-
-
-def saml_start(client, slug: str = "test-idp") -> dict:
-    """Press "Continue with …" on the sign-in page: the AuthnRequest the SP sends the browser to the IdP with."""
-    response = client.post(f"/accounts/saml/{slug}/login/", {"process": "login"})
-    assert response.status_code == 302
-    request, relay_state = authn_request(response["Location"])
-    return request | {"relay_state": relay_state}
-
-
-def saml_finish(client, request: dict, saml_response: str, slug: str = "test-idp"):
-    """The IdP's page POSTs the Response to the ACS; allauth moves it to its finishing step and signs in."""
-    response = client.post(
-        request["acs_url"], {"SAMLResponse": saml_response, "RelayState": request["relay_state"]}
-    )
-    assert response.status_code == 302
-    return client.get(response["Location"])
-
-
-def signed_response(idp: TestIdP, request: dict, person: Person = ANA, **knobs) -> str:
-    return idp.response(
-        person=person,
-        acs_url=request["acs_url"],
-        audience=request["issuer"],
-        in_response_to=request["id"],
-        **knobs,
-    )
 
 
 def test_the_sign_in_page_offers_the_identity_provider(client, idp):
@@ -92,6 +46,7 @@ def test_a_new_person_from_the_organisations_domain_arrives_signed_in_with_the_a
     assert account.provider == idp.entity_id and account.uid == "ana@example.com"
     assert account.extra_data[GROUPS] == ["sd-agents", "payments"]
     assert account.extra_data["email"] == ["ana@example.com"]
+    assert EmailAddress.objects.get(user=ana).verified  # the organisation's IdP vouches for it
 
 
 def test_a_person_who_signed_in_before_comes_back_to_the_same_account(client, idp):
@@ -200,7 +155,7 @@ def test_an_identity_provider_set_up_in_the_admin_works_the_same(client, idp, se
     SocialApp.objects.create(provider="saml", **app)
     # when
     request = saml_start(client, slug="acme")
-    response = saml_finish(client, request, signed_response(idp, request), slug="acme")
+    response = saml_finish(client, request, signed_response(idp, request))
     # then
     assert response["Location"] == "/"
     assert client.get("/").status_code == 200
