@@ -8,6 +8,7 @@ button POSTs that person's signed Response to the ACS the request named.
 """
 
 import html
+from functools import cache
 import threading
 from base64 import b64encode
 from dataclasses import dataclass, field
@@ -27,6 +28,11 @@ PASSWORD_PROTECTED = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTr
 REFEDS_MFA = "https://refeds.org/profile/mfa"
 EMAIL_FORMAT = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
 GROUPS = "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"  # Entra ID's name; Okta's is yours
+
+
+@cache
+def _idp_key_and_cert() -> tuple[str, str]:
+    return key_and_cert("Test IdP")  # RSA key generation is the slow part: once per run
 
 
 def key_and_cert(common_name: str) -> tuple[str, str]:
@@ -74,7 +80,7 @@ class TestIdP:
 
     def __post_init__(self) -> None:
         if not self.key:
-            self.key, self.cert = key_and_cert("Test IdP")
+            self.key, self.cert = _idp_key_and_cert()
 
     def app(self, *, slug: str = "test-idp", name: str = "Test IdP", **settings) -> dict:
         """The allauth SAML app for this IdP, as SOCIALACCOUNT_PROVIDERS["saml"]["APPS"] (or a SocialApp) holds it."""
@@ -200,7 +206,15 @@ def _handler_for(idp: TestIdP) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-# The SP side of a round trip, through Django's test client
+# The SP side of a round trip
+
+
+def portal_uses(settings, idp: TestIdP | None, **app_settings) -> None:
+    """Make `idp` the portal's one SAML app from the environment (slug test-idp; none with None), as
+    SOCIALACCOUNT_PROVIDERS holds it; SSO makes accounts for example.com."""
+    saml = {**settings.SOCIALACCOUNT_PROVIDERS["saml"], "APPS": [idp.app(**app_settings)] if idp else []}
+    settings.SOCIALACCOUNT_PROVIDERS = {**settings.SOCIALACCOUNT_PROVIDERS, "saml": saml}
+    settings.SSO_SIGNUP_DOMAINS, settings.ACCOUNT_ALLOW_SIGNUP = ["example.com"], False
 
 
 def saml_start(client, slug: str = "test-idp") -> dict:

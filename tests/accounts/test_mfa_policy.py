@@ -17,7 +17,7 @@ from accounts.mfa import idp_mfa_asserted
 from accounts.roles import Role, user_set_role
 
 from ..factories import UserFactory
-from .saml_idp import PASSWORD_PROTECTED, REFEDS_MFA, saml_finish, saml_start, signed_response
+from .saml_idp import PASSWORD_PROTECTED, REFEDS_MFA, portal_uses, saml_finish, saml_start, signed_response
 
 pytestmark = pytest.mark.django_db
 
@@ -122,9 +122,7 @@ def test_an_sso_person_without_a_password_is_led_to_set_up_an_authenticator(clie
 
 def test_trust_can_be_given_to_one_identity_provider(client, settings, idp, mfa_everyone):
     settings.SSO_TRUST_IDP_MFA = False
-    app = idp.app(trust_idp_mfa=True)
-    settings.SOCIALACCOUNT_PROVIDERS = {**settings.SOCIALACCOUNT_PROVIDERS, "saml": {"APPS": [app]}}
-    settings.SOCIALACCOUNT_PROVIDERS["saml"]["provider_class"] = "accounts.saml.SAMLProvider"
+    portal_uses(settings, idp, trust_idp_mfa=True)
     request = saml_start(client)
     saml_finish(client, request, signed_response(idp, request, authn_context=REFEDS_MFA))
     assert client.get("/tickets/").status_code == 200

@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from accounts.roles import Role, user_role
 
 from ..factories import UserFactory
-from .saml_idp import ANA, GROUPS, Person, TestIdP, key_and_cert, saml_finish, saml_start, signed_response
+from .saml_idp import ANA, GROUPS, Person, TestIdP, key_and_cert, portal_uses, saml_finish, saml_start, signed_response
 
 pytestmark = pytest.mark.django_db
 
@@ -138,19 +138,14 @@ def test_the_sp_metadata_is_served_for_the_idp_admin(client, idp):
 
 
 def test_an_app_that_does_not_ask_for_signed_assertions_gets_them_required(client, idp, settings):
-    app = idp.app(advanced={"want_assertion_signed": False, "strict": False})
-    settings.SOCIALACCOUNT_PROVIDERS = {**settings.SOCIALACCOUNT_PROVIDERS, "saml": {"APPS": [app]}}
-    settings.SOCIALACCOUNT_PROVIDERS["saml"]["provider_class"] = "accounts.saml.SAMLProvider"
+    portal_uses(settings, idp, advanced={"want_assertion_signed": False, "strict": False})
     request = saml_start(client)
     assert saml_finish(client, request, signed_response(idp, request, signed=False)).status_code == 401
 
 
 def test_an_identity_provider_set_up_in_the_admin_works_the_same(client, idp, settings):
     # given: no app from the environment, one SocialApp made in the admin
-    settings.SOCIALACCOUNT_PROVIDERS = {
-        **settings.SOCIALACCOUNT_PROVIDERS,
-        "saml": {"provider_class": "accounts.saml.SAMLProvider", "APPS": []},
-    }
+    portal_uses(settings, None)
     app = idp.app(slug="acme", name="Acme SSO")
     SocialApp.objects.create(provider="saml", **app)
     # when
