@@ -8,7 +8,6 @@ from allauth.socialaccount.providers.saml.utils import get_app_or_404
 from allauth.socialaccount.providers.saml.views import finish_acs
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from lxml import etree
 
 _EMAIL = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/"
 
@@ -55,12 +54,12 @@ class SAMLProvider(AllauthSAMLProvider):
 
 
 def saml_finish_acs(request: HttpRequest, organization_slug: str) -> HttpResponse:
-    """allauth's last step of a SAML sign-in, with an answer that is not XML at all (or declares a DTD) refused like
-    any other bad answer: python3-saml's parser raises those past allauth, a 500."""
+    """allauth's last step of a SAML sign-in, with an answer it cannot read (not XML, a DTD, no subject) refused like
+    any other bad answer: python3-saml's parser and allauth raise those as a 500."""
     try:
         return finish_acs(request, organization_slug=organization_slug)
-    except (etree.XMLSyntaxError, ValueError):
+    except (SyntaxError, ValueError):  # lxml's XMLSyntaxError is a SyntaxError; the DTD refusal a ValueError
         provider = get_app_or_404(request, organization_slug).get_provider(request)
-        reason = "The response is not a SAML document."
+        reason = "The response could not be read as a SAML sign-in."
         context = {"saml_errors": ["invalid_response"], "saml_last_error_reason": reason}
         return render_authentication_error(request, provider, extra_context=context)

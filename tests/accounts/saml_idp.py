@@ -8,11 +8,11 @@ button POSTs that person's signed Response to the ACS the request named.
 """
 
 import html
-from functools import cache
 import threading
 from base64 import b64encode
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 from uuid import uuid4
@@ -24,6 +24,7 @@ from cryptography.x509.oid import NameOID
 from lxml import etree
 from onelogin.saml2.utils import OneLogin_Saml2_Utils
 
+SAML, SAMLP = "urn:oasis:names:tc:SAML:2.0:assertion", "urn:oasis:names:tc:SAML:2.0:protocol"
 PASSWORD_PROTECTED = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
 REFEDS_MFA = "https://refeds.org/profile/mfa"
 EMAIL_FORMAT = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
@@ -117,7 +118,8 @@ class TestIdP:
             for name, values in attributes.items()
             if values
         )
-        assertion = f"""<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_{uuid4().hex}" Version="2.0" IssueInstant="{_instant(now)}">
+        assertion = f"""<saml:Assertion xmlns:saml="{SAML}" ID="_{uuid4().hex}" Version="2.0"
+ IssueInstant="{_instant(now)}">
 <saml:Issuer>{self.entity_id}</saml:Issuer>
 <saml:Subject>
 <saml:NameID Format="{EMAIL_FORMAT}">{html.escape(person.email)}</saml:NameID>
@@ -129,7 +131,9 @@ class TestIdP:
 <saml:AudienceRestriction><saml:Audience>{audience}</saml:Audience></saml:AudienceRestriction>
 </saml:Conditions>
 <saml:AuthnStatement AuthnInstant="{_instant(now)}" SessionIndex="_{uuid4().hex}">
-<saml:AuthnContext><saml:AuthnContextClassRef>{authn_context or self.authn_context}</saml:AuthnContextClassRef></saml:AuthnContext>
+<saml:AuthnContext>
+<saml:AuthnContextClassRef>{authn_context or self.authn_context}</saml:AuthnContextClassRef>
+</saml:AuthnContext>
 </saml:AuthnStatement>
 <saml:AttributeStatement>{statements}</saml:AttributeStatement>
 </saml:Assertion>"""
@@ -137,7 +141,8 @@ class TestIdP:
             key, cert = signing_key or (self.key, self.cert)
             assertion = OneLogin_Saml2_Utils.add_sign(assertion, key, cert).decode()
             assertion = assertion.removeprefix('<?xml version="1.0"?>').strip()
-        response = f"""<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_{uuid4().hex}" Version="2.0" IssueInstant="{_instant(now)}" Destination="{acs_url}"{in_reply}>
+        response = f"""<samlp:Response xmlns:samlp="{SAMLP}" xmlns:saml="{SAML}" ID="_{uuid4().hex}" Version="2.0"
+ IssueInstant="{_instant(now)}" Destination="{acs_url}"{in_reply}>
 <saml:Issuer>{self.entity_id}</saml:Issuer>
 <samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>
 {assertion}
@@ -169,7 +174,7 @@ def authn_request(redirect_url: str) -> tuple[dict, str]:
     query = parse_qs(urlparse(redirect_url).query)
     xml = OneLogin_Saml2_Utils.decode_base64_and_inflate(query["SAMLRequest"][0])
     root = etree.fromstring(xml)
-    issuer = root.find("{urn:oasis:names:tc:SAML:2.0:assertion}Issuer")
+    issuer = root.find(f"{{{SAML}}}Issuer")
     request = {"id": root.get("ID"), "acs_url": root.get("AssertionConsumerServiceURL"), "issuer": issuer.text}
     return request, query.get("RelayState", [""])[0]
 
@@ -180,7 +185,7 @@ def _instant(moment: datetime) -> str:
 
 def _handler_for(idp: TestIdP) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802  (http.server's name)
+        def do_GET(self) -> None:
             request, relay_state = authn_request(self.path)
             buttons = "".join(
                 f'<form method="post" action="{html.escape(request["acs_url"])}">'
@@ -200,7 +205,7 @@ def _handler_for(idp: TestIdP) -> type[BaseHTTPRequestHandler]:
                 person=person, acs_url=request["acs_url"], audience=request["issuer"], in_response_to=request["id"]
             )
 
-        def log_message(self, format, *args) -> None:  # noqa: A002
+        def log_message(self, format, *args) -> None:
             pass  # quiet test output
 
     return Handler

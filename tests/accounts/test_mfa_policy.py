@@ -99,7 +99,9 @@ def mfa_everyone(settings) -> None:
         (False, REFEDS_MFA, False),  # the admin does not take the IdP's word
     ],
 )
-def test_an_sso_sign_in_with_the_idps_mfa_counts_when_trusted(client, settings, idp, mfa_everyone, trusted, context, counts):
+def test_an_sso_sign_in_with_the_idps_mfa_counts_when_trusted(
+    client, settings, idp, mfa_everyone, trusted, context, counts
+):
     settings.SSO_TRUST_IDP_MFA = trusted
     request = saml_start(client)
     saml_finish(client, request, signed_response(idp, request, authn_context=context))

@@ -16,8 +16,7 @@ from django.contrib.auth import get_user_model
 
 from accounts.roles import Role, user_role
 
-from ..factories import UserFactory
-from .saml_idp import ANA, GROUPS, Person, TestIdP, key_and_cert, portal_uses, saml_finish, saml_start, signed_response
+from .saml_idp import ANA, GROUPS, Person, key_and_cert, portal_uses, saml_finish, saml_start, signed_response
 
 pytestmark = pytest.mark.django_db
 
@@ -207,4 +206,3 @@ def test_the_environment_configures_one_identity_provider():
             },
         }
     ]
-
