@@ -100,6 +100,7 @@ class TestIdP:
         signing_key: tuple[str, str] | None = None,
         valid_for: timedelta = timedelta(minutes=5),
         issued_ago: timedelta = timedelta(0),
+        more_attributes: dict[str, list[str]] | None = None,
     ) -> str:
         """A SAML Response (base64, as the HTTP-POST binding carries it) about `person`."""
         now = datetime.now(UTC) - issued_ago
@@ -109,6 +110,7 @@ class TestIdP:
             "firstName": [person.first_name],
             "lastName": [person.last_name],
             GROUPS: person.groups,
+            **(more_attributes or {}),
         }
         statements = "".join(
             f'<saml:Attribute Name="{html.escape(name)}" '

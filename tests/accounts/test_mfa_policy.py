@@ -122,6 +122,20 @@ def test_an_sso_person_without_a_password_is_led_to_set_up_an_authenticator(clie
     assert client.get(response["Location"]).status_code == 200
 
 
+def test_entra_ids_mfa_attribute_counts_too(client, settings, idp, mfa_everyone):
+    settings.SSO_TRUST_IDP_MFA = True
+    methods = [
+        "http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password",
+        "http://schemas.microsoft.com/claims/multipleauthn",
+    ]
+    request = saml_start(client)
+    attributes = {"http://schemas.microsoft.com/claims/authnmethodsreferences": methods}
+    saml_finish(
+        client, request, signed_response(idp, request, authn_context=PASSWORD_PROTECTED, more_attributes=attributes)
+    )
+    assert client.get("/tickets/").status_code == 200
+
+
 def test_trust_can_be_given_to_one_identity_provider(client, settings, idp, mfa_everyone):
     settings.SSO_TRUST_IDP_MFA = False
     portal_uses(settings, idp, trust_idp_mfa=True)
