@@ -3,6 +3,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 
 from . import selectors, services
+from .mfa import idp_mfa_asserted
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -31,3 +32,8 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         email = (sociallogin.user.email or "").lower()
         domain = email.rpartition("@")[2]
         return (bool(email) and domain in settings.SSO_SIGNUP_DOMAINS) or settings.ACCOUNT_ALLOW_SIGNUP
+
+    def pre_social_login(self, request, sociallogin) -> None:
+        # Read now, from the provider's answer (a SAML assertion is not kept): the login's state is what survives
+        # allauth's stages to the sign-in (accounts.signals.idp_mfa_recorded)
+        sociallogin.state["idp_mfa"] = idp_mfa_asserted(sociallogin)

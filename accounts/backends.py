@@ -25,7 +25,7 @@ class CachedPermissionsBackend(ModelBackend):
 
 class TokenAuthentication(DrfTokenAuthentication):
     """DRF's token authentication (the token and its owner in one query, never cached: a renewed or deleted
-    token fails at once everywhere), holding admins to REQUIRE_ADMIN_MFA as the pages do."""
+    token fails at once everywhere), holding people to REQUIRE_MFA as the pages do."""
 
     def authenticate_credentials(self, key):
         user, token = super().authenticate_credentials(key)

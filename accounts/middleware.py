@@ -11,8 +11,9 @@ from .mfa import MFA_REQUIRED_MESSAGE, mfa_enrolment_missing
 _ALWAYS_ALLOWED = ("/accounts/", "/static/")  # the health endpoints are answered before this (supportdesk/health.py)
 
 
-class AdminMfaRequiredMiddleware:
-    """With REQUIRE_ADMIN_MFA, an admin without an authenticator app may only set one up.
+class MfaRequiredMiddleware:
+    """Someone REQUIRE_MFA covers who has no authenticator (and whose SSO sign-in did not use a trusted MFA) may
+    only set one up.
 
     This sees session sign-ins; API tokens are held to the same rule in accounts.backends.TokenAuthentication.
     """
@@ -21,7 +22,9 @@ class AdminMfaRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.path.startswith(_ALWAYS_ALLOWED) and mfa_enrolment_missing(request.user):
+        if not request.path.startswith(_ALWAYS_ALLOWED) and mfa_enrolment_missing(
+            request.user, session=request.session
+        ):
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": MFA_REQUIRED_MESSAGE}, status=403)
             return redirect(reverse("mfa_activate_totp"))

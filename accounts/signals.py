@@ -1,3 +1,4 @@
+from allauth.account.signals import user_logged_in
 from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -5,6 +6,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.dispatch import receiver
 
 from .access_cache import access_stamp_renew, person_forget
+from .mfa import IDP_MFA_SESSION_KEY
 from .roles import Role
 
 User = get_user_model()
@@ -49,7 +51,7 @@ def group_deleted(sender, instance, **kwargs) -> None:
 
 @receiver([post_save, post_delete], sender=Authenticator, dispatch_uid="accounts.authenticator_changed")
 def authenticator_changed(sender, instance, **kwargs) -> None:
-    access_stamp_renew([instance.user_id])  # REQUIRE_ADMIN_MFA reads enrolment from the access facts
+    access_stamp_renew([instance.user_id])  # REQUIRE_MFA reads enrolment from the access facts
 
 
 @receiver(post_save, sender=User, dispatch_uid="accounts.new_user_is_requester")
@@ -59,3 +61,10 @@ def new_user_is_requester(sender, instance, created: bool, raw: bool = False, **
         group = Group.objects.filter(name=Role.REQUESTER).first()
         if group is not None:
             instance.groups.add(group)
+
+
+@receiver(user_logged_in, dispatch_uid="accounts.idp_mfa_recorded")
+def idp_mfa_recorded(sender, request, user, sociallogin=None, **kwargs) -> None:
+    """Whether this sign-in used an identity provider's MFA the admin trusts (the adapter read it before the
+    sign-in; it rides in the login's state through allauth's stages): REQUIRE_MFA counts it for this session."""
+    request.session[IDP_MFA_SESSION_KEY] = bool(sociallogin and sociallogin.state.get("idp_mfa"))

@@ -8,6 +8,7 @@ import kpis.urls
 import paging.urls
 import readiness.urls
 import tickets.urls
+from accounts.saml import saml_finish_acs
 
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]  # one sign-in page, with MFA, for the admin too
 admin.site.site_header = "Supportdesk administration"
@@ -22,6 +23,8 @@ handler500 = "supportdesk.api.server_error"
 urlpatterns = [
     path("metrics", include("observability.urls")),  # Prometheus's default path; token or network (settings)
     path("admin/", admin.site.urls),
+    # before allauth's own: the same step, refusing a response that is not XML with a page instead of a 500
+    path("accounts/saml/<str:organization_slug>/acs/finish/", saml_finish_acs),
     path("accounts/", include("allauth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its script from a URL, not inline: the Content-Security-Policy allows no inline script

@@ -12,7 +12,9 @@ def _names() -> list[str]:
     """Every named URL of the project outside the admin and allauth, with one sample argument per parameter."""
     names = []
     for name in get_resolver().reverse_dict:
-        if isinstance(name, str) and not name.startswith(("account_", "mfa_", "socialaccount_", "openid_connect")):
+        if isinstance(name, str) and not name.startswith(
+            ("account_", "mfa_", "socialaccount_", "openid_connect", "saml_")
+        ):
             names.append(name)
     return sorted(names)
 

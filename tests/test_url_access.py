@@ -76,6 +76,13 @@ PUBLIC = {
     "admin/logout/",  # sends whoever is not signed into the admin to its index
     r"accounts/oidc/^(?P<provider_id>[^/]+)/login/",
     r"accounts/oidc/^(?P<provider_id>[^/]+)/login/callback/",
+    # SAML: the IdP's signed answer is the credential; the SP metadata is for the IdP's admin
+    "accounts/saml/<str:organization_slug>/acs/finish/",
+    r"accounts/^saml/(?P<organization_slug>[^/]+)/acs/",
+    r"accounts/^saml/(?P<organization_slug>[^/]+)/acs/finish/",
+    r"accounts/^saml/(?P<organization_slug>[^/]+)/sls/",
+    r"accounts/^saml/(?P<organization_slug>[^/]+)/metadata/",
+    r"accounts/^saml/(?P<organization_slug>[^/]+)/login/",
     "p/<str:reference>/<str:token>",  # one-tap acknowledge: the signed token is the credential
 }
 
@@ -368,6 +375,15 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "accounts/social/connections/": {"/accounts/social/connections/": ("/accounts/3rdparty/",) * 5},
     r"accounts/oidc/^(?P<provider_id>[^/]+)/login/": {"/accounts/oidc/nope/login/": (HIDDEN,) * 5},
     r"accounts/oidc/^(?P<provider_id>[^/]+)/login/callback/": {"/accounts/oidc/nope/login/callback/": (HIDDEN,) * 5},
+    # An IdP no app names (tests/accounts/test_saml.py signs in through one)
+    "accounts/saml/<str:organization_slug>/acs/finish/": {"/accounts/saml/nope/acs/finish/": (HIDDEN,) * 5},
+    r"accounts/^saml/(?P<organization_slug>[^/]+)/acs/": {
+        "/accounts/saml/nope/acs/": ("/accounts/saml/nope/acs/finish/",) * 5  # allauth's hop to keep the session
+    },
+    r"accounts/^saml/(?P<organization_slug>[^/]+)/acs/finish/": {},  # served by the one above
+    r"accounts/^saml/(?P<organization_slug>[^/]+)/sls/": {"/accounts/saml/nope/sls/": (HIDDEN,) * 5},
+    r"accounts/^saml/(?P<organization_slug>[^/]+)/metadata/": {"/accounts/saml/nope/metadata/": (HIDDEN,) * 5},
+    r"accounts/^saml/(?P<organization_slug>[^/]+)/login/": {"/accounts/saml/nope/login/": (HIDDEN,) * 5},
 }
 
 # Admin pages of a model: the sample asks its changelist and add page. These models are read-only there.

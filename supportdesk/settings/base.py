@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",  # through accounts.saml.SAMLProvider (SOCIALACCOUNT_PROVIDERS below)
     "accounts",
     "tickets",
     "integrations",
@@ -74,7 +75,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "accounts.middleware.AdminMfaRequiredMiddleware",
+    "accounts.middleware.MfaRequiredMiddleware",
     "accounts.middleware.TimeZoneMiddleware",  # the viewer's zone for every time a page shows
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
@@ -174,10 +175,52 @@ SOCIALACCOUNT_ONLY = False
 #   "settings": {"server_url": "https://example.okta.com"}}]
 # People who sign in through SSO for the first time get an account only from these email domains.
 SSO_SIGNUP_DOMAINS = [d.lower() for d in env.list("SSO_SIGNUP_DOMAINS", default=[])]
-SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": json.loads(env.str("OIDC_PROVIDERS", default="[]"))}}
+SOCIALACCOUNT_PROVIDERS: dict[str, Any] = {
+    "openid_connect": {"APPS": json.loads(env.str("OIDC_PROVIDERS", default="[]"))},
+    # SAML 2.0: SocialApps of provider "saml" in the admin, and the one below from the environment when set.
+    "saml": {"provider_class": "accounts.saml.SAMLProvider", "APPS": []},
+}
+if _saml_idp := env.str("SAML_IDP_ENTITY_ID", default=""):
+    _saml_metadata_url = env.str("SAML_IDP_METADATA_URL", default="")
+    SOCIALACCOUNT_PROVIDERS["saml"]["APPS"].append(
+        {
+            "provider_id": _saml_idp,  # allauth's convention: the IdP's entity ID (SocialAccount.provider)
+            "client_id": env.str("SAML_ORGANIZATION_SLUG", default="sso"),  # in the URLs: /accounts/saml/sso/acs/
+            "name": env.str("SAML_IDP_NAME", default="single sign-on"),
+            "settings": {
+                "idp": {"entity_id": _saml_idp, "metadata_url": _saml_metadata_url}
+                if _saml_metadata_url
+                else {
+                    "entity_id": _saml_idp,
+                    "sso_url": env.str("SAML_IDP_SSO_URL"),
+                    "x509cert": env.str("SAML_IDP_X509_CERT", multiline=True),
+                },
+                "sp": {"entity_id": env.str("SAML_SP_ENTITY_ID", default="")},  # empty: the SP metadata's URL
+                **({"attribute_mapping": json.loads(_map)} if (_map := env.str("SAML_ATTRIBUTE_MAPPING", "")) else {}),
+            },
+        }
+    )
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Supportdesk"
-REQUIRE_ADMIN_MFA = env.bool("REQUIRE_ADMIN_MFA", default=False)
+# Who must have MFA: "admins", "staff" (agents, managers, admins), "all", or "off". REQUIRE_ADMIN_MFA=true, the
+# older switch, still means "admins".
+REQUIRE_MFA = env.str("REQUIRE_MFA", default="admins" if env.bool("REQUIRE_ADMIN_MFA", default=False) else "off")
+if REQUIRE_MFA not in ("off", "admins", "staff", "all"):
+    raise ImproperlyConfigured(f"REQUIRE_MFA is {REQUIRE_MFA!r}: use off, admins, staff or all.")
+# SSO sign-ins the identity provider says used MFA count as MFA for that session, when trusted: for every SSO
+# app with SSO_TRUST_IDP_MFA, or per app with "trust_idp_mfa" in its settings. OIDC says it in the ID token's
+# `amr` (RFC 8176), SAML in the assertion's AuthnContextClassRef.
+SSO_TRUST_IDP_MFA = env.bool("SSO_TRUST_IDP_MFA", default=False)
+SSO_MFA_AMR = env.list("SSO_MFA_AMR", default=["mfa", "mca", "otp", "hwk", "sc"])
+SAML_MFA_AUTHN_CONTEXTS = env.list(
+    "SAML_MFA_AUTHN_CONTEXTS",
+    default=[
+        "https://refeds.org/profile/mfa",
+        "http://schemas.microsoft.com/claims/multipleauthn",
+        "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract",
+        "urn:oasis:names:tc:SAML:2.0:ac:classes:TimeSyncToken",
+    ],
+)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

@@ -83,7 +83,7 @@ def _shown_token(client) -> str:
 
 @pytest.mark.parametrize("path", ["/", "/tickets/", "/admin/"])
 def test_admin_without_mfa_must_enrol_first_when_required(client, settings, path):
-    settings.REQUIRE_ADMIN_MFA = True
+    settings.REQUIRE_MFA = "admins"
     client.force_login(UserFactory(role=Role.ADMIN))
     response = client.get(path)
     assert response.status_code == 302
@@ -91,7 +91,7 @@ def test_admin_without_mfa_must_enrol_first_when_required(client, settings, path
 
 
 def test_admin_with_an_authenticator_app_goes_through(client, settings):
-    settings.REQUIRE_ADMIN_MFA = True
+    settings.REQUIRE_MFA = "admins"
     admin = UserFactory(role=Role.ADMIN)
     Authenticator.objects.create(user=admin, type=Authenticator.Type.TOTP, data={"secret": "x"})
     client.force_login(admin)
@@ -99,13 +99,13 @@ def test_admin_with_an_authenticator_app_goes_through(client, settings):
 
 
 def test_mfa_requirement_leaves_other_roles_alone(client, settings):
-    settings.REQUIRE_ADMIN_MFA = True
+    settings.REQUIRE_MFA = "admins"
     client.force_login(UserFactory(role=Role.AGENT))
     assert client.get("/").status_code == 200
 
 
 def test_mfa_not_required_unless_configured(client, settings):
-    settings.REQUIRE_ADMIN_MFA = False
+    settings.REQUIRE_MFA = "off"
     client.force_login(UserFactory(role=Role.ADMIN))
     assert client.get("/").status_code == 200
 
@@ -171,7 +171,7 @@ def test_the_admin_pages_carry_the_portals_icon(client, admin_user):
 
 @pytest.mark.parametrize("signed_in_by", ["token", "session"])
 def test_admin_without_mfa_is_refused_by_the_api_when_required(client, settings, signed_in_by):
-    settings.REQUIRE_ADMIN_MFA = True
+    settings.REQUIRE_MFA = "admins"
     admin = UserFactory(role=Role.ADMIN)
     api = APIClient()
     if signed_in_by == "token":
@@ -184,7 +184,7 @@ def test_admin_without_mfa_is_refused_by_the_api_when_required(client, settings,
 
 
 def test_admin_with_an_authenticator_app_uses_the_api_with_a_token(settings):
-    settings.REQUIRE_ADMIN_MFA = True
+    settings.REQUIRE_MFA = "admins"
     admin = UserFactory(role=Role.ADMIN)
     api = APIClient(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=admin).key}")
     assert api.get("/api/tickets/").status_code == 403
