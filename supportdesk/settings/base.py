@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     "accounts",
     "tickets",
+    "directory",  # IdP groups -> roles and queues at sign-in; SCIM provisioning
     "integrations",
     "notifications",
     "paging",
@@ -174,6 +175,10 @@ SOCIALACCOUNT_ONLY = False
 #   "settings": {"server_url": "https://example.okta.com"}}]
 # People who sign in through SSO for the first time get an account only from these email domains.
 SSO_SIGNUP_DOMAINS = [d.lower() for d in env.list("SSO_SIGNUP_DOMAINS", default=[])]
+# Where a sign-in carries the person's groups (directory app): an OIDC claim, and a SAML attribute (Entra ID's is
+# http://schemas.microsoft.com/ws/2008/06/identity/claims/groups unless renamed)
+SSO_GROUPS_CLAIM = env.str("SSO_GROUPS_CLAIM", default="groups")
+SSO_SAML_GROUPS_ATTRIBUTE = env.str("SSO_SAML_GROUPS_ATTRIBUTE", default=SSO_GROUPS_CLAIM)
 SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": json.loads(env.str("OIDC_PROVIDERS", default="[]"))}}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Supportdesk"
