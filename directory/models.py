@@ -47,7 +47,9 @@ class IdpGrant(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "role"], condition=~Q(role=""), name="idp_grant_role_once"),
-            models.UniqueConstraint(fields=["user", "queue"], condition=Q(queue__isnull=False), name="idp_grant_queue_once"),
+            models.UniqueConstraint(
+                fields=["user", "queue"], condition=Q(queue__isnull=False), name="idp_grant_queue_once"
+            ),
             models.CheckConstraint(
                 condition=(Q(role="") & Q(queue__isnull=False)) | (~Q(role="") & Q(queue__isnull=True)),
                 name="idp_grant_role_or_queue",
@@ -114,7 +116,9 @@ class ScimToken(models.Model):
 
     name = models.CharField(max_length=100, help_text="Which IdP holds it, e.g. “Okta production”.")
     provider = models.CharField(
-        max_length=100, blank=True, help_text="The SSO provider id whose mappings its changes use; empty: the shared ones."
+        max_length=100,
+        blank=True,
+        help_text="The SSO provider id whose mappings its changes use; empty: the shared ones.",
     )
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     key_prefix = models.CharField(max_length=8, editable=False)  # to tell tokens apart in the admin

@@ -80,22 +80,27 @@ def _current_groups(users: Iterable[User]) -> dict[int, set[str]]:
     return {u.pk: groups.get(u.pk, set()) for u in users}
 
 
-def identity_groups_apply(*, user: User, groups: Iterable[str], source: str, provider: str = "") -> DirectoryChange | None:
+def identity_groups_apply(
+    *, user: User, groups: Iterable[str], source: str, provider: str = ""
+) -> DirectoryChange | None:
     """Give `user` exactly the roles and queues their IdP `groups` map to (mappings for every provider, and those for
     `provider`); what they hold by hand stays. The change, if any, is recorded and returned."""
     return _groups_apply(groups_by_user={user.pk: set(groups)}, source=source, provider=provider).get(user.pk)
 
 
 @transaction.atomic
-def _groups_apply(*, groups_by_user: UserGroups, source: str, provider: str, note: str = "") -> dict[int, DirectoryChange]:
+def _groups_apply(
+    *, groups_by_user: UserGroups, source: str, provider: str, note: str = ""
+) -> dict[int, DirectoryChange]:
     """identity_groups_apply for many people in a constant number of queries (a SCIM group of thousands)."""
     user_ids = sorted(groups_by_user)
     # Locked in a fixed order: two sign-ins of one person, or a sign-in and a SCIM change, apply one after the other
     users = {u.pk: u for u in User.objects.select_for_update().filter(pk__in=user_ids).order_by("pk")}
     names = set().union(*groups_by_user.values()) if groups_by_user else set()
     mappings = list(
-        IdentityGroupMapping.objects.filter(enabled=True, idp_group__in=names, provider__in={"", provider})
-        .prefetch_related("queues")
+        IdentityGroupMapping.objects.filter(
+            enabled=True, idp_group__in=names, provider__in={"", provider}
+        ).prefetch_related("queues")
     )
     role_group = dict(Group.objects.filter(name__in=Role.values).values_list("name", "pk"))
     grants: dict[int, list[IdpGrant]] = defaultdict(list)
@@ -109,7 +114,9 @@ def _groups_apply(*, groups_by_user: UserGroups, source: str, provider: str, not
     ):
         held_roles[user_id].add(role_of[group_id])
     held_queues: dict[int, dict[int, int]] = defaultdict(dict)  # queue id -> QueueMember pk
-    for pk, user_id, queue_id in QueueMember.objects.filter(user_id__in=user_ids).values_list("pk", "user_id", "queue_id"):
+    for pk, user_id, queue_id in QueueMember.objects.filter(user_id__in=user_ids).values_list(
+        "pk", "user_id", "queue_id"
+    ):
         held_queues[user_id][queue_id] = pk
 
     new_grants: list[IdpGrant] = []
@@ -131,7 +138,7 @@ def _groups_apply(*, groups_by_user: UserGroups, source: str, provider: str, not
         granted: list[str] = []
         revoked: list[str] = []
         mine_roles = {g.role: g for g in grants[user_id] if g.role}
-        mine_queues = {g.queue_id: g for g in grants[user_id] if g.queue_id}
+        mine_queues = {g.queue.pk: (g, g.queue.name) for g in grants[user_id] if g.queue}
         for role in sorted(want_roles):
             held = role in roles
             if not held:
@@ -158,14 +165,14 @@ def _groups_apply(*, groups_by_user: UserGroups, source: str, provider: str, not
             if queue_id not in mine_queues:
                 new_grants.append(IdpGrant(user_id=user_id, queue_id=queue_id, added=not held))
             elif not held:
-                readded.append(mine_queues[queue_id].pk)
-        for queue_id, grant in mine_queues.items():
+                readded.append(mine_queues[queue_id][0].pk)
+        for queue_id, (grant, queue_name) in mine_queues.items():
             if queue_id in want_queues:
                 continue
             dropped.append(grant.pk)
             if grant.added and queue_id in queues:
                 queues_remove.append(queues[queue_id])
-                revoked.append(f"queue {grant.queue.name}")
+                revoked.append(f"queue {queue_name}")
         if granted or revoked or note:
             changes[user_id] = DirectoryChange(
                 user_id=user_id, source=source, granted=granted, revoked=revoked, note=note
@@ -327,7 +334,13 @@ def directory_group_create(
 
 @transaction.atomic
 def directory_group_change(
-    *, group: DirectoryGroup, display_name: str, external_id: str, member_ids: AbstractSet[int], provider: str, source: str
+    *,
+    group: DirectoryGroup,
+    display_name: str,
+    external_id: str,
+    member_ids: AbstractSet[int],
+    provider: str,
+    source: str,
 ) -> DirectoryGroup:
     """PUT, or PATCH once applied: the group's name and its members as the IdP now has them."""
     if not display_name.strip():
@@ -347,7 +360,9 @@ def directory_group_delete(*, group: DirectoryGroup, provider: str, source: str)
     _members_apply(members, provider=provider, source=source)
 
 
-def _members_set(*, group: DirectoryGroup, member_ids: AbstractSet[int], renamed: bool, provider: str, source: str) -> None:
+def _members_set(
+    *, group: DirectoryGroup, member_ids: AbstractSet[int], renamed: bool, provider: str, source: str
+) -> None:
     through = DirectoryGroup.members.through
     before = set(through.objects.filter(directorygroup=group).values_list("user_id", flat=True))
     known = set(DirectoryUser.objects.filter(user_id__in=member_ids).values_list("user_id", flat=True))

@@ -112,7 +112,7 @@ def user_fields(body: Any) -> UserFields:
     user_name = _text(body.get("userName"), "userName")
     if not user_name:
         raise ScimError("userName is required.")
-    name = body.get("name") if isinstance(body.get("name"), dict) else {}
+    name = body["name"] if isinstance(body.get("name"), dict) else {}
     return UserFields(
         user_name=user_name,
         email=_email(body["emails"]) if body.get("emails") else "",

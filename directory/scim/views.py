@@ -4,7 +4,6 @@ resources.py's, the changes are directory.services', each in one transaction."""
 
 import json
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -172,14 +171,11 @@ def _group(pk: str, *, with_members: bool = True) -> DirectoryGroup:
 
 
 def groups_list(request: HttpRequest, token: ScimToken) -> HttpResponse:
-    allowed = {"displayname": "display_name", "externalid": "external_id", "id": "pk"}
+    allowed = {"displayname": "display_name", "externalid": "external_id"}
     with_members = _with_members(request)
     rows = selectors.directory_groups(with_members=with_members)
     if found := r.equality_filter(request.GET.get("filter", ""), allowed):
-        if found[0] == "pk" and not found[1].isdigit():
-            rows = rows.none()
-        else:
-            rows = rows.filter(**{found[0]: found[1]})
+        rows = rows.filter(**{found[0]: found[1]})
     base = _base(request)
     return _listed(request, rows, lambda group: r.group_json(group, base, with_members=with_members))
 
@@ -213,7 +209,9 @@ def group_patch(request: HttpRequest, token: ScimToken, pk: str) -> HttpResponse
 
 
 def group_delete(request: HttpRequest, token: ScimToken, pk: str) -> HttpResponse:
-    services.directory_group_delete(group=_group(pk, with_members=False), provider=token.provider, source=_source(token))
+    services.directory_group_delete(
+        group=_group(pk, with_members=False), provider=token.provider, source=_source(token)
+    )
     return _answer(None, 204)
 
 
@@ -249,7 +247,9 @@ def _resource_type(name: str, schema: str) -> dict:
 
 def resource_types(request: HttpRequest, token: ScimToken) -> HttpResponse:
     types = [_resource_type("User", r.USER_SCHEMA), _resource_type("Group", r.GROUP_SCHEMA)]
-    return _answer({"schemas": [r.LIST_SCHEMA], "totalResults": 2, "startIndex": 1, "itemsPerPage": 2, "Resources": types})
+    return _answer(
+        {"schemas": [r.LIST_SCHEMA], "totalResults": 2, "startIndex": 1, "itemsPerPage": 2, "Resources": types}
+    )
 
 
 def _attribute(name: str, kind: str = "string", **more: Any) -> dict:
@@ -274,4 +274,6 @@ def schemas(request: HttpRequest, token: ScimToken) -> HttpResponse:
         "attributes": [_attribute("displayName", required=True), _attribute("members", "complex", multiValued=True)],
     }
     found = [user, group]
-    return _answer({"schemas": [r.LIST_SCHEMA], "totalResults": 2, "startIndex": 1, "itemsPerPage": 2, "Resources": found})
+    return _answer(
+        {"schemas": [r.LIST_SCHEMA], "totalResults": 2, "startIndex": 1, "itemsPerPage": 2, "Resources": found}
+    )

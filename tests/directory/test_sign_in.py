@@ -66,7 +66,13 @@ def sign_in(client, userinfo: dict) -> str:
 
 
 def userinfo(groups: list[str] | None) -> dict:
-    info = {"sub": "00u1ana", "email": "ana@example.com", "email_verified": True, "given_name": "Ana", "family_name": "Ng"}
+    info = {
+        "sub": "00u1ana",
+        "email": "ana@example.com",
+        "email_verified": True,
+        "given_name": "Ana",
+        "family_name": "Ng",
+    }
     return info if groups is None else {**info, "groups": groups}
 
 
