@@ -7,8 +7,10 @@ the groups it pushes (a removal holds at once), the sign-in on the others."""
 
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
@@ -28,9 +30,11 @@ from tickets.models import QueueMember
 
 from .exceptions import ScimConflict, ScimError
 from .models import DirectoryChange, DirectoryGroup, DirectoryUser, IdentityGroupMapping, IdpGrant, ScimToken
+from .scim.resources import GroupFields, UserFields, current_group_fields, current_user_fields
 from .selectors import scim_key_hash
 
 UserGroups = Mapping[int, set[str]]
+K = TypeVar("K", str, int)
 
 
 def sign_in_groups(extra_data: dict) -> set[str] | None:
@@ -88,6 +92,34 @@ def identity_groups_apply(
     return _groups_apply(groups_by_user={user.pk: set(groups)}, source=source, provider=provider).get(user.pk)
 
 
+@dataclass
+class _Plan(Generic[K]):
+    """One person's grants of one kind (roles or queues), brought to what their groups want."""
+
+    add: list[K] = field(default_factory=list)  # to give now: wanted, not held
+    remove: list[K] = field(default_factory=list)  # to take back: the IdP added it, and no group wants it now
+    record: list[tuple[K, bool]] = field(default_factory=list)  # new grants: (what, whether the IdP added it)
+    readd: list[int] = field(default_factory=list)  # grants whose role or queue was taken by hand, given again
+    drop: list[int] = field(default_factory=list)  # grants no group wants now
+
+
+def _plan(*, want: list[K], held: AbstractSet[K], removable: AbstractSet[K], mine: Mapping[K, IdpGrant]) -> _Plan[K]:
+    plan: _Plan[K] = _Plan()
+    for key in want:
+        if key not in held:
+            plan.add.append(key)
+        if key not in mine:
+            plan.record.append((key, key not in held))  # held already (by hand): it stays when the group goes
+        elif key not in held:
+            plan.readd.append(mine[key].pk)
+    for key, grant in mine.items():
+        if key not in want:
+            plan.drop.append(grant.pk)
+            if grant.added and key in removable:
+                plan.remove.append(key)
+    return plan
+
+
 @transaction.atomic
 def _groups_apply(
     *, groups_by_user: UserGroups, source: str, provider: str, note: str = ""
@@ -119,6 +151,8 @@ def _groups_apply(
     ):
         held_queues[user_id][queue_id] = pk
 
+    queue_name = {q.pk: q.name for m in mappings for q in m.queues.all()}
+    queue_name |= {g.queue.pk: g.queue.name for gs in grants.values() for g in gs if g.queue}
     new_grants: list[IdpGrant] = []
     readded: list[int] = []
     dropped: list[int] = []
@@ -130,49 +164,32 @@ def _groups_apply(
     changes: dict[int, DirectoryChange] = {}
     for user_id, user in users.items():
         matched = [m for m in mappings if m.idp_group in groups_by_user[user_id]]
-        want_roles = {m.role for m in matched if m.role}
-        want_queues = {q.pk: q for m in matched for q in m.queues.all()}
-        # a superuser made by hand is an admin without the group: theirs to keep
-        roles = held_roles[user_id] | ({Role.ADMIN.value} if user.is_superuser else set())
-        queues = held_queues[user_id]
-        granted: list[str] = []
-        revoked: list[str] = []
-        mine_roles = {g.role: g for g in grants[user_id] if g.role}
-        mine_queues = {g.queue.pk: (g, g.queue.name) for g in grants[user_id] if g.queue}
-        for role in sorted(want_roles):
-            held = role in roles
-            if not held:
-                roles_add.append(through(user_id=user_id, group_id=role_group[role]))
-                staff[True].extend([user_id] if role == Role.ADMIN else [])
-                granted.append(f"role {role}")
-            if role not in mine_roles:
-                new_grants.append(IdpGrant(user_id=user_id, role=role, added=not held))
-            elif not held:  # taken away by hand since: the group gives it again, and takes it with it
-                readded.append(mine_roles[role].pk)
-        for role, grant in mine_roles.items():
-            if role in want_roles:
-                continue
-            dropped.append(grant.pk)
-            if grant.added and role in held_roles[user_id]:
-                roles_remove |= Q(user_id=user_id, group_id=role_group[role])
-                staff[False].extend([user_id] if role == Role.ADMIN else [])
-                revoked.append(f"role {role}")
-        for queue_id, queue in sorted(want_queues.items()):
-            held = queue_id in queues
-            if not held:
-                queues_add.append(QueueMember(user_id=user_id, queue_id=queue_id))
-                granted.append(f"queue {queue.name}")
-            if queue_id not in mine_queues:
-                new_grants.append(IdpGrant(user_id=user_id, queue_id=queue_id, added=not held))
-            elif not held:
-                readded.append(mine_queues[queue_id][0].pk)
-        for queue_id, (grant, queue_name) in mine_queues.items():
-            if queue_id in want_queues:
-                continue
-            dropped.append(grant.pk)
-            if grant.added and queue_id in queues:
-                queues_remove.append(queues[queue_id])
-                revoked.append(f"queue {queue_name}")
+        mine = grants[user_id]
+        roles = _plan(
+            want=sorted({m.role for m in matched if m.role}),
+            # a superuser made by hand is an admin without the group: theirs to keep
+            held=held_roles[user_id] | ({Role.ADMIN.value} if user.is_superuser else set()),
+            removable=held_roles[user_id],
+            mine={g.role: g for g in mine if g.role},
+        )
+        queues = _plan(
+            want=sorted({q.pk for m in matched for q in m.queues.all()}),
+            held=held_queues[user_id].keys(),
+            removable=held_queues[user_id].keys(),
+            mine={g.queue_id: g for g in mine if g.queue_id is not None},
+        )
+        new_grants += [IdpGrant(user_id=user_id, role=role, added=added) for role, added in roles.record]
+        new_grants += [IdpGrant(user_id=user_id, queue_id=queue, added=added) for queue, added in queues.record]
+        readded += roles.readd + queues.readd
+        dropped += roles.drop + queues.drop
+        roles_add += [through(user_id=user_id, group_id=role_group[role]) for role in roles.add]
+        roles_remove |= Q(user_id=user_id, group_id__in=[role_group[role] for role in roles.remove])
+        staff[True] += [user_id] if Role.ADMIN in roles.add else []
+        staff[False] += [user_id] if Role.ADMIN in roles.remove else []
+        queues_add += [QueueMember(user_id=user_id, queue_id=queue) for queue in queues.add]
+        queues_remove += [held_queues[user_id][queue] for queue in queues.remove]
+        granted = [f"role {r}" for r in roles.add] + [f"queue {queue_name[q]}" for q in queues.add]
+        revoked = [f"role {r}" for r in roles.remove] + [f"queue {queue_name[q]}" for q in queues.remove]
         if granted or revoked or note:
             changes[user_id] = DirectoryChange(
                 user_id=user_id, source=source, granted=granted, revoked=revoked, note=note
@@ -263,31 +280,24 @@ def directory_user_create(
 
 @transaction.atomic
 def directory_user_change(
-    *,
-    identity: DirectoryUser,
-    user_name: str,
-    email: str,
-    first_name: str,
-    last_name: str,
-    external_id: str,
-    active: bool,
-    provider: str,
-    source: str,
+    *, identity: DirectoryUser, change: Callable[[UserFields], UserFields], provider: str, source: str
 ) -> DirectoryUser:
-    """PUT, or PATCH once its operations are applied: the person as the IdP now describes them."""
-    email = _person_fields(email=email, user_name=user_name)
+    """PUT or PATCH: `change` gives the person as the IdP now describes them from how they are, read under a lock
+    (two PATCHes at once both hold)."""
     identity = DirectoryUser.objects.select_for_update().select_related("user").get(pk=identity.pk)
     user = identity.user
-    if DirectoryUser.objects.filter(user_name__iexact=user_name).exclude(pk=identity.pk).exists():
-        raise ScimConflict(f"A user with userName “{user_name}” exists already.")
+    new = change(current_user_fields(identity))
+    email = _person_fields(email=new.email, user_name=new.user_name)
+    if DirectoryUser.objects.filter(user_name__iexact=new.user_name).exclude(pk=identity.pk).exists():
+        raise ScimConflict(f"A user with userName “{new.user_name}” exists already.")
     if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
         raise ScimConflict(f"A user with the email “{email}” exists already.")
-    identity.user_name, identity.external_id, identity.updated_at = user_name, external_id, timezone.now()
+    identity.user_name, identity.external_id, identity.updated_at = new.user_name, new.external_id, timezone.now()
     identity.save(update_fields=["user_name", "external_id", "updated_at"])
-    user.email, user.first_name, user.last_name = email, first_name, last_name
+    user.email, user.first_name, user.last_name = email, new.first_name, new.last_name
     user.save(update_fields=["email", "first_name", "last_name"])
-    if active != user.is_active:
-        _activity_set(user=user, active=active, provider=provider, source=source)
+    if new.active != user.is_active:
+        _activity_set(user=user, active=new.active, provider=provider, source=source)
     return identity
 
 
@@ -334,22 +344,18 @@ def directory_group_create(
 
 @transaction.atomic
 def directory_group_change(
-    *,
-    group: DirectoryGroup,
-    display_name: str,
-    external_id: str,
-    member_ids: AbstractSet[int],
-    provider: str,
-    source: str,
+    *, group: DirectoryGroup, change: Callable[[GroupFields], GroupFields], provider: str, source: str
 ) -> DirectoryGroup:
-    """PUT, or PATCH once applied: the group's name and its members as the IdP now has them."""
-    if not display_name.strip():
-        raise ScimError("A group needs a displayName.")
+    """PUT or PATCH: `change` gives the group's name and members as the IdP now has them from how they are, read
+    under a lock (Entra ID adding members while Okta removes others both hold)."""
     group = DirectoryGroup.objects.select_for_update().get(pk=group.pk)
-    renamed = (display_name, external_id) != (group.display_name, group.external_id)
-    group.display_name, group.external_id, group.updated_at = display_name, external_id, timezone.now()
+    new = change(current_group_fields(group))
+    if not new.display_name.strip():
+        raise ScimError("A group needs a displayName.")
+    renamed = (new.display_name, new.external_id) != (group.display_name, group.external_id)
+    group.display_name, group.external_id, group.updated_at = new.display_name, new.external_id, timezone.now()
     group.save(update_fields=["display_name", "external_id", "updated_at"])
-    _members_set(group=group, member_ids=member_ids, renamed=renamed, provider=provider, source=source)
+    _members_set(group=group, member_ids=new.member_ids, renamed=renamed, provider=provider, source=source)
     return group
 
 

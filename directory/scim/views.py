@@ -134,20 +134,21 @@ def user_show(request: HttpRequest, token: ScimToken, pk: str) -> HttpResponse:
     return _answer(r.user_json(_identity(pk), _base(request)))
 
 
-def _user_changed(request: HttpRequest, token: ScimToken, identity: DirectoryUser, fields: r.UserFields):
-    services.directory_user_change(identity=identity, **vars(fields), provider=token.provider, source=_source(token))
+def _user_changed(request: HttpRequest, token: ScimToken, pk: str, change: Callable[[r.UserFields], r.UserFields]):
+    identity = services.directory_user_change(
+        identity=_identity(pk), change=change, provider=token.provider, source=_source(token)
+    )
     return _answer(r.user_json(_identity(str(identity.user_id)), _base(request)))
 
 
 def user_replace(request: HttpRequest, token: ScimToken, pk: str) -> HttpResponse:
-    identity = _identity(pk)
-    return _user_changed(request, token, identity, r.user_fields(_body(request)))
+    fields = r.user_fields(_body(request))
+    return _user_changed(request, token, pk, lambda _current: fields)
 
 
 def user_patch(request: HttpRequest, token: ScimToken, pk: str) -> HttpResponse:
-    identity = _identity(pk)
-    fields = r.user_patched(r.current_user_fields(identity), _body(request))
-    return _user_changed(request, token, identity, fields)
+    body = _body(request)
+    return _user_changed(request, token, pk, lambda current: r.user_patched(current, body))
 
 
 def user_delete(request: HttpRequest, token: ScimToken, pk: str) -> HttpResponse:
@@ -191,21 +192,22 @@ def group_show(request: HttpRequest, token: ScimToken, pk: str) -> HttpResponse:
     return _answer(r.group_json(_group(pk, with_members=with_members), _base(request), with_members=with_members))
 
 
-def _group_changed(request: HttpRequest, token: ScimToken, group: DirectoryGroup, fields: r.GroupFields):
-    services.directory_group_change(group=group, **vars(fields), provider=token.provider, source=_source(token))
+def _group_changed(request: HttpRequest, token: ScimToken, pk: str, change: Callable[[r.GroupFields], r.GroupFields]):
+    group = _group(pk, with_members=False)
+    services.directory_group_change(group=group, change=change, provider=token.provider, source=_source(token))
     if request.method == "PATCH":
         return _answer(None, 204)  # RFC 7644 §3.5.2: 204 when the resource is not returned (Entra, Okta accept it)
-    return _answer(r.group_json(_group(str(group.pk)), _base(request)))
+    return _answer(r.group_json(_group(pk), _base(request)))
 
 
 def group_replace(request: HttpRequest, token: ScimToken, pk: str) -> HttpResponse:
-    return _group_changed(request, token, _group(pk, with_members=False), r.group_fields(_body(request)))
+    fields = r.group_fields(_body(request))
+    return _group_changed(request, token, pk, lambda _current: fields)
 
 
 def group_patch(request: HttpRequest, token: ScimToken, pk: str) -> HttpResponse:
-    group = _group(pk, with_members=False)
-    fields = r.group_patched(r.current_group_fields(group), _body(request))
-    return _group_changed(request, token, group, fields)
+    body = _body(request)
+    return _group_changed(request, token, pk, lambda current: r.group_patched(current, body))
 
 
 def group_delete(request: HttpRequest, token: ScimToken, pk: str) -> HttpResponse:
