@@ -244,16 +244,28 @@ def group_patched(fields: GroupFields, body: Any) -> GroupFields:
     return fields
 
 
-_FILTER = re.compile(r'^\s*([\w.]+)\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$', re.IGNORECASE)
+# `name eq "value"`, or `members[value eq "value"]`, joined by `and`: what IdPs send (Entra ID asks whether a user is
+# in a group with `id eq "…" and members[value eq "…"]`)
+_TERM = re.compile(r'\s*(?:(members)\[\s*value|([\w.]+))\s+eq\s+"((?:[^"\\]|\\.)*)"\s*(\])?\s*', re.IGNORECASE)
+_AND = re.compile(r"and\s+", re.IGNORECASE)
 
 
-def equality_filter(text: str, allowed: dict[str, str]) -> tuple[str, str] | None:
-    """`attribute eq "value"`, the one filter IdPs send, as (lookup, value); None for no filter. `allowed` maps
-    SCIM attribute names (lower-case) to ORM lookups."""
-    if not text.strip():
-        return None
-    match = _FILTER.match(text)
-    if not match or match.group(1).lower() not in allowed:
-        names = ", ".join(sorted(allowed))
-        raise ScimError(f'Filter with one of {names}, as `name eq "value"`.', scim_type="invalidFilter")
-    return allowed[match.group(1).lower()], match.group(2).replace('\\"', '"').replace("\\\\", "\\")
+def equality_filter(text: str, allowed: dict[str, str]) -> list[tuple[str, str]]:
+    """The filter as (lookup, value) pairs, all to hold; none for no filter. `allowed` maps SCIM attribute names
+    (lower-case) to ORM lookups."""
+    terms: list[tuple[str, str]] = []
+    position = 0
+    while position < len(text.rstrip()):
+        term = _TERM.match(text, position)
+        name = (f"{term.group(1)}.value" if term.group(1) else term.group(2)).lower() if term else ""
+        if term is None or name not in allowed or bool(term.group(1)) != bool(term.group(4)):
+            names = ", ".join(sorted(allowed))
+            raise ScimError(f'Filter with {names}, as `name eq "value"` joined by `and`.', scim_type="invalidFilter")
+        terms.append((allowed[name], term.group(3).replace('\\"', '"').replace("\\\\", "\\")))
+        position = term.end()
+        if position < len(text.rstrip()):
+            joined = _AND.match(text, position)
+            if joined is None:
+                raise ScimError("Join filters with `and`.", scim_type="invalidFilter")
+            position = joined.end()
+    return terms

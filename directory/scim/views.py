@@ -4,8 +4,9 @@ resources.py's, the changes are directory.services', each in one transaction."""
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -14,6 +15,7 @@ from ..exceptions import ScimError, ScimNotFound
 from ..models import DirectoryGroup, DirectoryUser, ScimToken
 from . import resources as r
 
+T = TypeVar("T", bound=Model)
 CONTENT_TYPE = "application/scim+json"
 PAGE_MAX = 200  # ServiceProviderConfig says so; an IdP asks for less
 
@@ -99,8 +101,23 @@ def _listed(request: HttpRequest, rows: Any, render: Callable[[Any], dict]) -> H
     )
 
 
+_IDS = ("user_id", "pk", "members")
+
+
+def _filtered(rows: QuerySet[T], terms: list[tuple[str, str]]) -> QuerySet[T]:
+    for lookup, value in terms:
+        if lookup in _IDS and not _is_id(value):
+            return rows.none()  # no resource has such an id
+        rows = rows.filter(**{lookup: value})
+    return rows
+
+
+def _is_id(text: str) -> bool:
+    return text.isdigit() and len(text) <= 18
+
+
 def _pk(text: str) -> int:
-    if not text.isdigit() or len(text) > 18:
+    if not _is_id(text):
         raise ScimNotFound(f"No resource has the id “{text}”.")
     return int(text)
 
@@ -116,10 +133,13 @@ def _identity(pk: str) -> DirectoryUser:
 
 
 def users_list(request: HttpRequest, token: ScimToken) -> HttpResponse:
-    allowed = {"username": "user_name__iexact", "externalid": "external_id", "emails.value": "user__email__iexact"}
-    rows = selectors.directory_users()
-    if found := r.equality_filter(request.GET.get("filter", ""), allowed):
-        rows = rows.filter(**{found[0]: found[1]})
+    allowed = {
+        "id": "user_id",
+        "username": "user_name__iexact",
+        "externalid": "external_id",
+        "emails.value": "user__email__iexact",
+    }
+    rows = _filtered(selectors.directory_users(), r.equality_filter(request.GET.get("filter", ""), allowed))
     base = _base(request)
     return _listed(request, rows, lambda identity: r.user_json(identity, base))
 
@@ -172,11 +192,10 @@ def _group(pk: str, *, with_members: bool = True) -> DirectoryGroup:
 
 
 def groups_list(request: HttpRequest, token: ScimToken) -> HttpResponse:
-    allowed = {"displayname": "display_name", "externalid": "external_id"}
+    allowed = {"id": "pk", "displayname": "display_name", "externalid": "external_id", "members.value": "members"}
     with_members = _with_members(request)
-    rows = selectors.directory_groups(with_members=with_members)
-    if found := r.equality_filter(request.GET.get("filter", ""), allowed):
-        rows = rows.filter(**{found[0]: found[1]})
+    terms = r.equality_filter(request.GET.get("filter", ""), allowed)
+    rows = _filtered(selectors.directory_groups(with_members=with_members), terms)
     base = _base(request)
     return _listed(request, rows, lambda group: r.group_json(group, base, with_members=with_members))
 

@@ -327,3 +327,16 @@ def test_an_admin_makes_a_token_and_sees_it_once(admin_client):
     listing = admin_client.get(reverse("admin:directory_scimtoken_changelist")).content.decode()
     assert "Entra ID" in listing and key not in listing
     assert Idp(admin_client, key)("get", "Users").status_code == 200
+
+
+def test_entra_asks_whether_a_user_is_in_a_group(idp):
+    ana_id, bo_id = provisioned(idp), provisioned(idp, "bo@example.com")
+    group_id = idp("post", "Groups", {"displayName": "Ops", "members": [{"value": ana_id}]}).json()["id"]
+
+    def found(user_id: str) -> int:
+        query = f'id eq "{group_id}" and members[value eq "{user_id}"]'
+        return idp("get", "Groups", filter=query, excludedAttributes="members").json()["totalResults"]
+
+    assert (found(ana_id), found(bo_id), found("nope")) == (1, 0, 0)
+    assert idp("get", "Users", filter=f'id eq "{bo_id}"').json()["Resources"][0]["userName"] == "bo@example.com"
+    assert idp("get", "Groups", filter='id eq "1" or displayName eq "x"').status_code == 400
