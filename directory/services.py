@@ -76,6 +76,7 @@ def _with_claims(scim: dict[int, set[str]], claims: dict[int, set[str]]) -> dict
 
 def _current_groups(users: Iterable[User]) -> dict[int, set[str]]:
     """What the IdP last said of each person's groups; none for someone deactivated."""
+    users = list(users)
     active = [u.pk for u in users if u.is_active]
     claims: dict[int, set[str]] = defaultdict(set)
     for user_id, extra_data in SocialAccount.objects.filter(user_id__in=active).values_list("user_id", "extra_data"):

@@ -4,6 +4,7 @@
 import json
 
 import pytest
+from allauth.socialaccount.models import SocialAccount
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
@@ -340,3 +341,21 @@ def test_entra_asks_whether_a_user_is_in_a_group(idp):
     assert (found(ana_id), found(bo_id), found("nope")) == (1, 0, 0)
     assert idp("get", "Users", filter=f'id eq "{bo_id}"').json()["Resources"][0]["userName"] == "bo@example.com"
     assert idp("get", "Groups", filter='id eq "1" or displayName eq "x"').status_code == 400
+
+
+def test_scim_is_the_word_on_its_groups_and_the_last_sign_in_on_the_others(idp, agents):
+    # given: Ana's last sign-in claimed "Support Agents" and "Support Managers"; SCIM pushes only "Support Agents"
+    IdentityGroupMapping.objects.create(idp_group="Support Managers", role=Role.MANAGER)
+    ana_id = provisioned(idp)
+    ana = User.objects.get(pk=ana_id)
+    extra_data = {"userinfo": {"sub": "00u1ana", "groups": ["Support Agents", "Support Managers"]}}
+    SocialAccount.objects.create(user=ana, provider="okta", uid="00u1ana", extra_data=extra_data)
+    group = idp("post", "Groups", {"displayName": "Support Agents", "members": [{"value": ana_id}]}).json()
+    assert user_role(fresh(ana)) == Role.MANAGER
+    assert QueueMember.objects.filter(user=ana, queue=agents).exists()
+    # when: SCIM takes her out of "Support Agents", which her last sign-in still claimed
+    remove = {"schemas": [PATCH], "Operations": [{"op": "remove", "path": f'members[value eq "{ana_id}"]'}]}
+    assert idp("patch", f"Groups/{group['id']}", remove).status_code == 204
+    # then: the queue goes at once; the role her sign-in's other group gives stays
+    assert not QueueMember.objects.filter(user=ana, queue=agents).exists()
+    assert user_role(fresh(ana)) == Role.MANAGER
