@@ -39,6 +39,7 @@ urlpatterns = [
     path("paging/", include("paging.urls")),
     path("p/", include(paging.urls.link_urlpatterns)),
     path("slack/", include("chat.urls")),  # Slack's requests, signed by Slack: no session, no CSRF token
+    path("scim/v2/", include("directory.urls")),  # the IdP's SCIM client: a bearer token, no session, no CSRF token
     path("reviews/", include("readiness.urls")),
     path("readiness/", include(readiness.urls.panel_urlpatterns)),
     path("dashboard/", include("kpis.urls")),

@@ -84,6 +84,14 @@ PUBLIC = {
     r"accounts/^saml/(?P<organization_slug>[^/]+)/metadata/",
     r"accounts/^saml/(?P<organization_slug>[^/]+)/login/",
     "p/<str:reference>/<str:token>",  # one-tap acknowledge: the signed token is the credential
+    # SCIM: the IdP's bearer token is the key, never a session (tests/directory/test_scim.py)
+    "scim/v2/Users",
+    "scim/v2/Users/<str:pk>",
+    "scim/v2/Groups",
+    "scim/v2/Groups/<str:pk>",
+    "scim/v2/ServiceProviderConfig",
+    "scim/v2/ResourceTypes",
+    "scim/v2/Schemas",
 }
 
 EVERYONE = (OK, OK, OK, OK, OK)
@@ -223,6 +231,13 @@ ACCESS: dict[str, dict[str, tuple]] = {
     "aws/sns/": {"/aws/sns/": (NOT_GET, NOT_GET, NOT_GET, NOT_GET, NOT_GET)},
     "slack/interactivity/": {"/slack/interactivity/": (NOT_GET, NOT_GET, NOT_GET, NOT_GET, NOT_GET)},
     "slack/commands/": {"/slack/commands/": (NOT_GET, NOT_GET, NOT_GET, NOT_GET, NOT_GET)},
+    "scim/v2/Users": {"/scim/v2/Users": (401,) * 5},  # a session is not a SCIM token, an admin's neither
+    "scim/v2/Users/<str:pk>": {"/scim/v2/Users/1": (401,) * 5},
+    "scim/v2/Groups": {"/scim/v2/Groups": (401,) * 5},
+    "scim/v2/Groups/<str:pk>": {"/scim/v2/Groups/1": (401,) * 5},
+    "scim/v2/ServiceProviderConfig": {"/scim/v2/ServiceProviderConfig": (401,) * 5},
+    "scim/v2/ResourceTypes": {"/scim/v2/ResourceTypes": (401,) * 5},
+    "scim/v2/Schemas": {"/scim/v2/Schemas": (401,) * 5},
     "maintenance/": {"/maintenance/": SUPPORT},
     "maintenance/upcoming/": {"/maintenance/upcoming/": DASHBOARDS},
     "maintenance/new/": {"/maintenance/new/": DASHBOARDS},
@@ -396,6 +411,9 @@ ADMIN_NO_ADD = {
     "integrations.healthevent",
     "notifications.notification",
     "chat.slackuser",  # what Slack says (users.info)
+    "directory.directorychange",  # the directory's record of what it changed
+    "directory.directoryuser",  # what SCIM made
+    "directory.directorygroup",
     "escalation.ticketescalation",
     "paging.page",
     "rules.notificationhold",

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.saml",  # through accounts.saml.SAMLProvider (SOCIALACCOUNT_PROVIDERS below)
     "accounts",
     "tickets",
+    "directory",  # IdP groups -> roles and queues at sign-in; SCIM provisioning
     "integrations",
     "notifications",
     "paging",
@@ -200,6 +201,10 @@ if _saml_idp := env.str("SAML_IDP_ENTITY_ID", default=""):
             },
         }
     )
+# Where a sign-in carries the person's groups (directory app): an OIDC claim, and a SAML attribute (Entra ID's is
+# http://schemas.microsoft.com/ws/2008/06/identity/claims/groups unless renamed)
+SSO_GROUPS_CLAIM = env.str("SSO_GROUPS_CLAIM", default="groups")
+SSO_SAML_GROUPS_ATTRIBUTE = env.str("SSO_SAML_GROUPS_ATTRIBUTE", default=SSO_GROUPS_CLAIM)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Supportdesk"
 # Who must have MFA: "admins", "staff" (agents, managers, admins), "all", or "off". REQUIRE_ADMIN_MFA=true, the
