@@ -60,7 +60,7 @@ class _TextOfHtml(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if not self._hidden:
-            self.parts.append(" ".join(data.split()) if data.strip() else "")
+            self.parts.append(re.sub(r"\s+", " ", data))  # spaces between inline tags kept
 
 
 def html_text(html: str) -> str:

@@ -141,6 +141,8 @@ def _file(mailbox: Mailbox, parsed: ParsedEmail) -> tuple[str, Ticket]:
     user = get_user_model().objects.filter(email__iexact=parsed.sender).first()
     if user is not None and not user.is_active:
         raise MailRefused("Your Supportdesk account is disabled, so we cannot take requests from it.")
+    if not parsed.text.strip() and not parsed.attachments:
+        raise MailRefused("We could read no text in your message, and it has no files: there is nothing to file.")
     files, notes = _uploads(parsed.attachments)
     ticket = _answered(parsed, user) if user is not None else None
     if ticket is not None:
