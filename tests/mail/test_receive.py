@@ -104,7 +104,9 @@ def test_a_reply_about_a_ticket_the_sender_may_not_see_opens_their_own(mailbox, 
 def test_html_only_mail_is_read_as_text_never_as_markup(mailbox):
     receive(mailbox, sample("html_only"))
     ticket = Ticket.objects.get()
-    assert ticket.description == "The printer on floor 3 says offline & will not wake.\n\nTried:\npower cycle\nnew cable"
+    assert (
+        ticket.description == "The printer on floor 3 says offline & will not wake.\n\nTried:\npower cycle\nnew cable"
+    )
     assert "alert" not in ticket.description and "<" not in ticket.description
 
 
@@ -208,7 +210,10 @@ def test_an_unknown_sender_elsewhere_is_refused_politely_once_an_hour(mailbox):
 def test_a_disabled_account_is_refused(mailbox):
     UserFactory(email="jo.bloggs@example.com", is_active=False)
     row = receive(mailbox, sample("plain"))
-    assert (row.status, row.detail) == (S.REFUSED, "Your Supportdesk account is disabled, so we cannot take requests from it.")
+    assert (row.status, row.detail) == (
+        S.REFUSED,
+        "Your Supportdesk account is disabled, so we cannot take requests from it.",
+    )
 
 
 def test_malformed_mail_gets_a_clear_outcome_and_is_kept(mailbox):
