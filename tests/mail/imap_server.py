@@ -60,7 +60,7 @@ class _Handler(socketserver.StreamRequestHandler):
             if not self._answer(tag, command, args):
                 return
 
-    def _answer(self, tag: str, command: str, args: str) -> bool:  # noqa: C901  a protocol's dispatch
+    def _answer(self, tag: str, command: str, args: str) -> bool:
         folder = self.folder
         if command == "CAPABILITY":
             self._send(b"* CAPABILITY IMAP4rev1\r\n")
