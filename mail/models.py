@@ -59,9 +59,9 @@ class Mailbox(models.Model):
         )
 
     def clean(self) -> None:
-        needs = {
-            self.Transport.IMAP: ["imap_host", "imap_username", "imap_password_env"],
-            self.Transport.MAILDIR: ["maildir_path"],
+        needs: list[str] = {
+            self.Transport.IMAP.value: ["imap_host", "imap_username", "imap_password_env"],
+            self.Transport.MAILDIR.value: ["maildir_path"],
         }.get(self.transport, [])
         errors = {field: "This transport needs it." for field in needs if not getattr(self, field)}
         if errors:

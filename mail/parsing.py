@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 from email import policy
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.parser import BytesParser
 from html.parser import HTMLParser
 
@@ -71,7 +71,7 @@ def html_text(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def _decoded(part: EmailMessage) -> str:
+def _decoded(part: MIMEPart) -> str:
     try:
         return part.get_content()
     except (LookupError, UnicodeError, AssertionError):  # an unknown or lying charset: keep what can be read
@@ -79,7 +79,7 @@ def _decoded(part: EmailMessage) -> str:
         return payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else str(payload or "")
 
 
-def _body_text(message: EmailMessage) -> tuple[str, EmailMessage | None]:
+def _body_text(message: EmailMessage) -> tuple[str, MIMEPart | None]:
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
         return "", None
@@ -97,7 +97,7 @@ def reply_text(text: str) -> str:
     return "\n".join(kept).strip()
 
 
-def _attachments(message: EmailMessage, body: EmailMessage | None) -> list[Attached]:
+def _attachments(message: EmailMessage, body: MIMEPart | None) -> list[Attached]:
     found = []
     for part in message.walk():
         if part.is_multipart() or part is body or part.get_content_maintype() == "message":
@@ -117,7 +117,7 @@ def _attachments(message: EmailMessage, body: EmailMessage | None) -> list[Attac
 def _automatic(message: EmailMessage, sender: str) -> str:
     """Why a machine sent it, by the signs RFC 3834 and the big mail systems use; "" for a person's mail."""
     report = message.get_content_type() == "multipart/report"
-    if report and (message.get_param("report-type") or "").lower() == "delivery-status":
+    if report and str(message.get_param("report-type") or "").lower() == "delivery-status":
         return "a bounce (a delivery status notification)"
     if str(message.get("Return-Path", "")).strip() == "<>":
         return "a bounce (an empty return path)"
