@@ -89,10 +89,14 @@ def _body_text(message: EmailMessage) -> tuple[str, MIMEPart | None]:
     return text.replace("\r\n", "\n"), part
 
 
+def signature_cut(text: str) -> str:
+    """The text above a "-- " signature separator (RFC 3676)."""
+    return _SIGNATURE.split(text, maxsplit=1)[0].strip()
+
+
 def reply_text(text: str) -> str:
     """The new part of a reply: quoted history (Gmail, Outlook, "> " lines) and a "-- " signature cut."""
-    latest = EmailReplyParser(languages=REPLY_LANGUAGES).parse_reply(text) or text
-    latest = _SIGNATURE.split(latest, maxsplit=1)[0]
+    latest = signature_cut(EmailReplyParser(languages=REPLY_LANGUAGES).parse_reply(text) or text)
     kept = [line for line in latest.splitlines() if not line.startswith(">")]
     return "\n".join(kept).strip()
 

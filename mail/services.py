@@ -28,7 +28,7 @@ from tickets.services import attachment_validate, comment_add, ticket_create
 
 from . import selectors
 from .models import InboundEmail, Mailbox
-from .parsing import Attached, ParsedEmail, email_parse, reply_text
+from .parsing import Attached, ParsedEmail, email_parse, reply_text, signature_cut
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,13 @@ def _mb(size: int) -> str:
 
 
 def email_receive(
-    *, mailbox: Mailbox, raw: bytes, delivery_id: str, size: int | None = None, refusal: str = "", now=None
+    *,
+    mailbox: Mailbox,
+    raw: bytes,
+    delivery_id: str,
+    size: int | None = None,
+    refusal: str = "",
+    now: datetime | None = None,
 ) -> InboundEmail:
     """Take one message delivered to ``mailbox`` and act on it, once per ``delivery_id``.
 
@@ -73,7 +79,7 @@ def email_receive(
 
 
 @transaction.atomic
-def inbound_email_retry(*, email: InboundEmail, now=None) -> InboundEmail:
+def inbound_email_retry(*, email: InboundEmail, now: datetime | None = None) -> InboundEmail:
     """An admin receives a refused or unreadable message again (after adding the sender's domain, say)."""
     row = InboundEmail.objects.select_for_update().select_related("mailbox__queue").get(pk=email.pk)
     if row.status not in (S.REFUSED, S.FAILED):
@@ -146,7 +152,7 @@ def _file(mailbox: Mailbox, parsed: ParsedEmail) -> tuple[str, Ticket]:
     files, notes = _uploads(parsed.attachments)
     ticket = _answered(parsed, user) if user is not None else None
     if ticket is not None:
-        body = "\n\n".join(filter(None, [reply_text(parsed.text), notes])) or "(An empty reply.)"
+        body = "\n\n".join(filter(None, [reply_text(parsed.text), notes])) or "(Files sent by email, with no text.)"
         comment_add(ticket=ticket, author=user, body=body, attachments=files)
         return S.COMMENTED, ticket
     if user is None:
@@ -156,7 +162,8 @@ def _file(mailbox: Mailbox, parsed: ParsedEmail) -> tuple[str, Ticket]:
         raise MailRefused("Supportdesk is not set up to take requests yet; please try again later.")
     title = parsed.subject or "(no subject)"
     title = title if len(title) <= TITLE_MAX else title[: TITLE_MAX - 1] + "…"
-    description = "\n\n".join(filter(None, [parsed.text.strip(), notes])) or "(No text.)"
+    # a new request keeps what it quotes or forwards (that may be the point); only its signature goes
+    description = "\n\n".join(filter(None, [signature_cut(parsed.text), notes])) or "(No text.)"
     ticket = ticket_create(
         requester=user,
         title=title,

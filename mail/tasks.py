@@ -18,7 +18,7 @@ def mailboxes_poll_task() -> int:
     return len(ids)
 
 
-# A poll takes at most IMAP_BATCH messages; the time limit ends one stuck on a server that stopped answering
+# A poll takes at most POLL_BATCH messages; the time limit ends one stuck on a server that stopped answering
 @shared_task(acks_late=True, time_limit=300)
 def mailbox_poll_task(mailbox_pk: int) -> int:
     mailbox = Mailbox.objects.filter(pk=mailbox_pk, enabled=True).select_related("queue").first()

@@ -26,7 +26,7 @@ from .services import HEADERS_KEPT, email_receive
 log = logging.getLogger(__name__)
 
 IMAP_TIMEOUT = 30  # seconds: a hung server must not hold a worker
-IMAP_BATCH = 50  # messages a poll takes: a backlog drains over a few minutes, each poll short
+POLL_BATCH = 50  # messages a poll takes: a backlog drains over a few minutes, each poll short
 SEEN = rb"\Seen"
 # SES's verdicts that refuse a message outright; nobody is told (a reply to spam is backscatter)
 _VERDICTS = {"spamVerdict": "SES judged it to be spam.", "virusVerdict": "SES found a virus in it."}
@@ -123,7 +123,7 @@ def _imap_poll(mailbox: Mailbox) -> int:
     with _imap(mailbox) as client:
         folder = client.select_folder(mailbox.imap_folder)
         validity = int(folder.get(b"UIDVALIDITY", 0))  # UIDs are unique only together with it
-        uids = sorted(client.search(["UNSEEN"]))[:IMAP_BATCH]
+        uids = sorted(client.search(["UNSEEN"]))[:POLL_BATCH]
         if not uids:
             return 0
         sizes = client.fetch(uids, ["RFC822.SIZE"])
@@ -145,7 +145,7 @@ def _maildir_poll(mailbox: Mailbox) -> int:
     new, cur = os.path.join(mailbox.maildir_path, "new"), os.path.join(mailbox.maildir_path, "cur")
     if not os.path.isdir(new) or not os.path.isdir(cur):
         raise MailboxUnreadable(f"{mailbox.maildir_path} is not a Maildir folder (it needs new/ and cur/).")
-    names = sorted(name for name in os.listdir(new) if not name.startswith("."))[:IMAP_BATCH]
+    names = sorted(name for name in os.listdir(new) if not name.startswith("."))[:POLL_BATCH]
     for name in names:
         path = os.path.join(new, name)
         with open(path, "rb") as handle:

@@ -133,6 +133,7 @@ def test_attachments_are_kept_within_the_limits_and_a_signature_logo_is_dropped(
     assert sorted(files) == ["tunnel.log", "vpn-config.pdf"]
     assert files["vpn-config.pdf"].startswith(b"%PDF-1.4")
     assert "Not attached: fix.exe: files of type .exe are not accepted" in ticket.description
+    assert ticket.description.startswith("Logs and the config are attached.\n\nNot attached")  # signature cut
 
 
 def test_a_reply_loses_its_signature(mailbox, jos_ticket):
