@@ -24,12 +24,15 @@ run: $(STAMP)
 	$(PY) -m tools.devserver
 
 # Debian packages the tests drive: Chromium for the browser tests, docker-compose to validate the stack, pg_dump and
-# pg_restore for the backup drill (at least the server's major version: backup refuses an older pg_dump).
+# pg_restore for the backup drill (at least the server's major version: backup refuses an older pg_dump), Dovecot for
+# the IMAP poll's tests (each starts its own on a free port; where systemd starts the Debian service too,
+# `systemctl disable --now dovecot` stops it).
 system-packages:
-	@command -v chromium >/dev/null && command -v docker-compose >/dev/null && command -v pg_restore >/dev/null || { \
+	@command -v chromium >/dev/null && command -v docker-compose >/dev/null && command -v pg_restore >/dev/null \
+	  && command -v dovecot >/dev/null || { \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium docker-compose \
-	    postgresql-client >/dev/null; }
+	    postgresql-client dovecot-imapd >/dev/null; }
 
 services:
 	@scripts/ensure-services

@@ -65,3 +65,23 @@ def s3_download_file(*, location: S3Location, path: Path) -> None:
     client = client_for(AccountAccess(account_id=""), "s3")
     with _transfer_errors():
         client.download_file(location.bucket, location.key, str(path), Config=_TRANSFER)
+
+
+@dataclass(frozen=True)
+class S3Object:
+    size: int
+    body: bytes  # the whole object, or its first 64 KiB when it is larger than asked for
+
+
+_HEAD_BYTES = 64 * 1024
+
+
+def s3_object_read(*, location: S3Location, max_bytes: int) -> S3Object:
+    """One object into memory (a mail SES stored); one over ``max_bytes`` is not read whole, only its start (a mail's
+    headers, to say who sent it)."""
+    client = client_for(AccountAccess(account_id=""), "s3")
+    with translated_errors():
+        answer = client.get_object(Bucket=location.bucket, Key=location.key)
+        size = answer["ContentLength"]
+        with answer["Body"] as body:
+            return S3Object(size=size, body=body.read(size if size <= max_bytes else _HEAD_BYTES))

@@ -2,9 +2,11 @@
 later tells the same story."""
 
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from tickets.models import Ticket
 from tickets.workflow import Action, transition_for
@@ -56,6 +58,33 @@ def ticket_body(ticket: Ticket, *, reason: str, link: str, details: str = "") ->
     if details:
         lines += ["", details]
     return "\n".join(lines)
+
+
+@cache
+def _reply_to():
+    """settings.NOTICE_REPLY_TO (mail's; mail imports this app, not the other way round), resolved once: answers
+    (queue_id=) with the queue's mailbox address, or ""."""
+    return import_string(settings.NOTICE_REPLY_TO) if getattr(settings, "NOTICE_REPLY_TO", "") else None
+
+
+def mail_headers(notification: Notification) -> dict[str, str]:
+    """A ticket's mail threads in mail clients (one root Message-ID per ticket, in References) and its replies come
+    back to the queue's mailbox (Reply-To), where the Message-IDs find the ticket again. Marked as automatic
+    (RFC 3834), so out-of-office replies are not sent to it."""
+    headers = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
+    if notification.ticket_id is None:
+        return headers
+    domain, ticket_id = settings.EMAIL_DOMAIN, notification.ticket_id
+    root = f"<sd-{ticket_id}@{domain}>"
+    headers |= {"Message-ID": f"<sd-{ticket_id}.{notification.pk}@{domain}>", "In-Reply-To": root, "References": root}
+    reply_to = _reply_to()
+    if (
+        reply_to is not None
+        and notification.ticket is not None
+        and (address := reply_to(queue_id=notification.ticket.queue_id))
+    ):
+        headers["Reply-To"] = address
+    return headers
 
 
 def webhook_payload(notification: Notification, *, sent_at: datetime) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 import requests
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import connection
 from django.utils import timezone
 
@@ -20,7 +20,7 @@ from awsgateway.sns import sns_publish
 from tickets.models import Ticket
 
 from . import slack
-from .messages import amazon_q_message, ticket_card, webhook_payload
+from .messages import amazon_q_message, mail_headers, ticket_card, webhook_payload
 from .models import Channel, Notification, SlackCard
 
 WEBHOOK_TIMEOUT = (5, 15)  # seconds to connect, to answer: a slow receiver holds a worker and the row's lock
@@ -170,7 +170,9 @@ def _slack_answer() -> Iterator[None]:
 
 def _mail(notification: Notification, recipients: list[str]) -> str:
     try:
-        send_mail(notification.subject, notification.body, None, recipients)
+        EmailMessage(
+            notification.subject, notification.body, None, recipients, headers=mail_headers(notification)
+        ).send()
     except smtplib.SMTPRecipientsRefused as exc:
         raise PermanentDeliveryError(f"The mail server refused {', '.join(exc.recipients)}.") from exc
     except (smtplib.SMTPException, OSError) as exc:

@@ -67,6 +67,8 @@ SCHEDULE: dict[str, Entry] = {
     ),
     "Queue lost and overdue AWS polls": Entry("integrations.tasks.polls_overdue_queue_task", MINUTE),
     "Ingest pushed AWS events whose task was lost": Entry("integrations.tasks.sns_messages_requeue_task", MINUTE),
+    # mail
+    "Poll IMAP and Maildir mailboxes": Entry("mail.tasks.mailboxes_poll_task", MINUTE),
     # notifications
     "Re-send pending notifications": Entry("notifications.tasks.notifications_sweep_task", MINUTE),
     # escalation

@@ -419,6 +419,7 @@ ADMIN_NO_ADD = {
     "rules.notificationhold",
     "kpis.kpisnapshot",
     "readiness.review",
+    "mail.inboundemail",  # what arrived
 }
 _ADMIN_MODEL_PAGE = re.compile(r"^admin/(\w+)/(\w+)/")
 _APP_LABELS = re.compile(r"\(\?P<app_label>[^)]*\)")

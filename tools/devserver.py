@@ -168,7 +168,8 @@ def main() -> int:
         sandbox_slack = _use_sandbox_slack(env, port, sandbox_port)
     _manage(env, "migrate", "--noinput", "-v", "0")
     _manage(env, "collectstatic", "--noinput", "-v", "0")  # whitenoise serves them, as in production
-    _manage(env, "seed_demo", *(["--sandbox"] if sandbox else []))
+    # the demo's mailbox reads var/maildir: mail waiting there becomes tickets and a comment within a minute
+    _manage(env, "seed_demo", "--maildir", str(VAR / "maildir"), *(["--sandbox"] if sandbox else []))
     _manage(env, "seed_demo_history")  # ninety days behind the dashboards; once, on the first start
     celery = [sys.executable, "-m", "celery", "-A", "supportdesk"]
     commands = {

@@ -16,6 +16,7 @@ from awsgateway import sns_signature as sns
 from awsgateway.cloudwatch import is_alarm_message
 from awsgateway.errors import RETRYABLE
 from awsgateway.sns_signature import SnsEnvelope, SnsMalformed, SnsRejected
+from mail.transports import ses_notification_receive
 from supportdesk.commit import after_commit_robust
 from supportdesk.errors import DomainError
 
@@ -138,6 +139,8 @@ def _event_ingest(row: SnsMessage) -> str:
         event = None
     if not isinstance(event, dict):
         return "ignored: not an EventBridge event"  # a test message from the SNS console, say
+    if event.get("notificationType") == "Received":  # mail SES received: docs/aws.md#ses-receiving
+        return ses_notification_receive(notification=event)
     try:
         with transaction.atomic():  # an event refused part way leaves no half-written ticket
             if is_alarm_message(event):  # an alarm action publishes its own JSON, not an EventBridge event

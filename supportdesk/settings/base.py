@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "directory",  # IdP groups -> roles and queues at sign-in; SCIM provisioning
     "integrations",
     "notifications",
+    "mail",  # email in: each queue's mailbox (SES, IMAP, Maildir) makes tickets and comments
     "paging",
     "escalation",
     "oncall",
@@ -277,6 +278,9 @@ NOTICE_HOLD = "rules.quiet.notice_held"
 # Told when a notification fails for good (refused, opted out, dead): a function (notification=) called in the
 # delivery's transaction. Paging moves a page on to its next rule at once. Resolved once, like NOTICE_HOLD.
 NOTICE_FAILED = "paging.services.page_delivery_failed"
+# The Reply-To of a ticket's mail: a function (queue_id=) answering the queue's mailbox address or "" (mail is above
+# notifications, so notifications names it only here). Resolved once, like NOTICE_HOLD.
+NOTICE_REPLY_TO = "mail.selectors.reply_address"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -389,8 +393,9 @@ CELERY_TASK_ROUTES = {
             "integrations.tasks.polls_overdue_queue_task",
             "integrations.tasks.*_all_task",
             "integrations.tasks.sns_messages_requeue_task",
+            "mail.tasks.mailboxes_poll_task",
         ],
-        queues.INGESTION: ["integrations.tasks.sns_message_ingest_task"],
+        queues.INGESTION: ["integrations.tasks.sns_message_ingest_task", "mail.tasks.mailbox_poll_task"],
         queues.POLLING: [
             "integrations.tasks.trusted_advisor_poll_task",
             "integrations.tasks.health_poll_task",
@@ -418,6 +423,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="supportdesk@localhost")
+# Email in (mail/): the right-hand side of our Message-IDs (replies find their ticket by them), the largest message
+# taken (SES takes at most 40 MB), and how many messages one sender may send in an hour before the rest are ignored
+EMAIL_DOMAIN = env.str("EMAIL_DOMAIN", default=DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost")
+MAIL_MAX_BYTES = env.int("MAIL_MAX_BYTES", default=40 * 1024 * 1024)
+MAIL_SENDER_MAX_PER_HOUR = env.int("MAIL_SENDER_MAX_PER_HOUR", default=30)
 
 # Security: strict unless DEBUG; `manage.py check --deploy` passes with production settings.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -6,6 +6,7 @@ Safe to run again: it adds nothing twice.
 import hashlib
 import random
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from celery import current_app as celery_app  # the project's app; apps do not import supportdesk.celery
@@ -18,6 +19,7 @@ from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from accounts.roles import Role, user_set_role
+from mail.models import Mailbox
 from supportdesk.commit import after_commit_robust
 from tickets import services
 from tickets.models import CannedReply, Queue, QueueMember, Severity, Ticket
@@ -92,6 +94,27 @@ SANDBOX_POLL_TASKS = [
 ]
 SANDBOX_SLACK_CHANNEL = "C0SANDBOX1"  # tools/sandbox/slack.py's channel
 SANDBOX_ALARM_TOPIC = "arn:aws:sns:us-east-1:111122223333:supportdesk-alarms"  # tools/sandbox/cloudwatch.py's
+DEMO_MAILBOX = ("servicedesk@example.com", "service-desk")  # --maildir: the Service desk queue's mailbox
+# --maildir: mail waiting when `make run` starts; the poller reads it within a minute ({ticket}: Riya's first ticket)
+DEMO_MAIL = [
+    (
+        "From: Sam Okafor <sam@example.com>\nSubject: Projector in room 4.2 shows no signal\n\n"
+        "Hi, the projector in 4.2 says 'no signal' with every laptop we tried. We have a client meeting at 3.\n\nSam"
+    ),
+    (
+        "From: Riya Shah <requester@example.com>\nSubject: Re: [{ticket}] Checkout API returns 502 for EU customers\n\n"
+        "Customers in Spain still see the 502 now and then, about one in twenty.\n\n"
+        "On Mon, Supportdesk <supportdesk@localhost> wrote:\n> Looking into it now.\n"
+    ),
+    (
+        "From: Dana Novak <dana@example.com>\nSubject: Access to the shared drive\n\n"
+        "Hello, I joined the finance team today and cannot open the shared drive. Dana"
+    ),
+    (
+        "From: Sam Okafor <sam@example.com>\nSubject: Automatic reply: Projector in room 4.2\n"
+        "Auto-Submitted: auto-replied\n\nI am out of the office until Monday."
+    ),
+]
 
 
 def sandbox_slack_member(email: str) -> str:
@@ -123,6 +146,11 @@ class Command(BaseCommand):
             help="Also add the AWS sandbox's demo accounts and poll them every 30 seconds (make run does this when "
             "it starts the sandbox).",
         )
+        parser.add_argument(
+            "--maildir",
+            help="Give the Service desk queue a mailbox read from this Maildir folder, with demo mail waiting in it "
+            "(a request, a reply to a ticket, a newcomer, an out-of-office); make run does this.",
+        )
 
     def handle(self, *args, **options) -> None:
         with transaction.atomic():
@@ -133,6 +161,8 @@ class Command(BaseCommand):
             self._paging(people)
         if not Ticket.objects.exists():
             self._tickets(people)
+        if options.get("maildir"):
+            self._demo_mail(people, Path(options["maildir"]))
         if options["sandbox"]:
             self._sandbox_accounts()
             self._sandbox_poll_every_30_seconds()
@@ -299,6 +329,32 @@ class Command(BaseCommand):
                 )
 
     @transaction.atomic
+    def _demo_mail(self, people: dict, folder: Path) -> None:
+        """The demo's mailbox, once; its mail is written once, with it, for the poller (beat, every minute)."""
+        address, slug = DEMO_MAILBOX
+        _, created = Mailbox.objects.get_or_create(
+            address=address,
+            defaults={
+                "queue": Queue.objects.get(slug=slug),
+                "transport": Mailbox.Transport.MAILDIR,
+                "maildir_path": str(folder),
+                "allowed_domains": "example.com",
+            },
+        )
+        if not created:
+            return
+        for sub in ("tmp", "new", "cur"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        ticket = Ticket.objects.filter(requester=people["requester@example.com"]).order_by("pk").first()
+        reference = ticket.reference if ticket is not None else "SD-1"
+        stamp = int(timezone.now().timestamp())
+        for n, text in enumerate(DEMO_MAIL):
+            headers = f"To: {address}\nMessage-ID: <demo-{stamp}-{n}@example.com>\n"
+            message = (headers + text.format(ticket=reference)).replace("\n", "\r\n").encode()
+            (folder / "tmp" / f"{stamp}.demo{n}.supportdesk").write_bytes(message)
+            # written in tmp/ and moved: a poller never reads half a message (the Maildir rule)
+            (folder / "tmp" / f"{stamp}.demo{n}.supportdesk").rename(folder / "new" / f"{stamp}.demo{n}.supportdesk")
+
     def _sandbox_accounts(self) -> None:
         # By name, not import: `tickets` imports no other domain app, even in its demo seed
         AwsAccount = apps.get_model("integrations", "AwsAccount")
