@@ -1,5 +1,6 @@
 """The four roles, as Django groups with permissions. Admins assign them in the Django admin."""
 
+from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.db import models, transaction
 
@@ -39,8 +40,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 
 
 def roles_sync_after_migrate(sender, **kwargs) -> None:
-    # Each app's permissions appear in its own post_migrate, so the groups follow every one.
-    roles_sync()
+    # Each app's permissions appear in its own post_migrate, sent for every app with models in turn: the groups
+    # follow the last one, when they are all there (once, not once per app: it runs on each migrate and test flush).
+    if sender is [config for config in apps.get_app_configs() if config.models_module is not None][-1]:
+        roles_sync()
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ import time_machine
 from django.core.cache import cache
 from django.core.management.sql import emit_post_migrate_signal
 from django.db import DEFAULT_DB_ALIAS
+from django.db.backends.postgresql.operations import DatabaseOperations
 
 from accounts.roles import Role
 from integrations.models import AwsAccount
@@ -62,6 +63,21 @@ def _seeds_ensure() -> None:
         importlib.import_module(migration).seed(apps, None)
 
 
+_truncate = DatabaseOperations.sql_flush
+
+
+def _delete_every_row(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+    """Django empties the database after each transactional test with one TRUNCATE of every table: PostgreSQL makes
+    new files for each of them, seconds per test. DELETE takes milliseconds for the few rows a test writes, and leaves
+    the same empty tables; Django's foreign keys are all checked at the commit, so the order does not matter."""
+    if reset_sequences or not tables:
+        return _truncate(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+    return [" ".join(f"DELETE FROM {self.quote_name(table)};" for table in tables)]
+
+
+DatabaseOperations.sql_flush = _delete_every_row  # type: ignore[method-assign]
+
+
 def pytest_collection_modifyitems(items):
     """A transactional test without serialized_rollback is flushed after it, and Django's flush re-creates the roles
     and the schedule (post_migrate); a serialized test after it would then load its copy over them (a duplicate
@@ -71,6 +87,9 @@ def pytest_collection_modifyitems(items):
 
     every_app = [config.name for config in apps.get_app_configs()]
     for item in items:
+        if item.get_closest_marker("browser"):
+            # one pytest-xdist worker runs them all: one Chromium, not one per worker, on a machine of few cores
+            item.add_marker(pytest.mark.xdist_group("browser"))
         marker = item.get_closest_marker("django_db")
         if marker is None or not marker.kwargs.get("transaction") or marker.kwargs.get("serialized_rollback"):
             continue
@@ -83,8 +102,10 @@ def _seeded_after_flush(request):
     marker = request.node.get_closest_marker("django_db")
     if marker is not None and marker.kwargs.get("transaction"):
         request.getfixturevalue("transactional_db")
-        # content types and permissions are not in the serialized copy, and the flush before may have removed them
-        emit_post_migrate_signal(verbosity=0, interactive=False, db=DEFAULT_DB_ALIAS)
+        # content types and permissions are not in the serialized copy, and the flush before may have removed them;
+        # a test naming its apps (every one but the serialized, see above) has had them from Django's own post_migrate
+        if marker.kwargs.get("available_apps") is None:
+            emit_post_migrate_signal(verbosity=0, interactive=False, db=DEFAULT_DB_ALIAS)
         _seeds_ensure()
     yield
 
