@@ -53,7 +53,9 @@ def test_a_first_poll_asks_for_live_findings_and_later_ones_for_what_changed(mon
             {"Findings": [_control_finding()], "NextToken": "page-2"},
             {"Filters": first, "MaxResults": 100},
         )
-        stub.add_response("get_findings", {"Findings": []}, {"Filters": first, "MaxResults": 100, "NextToken": "page-2"})
+        stub.add_response(
+            "get_findings", {"Findings": []}, {"Filters": first, "MaxResults": 100, "NextToken": "page-2"}
+        )
         stub.add_response("get_findings", {"Findings": []}, {"Filters": {"UpdatedAt": ANY}, "MaxResults": 100})
 
         assert len(list(securityhub.findings(access, None, since=None))) == 1
