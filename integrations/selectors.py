@@ -20,6 +20,7 @@ from .findings.models import Finding, FindingGroup, TrustedAdvisorCategory
 from .health.models import HealthEvent
 from .maintenance import selectors as maintenance
 from .maintenance.models import MaintenanceWindow
+from .security.models import SecurityFinding
 
 RECENT_RUNS = 10
 UPCOMING_WINDOWS = 5
@@ -80,12 +81,15 @@ class TicketAws:
     raised_during: MaintenanceWindow | None  # the one in progress when it was raised
     case: SupportCase | None
     escalate_url: str  # the "Escalate to AWS" form, for those who may open a case now; else empty
+    accept_risk_url: str  # for agents of an open Trusted Advisor ticket with flagged resources; else empty
+    security_finding: SecurityFinding | None
 
 
 def ticket_aws(*, user, reference: str) -> TicketAws:
     """The AWS side of a ticket the user may see (404 otherwise), in a fixed number of queries."""
-    # The case comes with the ticket (a one-to-one join): no query of its own
-    ticket = get_object_or_404(tickets_visible_to(user).select_related("aws_case"), pk=ticket_pk(reference))
+    # The case and the Security Hub finding come with the ticket (one-to-one joins): no query of their own
+    visible = tickets_visible_to(user).select_related("aws_case", "security_finding")
+    ticket = get_object_or_404(visible, pk=ticket_pk(reference))
     account = AwsAccount.objects.filter(account_id=ticket.aws_account_id).first() if ticket.aws_account_id else None
     group = FindingGroup.objects.select_related("ta_check").filter(ticket=ticket).first()
     counts: dict[str, Any] = {"open": 0, "cleared": 0, "savings": None}
@@ -106,7 +110,9 @@ def ticket_aws(*, user, reference: str) -> TicketAws:
     window = MaintenanceWindow.objects.filter(health_event=event).first() if event else None
     raised_during = maintenance.ticket_window(ticket=ticket, event=event)
     case = getattr(ticket, "aws_case", None)
-    may_escalate = policies.may_work(user, ticket) and not case_refusal(ticket=ticket, account=account, case=case)
+    may_work = policies.may_work(user, ticket)
+    may_escalate = may_work and not case_refusal(ticket=ticket, account=account, case=case)
+    may_accept_risk = may_work and ticket.is_open and counts["open"] > 0
     return TicketAws(
         account=account,
         group=group,
@@ -120,4 +126,6 @@ def ticket_aws(*, user, reference: str) -> TicketAws:
         raised_during=raised_during,
         case=case,
         escalate_url=reverse("aws-ticket-case", args=[ticket.reference]) if may_escalate else "",
+        accept_risk_url=reverse("aws-ticket-accept-risk", args=[ticket.reference]) if may_accept_risk else "",
+        security_finding=getattr(ticket, "security_finding", None),
     )
