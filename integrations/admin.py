@@ -8,6 +8,7 @@ from .models import (
     HealthEvent,
     MaintenanceWindow,
     PollRun,
+    SecurityFinding,
     SnsMessage,
     SnsTopic,
     TagRoute,
@@ -42,6 +43,7 @@ class AwsAccountAdmin(admin.ModelAdmin):
             "Support plan",
             {"fields": ["support_plan", "support_api", "case_severities", "capability_note", "capability_checked_at"]},
         ),
+        ("Security Hub", {"fields": ["security_hub_enabled", "security_hub_write_back"]}),
     ]
 
 
@@ -131,3 +133,20 @@ class HealthEventAdmin(ReadOnlyAdmin):
     list_filter = ["category", "status", "service"]
     list_select_related = ["account"]
     search_fields = ["arn", "event_type_code"]
+
+
+@admin.register(SecurityFinding)
+class SecurityFindingAdmin(ReadOnlyAdmin):
+    list_display = [
+        "title",
+        "product",
+        "account",
+        "severity_label",
+        "workflow_status",
+        "record_state",
+        "aws_updated_at",
+    ]
+    list_filter = ["product", "severity_label", "workflow_status", "record_state"]
+    list_select_related = ["account"]
+    search_fields = ["finding_id", "title"]
+    raw_id_fields = ["ticket"]

@@ -38,7 +38,8 @@ class AccountActivity:
 
 def account_activity(*, account: AwsAccount) -> AccountActivity:
     """What the account page shows below its settings: a fixed number of queries, however busy the account."""
-    sources = [s for s in Source if s != Source.ORGANIZATIONS or account.is_organization_manager]
+    polled = {Source.ORGANIZATIONS: account.is_organization_manager, Source.SECURITY_HUB: account.security_hub_enabled}
+    sources = [s for s in Source if polled.get(s, True)]
     latest_of_each = Q()
     for source in sources:
         latest_of_each |= Q(
