@@ -1,4 +1,5 @@
-"""EventBridge events for AWS Health and Trusted Advisor, as SNS pushes them, read into the polling dataclasses.
+"""EventBridge events for AWS Health, Trusted Advisor, Security Hub and GuardDuty, as SNS pushes them, read into the
+polling dataclasses.
 
 Health and Trusted Advisor describe the same things differently when they push: RFC 1123 times, a list of
 descriptions, entities with two spellings, check names instead of ids, details keyed by column heading.
@@ -11,6 +12,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from .health import Entity, HealthEvent
+from .securityhub import MalformedFinding, SecurityFinding, from_asff, from_guardduty
 from .trusted_advisor import savings_in
 
 _TA_STATUSES = {"WARN": "warning", "ERROR": "error", "OK": "ok"}
@@ -143,3 +145,14 @@ def trusted_advisor_item(event: dict[str, Any]) -> PushedTrustedAdvisorItem:
         region=_text(details.get("Region", ""), 30),
         estimated_monthly_savings=savings_in(details),
     )
+
+
+def security_findings(event: dict[str, Any]) -> list[SecurityFinding]:
+    """ "Security Hub Findings - Imported" (ASFF, a list) or "GuardDuty Finding" (GuardDuty's format, one)."""
+    detail = _detail(event)
+    try:
+        if event.get("source") == "aws.guardduty":
+            return [from_guardduty(detail)]
+        return [from_asff(raw) for raw in _list(detail.get("findings"))]
+    except MalformedFinding as exc:
+        raise MalformedEvent(str(exc)) from exc

@@ -1,7 +1,7 @@
 """Trusted Advisor through the Support API or the newer trustedadvisor API (both us-east-1); keyed on check id
 because names change."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -35,6 +35,7 @@ class TaFlaggedResource:
     is_suppressed: bool
     details: dict[str, str]
     estimated_monthly_savings: Decimal | None
+    arn: str = ""  # the recommendation resource's ARN, what exclusions name: the newer API's only
 
 
 @dataclass(frozen=True)
@@ -204,4 +205,26 @@ def recommendation_resources(
                     is_suppressed=r.get("exclusionStatus") == "excluded",
                     details=details,
                     estimated_monthly_savings=savings_in(details),
+                    arn=r.get("arn", ""),
                 )
+
+
+_EXCLUSIONS_BATCH = 25  # BatchUpdateRecommendationResourceExclusion's largest
+
+
+def resources_exclude(access: AccountAccess, arns: Sequence[str]) -> list[str]:
+    """Exclude recommendation resources (accepted risks) so Trusted Advisor stops flagging them; AWS's reasons for
+    those it would not exclude."""
+    client = clients.client_for(access, "trustedadvisor")
+    refused = []
+    with translated_errors():
+        for start in range(0, len(arns), _EXCLUSIONS_BATCH):
+            batch = arns[start : start + _EXCLUSIONS_BATCH]
+            response = client.batch_update_recommendation_resource_exclusion(
+                recommendationResourceExclusions=[{"arn": arn, "isExcluded": True} for arn in batch]
+            )
+            refused += [
+                f"{e.get('errorCode', '')} {e.get('errorMessage', '')}".strip()
+                for e in response.get("batchUpdateRecommendationResourceExclusionErrors", [])
+            ]
+    return refused

@@ -10,6 +10,7 @@ from .models import (
     HealthEvent,
     MaintenanceWindow,
     PollRun,
+    SecurityFinding,
     SnsMessage,
     SnsTopic,
     TagRoute,
@@ -44,6 +45,7 @@ class AwsAccountAdmin(admin.ModelAdmin):
             "Support plan",
             {"fields": ["support_plan", "support_api", "case_severities", "capability_note", "capability_checked_at"]},
         ),
+        ("Security Hub", {"fields": ["security_hub_enabled", "security_hub_write_back"]}),
     ]
 
 
@@ -150,3 +152,20 @@ class AlarmAdmin(ReadOnlyAdmin):
     list_filter = ["state", "region"]
     list_select_related = ["account", "ticket"]
     search_fields = ["name", "arn"]
+
+
+@admin.register(SecurityFinding)
+class SecurityFindingAdmin(ReadOnlyAdmin):
+    list_display = [
+        "title",
+        "product",
+        "account",
+        "severity_label",
+        "workflow_status",
+        "record_state",
+        "aws_updated_at",
+    ]
+    list_filter = ["product", "severity_label", "workflow_status", "record_state"]
+    list_select_related = ["account"]
+    search_fields = ["finding_id", "title"]
+    raw_id_fields = ["ticket"]

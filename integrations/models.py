@@ -8,6 +8,7 @@ from .findings.models import DESCRIPTOR, Finding, FindingGroup, TrustedAdvisorCa
 from .health.models import HealthEvent
 from .maintenance.models import MaintenanceWindow
 from .push.models import SnsMessage, SnsTopic
+from .security.models import SecurityFinding
 from .ticketing.models import TagRoute
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "IssueType",
     "MaintenanceWindow",
     "PollRun",
+    "SecurityFinding",
     "SnsMessage",
     "SnsTopic",
     "Source",

@@ -21,6 +21,7 @@ from .findings.models import Finding, FindingGroup, TrustedAdvisorCategory
 from .health.models import HealthEvent
 from .maintenance import selectors as maintenance
 from .maintenance.models import MaintenanceWindow
+from .security.models import SecurityFinding
 
 RECENT_RUNS = 10
 UPCOMING_WINDOWS = 5
@@ -38,7 +39,8 @@ class AccountActivity:
 
 def account_activity(*, account: AwsAccount) -> AccountActivity:
     """What the account page shows below its settings: a fixed number of queries, however busy the account."""
-    sources = [s for s in Source if s != Source.ORGANIZATIONS or account.is_organization_manager]
+    polled = {Source.ORGANIZATIONS: account.is_organization_manager, Source.SECURITY_HUB: account.security_hub_enabled}
+    sources = [s for s in Source if polled.get(s, True)]
     latest_of_each = Q()
     for source in sources:
         latest_of_each |= Q(
@@ -82,12 +84,15 @@ class TicketAws:
     case: SupportCase | None
     alarm: Alarm | None
     escalate_url: str  # the "Escalate to AWS" form, for those who may open a case now; else empty
+    accept_risk_url: str  # for agents of an open Trusted Advisor ticket with flagged resources; else empty
+    security_finding: SecurityFinding | None
 
 
 def ticket_aws(*, user, reference: str) -> TicketAws:
     """The AWS side of a ticket the user may see (404 otherwise), in a fixed number of queries."""
-    # The case and the alarm come with the ticket (one-to-one joins): no query of their own
-    ticket = get_object_or_404(tickets_visible_to(user).select_related("aws_case", "alarm"), pk=ticket_pk(reference))
+    # The case, the alarm and the Security Hub finding come with the ticket (one-to-one joins): no query of their own
+    visible = tickets_visible_to(user).select_related("aws_case", "alarm", "security_finding")
+    ticket = get_object_or_404(visible, pk=ticket_pk(reference))
     account = AwsAccount.objects.filter(account_id=ticket.aws_account_id).first() if ticket.aws_account_id else None
     group = FindingGroup.objects.select_related("ta_check").filter(ticket=ticket).first()
     counts: dict[str, Any] = {"open": 0, "cleared": 0, "savings": None}
@@ -108,7 +113,9 @@ def ticket_aws(*, user, reference: str) -> TicketAws:
     window = MaintenanceWindow.objects.filter(health_event=event).first() if event else None
     raised_during = maintenance.ticket_window(ticket=ticket, event=event)
     case = getattr(ticket, "aws_case", None)
-    may_escalate = policies.may_work(user, ticket) and not case_refusal(ticket=ticket, account=account, case=case)
+    may_work = policies.may_work(user, ticket)
+    may_escalate = may_work and not case_refusal(ticket=ticket, account=account, case=case)
+    may_accept_risk = may_work and ticket.is_open and counts["open"] > 0
     return TicketAws(
         account=account,
         group=group,
@@ -123,4 +130,6 @@ def ticket_aws(*, user, reference: str) -> TicketAws:
         case=case,
         alarm=getattr(ticket, "alarm", None),
         escalate_url=reverse("aws-ticket-case", args=[ticket.reference]) if may_escalate else "",
+        accept_risk_url=reverse("aws-ticket-accept-risk", args=[ticket.reference]) if may_accept_risk else "",
+        security_finding=getattr(ticket, "security_finding", None),
     )

@@ -21,6 +21,13 @@ from .cases.tasks import support_case_open_automatically_task, support_cases_syn
 from .findings.tasks import trusted_advisor_poll_all_task, trusted_advisor_poll_task
 from .health.tasks import health_poll_all_task, health_poll_task, health_pollable
 from .push.tasks import sns_message_ingest_task, sns_messages_requeue_task
+from .security.tasks import (
+    security_finding_write_back_task,
+    security_hub_poll_all_task,
+    security_hub_poll_task,
+    security_hub_pollable,
+    security_write_backs_requeue_task,
+)
 
 __all__ = [
     "account_capability_refresh_task",
@@ -31,6 +38,10 @@ __all__ = [
     "organization_discover_task",
     "poll_runs_prune_task",
     "polls_overdue_queue_task",
+    "security_finding_write_back_task",
+    "security_hub_poll_all_task",
+    "security_hub_poll_task",
+    "security_write_backs_requeue_task",
     "sns_message_ingest_task",
     "sns_messages_requeue_task",
     "support_case_open_automatically_task",
@@ -49,6 +60,7 @@ def polls_overdue_queue_task() -> int:
     rounds = [
         (trusted_advisor_poll_all_task, trusted_advisor_poll_task, Source.TRUSTED_ADVISOR, pollable()),
         (health_poll_all_task, health_poll_task, Source.HEALTH, health_pollable()),
+        (security_hub_poll_all_task, security_hub_poll_task, Source.SECURITY_HUB, security_hub_pollable()),
     ]
     queued = 0
     for fan_out_task, poll, source, accounts in rounds:

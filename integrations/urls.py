@@ -12,5 +12,6 @@ urlpatterns = [
     path("accounts/<int:account_id>/check/", views.account_check, name="aws-account-check"),
     path("tickets/<str:reference>/", views.ticket_aws_panel, name="aws-ticket-panel"),
     path("tickets/<str:reference>/case/", case_views.support_case_form, name="aws-ticket-case"),
+    path("tickets/<str:reference>/accept-risk/", views.ticket_accept_risk, name="aws-ticket-accept-risk"),
     path("sns/", push_views.sns_push, name="aws-sns-push"),
 ]

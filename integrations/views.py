@@ -6,8 +6,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.types import AuthedHttpRequest
+from supportdesk.errors import DomainError
+from tickets.selectors import ticket_detail
+
 from . import selectors, services
 from .accounts import selectors as account_selectors
+from .findings import services as findings_services
 
 
 @login_required
@@ -43,3 +48,18 @@ def ticket_aws_panel(request: HttpRequest, reference: str) -> HttpResponse:
     return render(
         request, "integrations/_ticket_aws.html", {"aws": selectors.ticket_aws(user=request.user, reference=reference)}
     )
+
+
+@login_required
+@require_POST
+def ticket_accept_risk(request: AuthedHttpRequest, reference: str) -> HttpResponse:
+    """Accept what a Trusted Advisor ticket flags as a risk (the panel's confirm step carries the reason)."""
+    ticket = ticket_detail(user=request.user, reference=reference)  # 404 for a ticket out of sight
+    try:
+        note = request.POST.get("note", "")
+        findings_services.finding_group_risk_accept(ticket=ticket, actor=request.user, note=note)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{ticket.reference} is resolved as an accepted risk; Trusted Advisor excludes it.")
+    return redirect(ticket)

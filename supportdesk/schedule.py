@@ -58,6 +58,10 @@ SCHEDULE: dict[str, Entry] = {
     ),
     "Poll Trusted Advisor": Entry("integrations.tasks.trusted_advisor_poll_all_task", Every(30, "minutes")),
     "Poll AWS Health": Entry("integrations.tasks.health_poll_all_task", Every(5, "minutes")),
+    "Poll Security Hub": Entry("integrations.tasks.security_hub_poll_all_task", Every(15, "minutes")),
+    "Mark findings resolved in Security Hub where the task was lost": Entry(
+        "integrations.tasks.security_write_backs_requeue_task", Every(5, "minutes")
+    ),
     "Discover organisation member accounts": Entry(
         "integrations.tasks.organization_discover_all_task", Every(60, "minutes")
     ),

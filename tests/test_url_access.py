@@ -228,6 +228,7 @@ ACCESS: dict[str, dict[str, tuple]] = {
         "/aws/tickets/{mine}/case/": (LOGIN, HIDDEN, OK, REFUSED, OK),
         "/aws/tickets/{other}/case/": (LOGIN, HIDDEN, HIDDEN, REFUSED, OK),
     },
+    "aws/tickets/<str:reference>/accept-risk/": {"/aws/tickets/{mine}/accept-risk/": POST_ONLY},
     "aws/sns/": {"/aws/sns/": (NOT_GET, NOT_GET, NOT_GET, NOT_GET, NOT_GET)},
     "slack/interactivity/": {"/slack/interactivity/": (NOT_GET, NOT_GET, NOT_GET, NOT_GET, NOT_GET)},
     "slack/commands/": {"/slack/commands/": (NOT_GET, NOT_GET, NOT_GET, NOT_GET, NOT_GET)},
@@ -409,6 +410,7 @@ ADMIN_NO_ADD = {
     "integrations.pollrun",
     "integrations.finding",
     "integrations.healthevent",
+    "integrations.securityfinding",
     "notifications.notification",
     "chat.slackuser",  # what Slack says (users.info)
     "directory.directorychange",  # the directory's record of what it changed

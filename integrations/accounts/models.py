@@ -91,6 +91,19 @@ class AwsAccount(models.Model):
     health_cursor = models.DateTimeField(null=True, blank=True, editable=False)
     # AWS Support cases opened outside Supportdesk are looked for among those opened since this time (less an overlap)
     cases_cursor = models.DateTimeField(null=True, blank=True, editable=False)
+    # Security Hub: pushed findings are taken from any account; polling and write-back are the account's choice
+    security_hub_enabled = models.BooleanField(
+        "poll Security Hub",
+        default=False,
+        help_text="Read Security Hub findings (GuardDuty's too, where it sends them there) in each region of interest.",
+    )
+    security_hub_write_back = models.BooleanField(
+        "mark findings resolved in Security Hub",
+        default=False,
+        help_text="When an agent resolves a finding's ticket, set the finding's workflow status to RESOLVED "
+        "(the role needs securityhub:BatchUpdateFindings).",
+    )
+    security_hub_cursor = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -111,6 +124,7 @@ class Source(models.TextChoices):
     TRUSTED_ADVISOR = "trusted_advisor", "Trusted Advisor"
     HEALTH = "health", "AWS Health"
     ORGANIZATIONS = "organizations", "AWS Organizations"
+    SECURITY_HUB = "security_hub", "Security Hub"
 
 
 class PollRun(models.Model):

@@ -109,6 +109,12 @@ class Finding(models.Model):
     group = models.ForeignKey(FindingGroup, on_delete=models.PROTECT, related_name="findings")
     resource_id = models.CharField(max_length=255, blank=True, help_text="Trusted Advisor's own (opaque) id.")
     resource_arn = models.CharField(max_length=1600, blank=True)
+    recommendation_arn = models.CharField(
+        "recommendation resource ARN", max_length=2048, blank=True, help_text="What a Trusted Advisor exclusion names."
+    )
+    risk_accepted_at = models.DateTimeField(
+        null=True, blank=True, help_text="An agent accepted the risk: excluded in Trusted Advisor, never reopened here."
+    )
     region = models.CharField(max_length=30, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices)
     details = models.JSONField(default=dict)

@@ -22,7 +22,10 @@ from awsgateway import trusted_advisor
 from awsgateway.errors import RETRYABLE, AwsAccessDenied, AwsError
 from awsgateway.eventbridge import PushedTrustedAdvisorItem
 from awsgateway.trusted_advisor import TaCheck, TaFlaggedResource
+from supportdesk.errors import DomainError, NotPermitted
+from tickets import policies
 from tickets.models import Ticket
+from tickets.workflow import Action
 
 from ..accounts.models import AwsAccount, Source
 from ..accounts.polls import PollCounts, chunks, poll_recorded
@@ -85,6 +88,7 @@ class FlaggedItem:
     savings: Decimal | None
     resource_id: str = ""
     resource_arn: str = ""
+    recommendation_arn: str = ""
 
     @property
     def fingerprint(self) -> str:
@@ -100,6 +104,7 @@ def flagged_from_poll(check: TrustedAdvisorCheck, resource: TaFlaggedResource) -
         region=resource.region,
         savings=resource.estimated_monthly_savings,
         resource_id=resource.resource_id,
+        recommendation_arn=resource.arn,
     )
 
 
@@ -323,6 +328,7 @@ def check_pages_apply(*, account: AwsAccount, pages: list[CheckPage], counts: Po
                     group=group,
                     resource_id=i.resource_id,
                     resource_arn=i.resource_arn,
+                    recommendation_arn=i.recommendation_arn,
                     region=i.region,
                     status=i.status,
                     details=i.details,
@@ -346,6 +352,7 @@ def check_pages_apply(*, account: AwsAccount, pages: list[CheckPage], counts: Po
             "fingerprint",
             "resource_id",
             "resource_arn",
+            "recommendation_arn",
             "is_open",
             "resolved_at",
             "changed_at",
@@ -422,12 +429,18 @@ def _plan_fill(plan: _CheckPlan, existing: dict[str, Finding], categories: set[s
             continue
         if listed_at and finding.changed_at >= listed_at:
             continue  # a push since this poll's listing is newer than what the listing says
+        if finding.risk_accepted_at is not None:
+            continue  # an agent accepted the risk: flagged again or not, it stays closed
         label = _label(item, check) + _savings_text(item.savings)
         if not finding.is_open:
             plan.changes[finding.group_id].back.append(label)
         elif finding.fingerprint != item.fingerprint:
             plan.changes[finding.group_id].changed.append(label)
-        elif not ((item.resource_id and not finding.resource_id) or (item.resource_arn and not finding.resource_arn)):
+        elif not (
+            (item.resource_id and not finding.resource_id)
+            or (item.resource_arn and not finding.resource_arn)
+            or (item.recommendation_arn and not finding.recommendation_arn)
+        ):
             continue
         # else: the other path filled in an id it could not know, stored quietly
         if not finding.is_open or finding.fingerprint != item.fingerprint:
@@ -436,6 +449,7 @@ def _plan_fill(plan: _CheckPlan, existing: dict[str, Finding], categories: set[s
         finding.estimated_monthly_savings, finding.fingerprint = item.savings, item.fingerprint
         finding.resource_id = item.resource_id or finding.resource_id
         finding.resource_arn = item.resource_arn or finding.resource_arn
+        finding.recommendation_arn = item.recommendation_arn or finding.recommendation_arn
         finding.is_open, finding.resolved_at = True, None
         plan.to_update.append(finding)
 
@@ -572,3 +586,55 @@ def _refresh_quietly(access, check_id: str) -> None:
     # Too soon, or not allowed: the result we read stands, and the next poll asks again
     with suppress(AwsError):
         trusted_advisor.refresh(access, check_id)
+
+
+class RiskNotAccepted(DomainError):
+    """A risk that could not be accepted; str() says why."""
+
+
+def finding_group_risk_accept(*, ticket: Ticket, actor, note: str) -> Ticket:
+    """Accept what a Trusted Advisor ticket flags as a risk: Trusted Advisor excludes the resources (so it stops
+    flagging them), they stay closed here whatever AWS says later, and the ticket resolves with the reason.
+
+    AWS is asked first, outside any transaction: a refusal changes nothing here."""
+    if not policies.may_work(actor, ticket):
+        raise NotPermitted("Only agents of this ticket's queue may accept a risk.")
+    if not ticket.is_open:
+        raise RiskNotAccepted(f"{ticket.reference} is not open: nothing to accept.")
+    if not note.strip():
+        raise RiskNotAccepted("Say why the risk is acceptable: the timeline keeps it.")
+    group = FindingGroup.objects.filter(ticket=ticket).select_related("account").first()
+    findings = list(Finding.objects.filter(group=group, is_open=True)) if group else []
+    if group is None or not findings:
+        raise RiskNotAccepted("This ticket tracks no flagged Trusted Advisor resource.")
+    arns = [f.recommendation_arn for f in findings if f.recommendation_arn]
+    if len(arns) < len(findings):
+        raise RiskNotAccepted(
+            "Trusted Advisor has not named these resources in a way it can exclude: the account's role cannot call "
+            "the Trusted Advisor API (trustedadvisor:ListRecommendationResources), or no poll has read them since. "
+            "Exclude them in the Trusted Advisor console, or let the role call that API."
+        )
+    try:
+        refused = trusted_advisor.resources_exclude(account_access(group.account), arns)
+    except RETRYABLE as exc:
+        raise RiskNotAccepted(f"{exc} Nothing was changed; try again in a minute.") from exc
+    except AwsError as exc:
+        raise RiskNotAccepted(f"Trusted Advisor did not exclude the resources: {exc}") from exc
+    if refused:
+        raise RiskNotAccepted(f"Trusted Advisor did not exclude every resource: {refused[0]}")
+    return _risk_accepted(ticket=ticket, actor=actor, note=note.strip(), findings=findings)
+
+
+@transaction.atomic
+def _risk_accepted(*, ticket: Ticket, actor, note: str, findings: list[Finding]) -> Ticket:
+    now = timezone.now()
+    Finding.objects.filter(pk__in=[f.pk for f in findings]).update(
+        risk_accepted_at=now, is_open=False, resolved_at=now, changed_at=now
+    )
+    count = f"{len(findings)} resource{'s' if len(findings) != 1 else ''}"
+    return ticketing.ticket_services.ticket_transition(
+        ticket=ticket,
+        actor=actor,
+        action=Action.RESOLVE,
+        note=f"Accepted as a risk: {note}\nTrusted Advisor now excludes {count}; they will not reopen this ticket.",
+    )

@@ -12,6 +12,7 @@ from ..accounts.polls import PollCounts
 from ..alarms.services import alarm_change_apply
 from ..findings.services import check_named, findings_apply, flagged_from_push
 from ..health.services import EventView, health_events_record
+from ..security.services import security_findings_record
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,10 @@ def _outcome(counts: PollCounts) -> str:
 
 def _account(account_id: str) -> AwsAccount | None:
     return AwsAccount.objects.filter(account_id=account_id, enabled=True).select_related("owner_queue").first()
+
+
+def _accounts(account_ids: set[str]):
+    return AwsAccount.objects.filter(account_id__in=account_ids, enabled=True).select_related("owner_queue")
 
 
 def eventbridge_event_ingest(*, event: dict[str, Any]) -> str:
@@ -64,10 +69,17 @@ def eventbridge_event_ingest(*, event: dict[str, Any]) -> str:
                 cleared_keys=[flagged.key],
                 counts=counts,
             )
+        elif source in ("aws.securityhub", "aws.guardduty"):
+            findings = eventbridge.security_findings(event)
+            accounts = {a.account_id: a for a in _accounts({f.account_id for f in findings})}
+            found = [(accounts[f.account_id], f) for f in findings if f.account_id in accounts]
+            if not found:
+                return "ignored: the findings name no registered, enabled account"
+            security_findings_record(found=found, counts=counts)
         elif source == "aws.cloudwatch" and event.get("detail-type") == "CloudWatch Alarm State Change":
             return _alarm_apply(cloudwatch.alarm_event(event))
         else:
-            return "ignored: not an AWS Health, Trusted Advisor or CloudWatch alarm event"
+            return "ignored: not an AWS Health, Trusted Advisor, Security Hub, GuardDuty or CloudWatch alarm event"
     except eventbridge.MalformedEvent as exc:
         raise EventRefused(str(exc)) from exc
     return _outcome(counts)

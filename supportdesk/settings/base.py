@@ -271,6 +271,7 @@ TICKET_REACTIONS = [
     ("notifications.reactions.notices_react", "in transaction"),  # enqueued with the change, sent after commit
     ("notifications.reactions.cards_react", "in transaction"),  # Slack cards redrawn after commit
     ("readiness.reactions.reviews_react", "in transaction"),  # a review opens after commit (its own task)
+    ("integrations.security.reactions.write_back_react", "in transaction"),  # Security Hub told after commit
 ]
 # Who may hold a ticket's notices (quiet rules during maintenance): a function (ticket=, key=) answering None (not
 # held), the reason to note on the timeline, or "" (held, noted already). Resolved once, like TICKET_REACTIONS.
@@ -389,6 +390,9 @@ CELERY_TASK_ROUTES = {
             "oncall.tasks.shift_reminders_task",
             # what an escalation step asked AWS for: one CreateCase, not stuck behind a thousand polls
             "integrations.tasks.support_case_open_automatically_task",
+            # an agent's resolution told to Security Hub: one call, not behind a thousand polls
+            "integrations.tasks.security_finding_write_back_task",
+            "integrations.tasks.security_write_backs_requeue_task",
             # the beat ticks that queue polls: quick, and they must run on time for the spread to hold
             "integrations.tasks.polls_overdue_queue_task",
             "integrations.tasks.*_all_task",
@@ -399,6 +403,7 @@ CELERY_TASK_ROUTES = {
         queues.POLLING: [
             "integrations.tasks.trusted_advisor_poll_task",
             "integrations.tasks.health_poll_task",
+            "integrations.tasks.security_hub_poll_task",
             "integrations.tasks.support_cases_sync_task",
             "integrations.tasks.organization_discover_task",
             "integrations.tasks.account_capability_refresh_task",
@@ -459,7 +464,8 @@ AWS_RATE_LIMIT = env.str("AWS_RATE_LIMIT", default="10/20")
 # Notices and pages are not held back: SNS and SMS accept far more than we send, and a person waits for them; nor
 # are backups (S3 takes thousands of requests a second per prefix)
 _UNLIMITED = {"sns": "off", "pinpoint-sms-voice-v2": "off", "sts": "off", "s3": "off"}
-AWS_RATE_LIMITS: dict[str, str] = _UNLIMITED | env.dict("AWS_RATE_LIMITS", default={})
+_DOCUMENTED = {"securityhub.GetFindings": "3/6"}  # AWS's published quota for it, below the default
+AWS_RATE_LIMITS: dict[str, str] = _UNLIMITED | _DOCUMENTED | env.dict("AWS_RATE_LIMITS", default={})
 AWS_RATE_LIMIT_WAIT_SECONDS = env.float("AWS_RATE_LIMIT_WAIT_SECONDS", default=20.0)  # then AwsThrottled: a retry
 AWS_RATE_LIMIT_REDIS_URL = CACHES["default"]["LOCATION"] if "redis" in CACHES["default"]["BACKEND"].lower() else None
 # `manage.py backup --to s3://…`: "" leaves it to the bucket's default encryption; AES256, or aws:kms (with a key id,

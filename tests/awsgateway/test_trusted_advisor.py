@@ -5,7 +5,7 @@ import pytest
 from moto import mock_aws
 
 from awsgateway import trusted_advisor
-from awsgateway.errors import AwsError, AwsThrottled
+from awsgateway.errors import AwsAccessDenied, AwsError, AwsThrottled
 from awsgateway.trusted_advisor import TaCheck, parse_money
 
 from .helpers import stubbed
@@ -226,6 +226,7 @@ def test_newer_api_resources_stream_page_by_page_with_columns_by_heading(monkeyp
         "Estimated Monthly Savings": "$18.00",
     }
     assert (first.resource_id, first.region, first.estimated_monthly_savings) == ("lb-1", "eu-west-1", Decimal("18.00"))
+    assert first.arn == "arn:aws:trustedadvisor::123456789012:recommendation-resource/r-1"  # what exclusions name
     assert [(r.resource_id, r.status, r.is_suppressed) for r in rest] == [
         ("lb-2", "warning", True),
         ("lb-3", "ok", False),
@@ -267,3 +268,36 @@ def test_newer_api_refusal_is_translated(monkeypatch, access):
 def test_savings_are_read_from_qualified_headings_too():
     assert trusted_advisor.savings_in({"Estimated Monthly Savings (On Demand)": "$1,204.00"}) == Decimal("1204.00")
     assert trusted_advisor.savings_in({"Region": "eu-west-1"}) is None
+
+
+def test_resources_are_excluded_25_a_call_and_refusals_returned(monkeypatch, access):
+    arns = [f"arn:aws:trustedadvisor::123456789012:recommendation-resource/rec-1/r-{n}" for n in range(26)]
+    with stubbed(monkeypatch, access, "trustedadvisor") as stub:
+        stub.add_response(
+            "batch_update_recommendation_resource_exclusion",
+            {"batchUpdateRecommendationResourceExclusionErrors": []},
+            {"recommendationResourceExclusions": [{"arn": a, "isExcluded": True} for a in arns[:25]]},
+        )
+        error = {"arn": arns[25], "errorCode": "ValidationException", "errorMessage": "Resource is not excludable"}
+        stub.add_response(
+            "batch_update_recommendation_resource_exclusion",
+            {"batchUpdateRecommendationResourceExclusionErrors": [error]},
+            {"recommendationResourceExclusions": [{"arn": arns[25], "isExcluded": True}]},
+        )
+        refused = trusted_advisor.resources_exclude(access, arns)
+    assert refused == ["ValidationException Resource is not excludable"]
+
+
+def test_an_exclusion_the_role_may_not_make_is_access_denied(monkeypatch, access):
+    with stubbed(monkeypatch, access, "trustedadvisor") as stub:
+        stub.add_client_error(
+            "batch_update_recommendation_resource_exclusion",
+            service_error_code="AccessDeniedException",
+            service_message="User is not authorized to perform: "
+            "trustedadvisor:BatchUpdateRecommendationResourceExclusion",
+            http_status_code=403,
+        )
+        with pytest.raises(AwsAccessDenied, match="BatchUpdateRecommendationResourceExclusion"):
+            trusted_advisor.resources_exclude(
+                access, ["arn:aws:trustedadvisor::123456789012:recommendation-resource/a/b"]
+            )

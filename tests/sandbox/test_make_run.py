@@ -150,7 +150,7 @@ def test_seed_with_sandbox_adds_its_accounts_once_checks_them_and_polls_every_30
 def test_seed_without_sandbox_adds_no_aws_accounts():
     call_command("seed_demo", stdout=StringIO())
     assert not AwsAccount.objects.exists()
-    assert {p.interval.every for p in PeriodicTask.objects.filter(task__in=SANDBOX_POLL_TASKS)} == {30, 5}
+    assert {p.interval.every for p in PeriodicTask.objects.filter(task__in=SANDBOX_POLL_TASKS)} == {30, 5, 15}
 
 
 @pytest.mark.django_db

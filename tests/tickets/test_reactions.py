@@ -52,6 +52,7 @@ def test_the_reactions_are_listed_in_order_and_resolve():
         "notifications.reactions.notices_react",
         "notifications.reactions.cards_react",
         "readiness.reactions.reviews_react",
+        "integrations.security.reactions.write_back_react",
     ]
 
 

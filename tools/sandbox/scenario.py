@@ -146,6 +146,25 @@ class OpenedByAws:
 
 
 @dataclass(frozen=True)
+class SecurityFinding:
+    """A Security Hub finding (a failed control, or a GuardDuty finding imported there), live from step ``appears``;
+    from step ``passes`` its control passes (Security Hub then labels it INFORMATIONAL and resolves it)."""
+
+    product: str  # securityhub|guardduty
+    key: str  # the end of its Id
+    region: str
+    title: str
+    label: str  # CRITICAL|HIGH|MEDIUM|LOW
+    resource_type: str
+    resource_id: str
+    generator: str
+    types: tuple[str, ...]
+    appears: int = 0
+    passes: int | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class World:
     clock: Clock
     accounts: dict[str, Account]
@@ -156,6 +175,8 @@ class World:
     events: dict[str, tuple[Event, ...]]  # by account id; a public event is listed in each account
     alarms: tuple[Alarm, ...] = ()  # pushed to the portal, not polled: only `make run` sends them
     cases: dict[str, tuple[OpenedByAws, ...]] = field(default_factory=dict)  # by account id
+    # by account id; an account without any has not enabled Security Hub
+    security_findings: dict[str, tuple[SecurityFinding, ...]] = field(default_factory=dict)
 
 
 PRODUCTION, DEVELOPMENT, BASIC, SUSPENDED = "111122223333", "444455556666", "777788889999", "222233334444"
@@ -597,6 +618,7 @@ def demo(clock: Clock) -> World:
         events=_events(timedelta(seconds=clock.step_seconds)),
         alarms=_alarms(),
         cases={PRODUCTION: (_EXPOSED_KEY,)},
+        security_findings=_security_findings(),
     )
 
 
@@ -615,3 +637,52 @@ _EXPOSED_KEY = OpenedByAws(  # the words are the demo's own; the shape is AWS's 
     ),
     appears=4,
 )
+
+
+def _security_findings() -> dict[str, tuple[SecurityFinding, ...]]:
+    """An open port on a production security group, GuardDuty seeing an instance call a C&C domain two steps in, and
+    a development bucket whose public access is blocked (its control passing) at step 10."""
+    control = ("Software and Configuration Checks/Industry and Regulatory Standards",)
+    return {
+        PRODUCTION: (
+            SecurityFinding(
+                "securityhub",
+                "security-control/EC2.19/finding/3a4c1c05-7f61-4e1c-9c7e-3b5f0c2b1d9e",
+                "eu-west-1",
+                "Security groups should not allow unrestricted access to ports with high risk",
+                "CRITICAL",
+                "AwsEc2SecurityGroup",
+                "arn:aws:ec2:eu-west-1:111122223333:security-group/sg-0a1b2c3d4e5f67890",
+                "security-control/EC2.19",
+                control,
+                tags={"team": "payments"},
+            ),
+            SecurityFinding(
+                "guardduty",
+                "detector/12abc34d567e8fa901bc2d34e56789f0/finding/a4c6b2c0b1a5e9e5f1d3c7a2b8e6f0d4",
+                "eu-west-1",
+                "Command and Control server domain name queried by EC2 instance i-0a1b2c3d4e5f60718.",
+                "HIGH",
+                "AwsEc2Instance",
+                "arn:aws:ec2:eu-west-1:111122223333:instance/i-0a1b2c3d4e5f60718",
+                "arn:aws:guardduty:eu-west-1:111122223333:detector/12abc34d567e8fa901bc2d34e56789f0",
+                ("TTPs/Command and Control/Backdoor:EC2-C&CActivity.B!DNS",),
+                appears=2,
+                tags={"team": "payments"},
+            ),
+        ),
+        DEVELOPMENT: (
+            SecurityFinding(
+                "securityhub",
+                "security-control/S3.8/finding/7d2e9f41-2b7c-4c55-8a0e-5c1f3e2d9b60",
+                "us-east-1",
+                "S3 general purpose buckets should block public access",
+                "HIGH",
+                "AwsS3Bucket",
+                "arn:aws:s3:::platform-dev-artifacts",
+                "security-control/S3.8",
+                control,
+                passes=10,
+            ),
+        ),
+    }

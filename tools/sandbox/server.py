@@ -4,7 +4,8 @@
   voice in 1.0);
 - RPC v2 CBOR: a POST to ``/service/<prefix>/operation/<Operation>`` (Health's first declared protocol);
 - query: a form-encoded POST with ``Action=`` (STS), answered in XML;
-- REST-JSON: a GET to ``/v1/...`` (the newer trustedadvisor API).
+- REST-JSON: a GET to ``/v1/...`` (the newer trustedadvisor API, and its PUT of exclusions); Security Hub's
+  POST /findings and PATCH /findings/batchupdate.
 
 It also plays SNS delivering CloudWatch alarms to the portal (cloudwatch.py), serving the signing certificate at
 ``/sns/``.
@@ -27,7 +28,7 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import cbor2
 
-from . import cloudwatch, phone, slack, sts, trustedadvisor
+from . import cloudwatch, phone, securityhub, slack, sts, trustedadvisor
 from .api import AwsError, Call
 from .health import Health
 from .organizations import Organizations
@@ -36,6 +37,7 @@ from .smsvoice import SmsVoice
 from .support import Support
 
 _CBOR_PATH = re.compile(r"^/service/([\w.]+)/operation/(\w+)$")
+_TA_EXCLUSIONS = "/v1/batch-update-recommendation-resource-exclusion"
 
 
 def _utc_now() -> datetime:
@@ -52,6 +54,7 @@ class Sandbox:
         self.sts = sts.Sts()
         self.slack = slack.FakeSlack.from_environment()  # /slack/: Slack's Web API and the chat view
         self.trusted_advisor = trustedadvisor.TrustedAdvisor()
+        self.security_hub = securityhub.SecurityHub()
         self.sms_voice = SmsVoice()  # the phone page reads what it sent
         self.services = {
             "AWSSupport_20130415": Support(),
@@ -111,6 +114,9 @@ class _Handler(BaseHTTPRequestHandler):
             sandbox = self.server.sandbox
             self._page(phone.post(sandbox.sms_voice, path, body, self.headers, now=sandbox.now()))
             return
+        if securityhub.ROUTES.get(("POST", path)):
+            self._rest_json("POST", path, body)
+            return
         target, cbor_path = self.headers.get("X-Amz-Target"), _CBOR_PATH.match(self.path)
         if target:
             prefix, _, operation = target.partition(".")
@@ -141,6 +147,25 @@ class _Handler(BaseHTTPRequestHandler):
             return
         operation, params = trustedadvisor.route(url.path, dict(parse_qsl(url.query)))
         self._rpc(self.server.sandbox.trusted_advisor, f"trustedadvisor.{operation}", lambda: params, self._send_json)
+
+    def do_PATCH(self) -> None:
+        self._rest_json("PATCH")
+
+    def do_PUT(self) -> None:
+        self._rest_json("PUT")
+
+    def _rest_json(self, method: str, path: str = "", body: bytes | None = None) -> None:
+        """Security Hub's routes, and the trustedadvisor API's one write."""
+        path = path or urlsplit(self.path).path
+        if body is None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        sandbox = self.server.sandbox
+        service: Any = sandbox.security_hub
+        operation = securityhub.ROUTES.get((method, path), "")
+        if (method, path) == ("PUT", _TA_EXCLUSIONS):
+            service, operation = sandbox.trusted_advisor, "BatchUpdateRecommendationResourceExclusion"
+        prefix = "securityhub" if service is sandbox.security_hub else "trustedadvisor"
+        self._rpc(service, f"{prefix}.{operation}", lambda: json.loads(body) if body else {}, self._send_json)
 
     def _rpc(self, service: Any, target: str, decode: Callable[[], dict], send: Callable) -> None:
         sandbox = self.server.sandbox

@@ -109,13 +109,29 @@ class TrustedAdvisor:
     throttling = ("ThrottlingException", "Rate exceeded", 429)
     plan_refusal = ("AccessDeniedException", "You do not have access to Trusted Advisor recommendations.", 403)
 
+    def __init__(self) -> None:
+        self._excluded: set[str] = set()  # recommendation resource ARNs excluded (accepted risks)
+
     def operations(self) -> dict:
         return {
             "ListChecks": self.list_checks,
             "ListRecommendations": self.list_recommendations,
             "GetRecommendation": self.get_recommendation,
             "ListRecommendationResources": self.list_recommendation_resources,
+            "BatchUpdateRecommendationResourceExclusion": self.batch_update_recommendation_resource_exclusion,
         }
+
+    def batch_update_recommendation_resource_exclusion(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        errors = []
+        for exclusion in params.get("recommendationResourceExclusions", []):
+            arn = exclusion.get("arn", "")
+            if f"::{call.account.id}:recommendation-resource/" not in arn:
+                errors.append({"arn": arn, "errorCode": "404", "errorMessage": "Resource not found"})
+            elif exclusion.get("isExcluded"):
+                self._excluded.add(arn)
+            else:
+                self._excluded.discard(arn)
+        return {"batchUpdateRecommendationResourceExclusionErrors": errors}
 
     def list_checks(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         checks = [
@@ -155,11 +171,19 @@ class TrustedAdvisor:
     def list_recommendation_resources(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         arn = params.get("recommendationIdentifier", "")
         state = self._state(call, arn)
+
+        def resource_arn(finding) -> str:
+            resource = resource_id(call.account.id, finding)
+            return f"{arn.replace(':recommendation/', ':recommendation-resource/')}/{resource}"
+
+        def exclusion(finding) -> str:
+            return "excluded" if resource_arn(finding) in self._excluded else "included"
+
         flagged = [
             f
             for f in state.flagged
             if params.get("status") in (None, f.status)
-            and params.get("exclusionStatus") in (None, "included")
+            and params.get("exclusionStatus") in (None, exclusion(f))
             and params.get("regionCode") in (None, f.region)
         ]
         shown, token = _paged(params, flagged, 5000)
@@ -170,7 +194,7 @@ class TrustedAdvisor:
             resources.append(
                 {
                     "id": resource,
-                    "arn": f"{arn.replace(':recommendation/', ':recommendation-resource/')}/{resource}",
+                    "arn": resource_arn(finding),
                     "awsResourceId": finding.key,
                     "regionCode": finding.region,
                     "status": finding.status,
@@ -179,7 +203,7 @@ class TrustedAdvisor:
                         str(i): v for i, h in enumerate(headings) if (v := finding.metadata.get(h)) is not None
                     },
                     "lastUpdatedAt": stamp(call.world.clock.time(max(finding.appears, 0))),
-                    "exclusionStatus": "included",
+                    "exclusionStatus": exclusion(finding),
                     "recommendationArn": arn,
                 }
             )

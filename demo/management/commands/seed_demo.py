@@ -91,6 +91,7 @@ SANDBOX_POLL_TASKS = [
     "integrations.tasks.trusted_advisor_poll_all_task",
     "integrations.tasks.health_poll_all_task",
     "integrations.tasks.support_cases_sync_all_task",  # the sandbox replies a minute after each message
+    "integrations.tasks.security_hub_poll_all_task",
 ]
 SANDBOX_SLACK_CHANNEL = "C0SANDBOX1"  # tools/sandbox/slack.py's channel
 SANDBOX_ALARM_TOPIC = "arn:aws:sns:us-east-1:111122223333:supportdesk-alarms"  # tools/sandbox/cloudwatch.py's
@@ -376,6 +377,9 @@ class Command(BaseCommand):
                     "owner_queue": queues[queue],
                     "role_arn": f"arn:aws:iam::{account_id}:role/SupportdeskRead",
                     "regions": ["us-east-1", "eu-west-1"],
+                    # The sandbox's paid accounts have Security Hub on (tools/sandbox/scenario.py); the basic one not
+                    "security_hub_enabled": plan != "basic",
+                    "security_hub_write_back": plan != "basic",
                 },
             )
             # What AWS allows (the basic plan: nothing) shows on the account page at once, not at the daily check

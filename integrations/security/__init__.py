@@ -1,0 +1,1 @@
+"""Security Hub and GuardDuty findings: one ticket per (finding, account), and the resolution written back."""
