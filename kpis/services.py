@@ -62,6 +62,7 @@ WITH e AS (
     FROM tickets_ticket t
     LEFT JOIN e ON e.ticket_id = t.id
     LEFT JOIN integrations_supportcase c ON c.ticket_id = t.id AND c.state IN ('open', 'resolved')
+        AND c.origin = 'supportdesk' /* escalations only: not a case AWS or the console opened */
     {tickets_filter}
 )
 SELECT id, created_at, {sql.local_day("created_at", "%(tz)s")}, severity_id, queue_id, kind, environment,

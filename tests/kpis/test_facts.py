@@ -5,9 +5,10 @@ from unittest import mock
 
 import pytest
 
+from integrations.models import AwsAccount, SupportCase
 from kpis import services
 from kpis.models import FactCursor, TicketFact
-from tickets.models import TicketEvent
+from tickets.models import Queue, TicketEvent
 
 from .conftest import ACK, DAY0, REOPEN, RESOLVE, T0
 
@@ -140,3 +141,18 @@ def test_a_deleted_ticket_leaves_the_daily_counts_at_once(timeline):
 
     assert sum(DailyRollup.objects.values_list("created", flat=True)) == 1
     assert TicketFact.objects.get().ticket_id == kept.pk
+
+
+def test_only_cases_opened_from_supportdesk_count_as_escalations_to_aws(timeline):
+    # given: a ticket escalated to AWS, and one filed for a case AWS opened itself
+    account = AwsAccount.objects.create(account_id="111122223333", name="Prod", owner_queue=Queue.objects.first())
+    escalated, found = timeline.ticket(), timeline.ticket()
+    for ticket, origin, case_id in ((escalated, "supportdesk", "case-1"), (found, "aws", "case-2")):
+        SupportCase.objects.create(
+            ticket=ticket, account=account, case_id=case_id, state="open", origin=origin, opened_at=T0, body="…"
+        )
+    # when
+    timeline.settle()
+    # then
+    facts = dict(TicketFact.objects.values_list("ticket_id", "aws_case_opened_at"))
+    assert facts == {escalated.pk: T0, found.pk: None}
