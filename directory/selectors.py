@@ -1,14 +1,10 @@
 import hashlib
-from datetime import timedelta
 
 from django.db.models import Prefetch, QuerySet
-from django.utils import timezone
 
 from accounts.models import User
 
 from .models import DirectoryGroup, DirectoryUser, ScimToken
-
-_LAST_USED_EVERY = timedelta(hours=1)  # not a write per request
 
 
 def scim_key_hash(key: str) -> str:
@@ -16,11 +12,8 @@ def scim_key_hash(key: str) -> str:
 
 
 def scim_token_for(key: str) -> ScimToken | None:
-    """The token a SCIM client presents, if it is one (a constant-time lookup by hash: keys are 256 random bits)."""
-    token = ScimToken.objects.filter(key_hash=scim_key_hash(key)).first() if key else None
-    if token is not None and (token.last_used_at is None or token.last_used_at < timezone.now() - _LAST_USED_EVERY):
-        ScimToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
-    return token
+    """The token a SCIM client presents, if it is one (looked up by hash: keys are 256 random bits)."""
+    return ScimToken.objects.filter(key_hash=scim_key_hash(key)).first() if key else None
 
 
 def directory_users() -> QuerySet[DirectoryUser]:

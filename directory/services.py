@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Generic, TypeVar
 
 from allauth.socialaccount.models import SocialAccount
@@ -31,7 +32,7 @@ from tickets.models import QueueMember
 from .exceptions import ScimConflict, ScimError
 from .models import DirectoryChange, DirectoryGroup, DirectoryUser, IdentityGroupMapping, IdpGrant, ScimToken
 from .scim.resources import GroupFields, UserFields, current_group_fields, current_user_fields
-from .selectors import scim_key_hash
+from .selectors import scim_key_hash, scim_token_for
 
 UserGroups = Mapping[int, set[str]]
 K = TypeVar("K", str, int)
@@ -393,3 +394,15 @@ def scim_token_create(*, name: str, provider: str = "") -> tuple[ScimToken, str]
     key = secrets.token_urlsafe(32)
     token = ScimToken.objects.create(name=name, provider=provider, key_hash=scim_key_hash(key), key_prefix=key[:8])
     return token, key
+
+
+_LAST_USED_EVERY = timedelta(hours=1)  # for the admin's list: not a write per request
+
+
+def scim_token_authenticate(*, key: str) -> ScimToken | None:
+    """The token a SCIM client presents, if it is one, noted as used."""
+    token = scim_token_for(key)
+    now = timezone.now()
+    if token is not None and (token.last_used_at is None or token.last_used_at < now - _LAST_USED_EVERY):
+        ScimToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token

@@ -1,4 +1,5 @@
 from allauth.account.signals import user_logged_in
+from allauth.socialaccount.providers.base import AuthProcess
 from allauth.socialaccount.signals import pre_social_login
 from django.dispatch import receiver
 
@@ -18,5 +19,6 @@ def sign_in_groups_apply(sender, request, user, sociallogin=None, **kwargs) -> N
 def scim_person_link(sender, request, sociallogin, **kwargs) -> None:
     """A person SCIM provisioned signs in for the first time: their SSO account joins the one SCIM made, rather
     than a sign-up that would find the email taken."""
-    if not sociallogin.is_existing:
+    # a sign-in only: connecting an account to the person already signed in is theirs to decide
+    if sociallogin.state.get("process") == AuthProcess.LOGIN and not sociallogin.is_existing:
         services.sign_in_link(request=request, sociallogin=sociallogin)

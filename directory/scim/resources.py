@@ -89,19 +89,19 @@ def _text(value: Any, name: str) -> str:
     return str(value).strip()
 
 
-def _bool(value: Any) -> bool:
+def _bool(value: Any, name: str) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):  # Entra ID sends "False"
         return value.strip().lower() == "true"
-    raise ScimError("active must be true or false.")
+    raise ScimError(f"{name} must be true or false.")
 
 
 def _email(emails: Any) -> str:
     if not isinstance(emails, list):
         raise ScimError("emails must be a list.")
     rows = [e for e in emails if isinstance(e, dict) and e.get("value")]
-    primary = next((e for e in rows if _bool(e.get("primary", False))), rows[0] if rows else {})
+    primary = next((e for e in rows if _bool(e.get("primary", False), "emails.primary")), rows[0] if rows else {})
     return _text(primary.get("value"), "emails.value")
 
 
@@ -119,7 +119,7 @@ def user_fields(body: Any) -> UserFields:
         first_name=_text(name.get("givenName"), "name.givenName"),
         last_name=_text(name.get("familyName"), "name.familyName"),
         external_id=_text(body.get("externalId"), "externalId"),
-        active=_bool(body.get("active", True)),
+        active=_bool(body.get("active", True), "active"),
     )
 
 
@@ -178,7 +178,7 @@ def _user_attribute(fields: UserFields, op: str, path: str, value: Any) -> UserF
     if key == "externalid":
         return replace(fields, external_id="" if op == "remove" else _text(value, "externalId"))
     if key == "active":
-        return fields if op == "remove" else replace(fields, active=_bool(value))
+        return fields if op == "remove" else replace(fields, active=_bool(value, "active"))
     if key == "name.givenname":
         return replace(fields, first_name="" if op == "remove" else _text(value, "name.givenName"))
     if key == "name.familyname":

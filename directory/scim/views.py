@@ -43,7 +43,7 @@ def scim_endpoint(methods: dict[str, ScimView]) -> Callable[..., HttpResponse]:
     @csrf_exempt
     def endpoint(request: HttpRequest, **kwargs: Any) -> HttpResponse:
         scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-        token = selectors.scim_token_for(key.strip()) if scheme.lower() == "bearer" else None
+        token = services.scim_token_authenticate(key=key.strip()) if scheme.lower() == "bearer" else None
         if token is None:
             response = _error(401, "Send a SCIM token made in the Supportdesk admin: Authorization: Bearer <token>.")
             response["WWW-Authenticate"] = 'Bearer realm="SCIM"'
