@@ -39,7 +39,7 @@ class SecurityFinding:
     title: str
     description: str
     severity_label: str  # one of LABELS
-    workflow_status: str  # NEW|NOTIFIED|SUPPRESSED|RESOLVED
+    workflow_status: str  # NEW|NOTIFIED|SUPPRESSED|RESOLVED; "" when not said (GuardDuty's own format)
     record_state: str  # ACTIVE|ARCHIVED
     compliance_status: str  # PASSED|WARNING|FAILED|NOT_AVAILABLE, "" when not a control finding
     updated_at: datetime
@@ -84,7 +84,8 @@ def from_asff(raw: Any) -> SecurityFinding:
     updated_at = _time(raw.get("UpdatedAt"))
     if not finding_id or not product_arn or updated_at is None:
         raise MalformedFinding("A finding needs Id, ProductArn and UpdatedAt.")
-    label = _text(_dict(raw.get("Severity")).get("Label")).upper()
+    severity = _dict(raw.get("Severity"))
+    label = _text(severity.get("Label")).upper() or _label_of(severity.get("Normalized"))
     resources = [
         Resource(
             type=_text(r.get("Type"), 256),
@@ -112,6 +113,16 @@ def from_asff(raw: Any) -> SecurityFinding:
         resources=tuple(resources[:_RESOURCES_KEPT]),
         remediation_url=_text(_dict(_dict(raw.get("Remediation")).get("Recommendation")).get("Url"), 512),
     )
+
+
+def _label_of(normalized: Any) -> str:
+    """Findings from before Severity.Label: Normalized 90-100 critical, 70-89 high, 40-69 medium, 1-39 low."""
+    if isinstance(normalized, bool) or not isinstance(normalized, int | float):
+        return "INFORMATIONAL"
+    for floor, label in ((90, "CRITICAL"), (70, "HIGH"), (40, "MEDIUM"), (1, "LOW")):
+        if normalized >= floor:
+            return label
+    return "INFORMATIONAL"
 
 
 def guardduty_label(severity: float) -> str:
@@ -153,7 +164,7 @@ def from_guardduty(detail: Any) -> SecurityFinding:
         title=_text(detail.get("title"), 256),
         description=_text(detail.get("description"), 1024),
         severity_label=guardduty_label(float(severity)),
-        workflow_status="NEW",
+        workflow_status="",  # a Security Hub notion: the finding's workflow there is left as it is
         record_state="ARCHIVED" if archived else "ACTIVE",  # archiving in GuardDuty archives it in Security Hub
         compliance_status="",
         updated_at=updated_at,

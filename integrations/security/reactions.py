@@ -1,6 +1,6 @@
 """The ticket reaction of Security Hub findings: an agent resolving a finding's ticket marks the finding RESOLVED in
-Security Hub, where the account allows it. Resolutions that follow AWS (no actor) and other events return before
-any query."""
+Security Hub, where the account allows it. Resolutions that follow AWS (no actor), other kinds of ticket and other
+events return before any query."""
 
 from collections import defaultdict
 
@@ -20,6 +20,8 @@ def write_back_react(changes: Changes) -> None:
     for event in changes.events:
         if event.kind != TicketEvent.Kind.STATUS_CHANGED or event.actor is None:
             continue
+        if event.ticket.kind != Ticket.Kind.AWS_FINDING:
+            continue  # most resolutions: no query
         if event.ticket.status in _DONE and event.data.get("before") not in _DONE_LABELS:
             by_person[event.actor.display_name].append(event.ticket)
     for person, tickets in by_person.items():

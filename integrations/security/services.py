@@ -7,6 +7,7 @@ When an agent resolves the ticket, accounts that allow it get the finding marked
 """
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -131,6 +132,8 @@ def security_findings_record(
     opening: list[tuple[SecurityFinding, AwsAccount, securityhub.SecurityFinding]] = []
     for account, f in found:
         row = known.get((account.pk, f.id))
+        if not f.workflow_status:  # GuardDuty's own events say nothing of the workflow: Security Hub's stands
+            f = replace(f, workflow_status=row.workflow_status if row is not None else "NEW")
         if row is not None and f.updated_at < row.aws_updated_at:
             continue  # a late copy of an older state
         if row is not None and _state(row) == _state(f):
@@ -239,8 +242,8 @@ def security_finding_write_back(*, finding_id: int) -> str:
 
     AWS is asked outside any transaction. Throttling or an outage re-raises (the task retries, the sweep
     queues it again later: never dropped); a refusal is said on the ticket's timeline and not retried."""
-    row = SecurityFinding.objects.filter(pk=finding_id, write_back_due_at__isnull=False).select_related("account")
-    finding = row.first()
+    due = SecurityFinding.objects.filter(pk=finding_id, write_back_due_at__isnull=False)
+    finding = due.select_related("account").first()
     if finding is None:
         return "nothing due"
     region = finding.region or None

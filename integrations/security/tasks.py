@@ -3,7 +3,8 @@ where beat's rows and queued messages find them."""
 
 from celery import shared_task
 
-from ..accounts.tasks import LONG, RETRY, fan_out_spread, poll_once, pollable
+from ..accounts.models import AwsAccount
+from ..accounts.tasks import LONG, RETRY, fan_out_spread, poll_once
 from . import services
 
 
@@ -13,7 +14,8 @@ def security_hub_poll_task(account_id: int) -> str:
 
 
 def security_hub_pollable():
-    return pollable().filter(security_hub_enabled=True)
+    # Not the support plan's business: Security Hub is paid for by use, on any plan
+    return AwsAccount.objects.filter(enabled=True, security_hub_enabled=True)
 
 
 @shared_task(name="integrations.tasks.security_hub_poll_all_task", acks_late=True)

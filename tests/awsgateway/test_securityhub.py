@@ -119,7 +119,14 @@ def test_a_guardduty_event_reads_into_the_finding_security_hub_would_import():
     imported = eventbridge.security_findings(_sample("securityhub_imported_guardduty"))[0]
 
     assert (raw.id, raw.product_arn, raw.account_id) == (imported.id, imported.product_arn, imported.account_id)
-    assert (raw.severity_label, raw.record_state, raw.workflow_status) == ("HIGH", "ACTIVE", "NEW")
+    assert (raw.severity_label, raw.record_state, raw.workflow_status) == ("HIGH", "ACTIVE", "")  # not said
     assert raw.resources[0].id == "i-99999999" and raw.resources[0].tags == (("team", "payments"),)
     assert raw.updated_at == datetime(2026, 3, 10, 15, 2, 31, 497000, tzinfo=UTC)
     assert imported.updated_at - raw.updated_at == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("normalized", "label"), [(95, "CRITICAL"), (70, "HIGH"), (40, "MEDIUM"), (1, "LOW"), (0, "INFORMATIONAL")]
+)
+def test_a_finding_without_a_label_is_labelled_from_its_normalized_severity(normalized, label):
+    assert securityhub.from_asff(_control_finding(Severity={"Normalized": normalized})).severity_label == label

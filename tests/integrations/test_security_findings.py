@@ -88,6 +88,19 @@ def test_guardduty_pushed_raw_and_through_security_hub_is_one_ticket(prod_accoun
     assert SecurityFinding.objects.get().product_arn == "arn:aws:securityhub:eu-west-1::product/aws/guardduty"
 
 
+def test_a_guardduty_event_leaves_the_workflow_security_hub_has(prod_account):
+    resolved = sample("securityhub_imported_guardduty")
+    resolved["detail"]["findings"][0]["Workflow"] = {"Status": "RESOLVED"}
+    ingest(sample("guardduty_finding"))
+    assert ingest(resolved) == "resolved"
+    seen_again = sample("guardduty_finding")
+    seen_again["detail"]["updatedAt"] = "2026-03-10T16:00:00.000Z"
+    seen_again["detail"]["service"]["count"] = 2
+
+    assert ingest(seen_again) == "unchanged"
+    assert SecurityFinding.objects.get().workflow_status == "RESOLVED" and _ticket().status == Ticket.Status.RESOLVED
+
+
 def test_a_guardduty_finding_archived_resolves_its_ticket(prod_account):
     ingest(sample("guardduty_finding"))
     archived = sample("guardduty_finding")
@@ -254,9 +267,9 @@ def test_a_poll_files_many_findings_in_a_few_queries_each(hub, prod_account):
     assert len(many) - len(one) <= 3 * 29, "\n".join(q["sql"][:100] for q in many)
 
 
-def test_only_accounts_that_enable_it_are_polled(prod_account):
+def test_only_accounts_that_enable_it_are_polled_whatever_their_support_plan(prod_account):
     assert not tasks.security_hub_pollable().exists()
-    AwsAccount.objects.filter(pk=prod_account.pk).update(security_hub_enabled=True)
+    AwsAccount.objects.filter(pk=prod_account.pk).update(security_hub_enabled=True, support_api="plan_too_low")
     assert list(tasks.security_hub_pollable()) == [prod_account]
 
 
