@@ -121,9 +121,12 @@ def _act(row: InboundEmail, *, refusal: str, now: datetime) -> None:
     _record(row, status, "")
 
 
+_RECORDED = ["message_id", "sender", "subject", "status", "detail", "ticket", "replied_at"]  # not raw: up to 40 MB
+
+
 def _record(row: InboundEmail, status: str, detail: str) -> None:
     row.status, row.detail = status, detail[:DETAIL_MAX]
-    row.save()
+    row.save(update_fields=_RECORDED)
 
 
 def _ignored_why(row: InboundEmail, parsed: ParsedEmail, *, now: datetime) -> str:
