@@ -378,6 +378,7 @@ ADMIN_NO_ADD = {
     "integrations.pollrun",
     "integrations.finding",
     "integrations.healthevent",
+    "integrations.alarm",
     "notifications.notification",
     "chat.slackuser",  # what Slack says (users.info)
     "escalation.ticketescalation",
