@@ -411,6 +411,7 @@ ADMIN_NO_ADD = {
     "integrations.finding",
     "integrations.healthevent",
     "integrations.securityfinding",
+    "integrations.alarm",
     "notifications.notification",
     "chat.slackuser",  # what Slack says (users.info)
     "directory.directorychange",  # the directory's record of what it changed
