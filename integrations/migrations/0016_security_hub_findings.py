@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0013_sns_message_inbox'),
+        ('integrations', '0015_support_cases_found_in_the_account'),
         ('tickets', '0011_saved_views_and_canned_replies'),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0014_security_hub_findings'),
+        ('integrations', '0016_security_hub_findings'),
     ]
 
     operations = [

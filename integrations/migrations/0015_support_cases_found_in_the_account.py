@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0013_sns_message_inbox'),
+        ('integrations', '0014_cloudwatch_alarms'),
     ]
 
     operations = [
