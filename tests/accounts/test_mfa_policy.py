@@ -91,7 +91,7 @@ def mfa_everyone(settings) -> None:
 
 
 @pytest.mark.parametrize(
-    ("trusted", "context", "counts"),
+    ("trusted", "authn_context", "counts"),
     [
         (True, REFEDS_MFA, True),
         (True, "http://schemas.microsoft.com/claims/multipleauthn", True),
@@ -100,11 +100,11 @@ def mfa_everyone(settings) -> None:
     ],
 )
 def test_an_sso_sign_in_with_the_idps_mfa_counts_when_trusted(
-    client, settings, idp, mfa_everyone, trusted, context, counts
+    client, settings, idp, mfa_everyone, trusted, authn_context, counts
 ):
     settings.SSO_TRUST_IDP_MFA = trusted
     request = saml_start(client)
-    saml_finish(client, request, signed_response(idp, request, authn_context=context))
+    saml_finish(client, request, signed_response(idp, request, authn_context=authn_context))
     response = client.get("/tickets/")
     assert (response.status_code == 200) is counts
     assert sent_to_set_up_mfa(response) is not counts
