@@ -40,7 +40,7 @@ DATE_SENSITIVE := tests/awsgateway tests/integrations tests/escalation tests/onc
 	tests/sandbox
 
 # In parallel (pytest-xdist): one worker per core, each with its own test database, media folder and cache keys;
-# loadgroup keeps the tests marked xdist_group together in one worker (the browser tests: one Chromium).
+# loadgroup with tests/conftest.py's XDIST_GROUPS keeps some together in one worker (the browser tests: one Chromium).
 # TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= auto
 XDIST := -n $(TEST_WORKERS) --dist loadgroup
