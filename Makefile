@@ -42,9 +42,15 @@ services:
 DATE_SENSITIVE := tests/awsgateway tests/integrations tests/escalation tests/oncall tests/kpis tests/readiness tests/notifications tests/rules \
 	tests/sandbox
 
+# In parallel (pytest-xdist): one worker per core, each with its own test database, media folder and cache keys;
+# loadgroup with tests/conftest.py's XDIST_GROUPS keeps some together in one worker (the browser tests: one Chromium).
+# TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
+XDIST := -n $(TEST_WORKERS) --dist loadgroup
+
 test: $(STAMP) system-packages services
-	$(PY) -m pytest
-	SUPPORTDESK_TEST_CLOCK_SHIFT_DAYS=400 $(PY) -m pytest -q -m "not browser and not fault" $(DATE_SENSITIVE)
+	$(PY) -m pytest $(XDIST)
+	SUPPORTDESK_TEST_CLOCK_SHIFT_DAYS=400 $(PY) -m pytest $(XDIST) -q -m "not browser and not fault" $(DATE_SENSITIVE)
 
 bench: $(STAMP) services
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null; }

@@ -63,6 +63,33 @@ def _seeds_ensure() -> None:
         importlib.import_module(migration).seed(apps, None)
 
 
+# Tests that one pytest-xdist worker runs one after the other, by the start of their id: the browser tests, so one
+# Chromium runs at a time on a machine of few cores. (xdist's own xdist_group mark renames the test's node, which
+# pytest 9 no longer lets it do: the mark has no effect.)
+XDIST_GROUPS = {"tests/browser/": "browser"}
+# The longest tests (minutes on two busy cores), started first so that no worker is left finishing one alone at the
+# end. Only tests on the database without transaction=True: pytest-django runs those first anyway.
+SLOW_FIRST = (
+    "tests/kpis/test_seed_demo_history.py::",
+    "tests/kpis/test_sqlite_demo.py::",
+    "tests/test_api_schema.py::",
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class Grouped(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            group = next((name for start, name in XDIST_GROUPS.items() if nodeid.startswith(start)), None)
+            return group or super()._split_scope(nodeid)
+
+    return Grouped(config, log)
+
+
 _truncate = DatabaseOperations.sql_flush
 
 
@@ -85,11 +112,9 @@ def pytest_collection_modifyitems(items):
     (the next transactional test is seeded by _seeded_after_flush)."""
     from django.apps import apps
 
+    items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))  # stable: the rest keep their order
     every_app = [config.name for config in apps.get_app_configs()]
     for item in items:
-        if item.get_closest_marker("browser"):
-            # one pytest-xdist worker runs them all: one Chromium, not one per worker, on a machine of few cores
-            item.add_marker(pytest.mark.xdist_group("browser"))
         marker = item.get_closest_marker("django_db")
         if marker is None or not marker.kwargs.get("transaction") or marker.kwargs.get("serialized_rollback"):
             continue

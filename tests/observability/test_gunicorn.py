@@ -37,7 +37,8 @@ def test_metrics_sum_the_requests_of_every_gunicorn_worker(tmp_path: Path):
         # when: requests, spread by the kernel over both workers
         with requests.Session() as session:
             for _ in range(REQUESTS):
-                assert session.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=5).status_code == 200
+                # the first waits for a worker to finish starting: seconds on a busy machine (tests in parallel)
+                assert session.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=60).status_code == 200
         # then: every scrape, whichever worker answers, has them all
         bearer = {"Authorization": f"Bearer {TOKEN}"}
         for _ in range(4):
