@@ -40,7 +40,7 @@ services:
 # Run again a year and more ahead (tests/conftest.py shifts the clock): the modules that read the clock
 # must pass on any date, not only on the day they were written.
 DATE_SENSITIVE := tests/awsgateway tests/integrations tests/escalation tests/oncall tests/kpis tests/readiness tests/notifications tests/rules \
-	tests/sandbox
+	tests/sandbox tests/mail tests/directory
 
 # In parallel (pytest-xdist): one worker per core, each with its own test database, media folder and cache keys;
 # loadgroup with tests/conftest.py's XDIST_GROUPS keeps some together in one worker (the browser tests: one Chromium).
