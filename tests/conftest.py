@@ -87,7 +87,17 @@ def pytest_xdist_make_scheduler(config, log):
             group = next((name for start, name in XDIST_GROUPS.items() if nodeid.startswith(start)), None)
             return group or super()._split_scope(nodeid)
 
+    # Hand the work out in the order collected (below), not largest group first: a worker that ran a transactional
+    # test has an empty database, so it must get no test that needs the seeded one afterwards
+    config.option.loadscopereorder = False
     return Grouped(config, log)
+
+
+def _transactional(item: pytest.Item) -> bool:
+    """As pytest-django tells them apart (its order: database tests, then transactional ones, then the rest)."""
+    marker = item.get_closest_marker("django_db")
+    flagged = marker is not None and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"))
+    return bool(flagged) or not {"transactional_db", "live_server"}.isdisjoint(getattr(item, "fixturenames", ()))
 
 
 _truncate = DatabaseOperations.sql_flush
@@ -113,6 +123,12 @@ def pytest_collection_modifyitems(items):
     from django.apps import apps
 
     items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))  # stable: the rest keep their order
+    # The grouped tests (minutes in one worker) first among the transactional ones: started last, they would leave
+    # the other worker idle while they finish
+    grouped = [item for item in items if item.nodeid.startswith(tuple(XDIST_GROUPS))]
+    rest = [item for item in items if not item.nodeid.startswith(tuple(XDIST_GROUPS))]
+    first = next((n for n, item in enumerate(rest) if _transactional(item)), len(rest))
+    items[:] = rest[:first] + grouped + rest[first:]
     every_app = [config.name for config in apps.get_app_configs()]
     for item in items:
         marker = item.get_closest_marker("django_db")
