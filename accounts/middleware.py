@@ -58,3 +58,17 @@ class TimeZoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class HostHeaderMiddleware:
+    """HTTP/1.0 lets a request leave out its Host header: Django then takes the host from the server's name (and
+    checks it against ALLOWED_HOSTS), but python3-saml, under allauth's SAML views, reads the header itself and
+    would fail with a 500. It is given the host Django settled on; a host not allowed is Django's 400."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "HTTP_HOST" not in request.META:
+            request.META["HTTP_HOST"] = request.get_host()
+        return self.get_response(request)

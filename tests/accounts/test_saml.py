@@ -206,3 +206,11 @@ def test_the_environment_configures_one_identity_provider():
             },
         }
     ]
+
+
+def test_a_request_without_a_host_header_gets_the_identity_provider_not_a_500(client, idp):
+    # HTTP/1.0 allows leaving the header out: the SP builds its request from the host Django settled on
+    del client.defaults["HTTP_HOST"]
+    client.defaults["SERVER_NAME"] = "localhost"  # the server's own name, as gunicorn passes it
+    response = client.post("/accounts/saml/test-idp/login/", {"process": "login"})
+    assert response.status_code == 302 and response["Location"].startswith(idp.sso_url)
