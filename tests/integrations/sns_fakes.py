@@ -4,17 +4,17 @@ import base64
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from integrations.tasks import sns_message_ingest_task
+
+from ..certificates import self_signed
 
 CERT_URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem"
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:supportdesk-events"
@@ -50,20 +50,8 @@ class Signer:
 @cache
 def signer() -> Signer:
     """One key per process: generating RSA keys is the slow part."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
-    now = timezone.now()
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .sign(key, hashes.SHA256())  # cryptography refuses SHA1 for certificates, not for messages
-    )
-    return Signer(key=key, pem=certificate.public_bytes(serialization.Encoding.PEM))
+    key, pem = self_signed("sns.amazonaws.com", days=30)
+    return Signer(key=key, pem=pem)
 
 
 @cache
