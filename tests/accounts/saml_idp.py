@@ -20,7 +20,7 @@ from uuid import uuid4
 from lxml import etree
 from onelogin.saml2.utils import OneLogin_Saml2_Utils
 
-from ..certificates import key_pem, self_signed
+from tools.sandbox.certificates import key_pem, self_signed
 
 SAML, SAMLP = "urn:oasis:names:tc:SAML:2.0:assertion", "urn:oasis:names:tc:SAML:2.0:protocol"
 PASSWORD_PROTECTED = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"

@@ -13,8 +13,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from integrations.tasks import sns_message_ingest_task
-
-from ..certificates import self_signed
+from tools.sandbox.certificates import self_signed
 
 CERT_URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem"
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:supportdesk-events"

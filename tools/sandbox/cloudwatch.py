@@ -18,11 +18,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
 
+from .certificates import self_signed
 from .scenario import Alarm, AlarmChange, World
 
 PREFIX = "/sns/"
@@ -34,20 +33,7 @@ RETRY_FOR = timedelta(hours=1)  # SNS's limit for an HTTPS delivery
 
 @cache
 def _key() -> tuple[rsa.RSAPrivateKey, bytes]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
-    return key, certificate.public_bytes(serialization.Encoding.PEM)
+    return self_signed("sns.amazonaws.com", days=365)
 
 
 def _cert_path() -> str:

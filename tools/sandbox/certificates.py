@@ -1,4 +1,5 @@
-"""A key and a self-signed certificate, as the fakes of AWS's SNS and of a SAML identity provider sign with."""
+"""A key and a self-signed certificate: what the sandbox's SNS signs with, and the tests' fakes of SNS and of a SAML
+identity provider."""
 
 from datetime import UTC, datetime, timedelta
 
