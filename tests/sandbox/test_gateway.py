@@ -5,24 +5,11 @@ from decimal import Decimal
 
 import pytest
 
-from awsgateway import clients, health, support, trusted_advisor
+from awsgateway import health, support, trusted_advisor
 from awsgateway.errors import AwsPlanTooLow
 from tools.sandbox.scenario import BASIC, PRODUCTION
 
 from .helpers import EPOCH
-
-
-@pytest.fixture
-def gateway(live, settings, monkeypatch):
-    # What `make run` sets for the portal when it starts the sandbox
-    settings.AWS_ENDPOINT_URL = live.url
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIASANDBOXDEFAULT00")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "sandbox")
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    clients.forget_credentials()
-    yield lambda account_id: clients.AccountAccess(account_id, f"arn:aws:iam::{account_id}:role/SupportdeskRead")
-    clients.forget_credentials()
 
 
 def test_gateway_reads_plan_trusted_advisor_and_health_through_assumed_roles(live, gateway):

@@ -4,23 +4,11 @@ from datetime import timedelta
 
 import pytest
 
-from awsgateway import clients, securityhub, trusted_advisor
+from awsgateway import securityhub, trusted_advisor
 from awsgateway.errors import AwsError
 from tools.sandbox.scenario import BASIC, DEVELOPMENT, PRODUCTION
 
 from .helpers import EPOCH
-
-
-@pytest.fixture
-def gateway(live, settings, monkeypatch):
-    settings.AWS_ENDPOINT_URL = live.url
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIASANDBOXDEFAULT00")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "sandbox")
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    clients.forget_credentials()
-    yield lambda account_id: clients.AccountAccess(account_id, f"arn:aws:iam::{account_id}:role/SupportdeskRead")
-    clients.forget_credentials()
 
 
 def test_findings_appear_on_the_scenario_clock(live, gateway):
